@@ -17,7 +17,8 @@ const external = ['vscode', 'onnxruntime-node', 'hnswlib-node', 'sharp'];
 const targets = {
   extension: { entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs' },
   cli: { entryPoints: { cli: 'src/cli/main.ts' }, platform: 'node', format: 'cjs' },
-  workers: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts', engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
+  encodeWorker: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts' }, platform: 'node', format: 'cjs' },
+  engineWorker: { entryPoints: { engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
   webview: { entryPoints: { webview: 'webview/main.ts' }, platform: 'browser', format: 'iife' },
 };
 

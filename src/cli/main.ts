@@ -1,0 +1,381 @@
+// `patchlens`: the headless command line over the engine. `--json` prints one
+// JSON document on stdout; logs and progress go to stderr.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isProbabilityVector, mergeDistributions, softmax, topK } from '../core/daid';
+import { ManifestError } from '../core/modelManifest';
+import { parseNpy } from '../core/npy';
+import { DatabaseError, PatchDatabase } from '../engine/database';
+import { BuildCancelledError, buildDatabase, type BuildProgress } from '../engine/indexer';
+import { PatchRetriever } from '../engine/retrieval';
+import { databaseStats, retrievalPredictability } from '../engine/stats';
+import { Tokenizer } from '../engine/tokenizer';
+import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
+import { cellRects } from '../core/geometry';
+import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
+
+const VERSION = '0.1.0';
+
+class UsageError extends Error {}
+
+const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
+
+Usage:
+  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
+                  [--border skip|zero] [--keys latent|code] [--m 16]
+                  [--ef-construction 200] [--ef 64] [--rebuild] [--workers N]
+                  [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
+                  [--wait] [--json] [--quiet]
+  patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
+                  [--exclude-self] [--query-keys latent|code] [--temperature 1]
+                  [--model-dist P.npy [--logits] [--lambda 0.5]] [--json]
+  patchlens tokens <image> [--db D | --model M] [--latents] [--json]
+  patchlens stats [--db D] [--predictability FRACTION] [--seed 0] [--k 64]
+                  [--max-queries 2000] [--exact] [--json]
+
+The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
+in the image's folder and its parents, or the current folder). The model
+defaults to the bundled tokenizer. Distances are squared L2.`;
+
+const common = {
+  db: { type: 'string' },
+  model: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function intOpt(v: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function numOpt(v: string | undefined, name: string, check: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function choice<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function one(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one ${what}, got ${positionals.length}`);
+  return positionals[0];
+}
+
+class Progress {
+  private last = 0;
+  private lastLine = '';
+  constructor(private readonly enabled: boolean) {}
+  private readonly tty = process.stderr.isTTY === true;
+  update(p: BuildProgress): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    const final = p.done === p.total;
+    if (this.tty) {
+      if (!final && now - this.last < 100) return;
+      this.last = now;
+      const width = 30;
+      const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
+      const name = p.message.length > 40 ? '…' + p.message.slice(-39) : p.message;
+      process.stderr.write(`\r\x1b[K${p.phase.padEnd(6)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${name}`);
+      if (final && p.phase === 'write') process.stderr.write('\n');
+    } else {
+      // Plain logs: a line per phase and every 10% of encoding.
+      const pct = p.total ? Math.floor((p.done / p.total) * 10) : 0;
+      const line = p.phase === 'encode' ? `encode ${pct * 10}%` : p.phase;
+      if (line !== this.lastLine) {
+        this.lastLine = line;
+        process.stderr.write(`${p.phase === 'encode' ? `encoded ${p.done}/${p.total}` : p.message}\n`);
+      }
+    }
+  }
+}
+
+function resolveModel(model: string | undefined): string {
+  if (model) return path.resolve(model);
+  const bundled = bundledModelPath();
+  if (!fs.existsSync(bundled)) throw new ManifestError('(model)', `the bundled model is missing at ${bundled}; pass --model <manifest.json>`);
+  return bundled;
+}
+
+async function cmdIndex(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, {
+    hops: { type: 'string' },
+    shape: { type: 'string' },
+    border: { type: 'string' },
+    keys: { type: 'string' },
+    m: { type: 'string' },
+    'ef-construction': { type: 'string' },
+    ef: { type: 'string' },
+    rebuild: { type: 'boolean' },
+    workers: { type: 'string' },
+    batch: { type: 'string' },
+    'max-pixels': { type: 'string' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    wait: { type: 'boolean' },
+  });
+  if (v.help) return USAGE;
+  const root = path.resolve(one(positionals, 'dataset folder'));
+  const progress = new Progress(!v.quiet);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const res = await buildDatabase({
+      root,
+      dbDir: v.db ? path.resolve(v.db) : undefined,
+      model: resolveModel(v.model),
+      keys: {
+        hops: intOpt(v.hops, 'hops', 1, 3),
+        shape: choice(v.shape, 'shape', ['causal', 'ring'] as const),
+        border: choice(v.border, 'border', ['skip', 'zero'] as const),
+        source: choice(v.keys, 'keys', ['latent', 'code'] as const),
+      },
+      hnsw: { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) },
+      rebuild: v.rebuild,
+      workers: intOpt(v.workers, 'workers', 1, 64),
+      batchSize: intOpt(v.batch, 'batch', 1, 256),
+      maxPixels: intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS,
+      include: v.include,
+      exclude: v.exclude,
+      wait: v.wait,
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+      log: v.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+    });
+    if (v.json) return res;
+    const lines = [
+      res.upToDate
+        ? `${res.db}: up to date (${res.images} images, ${res.entries} entries)`
+        : `${res.db}: ${res.images} images, ${res.entries} entries (${res.added} added, ${res.updated} updated, ${res.removed} removed, ${res.unchanged} unchanged) in ${(res.elapsedMs / 1000).toFixed(1)} s`,
+      ...res.skipped.map((s) => `  skipped ${s.path}: ${s.error}`),
+    ];
+    return lines.join('\n');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function openDb(dbOpt: string | undefined, near: string): { db: PatchDatabase; root: string } {
+  const dir = dbOpt ? path.resolve(dbOpt) : findDatabase(near);
+  if (!dir) throw new DatabaseError(`no patch database found in ${near} or its parents`, 'Build one with patchlens index <dir>, or pass --db');
+  const db = PatchDatabase.open(dir);
+  if (!db) throw new DatabaseError(`no patch database in ${dir}`, 'Build one with patchlens index <dir>');
+  return { db, root: datasetRootOf(dir, db.manifest) };
+}
+
+function tokenizerLoader(model: string | undefined, db: PatchDatabase): () => Promise<Tokenizer> {
+  let t: Promise<Tokenizer> | undefined;
+  return () => (t ??= Tokenizer.load(model ? path.resolve(model) : db.model.manifestPath));
+}
+
+async function cmdQuery(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, {
+    at: { type: 'string' },
+    k: { type: 'string' },
+    exact: { type: 'boolean' },
+    'exclude-self': { type: 'boolean' },
+    'query-keys': { type: 'string' },
+    temperature: { type: 'string' },
+    ef: { type: 'string' },
+    'model-dist': { type: 'string' },
+    logits: { type: 'boolean' },
+    lambda: { type: 'string' },
+  });
+  if (v.help) return USAGE;
+  const image = path.resolve(one(positionals, 'image'));
+  const at = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.at ?? '');
+  if (!at) throw new UsageError('--at <row>,<col> is required (e.g. --at 5,7)');
+  const { db, root } = openDb(v.db, path.dirname(image));
+  const ef = intOpt(v.ef, 'ef', 1, 10000);
+  if (ef !== undefined) db.index.setEf(ef);
+  const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
+  const grid = await retriever.tokenGrid(image);
+  const res = retriever.query(grid, Number(at[1]), Number(at[2]), {
+    k: intOpt(v.k, 'k', 1, 10000),
+    exact: v.exact,
+    excludeSelf: v['exclude-self'],
+    queryKeys: choice(v['query-keys'], 'query-keys', ['latent', 'code'] as const),
+    temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
+  });
+  let merged: { token: number; p: number }[] | undefined;
+  let lambda: number | undefined;
+  if (v['model-dist']) {
+    lambda = numOpt(v.lambda, 'lambda', (n) => n >= 0 && n <= 1, 'in [0, 1]') ?? 0.5;
+    const arr = parseNpy(fs.readFileSync(path.resolve(v['model-dist'])));
+    if (arr.data.length !== db.model.codebookSize) throw new UsageError(`--model-dist has ${arr.data.length} values; the codebook has ${db.model.codebookSize} codes`);
+    const pModel = v.logits ? softmax(arr.data) : arr.data;
+    if (!v.logits && !isProbabilityVector(pModel)) throw new UsageError('--model-dist is not a probability vector (pass --logits for logits)');
+    const p = mergeDistributions(pModel, res.distribution, lambda);
+    merged = topK(p, 20).map((token) => ({ token, p: p[token] }));
+  }
+  const { query, results, distribution } = res;
+  if (v.json) return { query, results, distribution, ...(merged ? { merged, lambda } : {}) };
+  const lines = [
+    `${query.image} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
+    `  ${results.length} nearest (${res.exact ? 'exact' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,
+    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${r.image} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}`),
+    '  DAiD distribution:',
+    ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}  d=${d.distance.toFixed(4)}${d.token === query.token ? '  <- true token' : ''}`),
+    ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
+  ];
+  return lines.join('\n');
+}
+
+async function cmdTokens(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, { latents: { type: 'boolean' } });
+  if (v.help) return USAGE;
+  const image = path.resolve(one(positionals, 'image'));
+  let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
+  const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
+    Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
+  if (v.model && !v.db) {
+    const tok = await Tokenizer.load(path.resolve(v.model));
+    const decoded = await decodeForModel(await fs.promises.readFile(image), tok.info.manifest.input);
+    const [enc] = await tok.encode([decoded.rgb]);
+    const { rows, cols, dim } = tok.info;
+    out = {
+      image: path.basename(image),
+      width: decoded.width,
+      height: decoded.height,
+      rows,
+      cols,
+      tokens: toRows(rows, cols, 1, (o) => enc.tokens[o]),
+      ...(v.latents ? { latents: toRows(rows, cols, dim, (o) => Array.from(enc.latents.subarray(o, o + dim))) } : {}),
+      cells: cellRects(decoded.plan, rows, cols),
+    };
+    await tok.release();
+  } else {
+    const { db, root } = openDb(v.db, path.dirname(image));
+    const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
+    const g = await retriever.tokenGrid(image);
+    const dim = db.model.dim;
+    out = {
+      image: g.image,
+      width: g.width,
+      height: g.height,
+      rows: g.rows,
+      cols: g.cols,
+      tokens: toRows(g.rows, g.cols, 1, (o) => g.tokens[o]),
+      ...(v.latents ? { latents: toRows(g.rows, g.cols, dim, (o) => Array.from(g.latents.subarray(o, o + dim))) } : {}),
+      cells: g.cells,
+    };
+  }
+  if (v.json) return out;
+  const w = Math.max(...out.tokens.flat().map((t) => String(t).length));
+  return [`${out.image}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
+}
+
+async function cmdStats(args: string[]): Promise<unknown> {
+  const { values: v } = parse(args, {
+    predictability: { type: 'string' },
+    seed: { type: 'string' },
+    k: { type: 'string' },
+    'max-queries': { type: 'string' },
+    exact: { type: 'boolean' },
+  });
+  if (v.help) return USAGE;
+  const { db } = openDb(v.db, process.cwd());
+  const stats = databaseStats(db);
+  const fraction = numOpt(v.predictability, 'predictability', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
+  const pred =
+    fraction === undefined
+      ? undefined
+      : retrievalPredictability(db, {
+          fraction,
+          seed: intOpt(v.seed, 'seed', 0, 2 ** 31),
+          k: intOpt(v.k, 'k', 1, 10000),
+          maxQueries: intOpt(v['max-queries'], 'max-queries', 1, 10_000_000),
+          exact: v.exact,
+        });
+  if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}) };
+  const c = stats.codebook;
+  const lines = [
+    `${stats.db} (generation ${stats.generation}, ${stats.updatedAt})`,
+    `  model ${stats.model.name} [${stats.model.fingerprint}]: ${stats.model.rows}x${stats.model.cols} grid, d=${stats.model.dim}, K=${stats.model.codebookSize}`,
+    `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`,
+    `  ${stats.images} images (${stats.failed} failed), ${stats.entries} entries, ${(stats.diskBytes / 1e6).toFixed(1)} MB on disk`,
+    `  codebook: ${c.usedCodes}/${c.codebookSize} codes used (${(c.usageFraction * 100).toFixed(1)}%), perplexity ${c.perplexity.toFixed(1)}, ${c.deadCodes} dead, ${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image`,
+    `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${t.count})`).join(', ')}`,
+    ...(pred ? [`  retrieval predictability (${pred.heldOutImages} held-out images, ${pred.queries} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${(pred.top1 * 100).toFixed(1)}%, top-5 ${(pred.top5 * 100).toFixed(1)}%, true token retrieved ${(pred.coverage * 100).toFixed(1)}%`] : []),
+  ];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const json = rest.includes('--json');
+  try {
+    let out: unknown;
+    switch (cmd) {
+      case 'index':
+        out = await cmdIndex(rest);
+        break;
+      case 'query':
+        out = await cmdQuery(rest);
+        break;
+      case 'tokens':
+        out = await cmdTokens(rest);
+        break;
+      case 'stats':
+        out = await cmdStats(rest);
+        break;
+      case '--version':
+      case 'version':
+        out = VERSION;
+        break;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE + '\n');
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+    process.stdout.write(typeof out === 'string' ? out + '\n' : JSON.stringify(out) + '\n');
+    return 0;
+  } catch (err) {
+    const usage = err instanceof UsageError;
+    const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError;
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${msg.split('\n')[0]}\n`);
+    if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
+    if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return usage ? 2 : err instanceof BuildCancelledError ? 130 : 1;
+  }
+}
+
+if (require.main === module) {
+  // run directly (node dist/cli.js); bin/patchlens.js calls main() itself
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`patchlens: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,410 @@
+// The on-disk patch database, read side, and the files' life cycle.
+//
+// A database is a folder (default <dataset>/.patchlens/) holding
+//   manifest.json       what is in it; replaced atomically (write, fsync, rename)
+//   seg-<gen>.bin       image records: tokens, code distances, latents
+//   index-<gen>.hnsw    the HNSW index over all entries' keys
+//   codes-<gen>.bin     per-code pixel sums and counts (prototypes), the codebook
+//   lock                held by the one build running
+// A build writes new files under a new generation number and commits by
+// replacing manifest.json; files no manifest names are removed afterwards. A
+// killed build therefore leaves the previous database readable.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type DbImage, type DbManifest } from '../core/dbManifest';
+import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
+import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const LOCK_FILE = 'lock';
+
+export class DatabaseError extends Error {
+  constructor(
+    message: string,
+    /** A short suggestion for the user (e.g. rebuild). */
+    readonly hint?: string,
+  ) {
+    super(hint ? `${message}. ${hint}` : message);
+    this.name = 'DatabaseError';
+  }
+}
+
+export class DatabaseLockedError extends DatabaseError {
+  override name = 'DatabaseLockedError';
+}
+
+export function defaultDbDir(datasetRoot: string): string {
+  return path.join(datasetRoot, '.patchlens');
+}
+
+export function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+export function fsyncPath(p: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(p, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // fsync of a directory is not possible everywhere; the rename is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Writes a file so that it is either absent or complete: temp file, fsync, rename, fsync the folder. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  fsyncPath(path.dirname(file));
+}
+
+export function fileRef(dir: string, file: string): DbFileRef {
+  const p = path.join(dir, file);
+  return { file, bytes: fs.statSync(p).size, sha256: sha256File(p) };
+}
+
+export function readDbManifest(dbDir: string): DbManifest | undefined {
+  const p = path.join(dbDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(p, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DatabaseError(`cannot read ${p}: ${(err as Error).message}`);
+  }
+  try {
+    return validateDbManifest(JSON.parse(text));
+  } catch (err) {
+    const why = err instanceof DbFormatError ? err.message : `not valid JSON (${(err as Error).message})`;
+    throw new DatabaseError(`the database manifest ${p} is damaged: ${why}`, 'Rebuild the database (patchlens index --rebuild)');
+  }
+}
+
+// ---------------------------------------------------------------- locking
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+  what: string;
+}
+
+function lockIsStale(info: LockInfo): boolean {
+  if (info.host !== os.hostname()) return false; // cannot tell; treat as held
+  try {
+    process.kill(info.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Takes the database's build lock; a stale lock left by a dead process is recovered. */
+export async function acquireLock(dbDir: string, what: string, opts: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<() => void> {
+  const file = path.join(dbDir, LOCK_FILE);
+  const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
+  for (;;) {
+    try {
+      const fd = fs.openSync(file, 'wx');
+      const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), what };
+      fs.writeSync(fd, JSON.stringify(info));
+      fs.closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        fs.rmSync(file, { force: true });
+      };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+        throw new DatabaseError(`cannot write to the database folder ${dbDir} (${code})`, 'Choose a writable location with --db');
+      }
+      if (code !== 'EEXIST') throw err;
+    }
+    let info: LockInfo | undefined;
+    try {
+      info = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
+    } catch {
+      info = undefined; // being written right now, or garbage
+    }
+    if (info && lockIsStale(info)) {
+      // Rename first so two processes recovering at once cannot both delete a fresh lock.
+      const grave = `${file}.stale-${process.pid}`;
+      try {
+        fs.renameSync(file, grave);
+        fs.rmSync(grave, { force: true });
+      } catch {
+        /* someone else recovered it */
+      }
+      continue;
+    }
+    if (!info) {
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > 30_000) {
+        fs.rmSync(file, { force: true }); // unreadable for 30 s: left by a crash mid-write
+        continue;
+      }
+    }
+    if (!opts.wait || Date.now() > deadline) {
+      const who = info ? `process ${info.pid} on ${info.host} (${info.what}, since ${info.startedAt})` : 'another process';
+      throw new DatabaseLockedError(`the database ${dbDir} is being built by ${who}`, opts.wait ? 'Timed out waiting for it' : 'Wait for it to finish, or cancel it');
+    }
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+export interface OpenOptions {
+  /** Check every file's SHA-256 against the manifest (sizes are always checked). */
+  readonly verify?: boolean;
+  /** Search beam width override. */
+  readonly ef?: number;
+}
+
+export interface ImageRecord {
+  readonly tokens: Int32Array;
+  readonly distances: Float32Array;
+  readonly latents: Float32Array;
+}
+
+function readChecked(dbDir: string, ref: DbFileRef, verify: boolean): Buffer {
+  const p = path.join(dbDir, ref.file);
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(p);
+  } catch (err) {
+    throw new DatabaseError(`the database file ${p} is missing (${(err as NodeJS.ErrnoException).code})`, 'Rebuild the database (patchlens index --rebuild)');
+  }
+  if (buf.length !== ref.bytes) throw new DatabaseError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`, 'Rebuild the database (patchlens index --rebuild)');
+  if (verify && createHash('sha256').update(buf).digest('hex') !== ref.sha256) {
+    throw new DatabaseError(`the database file ${p} is damaged (checksum mismatch)`, 'Rebuild the database (patchlens index --rebuild)');
+  }
+  return buf;
+}
+
+/** An 4-byte aligned copy when the buffer is not aligned (typed-array views need it). */
+function aligned(buf: Buffer): Uint8Array {
+  return buf.byteOffset % 4 === 0 ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : new Uint8Array(buf);
+}
+
+/** A database opened for reading: the manifest, the image records and the index, in memory. */
+export class PatchDatabase {
+  readonly imageIndex = new Map<string, number>();
+  private readonly labelStarts: Float64Array;
+  private readonly labelOrder: Int32Array;
+  private exact?: ExactPatchIndex;
+  private codesCache?: { patch: number; sums: Float32Array; counts: Uint32Array; codebook: Float32Array };
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: DbManifest,
+    private readonly segments: Uint8Array[],
+    readonly index: HnswPatchIndex,
+  ) {
+    manifest.images.forEach((img, i) => this.imageIndex.set(img.path, i));
+    this.labelOrder = Int32Array.from(manifest.images.map((_, i) => i)).sort((a, b) => manifest.images[a].firstLabel - manifest.images[b].firstLabel);
+    this.labelStarts = Float64Array.from(this.labelOrder, (i) => manifest.images[i].firstLabel);
+  }
+
+  /** Opens the database in dbDir; undefined when there is none. */
+  static open(dbDir: string, opts: OpenOptions = {}): PatchDatabase | undefined {
+    for (let attempt = 0; ; attempt++) {
+      const manifest = readDbManifest(dbDir);
+      if (!manifest) return undefined;
+      try {
+        return PatchDatabase.load(dbDir, manifest, opts);
+      } catch (err) {
+        // A build may have committed and removed the old files between our reads: retry once.
+        const again = readDbManifest(dbDir);
+        if (attempt === 0 && again && again.generation !== manifest.generation) continue;
+        throw err;
+      }
+    }
+  }
+
+  private static load(dbDir: string, manifest: DbManifest, opts: OpenOptions): PatchDatabase {
+    const verify = opts.verify ?? true;
+    const segments = manifest.segments.map((s) => aligned(readChecked(dbDir, s, verify)));
+    readChecked(dbDir, manifest.prototypes, verify);
+    readChecked(dbDir, manifest.index, verify); // hnswlib reads the file itself; this checks it first
+    let index: HnswPatchIndex;
+    try {
+      index = HnswPatchIndex.load(path.join(dbDir, manifest.index.file), manifest.index.keyDim, opts.ef ?? manifest.index.ef, manifest.index.entries);
+    } catch (err) {
+      throw new DatabaseError(`the index ${manifest.index.file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+    }
+    return new PatchDatabase(dbDir, manifest, segments, index);
+  }
+
+  get model() {
+    return this.manifest.model;
+  }
+
+  get keys() {
+    return this.manifest.keys;
+  }
+
+  get entryCount(): number {
+    return this.manifest.index.entries;
+  }
+
+  get keyDim(): number {
+    return this.manifest.index.keyDim;
+  }
+
+  image(i: number): DbImage {
+    return this.manifest.images[i];
+  }
+
+  /** The stored token grid, code distances and latents of image i (views, not copies). */
+  record(i: number): ImageRecord {
+    const img = this.manifest.images[i];
+    const { rows, cols, dim } = this.manifest.model;
+    const cells = rows * cols;
+    const seg = this.segments[img.segment];
+    const base = seg.byteOffset + img.offset;
+    return {
+      tokens: new Int32Array(seg.buffer, base, cells),
+      distances: new Float32Array(seg.buffer, base + cells * 4, cells),
+      latents: new Float32Array(seg.buffer, base + cells * 8, cells * dim),
+    };
+  }
+
+  /** Raw bytes of image i's record (for copying into a new segment). */
+  recordBytes(i: number): Uint8Array {
+    const img = this.manifest.images[i];
+    const { rows, cols, dim } = this.manifest.model;
+    return this.segments[img.segment].subarray(img.offset, img.offset + recordBytes(rows, cols, dim));
+  }
+
+  /** Which image and grid position a label is. */
+  locate(label: number): { image: number; row: number; col: number } | undefined {
+    let lo = 0;
+    let hi = this.labelStarts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.labelStarts[mid] <= label) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (hi < 0) return undefined;
+    const image = this.labelOrder[hi];
+    const img = this.manifest.images[image];
+    const e = label - img.firstLabel;
+    if (e >= img.entries) return undefined;
+    const { row, col } = entryPosition(this.manifest, e);
+    return { image, row, col };
+  }
+
+  /** The vectors keys are built from for image i: its latents or its tokens' codebook vectors. */
+  sourceGrid(i: number, source: KeySource): Float32Array {
+    const rec = this.record(i);
+    if (source === 'latent') return rec.latents;
+    return codeGrid(rec.tokens, this.codebook, this.manifest.model.dim);
+  }
+
+  /** The brute-force index over the same keys (built on first use from the stored records). */
+  exactIndex(): PatchIndex {
+    if (this.exact) return this.exact;
+    const { rows, cols, dim } = this.manifest.model;
+    const ex = new ExactPatchIndex(this.keyDim, this.entryCount);
+    this.manifest.images.forEach((img, i) => {
+      const grid = this.sourceGrid(i, this.manifest.keys.source);
+      const k = imageKeys(grid, rows, cols, dim, this.manifest.keys);
+      const labels = new Float64Array(img.entries);
+      for (let e = 0; e < img.entries; e++) labels[e] = img.firstLabel + e;
+      ex.add(k.keys, labels);
+    });
+    this.exact = ex;
+    return ex;
+  }
+
+  /** Key of one grid position of image i built from `grid` (any in-grid position; off-grid neighbours are zeros). */
+  keyAt(grid: Readonly<Float32Array>, row: number, col: number): Float32Array {
+    const { rows, cols, dim } = this.manifest.model;
+    const offsets = neighbourOffsets(this.manifest.keys.shape, this.manifest.keys.hops);
+    const out = new Float32Array(keyDimension(this.manifest.keys.shape, this.manifest.keys.hops, dim));
+    writeKey(grid, rows, cols, dim, offsets, row, col, out);
+    return out;
+  }
+
+  /** The codes file: per-code pixel sums and counts (prototypes) and the codebook as used for keys. */
+  codes(): { patch: number; sums: Float32Array; counts: Uint32Array; codebook: Float32Array } {
+    if (this.codesCache) return this.codesCache;
+    const buf = aligned(readChecked(this.dir, this.manifest.prototypes, false));
+    const { codebookSize: K, dim } = this.manifest.model;
+    const p = this.manifest.prototypes.patch;
+    const n = K * p * p * 3;
+    if (buf.byteLength !== (n + K + K * dim) * 4) throw new DatabaseError(`the codes file ${this.manifest.prototypes.file} has the wrong size`, 'Rebuild the database (patchlens index --rebuild)');
+    this.codesCache = {
+      patch: p,
+      sums: new Float32Array(buf.buffer, buf.byteOffset, n),
+      counts: new Uint32Array(buf.buffer, buf.byteOffset + n * 4, K),
+      codebook: new Float32Array(buf.buffer, buf.byteOffset + (n + K) * 4, K * dim),
+    };
+    return this.codesCache;
+  }
+
+  get codebook(): Float32Array {
+    return this.codes().codebook;
+  }
+
+  /** Total bytes of the database's files on disk. */
+  diskBytes(): number {
+    const m = this.manifest;
+    return m.index.bytes + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+  }
+}
+
+/** Grid position of the e-th entry of an image (entries are row-major over the entry range). */
+export function entryPosition(manifest: DbManifest, e: number): { row: number; col: number } {
+  const { rows, cols } = manifest.model;
+  const r = entryRange(rows, cols, manifest.keys.shape, manifest.keys.hops, manifest.keys.border);
+  const width = r.colEnd - r.colStart;
+  return { row: r.rowStart + Math.floor(e / width), col: r.colStart + (e % width) };
+}
+
+/** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */
+export function collectGarbage(dbDir: string, manifest: DbManifest | undefined): string[] {
+  const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE]);
+  if (manifest) {
+    keep.add(manifest.index.file);
+    keep.add(manifest.prototypes.file);
+    for (const s of manifest.segments) keep.add(s.file);
+  }
+  const removed: string[] = [];
+  for (const f of fs.readdirSync(dbDir)) {
+    if (keep.has(f)) continue;
+    if (/^(seg|index|codes)-\d+\.(bin|hnsw)$/.test(f) || /\.tmp-\d+-\d+$/.test(f) || /^lock\.stale-/.test(f)) {
+      fs.rmSync(path.join(dbDir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed;
+}

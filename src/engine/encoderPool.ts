@@ -1,0 +1,144 @@
+// A pool of encode workers fed batches of files; results stream back in
+// completion order. Each worker keeps two batches in flight so decoding and
+// encoding overlap.
+
+import { Worker } from 'node:worker_threads';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { EncodeFile, EncodeWorkerData, WorkerImage, WorkerResponse } from './encodeProtocol';
+
+/**
+ * Starts a worker thread running a bundled script beside this file (dist/), or
+ * its TypeScript source through tsx when running from source (tests).
+ */
+export function startWorker(name: string, workerData: unknown): Worker {
+  if (path.extname(__filename) === '.ts') {
+    const src = path.join(__dirname, name + '.ts');
+    return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
+  }
+  return new Worker(path.join(__dirname, name + '.js'), { workerData });
+}
+
+export interface PoolOptions {
+  readonly manifestPath: string;
+  readonly workers?: number;
+  readonly maxPixels: number;
+  readonly protoPatch: number;
+}
+
+export interface BatchTiming {
+  readonly decodeMs: number;
+  readonly encodeMs: number;
+}
+
+export class EncoderPool {
+  private constructor(private readonly workers: Worker[]) {}
+
+  /** Starts the workers and waits until each has loaded the model. */
+  static async start(opts: PoolOptions): Promise<EncoderPool> {
+    const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    const n = Math.max(1, Math.min(opts.workers ?? 1, cpus));
+    const threads = Math.max(1, Math.floor(cpus / n));
+    const data: EncodeWorkerData = { manifestPath: opts.manifestPath, threads, maxPixels: opts.maxPixels, protoPatch: opts.protoPatch };
+    const workers = Array.from({ length: n }, () => startWorker('encodeWorker', data));
+    const cleanups: (() => void)[] = [];
+    try {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              const onMsg = (m: WorkerResponse) => {
+                if (m.type === 'ready') resolve();
+                else if (m.type === 'failed') reject(new Error(m.message));
+              };
+              const onExit = (code: number) => reject(new Error(`encode worker exited with code ${code} while loading the model`));
+              w.on('message', onMsg);
+              w.on('error', reject);
+              w.on('exit', onExit);
+              // Only our listeners: Worker keeps internal ones (they ref its port).
+              cleanups.push(() => {
+                w.off('message', onMsg);
+                w.off('error', reject);
+                w.off('exit', onExit);
+              });
+            }),
+        ),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    } finally {
+      for (const c of cleanups) c();
+    }
+    return new EncoderPool(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Encodes all files in batches; onImage is called for every file (success or
+   * failure) as results arrive. Resolves when all are done; rejects if a worker
+   * dies or the signal aborts.
+   */
+  async encodeAll(files: readonly EncodeFile[], batchSize: number, onImage: (img: WorkerImage) => void, onBatch?: (t: BatchTiming) => void, signal?: AbortSignal): Promise<void> {
+    const batches: EncodeFile[][] = [];
+    for (let i = 0; i < files.length; i += batchSize) batches.push(files.slice(i, i + batchSize));
+    let next = 0;
+    let done = 0;
+    if (batches.length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const cleanups: (() => void)[] = [];
+      const finish = (err?: unknown) => {
+        if (failed) return;
+        if (err) failed = true;
+        for (const c of cleanups) c();
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = () => finish(signal?.reason ?? new Error('aborted'));
+      if (signal) {
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => signal.removeEventListener('abort', onAbort));
+      }
+      for (const w of this.workers) {
+        const send = () => {
+          if (next >= batches.length || failed) return;
+          const id = next++;
+          w.postMessage({ type: 'encode', id, files: batches[id] });
+        };
+        const onMessage = (m: WorkerResponse) => {
+          if (m.type !== 'result' || failed) return;
+          try {
+            for (const img of m.images) onImage(img);
+            onBatch?.({ decodeMs: m.decodeMs, encodeMs: m.encodeMs });
+          } catch (err) {
+            return finish(err);
+          }
+          done++;
+          if (done === batches.length) return finish();
+          send();
+        };
+        const onError = (err: Error) => finish(new Error(`encode worker failed: ${err.message}`));
+        const onExit = (code: number) => finish(new Error(`encode worker exited unexpectedly (code ${code})`));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
+        send();
+        send();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

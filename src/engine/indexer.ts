@@ -1,0 +1,486 @@
+// The indexing pipeline: scan a dataset, encode new or changed images in
+// worker threads, build their entries' keys, update the HNSW index, and commit
+// a new database generation atomically. Later runs only encode what changed.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { DB_FORMAT, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
+import { assertHops, codeGrid, entryCount, imageKeys, keyDimension, type KeyParams } from '../core/neighbourhood';
+import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
+import { DEFAULT_MAX_PIXELS } from './imageDecoder';
+import { scanDataset, type DatasetFile } from './datasetScanner';
+import { EncoderPool } from './encoderPool';
+import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
+import { Tokenizer, type ModelInfo } from './tokenizer';
+import {
+  DatabaseError,
+  MANIFEST_FILE,
+  PatchDatabase,
+  acquireLock,
+  collectGarbage,
+  defaultDbDir,
+  fileRef,
+  fsyncPath,
+  readDbManifest,
+  writeFileAtomic,
+} from './database';
+
+export const DEFAULT_KEYS: KeyParams = { shape: 'causal', hops: 1, border: 'skip', source: 'latent' };
+
+export interface BuildOptions {
+  readonly root: string;
+  /** Database folder; <root>/.patchlens by default. */
+  readonly dbDir?: string;
+  /** Model manifest path. */
+  readonly model: string;
+  readonly keys?: Partial<KeyParams>;
+  readonly hnsw?: Partial<HnswParams>;
+  /** Replace an existing database instead of updating it. */
+  readonly rebuild?: boolean;
+  readonly workers?: number;
+  readonly batchSize?: number;
+  readonly maxPixels?: number;
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  /** Wait for another build of the same database instead of failing. */
+  readonly wait?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: BuildProgress) => void;
+  readonly log?: (line: string) => void;
+}
+
+export type BuildPhase = 'load' | 'scan' | 'encode' | 'write';
+
+export interface BuildProgress {
+  readonly phase: BuildPhase;
+  readonly done: number;
+  readonly total: number;
+  readonly message: string;
+}
+
+export interface BuildTimings {
+  scanMs: number;
+  /** Summed over workers (decode of a batch runs concurrently with other work). */
+  decodeMs: number;
+  encodeMs: number;
+  keysMs: number;
+  insertMs: number;
+  writeMs: number;
+  /** Wall time from the first image sent to the last one indexed. */
+  pipelineMs: number;
+}
+
+export interface BuildResult {
+  readonly images: number;
+  readonly entries: number;
+  readonly skipped: { path: string; error: string }[];
+  readonly db: string;
+  readonly model: string;
+  readonly elapsedMs: number;
+  readonly added: number;
+  readonly updated: number;
+  readonly removed: number;
+  readonly unchanged: number;
+  /** Nothing changed, nothing was written. */
+  readonly upToDate: boolean;
+  readonly generation: number;
+  readonly timings: BuildTimings;
+}
+
+export class BuildCancelledError extends Error {
+  override name = 'BuildCancelledError';
+  constructor() {
+    super('build cancelled; the previous database is unchanged');
+  }
+}
+
+function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
+  const keys = { ...DEFAULT_KEYS, ...Object.fromEntries(Object.entries(k ?? {}).filter(([, v]) => v !== undefined)) } as KeyParams;
+  assertHops(keys.hops);
+  if (!['causal', 'ring'].includes(keys.shape)) throw new RangeError(`shape must be causal or ring, got ${keys.shape}`);
+  if (!['skip', 'zero'].includes(keys.border)) throw new RangeError(`border must be skip or zero, got ${keys.border}`);
+  if (!['latent', 'code'].includes(keys.source)) throw new RangeError(`keys must be latent or code, got ${keys.source}`);
+  return keys;
+}
+
+function resolveHnsw(h: Partial<HnswParams> | undefined): HnswParams {
+  const p = { ...DEFAULT_HNSW, ...Object.fromEntries(Object.entries(h ?? {}).filter(([, v]) => v !== undefined)) } as HnswParams;
+  for (const [k, v, min] of [['m', p.m, 2], ['efConstruction', p.efConstruction, 1], ['ef', p.ef, 1]] as const) {
+    if (!Number.isInteger(v) || v < min || v > 10_000) throw new RangeError(`${k} must be an integer from ${min} to 10000, got ${v}`);
+  }
+  return p;
+}
+
+/** Explains why an existing database cannot be updated with these settings, or undefined. */
+export function incompatibility(m: DbManifest, info: ModelInfo, keys: KeyParams, hnsw: HnswParams): string | undefined {
+  if (m.model.fingerprint !== info.fingerprint) {
+    return `it was built with model ${m.model.name} (${m.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`;
+  }
+  if (!sameKeys(m.keys, keys)) {
+    return `it was built with keys ${m.keys.shape} h=${m.keys.hops} border=${m.keys.border} keys=${m.keys.source}, not ${keys.shape} h=${keys.hops} border=${keys.border} keys=${keys.source}`;
+  }
+  if (m.index.m !== hnsw.m || m.index.efConstruction !== hnsw.efConstruction) {
+    return `its index was built with M=${m.index.m} efConstruction=${m.index.efConstruction}, not M=${hnsw.m} efConstruction=${hnsw.efConstruction}`;
+  }
+  return undefined;
+}
+
+const sha256OfFile = (abs: string) => createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+
+export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const root = path.resolve(opts.root);
+  const dbDir = path.resolve(opts.dbDir ?? defaultDbDir(root));
+  const keys = resolveKeys(opts.keys);
+  const hnsw = resolveHnsw(opts.hnsw);
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const batchSize = Math.max(1, opts.batchSize ?? 8);
+  const log = opts.log ?? (() => {});
+  const progress = (phase: BuildPhase, done: number, total: number, message: string) => opts.onProgress?.({ phase, done, total, message });
+  const timings: BuildTimings = { scanMs: 0, decodeMs: 0, encodeMs: 0, keysMs: 0, insertMs: 0, writeMs: 0, pipelineMs: 0 };
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new BuildCancelledError();
+  };
+
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`the dataset folder ${root} does not exist`);
+  progress('load', 0, 1, 'Loading model');
+  // The model is validated before anything is written.
+  const tok = await Tokenizer.load(opts.model);
+  const info = tok.info;
+  await tok.release();
+  log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
+
+  try {
+    fs.mkdirSync(dbDir, { recursive: true });
+  } catch (err) {
+    throw new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
+  }
+  const release = await acquireLock(dbDir, `index ${root}`, { wait: opts.wait, signal: opts.signal });
+  let pool: EncoderPool | undefined;
+  let segFd: number | undefined;
+  let committed: DbManifest | undefined;
+  let prevManifest: DbManifest | undefined;
+  try {
+    checkAbort();
+    let prev: PatchDatabase | undefined;
+    if (!opts.rebuild) {
+      prev = PatchDatabase.open(dbDir, { verify: true });
+      if (prev) {
+        const why = incompatibility(prev.manifest, info, keys, hnsw);
+        if (why) throw new DatabaseError(`the database ${dbDir} cannot be updated: ${why}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      }
+    } else {
+      try {
+        prevManifest = readDbManifest(dbDir);
+      } catch {
+        prevManifest = undefined; // replacing a damaged database is what --rebuild is for
+      }
+    }
+    prevManifest = prev?.manifest ?? prevManifest;
+
+    // ---- scan and diff
+    progress('scan', 0, 1, 'Scanning dataset');
+    const t0 = performance.now();
+    const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: [dbDir] });
+    const skipped = [...scan.skipped];
+    const prevImages = new Map(prev?.manifest.images.map((img, i) => [img.path, { img, i }]) ?? []);
+    const prevFailed = new Map(prev?.manifest.failed.map((f) => [f.path, f]) ?? []);
+    const kept: { img: DbImage; i: number }[] = [];
+    const failed: DbFailure[] = [];
+    const toEncode: DatasetFile[] = [];
+    let updated = 0;
+    let touched = 0;
+    for (const f of scan.files) {
+      const p = prevImages.get(f.rel);
+      if (p) {
+        prevImages.delete(f.rel);
+        if (p.img.bytes === f.bytes && p.img.mtimeMs === f.mtimeMs) {
+          kept.push(p);
+          continue;
+        }
+        let hash: string | undefined;
+        try {
+          hash = sha256OfFile(f.abs);
+        } catch {
+          hash = undefined;
+        }
+        if (hash === p.img.sha256) {
+          kept.push({ img: { ...p.img, mtimeMs: f.mtimeMs, bytes: f.bytes }, i: p.i });
+          touched++;
+          continue;
+        }
+        updated++;
+        toEncode.push(f);
+        continue;
+      }
+      const pf = prevFailed.get(f.rel);
+      if (pf && pf.bytes === f.bytes && pf.mtimeMs === f.mtimeMs) {
+        failed.push(pf); // same bytes failed before: report again, do not retry
+        skipped.push({ path: f.rel, error: pf.error });
+        continue;
+      }
+      toEncode.push(f);
+    }
+    const removedImages = [...prevImages.values()];
+    const removed = removedImages.length;
+    const encodeSet = new Set(toEncode.map((f) => f.rel));
+    const changedOld = (prev?.manifest.images ?? []).filter((img) => encodeSet.has(img.path));
+    timings.scanMs = performance.now() - t0;
+    log(`scan: ${scan.files.length} images, ${toEncode.length - updated} new, ${updated} changed, ${removed} removed, ${kept.length} unchanged`);
+
+    const failedChanged = failed.length !== (prev?.manifest.failed.length ?? 0);
+    if (prev && toEncode.length === 0 && removed === 0 && touched === 0 && !failedChanged) {
+      return {
+        images: prev.manifest.images.length,
+        entries: prev.entryCount,
+        skipped,
+        db: dbDir,
+        model: info.manifest.name,
+        elapsedMs: Date.now() - started,
+        added: 0,
+        updated: 0,
+        removed: 0,
+        unchanged: kept.length,
+        upToDate: true,
+        generation: prev.manifest.generation,
+        timings,
+      };
+    }
+
+    // ---- the new generation
+    // Above every generation in the folder, so no file a manifest may name is overwritten.
+    const onDisk = fs.readdirSync(dbDir).map((f) => Number(/^(?:seg|index|codes)-(\d+)\./.exec(f)?.[1] ?? 0));
+    const generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
+    const { rows, cols, dim, codebookSize } = info;
+    const cells = rows * cols;
+    const rb = recordBytes(rows, cols, dim);
+    const perImage = entryCount(rows, cols, keys.shape, keys.hops, keys.border);
+    const keyDim = keyDimension(keys.shape, keys.hops, dim);
+    const patch = prototypePatch(info.manifest.input.width, cols);
+
+    const index = prev ? prev.index : HnswPatchIndex.create(keyDim, Math.max(1024, (kept.length + toEncode.length) * perImage), hnsw);
+    if (prev) {
+      for (const img of [...removedImages.map((r) => r.img), ...changedOld]) {
+        const labels: number[] = [];
+        for (let e = 0; e < img.entries; e++) labels.push(img.firstLabel + e);
+        index.remove(labels);
+      }
+    }
+    const protoSize = codebookSize * patch * patch * 3;
+    let sums = new Float32Array(protoSize);
+    let counts = new Uint32Array(codebookSize);
+    let staleImages = 0;
+    if (prev) {
+      const p = prev.codes();
+      sums = new Float32Array(p.sums);
+      counts = new Uint32Array(p.counts);
+      staleImages = prev.manifest.prototypes.staleImages + removed + changedOld.length;
+    }
+
+    // Old segments stay where they are unless mostly garbage; then live records move into the new one.
+    const segFile = `seg-${generation}.bin`;
+    segFd = fs.openSync(path.join(dbDir, segFile), 'w');
+    let segBytes = 0;
+    const writeSeg = (chunks: Uint8Array[]) => {
+      const off = segBytes;
+      for (const c of chunks) {
+        fs.writeSync(segFd!, c);
+        segBytes += c.byteLength;
+      }
+      return off;
+    };
+    const oldSegs = prev?.manifest.segments ?? [];
+    const liveBySeg = new Array<number>(oldSegs.length).fill(0);
+    for (const k of kept) liveBySeg[k.img.segment] += rb;
+    const totalOld = oldSegs.reduce((a, s) => a + s.bytes, 0);
+    const liveOld = liveBySeg.reduce((a, b) => a + b, 0);
+    const compact = prev !== undefined && totalOld > 0 && liveOld < totalOld / 2;
+    const segments: DbSegment[] = [];
+    const segMap = new Map<number, number>();
+    if (!compact) {
+      oldSegs.forEach((s, i) => {
+        if (liveBySeg[i] > 0) {
+          segMap.set(i, segments.length);
+          segments.push({ ...s, liveBytes: liveBySeg[i] });
+        }
+      });
+    }
+    const newSegIndex = segments.length;
+    const images: DbImage[] = [];
+    for (const k of kept) {
+      if (compact) {
+        const offset = writeSeg([prev!.recordBytes(k.i)]);
+        images.push({ ...k.img, segment: newSegIndex, offset });
+      } else {
+        images.push({ ...k.img, segment: segMap.get(k.img.segment)! });
+      }
+    }
+    if (compact) log(`compacting: ${((liveOld / totalOld) * 100).toFixed(0)}% of the old segments is live`);
+
+    // ---- encode, key, insert
+    let nextLabel = prev?.manifest.nextLabel ?? 0;
+    let encodedCount = 0;
+    let addedOk = 0;
+    let updatedOk = 0;
+    const wasIndexed = new Set(changedOld.map((c) => c.path));
+    const total = toEncode.length;
+    const byRel = new Map(toEncode.map((f) => [f.rel, f]));
+    if (total > 0) {
+      progress('encode', 0, total, `Encoding ${total} images`);
+      checkAbort();
+      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers: opts.workers, maxPixels, protoPatch: patch });
+      const tp = performance.now();
+      await pool.encodeAll(
+        toEncode.map((f) => ({ abs: f.abs, rel: f.rel })),
+        batchSize,
+        (img) => {
+          const f = byRel.get(img.rel)!;
+          encodedCount++;
+          if (!img.ok) {
+            failed.push({ path: f.rel, bytes: f.bytes, mtimeMs: f.mtimeMs, error: img.error });
+            skipped.push({ path: f.rel, error: img.error });
+            log(`skipped ${f.rel}: ${img.error}`);
+          } else {
+            const tk = performance.now();
+            const grid = keys.source === 'latent' ? img.latents : codeGrid(img.tokens, info.codebook, dim);
+            const k = imageKeys(grid, rows, cols, dim, keys);
+            const labels = new Float64Array(perImage);
+            for (let e = 0; e < perImage; e++) labels[e] = nextLabel + e;
+            const ti = performance.now();
+            index.add(k.keys, labels);
+            const tw = performance.now();
+            const offset = writeSeg([
+              new Uint8Array(img.tokens.buffer, img.tokens.byteOffset, cells * 4),
+              new Uint8Array(img.distances.buffer, img.distances.byteOffset, cells * 4),
+              new Uint8Array(img.latents.buffer, img.latents.byteOffset, cells * dim * 4),
+            ]);
+            accumulatePrototypes(img.tokens, img.pools, patch, sums, counts);
+            images.push({
+              path: f.rel,
+              sha256: img.sha256,
+              bytes: f.bytes,
+              mtimeMs: f.mtimeMs,
+              width: img.width,
+              height: img.height,
+              format: img.format,
+              segment: newSegIndex,
+              offset,
+              firstLabel: nextLabel,
+              entries: perImage,
+            });
+            nextLabel += perImage;
+            if (wasIndexed.has(f.rel)) updatedOk++;
+            else addedOk++;
+            const te = performance.now();
+            timings.keysMs += ti - tk;
+            timings.insertMs += tw - ti;
+            timings.writeMs += te - tw;
+          }
+          progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
+        },
+        (t) => {
+          timings.decodeMs += t.decodeMs;
+          timings.encodeMs += t.encodeMs;
+        },
+        opts.signal,
+      ).catch((err) => {
+        if (opts.signal?.aborted) throw new BuildCancelledError();
+        throw err;
+      });
+      timings.pipelineMs = performance.now() - tp;
+      await pool.close();
+      pool = undefined;
+    }
+    checkAbort();
+
+    // ---- write and commit
+    progress('write', 0, 1, 'Writing database');
+    const tw0 = performance.now();
+    fs.fsyncSync(segFd);
+    fs.closeSync(segFd);
+    segFd = undefined;
+    const segPath = path.join(dbDir, segFile);
+    if (segBytes > 0) segments.push({ ...fileRef(dbDir, segFile), liveBytes: segBytes });
+    else fs.rmSync(segPath, { force: true });
+    const indexFile = `index-${generation}.hnsw`;
+    index.save(path.join(dbDir, indexFile));
+    const protoFile = `codes-${generation}.bin`;
+    const protoBuf = Buffer.concat([sums, counts, info.codebook].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+    writeFileAtomic(path.join(dbDir, protoFile), protoBuf);
+    checkAbort();
+    images.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const now = new Date().toISOString();
+    const manifest: DbManifest = {
+      format: DB_FORMAT,
+      generation,
+      createdAt: prev?.manifest.createdAt ?? now,
+      updatedAt: now,
+      root,
+      model: {
+        name: info.manifest.name,
+        fingerprint: info.fingerprint,
+        manifestPath: info.manifest.manifestPath,
+        rows,
+        cols,
+        dim,
+        codebookSize,
+        inputWidth: info.manifest.input.width,
+        inputHeight: info.manifest.input.height,
+        resize: info.manifest.input.resize,
+      },
+      keys,
+      index: { kind: 'hnsw', ...fileRef(dbDir, indexFile), m: hnsw.m, efConstruction: hnsw.efConstruction, ef: hnsw.ef, keyDim, entries: index.size },
+      prototypes: { ...fileRef(dbDir, protoFile), patch, staleImages },
+      segments,
+      nextLabel,
+      images,
+      failed,
+      lastBuild: {
+        startedAt,
+        finishedAt: now,
+        elapsedMs: Date.now() - started,
+        added: addedOk,
+        updated: updatedOk,
+        removed,
+        unchanged: kept.length,
+        failed: failed.length,
+      },
+    };
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), JSON.stringify(manifest));
+    committed = manifest;
+    fsyncPath(dbDir);
+    timings.writeMs += performance.now() - tw0;
+    collectGarbage(dbDir, manifest);
+    progress('write', 1, 1, 'Done');
+    return {
+      images: images.length,
+      entries: index.size,
+      skipped,
+      db: dbDir,
+      model: info.manifest.name,
+      elapsedMs: Date.now() - started,
+      added: addedOk,
+      updated: updatedOk,
+      removed,
+      unchanged: kept.length,
+      upToDate: false,
+      generation,
+      timings,
+    };
+  } finally {
+    if (segFd !== undefined) fs.closeSync(segFd);
+    if (pool) await pool.close();
+    if (!committed) {
+      // Leave exactly the previous database: drop this run's files.
+      try {
+        collectGarbage(dbDir, readDbManifest(dbDir));
+      } catch {
+        /* a damaged manifest is reported by the next open */
+      }
+    }
+    release();
+  }
+}

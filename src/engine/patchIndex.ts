@@ -1,0 +1,222 @@
+// The patch index: nearest entries of a key by squared L2. One interface for
+// the approximate HNSW index (hnswlib-node) and the exact brute-force search
+// every approximate answer is measured against; a later backend (a distributed
+// vector engine) implements the same interface.
+
+import * as fs from 'node:fs';
+import { HierarchicalNSW } from 'hnswlib-node';
+
+export interface SearchHit {
+  readonly label: number;
+  /** Squared L2 distance. */
+  readonly distance: number;
+}
+
+/** Labels to keep; an index may call it many times per search. */
+export type LabelFilter = (label: number) => boolean;
+
+export interface PatchIndex {
+  readonly kind: 'hnsw' | 'exact';
+  readonly dim: number;
+  /** Live (not removed) entries. */
+  readonly size: number;
+  /** Adds n keys ([n * dim]) under the given labels. */
+  add(keys: Readonly<Float32Array>, labels: ArrayLike<number>): void;
+  remove(labels: Iterable<number>): void;
+  /** The k nearest live entries, nearest first. */
+  search(query: Readonly<Float32Array>, k: number, filter?: LabelFilter): SearchHit[];
+}
+
+export interface HnswParams {
+  /** Graph degree (hnswlib M). */
+  readonly m: number;
+  readonly efConstruction: number;
+  /** Search beam width (raised to k when k is larger). */
+  readonly ef: number;
+  readonly seed?: number;
+}
+
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 64 };
+
+export class HnswPatchIndex implements PatchIndex {
+  readonly kind = 'hnsw';
+  private live: number;
+  private readonly point: number[];
+
+  private constructor(
+    private readonly index: HierarchicalNSW,
+    readonly dim: number,
+    private ef: number,
+    live: number,
+  ) {
+    this.live = live;
+    this.point = new Array<number>(dim).fill(0);
+  }
+
+  static create(dim: number, capacity: number, params: HnswParams): HnswPatchIndex {
+    const index = new HierarchicalNSW('l2', dim);
+    index.initIndex({ maxElements: Math.max(16, capacity), m: params.m, efConstruction: params.efConstruction, randomSeed: params.seed ?? 100, allowReplaceDeleted: true });
+    index.setEf(params.ef);
+    return new HnswPatchIndex(index, dim, params.ef, 0);
+  }
+
+  /** Reads an index file written by save(); `live` is the number of entries not removed. */
+  static load(file: string, dim: number, ef: number, live: number): HnswPatchIndex {
+    const index = new HierarchicalNSW('l2', dim);
+    index.readIndexSync(file, true);
+    if (index.getNumDimensions() !== dim) throw new Error(`index ${file} has dimension ${index.getNumDimensions()}, expected ${dim}`);
+    index.setEf(ef);
+    return new HnswPatchIndex(index, dim, ef, live);
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  setEf(ef: number): void {
+    this.ef = ef;
+    this.index.setEf(ef);
+  }
+
+  add(keys: Readonly<Float32Array>, labels: ArrayLike<number>): void {
+    const n = labels.length;
+    if (keys.length !== n * this.dim) throw new RangeError(`expected ${n * this.dim} key values, got ${keys.length}`);
+    const needed = this.index.getCurrentCount() + n;
+    if (needed > this.index.getMaxElements()) this.index.resizeIndex(Math.max(needed, Math.ceil(this.index.getMaxElements() * 1.5)));
+    const p = this.point;
+    for (let i = 0; i < n; i++) {
+      // hnswlib-node takes plain arrays; reuse one to avoid an allocation per point.
+      for (let k = 0; k < this.dim; k++) p[k] = keys[i * this.dim + k];
+      this.index.addPoint(p, labels[i], true);
+    }
+    this.live += n;
+  }
+
+  remove(labels: Iterable<number>): void {
+    for (const l of labels) {
+      this.index.markDelete(l);
+      this.live--;
+    }
+  }
+
+  search(query: Readonly<Float32Array>, k: number, filter?: LabelFilter): SearchHit[] {
+    const kk = Math.min(k, this.live);
+    if (kk <= 0) return [];
+    if (kk > this.ef) this.index.setEf(kk);
+    const res = this.index.searchKnn(Array.from(query), kk, filter);
+    if (kk > this.ef) this.index.setEf(this.ef);
+    return res.neighbors.map((label, i) => ({ label, distance: res.distances[i] }));
+  }
+
+  /** Writes the index to a file and flushes it to disk. */
+  save(file: string): void {
+    this.index.writeIndexSync(file);
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Slots in the graph, removed entries included (they are reused by later adds). */
+  get slots(): number {
+    return this.index.getCurrentCount();
+  }
+}
+
+/** Brute-force search over all keys: the reference for recall. */
+export class ExactPatchIndex implements PatchIndex {
+  readonly kind = 'exact';
+  private keys: Float32Array;
+  private labels: Float64Array;
+  private count = 0;
+  private removed = new Set<number>();
+
+  constructor(
+    readonly dim: number,
+    capacity = 1024,
+  ) {
+    this.keys = new Float32Array(Math.max(1, capacity) * dim);
+    this.labels = new Float64Array(Math.max(1, capacity));
+  }
+
+  get size(): number {
+    return this.count - this.removed.size;
+  }
+
+  add(keys: Readonly<Float32Array>, labels: ArrayLike<number>): void {
+    const n = labels.length;
+    if (keys.length !== n * this.dim) throw new RangeError(`expected ${n * this.dim} key values, got ${keys.length}`);
+    if (this.count + n > this.labels.length) {
+      const cap = Math.max(this.count + n, this.labels.length * 2);
+      const k2 = new Float32Array(cap * this.dim);
+      k2.set(this.keys.subarray(0, this.count * this.dim));
+      const l2 = new Float64Array(cap);
+      l2.set(this.labels.subarray(0, this.count));
+      this.keys = k2;
+      this.labels = l2;
+    }
+    this.keys.set(keys, this.count * this.dim);
+    for (let i = 0; i < n; i++) this.labels[this.count + i] = labels[i];
+    this.count += n;
+  }
+
+  remove(labels: Iterable<number>): void {
+    for (const l of labels) this.removed.add(l);
+  }
+
+  search(query: Readonly<Float32Array>, k: number, filter?: LabelFilter): SearchHit[] {
+    const dim = this.dim;
+    const kk = Math.min(k, this.size);
+    if (kk <= 0) return [];
+    // Bounded max-heap of the best kk (largest distance at the root).
+    const hd = new Float64Array(kk);
+    const hl = new Float64Array(kk);
+    let hs = 0;
+    const keys = this.keys;
+    const checkRemoved = this.removed.size > 0;
+    for (let i = 0; i < this.count; i++) {
+      let d = 0;
+      const o = i * dim;
+      for (let j = 0; j < dim; j++) {
+        const t = keys[o + j] - query[j];
+        d += t * t;
+      }
+      if (hs === kk && d >= hd[0]) continue;
+      const label = this.labels[i];
+      if (checkRemoved && this.removed.has(label)) continue;
+      if (filter && !filter(label)) continue;
+      if (hs < kk) {
+        let c = hs++;
+        while (c > 0) {
+          const p = (c - 1) >> 1;
+          if (hd[p] >= d) break;
+          hd[c] = hd[p];
+          hl[c] = hl[p];
+          c = p;
+        }
+        hd[c] = d;
+        hl[c] = label;
+      } else {
+        let c = 0;
+        for (;;) {
+          const a = 2 * c + 1;
+          if (a >= hs) break;
+          const b = a + 1;
+          const m = b < hs && hd[b] > hd[a] ? b : a;
+          if (hd[m] <= d) break;
+          hd[c] = hd[m];
+          hl[c] = hl[m];
+          c = m;
+        }
+        hd[c] = d;
+        hl[c] = label;
+      }
+    }
+    const out: SearchHit[] = [];
+    for (let i = 0; i < hs; i++) out.push({ label: hl[i], distance: hd[i] });
+    out.sort((a, b) => a.distance - b.distance || a.label - b.label);
+    return out;
+  }
+}

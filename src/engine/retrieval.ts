@@ -1,0 +1,157 @@
+// Retrieval over a patch database: the k nearest entries of a patch's key and
+// the DAiD distribution over their tokens; token grids of images in or out of
+// the database (tokenized on the fly with the database's model).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { retrievalDistribution, type TokenProbability } from '../core/daid';
+import { cellRects, type Cell } from '../core/geometry';
+import { codeGrid, type KeySource } from '../core/neighbourhood';
+import { planResize } from '../core/geometry';
+import { DatabaseError, type PatchDatabase } from './database';
+import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
+import { toRel } from './datasetScanner';
+import type { Tokenizer } from './tokenizer';
+import type { LabelFilter } from './patchIndex';
+
+export interface PatchRef {
+  /** Path relative to the dataset root, '/'-separated. */
+  readonly image: string;
+  readonly row: number;
+  readonly col: number;
+  readonly token: number;
+}
+
+export interface RetrievedPatch extends PatchRef {
+  /** Squared L2 distance between keys. */
+  readonly distance: number;
+}
+
+export interface QueryOptions {
+  readonly k?: number;
+  readonly exact?: boolean;
+  /** Drop the query image's own entries. */
+  readonly excludeSelf?: boolean;
+  /** Build the query key from latents or from the codebook vectors of the tokens. */
+  readonly queryKeys?: KeySource;
+  /** DAiD temperature T. */
+  readonly temperature?: number;
+}
+
+export interface QueryResult {
+  readonly query: PatchRef & { inDatabase: boolean };
+  readonly results: RetrievedPatch[];
+  readonly distribution: TokenProbability[];
+  readonly exact: boolean;
+  readonly searchMs: number;
+}
+
+/** Token grid of an image, with where each cell lies in the image's pixels. */
+export interface TokenGrid {
+  readonly image: string;
+  readonly inDatabase: boolean;
+  readonly width: number;
+  readonly height: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly tokens: Int32Array;
+  readonly distances: Float32Array;
+  readonly latents: Float32Array;
+  readonly cells: Cell[];
+}
+
+export class PatchRetriever {
+  constructor(
+    readonly db: PatchDatabase,
+    readonly datasetRoot: string,
+    /** Loads the database's model when an image outside the database must be tokenized. */
+    private readonly loadTokenizer?: () => Promise<Tokenizer>,
+    private readonly maxPixels = DEFAULT_MAX_PIXELS,
+  ) {}
+
+  /** Path of an image relative to the dataset root ('/'-separated), or undefined when it lies outside. */
+  relPath(image: string): string | undefined {
+    const abs = path.resolve(this.datasetRoot, image);
+    const rel = toRel(this.datasetRoot, abs);
+    return rel.startsWith('..') || path.isAbsolute(rel) ? undefined : rel;
+  }
+
+  /** The image's token grid from the database, or by tokenizing the file. */
+  async tokenGrid(image: string): Promise<TokenGrid> {
+    const rel = this.relPath(image);
+    const i = rel === undefined ? undefined : this.db.imageIndex.get(rel);
+    const { rows, cols, inputWidth, inputHeight } = this.db.model;
+    const resize = this.db.model.resize as 'crop' | 'pad' | 'stretch';
+    if (i !== undefined) {
+      const img = this.db.image(i);
+      const abs = path.resolve(this.datasetRoot, img.path);
+      // The stored grid is used only while the file is the one that was indexed.
+      const st = fs.statSync(abs, { throwIfNoEntry: false });
+      if (!st || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
+        const rec = this.db.record(i);
+        const plan = planResize(img.width, img.height, inputWidth, inputHeight, resize);
+        return { image: img.path, inDatabase: true, width: img.width, height: img.height, rows, cols, tokens: rec.tokens, distances: rec.distances, latents: rec.latents, cells: cellRects(plan, rows, cols) };
+      }
+    }
+    if (!this.loadTokenizer) throw new DatabaseError(`${image} is not in the database and no model is available to tokenize it`);
+    const tok = await this.loadTokenizer();
+    if (tok.info.fingerprint !== this.db.model.fingerprint) {
+      throw new DatabaseError(`the model ${tok.info.manifest.name} (${tok.info.fingerprint}) is not the one the database was built with (${this.db.model.name}, ${this.db.model.fingerprint})`, 'Pass the database\'s model with --model');
+    }
+    const abs = path.resolve(this.datasetRoot, image);
+    const bytes = await fs.promises.readFile(abs);
+    const decoded = await decodeForModel(bytes, tok.info.manifest.input, this.maxPixels);
+    const [enc] = await tok.encode([decoded.rgb]);
+    return {
+      image: rel ?? abs,
+      inDatabase: false,
+      width: decoded.width,
+      height: decoded.height,
+      rows,
+      cols,
+      tokens: enc.tokens,
+      distances: enc.distances,
+      latents: enc.latents,
+      cells: cellRects(decoded.plan, rows, cols),
+    };
+  }
+
+  /** Nearest entries to the key of (row, col) in the grid, and their DAiD distribution. */
+  query(grid: TokenGrid, row: number, col: number, opts: QueryOptions = {}): QueryResult {
+    const { rows, cols, dim } = this.db.model;
+    if (!Number.isInteger(row) || !Number.isInteger(col) || row < 0 || col < 0 || row >= rows || col >= cols) {
+      throw new RangeError(`patch ${row},${col} is outside the ${rows}x${cols} grid`);
+    }
+    const k = opts.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > 10_000) throw new RangeError(`k must be an integer from 1 to 10000, got ${k}`);
+    const source = opts.queryKeys ?? this.db.keys.source;
+    const vectors = source === 'latent' ? grid.latents : codeGrid(grid.tokens, this.db.codebook, dim);
+    const key = this.db.keyAt(vectors, row, col);
+    let filter: LabelFilter | undefined;
+    const selfIdx = grid.inDatabase ? this.db.imageIndex.get(grid.image) : undefined;
+    if (opts.excludeSelf && selfIdx !== undefined) {
+      const img = this.db.image(selfIdx);
+      const lo = img.firstLabel;
+      const hi = img.firstLabel + img.entries;
+      filter = (label) => label < lo || label >= hi;
+    }
+    const index = opts.exact ? this.db.exactIndex() : this.db.index;
+    const t0 = performance.now();
+    const hits = index.search(key, k, filter);
+    const searchMs = performance.now() - t0;
+    const results: RetrievedPatch[] = [];
+    for (const h of hits) {
+      const loc = this.db.locate(h.label);
+      if (!loc) continue;
+      const token = this.db.record(loc.image).tokens[loc.row * cols + loc.col];
+      results.push({ image: this.db.image(loc.image).path, row: loc.row, col: loc.col, token, distance: h.distance });
+    }
+    return {
+      query: { image: grid.image, row, col, token: grid.tokens[row * cols + col], inDatabase: grid.inDatabase },
+      results,
+      distribution: retrievalDistribution(results, opts.temperature ?? 1),
+      exact: opts.exact ?? false,
+      searchMs,
+    };
+  }
+}

@@ -1,0 +1,132 @@
+// Statistics of a patch database: codebook usage over every indexed image and
+// retrieval predictability (how often DAiD's top tokens are the true one).
+
+import { codebookStats, type CodebookStats } from '../core/codebookStats';
+import { retrievalDistribution } from '../core/daid';
+import { seededRng, shuffled } from '../core/rng';
+import { codeGrid, type KeySource } from '../core/neighbourhood';
+import type { PatchDatabase } from './database';
+import { entryPosition } from './database';
+
+export interface DatabaseStats {
+  readonly db: string;
+  readonly generation: number;
+  readonly updatedAt: string;
+  readonly model: { name: string; fingerprint: string; rows: number; cols: number; dim: number; codebookSize: number };
+  readonly keys: { shape: string; hops: number; border: string; source: string; dim: number };
+  readonly index: { kind: string; m: number; efConstruction: number; ef: number };
+  readonly images: number;
+  readonly failed: number;
+  readonly entries: number;
+  readonly diskBytes: number;
+  readonly codebook: CodebookStats;
+  /** Usage count per code id (codebookSize values). */
+  readonly usage: number[];
+}
+
+export function databaseStats(db: PatchDatabase, top = 20): DatabaseStats {
+  const m = db.manifest;
+  const grids = (function* () {
+    for (let i = 0; i < m.images.length; i++) yield db.record(i).tokens;
+  })();
+  const { stats, counts } = codebookStats(grids, m.model.codebookSize, top);
+  return {
+    db: db.dir,
+    generation: m.generation,
+    updatedAt: m.updatedAt,
+    model: { name: m.model.name, fingerprint: m.model.fingerprint, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize },
+    keys: { ...m.keys, dim: m.index.keyDim },
+    index: { kind: m.index.kind, m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef },
+    images: m.images.length,
+    failed: m.failed.length,
+    entries: db.entryCount,
+    diskBytes: db.diskBytes(),
+    codebook: stats,
+    usage: Array.from(counts),
+  };
+}
+
+export interface PredictabilityOptions {
+  /** Fraction of images held out as queries (0 < f <= 1). */
+  readonly fraction: number;
+  readonly seed?: number;
+  readonly k?: number;
+  readonly temperature?: number;
+  /** At most this many queries in all (entries sampled evenly across held-out images). */
+  readonly maxQueries?: number;
+  readonly exact?: boolean;
+  readonly queryKeys?: KeySource;
+}
+
+export interface Predictability {
+  readonly heldOutImages: number;
+  readonly queries: number;
+  readonly top1: number;
+  readonly top5: number;
+  /** Fraction of queries whose true token was among the retrieved tokens at all. */
+  readonly coverage: number;
+  readonly k: number;
+  readonly seed: number;
+  readonly exact: boolean;
+}
+
+/**
+ * Holds out a seeded fraction of images; for entries of each, retrieves from
+ * the other images only and checks DAiD's argmax (top-1) and top-5 against the
+ * true token.
+ */
+export function retrievalPredictability(db: PatchDatabase, opts: PredictabilityOptions): Predictability {
+  if (!(opts.fraction > 0 && opts.fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${opts.fraction}`);
+  const seed = opts.seed ?? 0;
+  const k = opts.k ?? 64;
+  const maxQueries = opts.maxQueries ?? 2000;
+  const rng = seededRng(seed);
+  const m = db.manifest;
+  const n = m.images.length;
+  const held = shuffled(Array.from({ length: n }, (_, i) => i), rng).slice(0, Math.max(1, Math.round(n * opts.fraction)));
+  if (n < 2) throw new RangeError('predictability needs at least two indexed images');
+  // Held-out labels are excluded from every search: only other images answer.
+  const ranges = held.map((i) => [m.images[i].firstLabel, m.images[i].firstLabel + m.images[i].entries] as const).sort((a, b) => a[0] - b[0]);
+  const filter = (label: number) => {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid][0] <= label) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi < 0 || label >= ranges[hi][1];
+  };
+  const perImage = m.images[held[0]].entries;
+  const totalEntries = held.length * perImage;
+  const stride = Math.max(1, Math.ceil(totalEntries / maxQueries));
+  const index = opts.exact ? db.exactIndex() : db.index;
+  const source = opts.queryKeys ?? m.keys.source;
+  const { cols, dim } = m.model;
+  let queries = 0;
+  let top1 = 0;
+  let top5 = 0;
+  let covered = 0;
+  let e = Math.floor(rng() * stride);
+  for (; e < totalEntries; e += stride) {
+    const img = held[Math.floor(e / perImage)];
+    const rec = db.record(img);
+    const grid = source === 'latent' ? rec.latents : codeGrid(rec.tokens, db.codebook, dim);
+    const pos = entryPosition(m, e % perImage);
+    const truth = rec.tokens[pos.row * cols + pos.col];
+    const hits = index.search(db.keyAt(grid, pos.row, pos.col), k, filter);
+    const dist = retrievalDistribution(
+      hits.map((h) => {
+        const loc = db.locate(h.label)!;
+        return { token: db.record(loc.image).tokens[loc.row * cols + loc.col], distance: h.distance };
+      }),
+      opts.temperature ?? 1,
+    );
+    queries++;
+    const rank = dist.findIndex((d) => d.token === truth);
+    if (rank === 0) top1++;
+    if (rank >= 0 && rank < 5) top5++;
+    if (rank >= 0) covered++;
+  }
+  return { heldOutImages: held.length, queries, top1: queries ? top1 / queries : 0, top5: queries ? top5 / queries : 0, coverage: queries ? covered / queries : 0, k, seed, exact: opts.exact ?? false };
+}

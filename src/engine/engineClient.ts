@@ -1,0 +1,98 @@
+// The extension host's handle on the engine worker: typed requests with
+// time-outs, errors carried back with their class name, build progress.
+
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './encoderPool';
+import type { BuildProgress } from './indexer';
+import type { EngineMessage, EngineMethod, EngineRequests } from './engineProtocol';
+
+export class EngineError extends Error {
+  constructor(
+    /** The error class in the worker (ManifestError, DatabaseError, NoDatabaseError, ...). */
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = kind;
+  }
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+  onProgress?: (p: BuildProgress) => void;
+  onLog?: (line: string) => void;
+}
+
+export interface RequestOptions {
+  /** Milliseconds before the request fails with a time-out (0: never). */
+  readonly timeoutMs?: number;
+  readonly onProgress?: (p: BuildProgress) => void;
+  readonly onLog?: (line: string) => void;
+  /** Called with the request id as soon as it is sent (to cancel builds). */
+  readonly onStart?: (id: number) => void;
+}
+
+export class EngineClient {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const w = startWorker('engineWorker', undefined);
+    w.on('message', (m: EngineMessage) => this.onMessage(m));
+    w.on('error', (err) => this.failAll(new EngineError('EngineCrashed', `the engine worker failed: ${err.message}`)));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      this.failAll(new EngineError('EngineCrashed', `the engine worker exited (code ${code})`));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private onMessage(m: EngineMessage): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === 'progress') return p.onProgress?.(m.progress);
+    if (m.type === 'log') return p.onLog?.(m.line);
+    this.pending.delete(m.id);
+    if (p.timer) clearTimeout(p.timer);
+    if (m.type === 'response') p.resolve(m.result);
+    else p.reject(new EngineError(m.name, m.message));
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+
+  request<M extends EngineMethod>(method: M, params: EngineRequests[M]['params'], opts: RequestOptions = {}): Promise<EngineRequests[M]['result']> {
+    const w = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onLog: opts.onLog };
+      const timeoutMs = opts.timeoutMs ?? 60_000;
+      if (timeoutMs > 0) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new EngineError('Timeout', `${method} did not answer within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      w.postMessage({ id, method, params });
+      opts.onStart?.(id);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.failAll(new EngineError('Disposed', 'the engine was shut down'));
+    if (w) await w.terminate();
+  }
+}

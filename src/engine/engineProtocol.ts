@@ -1,0 +1,105 @@
+// Messages between the extension host (EngineClient) and the engine worker
+// thread that owns databases, models and builds. Requests are answered by a
+// response with the same id; builds also send progress events. `model`, where
+// a request takes one, is the manifest used to tokenize images that are not in
+// the database (default: the one the database was built with).
+
+import type { DatabaseStats, Predictability } from './stats';
+import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
+import type { QueryOptions, QueryResult } from './retrieval';
+import type { Cell } from '../core/geometry';
+import type { KeyParams } from '../core/neighbourhood';
+
+/** What a database holds, for lists and status views. */
+export interface DbSummary {
+  readonly dbDir: string;
+  readonly root: string;
+  readonly generation: number;
+  readonly updatedAt: string;
+  readonly model: { name: string; fingerprint: string; manifestPath: string; rows: number; cols: number; dim: number; codebookSize: number; hasDecoder: boolean };
+  readonly keys: KeyParams;
+  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number };
+  readonly images: number;
+  readonly entries: number;
+  readonly diskBytes: number;
+  readonly failed: readonly { path: string; error: string }[];
+  readonly lastBuild: { finishedAt: string; elapsedMs: number; added: number; updated: number; removed: number };
+}
+
+export interface DbImageInfo {
+  readonly path: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  readonly mtimeMs: number;
+}
+
+/** A token grid with typed arrays (transferred, not copied). */
+export interface GridPayload {
+  readonly image: string;
+  readonly inDatabase: boolean;
+  readonly width: number;
+  readonly height: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly tokens: Int32Array;
+  readonly distances: Float32Array;
+  readonly cells: Cell[];
+}
+
+export interface TokenUse {
+  readonly image: string;
+  readonly positions: readonly { row: number; col: number }[];
+}
+
+export interface CodebookPayload {
+  readonly codebookSize: number;
+  readonly patch: number;
+  /** Usage count per code over all indexed cells. */
+  readonly counts: Uint32Array;
+  /** Prototype pixels, K x patch x patch x 3, 8-bit (zeros for unused codes). */
+  readonly prototypes: Uint8Array;
+  readonly staleImages: number;
+}
+
+/** Each request type with its parameters and its result. */
+export interface EngineRequests {
+  /** Summary of the database in dbDir, or null when there is none. */
+  summary: { params: { dbDir: string }; result: DbSummary | null };
+  /** All indexed images. */
+  images: { params: { dbDir: string }; result: DbImageInfo[] };
+  /** Token grid of an image (from the database, or tokenized now). */
+  grid: { params: { dbDir: string; image: string; model?: string }; result: GridPayload };
+  /** k nearest entries of a patch and the DAiD distribution. */
+  query: { params: { dbDir: string; image: string; row: number; col: number; options: QueryOptions; model?: string }; result: QueryResult };
+  /** Codebook statistics; retrieval predictability when asked. */
+  stats: { params: { dbDir: string; predictability?: { fraction: number; seed?: number; k?: number; maxQueries?: number } }; result: DatabaseStats & { predictability?: Predictability } };
+  /** Images (and positions) that use a token. */
+  tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
+  /** Usage counts and prototypes of every code. */
+  codebook: { params: { dbDir: string }; result: CodebookPayload };
+  /** A crop of an image around a rectangle, as PNG bytes. */
+  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number }; result: Uint8Array };
+  /** The model's reconstruction of an image's token grid, as PNG bytes (model input size). */
+  reconstruct: { params: { dbDir: string; image: string; model?: string }; result: Uint8Array };
+  /** Builds or updates a database; progress events carry the request id. */
+  build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
+  /** Cancels the build started by request `buildId`. */
+  cancel: { params: { buildId: number }; result: boolean };
+  /** Checks that the native modules load in the worker; returns their versions. */
+  ping: { params: Record<string, never>; result: { onnxruntime: string; sharp: string; hnswlib: boolean } };
+}
+
+export type EngineMethod = keyof EngineRequests;
+
+export type EngineRequest = { [M in EngineMethod]: { id: number; method: M; params: EngineRequests[M]['params'] } }[EngineMethod];
+
+export type EngineMessage =
+  /** The answer to request `id`. */
+  | { type: 'response'; id: number; result: unknown }
+  /** Request `id` failed; `name` is the error class (ManifestError, DatabaseError, ...). */
+  | { type: 'error'; id: number; name: string; message: string }
+  /** Progress of the build started by request `id`. */
+  | { type: 'progress'; id: number; progress: BuildProgress }
+  /** A log line of the build started by request `id`. */
+  | { type: 'log'; id: number; line: string };

@@ -1,0 +1,204 @@
+// The engine worker thread: owns open databases, loaded models and running
+// builds, so the extension host's thread never decodes, encodes or searches.
+
+import { parentPort } from 'node:worker_threads';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { PatchDatabase, MANIFEST_FILE } from './database';
+import { buildDatabase } from './indexer';
+import { PatchRetriever } from './retrieval';
+import { databaseStats, retrievalPredictability } from './stats';
+import { Tokenizer } from './tokenizer';
+import { cropToPng } from './imageDecoder';
+import { datasetRootOf } from './locations';
+import { prototypeOf } from '../core/prototypes';
+import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
+
+const port = parentPort!;
+
+function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+// ---- caches: a database is reopened when its manifest changes on disk
+const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number }>();
+const tokenizers = new Map<string, Promise<Tokenizer>>();
+const builds = new Map<number, AbortController>();
+
+function openDb(dbDir: string): PatchDatabase | undefined {
+  const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
+  if (!st) {
+    dbs.delete(dbDir);
+    return undefined;
+  }
+  const cached = dbs.get(dbDir);
+  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.db;
+  const db = PatchDatabase.open(dbDir);
+  if (!db) return undefined;
+  dbs.set(dbDir, { db, mtimeMs: st.mtimeMs, size: st.size });
+  return db;
+}
+
+function requireDb(dbDir: string): PatchDatabase {
+  const db = openDb(dbDir);
+  if (!db) {
+    const err = new Error(`no patch database in ${dbDir}`);
+    err.name = 'NoDatabaseError';
+    throw err;
+  }
+  return db;
+}
+
+function tokenizer(manifestPath: string): Promise<Tokenizer> {
+  let t = tokenizers.get(manifestPath);
+  if (!t) {
+    t = Tokenizer.load(manifestPath);
+    t.catch(() => tokenizers.delete(manifestPath));
+    tokenizers.set(manifestPath, t);
+  }
+  return t;
+}
+
+function retriever(dbDir: string, model?: string): PatchRetriever {
+  const db = requireDb(dbDir);
+  return new PatchRetriever(db, datasetRootOf(dbDir, db.manifest), () => tokenizer(model ?? db.model.manifestPath));
+}
+
+function summary(dbDir: string): DbSummary | null {
+  const db = openDb(dbDir);
+  if (!db) return null;
+  const m = db.manifest;
+  return {
+    dbDir,
+    root: datasetRootOf(dbDir, m),
+    generation: m.generation,
+    updatedAt: m.updatedAt,
+    model: { name: m.model.name, fingerprint: m.model.fingerprint, manifestPath: m.model.manifestPath, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize, hasDecoder: hasDecoder(m.model.manifestPath) },
+    keys: m.keys,
+    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim },
+    images: m.images.length,
+    entries: db.entryCount,
+    diskBytes: db.diskBytes(),
+    failed: m.failed.map((f) => ({ path: f.path, error: f.error })),
+    lastBuild: { finishedAt: m.lastBuild.finishedAt, elapsedMs: m.lastBuild.elapsedMs, added: m.lastBuild.added, updated: m.lastBuild.updated, removed: m.lastBuild.removed },
+  };
+}
+
+function hasDecoder(manifestPath: string): boolean {
+  try {
+    const j = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { decoder?: unknown };
+    return j.decoder !== undefined && j.decoder !== null;
+  } catch {
+    return false;
+  }
+}
+
+type Handler<M extends EngineMethod> = (params: EngineRequests[M]['params'], id: number) => Promise<EngineRequests[M]['result']> | EngineRequests[M]['result'];
+
+const handlers: { [M in EngineMethod]: Handler<M> } = {
+  summary: ({ dbDir }) => summary(dbDir),
+  images: ({ dbDir }) => requireDb(dbDir).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
+  grid: async ({ dbDir, image, model }) => {
+    const g = await retriever(dbDir, model).tokenGrid(image);
+    // Copies: the stored records are views into a segment that must not be transferred.
+    return { image: g.image, inDatabase: g.inDatabase, width: g.width, height: g.height, rows: g.rows, cols: g.cols, tokens: g.tokens.slice(), distances: g.distances.slice(), cells: g.cells };
+  },
+  query: async ({ dbDir, image, row, col, options, model }) => {
+    const r = retriever(dbDir, model);
+    return r.query(await r.tokenGrid(image), row, col, options);
+  },
+  stats: ({ dbDir, predictability }) => {
+    const db = requireDb(dbDir);
+    const stats = databaseStats(db);
+    return predictability ? { ...stats, predictability: retrievalPredictability(db, predictability) } : stats;
+  },
+  tokenUses: ({ dbDir, token, limit }) => {
+    const db = requireDb(dbDir);
+    const { cols, codebookSize } = db.model;
+    if (!Number.isInteger(token) || token < 0 || token >= codebookSize) throw new RangeError(`token must be an integer from 0 to ${codebookSize - 1}`);
+    const out: { image: string; positions: { row: number; col: number }[] }[] = [];
+    for (let i = 0; i < db.manifest.images.length && out.length < (limit ?? Infinity); i++) {
+      const t = db.record(i).tokens;
+      const positions: { row: number; col: number }[] = [];
+      for (let p = 0; p < t.length; p++) if (t[p] === token) positions.push({ row: Math.floor(p / cols), col: p % cols });
+      if (positions.length) out.push({ image: db.image(i).path, positions });
+    }
+    return out.sort((a, b) => b.positions.length - a.positions.length || (a.image < b.image ? -1 : 1));
+  },
+  codebook: ({ dbDir }) => {
+    const db = requireDb(dbDir);
+    const { patch, sums, counts: protoCounts } = db.codes();
+    const K = db.model.codebookSize;
+    const counts = new Uint32Array(K);
+    for (let i = 0; i < db.manifest.images.length; i++) for (const t of db.record(i).tokens) counts[t]++;
+    const n = patch * patch * 3;
+    const prototypes = new Uint8Array(K * n);
+    for (let k = 0; k < K; k++) {
+      const p = prototypeOf(k, patch, sums, protoCounts);
+      if (p) prototypes.set(p, k * n);
+    }
+    return { codebookSize: K, patch, counts, prototypes, staleImages: db.manifest.prototypes.staleImages };
+  },
+  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await fs.promises.readFile(file), rect, size)),
+  reconstruct: async ({ dbDir, image, model }) => {
+    const r = retriever(dbDir, model);
+    const g = await r.tokenGrid(image);
+    const tok = await tokenizer(model ?? r.db.model.manifestPath);
+    const rgb = await tok.reconstruct(g.tokens);
+    const { width, height } = tok.info.manifest.input;
+    return new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer());
+  },
+  build: async (params, id) => {
+    const controller = new AbortController();
+    builds.set(id, controller);
+    try {
+      return await buildDatabase({
+        ...params,
+        signal: controller.signal,
+        onProgress: (progress) => post({ type: 'progress', id, progress }),
+        log: (line) => post({ type: 'log', id, line }),
+      });
+    } finally {
+      builds.delete(id);
+    }
+  },
+  cancel: ({ buildId }) => {
+    const c = builds.get(buildId);
+    c?.abort();
+    return c !== undefined;
+  },
+  ping: () => {
+    const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+    const hnsw = require('hnswlib-node') as typeof import('hnswlib-node');
+    new hnsw.HierarchicalNSW('l2', 2).initIndex(1);
+    return { onnxruntime: ort.env.versions.node ?? 'unknown', sharp: sharp.versions.sharp ?? 'unknown', hnswlib: true };
+  },
+};
+
+/** Typed arrays in a result travel as transferables (their own buffers only). */
+function transferables(result: unknown): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  if (result && typeof result === 'object') {
+    if (ArrayBuffer.isView(result)) {
+      if (result.byteOffset === 0 && result.byteLength === result.buffer.byteLength && result.buffer instanceof ArrayBuffer) out.push(result.buffer);
+    } else {
+      for (const v of Object.values(result)) {
+        if (ArrayBuffer.isView(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.buffer instanceof ArrayBuffer) out.push(v.buffer);
+      }
+    }
+  }
+  return [...new Set(out)];
+}
+
+port.on('message', async (req: EngineRequest) => {
+  try {
+    const handler = handlers[req.method] as Handler<EngineMethod> | undefined;
+    if (!handler) throw new Error(`unknown engine method ${String(req.method)}`);
+    const result = await handler(req.params as never, req.id);
+    post({ type: 'response', id: req.id, result }, transferables(result));
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'error', id: req.id, name: e.name, message: e.message });
+  }
+});

@@ -1,19 +1,31 @@
-import * as vscode from 'vscode';
+// Activation: create the shared services and register each part of the UI.
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Patch Lens', { log: true });
-  context.subscriptions.push(output);
-  output.info(`Patch Lens ${context.extension.packageJSON.version} activated`);
-  // Load the native modules once so a broken install shows at activation, not on first use.
-  try {
-    const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-    const sharp = require('sharp') as typeof import('sharp');
-    const hnsw = require('hnswlib-node') as typeof import('hnswlib-node');
-    new hnsw.HierarchicalNSW('l2', 2).initIndex(1);
-    output.info(`Native modules loaded: onnxruntime-node ${ort.env.versions.node}, sharp ${sharp.versions.sharp}, hnswlib-node ok`);
-  } catch (err) {
-    output.error(`Native modules failed to load: ${err instanceof Error ? err.message : String(err)}`);
-  }
+import * as vscode from 'vscode';
+import { EngineClient } from '../engine/engineClient';
+import { BuildManager } from './buildManager';
+import { registerBuildCommands } from './buildCommands';
+import { DatasetRegistry } from './datasets';
+import type { Services } from './services';
+
+let services: Services | undefined;
+
+export function activate(context: vscode.ExtensionContext): Services {
+  const log = vscode.window.createOutputChannel('Patch Lens', { log: true });
+  const engine = new EngineClient();
+  const datasets = new DatasetRegistry(context);
+  const builds = new BuildManager(engine, datasets, log);
+  services = { context, log, engine, datasets, builds };
+  context.subscriptions.push(log, datasets, builds, { dispose: () => void engine.dispose() });
+  context.subscriptions.push(...registerBuildCommands(services));
+  log.info(`Patch Lens ${context.extension.packageJSON.version} activated`);
+  // The native modules load in the engine worker; a broken install shows here, not on first use.
+  engine.request('ping', {}, { timeoutMs: 60_000 }).then(
+    (v) => log.info(`Native modules loaded: onnxruntime-node ${v.onnxruntime}, sharp ${v.sharp}, hnswlib-node ok`),
+    (err: Error) => log.error(`Native modules failed to load: ${err.message}`),
+  );
+  return services;
 }
 
-export function deactivate(): void {}
+export function deactivate(): Promise<void> | undefined {
+  return services?.engine.dispose();
+}

@@ -1,0 +1,237 @@
+// Builds and updates patch databases from VS Code: off the extension host's
+// thread (in the engine worker), in a cancellable progress notification, with a
+// status-bar item and a log in the output channel. One build per dataset at a
+// time; the database's lock also keeps the CLI out.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineClient } from '../engine/engineClient';
+import { EngineError } from '../engine/engineClient';
+import type { BuildProgress, BuildResult } from '../engine/indexer';
+import { SUPPORTED_EXTENSIONS } from '../engine/imageDecoder';
+import type { DatasetRegistry } from './datasets';
+import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
+
+interface RunningBuild {
+  readonly root: string;
+  promise: Promise<BuildResult | undefined>;
+  requestId?: number;
+  cancelled: boolean;
+  last?: BuildProgress;
+}
+
+export interface BuildRequest {
+  readonly rebuild?: boolean;
+  /** A background update (file watcher): window progress instead of a notification. */
+  readonly background?: boolean;
+}
+
+export class BuildManager implements vscode.Disposable {
+  private readonly running = new Map<string, RunningBuild>();
+  private readonly finished = new vscode.EventEmitter<{ root: string; result?: BuildResult; error?: Error }>();
+  /** Fires after every build, successful or not. */
+  readonly onDidFinish = this.finished.event;
+  private readonly status: vscode.StatusBarItem;
+  private readonly subs: vscode.Disposable[] = [];
+  private readonly watchers = new Map<string, vscode.Disposable>();
+  private readonly debounce = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly datasets: DatasetRegistry,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.status = vscode.window.createStatusBarItem('patchlens.build', vscode.StatusBarAlignment.Left, 10);
+    this.status.name = 'Patch Lens Build';
+    this.status.command = 'patchlens.cancelBuild';
+    this.subs.push(
+      this.finished,
+      this.status,
+      datasets.onDidChange(() => this.syncWatchers()),
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
+    );
+    this.syncWatchers();
+  }
+
+  isBuilding(root?: string): boolean {
+    return root ? this.running.has(root) : this.running.size > 0;
+  }
+
+  /** Builds or updates the database of a dataset; resolves undefined when cancelled or failed (already reported). */
+  build(root: string, req: BuildRequest = {}): Promise<BuildResult | undefined> {
+    const existing = this.running.get(root);
+    if (existing) {
+      if (!req.background) void vscode.window.showInformationMessage(`A build of ${path.basename(root)} is already running; it will finish first.`);
+      return existing.promise;
+    }
+    const run: RunningBuild = { root, cancelled: false, promise: Promise.resolve(undefined) };
+    this.running.set(root, run);
+    void vscode.commands.executeCommand('setContext', 'patchlens.building', true);
+    run.promise = this.execute(run, req).finally(() => {
+      this.running.delete(root);
+      void vscode.commands.executeCommand('setContext', 'patchlens.building', this.running.size > 0);
+      this.updateStatus();
+    });
+    return run.promise;
+  }
+
+  private async execute(run: RunningBuild, req: BuildRequest): Promise<BuildResult | undefined> {
+    const { root } = run;
+    const scope = vscode.Uri.file(root);
+    const settings = readSettings(scope);
+    const model = resolveModel(scope);
+    if (model.ignoredWorkspaceModel) {
+      this.log.warn(`Untrusted workspace: ignoring the workspace's model setting ${model.ignoredWorkspaceModel}; using ${model.manifestPath}`);
+    }
+    const dbDir = this.datasets.dbDirFor(root);
+    const name = path.basename(root);
+    this.log.info(`${req.rebuild ? 'Rebuilding' : 'Building'} ${dbDir} for ${root} with ${model.manifestPath}`);
+    const task = (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => {
+      token.onCancellationRequested(() => this.cancel(root));
+      let reported = 0;
+      return this.engine.request(
+        'build',
+        {
+          root,
+          dbDir,
+          model: model.manifestPath,
+          keys: settings.keys,
+          hnsw: settings.hnsw,
+          rebuild: req.rebuild,
+          workers: settings.workers,
+          maxPixels: settings.maxImagePixels,
+          include: settings.include,
+          exclude: settings.exclude,
+        },
+        {
+          timeoutMs: 0,
+          onStart: (id) => {
+            run.requestId = id;
+            if (run.cancelled) void this.engine.request('cancel', { buildId: id });
+          },
+          onLog: (line) => this.log.info(line),
+          onProgress: (p) => {
+            run.last = p;
+            this.updateStatus();
+            const fraction = p.phase === 'encode' && p.total ? p.done / p.total : p.phase === 'write' ? 1 : 0;
+            const pct = Math.round(fraction * 100);
+            const message = p.phase === 'encode' ? `${p.done}/${p.total} images` : p.message;
+            progress.report({ message, increment: Math.max(0, pct - reported) });
+            reported = Math.max(reported, pct);
+          },
+        },
+      );
+    };
+    try {
+      const result = req.background
+        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Patch Lens: updating ${name}` }, (p) => task(p, new vscode.CancellationTokenSource().token))
+        : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: indexing ${name}`, cancellable: true }, task);
+      const summary = result.upToDate
+        ? `${name}: up to date (${result.images} images, ${result.entries} entries)`
+        : `${name}: ${result.images} images, ${result.entries} entries (${result.added} added, ${result.updated} updated, ${result.removed} removed) in ${(result.elapsedMs / 1000).toFixed(1)} s`;
+      this.log.info(summary);
+      for (const s of result.skipped) this.log.warn(`skipped ${s.path}: ${s.error}`);
+      if (!req.background) {
+        const more = result.skipped.length ? ` ${result.skipped.length} file(s) skipped.` : '';
+        void vscode.window.showInformationMessage(`Patch Lens: ${summary}.${more}`, ...(result.skipped.length ? ['Show Log'] : [])).then((c) => c && this.log.show());
+      }
+      this.finished.fire({ root, result });
+      this.syncWatchers();
+      return result;
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.finished.fire({ root, error: e });
+      if (e instanceof EngineError && e.kind === 'BuildCancelledError') {
+        this.log.info(`Build of ${root} cancelled; the previous database is unchanged`);
+        if (!req.background) void vscode.window.showInformationMessage(`Patch Lens: build of ${name} cancelled; the previous database is unchanged.`);
+        return undefined;
+      }
+      this.log.error(`Build of ${root} failed: ${e.message}`);
+      await this.reportFailure(root, e, req);
+      return undefined;
+    }
+  }
+
+  private async reportFailure(root: string, e: Error, req: BuildRequest): Promise<void> {
+    const kind = e instanceof EngineError ? e.kind : e.name;
+    const actions: string[] = [];
+    if (kind === 'DatabaseError' && /cannot be updated|damaged|missing|checksum|truncated/.test(e.message)) actions.push('Rebuild');
+    if (kind === 'ManifestError') actions.push('Select Model');
+    actions.push('Show Log');
+    const choice = await (req.background ? vscode.window.showWarningMessage : vscode.window.showErrorMessage)(`Patch Lens: ${e.message}`, ...actions);
+    if (choice === 'Rebuild') void this.build(root, { rebuild: true });
+    else if (choice === 'Select Model') void vscode.commands.executeCommand('patchlens.selectModel');
+    else if (choice === 'Show Log') this.log.show();
+  }
+
+  /** Cancels the build of a dataset (or every build). */
+  cancel(root?: string): boolean {
+    const runs = root ? [this.running.get(root)].filter((r): r is RunningBuild => r !== undefined) : [...this.running.values()];
+    for (const r of runs) {
+      r.cancelled = true;
+      if (r.requestId !== undefined) void this.engine.request('cancel', { buildId: r.requestId });
+    }
+    return runs.length > 0;
+  }
+
+  private updateStatus(): void {
+    const runs = [...this.running.values()];
+    if (runs.length === 0) {
+      this.status.hide();
+      return;
+    }
+    const r = runs[0];
+    const p = r.last;
+    const what = p?.phase === 'encode' ? `${p.done}/${p.total}` : (p?.phase ?? 'starting');
+    this.status.text = `$(sync~spin) Patch Lens: ${path.basename(r.root)} ${what}`;
+    this.status.tooltip = `Building the patch database of ${r.root}. Click to cancel.`;
+    this.status.show();
+  }
+
+  private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
+    if (e.affectsConfiguration('patchlens.autoUpdate')) this.syncWatchers();
+    const stale = REBUILD_SETTINGS.filter((s) => e.affectsConfiguration(s));
+    if (stale.length === 0) return;
+    const built = this.datasets.list().filter((d) => fs.existsSync(path.join(this.datasets.dbDirFor(d.root), 'manifest.json')));
+    if (built.length === 0) return;
+    void vscode.window
+      .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')
+      .then((c) => {
+        if (c === 'Rebuild Now') for (const d of built) void this.build(d.root, { rebuild: true });
+      });
+  }
+
+  /** Watches built datasets for image changes when autoUpdate is on. */
+  private syncWatchers(): void {
+    const wanted = new Set<string>();
+    for (const d of this.datasets.list()) {
+      if (!readSettings(vscode.Uri.file(d.root)).autoUpdate) continue;
+      if (!fs.existsSync(path.join(this.datasets.dbDirFor(d.root), 'manifest.json'))) continue;
+      wanted.add(d.root);
+    }
+    for (const [root, w] of this.watchers) {
+      if (!wanted.has(root)) {
+        w.dispose();
+        this.watchers.delete(root);
+      }
+    }
+    for (const root of wanted) {
+      if (this.watchers.has(root)) continue;
+      const glob = `**/*.{${SUPPORTED_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`;
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
+      const poke = (uri: vscode.Uri) => {
+        if (path.relative(root, uri.fsPath).split(path.sep).some((part) => part.startsWith('.'))) return; // the database folder, hidden files
+        clearTimeout(this.debounce.get(root));
+        this.debounce.set(root, setTimeout(() => void this.build(root, { background: true }), 2000));
+      };
+      this.watchers.set(root, vscode.Disposable.from(watcher, watcher.onDidCreate(poke), watcher.onDidChange(poke), watcher.onDidDelete(poke)));
+    }
+  }
+
+  dispose(): void {
+    for (const w of this.watchers.values()) w.dispose();
+    for (const t of this.debounce.values()) clearTimeout(t);
+    for (const s of this.subs) s.dispose();
+  }
+}

@@ -1,0 +1,15 @@
+// What every part of the extension shares: the log, the engine worker, the
+// datasets and the build manager. Created once at activation.
+
+import type * as vscode from 'vscode';
+import type { EngineClient } from '../engine/engineClient';
+import type { BuildManager } from './buildManager';
+import type { DatasetRegistry } from './datasets';
+
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly engine: EngineClient;
+  readonly datasets: DatasetRegistry;
+  readonly builds: BuildManager;
+}

@@ -1,0 +1,92 @@
+// Patch Lens settings, read in one place. In an untrusted workspace the model
+// manifest named by workspace settings is ignored (user settings or the
+// bundled model only).
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { KeyParams } from '../core/neighbourhood';
+import type { HnswParams } from '../engine/patchIndex';
+import { bundledModelPath } from '../engine/locations';
+
+export interface ModelChoice {
+  /** Absolute manifest path. */
+  readonly manifestPath: string;
+  /** Where it came from, for the UI. */
+  readonly origin: 'bundled' | 'user' | 'workspace';
+  /** Set when a workspace setting was ignored because the workspace is untrusted. */
+  readonly ignoredWorkspaceModel?: string;
+}
+
+export interface PatchLensSettings {
+  readonly keys: KeyParams;
+  readonly queryKeys: 'latent' | 'code';
+  readonly topK: number;
+  readonly temperature: number;
+  readonly excludeSelf: boolean;
+  readonly databaseLocation: 'dataset' | 'storage';
+  readonly include: string[];
+  readonly exclude: string[];
+  readonly maxImagePixels: number;
+  readonly hnsw: HnswParams;
+  readonly workers: number;
+  readonly autoUpdate: boolean;
+}
+
+/** Settings whose change makes existing databases stale. */
+export const REBUILD_SETTINGS = ['patchlens.model', 'patchlens.hops', 'patchlens.shape', 'patchlens.border', 'patchlens.keySource', 'patchlens.hnsw.m', 'patchlens.hnsw.efConstruction'];
+
+function clampInt(v: unknown, min: number, max: number, dflt: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : dflt;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T {
+  return allowed.includes(v as T) ? (v as T) : dflt;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string' && s.length > 0) : [];
+}
+
+export function readSettings(scope?: vscode.Uri): PatchLensSettings {
+  const c = vscode.workspace.getConfiguration('patchlens', scope);
+  const t = c.get<number>('temperature');
+  return {
+    keys: {
+      shape: oneOf(c.get('shape'), ['causal', 'ring'] as const, 'causal'),
+      hops: clampInt(c.get('hops'), 1, 3, 1),
+      border: oneOf(c.get('border'), ['skip', 'zero'] as const, 'skip'),
+      source: oneOf(c.get('keySource'), ['latent', 'code'] as const, 'latent'),
+    },
+    queryKeys: oneOf(c.get('queryKeySource'), ['latent', 'code'] as const, 'latent'),
+    topK: clampInt(c.get('topK'), 1, 2048, 20),
+    temperature: typeof t === 'number' && t > 0 && Number.isFinite(t) ? t : 1,
+    excludeSelf: c.get<boolean>('excludeSelf') ?? true,
+    databaseLocation: oneOf(c.get('databaseLocation'), ['dataset', 'storage'] as const, 'dataset'),
+    include: strings(c.get('include')),
+    exclude: strings(c.get('exclude')),
+    maxImagePixels: clampInt(c.get('maxImagePixels'), 1, 2 ** 40, 100_000_000),
+    hnsw: {
+      m: clampInt(c.get('hnsw.m'), 2, 200, 16),
+      efConstruction: clampInt(c.get('hnsw.efConstruction'), 1, 10_000, 200),
+      ef: clampInt(c.get('hnsw.ef'), 1, 10_000, 64),
+    },
+    workers: clampInt(c.get('workers'), 1, 64, 1),
+    autoUpdate: c.get<boolean>('autoUpdate') ?? true,
+  };
+}
+
+/** The model to use, honouring workspace trust. */
+export function resolveModel(scope?: vscode.Uri): ModelChoice {
+  const info = vscode.workspace.getConfiguration('patchlens', scope).inspect<string>('model');
+  const workspaceValue = info?.workspaceFolderValue ?? info?.workspaceValue;
+  const userValue = info?.globalValue;
+  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
+  if (workspaceValue) {
+    if (vscode.workspace.isTrusted) return { manifestPath: abs(workspaceValue), origin: 'workspace' };
+    if (userValue) return { manifestPath: abs(userValue), origin: 'user', ignoredWorkspaceModel: workspaceValue };
+    return { manifestPath: bundledModelPath(), origin: 'bundled', ignoredWorkspaceModel: workspaceValue };
+  }
+  if (userValue) return { manifestPath: abs(userValue), origin: 'user' };
+  return { manifestPath: bundledModelPath(), origin: 'bundled' };
+}

@@ -141,21 +141,27 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // Options are checked before the model is touched.
+    const keys = {
+      hops: intOpt(v.hops, 'hops', 1, 3),
+      shape: choice(v.shape, 'shape', ['causal', 'ring'] as const),
+      border: choice(v.border, 'border', ['skip', 'zero'] as const),
+      source: choice(v.keys, 'keys', ['latent', 'code'] as const),
+    };
+    const hnsw = { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) };
+    const workers = intOpt(v.workers, 'workers', 1, 64);
+    const batchSize = intOpt(v.batch, 'batch', 1, 256);
+    const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
     const res = await buildDatabase({
       root,
       dbDir: v.db ? path.resolve(v.db) : undefined,
       model: resolveModel(v.model),
-      keys: {
-        hops: intOpt(v.hops, 'hops', 1, 3),
-        shape: choice(v.shape, 'shape', ['causal', 'ring'] as const),
-        border: choice(v.border, 'border', ['skip', 'zero'] as const),
-        source: choice(v.keys, 'keys', ['latent', 'code'] as const),
-      },
-      hnsw: { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) },
+      keys,
+      hnsw,
+      workers,
+      batchSize,
+      maxPixels,
       rebuild: v.rebuild,
-      workers: intOpt(v.workers, 'workers', 1, 64),
-      batchSize: intOpt(v.batch, 'batch', 1, 256),
-      maxPixels: intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS,
       include: v.include,
       exclude: v.exclude,
       wait: v.wait,

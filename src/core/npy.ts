@@ -65,7 +65,8 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const dataStart = start + headerLen;
   const needed = count * SIZE[dtype];
   if (bytes.length - dataStart < needed) throw new NpyError(`truncated .npy data: ${bytes.length - dataStart} bytes for ${needed}`);
-  const raw = bytes.slice(dataStart, dataStart + needed); // copy: aligned and owned
+  // A real copy (Buffer.slice would be a view): aligned and owned.
+  const raw = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + needed);
   const data = new Float32Array(count);
   const dv = new DataView(raw.buffer);
   switch (dtype) {

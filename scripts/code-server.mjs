@@ -99,6 +99,36 @@ export function installExtension(extensionsDir, opts = {}) {
   return { dir: dest, mode, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Live code-server process groups -> their stop(). */
+const running = new Map();
+let handlersInstalled = false;
+
+/**
+ * code-server runs in its own process group (so a stop takes its extension hosts
+ * along), which also means a Ctrl-C in the terminal does not reach it: stop every
+ * group on SIGINT/SIGTERM/SIGHUP (then exit), and kill them on any process exit.
+ */
+function installProcessHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', () => {
+    for (const pgid of running.keys()) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {}
+    }
+  });
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    process.on(signal, () => {
+      const deadline = setTimeout(() => process.exit(code), 8000);
+      Promise.allSettled([...running.values()].map((stop) => stop())).then(() => {
+        clearTimeout(deadline);
+        process.exit(code);
+      });
+    });
+  }
+}
+
 /** An environment for code-server that keeps it off the user's home and out of any VS Code it runs in. */
 function isolatedEnv(runDir) {
   const home = path.join(runDir, 'home');
@@ -187,12 +217,6 @@ export async function startCodeServer(opts) {
   if (!pid) throw new Error('code-server did not start');
   let exited = null;
   child.on('exit', (code, signal) => (exited = { code, signal }));
-  const killOnExit = () => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {}
-  };
-  process.on('exit', killOnExit);
 
   let stopping = null;
   const stop = () =>
@@ -208,9 +232,11 @@ export async function startCodeServer(opts) {
         } catch {}
         await waitFor('code-server to die', () => !groupAlive(pid), 5000).catch(() => {});
       }
-      process.off('exit', killOnExit);
+      running.delete(pid);
       child.unref();
     })());
+  running.set(pid, stop);
+  installProcessHandlers();
 
   try {
     const port = await waitFor('code-server to listen', () => {

@@ -149,6 +149,24 @@ async function poll<T>(what: string, fn: () => T | undefined | null | false | Pr
   }
 }
 
+const RUN_PREFIX = 'pl-e2e-';
+
+/** Removes run dirs left by interrupted runs (their owner process is gone). */
+function sweepStaleRunDirs(): void {
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    if (!d.startsWith(RUN_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), d);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, 'owner.pid'), 'utf8'));
+      try {
+        process.kill(owner, 0);
+        continue; // still running
+      } catch {}
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {}
+  }
+}
+
 /** PIDs of processes whose command line contains `needle` (to kill a browser we started, by its unique profile dir). */
 function pidsWithArg(needle: string): number[] {
   const pids: number[] = [];
@@ -179,8 +197,10 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
   const resultsDir = path.join(resultsRoot, sanitize(opts.name));
   fs.rmSync(resultsDir, { recursive: true, force: true });
   fs.mkdirSync(resultsDir, { recursive: true });
+  sweepStaleRunDirs();
   // Short temp path: code-server puts a unix socket in the user-data-dir (108-byte limit).
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-e2e-'));
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), RUN_PREFIX));
+  fs.writeFileSync(path.join(runDir, 'owner.pid'), String(process.pid));
   const workspace = path.resolve(opts.workspace ?? path.join(runDir, 'workspace'));
   fs.mkdirSync(workspace, { recursive: true });
   for (const [rel, content] of Object.entries(opts.files ?? {})) {
@@ -248,9 +268,13 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
       if (errors.length) process.stderr.write(`# close(${opts.name}): ${errors.map(String).join('; ')}\n`);
     })());
 
+  const t0 = performance.now();
+  const marks: string[] = [];
+  const mark = (what: string) => marks.push(`${what} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   try {
     await buildOnce();
     await ensureCodeServer();
+    mark('provisioned');
     const { startCodeServer } = await import('../../scripts/code-server.mjs');
     server = await startCodeServer({
       runDir,
@@ -258,6 +282,7 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
       trusted: opts.trusted,
       settings: opts.settings,
     });
+    mark('code-server up');
     context = await chromium.launchPersistentContext(browserDir, {
       executablePath: CHROMIUM,
       headless: true,
@@ -268,11 +293,14 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     page.setDefaultTimeout(30_000);
     page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+    mark('chromium up');
     await page.goto(server.folderUrl);
     const timeout = opts.timeoutMs ?? 90_000;
     await page.locator('.monaco-workbench').waitFor({ timeout });
     // The folder's tree is shown (the explorer is the default view of a new profile).
     await page.locator('.explorer-folders-view .monaco-list').first().waitFor({ timeout });
+    mark('workbench ready');
+    process.stderr.write(`# launchVSCode(${opts.name}): ${marks.join(', ')}\n`);
   } catch (e) {
     await close();
     throw e;
@@ -335,6 +363,13 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     const option = quickInput.getByRole('option', { name: new RegExp(`(^|: )${escapeRegExp(label)}(,|$|\\s)`) }).first();
     await option.waitFor({ state: 'visible' });
     await option.click();
+    // Done when the picker closed or moved on to another question (a command's own quick pick).
+    await poll(
+      `the quick pick to accept "${label}"`,
+      async () => !(await input.isVisible()) || (await input.inputValue()) !== prefix + label,
+      10_000,
+      50,
+    );
   };
 
   const runCommand = async (title: string): Promise<void> => {
@@ -346,7 +381,6 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
       await p.keyboard.press('F1');
     }
     await pick(title, '>');
-    await quickInput.waitFor({ state: 'hidden' }).catch(() => {});
   };
 
   const showOutputChannel = async (name: string): Promise<void> => {

@@ -40,6 +40,8 @@ export interface CodeServer {
   extensionsDir: string;
   logFile: string;
   startSeconds: number;
+  /** Settles when the code-server main process exits (for whatever reason). */
+  exited: Promise<{ code: number | null; signal: string | null }>;
   /** Stops the whole process group (TERM, then KILL after 5 s). Idempotent. */
   stop(): Promise<void>;
 }

@@ -72,7 +72,7 @@ function linkTree(src, dest, skip = () => false) {
  * @param {{ mode?: 'copy' | 'link' }} [opts]
  */
 export function installExtension(extensionsDir, opts = {}) {
-  const mode = opts.mode ?? 'copy';
+  const mode = opts.mode ?? (process.env.PATCHLENS_EXTENSION_MODE === 'link' ? 'link' : 'copy');
   const t0 = performance.now();
   if (!fs.existsSync(path.join(repoRoot, 'dist', 'extension.js'))) {
     throw new Error('dist/extension.js is missing: run `npm run build` first');
@@ -216,7 +216,12 @@ export async function startCodeServer(opts) {
   const pid = child.pid;
   if (!pid) throw new Error('code-server did not start');
   let exited = null;
-  child.on('exit', (code, signal) => (exited = { code, signal }));
+  const exitedPromise = new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
 
   let stopping = null;
   const stop = () =>
@@ -255,8 +260,8 @@ export async function startCodeServer(opts) {
         return false;
       }
     }, 30_000);
-    const folderUrl = opts.workspace ? `${url}?folder=${encodeURIComponent(path.resolve(opts.workspace))}` : url;
-    return { url, folderUrl, port, pid, runDir, userDataDir, extensionsDir, logFile, startSeconds: (performance.now() - t0) / 1000, stop };
+    const folderUrl = opts.workspace ? `${url}?folder=${encodeURIComponent(path.resolve(opts.workspace)).replace(/%2F/g, '/')}` : url;
+    return { url, folderUrl, port, pid, runDir, userDataDir, extensionsDir, logFile, startSeconds: (performance.now() - t0) / 1000, exited: exitedPromise, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -85,10 +85,15 @@ export interface VSCode {
   openExplorerContextMenu(relPath: string, opts?: { waitFor?: string; timeoutMs?: number }): Promise<string[]>;
   /** openExplorerContextMenu with waitFor, then clicks the entry. */
   rightClickExplorerItem(relPath: string, menuItem: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Opens a workspace file in the editor (clicks it in the explorer) and waits for its tab. */
+  openFile(relPath: string): Promise<void>;
   /** Presses Escape until no context menu is shown. */
   closeMenu(): Promise<void>;
-  /** Runs a command palette entry by its title ("Patch Lens: Rebuild" or "Rebuild"). */
-  runCommand(title: string): Promise<void>;
+  /**
+   * Runs a command palette entry by its title ("Patch Lens: Rebuild" or "Rebuild"); reopens
+   * the palette (bounded by timeoutMs, default 20 s) while the command is not listed yet.
+   */
+  runCommand(title: string, opts?: { timeoutMs?: number }): Promise<void>;
   /** Shows an output channel in the panel (e.g. 'Patch Lens'). */
   showOutputChannel(name: string): Promise<void>;
   /** The document inside the visible webview (panel or view). */
@@ -319,6 +324,12 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     throw new Error(`empty explorer path: ${relPath}`);
   };
 
+  const openFile = async (relPath: string): Promise<void> => {
+    await (await explorerItem(relPath)).click();
+    const base = relPath.split('/').pop()!;
+    await p.locator('.tabs-container .tab.active').filter({ hasText: base }).first().waitFor();
+  };
+
   const menu = p.locator('.context-view .monaco-menu');
   const menuLabels = async (): Promise<string[]> =>
     (await menu.getByRole('menuitem').allInnerTexts()).map((t) => t.split('\n')[0].trim());
@@ -356,36 +367,52 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
 
   const quickInput = p.locator('.quick-input-widget');
 
-  const pick = async (label: string, prefix: string): Promise<void> => {
-    const input = quickInput.locator('input[type="text"], input.input').first();
-    await input.waitFor({ state: 'visible' });
-    await input.fill(prefix + label);
+  const quickInputText = quickInput.locator('input[type="text"], input.input').first();
+
+  /** Types into the open quick pick and clicks the entry; false if the entry did not show within optionTimeoutMs. */
+  const pick = async (label: string, prefix: string, optionTimeoutMs = 30_000): Promise<boolean> => {
+    await quickInputText.waitFor({ state: 'visible' });
+    await quickInputText.fill(prefix + label);
     const option = quickInput.getByRole('option', { name: new RegExp(`(^|: )${escapeRegExp(label)}(,|$|\\s)`) }).first();
-    await option.waitFor({ state: 'visible' });
+    if (!(await option.waitFor({ state: 'visible', timeout: optionTimeoutMs }).then(() => true, () => false))) return false;
     await option.click();
     // Done when the picker closed or moved on to another question (a command's own quick pick).
     await poll(
       `the quick pick to accept "${label}"`,
-      async () => !(await input.isVisible()) || (await input.inputValue()) !== prefix + label,
+      async () => !(await quickInputText.isVisible()) || (await quickInputText.inputValue()) !== prefix + label,
       10_000,
       50,
     );
+    return true;
   };
 
-  const runCommand = async (title: string): Promise<void> => {
-    await closeMenu();
-    await p.keyboard.press('F1');
-    if (!(await quickInput.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false))) {
-      // Keyboard focus was outside the workbench: focus the editor area and ask again.
-      await p.locator('.part.editor').click();
+  const runCommand = async (title: string, o: { timeoutMs?: number } = {}): Promise<void> => {
+    const timeoutMs = o.timeoutMs ?? 20_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await closeMenu();
       await p.keyboard.press('F1');
+      if (!(await quickInput.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false))) {
+        // Keyboard focus was outside the workbench: focus the editor area and ask again.
+        await p.locator('.part.editor').click();
+        await p.keyboard.press('F1');
+      }
+      // The palette lists what was registered (and enabled) when it opened: while extensions
+      // are still starting, close it and ask again, like the explorer menu retry.
+      if (await pick(title, '>', 3000)) return;
+      if (Date.now() > deadline) {
+        await screenshot(`command-missing-${title}`).catch(() => {});
+        throw new Error(`command palette has no "${title}" after ${timeoutMs} ms`);
+      }
+      await p.keyboard.press('Escape');
+      await quickInput.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+      await p.waitForTimeout(500);
     }
-    await pick(title, '>');
   };
 
   const showOutputChannel = async (name: string): Promise<void> => {
     await runCommand('Output: Show Output Channels...');
-    await pick(name, '');
+    if (!(await pick(name, ''))) throw new Error(`no output channel named "${name}"`);
     await p.locator('.part.panel .monaco-editor').first().waitFor();
   };
 
@@ -408,6 +435,7 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     openExplorerContextMenu,
     rightClickExplorerItem,
     closeMenu,
+    openFile,
     runCommand,
     showOutputChannel,
     webview: () => p.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame'),

@@ -13,6 +13,9 @@ test('harness: runCommand and webview() reach the document of a webview (Markdow
     const heading = vs.webview().locator('h1');
     await heading.waitFor();
     assert.equal((await heading.innerText()).trim(), 'Hello from the harness');
+    // The same document, picked by the extension that owns the webview.
+    const byOwner = vs.webview({ extensionId: 'vscode.markdown-language-features', index: 0 }).locator('h1');
+    assert.equal((await byOwner.innerText()).trim(), 'Hello from the harness');
     await vs.screenshot('markdown-preview');
   } finally {
     await vs.close();

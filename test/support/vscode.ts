@@ -96,8 +96,12 @@ export interface VSCode {
   runCommand(title: string, opts?: { timeoutMs?: number }): Promise<void>;
   /** Shows an output channel in the panel (e.g. 'Patch Lens'). */
   showOutputChannel(name: string): Promise<void>;
-  /** The document inside the visible webview (panel or view). */
-  webview(): FrameLocator;
+  /**
+   * The document inside a visible webview (panel or view). With several visible, narrow it
+   * down by the owning extension (e.g. 'patchlens.patch-lens') and/or by index in DOM order;
+   * otherwise Playwright's strict mode reports the ambiguity.
+   */
+  webview(opts?: { extensionId?: string; index?: number }): FrameLocator;
   /** Saves final.png and the logs into resultsDir, closes the browser, stops code-server. Idempotent; always call it. */
   close(): Promise<void>;
 }
@@ -438,7 +442,12 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     openFile,
     runCommand,
     showOutputChannel,
-    webview: () => p.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame'),
+    webview: (o = {}) => {
+      const byExtension = o.extensionId ? `[src*="extensionId=${o.extensionId}"]` : '';
+      let frame = p.locator(`iframe.webview.ready${byExtension} >> visible=true`);
+      if (o.index !== undefined) frame = frame.nth(o.index);
+      return frame.contentFrame().frameLocator('#active-frame');
+    },
     close,
   };
 }

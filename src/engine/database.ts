@@ -66,7 +66,7 @@ export function fsyncPath(p: string): void {
 }
 
 /** Writes a file so that it is either absent or complete: temp file, fsync, rename, fsync the folder. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, beforeRename?: () => void): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   const fd = fs.openSync(tmp, 'w');
   try {
@@ -78,6 +78,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     throw err;
   }
   fs.closeSync(fd);
+  beforeRename?.();
   fs.renameSync(tmp, file);
   fsyncPath(path.dirname(file));
 }

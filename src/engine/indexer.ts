@@ -13,6 +13,7 @@ import { scanDataset, type DatasetFile } from './datasetScanner';
 import { EncoderPool } from './encoderPool';
 import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
 import { Tokenizer, type ModelInfo } from './tokenizer';
+import { pauseAt } from './testHooks';
 import {
   DatabaseError,
   MANIFEST_FILE,
@@ -373,6 +374,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
             nextLabel += perImage;
             if (wasIndexed.has(f.rel)) updatedOk++;
             else addedOk++;
+            if (addedOk + updatedOk === 1) pauseAt('encode');
             const te = performance.now();
             timings.keysMs += ti - tk;
             timings.insertMs += tw - ti;
@@ -406,6 +408,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     else fs.rmSync(segPath, { force: true });
     const indexFile = `index-${generation}.hnsw`;
     index.save(path.join(dbDir, indexFile));
+    pauseAt('index');
     const protoFile = `codes-${generation}.bin`;
     const protoBuf = Buffer.concat([sums, counts, info.codebook].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     writeFileAtomic(path.join(dbDir, protoFile), protoBuf);
@@ -449,9 +452,10 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
-    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), JSON.stringify(manifest));
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), JSON.stringify(manifest), () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);
+    pauseAt('commit');
     timings.writeMs += performance.now() - tw0;
     collectGarbage(dbDir, manifest);
     progress('write', 1, 1, 'Done');

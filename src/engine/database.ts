@@ -98,11 +98,32 @@ export function readDbManifest(dbDir: string): DbManifest | undefined {
     throw new DatabaseError(`cannot read ${p}: ${(err as Error).message}`);
   }
   try {
-    return validateDbManifest(JSON.parse(text));
+    return validateDbManifest(checkManifestChecksum(JSON.parse(text)));
   } catch (err) {
     const why = err instanceof DbFormatError ? err.message : `not valid JSON (${(err as Error).message})`;
     throw new DatabaseError(`the database manifest ${p} is damaged: ${why}`, 'Rebuild the database (patchlens index --rebuild)');
   }
+}
+
+const sha256Text = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The manifest as written to disk: its JSON plus `checksum`, the SHA-256 of the
+ * JSON without it, so that a bit flip anywhere in the manifest (not only in the
+ * files it names) is detected when the database is opened.
+ */
+export function serializeDbManifest(m: DbManifest): string {
+  const { checksum: _, ...rest } = m as DbManifest & { checksum?: unknown };
+  return JSON.stringify({ ...rest, checksum: sha256Text(JSON.stringify(rest)) });
+}
+
+/** Checks and strips the checksum of a parsed manifest (JSON.stringify of what JSON.parse gave is the text that was hashed). */
+function checkManifestChecksum(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const { checksum, ...rest } = raw as Record<string, unknown>;
+  if (typeof checksum !== 'string') throw new DbFormatError('it has no checksum (written by an older version, or edited)');
+  if (sha256Text(JSON.stringify(rest)) !== checksum) throw new DbFormatError('checksum mismatch (the file was changed after it was written)');
+  return rest;
 }
 
 // ---------------------------------------------------------------- locking

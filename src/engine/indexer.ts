@@ -24,6 +24,7 @@ import {
   fileRef,
   fsyncPath,
   readDbManifest,
+  serializeDbManifest,
   writeFileAtomic,
 } from './database';
 
@@ -452,7 +453,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
-    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), JSON.stringify(manifest), () => pauseAt('manifest'));
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);
     pauseAt('commit');

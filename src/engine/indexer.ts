@@ -288,7 +288,8 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const writeSeg = (chunks: Uint8Array[]) => {
       const off = segBytes;
       for (const c of chunks) {
-        fs.writeSync(segFd!, c);
+        // write(2) may write less than asked (a disk filling up): go on until all is written or it fails
+        for (let done = 0; done < c.byteLength; ) done += fs.writeSync(segFd!, c, done, c.byteLength - done);
         segBytes += c.byteLength;
       }
       return off;

@@ -36,6 +36,59 @@ export class DatabaseLockedError extends DatabaseError {
   override name = 'DatabaseLockedError';
 }
 
+const STORAGE_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  ENOTDIR: 'a file is where a folder should be',
+  ENOENT: 'the folder cannot be created there',
+};
+
+const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO']);
+
+/**
+ * A file-system failure while writing a database, as a DatabaseError naming the
+ * folder and the reason; anything else is returned as it is.
+ */
+export function storageError(err: unknown, dbDir: string, what = `cannot write the database in ${dbDir}`): unknown {
+  if (err instanceof DatabaseError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !(code in STORAGE_REASONS)) return err;
+  const msg = (err as Error).message ?? '';
+  const reason = /not written completely/.test(msg) ? msg.replace(/^the index file \S+ /, 'the index file ') : STORAGE_REASONS[code];
+  const hint = `The previous database, if any, is unchanged; ${SPACE_CODES.has(code) ? 'free some space or choose another location' : 'choose a writable location'} with --db`;
+  return new DatabaseError(`${what}: ${reason} (${code})`, hint);
+}
+
+/**
+ * Creates a folder and its missing parents; returns whether `dir` itself was
+ * created. (Not fs.mkdirSync's recursive mode: Node's loops forever where
+ * mkdir fails with ENOENT under an existing parent, e.g. anywhere in /proc.)
+ */
+export function makeDirs(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (fs.statSync(dir).isDirectory()) return false;
+      throw Object.assign(new Error(`${dir} is a file, not a folder`), { code: 'ENOTDIR' });
+    }
+    const parent = path.dirname(dir);
+    if (code === 'ENOENT' && parent !== dir && !fs.existsSync(parent)) {
+      makeDirs(parent);
+      fs.mkdirSync(dir);
+      return true;
+    }
+    throw err;
+  }
+}
+
 export function defaultDbDir(datasetRoot: string): string {
   return path.join(datasetRoot, '.patchlens');
 }
@@ -153,7 +206,14 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
     try {
       const fd = fs.openSync(file, 'wx');
       const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), what };
-      fs.writeSync(fd, JSON.stringify(info));
+      try {
+        fs.writeSync(fd, JSON.stringify(info));
+      } catch (err) {
+        // an empty lock would block every build for 30 s
+        fs.closeSync(fd);
+        fs.rmSync(file, { force: true });
+        throw storageError(err, dbDir);
+      }
       fs.closeSync(fd);
       let released = false;
       return () => {
@@ -162,11 +222,7 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
         fs.rmSync(file, { force: true });
       };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-        throw new DatabaseError(`cannot write to the database folder ${dbDir} (${code})`, 'Choose a writable location with --db');
-      }
-      if (code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err, dbDir, `cannot write to the database folder ${dbDir}`);
     }
     let info: LockInfo | undefined;
     try {
@@ -410,6 +466,14 @@ export function entryPosition(manifest: DbManifest, e: number): { row: number; c
   const r = entryRange(rows, cols, manifest.keys.shape, manifest.keys.hops, manifest.keys.border);
   const width = r.colEnd - r.colStart;
   return { row: r.rowStart + Math.floor(e / width), col: r.colStart + (e % width) };
+}
+
+/** Removes one generation's files and this process's temp files (a failed build whose folder has no readable manifest). */
+export function removeGeneration(dbDir: string, generation: number): void {
+  const tmp = new RegExp(`\\.tmp-${process.pid}-\\d+$`);
+  for (const f of fs.readdirSync(dbDir)) {
+    if (f === `seg-${generation}.bin` || f === `index-${generation}.hnsw` || f === `codes-${generation}.bin` || tmp.test(f)) fs.rmSync(path.join(dbDir, f), { force: true });
+  }
 }
 
 /** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */

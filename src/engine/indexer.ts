@@ -23,8 +23,11 @@ import {
   defaultDbDir,
   fileRef,
   fsyncPath,
+  makeDirs,
   readDbManifest,
+  removeGeneration,
   serializeDbManifest,
+  storageError,
   writeFileAtomic,
 } from './database';
 
@@ -154,16 +157,31 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   await tok.release();
   log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
 
+  let createdDir: boolean;
   try {
-    fs.mkdirSync(dbDir, { recursive: true });
+    createdDir = makeDirs(dbDir);
   } catch (err) {
-    throw new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
+    const e = storageError(err, dbDir, `cannot create the database folder ${dbDir}`);
+    throw e instanceof DatabaseError ? e : new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
   }
-  const release = await acquireLock(dbDir, `index ${root}`, { wait: opts.wait, signal: opts.signal });
+  let release: () => void;
+  try {
+    release = await acquireLock(dbDir, `index ${root}`, { wait: opts.wait, signal: opts.signal });
+  } catch (err) {
+    if (createdDir) {
+      try {
+        fs.rmdirSync(dbDir);
+      } catch {
+        /* someone else's lock is in it */
+      }
+    }
+    throw err;
+  }
   let pool: EncoderPool | undefined;
   let segFd: number | undefined;
   let committed: DbManifest | undefined;
   let prevManifest: DbManifest | undefined;
+  let generation: number | undefined;
   try {
     checkAbort();
     let prev: PatchDatabase | undefined;
@@ -254,7 +272,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     // ---- the new generation
     // Above every generation in the folder, so no file a manifest may name is overwritten.
     const onDisk = fs.readdirSync(dbDir).map((f) => Number(/^(?:seg|index|codes)-(\d+)\./.exec(f)?.[1] ?? 0));
-    const generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
+    generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
     const { rows, cols, dim, codebookSize } = info;
     const cells = rows * cols;
     const rb = recordBytes(rows, cols, dim);
@@ -459,7 +477,11 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     fsyncPath(dbDir);
     pauseAt('commit');
     timings.writeMs += performance.now() - tw0;
-    collectGarbage(dbDir, manifest);
+    try {
+      collectGarbage(dbDir, manifest);
+    } catch {
+      /* committed; the next build removes what is left */
+    }
     progress('write', 1, 1, 'Done');
     return {
       images: images.length,
@@ -476,6 +498,8 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       generation,
       timings,
     };
+  } catch (err) {
+    throw storageError(err, dbDir);
   } finally {
     if (segFd !== undefined) fs.closeSync(segFd);
     if (pool) await pool.close();
@@ -484,9 +508,21 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       try {
         collectGarbage(dbDir, readDbManifest(dbDir));
       } catch {
-        /* a damaged manifest is reported by the next open */
+        // a damaged manifest is reported by the next open; drop at least this generation
+        try {
+          if (generation !== undefined) removeGeneration(dbDir, generation);
+        } catch {
+          /* nothing more to do */
+        }
       }
     }
     release();
+    if (!committed && createdDir) {
+      try {
+        fs.rmdirSync(dbDir); // only if empty: a first build that failed leaves no folder behind
+      } catch {
+        /* not empty, or gone */
+      }
+    }
   }
 }

@@ -12,6 +12,7 @@ import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { decodeForModel, ImageDecodeError } from '../../src/engine/imageDecoder';
 import { shown } from '../../src/cli/main';
+import { PatchDatabase } from '../../src/engine/database';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { buildCli, cli, findNamed, repo } from './helpers';
@@ -64,6 +65,7 @@ before(async () => {
   w('corrupt.png', corrupt);
   w('random.jpg', Buffer.from(Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff)));
   w('text.webp', 'this is not an image\n');
+  w('vector.png', '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="64"><rect width="96" height="64" fill="red"/></svg>');
   w('huge.png', pngClaiming(base, 100_000, 100_000));
   w('wide-header.png', pngClaiming(base, 2 ** 31 - 1, 1));
   // unusual but valid images
@@ -102,6 +104,7 @@ test('a hostile dataset: every file indexed or skipped with its reason, exit 0, 
     'corrupt.png': /^(cannot decode png image|not a readable image)/,
     'random.jpg': /^not a readable image/,
     'text.webp': /^not a readable image/,
+    'vector.png': /^unsupported image format svg/,
     'huge.png': /^image is 100000x100000 = 10000\.0 MP, over the limit of 100\.0 MP/,
     'wide-header.png': /over the limit|not a readable image/,
     'link-out.png': /^symlink points outside the dataset root$/,
@@ -135,14 +138,17 @@ test('a hostile dataset: every file indexed or skipped with its reason, exit 0, 
   assert.equal(res.images, 11 + NAMES.length);
   assert.ok(![...byPath.keys()].some((p) => p.startsWith('sub/up')), 'the loop through sub/up is not walked again');
 
-  // unusual images produce real tokens: read them back through the CLI
-  for (const p of ['sixteen.png', 'cmyk.jpg', 'grey.png', 'alpha.png', 'exif-rotated.jpg', 'thin.png']) {
-    const t = cli(['tokens', path.join(root, p), '--json']);
-    assert.equal(t.code, 0, t.stderr);
-    const tj = t.json();
-    assert.equal(tj.tokens.length, 8);
-    assert.ok(tj.tokens.flat().every((x: number) => Number.isInteger(x) && x >= 0 && x < 64), p);
+  // unusual images produce real tokens (and not one flat token: their content made it through)
+  const opened = PatchDatabase.open(path.join(root, '.patchlens'))!;
+  for (const p of ['sixteen.png', 'cmyk.jpg', 'grey.png', 'alpha.png', 'animated.gif', 'exif-rotated.jpg', 'thin.png', 'tall.png']) {
+    const tokens = Array.from(opened.record(opened.imageIndex.get(p)!).tokens);
+    assert.equal(tokens.length, 64);
+    assert.ok(tokens.every((x) => Number.isInteger(x) && x >= 0 && x < 64), p);
+    if (p !== 'thin.png' && p !== 'tall.png') assert.ok(new Set(tokens).size > 2, `${p}: ${new Set(tokens).size} distinct tokens`);
   }
+  const t = cli(['tokens', path.join(root, 'cmyk.jpg'), '--json']);
+  assert.equal(t.code, 0, t.stderr);
+  assert.deepEqual(t.json().tokens.flat(), Array.from(opened.record(opened.imageIndex.get('cmyk.jpg')!).tokens));
   // a hostile name is addressable as data
   const q = cli(['query', path.join(root, NAMES[0]), '--at', '3,3', '--exact', '--json']);
   assert.equal(q.code, 0, q.stderr);

@@ -175,7 +175,7 @@ test('relative paths resolve against the manifest folder, whatever the current f
   });
   const fresh = path.join(work, 'paths');
   await writeDataset(fresh, 1, { seed: 45 });
-  for (const [m, cwd] of [[goodManifest, work], [goodManifest, '/'], [abs, data]] as const) {
+  for (const [m, cwd] of [[goodManifest, '/'], [abs, data]] as const) {
     const r = cli(['index', fresh, '--model', path.relative(cwd, m) || m, '--json', '--rebuild', '--quiet'], { cwd });
     assert.equal(r.code, 0, `${m} from ${cwd}: ${r.stderr}`);
   }

@@ -45,7 +45,7 @@ const STORAGE_REASONS: Record<string, string> = {
   EPERM: 'operation not permitted',
   EIO: 'input/output error',
   ENOTDIR: 'a file is where a folder should be',
-  ENOENT: 'the folder cannot be created there',
+  ENOENT: 'no such file or folder',
 };
 
 const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO']);

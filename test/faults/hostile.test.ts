@@ -82,6 +82,8 @@ before(async () => {
   w('tall.png', await (await img(1, 10_000, 14)).png().toBuffer());
   // names
   for (const n of NAMES) w(n, base);
+  // bytes that are not UTF-8 (Linux allows any bytes but '/' and NUL): Node sees U+FFFD and cannot open it
+  fs.writeFileSync(Buffer.concat([Buffer.from(root + '/latin1-'), Buffer.from([0xe9, 0xff]), Buffer.from('.png')]), base);
   // symlinks
   fs.writeFileSync(path.join(outside, 'secret.png'), base);
   fs.symlinkSync(path.join(outside, 'secret.png'), path.join(root, 'link-out.png'));
@@ -111,6 +113,7 @@ test('a hostile dataset: every file indexed or skipped with its reason, exit 0, 
     'dir-out': /^symlink points outside the dataset root$/,
     'loop.png': /^symlink loop$/,
     'dangling.png': /^broken symlink$/,
+    'latin1-\ufffd\ufffd.png': /^file name is not valid UTF-8; rename the file$/,
   };
   assert.deepEqual([...skipped.keys()].sort(), Object.keys(expectSkip).sort(), JSON.stringify(res.skipped, null, 1));
   for (const [p, re] of Object.entries(expectSkip)) assert.match(skipped.get(p)!, re, p);

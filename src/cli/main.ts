@@ -20,6 +20,19 @@ const VERSION = '0.1.0';
 
 class UsageError extends Error {}
 
+/**
+ * A file name (or any text that may hold one) made safe for a terminal:
+ * control characters (ESC sequences, newlines, ...) and bidirectional
+ * overrides are shown as escapes instead of being acted on. JSON output needs
+ * no such care (JSON.stringify escapes control characters).
+ */
+export function shown(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const c = ch.charCodeAt(0);
+    return c < 0x100 ? `\\x${c.toString(16).padStart(2, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+  });
+}
+
 const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
 
 Usage:
@@ -94,7 +107,8 @@ class Progress {
       this.last = now;
       const width = 30;
       const filled = p.total ? Math.round((p.done / p.total) * width) : 0;
-      const name = p.message.length > 40 ? '…' + p.message.slice(-39) : p.message;
+      const msg = shown(p.message);
+      const name = msg.length > 40 ? '…' + msg.slice(-39) : msg;
       process.stderr.write(`\r\x1b[K${p.phase.padEnd(6)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${name}`);
       if (final && p.phase === 'write') process.stderr.write('\n');
     } else {
@@ -103,7 +117,7 @@ class Progress {
       const line = p.phase === 'encode' ? `encode ${pct * 10}%` : p.phase;
       if (line !== this.lastLine) {
         this.lastLine = line;
-        process.stderr.write(`${p.phase === 'encode' ? `encoded ${p.done}/${p.total}` : p.message}\n`);
+        process.stderr.write(`${p.phase === 'encode' ? `encoded ${p.done}/${p.total}` : shown(p.message)}\n`);
       }
     }
   }
@@ -167,14 +181,14 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       wait: v.wait,
       signal: controller.signal,
       onProgress: (p) => progress.update(p),
-      log: v.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+      log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
     });
     if (v.json) return res;
     const lines = [
       res.upToDate
-        ? `${res.db}: up to date (${res.images} images, ${res.entries} entries)`
-        : `${res.db}: ${res.images} images, ${res.entries} entries (${res.added} added, ${res.updated} updated, ${res.removed} removed, ${res.unchanged} unchanged) in ${(res.elapsedMs / 1000).toFixed(1)} s`,
-      ...res.skipped.map((s) => `  skipped ${s.path}: ${s.error}`),
+        ? `${shown(res.db)}: up to date (${res.images} images, ${res.entries} entries)`
+        : `${shown(res.db)}: ${res.images} images, ${res.entries} entries (${res.added} added, ${res.updated} updated, ${res.removed} removed, ${res.unchanged} unchanged) in ${(res.elapsedMs / 1000).toFixed(1)} s`,
+      ...res.skipped.map((s) => `  skipped ${shown(s.path)}: ${shown(s.error)}`),
     ];
     return lines.join('\n');
   } finally {
@@ -239,9 +253,9 @@ async function cmdQuery(args: string[]): Promise<unknown> {
   const { query, results, distribution } = res;
   if (v.json) return { query, results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
-    `${query.image} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
+    `${shown(query.image)} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
     `  ${results.length} nearest (${res.exact ? 'exact' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,
-    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${r.image} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}`),
+    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}`),
     '  DAiD distribution:',
     ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}  d=${d.distance.toFixed(4)}${d.token === query.token ? '  <- true token' : ''}`),
     ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
@@ -290,7 +304,7 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   }
   if (v.json) return out;
   const w = Math.max(...out.tokens.flat().map((t) => String(t).length));
-  return [`${out.image}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
+  return [`${shown(out.image)}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
 }
 
 async function cmdStats(args: string[]): Promise<unknown> {
@@ -318,7 +332,7 @@ async function cmdStats(args: string[]): Promise<unknown> {
   if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}) };
   const c = stats.codebook;
   const lines = [
-    `${stats.db} (generation ${stats.generation}, ${stats.updatedAt})`,
+    `${shown(stats.db)} (generation ${stats.generation}, ${stats.updatedAt})`,
     `  model ${stats.model.name} [${stats.model.fingerprint}]: ${stats.model.rows}x${stats.model.cols} grid, d=${stats.model.dim}, K=${stats.model.codebookSize}`,
     `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`,
     `  ${stats.images} images (${stats.failed} failed), ${stats.entries} entries, ${(stats.diskBytes / 1e6).toFixed(1)} MB on disk`,
@@ -366,7 +380,7 @@ export async function main(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError;
     const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError;
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${msg.split('\n')[0]}\n`);
+    process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     return usage ? 2 : err instanceof BuildCancelledError ? 130 : 1;

@@ -76,7 +76,7 @@ export class ManifestError extends Error {
 
 type PathApi = { isAbsolute(p: string): boolean; resolve(...p: string[]): string; dirname(p: string): string };
 
-/** Parses and validates a manifest's JSON; relative paths are resolved against the manifest's folder. */
+/** Parses and validates a manifest's JSON; relative paths are resolved against the manifest's folder and may not leave it. */
 export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: PathApi): ModelManifest {
   const fail = (field: string, msg: string): never => {
     throw new ManifestError(field, msg, manifestPath);
@@ -108,13 +108,25 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
     return v as [number, number, number];
   };
   const dir = pathApi.dirname(manifestPath);
-  const resolvePath = (p: string) => (pathApi.isAbsolute(p) ? p : pathApi.resolve(dir, p));
+  // Relative paths resolve against the manifest's folder and must stay inside it
+  // ('..' may not climb out of it); an absolute path is taken as written.
+  const resolvePath = (p: string, field: string) => {
+    if (pathApi.isAbsolute(p)) return p;
+    if (/^[A-Za-z]:/.test(p)) fail(field, `must be relative to the manifest's folder or absolute, got ${JSON.stringify(p)}`);
+    let depth = 0;
+    for (const seg of p.split(/[\\/]+/)) {
+      if (seg === '..') depth--;
+      else if (seg !== '.' && seg !== '') depth++;
+      if (depth < 0) fail(field, `must stay inside the manifest's folder (relative paths resolve against it), got ${JSON.stringify(p)}`);
+    }
+    return pathApi.resolve(dir, p);
+  };
 
   const m = obj(raw, '(manifest)');
   if (m.format !== MODEL_MANIFEST_FORMAT) fail('format', `must be ${JSON.stringify(MODEL_MANIFEST_FORMAT)}${m.format === undefined ? '' : `, got ${JSON.stringify(m.format)}`}`);
   const name = str(m, 'name', 'name')!;
   const description = str(m, 'description', 'description', true);
-  const encoder = resolvePath(str(m, 'encoder', 'encoder')!);
+  const encoder = resolvePath(str(m, 'encoder', 'encoder')!, 'encoder');
 
   const i = obj(m.input, 'input');
   let width: unknown = i.width;
@@ -150,7 +162,7 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
   const cbInit = str(c, 'initializer', 'codebook.initializer', true);
   if ((cbPath === undefined) === (cbInit === undefined)) fail('codebook', 'give exactly one of "path" (a .npy file) or "initializer" (a tensor in the encoder ONNX)');
   const codebook: ModelCodebook = {
-    path: cbPath === undefined ? undefined : resolvePath(cbPath),
+    path: cbPath === undefined ? undefined : resolvePath(cbPath, 'codebook.path'),
     initializer: cbInit,
     normalize: bool(c, 'normalize', 'codebook.normalize', latent.normalize),
   };
@@ -159,7 +171,7 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
   if (m.decoder !== undefined && m.decoder !== null) {
     const d = typeof m.decoder === 'string' ? { path: m.decoder } : obj(m.decoder, 'decoder');
     decoder = {
-      path: resolvePath(str(d, 'path', 'decoder.path')!),
+      path: resolvePath(str(d, 'path', 'decoder.path')!, 'decoder.path'),
       input: str(d, 'input', 'decoder.input', true),
       output: str(d, 'output', 'decoder.output', true),
       layout: oneOf(d, 'layout', 'decoder.layout', ['NCHW', 'NHWC'] as const, latent.layout),

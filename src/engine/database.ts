@@ -36,6 +36,59 @@ export class DatabaseLockedError extends DatabaseError {
   override name = 'DatabaseLockedError';
 }
 
+const STORAGE_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  ENOTDIR: 'a file is where a folder should be',
+  ENOENT: 'no such file or folder',
+};
+
+const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO']);
+
+/**
+ * A file-system failure while writing a database, as a DatabaseError naming the
+ * folder and the reason; anything else is returned as it is.
+ */
+export function storageError(err: unknown, dbDir: string, what = `cannot write the database in ${dbDir}`): unknown {
+  if (err instanceof DatabaseError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !(code in STORAGE_REASONS)) return err;
+  const msg = (err as Error).message ?? '';
+  const reason = /not written completely/.test(msg) ? msg.replace(/^the index file \S+ /, 'the index file ') : STORAGE_REASONS[code];
+  const hint = `The previous database, if any, is unchanged; ${SPACE_CODES.has(code) ? 'free some space or choose another location' : 'choose a writable location'} with --db`;
+  return new DatabaseError(`${what}: ${reason} (${code})`, hint);
+}
+
+/**
+ * Creates a folder and its missing parents; returns whether `dir` itself was
+ * created. (Not fs.mkdirSync's recursive mode: Node's loops forever where
+ * mkdir fails with ENOENT under an existing parent, e.g. anywhere in /proc.)
+ */
+export function makeDirs(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (fs.statSync(dir).isDirectory()) return false;
+      throw Object.assign(new Error(`${dir} is a file, not a folder`), { code: 'ENOTDIR' });
+    }
+    const parent = path.dirname(dir);
+    if (code === 'ENOENT' && parent !== dir && !fs.existsSync(parent)) {
+      makeDirs(parent);
+      fs.mkdirSync(dir);
+      return true;
+    }
+    throw err;
+  }
+}
+
 export function defaultDbDir(datasetRoot: string): string {
   return path.join(datasetRoot, '.patchlens');
 }
@@ -66,7 +119,7 @@ export function fsyncPath(p: string): void {
 }
 
 /** Writes a file so that it is either absent or complete: temp file, fsync, rename, fsync the folder. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, beforeRename?: () => void): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   const fd = fs.openSync(tmp, 'w');
   try {
@@ -78,6 +131,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     throw err;
   }
   fs.closeSync(fd);
+  beforeRename?.();
   fs.renameSync(tmp, file);
   fsyncPath(path.dirname(file));
 }
@@ -97,11 +151,32 @@ export function readDbManifest(dbDir: string): DbManifest | undefined {
     throw new DatabaseError(`cannot read ${p}: ${(err as Error).message}`);
   }
   try {
-    return validateDbManifest(JSON.parse(text));
+    return validateDbManifest(checkManifestChecksum(JSON.parse(text)));
   } catch (err) {
     const why = err instanceof DbFormatError ? err.message : `not valid JSON (${(err as Error).message})`;
     throw new DatabaseError(`the database manifest ${p} is damaged: ${why}`, 'Rebuild the database (patchlens index --rebuild)');
   }
+}
+
+const sha256Text = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * The manifest as written to disk: its JSON plus `checksum`, the SHA-256 of the
+ * JSON without it, so that a bit flip anywhere in the manifest (not only in the
+ * files it names) is detected when the database is opened.
+ */
+export function serializeDbManifest(m: DbManifest): string {
+  const { checksum: _, ...rest } = m as DbManifest & { checksum?: unknown };
+  return JSON.stringify({ ...rest, checksum: sha256Text(JSON.stringify(rest)) });
+}
+
+/** Checks and strips the checksum of a parsed manifest (JSON.stringify of what JSON.parse gave is the text that was hashed). */
+function checkManifestChecksum(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const { checksum, ...rest } = raw as Record<string, unknown>;
+  if (typeof checksum !== 'string') throw new DbFormatError('it has no checksum (written by an older version, or edited)');
+  if (sha256Text(JSON.stringify(rest)) !== checksum) throw new DbFormatError('checksum mismatch (the file was changed after it was written)');
+  return rest;
 }
 
 // ---------------------------------------------------------------- locking
@@ -131,7 +206,14 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
     try {
       const fd = fs.openSync(file, 'wx');
       const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), what };
-      fs.writeSync(fd, JSON.stringify(info));
+      try {
+        fs.writeSync(fd, JSON.stringify(info));
+      } catch (err) {
+        // an empty lock would block every build for 30 s
+        fs.closeSync(fd);
+        fs.rmSync(file, { force: true });
+        throw storageError(err, dbDir);
+      }
       fs.closeSync(fd);
       let released = false;
       return () => {
@@ -140,11 +222,7 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
         fs.rmSync(file, { force: true });
       };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-        throw new DatabaseError(`cannot write to the database folder ${dbDir} (${code})`, 'Choose a writable location with --db');
-      }
-      if (code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err, dbDir, `cannot write to the database folder ${dbDir}`);
     }
     let info: LockInfo | undefined;
     try {
@@ -388,6 +466,14 @@ export function entryPosition(manifest: DbManifest, e: number): { row: number; c
   const r = entryRange(rows, cols, manifest.keys.shape, manifest.keys.hops, manifest.keys.border);
   const width = r.colEnd - r.colStart;
   return { row: r.rowStart + Math.floor(e / width), col: r.colStart + (e % width) };
+}
+
+/** Removes one generation's files and this process's temp files (a failed build whose folder has no readable manifest). */
+export function removeGeneration(dbDir: string, generation: number): void {
+  const tmp = new RegExp(`\\.tmp-${process.pid}-\\d+$`);
+  for (const f of fs.readdirSync(dbDir)) {
+    if (f === `seg-${generation}.bin` || f === `index-${generation}.hnsw` || f === `codes-${generation}.bin` || tmp.test(f)) fs.rmSync(path.join(dbDir, f), { force: true });
+  }
 }
 
 /** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */

@@ -102,7 +102,10 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
           const st = fs.statSync(abs);
           files.push({ rel, abs, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
         } catch (err) {
-          skipped.push({ path: rel, error: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+          const code = (err as NodeJS.ErrnoException).code;
+          // readdir gave U+FFFD for bytes that are not UTF-8: that name cannot be opened from JavaScript
+          const why = code === 'ENOENT' && e.name.includes('\ufffd') ? 'file name is not valid UTF-8; rename the file' : `cannot read file: ${code ?? String(err)}`;
+          skipped.push({ path: rel, error: why });
         }
       }
     }

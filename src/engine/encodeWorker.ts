@@ -46,7 +46,20 @@ async function main(): Promise<void> {
     const t1 = performance.now();
     const ok = decoded.filter((d) => d.img !== undefined);
     // One encoder run at a time; the next batch decodes meanwhile.
-    const run = encoding.then(() => tok.encode(ok.map((d) => d.img!.rgb)));
+    // A failure of the batch (e.g. NaN latents from one image) is retried image by image, so it costs only the culprit.
+    const encodeOne = (rgb: Uint8Array) =>
+      tok.encode([rgb]).then(
+        ([e]) => e,
+        (err: unknown) => err instanceof Error ? err : new Error(String(err)),
+      );
+    const run = encoding.then(() =>
+      tok.encode(ok.map((d) => d.img!.rgb)).catch(async (err: unknown) => {
+        if (ok.length < 2) throw err;
+        const each: (Awaited<ReturnType<typeof tok.encode>>[number] | Error)[] = [];
+        for (const d of ok) each.push(await encodeOne(d.img!.rgb));
+        return each;
+      }),
+    );
     encoding = run.catch(() => undefined);
     let encoded: Awaited<typeof run>;
     let t2 = t1;
@@ -69,6 +82,10 @@ async function main(): Promise<void> {
         continue;
       }
       const e = encoded[j++];
+      if (e instanceof Error) {
+        images.push({ rel: d.f.rel, ok: false, error: `encoder failed: ${e.message}` });
+        continue;
+      }
       const pools = cellPools(d.img.rgb, input.width, input.height, rows, cols, data.protoPatch);
       images.push({
         rel: d.f.rel,

@@ -13,6 +13,13 @@ export const SUPPORTED_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/**
+ * What libvips may decode, whatever the file is called (AVIF reports as heif).
+ * Anything else it can sniff (SVG, PDF, libvips' own formats...) is refused: an
+ * SVG renamed .png would otherwise go to librsvg.
+ */
+const DECODABLE_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
 export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
 }
@@ -74,6 +81,7 @@ async function openImage(bytes: Uint8Array, maxPixels: number): Promise<{ img: s
   } catch (err) {
     throw new ImageDecodeError(`not a readable image: ${cleanSharpMessage(err)}`);
   }
+  if (!DECODABLE_FORMATS.has(meta.format ?? '')) throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'} (PNG, JPEG, WebP, GIF, TIFF, BMP and AVIF are read)`);
   const w = meta.width ?? 0;
   const h = meta.pageHeight && meta.pages && meta.pages > 1 ? meta.pageHeight : (meta.height ?? 0);
   checkPixels(w, h, maxPixels);

@@ -13,6 +13,7 @@ import { scanDataset, type DatasetFile } from './datasetScanner';
 import { EncoderPool } from './encoderPool';
 import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
 import { Tokenizer, type ModelInfo } from './tokenizer';
+import { pauseAt } from './testHooks';
 import {
   DatabaseError,
   MANIFEST_FILE,
@@ -22,7 +23,11 @@ import {
   defaultDbDir,
   fileRef,
   fsyncPath,
+  makeDirs,
   readDbManifest,
+  removeGeneration,
+  serializeDbManifest,
+  storageError,
   writeFileAtomic,
 } from './database';
 
@@ -152,16 +157,31 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   await tok.release();
   log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
 
+  let createdDir: boolean;
   try {
-    fs.mkdirSync(dbDir, { recursive: true });
+    createdDir = makeDirs(dbDir);
   } catch (err) {
-    throw new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
+    const e = storageError(err, dbDir, `cannot create the database folder ${dbDir}`);
+    throw e instanceof DatabaseError ? e : new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
   }
-  const release = await acquireLock(dbDir, `index ${root}`, { wait: opts.wait, signal: opts.signal });
+  let release: () => void;
+  try {
+    release = await acquireLock(dbDir, `index ${root}`, { wait: opts.wait, signal: opts.signal });
+  } catch (err) {
+    if (createdDir) {
+      try {
+        fs.rmdirSync(dbDir);
+      } catch {
+        /* someone else's lock is in it */
+      }
+    }
+    throw err;
+  }
   let pool: EncoderPool | undefined;
   let segFd: number | undefined;
   let committed: DbManifest | undefined;
   let prevManifest: DbManifest | undefined;
+  let generation: number | undefined;
   try {
     checkAbort();
     let prev: PatchDatabase | undefined;
@@ -252,7 +272,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     // ---- the new generation
     // Above every generation in the folder, so no file a manifest may name is overwritten.
     const onDisk = fs.readdirSync(dbDir).map((f) => Number(/^(?:seg|index|codes)-(\d+)\./.exec(f)?.[1] ?? 0));
-    const generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
+    generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
     const { rows, cols, dim, codebookSize } = info;
     const cells = rows * cols;
     const rb = recordBytes(rows, cols, dim);
@@ -286,7 +306,8 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const writeSeg = (chunks: Uint8Array[]) => {
       const off = segBytes;
       for (const c of chunks) {
-        fs.writeSync(segFd!, c);
+        // write(2) may write less than asked (a disk filling up): go on until all is written or it fails
+        for (let done = 0; done < c.byteLength; ) done += fs.writeSync(segFd!, c, done, c.byteLength - done);
         segBytes += c.byteLength;
       }
       return off;
@@ -373,6 +394,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
             nextLabel += perImage;
             if (wasIndexed.has(f.rel)) updatedOk++;
             else addedOk++;
+            if (addedOk + updatedOk === 1) pauseAt('encode');
             const te = performance.now();
             timings.keysMs += ti - tk;
             timings.insertMs += tw - ti;
@@ -406,6 +428,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     else fs.rmSync(segPath, { force: true });
     const indexFile = `index-${generation}.hnsw`;
     index.save(path.join(dbDir, indexFile));
+    pauseAt('index');
     const protoFile = `codes-${generation}.bin`;
     const protoBuf = Buffer.concat([sums, counts, info.codebook].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     writeFileAtomic(path.join(dbDir, protoFile), protoBuf);
@@ -449,11 +472,16 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
-    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), JSON.stringify(manifest));
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);
+    pauseAt('commit');
     timings.writeMs += performance.now() - tw0;
-    collectGarbage(dbDir, manifest);
+    try {
+      collectGarbage(dbDir, manifest);
+    } catch {
+      /* committed; the next build removes what is left */
+    }
     progress('write', 1, 1, 'Done');
     return {
       images: images.length,
@@ -470,6 +498,8 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       generation,
       timings,
     };
+  } catch (err) {
+    throw storageError(err, dbDir);
   } finally {
     if (segFd !== undefined) fs.closeSync(segFd);
     if (pool) await pool.close();
@@ -478,9 +508,21 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       try {
         collectGarbage(dbDir, readDbManifest(dbDir));
       } catch {
-        /* a damaged manifest is reported by the next open */
+        // a damaged manifest is reported by the next open; drop at least this generation
+        try {
+          if (generation !== undefined) removeGeneration(dbDir, generation);
+        } catch {
+          /* nothing more to do */
+        }
       }
     }
     release();
+    if (!committed && createdDir) {
+      try {
+        fs.rmdirSync(dbDir); // only if empty: a first build that failed leaves no folder behind
+      } catch {
+        /* not empty, or gone */
+      }
+    }
   }
 }

@@ -108,7 +108,7 @@ export class HnswPatchIndex implements PatchIndex {
     return res.neighbors.map((label, i) => ({ label, distance: res.distances[i] }));
   }
 
-  /** Writes the index to a file and flushes it to disk. */
+  /** Writes the index to a file and flushes it to disk; throws if the file did not come out complete. */
   save(file: string): void {
     this.index.writeIndexSync(file);
     const fd = fs.openSync(file, 'r');
@@ -117,11 +117,50 @@ export class HnswPatchIndex implements PatchIndex {
     } finally {
       fs.closeSync(fd);
     }
+    checkHnswFile(file);
   }
 
   /** Slots in the graph, removed entries included (they are reused by later adds). */
   get slots(): number {
     return this.index.getCurrentCount();
+  }
+}
+
+/**
+ * Checks that an hnswlib index file is complete by walking its layout (the
+ * same walk hnswlib's loader does): a 96-byte header, cur_element_count x
+ * size_data_per_element bytes of level 0, then per element a uint32 size and
+ * that many bytes of upper-level links, ending exactly at the end of the file.
+ * hnswlib writes with an unchecked std::ofstream, so a full disk or a quota
+ * leaves a short file and no error; this turns that into one (code EIO).
+ */
+export function checkHnswFile(file: string): void {
+  const fail = (why: string): never => {
+    throw Object.assign(new Error(`the index file ${file} was not written completely (${why})`), { code: 'EIO' });
+  };
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(96);
+    if (fs.readSync(fd, head, 0, 96, 0) !== 96) fail(`${size} bytes, not even a header`);
+    const count = Number(head.readBigUInt64LE(16));
+    const perElement = Number(head.readBigUInt64LE(24));
+    let pos = 96 + count * perElement;
+    if (pos > size) fail(`${size} bytes, level 0 needs ${pos}`);
+    const buf = Buffer.alloc(1 << 20);
+    let bufStart = 0;
+    let bufLen = 0;
+    for (let i = 0; i < count; i++) {
+      if (pos + 4 > size) fail(`${size} bytes, the links of element ${i} of ${count} are missing`);
+      if (pos < bufStart || pos + 4 > bufStart + bufLen) {
+        bufStart = pos;
+        bufLen = fs.readSync(fd, buf, 0, buf.length, pos);
+      }
+      pos += 4 + buf.readUInt32LE(pos - bufStart);
+    }
+    if (pos !== size) fail(`${size} bytes, expected ${pos}`);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -153,11 +153,14 @@ export class Tokenizer {
     let codebook: { shape: readonly number[]; data: Float32Array };
     if (manifest.codebook.path) {
       codebookBytes = readModelFile(manifest.codebook.path, 'codebook.path', abs);
+      let npy: ReturnType<typeof parseNpy>;
       try {
-        codebook = parseNpy(codebookBytes);
+        npy = parseNpy(codebookBytes);
       } catch (err) {
         throw new ManifestError('codebook.path', err instanceof NpyError ? err.message : String(err), abs);
       }
+      if (!npy.dtype.startsWith('float')) throw new ManifestError('codebook.path', `must hold floats (float32, float16 or float64), got ${npy.dtype}`, abs);
+      codebook = npy;
     } else {
       codebook = readInitializer(encoderBytes, manifest.codebook.initializer!, abs);
       codebookBytes = new Uint8Array(codebook.data.buffer);
@@ -206,6 +209,7 @@ export class Tokenizer {
       throw new ManifestError('encoder', `fails on a ${width}x${height} input: ${(err as Error).message.split('\n')[0]}`, abs);
     }
     if (out.dims.length !== 4) throw new ManifestError('latent.output', `must have rank 4, got [${out.dims.join(', ')}]`, abs);
+    if (!(out.data as Float32Array).every(Number.isFinite)) throw new ManifestError('encoder', `produces NaN or infinite latents (${outputName}) on a blank mid-grey input`, abs);
     const [, a, b, c] = out.dims;
     const [latentDim, rows, cols] = manifest.latent.layout === 'NCHW' ? [a, b, c] : [c, a, b];
     if (latentDim !== d) throw new ManifestError(cbField, `codebook dimension ${d} differs from the latent dimension ${latentDim} (latent.layout ${manifest.latent.layout}, output [${out.dims.join(', ')}])`, abs);
@@ -242,7 +246,7 @@ export class Tokenizer {
       } else {
         lat.set(data.subarray(base, base + cells * dim));
       }
-      for (let j = 0; j < lat.length; j++) if (!Number.isFinite(lat[j])) throw new Error(`the encoder produced NaN or infinite latents (image ${i} of the batch)`);
+      for (let j = 0; j < lat.length; j++) if (!Number.isFinite(lat[j])) throw new Error(`the encoder produced NaN or infinite latents${n > 1 ? ` (image ${i} of the batch)` : ''}`);
       if (latent.normalize) l2NormalizeRows(lat, dim);
       const tokens = new Int32Array(cells);
       const distances = new Float32Array(cells);

@@ -20,6 +20,10 @@ const targets = {
   encodeWorker: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts' }, platform: 'node', format: 'cjs' },
   engineWorker: { entryPoints: { engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
   webview: { entryPoints: { webview: 'webview/main.ts' }, platform: 'browser', format: 'iife' },
+  // Side panel: the Codebook view (its CSS lands in dist/codebook.css).
+  codebook: { entryPoints: { codebook: 'webview/codebook/main.ts' }, platform: 'browser', format: 'iife' },
+  // Codicons for webviews: dist/codicon.css and its font.
+  codicons: { entryPoints: { codicon: 'node_modules/@vscode/codicons/dist/codicon.css' }, platform: 'browser', loader: { '.ttf': 'file' } },
 };
 
 const selected = Object.entries(targets).filter(([name, t]) => {

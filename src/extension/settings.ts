@@ -81,7 +81,11 @@ export function resolveModel(scope?: vscode.Uri): ModelChoice {
   const workspaceValue = info?.workspaceFolderValue ?? info?.workspaceValue;
   const userValue = info?.globalValue;
   const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
+  const abs = (p: string) => {
+    const bundled = /^bundled:([\w.-]+)$/.exec(p);
+    if (bundled) return bundledModelPath(bundled[1]);
+    return path.isAbsolute(p) ? p : path.resolve(base, p);
+  };
   if (workspaceValue) {
     if (vscode.workspace.isTrusted) return { manifestPath: abs(workspaceValue), origin: 'workspace' };
     if (userValue) return { manifestPath: abs(userValue), origin: 'user', ignoredWorkspaceModel: workspaceValue };

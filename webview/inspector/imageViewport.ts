@@ -353,8 +353,8 @@ export class ImageViewport {
     const el = this.element;
     el.addEventListener('pointerdown', (e) => {
       if (e.button !== 0 && e.button !== 1) return;
+      // The element takes focus by itself (tabindex), without the keyboard focus ring.
       down = { x: e.clientX, y: e.clientY, id: e.pointerId, panning: e.button === 1, button: e.button };
-      el.focus({ preventScroll: true });
       if (e.button === 1) e.preventDefault();
     });
     el.addEventListener('pointermove', (e) => {

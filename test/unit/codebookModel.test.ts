@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RequestIds, parseTokenFilter, prototypeRgba, rowWindow, shareText, summarize, summaryText, usageOrder, visibleCodes } from '../../webview/codebook/model';
+import { parseTokenFilter, prototypeRgba, rowWindow, shareText, summarize, summaryText, usageOrder, visibleCodes } from '../../webview/codebook/model';
 
 const counts = new Uint32Array([5, 0, 9, 5, 0, 1, 12, 0, 0, 0, 0, 0, 3]);
 
@@ -60,16 +60,4 @@ test('prototypeRgba: RGB prototypes to opaque RGBA; none for dead codes or out o
   assert.deepEqual([...prototypeRgba(protos, p, 1, 4)!], [1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255]);
   assert.equal(prototypeRgba(protos, p, 1, 0), undefined);
   assert.equal(prototypeRgba(protos, p, 5, 1), undefined);
-});
-
-test('RequestIds: each answer settles its own request once', () => {
-  const ids = new RequestIds();
-  const a = ids.issue();
-  const b = ids.issue();
-  assert.notEqual(a, b);
-  assert.equal(ids.settle(a), true);
-  assert.equal(ids.settle(a), false);
-  assert.equal(ids.settle(999), false);
-  ids.cancelAll();
-  assert.equal(ids.settle(b), false);
 });

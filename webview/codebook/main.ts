@@ -12,10 +12,19 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import './codebook.css';
-import type { CodebookData, CodebookDataset, CodebookToHost, CodebookToWebview, CodebookTokenUse } from '../../src/protocol';
+import {
+  codebookConsistent,
+  hostToCodebookSchema,
+  type CodebookData,
+  type CodebookDataset,
+  type CodebookReplies,
+  type CodebookToHost,
+  type CodebookTokenUse,
+  type HostToCodebook,
+} from '../../src/protocol';
+import { HostConnection } from '../shared/hostConnection';
 import {
   FILTER_HELP,
-  RequestIds,
   formatCount,
   parseTokenFilter,
   prototypeRgba,
@@ -28,16 +37,7 @@ import {
   type CodebookSummary,
 } from './model';
 
-interface VsCodeApi {
-  postMessage(msg: CodebookToHost): void;
-  getState(): unknown;
-  setState(s: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
 const ROW_H = 24;
-const REQUEST_TIMEOUT_MS = 30_000;
 const CHIPS = 24;
 
 interface ViewState {
@@ -48,10 +48,13 @@ interface ViewState {
   scrollTop: number;
 }
 
-const saved = (vscode.getState() ?? {}) as Partial<ViewState>;
+const api = acquireVsCodeApi<Partial<ViewState>>();
+const saved = api.getState() ?? {};
 const st: ViewState = { root: saved.root, filter: saved.filter ?? '', showDead: saved.showDead ?? true, selected: saved.selected, scrollTop: saved.scrollTop ?? 0 };
-const save = () => vscode.setState(st);
-const post = (m: CodebookToHost) => vscode.postMessage(m);
+const save = () => api.setState(st);
+// Every message from the host is checked against the protocol's schema first.
+const conn = new HostConnection<CodebookToHost, HostToCodebook, CodebookReplies>(api, hostToCodebookSchema, { tokenUses: 'tokenUsesResult' }, { consistent: codebookConsistent });
+const post = (m: CodebookToHost) => conn.post(m);
 
 // ---- DOM helpers: elements and text only, never HTML strings
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K];
@@ -69,7 +72,8 @@ function icon(name: string, cls = ''): HTMLElement {
 }
 
 // ---- layout
-const app = document.getElementById('app')!;
+const app = document.getElementById('root')!;
+app.className = 'codebook';
 const toolbar = el('div', 'toolbar');
 const datasetSelect = document.createElement('vscode-single-select') as HTMLElement & { value: string };
 datasetSelect.className = 'dataset-select';
@@ -117,8 +121,6 @@ let summary: CodebookSummary | undefined;
 let order: Uint32Array = new Uint32Array(0);
 let shown: number[] = [];
 let active = -1; // keyboard position in `shown`
-const requests = new RequestIds();
-const timers = new Map<number, ReturnType<typeof setTimeout>>();
 
 function showOnly(which: 'list' | 'empty' | 'loading'): void {
   const hasList = which === 'list';
@@ -279,14 +281,12 @@ function select(token: number): void {
   const body = el('div', 'uses');
   body.append(el('p', 'note', 'Finding the images that use it…'));
   details.append(body);
-  const messageId = requests.issue();
-  timers.set(
-    messageId,
-    setTimeout(() => {
-      if (requests.settle(messageId)) body.replaceChildren(el('p', 'note error', 'The request timed out.'));
-    }, REQUEST_TIMEOUT_MS),
+  conn.request({ type: 'tokenUses', root: data.root, token }).then(
+    (r) => showUses(r.token, r.uses, r.totalImages, r.totalPositions),
+    (e: Error) => {
+      if (st.selected === token && body.isConnected) body.replaceChildren(el('p', 'note error', `Could not list the images: ${e.message}`));
+    },
   );
-  post({ type: 'codebook/tokenUses', messageId, root: data.root, token });
 }
 
 function showDetailsHeader(token: number): void {
@@ -313,7 +313,7 @@ function showDetailsHeader(token: number): void {
   details.append(head);
 }
 
-function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages: number, totalPositions: number, truncated: boolean): void {
+function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages: number, totalPositions: number): void {
   if (!data || st.selected !== token) return;
   const root = data.root;
   const body = details.querySelector('.uses');
@@ -327,7 +327,7 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     const name = el('button', 'image-link');
     name.append(icon('file-media'), el('span', 'image-name', u.image));
     name.title = `Open ${u.image} in the inspector at (${u.positions[0].row},${u.positions[0].col})`;
-    name.addEventListener('click', () => post({ type: 'codebook/openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col }));
+    name.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col }));
     const n = el('span', 'use-count', String(u.positions.length));
     n.title = `${u.positions.length} patch${u.positions.length === 1 ? '' : 'es'}`;
     const head = el('div', 'use-head');
@@ -337,7 +337,7 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
       for (const p of u.positions.slice(from, to)) {
         const c = el('button', 'chip', `${p.row},${p.col}`);
         c.title = `Inspect ${u.image} at row ${p.row}, column ${p.col}`;
-        c.addEventListener('click', () => post({ type: 'codebook/openPatch', root, image: u.image, row: p.row, col: p.col }));
+        c.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col }));
         chips.append(c);
       }
     };
@@ -355,7 +355,7 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     ul.append(li);
   }
   body.replaceChildren(ul);
-  if (truncated) body.append(el('p', 'note', `Showing the first ${uses.length} of ${formatCount(totalImages)} images.`));
+  if (totalImages > uses.length) body.append(el('p', 'note', `Showing the first ${uses.length} of ${formatCount(totalImages)} images.`));
 }
 
 // ---- controls
@@ -372,7 +372,7 @@ deadToggle.addEventListener('change', () => {
   applyFilter();
 });
 datasetSelect.addEventListener('change', () => {
-  if (datasetSelect.value && datasetSelect.value !== st.root) post({ type: 'codebook/selectDataset', root: datasetSelect.value });
+  if (datasetSelect.value && datasetSelect.value !== st.root) post({ type: 'selectDataset', root: datasetSelect.value });
 });
 
 function setDatasets(datasets: readonly CodebookDataset[], selected?: string): void {
@@ -398,7 +398,7 @@ function setEmpty(message: string, root: string | undefined, reason: string): vo
   if (reason === 'none' && root) {
     const b = document.createElement('vscode-button');
     b.textContent = 'Build Patch Database';
-    b.addEventListener('click', () => post({ type: 'codebook/build', root }));
+    b.addEventListener('click', () => post({ type: 'build', root }));
     empty.append(b);
   }
   showOnly('empty');
@@ -424,49 +424,28 @@ function setData(d: CodebookData): void {
   else details.hidden = true;
 }
 
-window.addEventListener('message', (e: MessageEvent<CodebookToWebview>) => {
-  const m = e.data;
-  switch (m?.type) {
-    case 'codebook/datasets':
-      setDatasets(m.datasets, m.selected);
-      return;
-    case 'codebook/loading':
-      if (!data || data.root !== m.root) showOnly('loading');
-      return;
-    case 'codebook/data':
-      setData(m.data);
-      return;
-    case 'codebook/empty':
-      requests.cancelAll();
-      setEmpty(m.message, m.root, m.reason);
-      return;
-    case 'codebook/tokenUsesResult': {
-      clearTimeout(timers.get(m.inReplyTo));
-      timers.delete(m.inReplyTo);
-      if (!requests.settle(m.inReplyTo)) return;
-      if (m.error !== undefined) {
-        const body = details.querySelector('.uses');
-        body?.replaceChildren(el('p', 'note error', `Could not list the images: ${m.error}`));
-        return;
-      }
-      showUses(m.token, m.uses ?? [], m.totalImages ?? 0, m.totalPositions ?? 0, m.truncated ?? false);
-      return;
+conn.on('datasets', (m) => setDatasets(m.datasets, m.selected));
+conn.on('loading', (m) => {
+  if (!data || data.root !== m.root) showOnly('loading');
+});
+conn.on('codebook', (m) => setData(m.data));
+conn.on('empty', (m) => {
+  conn.cancelAll('the codebook changed');
+  setEmpty(m.message, m.root, m.reason);
+});
+conn.on('focusToken', (m) => {
+  if (!data || m.token >= data.codebookSize) return;
+  if (!shown.includes(m.token)) {
+    st.filter = '';
+    filter.value = '';
+    if (data.counts[m.token] === 0) {
+      st.showDead = true;
+      deadToggle.checked = true;
     }
-    case 'codebook/focusToken':
-      if (!data || m.token < 0 || m.token >= data.codebookSize) return;
-      if (!shown.includes(m.token)) {
-        st.filter = '';
-        filter.value = '';
-        if (data.counts[m.token] === 0) {
-          st.showDead = true;
-          deadToggle.checked = true;
-        }
-        applyFilter();
-      }
-      select(m.token);
-      list.focus();
-      return;
+    applyFilter();
   }
+  select(m.token);
+  list.focus();
 });
 
-post({ type: 'codebook/ready', root: st.root });
+conn.ready();

@@ -131,21 +131,3 @@ export function prototypeRgba(prototypes: Uint8Array, patch: number, id: number,
   }
   return out;
 }
-
-/** The next message id and a check that an answer belongs to a pending request. */
-export class RequestIds {
-  private next = 1;
-  private readonly pending = new Set<number>();
-  issue(): number {
-    const id = this.next++;
-    this.pending.add(id);
-    return id;
-  }
-  /** True once for each issued id. */
-  settle(id: number): boolean {
-    return this.pending.delete(id);
-  }
-  cancelAll(): void {
-    this.pending.clear();
-  }
-}

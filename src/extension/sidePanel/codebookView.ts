@@ -6,16 +6,14 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CodebookDataset, CodebookToWebview } from '../../protocol';
+import { TOKEN_USES_LIMIT, type CodebookDataset, type HostToCodebook } from '../../protocol';
 import type { Services } from '../services';
 import { openInInspector } from '../commands/inspect';
 import { parseCodebookMessage } from './codebookMessages';
 import type { PanelState } from './panelState';
-import { makeNonce, webviewHtml } from './webviewHtml';
+import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
 
 const SELECTED_KEY = 'patchlens.codebook.dataset';
-/** Images listed for a token at most. */
-export const TOKEN_USES_LIMIT = 500;
 
 export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly id = 'patchlens.codebook';
@@ -69,7 +67,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
 
   private flushFocus(): void {
     if (this.pendingFocus === undefined || !this.ready || this.stale) return;
-    void this.post({ type: 'codebook/focusToken', token: this.pendingFocus });
+    void this.post({ type: 'focusToken', token: this.pendingFocus });
     this.pendingFocus = undefined;
   }
 
@@ -83,9 +81,9 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
     view.webview.html = webviewHtml({
       cspSource: view.webview.cspSource,
       nonce: makeNonce(),
-      scriptUri: uri('codebook.js'),
-      styleUri: uri('codebook.css'),
-      codiconUri: uri('codicon.css'),
+      script: uri('codebook.js'),
+      style: uri('codebook.css'),
+      codicons: uri('codicons/codicon.css'),
       title: 'Codebook',
     });
     const subs = [
@@ -101,38 +99,36 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
     });
   }
 
-  private post(msg: CodebookToWebview): Thenable<boolean> {
+  private post(msg: HostToCodebook): Thenable<boolean> {
     return this.view?.webview.postMessage(msg) ?? Promise.resolve(false);
   }
 
   private async onMessage(raw: unknown): Promise<void> {
-    const msg = parseCodebookMessage(raw);
-    if (!msg) {
-      this.s.log.warn(`Codebook view: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
+    const checked = parseCodebookMessage(raw);
+    if (!checked.ok) {
+      this.s.log.warn(`Codebook view: rejected a message: ${checked.reason}`);
       return;
     }
+    const msg = checked.message;
     switch (msg.type) {
-      case 'codebook/ready': {
+      case 'ready':
         this.ready = true;
         this.shownKey = undefined;
-        const known = this.s.datasets.list().some((d) => d.root === msg.root);
-        if (msg.root && known && !this.s.context.workspaceState.get(SELECTED_KEY)) await this.s.context.workspaceState.update(SELECTED_KEY, msg.root);
         this.stale = true;
         this.reload();
         return;
-      }
-      case 'codebook/selectDataset':
+      case 'selectDataset':
         return this.select(msg.root);
-      case 'codebook/refresh':
+      case 'refresh':
         this.shownKey = undefined;
         this.state.invalidate(this.selected());
         return;
-      case 'codebook/build':
+      case 'build':
         if (this.s.datasets.list().some((d) => d.root === msg.root)) void vscode.commands.executeCommand('patchlens.buildDatabase', msg.root);
         return;
-      case 'codebook/tokenUses':
+      case 'tokenUses':
         return this.tokenUses(msg.messageId, msg.root, msg.token);
-      case 'codebook/openPatch': {
+      case 'openPatch': {
         if (!this.s.datasets.list().some((d) => d.root === msg.root)) return;
         const file = path.join(msg.root, ...msg.image.split('/'));
         const rel = path.relative(msg.root, file);
@@ -144,15 +140,14 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
   }
 
   private async tokenUses(messageId: number, root: string, token: number): Promise<void> {
-    const reply = (r: Omit<Extract<CodebookToWebview, { type: 'codebook/tokenUsesResult' }>, 'type' | 'inReplyTo' | 'token'>) =>
-      void this.post({ type: 'codebook/tokenUsesResult', inReplyTo: messageId, token, ...r });
-    if (!this.s.datasets.list().some((d) => d.root === root)) return reply({ error: 'unknown dataset' });
+    const fail = (kind: string, message: string) => void this.post({ type: 'error', inReplyTo: messageId, kind, message });
+    if (!this.s.datasets.list().some((d) => d.root === root)) return fail('UnknownDataset', 'that dataset is no longer in the side panel');
     try {
       const uses = await this.s.engine.request('tokenUses', { dbDir: this.s.datasets.dbDirFor(root), token });
       const totalPositions = uses.reduce((n, u) => n + u.positions.length, 0);
-      reply({ uses: uses.slice(0, TOKEN_USES_LIMIT), totalImages: uses.length, totalPositions, truncated: uses.length > TOKEN_USES_LIMIT });
+      void this.post({ type: 'tokenUsesResult', inReplyTo: messageId, token, uses: uses.slice(0, TOKEN_USES_LIMIT).map((u) => ({ image: u.image, positions: [...u.positions] })), totalImages: uses.length, totalPositions });
     } catch (e) {
-      reply({ error: (e as Error).message });
+      fail((e as Error).name || 'Error', (e as Error).message);
     }
   }
 
@@ -163,7 +158,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
       const datasets: CodebookDataset[] = await Promise.all(
         list.map(async (d) => ({ root: d.root, name: d.name, built: !!(await this.state.info(d.root).catch(() => undefined))?.summary })),
       );
-      void this.post({ type: 'codebook/datasets', datasets, selected: this.selected() });
+      void this.post({ type: 'datasets', datasets, selected: this.selected() ?? '' });
     })();
   }
 
@@ -176,7 +171,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
     const root = this.selected();
     this.postDatasets();
     if (!root) {
-      void this.post({ type: 'codebook/empty', reason: 'noDatasets', message: 'No dataset. Open a folder of images or add one in the Datasets view.' });
+      void this.post({ type: 'empty', root: '', reason: 'noDatasets', message: 'No dataset. Open a folder of images or add one in the Datasets view.' });
       return;
     }
     void (async () => {
@@ -188,15 +183,15 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         const key = `${root}\0${info.summary ? `${info.summary.generation}@${info.summary.updatedAt}` : 'none'}\0${info.error ?? ''}\0${this.s.builds.isBuilding(root)}`;
         if (key === this.shownKey) return this.flushFocus();
         this.shownKey = key;
-        if (info.summary) void this.post({ type: 'codebook/loading', root });
+        if (info.summary) void this.post({ type: 'loading', root });
         if (info.error) {
-          void this.post({ type: 'codebook/empty', root, reason: 'error', message: `The database of ${name} cannot be read: ${info.error}` });
+          void this.post({ type: 'empty', root, reason: 'error', message: `The database of ${name} cannot be read: ${info.error}` });
           return;
         }
         if (!info.summary) {
           const building = this.s.builds.isBuilding(root);
           void this.post({
-            type: 'codebook/empty',
+            type: 'empty',
             root,
             reason: building ? 'building' : 'none',
             message: building ? `Building the patch database of ${name}…` : `${name} has no patch database yet. Build it to see its codebook.`,
@@ -206,7 +201,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         const cb = await this.s.engine.request('codebook', { dbDir: info.dbDir });
         if (seq !== this.loadSeq) return;
         await this.post({
-          type: 'codebook/data',
+          type: 'codebook',
           data: {
             root,
             model: info.summary.model.name,
@@ -223,7 +218,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
       } catch (e) {
         if (seq !== this.loadSeq) return;
         this.shownKey = undefined;
-        void this.post({ type: 'codebook/empty', root, reason: 'error', message: `Cannot load the codebook of ${name}: ${(e as Error).message}` });
+        void this.post({ type: 'empty', root, reason: 'error', message: `Cannot load the codebook of ${name}: ${(e as Error).message}` });
       }
     })();
   }

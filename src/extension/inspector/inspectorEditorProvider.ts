@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MANIFEST_FILE } from '../../engine/database';
+import { checkMessage } from '../../messageSchema';
+import { inspectorToHostSchema } from '../../protocol';
 import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
@@ -18,6 +20,8 @@ export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
 interface OpenInspector {
   readonly session: InspectorSession;
   readonly panel: vscode.WebviewPanel;
+  /** The patch last queried in this inspector (its selection), for other commands. */
+  selection?: { row: number; col: number };
 }
 
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider, vscode.Disposable {
@@ -26,6 +30,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   private readonly pendingSelect = new Map<string, { row: number; col: number }>();
   private readonly subs: vscode.Disposable[] = [];
   private warnedUntrustedModel = false;
+  private lastActive?: OpenInspector;
 
   constructor(private readonly s: Services) {
     this.subs.push(
@@ -72,9 +77,26 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       this.pendingSelect.delete(file);
       session.select(pending.row, pending.col);
     }
-    const received = webview.onDidReceiveMessage((m: unknown) => session.receive(m));
+    const received = webview.onDidReceiveMessage((m: unknown) => {
+      // A query is the webview's selected patch (checked here like the session checks it).
+      const q = checkMessage(inspectorToHostSchema, m);
+      if (q.ok && q.message.type === 'query') {
+        entry.selection = { row: q.message.row, col: q.message.col };
+        if (panel.active) void vscode.commands.executeCommand('setContext', 'patchlens.inspectorHasSelection', true);
+      }
+      session.receive(m);
+    });
+    const viewState = panel.onDidChangeViewState(() => {
+      if (panel.active) {
+        this.lastActive = entry;
+        void vscode.commands.executeCommand('setContext', 'patchlens.inspectorHasSelection', entry.selection !== undefined);
+      }
+    });
+    if (panel.active) this.lastActive = entry;
     panel.onDidDispose(() => {
       received.dispose();
+      viewState.dispose();
+      if (this.lastActive === entry) this.lastActive = undefined;
       session.dispose();
       this.open.delete(entry);
     });
@@ -94,6 +116,13 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       const target = existing.find((o) => o.panel.active) ?? existing[0];
       target?.session.select(still.row, still.col);
     }
+  }
+
+  /** The image and selected patch of the active inspector (else the one active last), if it has a selection. */
+  selection(): { uri: vscode.Uri; row: number; col: number } | undefined {
+    const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
+    if (!entry?.selection) return undefined;
+    return { uri: vscode.Uri.file(entry.session.file), row: entry.selection.row, col: entry.selection.col };
   }
 
   private restartAll(): void {

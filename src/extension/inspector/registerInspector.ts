@@ -23,10 +23,23 @@ export function registerInspector(s: Services): vscode.Disposable[] {
       webviewOptions: { retainContextWhenHidden: false },
     }),
     vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown) => inspectPatches(s, provider, arg, args)),
+    // For other commands (Find Similar Patches): the active inspector's image and selected patch, or undefined.
+    vscode.commands.registerCommand('patchlens.inspector.getSelection', () => provider.selection()),
   ];
 }
 
+/** A patch position passed by another part of Patch Lens: `{ row, col }`. */
+function isPatch(v: unknown): v is { row: number; col: number } {
+  const p = v as { row?: unknown; col?: unknown } | undefined;
+  return !!p && !Array.isArray(p) && Number.isInteger(p.row) && Number.isInteger(p.col) && (p.row as number) >= 0 && (p.col as number) >= 0;
+}
+
 async function inspectPatches(s: Services, provider: InspectorEditorProvider, arg: unknown, args: unknown): Promise<void> {
+  // The side panel and the palette open one image at a patch: (uri, { row, col }).
+  if (arg instanceof vscode.Uri && isPatch(args)) {
+    if (!isInspectable(arg.fsPath)) return;
+    return provider.openImage(arg, { row: args.row, col: args.col });
+  }
   // The explorer passes the clicked item and the whole selection; the image preview's title button passes its file.
   const selected = Array.isArray(args) && args.length > 0 ? args : arg instanceof vscode.Uri ? [arg] : [];
   let uris = selected.filter((u): u is vscode.Uri => u instanceof vscode.Uri && isInspectable(u.fsPath));

@@ -1,9 +1,11 @@
 // The Patch Lens side panel in a real VS Code (code-server): the Datasets view
 // lists the dataset and its images with their status, a build shows progress
 // and completes, the Codebook view shows codes with counts that match the
-// engine, "Find Images Using Token…" returns exactly the images that contain
-// the token (checked against the CLI), and Cancel stops a rebuild while the
-// previous database stays usable.
+// engine and opens the inspector at a patch, "Find Images Using Token…"
+// returns exactly the images that contain the token (checked against the
+// CLI), Go to Patch and Find Similar Patches work with the inspector, Cancel
+// stops a rebuild while the previous database stays usable, and a setting
+// that needs a rebuild says so.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -83,6 +85,20 @@ async function pickOption(label: string): Promise<void> {
   await option.click();
 }
 
+/** The inspector's document (an editor webview), found among the visible webviews by its selected patch. */
+async function inspectorWithSelection(row: number, col: number, timeout = 60_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
+    for (let i = 0; i < frames; i++) {
+      const doc = vs.webview({ index: i });
+      if (await doc.locator(`[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`).count().catch(() => 0)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no inspector shows patch ${row},${col}`);
+    await vs.page.waitForTimeout(250);
+  }
+}
+
 /** The main labels of the quick pick's rows (not their descriptions or details). */
 async function quickPickLabels(): Promise<string[]> {
   const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
@@ -157,6 +173,34 @@ test('the Codebook view shows codes with the counts the engine computed', { time
   const listed = await uses.allInnerTexts();
   assert.ok(listed.includes(small[0]), JSON.stringify(listed));
   await vs.screenshot('codebook-token-uses');
+  // A position opens the inspector with that patch selected.
+  const grid = cliTokens(path.join(ws, small[0]));
+  const cell = grid.indexOf(tokenOfSmall);
+  const [r, c] = [Math.floor(cell / 8), cell % 8];
+  const use = doc.locator('.use').filter({ has: doc.locator('.image-name', { hasText: small[0] }) });
+  await use.locator('.chip', { hasText: `${r},${c}` }).first().click();
+  await vs.page.locator('.tabs-container .tab').filter({ hasText: small[0] }).first().waitFor();
+  await inspectorWithSelection(r, c);
+  await vs.screenshot('codebook-opens-inspector');
+});
+
+test('Go to Patch opens the inspector at the patch; Find Similar Patches queries the inspector\'s selection', { timeout: 120_000 }, async () => {
+  await vs.runCommand('Patch Lens: Go to Patch…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill(`${small[3]}:9,9`);
+  await vs.page.locator('.quick-input-widget').getByText(/outside the 8×8 grid/).waitFor();
+  await input.fill(`${small[3]}:5,4`);
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.tabs-container .tab.active').filter({ hasText: small[3] }).first().waitFor();
+  await inspectorWithSelection(5, 4);
+  await vs.runCommand('Patch Lens: Find Similar Patches');
+  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Patches like ${small[3]} (5,4)` }).waitFor();
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor();
+  assert.match(await rows.filter({ hasText: /distance/ }).first().innerText(), /token \d+ · distance \d/);
+  await vs.screenshot('find-similar-patches');
+  await vs.page.keyboard.press('Escape');
 });
 
 test('"Find Images Using Token…" lists exactly the images that contain the token', { timeout: 120_000 }, async () => {
@@ -203,4 +247,22 @@ test('Cancel stops a rebuild and leaves the previous database usable', { timeout
   const labels = await quickPickLabels();
   assert.ok(labels.includes(path.posix.basename(small[2])), JSON.stringify(labels));
   await vs.page.keyboard.press('Escape');
+});
+
+test('a setting that needs a rebuild says so in a notification and in the Index view', { timeout: 120_000 }, async () => {
+  await clearNotifications();
+  // Through the Settings editor, as a user would.
+  await vs.runCommand('Preferences: Open User Settings');
+  const editor = vs.page.locator('.settings-editor');
+  await editor.waitFor();
+  await vs.page.keyboard.type('patchlens.hops');
+  const input = editor.locator('.setting-item-number input').first();
+  await input.waitFor();
+  await input.fill('2');
+  await input.press('Tab');
+  await notification(/hops changed; existing databases must be rebuilt/);
+  const ix = pane('Index');
+  await treeItem(ix, /^Settings changed/).waitFor();
+  assert.match(await treeItem(ix, /^Settings changed/).innerText(), /h=2.*rebuild to use them/);
+  await vs.screenshot('rebuild-needed');
 });

@@ -11,6 +11,7 @@ import {
   imageDescription,
   imageTooltip,
   oneLine,
+  plural,
   statusIcon,
 } from '../../src/extension/sidePanel/datasetTreeModel';
 
@@ -104,5 +105,8 @@ test('formatting helpers', () => {
   assert.equal(formatAgo('2025-01-08T12:00:00Z', now), '2025-01-08');
   assert.equal(formatAgo('garbage', now), 'unknown');
   assert.equal(oneLine('a\n  b', 10), 'a b');
+  assert.equal(plural(2, 'patch'), 'patches');
+  assert.equal(plural(1, 'patch'), 'patch');
+  assert.equal(plural(3, 'image'), 'images');
   assert.equal(oneLine('x'.repeat(20), 10), `${'x'.repeat(9)}…`);
 });

@@ -435,6 +435,8 @@ conn.on('empty', (m) => {
 });
 conn.on('focusToken', (m) => {
   if (!data || m.token >= data.codebookSize) return;
+  // Focus first: leaving the text field makes it take its input's value again (its change event).
+  list.focus();
   if (!shown.includes(m.token)) {
     st.filter = '';
     filter.value = '';
@@ -445,7 +447,6 @@ conn.on('focusToken', (m) => {
     applyFilter();
   }
   select(m.token);
-  list.focus();
 });
 
 conn.ready();

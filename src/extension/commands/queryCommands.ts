@@ -214,7 +214,7 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   }
   const picked = await vscode.window.showQuickPick(items, {
     title: `Patches like ${path.basename(file)} (${row},${col}) · token ${result.query.token}`,
-    placeHolder: `k=${settings.topK}${settings.excludeSelf ? ', own image excluded' : ''}, ${settings.queryKeys} query keys; pick a patch to inspect or a token to find its images`,
+    placeHolder: `Inspect a patch, or list a token's images (k=${settings.topK}${settings.excludeSelf ? ', own image excluded' : ''}, ${settings.queryKeys} keys)`,
     matchOnDescription: true,
   });
   if (picked?.open) await openInInspector(fileOf(info.root, picked.open.image), { row: picked.open.row, col: picked.open.col });

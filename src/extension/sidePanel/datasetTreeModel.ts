@@ -227,7 +227,8 @@ export function folderDescription(counts: StatusCounts): string {
 }
 
 export function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`;
+  if (n === 1) return word;
+  return /(?:ch|sh|s|x)$/.test(word) ? `${word}es` : `${word}s`;
 }
 
 /** Codicon id and theme colour id of a status. */

@@ -44,7 +44,7 @@ before(async () => {
   // (code-server) VS Code stops applying machine settings from local user settings once they are rewritten.
   fs.mkdirSync(path.join(ws, '.vscode'));
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model }));
-  vs = await launchVSCode({ name: 'sidepanel', workspace: ws, settings: { 'patchlens.autoUpdate': false } });
+  vs = await launchVSCode({ name: 'sidepanel', workspace: ws });
 }, { timeout: 10 * 60_000 });
 
 after(async () => {
@@ -132,6 +132,10 @@ test('a build shows progress and a status bar item, then completes; the tree sho
   await notification(/Patch Lens: indexing photos/);
   await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor({ timeout: 60_000 });
   await vs.screenshot('build-progress');
+  // A second request for the same dataset waits for the running build, and says so.
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  await pickOption('photos');
+  await notification(/A build of photos is already running; it will finish first/);
   const done = await notification(/photos: \d+ images, \d+ entries/, 180_000);
   assert.match(done, new RegExp(`photos: ${small.length + BIG_COPIES} images`));
   const ds = pane('Datasets');
@@ -251,6 +255,15 @@ test('Cancel stops a rebuild and leaves the previous database usable', { timeout
   const labels = await quickPickLabels();
   assert.ok(labels.includes(path.posix.basename(small[2])), JSON.stringify(labels));
   await vs.page.keyboard.press('Escape');
+});
+
+test('the file watcher indexes a new image after the first build (autoUpdate)', { timeout: 120_000 }, async () => {
+  const png = await (await texturedImage(80, 72, 77)).png().toBuffer();
+  fs.writeFileSync(path.join(ws, 'img-new.png'), png);
+  const ds = pane('Datasets');
+  await treeItem(ds, /^img-new\.png.*8×8 tokens · 80×72/).waitFor({ timeout: 90_000 });
+  await vs.waitForLog(/photos: \d+ images, \d+ entries \(1 added, 0 updated, 0 removed\)/);
+  assert.deepEqual(cliTokens(path.join(ws, 'img-new.png')).length, 64);
 });
 
 test('a setting that needs a rebuild says so in a notification and in the Index view', { timeout: 120_000 }, async () => {

@@ -71,3 +71,42 @@ test('Open Sample Dataset adds the sample photos and builds their database in th
   await ds.getByRole('treeitem', { name: /^sample.*images/ }).first().waitFor();
   await vs.screenshot('sample-dataset');
 });
+
+test('on the sample: codebook statistics, retrieval predictability in the Index view, Clear Database', { timeout: 240_000, skip: !fs.existsSync(sampleDir) && 'media/sample is not in this checkout' }, async () => {
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const pick = async (text: string | RegExp) => {
+    const r = rows.filter({ hasText: text }).first();
+    await r.waitFor();
+    await r.click();
+  };
+  // The sample is the only dataset with a database: the commands take it without asking.
+  await vs.runCommand('Patch Lens: Show Codebook Statistics');
+  await rows.filter({ hasText: /of 128 codes used/ }).first().waitFor({ timeout: 60_000 });
+  assert.ok(await rows.filter({ hasText: /perplexity/ }).count());
+  await vs.screenshot('codebook-statistics');
+  await vs.page.keyboard.press('Escape');
+  await vs.runCommand('Patch Lens: Compute Retrieval Predictability');
+  await pick(/10\.0% of the images held out/);
+  await vs.page.locator('.notification-toast').filter({ hasText: /retrieval predicts the held-out token first in/ }).first().waitFor({ timeout: 120_000 });
+  // Room for the Index view's rows: fold the other two views.
+  const setExpanded = async (title: string, expanded: boolean) => {
+    const header = pane(title).locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  };
+  await setExpanded('Datasets', false);
+  await setExpanded('Codebook', false);
+  const ix = pane('Index');
+  const pred = ix.getByRole('treeitem', { name: /^Predictability: top-1/ }).first();
+  await pred.waitFor();
+  assert.match(await pred.innerText(), /top-1 \d+\.\d% · top-5 \d+\.\d% · coverage \d+\.\d%/);
+  await vs.screenshot('predictability');
+  await vs.runCommand('Patch Lens: Clear Database');
+  await pick(/^sample/);
+  const dialog = vs.page.locator('.monaco-dialog-box');
+  await dialog.getByText(/Delete the patch database of sample/).waitFor();
+  await vs.screenshot('clear-database');
+  await dialog.getByRole('button', { name: 'Delete Database' }).click();
+  await vs.page.locator('.notification-toast').filter({ hasText: 'deleted the patch database of sample' }).first().waitFor();
+  await setExpanded('Datasets', true);
+  await pane('Datasets').getByRole('treeitem', { name: /^sample, no database/ }).first().waitFor();
+});

@@ -485,7 +485,7 @@ class InspectorApp {
         kv('Token', el('span', { class: 'token-chip' }, swatch(token), String(token))),
         kv('Distance to code', formatNumber(g.distances[i], 4)),
       );
-      if (d) {
+      if (d && g.inDatabase) {
         const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);
         rows.push(kv('Database entry', entry ? 'yes' : 'no: its neighbourhood leaves the grid (border = skip); queries pad with zeros'));
       }

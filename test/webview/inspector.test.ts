@@ -42,6 +42,12 @@ test('draws the image with its grid: data-rows/cols, the model-view rectangle, t
     assert.equal(await w.page.getByTestId('image-name').textContent(), 'cat.png');
     assert.match((await w.page.getByTestId('database-info').textContent()) ?? '', /tiny-test · 6×8 · 360 entries/);
     assert.equal(await w.page.getByTestId('status').isHidden(), true);
+    // The image is drawn under the grid at the same size (VS Code's default img max-width must not shrink it).
+    const imageBox = (await w.page.locator('.stage .image').boundingBox())!;
+    const gridBox = (await grid.boundingBox())!;
+    assert.ok(Math.abs(imageBox.width - gridBox.width) < 1 && Math.abs(imageBox.height - gridBox.height) < 1, JSON.stringify({ imageBox, gridBox }));
+    assert.ok(imageBox.width > 400, 'fitted to the view');
+    assert.equal(await w.page.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), IMAGE.width);
     // Grid lines: one vertical per column edge, one horizontal per row edge.
     const d = (await w.page.locator('.grid-lines').getAttribute('d')) ?? '';
     assert.equal((d.match(/V/g) ?? []).length, IMAGE.cols + 1);

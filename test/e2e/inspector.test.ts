@@ -49,7 +49,15 @@ async function clickCell(frame: FrameLocator, row: number, col: number): Promise
   await vs.page.mouse.click(x, y);
 }
 
-test('build the database from the palette, then right-click an image -> Inspect Patches -> select -> retrieve -> open a retrieved patch', { timeout: 5 * 60_000 }, async () => {
+test('no database yet: the inspector offers Build; the palette build fills it in; select -> retrieve -> open a retrieved patch', { timeout: 5 * 60_000 }, async () => {
+  await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
+  const first = vs.webview({ extensionId: 'patchlens.patch-lens' });
+  const status = first.getByTestId('status');
+  await status.and(first.locator('[data-state="noDatabase"]')).waitFor({ timeout: 60_000 });
+  assert.match((await status.textContent()) ?? '', /no patch database yet/);
+  await first.getByTestId('build-database').waitFor();
+  await vs.screenshot('inspector-no-database');
+
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
   // Asked which dataset: the workspace folder.
   const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: /workspace/ }).first();
@@ -57,7 +65,7 @@ test('build the database from the palette, then right-click an image -> Inspect 
   await option.click();
   await vs.waitForLog(/workspace: 10 images, \d+ entries/, { timeoutMs: 120_000 });
 
-  await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
+  // The open inspector picks the new database up by itself.
   const frame = await inspector(names[2]);
   const grid = frame.locator('[data-testid="patch-grid"]');
   assert.equal(await grid.getAttribute('data-rows'), '6');
@@ -93,6 +101,14 @@ test('build the database from the palette, then right-click an image -> Inspect 
   await opened.getByTestId('retrieved-item').first().waitFor({ timeout: 30_000 });
   await vs.page.locator('.tabs-container .tab', { hasText: target.image }).waitFor();
   await vs.screenshot('inspector-opened-retrieved');
+
+  // Back to the first inspector: its webview was unloaded while hidden and comes back as it was.
+  await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();
+  const back = await inspector(names[2]);
+  const again = back.getByTestId('selected-patch');
+  await again.waitFor();
+  assert.deepEqual([await again.getAttribute('data-row'), await again.getAttribute('data-col')], ['3', '2']);
+  await back.getByTestId('retrieved-item').nth(K - 1).waitFor({ timeout: 30_000 });
   assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
 });
 
@@ -109,6 +125,16 @@ test('the image preview\'s title button and the palette open the active image in
   await vs.openFile(names[6]);
   await vs.runCommand('Patch Lens: Inspect Patches');
   await inspector(names[6]);
+});
+
+test('the palette with no image open asks for one', { timeout: 3 * 60_000 }, async () => {
+  await vs.runCommand('View: Close All Editors');
+  await vs.runCommand('Patch Lens: Inspect Patches');
+  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: new RegExp(names[9]) }).first();
+  await option.waitFor();
+  await vs.screenshot('palette-pick');
+  await option.click();
+  await inspector(names[9]);
 });
 
 test('multi-select in the explorer opens an inspector for each image', { timeout: 3 * 60_000 }, async () => {

@@ -129,10 +129,6 @@ export class ImageViewport {
     this.drawSelection();
   }
 
-  get grid(): GridGeometry | undefined {
-    return this.geometry;
-  }
-
   setShowGrid(show: boolean): void {
     this.overlay.classList.toggle('hide-grid', !show);
   }

@@ -28,7 +28,7 @@ import {
   type InspectorStatus,
   type InspectorToHost,
 } from '../../src/protocol';
-import { el, formatNumber, replaceChildren } from '../shared/dom';
+import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { HostConnection, HostError, type VsCodeApi } from '../shared/hostConnection';
 import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
@@ -189,10 +189,10 @@ class InspectorApp {
     this.viewRestored = false;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
-    this.title.textContent = m.image.name;
-    this.subtitle.textContent = m.image.path === m.image.name ? '' : m.image.path;
-    this.subtitle.title = m.image.path;
-    document.title = `Patch Inspector: ${m.image.name}`;
+    this.title.textContent = displayName(m.image.name);
+    this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
+    this.subtitle.title = displayName(m.image.path);
+    document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
     this.showImage(m.image);
     this.applyModes();

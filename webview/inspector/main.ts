@@ -332,13 +332,18 @@ class InspectorApp {
     const k = this.settings.topK;
     this.listHeader.textContent = `Searching for patch (${cell.row}, ${cell.col})…`;
     this.element('section-retrieved').dataset.busy = 'true';
+    // Marks for the latency benchmark and the webview's developer tools: sent, answered, drawn.
+    performance.mark('patchlens:query-sent');
     try {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
+      performance.mark('patchlens:query-answered');
       const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);
+      performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
+      performance.measure('patchlens:query-render', 'patchlens:query-answered');
       this.state = { ...this.state, queried: cell };
       this.renderPatchInfo();
       this.saveViewSoon();

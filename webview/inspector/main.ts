@@ -457,8 +457,11 @@ class InspectorApp {
   }
 
   private saveView(): void {
-    const v = this.viewport.view;
-    this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
+    // Until the grid has arrived and the saved view was applied, the viewport shows a provisional fit: keep the saved one.
+    if (this.viewRestored) {
+      const v = this.viewport.view;
+      this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
+    }
     this.api.setState(this.state);
   }
 

@@ -1,6 +1,7 @@
 // Runs a webview bundle in Chromium (playwright-core, Debian's /usr/bin/chromium)
 // the way VS Code hosts it: the page the extension builds (webviewHtml, with
-// its CSP and nonce), a theme's body class and --vscode-* variables, and a fake
+// its CSP and nonce), VS Code's default webview styles ahead of the page's own,
+// a theme's body class and --vscode-* variables, and a fake
 // acquireVsCodeApi whose postMessage reaches the test (the "host") and whose
 // getState/setState survive a reload. The test answers as the host would:
 // scripted, or by passing messages to a real InspectorSession.
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { webviewHtml } from '../../src/extension/inspector/webviewHtml';
-import { themeFor, type TestTheme } from './vscodeTheme';
+import { themeFor, VSCODE_DEFAULT_STYLES, type TestTheme } from './vscodeTheme';
 
 export const CHROMIUM = process.env.PATCHLENS_CHROMIUM ?? '/usr/bin/chromium';
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -243,7 +244,9 @@ export async function openWebview(opts: WebviewOptions): Promise<WebviewPage> {
         script: `${ORIGIN}/dist/${opts.bundle}.js`,
         style: `${ORIGIN}/dist/${opts.bundle}.css`,
         codicons: `${ORIGIN}/dist/codicons/codicon.css`,
-      }).replace('<body>', `<body class="${theme.bodyClass}" data-vscode-theme-kind="${theme.kind}">`);
+      })
+        .replace('<head>', `<head>\n<style id="_defaultStyles" nonce="${nonce}">${VSCODE_DEFAULT_STYLES}</style>`)
+        .replace('<body>', `<body class="${theme.bodyClass}" data-vscode-theme-kind="${theme.kind}">`);
       return route.fulfill({ status: 200, contentType: 'text/html', body: html });
     }
     if (url.pathname.startsWith('/res/')) {

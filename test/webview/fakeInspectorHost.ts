@@ -62,6 +62,8 @@ export interface FakeHostOptions {
 
 export interface FakeHost {
   readonly png: Uint8Array;
+  /** Delay before the grid follows `init` (0: at once). */
+  gridDelayMs: number;
   /** Called for each query with its answer (for tests that check what was drawn). */
   readonly queries: { row: number; col: number; reply: Extract<HostToInspector, { type: 'queryResult' }> }[];
   sendGrid(): Promise<void>;
@@ -97,6 +99,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
   const names = opts.names ?? ['a.png', 'b.png', 'nested/c.png'];
   const tokens = gridTokens();
   const queries: FakeHost['queries'] = [];
+  const host = { png, queries, gridDelayMs: 0, sendGrid: async () => {} };
   const database = opts.database === undefined ? DATABASE : opts.database;
   const sendGrid = async () => {
     await w.post({ type: 'grid', width: IMAGE.width, height: IMAGE.height, rows: IMAGE.rows, cols: IMAGE.cols, inDatabase: true, tokens, distances: new Float32Array(tokens.length).map((_, i) => 0.01 * (i % 17)), cells: gridCells() });
@@ -113,6 +116,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
             settings: SETTINGS,
             status: opts.status ?? { state: 'loading', message: 'Reading the token grid…', canBuild: false },
           });
+          if (host.gridDelayMs) await new Promise((r) => setTimeout(r, host.gridDelayMs));
           if (database && !opts.status) await sendGrid();
           return;
         case 'query': {
@@ -154,5 +158,6 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
       }
     })().catch((e: Error) => w.errors.push(`[fake host] ${e.stack}`));
   });
-  return { png, queries, sendGrid };
+  host.sendGrid = sendGrid;
+  return host;
 }

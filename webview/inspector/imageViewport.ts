@@ -70,6 +70,10 @@ export class ImageViewport {
     this.element = el('div', { class: 'viewport', tabindex: '0', role: 'application', 'aria-label': 'Image with patch grid. Arrow keys move the selected patch, Enter searches for it, plus and minus zoom, 0 fits.' }, this.stage, this.tooltip);
     this.attachPointer();
     this.element.addEventListener('keydown', (e) => this.onKey(e));
+    // A focus ring while the keyboard drives the view, none after a click (as in VS Code's editors).
+    this.element.addEventListener('keydown', () => this.element.classList.add('keyboard'));
+    this.element.addEventListener('pointerdown', () => this.element.classList.remove('keyboard'));
+    this.element.addEventListener('blur', () => this.element.classList.remove('keyboard'));
     new ResizeObserver(() => {
       if (this.fitting) this.fit(false);
     }).observe(this.element);
@@ -123,10 +127,6 @@ export class ImageViewport {
     this.drawTokenMap();
     this.drawHighlight();
     this.drawSelection();
-  }
-
-  get grid(): GridGeometry | undefined {
-    return this.geometry;
   }
 
   setShowGrid(show: boolean): void {

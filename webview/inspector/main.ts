@@ -28,7 +28,7 @@ import {
   type InspectorStatus,
   type InspectorToHost,
 } from '../../src/protocol';
-import { el, formatNumber, replaceChildren } from '../shared/dom';
+import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { HostConnection, HostError, type VsCodeApi } from '../shared/hostConnection';
 import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
@@ -189,10 +189,10 @@ class InspectorApp {
     this.viewRestored = false;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
-    this.title.textContent = m.image.name;
-    this.subtitle.textContent = m.image.path === m.image.name ? '' : m.image.path;
-    this.subtitle.title = m.image.path;
-    document.title = `Patch Inspector: ${m.image.name}`;
+    this.title.textContent = displayName(m.image.name);
+    this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
+    this.subtitle.title = displayName(m.image.path);
+    document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
     this.showImage(m.image);
     this.applyModes();
@@ -332,13 +332,18 @@ class InspectorApp {
     const k = this.settings.topK;
     this.listHeader.textContent = `Searching for patch (${cell.row}, ${cell.col})…`;
     this.element('section-retrieved').dataset.busy = 'true';
+    // Marks for the latency benchmark and the webview's developer tools: sent, answered, drawn.
+    performance.mark('patchlens:query-sent');
     try {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
+      performance.mark('patchlens:query-answered');
       const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);
+      performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
+      performance.measure('patchlens:query-render', 'patchlens:query-answered');
       this.state = { ...this.state, queried: cell };
       this.renderPatchInfo();
       this.saveViewSoon();
@@ -452,8 +457,11 @@ class InspectorApp {
   }
 
   private saveView(): void {
-    const v = this.viewport.view;
-    this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
+    // Until the grid has arrived and the saved view was applied, the viewport shows a provisional fit: keep the saved one.
+    if (this.viewRestored) {
+      const v = this.viewport.view;
+      this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
+    }
     this.api.setState(this.state);
   }
 
@@ -485,7 +493,7 @@ class InspectorApp {
         kv('Token', el('span', { class: 'token-chip' }, swatch(token), String(token))),
         kv('Distance to code', formatNumber(g.distances[i], 4)),
       );
-      if (d) {
+      if (d && g.inDatabase) {
         const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);
         rows.push(kv('Database entry', entry ? 'yes' : 'no: its neighbourhood leaves the grid (border = skip); queries pad with zeros'));
       }

@@ -132,7 +132,7 @@ export class ReconstructionPane {
 }
 
 /** A black-red-yellow-white ramp (perceptually ordered, readable on light and dark). */
-export function heatColour(t: number): [number, number, number] {
+function heatColour(t: number): [number, number, number] {
   const r = Math.min(1, t * 3);
   const g = Math.min(1, Math.max(0, t * 3 - 1));
   const b = Math.min(1, Math.max(0, t * 3 - 2));

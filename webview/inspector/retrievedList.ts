@@ -4,7 +4,7 @@
 // image in the inspector with the patch selected.
 
 import type { CropWindow } from '../../src/protocol';
-import { el, formatNumber, replaceChildren } from '../shared/dom';
+import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { tokenColour } from './tokenColours';
 
 export interface RetrievedPatch {
@@ -28,7 +28,7 @@ export interface RetrievedListEvents {
 }
 
 /** The last path segment of a '/'-separated dataset path. */
-export function baseName(p: string): string {
+function baseName(p: string): string {
   const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
   return i >= 0 ? p.slice(i + 1) : p;
 }
@@ -82,7 +82,7 @@ export class RetrievedList {
     const marker = el('div', { class: 'thumb-patch', hidden: true });
     const thumb = el('div', { class: 'thumb loading' }, img, marker);
     const same = p.token === queryToken;
-    const name = baseName(p.image);
+    const name = displayName(baseName(p.image));
     const item = el(
       'div',
       {
@@ -96,7 +96,7 @@ export class RetrievedList {
         'data-token': p.token,
         'data-distance': p.distance,
         'data-rank': i + 1,
-        title: `${p.image}\nPatch (${p.row}, ${p.col}), token ${p.token}, squared distance ${p.distance}\nClick to open it in the inspector`,
+        title: `${displayName(p.image)}\nPatch (${p.row}, ${p.col}), token ${p.token}, squared distance ${p.distance}\nClick to open it in the inspector`,
         'aria-label': `${i + 1}: ${name}, patch ${p.row}, ${p.col}, token ${p.token}, distance ${formatNumber(p.distance)}`,
       },
       el('div', { class: 'rank' }, String(i + 1)),

@@ -57,3 +57,12 @@ export function formatPercent(p: number): string {
   const pct = p * 100;
   return `${pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toFixed(2)}%`;
 }
+
+/**
+ * A file name for display: control characters and bidirectional overrides
+ * (which can make "gnp.exe" read as "exe.png") shown as visible code points.
+ * Data attributes and messages keep the exact name.
+ */
+export function displayName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+}

@@ -19,13 +19,30 @@ const targets = {
   cli: { entryPoints: { cli: 'src/cli/main.ts' }, platform: 'node', format: 'cjs' },
   encodeWorker: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts' }, platform: 'node', format: 'cjs' },
   engineWorker: { entryPoints: { engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
-  webview: { entryPoints: { webview: 'webview/main.ts' }, platform: 'browser', format: 'iife' },
+  // One bundle (+ its CSS) per webview; add an entry per new webview, e.g. codebook: 'webview/codebook/main.ts'.
+  webview: {
+    entryPoints: {
+      inspector: 'webview/inspector/main.ts',
+      codebook: 'webview/codebook/main.ts',
+    },
+    platform: 'browser',
+    format: 'iife',
+  },
 };
 
 const selected = Object.entries(targets).filter(([name, t]) => {
   if (only && !only.split(',').includes(name)) return false;
   return Object.values(t.entryPoints).every((p) => fs.existsSync(path.join(root, p)));
 });
+
+// The codicon font for webviews (vscode-elements' <vscode-icon> and toolbar buttons need its CSS on the page).
+function copyCodicons() {
+  const from = path.join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+  const to = path.join(root, 'dist', 'codicons');
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(path.join(from, f), path.join(to, f));
+}
+if (selected.some(([name]) => name === 'webview')) copyCodicons();
 
 const contexts = await Promise.all(
   selected.map(([, t]) =>

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { PatchDatabase, MANIFEST_FILE } from './database';
 import { buildDatabase } from './indexer';
-import { PatchRetriever } from './retrieval';
+import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability } from './stats';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
@@ -65,6 +65,30 @@ function retriever(dbDir: string, model?: string): PatchRetriever {
   return new PatchRetriever(db, datasetRootOf(dbDir, db.manifest), () => tokenizer(model ?? db.model.manifestPath));
 }
 
+/**
+ * Grids of images outside the database, by file version: an inspector asks for
+ * such an image's grid, then queries it on every click, and each request would
+ * otherwise run the encoder again (seconds with a full-size VQ-16 on a CPU).
+ */
+const ON_THE_FLY_GRIDS = 16;
+const onTheFly = new Map<string, Promise<TokenGrid>>();
+
+async function tokenGrid(dbDir: string, image: string, model?: string): Promise<{ r: PatchRetriever; grid: TokenGrid }> {
+  const r = retriever(dbDir, model);
+  const abs = path.resolve(r.datasetRoot, image);
+  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  const key = st ? [dbDir, r.db.manifest.generation, abs, st.size, st.mtimeMs, model ?? ''].join('\0') : undefined;
+  const cached = key === undefined ? undefined : onTheFly.get(key);
+  if (cached) return { r, grid: await cached };
+  const pending = r.tokenGrid(image);
+  const grid = await pending;
+  if (key !== undefined && !grid.inDatabase) {
+    onTheFly.set(key, pending);
+    if (onTheFly.size > ON_THE_FLY_GRIDS) onTheFly.delete(onTheFly.keys().next().value as string);
+  }
+  return { r, grid };
+}
+
 function summary(dbDir: string): DbSummary | null {
   const db = openDb(dbDir);
   if (!db) return null;
@@ -100,13 +124,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   summary: ({ dbDir }) => summary(dbDir),
   images: ({ dbDir }) => requireDb(dbDir).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
   grid: async ({ dbDir, image, model }) => {
-    const g = await retriever(dbDir, model).tokenGrid(image);
+    const { grid: g } = await tokenGrid(dbDir, image, model);
     // Copies: the stored records are views into a segment that must not be transferred.
     return { image: g.image, inDatabase: g.inDatabase, width: g.width, height: g.height, rows: g.rows, cols: g.cols, tokens: g.tokens.slice(), distances: g.distances.slice(), cells: g.cells };
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
-    const r = retriever(dbDir, model);
-    return r.query(await r.tokenGrid(image), row, col, options);
+    const { r, grid } = await tokenGrid(dbDir, image, model);
+    return r.query(grid, row, col, options);
   },
   stats: ({ dbDir, predictability }) => {
     const db = requireDb(dbDir);
@@ -142,8 +166,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await fs.promises.readFile(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {
-    const r = retriever(dbDir, model);
-    const g = await r.tokenGrid(image);
+    const { r, grid: g } = await tokenGrid(dbDir, image, model);
     const tok = await tokenizer(model ?? r.db.model.manifestPath);
     const rgb = await tok.reconstruct(g.tokens);
     const { width, height } = tok.info.manifest.input;

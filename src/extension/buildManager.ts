@@ -32,6 +32,9 @@ export class BuildManager implements vscode.Disposable {
   private readonly finished = new vscode.EventEmitter<{ root: string; result?: BuildResult; error?: Error }>();
   /** Fires after every build, successful or not. */
   readonly onDidFinish = this.finished.event;
+  private readonly stateChanged = new vscode.EventEmitter<string>();
+  /** Fires with the dataset root when one of its builds starts, reports progress or ends. */
+  readonly onDidChangeState = this.stateChanged.event;
   private readonly status: vscode.StatusBarItem;
   private readonly subs: vscode.Disposable[] = [];
   private readonly watchers = new Map<string, vscode.Disposable>();
@@ -47,6 +50,7 @@ export class BuildManager implements vscode.Disposable {
     this.status.command = 'patchlens.cancelBuild';
     this.subs.push(
       this.finished,
+      this.stateChanged,
       this.status,
       datasets.onDidChange(() => this.syncWatchers()),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
@@ -56,6 +60,13 @@ export class BuildManager implements vscode.Disposable {
 
   isBuilding(root?: string): boolean {
     return root ? this.running.has(root) : this.running.size > 0;
+  }
+
+  /** The last progress of the running build of a dataset ('starting' before the first report). */
+  progressOf(root: string): BuildProgress | { phase: 'starting'; done: 0; total: 0; message: string } | undefined {
+    const r = this.running.get(root);
+    if (!r) return undefined;
+    return r.last ?? { phase: 'starting', done: 0, total: 0, message: 'Starting' };
   }
 
   /** Builds or updates the database of a dataset; resolves undefined when cancelled or failed (already reported). */
@@ -72,7 +83,9 @@ export class BuildManager implements vscode.Disposable {
       this.running.delete(root);
       void vscode.commands.executeCommand('setContext', 'patchlens.building', this.running.size > 0);
       this.updateStatus();
+      this.stateChanged.fire(root);
     });
+    this.stateChanged.fire(root);
     return run.promise;
   }
 
@@ -114,6 +127,7 @@ export class BuildManager implements vscode.Disposable {
           onProgress: (p) => {
             run.last = p;
             this.updateStatus();
+            this.stateChanged.fire(root);
             const fraction = p.phase === 'encode' && p.total ? p.done / p.total : p.phase === 'write' ? 1 : 0;
             const pct = Math.round(fraction * 100);
             const message = p.phase === 'encode' ? `${p.done}/${p.total} images` : p.message;

@@ -78,7 +78,8 @@ export class DatasetRegistry implements vscode.Disposable {
 
   /** Where the database of a dataset lives, per the databaseLocation setting. */
   dbDirFor(root: string): string {
-    if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage') {
+    // The extension's own folder (the sample dataset) is never written to: it is replaced on update.
+    if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage' || inside(this.context.extensionUri.fsPath, root)) {
       const id = createHash('sha256').update(root).digest('hex').slice(0, 16);
       return path.join(this.context.globalStorageUri.fsPath, 'databases', `${path.basename(root).replace(/[^\w.-]+/g, '_')}-${id}`);
     }

@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import { EngineClient } from '../engine/engineClient';
 import { BuildManager } from './buildManager';
 import { registerBuildCommands } from './buildCommands';
+import { registerInspector } from './inspector/registerInspector';
 import { DatasetRegistry } from './datasets';
+import { registerSidePanel } from './sidePanel/sidePanel';
 import type { Services } from './services';
 
 let services: Services | undefined;
@@ -17,6 +19,8 @@ export function activate(context: vscode.ExtensionContext): Services {
   services = { context, log, engine, datasets, builds };
   context.subscriptions.push(log, datasets, builds, { dispose: () => void engine.dispose() });
   context.subscriptions.push(...registerBuildCommands(services));
+  context.subscriptions.push(...registerInspector(services));
+  context.subscriptions.push(...registerSidePanel(services));
   log.info(`Patch Lens ${context.extension.packageJSON.version} activated`);
   // The native modules load in the engine worker; a broken install shows here, not on first use.
   engine.request('ping', {}, { timeoutMs: 60_000 }).then(

@@ -2,8 +2,10 @@
 // manifest named by workspace settings is ignored (user settings or the
 // bundled model only).
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseJsonc } from './jsonc';
 import type { KeyParams } from '../core/neighbourhood';
 import type { HnswParams } from '../engine/patchIndex';
 import { bundledModelPath } from '../engine/locations';
@@ -75,13 +77,47 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
   };
 }
 
+/**
+ * The patchlens.model that the workspace's own settings files name. In an
+ * untrusted workspace VS Code leaves restricted settings out of the
+ * configuration API altogether, so the files are read to say what is ignored.
+ */
+export function workspaceFileModelSetting(scope?: vscode.Uri): string | undefined {
+  const read = (file: string): Record<string, unknown> | undefined => {
+    try {
+      const j = parseJsonc(fs.readFileSync(file, 'utf8'));
+      return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const folder = scope ? vscode.workspace.getWorkspaceFolder(scope) : undefined;
+  const folders = folder ? [folder] : (vscode.workspace.workspaceFolders ?? []);
+  for (const f of folders) {
+    if (f.uri.scheme !== 'file') continue;
+    const v = read(path.join(f.uri.fsPath, '.vscode', 'settings.json'))?.['patchlens.model'];
+    if (typeof v === 'string' && v) return v;
+  }
+  const ws = vscode.workspace.workspaceFile;
+  if (ws?.scheme === 'file') {
+    const settings = read(ws.fsPath)?.settings as Record<string, unknown> | undefined;
+    const v = settings?.['patchlens.model'];
+    if (typeof v === 'string' && v) return v;
+  }
+  return undefined;
+}
+
 /** The model to use, honouring workspace trust. */
 export function resolveModel(scope?: vscode.Uri): ModelChoice {
   const info = vscode.workspace.getConfiguration('patchlens', scope).inspect<string>('model');
-  const workspaceValue = info?.workspaceFolderValue ?? info?.workspaceValue;
+  const workspaceValue = info?.workspaceFolderValue ?? info?.workspaceValue ?? (vscode.workspace.isTrusted ? undefined : workspaceFileModelSetting(scope));
   const userValue = info?.globalValue;
   const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(base, p));
+  const abs = (p: string) => {
+    const bundled = /^bundled:([\w.-]+)$/.exec(p);
+    if (bundled) return bundledModelPath(bundled[1]);
+    return path.isAbsolute(p) ? p : path.resolve(base, p);
+  };
   if (workspaceValue) {
     if (vscode.workspace.isTrusted) return { manifestPath: abs(workspaceValue), origin: 'workspace' };
     if (userValue) return { manifestPath: abs(userValue), origin: 'user', ignoredWorkspaceModel: workspaceValue };

@@ -1,0 +1,160 @@
+// Commands on datasets and their images, from the Datasets view and the
+// palette: Add Dataset Folder…, Refresh, Inspect Patches, Re-index, Reveal in
+// Explorer, Remove, Clear Database, Open Sample Dataset.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { targetOf, type DatasetsNode } from '../sidePanel/datasetsView';
+import { formatBytes } from '../sidePanel/datasetTreeModel';
+import type { QueryDeps } from './queryCommands';
+import { openInInspector } from './inspect';
+import { pickDataset } from '../buildCommands';
+
+/** Files a patch database folder may hold (see src/engine/database.ts); nothing else is deleted. */
+const DB_FILE = /^(manifest\.json|seg-\d+\.bin|index-\d+\.hnsw|codes-\d+\.bin|lock\.stale-\d+|.+\.tmp(-\d+)?|.+\.tmp-[\w-]+)$/;
+
+/** Whether another process (the CLI) holds the database's lock right now. */
+export function lockHolder(dbDir: string): string | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(dbDir, 'lock'), 'utf8')) as { pid?: number; host?: string; what?: string };
+    if (info.host && info.host !== os.hostname()) return `${info.what ?? 'a build'} on ${info.host}`;
+    if (typeof info.pid === 'number') {
+      process.kill(info.pid, 0);
+      return `${info.what ?? 'a build'} (process ${info.pid})`;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Deletes a database folder's files (only the ones a database writes) and the folder if it is then empty. */
+export async function deleteDatabase(dbDir: string): Promise<number> {
+  let bytes = 0;
+  for (const f of await fs.promises.readdir(dbDir)) {
+    if (!DB_FILE.test(f)) continue;
+    const p = path.join(dbDir, f);
+    const st = await fs.promises.lstat(p);
+    if (!st.isFile()) continue;
+    bytes += st.size;
+    await fs.promises.rm(p, { force: true });
+  }
+  await fs.promises.rm(path.join(dbDir, 'lock'), { force: true });
+  if ((await fs.promises.readdir(dbDir)).length === 0) await fs.promises.rmdir(dbDir);
+  return bytes;
+}
+
+export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
+  const { s, state } = d;
+  const rootOf = (arg: unknown) => {
+    const t = targetOf(arg);
+    return t.root ?? (t.file ? s.datasets.datasetFor(t.file)?.root ?? t.file : undefined);
+  };
+  return [
+    vscode.commands.registerCommand('patchlens.addDataset', async (arg?: unknown) => {
+      let root = arg instanceof vscode.Uri ? arg.fsPath : undefined;
+      if (!root) {
+        const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Add Dataset', title: 'Folder of images' });
+        root = uris?.[0]?.fsPath;
+      }
+      if (!root) return;
+      const ds = await s.datasets.add(root);
+      void d.datasetsView.revealDataset(ds.root).then(undefined, () => undefined);
+    }),
+    vscode.commands.registerCommand('patchlens.refreshDatasets', () => state.invalidate()),
+    vscode.commands.registerCommand('patchlens.sidePanel.inspect', async (arg?: unknown) => {
+      const t = targetOf(arg);
+      if (t.file) await openInInspector(vscode.Uri.file(t.file));
+    }),
+    vscode.commands.registerCommand('patchlens.reindex', async (arg?: unknown) => {
+      const root = rootOf(arg) ?? (await pickDataset(s, 'Re-index'));
+      if (!root) return;
+      const node = arg as DatasetsNode | undefined;
+      if (node && typeof node === 'object' && 'kind' in node && node.kind === 'image' && node.entry.status === 'failed') {
+        // The indexer retries a failed image only when the file changes.
+        const c = await vscode.window.showInformationMessage(
+          `Patch Lens: ${path.basename(node.entry.rel)} failed to index (${node.entry.error ?? 'unknown error'}). It is retried when the file changes; a rebuild retries every image.`,
+          'Rebuild Database',
+          'Update Anyway',
+        );
+        if (c === 'Rebuild Database') return s.builds.build(root, { rebuild: true });
+        if (c !== 'Update Anyway') return;
+      }
+      return s.builds.build(root, {});
+    }),
+    vscode.commands.registerCommand('patchlens.revealInExplorer', async (arg?: unknown) => {
+      const t = targetOf(arg);
+      const target = t.file ?? t.root;
+      if (!target) return;
+      const uri = vscode.Uri.file(target);
+      if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+      else if (!vscode.env.remoteName) await vscode.commands.executeCommand('revealFileInOS', uri);
+      else {
+        const c = await vscode.window.showInformationMessage(`Patch Lens: ${target} is not in the workspace, so the Explorer cannot show it.`, 'Copy Path');
+        if (c) await vscode.env.clipboard.writeText(target);
+      }
+    }),
+    vscode.commands.registerCommand('patchlens.removeDataset', async (arg?: unknown) => {
+      const root = rootOf(arg) ?? (await pickDataset(s, 'Remove from Patch Lens', false));
+      if (!root) return;
+      if (s.builds.isBuilding(root)) {
+        void vscode.window.showWarningMessage(`Patch Lens: ${path.basename(root)} is being indexed; cancel the build first.`);
+        return;
+      }
+      await s.datasets.remove(root);
+      const ws = (vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.fsPath === root);
+      void vscode.window.showInformationMessage(
+        `Patch Lens: ${path.basename(root)} removed from the side panel; its images${fs.existsSync(s.datasets.dbDirFor(root)) ? ' and patch database' : ''} stay on disk.${ws ? ' Add it back with Add Dataset Folder…' : ''}`,
+      );
+    }),
+    vscode.commands.registerCommand('patchlens.clearDatabase', async (arg?: unknown) => {
+      const root = rootOf(arg) ?? (await pickDataset(s, 'Clear Database', false));
+      if (!root) return;
+      const name = path.basename(root);
+      if (s.builds.isBuilding(root)) {
+        void vscode.window.showWarningMessage(`Patch Lens: ${name} is being indexed; cancel the build before clearing its database.`);
+        return;
+      }
+      const dbDir = s.datasets.dbDirFor(root);
+      const info = await state.info(root).catch(() => undefined);
+      if (!fs.existsSync(path.join(dbDir, 'manifest.json')) && !info?.summary) {
+        void vscode.window.showInformationMessage(`Patch Lens: ${name} has no patch database.`);
+        return;
+      }
+      const holder = lockHolder(dbDir);
+      if (holder) {
+        void vscode.window.showWarningMessage(`Patch Lens: the database of ${name} is in use by ${holder}; try again when it finishes.`);
+        return;
+      }
+      const size = info?.summary ? ` (${info.summary.images} images, ${formatBytes(info.summary.diskBytes)})` : '';
+      const ok = await vscode.window.showWarningMessage(
+        `Delete the patch database of ${name}${size}?`,
+        { modal: true, detail: `${dbDir}\nThe images are not touched; build again to recreate it.` },
+        'Delete Database',
+      );
+      if (ok !== 'Delete Database') return;
+      try {
+        const bytes = await deleteDatabase(dbDir);
+        s.log.info(`Cleared the database ${dbDir} (${formatBytes(bytes)})`);
+        void vscode.window.showInformationMessage(`Patch Lens: deleted the patch database of ${name}.`);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Patch Lens: could not delete ${dbDir}: ${(e as Error).message}`);
+      }
+      state.invalidate(root);
+    }),
+    vscode.commands.registerCommand('patchlens.openSampleDataset', async () => {
+      const sample = vscode.Uri.joinPath(s.context.extensionUri, 'media', 'sample').fsPath;
+      if (!fs.existsSync(sample)) {
+        void vscode.window.showErrorMessage(`Patch Lens: this build has no sample dataset (${sample} is missing).`);
+        return;
+      }
+      const ds = await s.datasets.add(sample);
+      await vscode.commands.executeCommand('patchlens.datasets.focus');
+      void d.datasetsView.revealDataset(ds.root).then(undefined, () => undefined);
+      const info = await state.info(ds.root).catch(() => undefined);
+      if (!info?.summary) await s.builds.build(ds.root, {});
+    }),
+  ];
+}

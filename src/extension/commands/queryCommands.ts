@@ -1,0 +1,283 @@
+// Palette commands that query a patch database: Find Images Using Token…,
+// Find Similar Patches, Show Codebook Statistics, Compute Retrieval
+// Predictability, Go to Patch…. Results open in a quick pick or the inspector.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { TokenUse } from '../../engine/engineProtocol';
+import type { Services } from '../services';
+import { readSettings } from '../settings';
+import type { CodebookView } from '../sidePanel/codebookView';
+import { baseName, plural } from '../sidePanel/datasetTreeModel';
+import type { DatasetsView } from '../sidePanel/datasetsView';
+import { num, pct } from '../sidePanel/indexTreeModel';
+import type { PanelState } from '../sidePanel/panelState';
+import { inspectorSelection, openInInspector } from './inspect';
+import { checkPosition, parsePatchRef, parseTokenId, type PatchRef } from './patchRef';
+import { pickBuiltDataset } from './pickBuilt';
+
+export interface QueryDeps {
+  readonly s: Services;
+  readonly state: PanelState;
+  readonly codebook: CodebookView;
+  readonly datasetsView: DatasetsView;
+}
+
+const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|bmp|avif)$/i;
+
+function rootArg(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object' && 'root' in arg && typeof (arg as { root: unknown }).root === 'string') return (arg as { root: string }).root;
+  return undefined;
+}
+
+function fileOf(root: string, rel: string): vscode.Uri {
+  return vscode.Uri.file(path.join(root, ...rel.split('/')));
+}
+
+/** Lists the images that use a token and opens the chosen one in the inspector at the chosen patch. */
+async function showTokenUses(root: string, token: number, uses: readonly TokenUse[]): Promise<void> {
+  const positions = uses.reduce((n, u) => n + u.positions.length, 0);
+  type ImgItem = vscode.QuickPickItem & { use: TokenUse };
+  const items: ImgItem[] = uses.map((u) => ({
+    label: `$(file-media) ${baseName(u.image)}`,
+    description: `${u.positions.length} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
+    detail: u.positions.slice(0, 12).map((p) => `(${p.row},${p.col})`).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
+    use: u,
+  }));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Token ${token}: ${num(positions)} ${plural(positions, 'patch')} in ${num(uses.length)} ${plural(uses.length, 'image')}`,
+    placeHolder: 'Open an image in the inspector at a patch that uses the token',
+    matchOnDescription: true,
+  });
+  if (!picked) return;
+  let pos = picked.use.positions[0];
+  if (picked.use.positions.length > 1) {
+    const p = await vscode.window.showQuickPick(
+      picked.use.positions.map((q) => ({ label: `$(symbol-array) row ${q.row}, column ${q.col}`, description: `${picked.use.image}:${q.row},${q.col}`, q })),
+      { title: `Token ${token} in ${picked.use.image}`, placeHolder: 'Patch to inspect' },
+    );
+    if (!p) return;
+    pos = p.q;
+  }
+  await openInInspector(fileOf(root, picked.use.image), pos);
+}
+
+export async function findImagesUsingToken(d: QueryDeps, arg?: unknown): Promise<void> {
+  const a = (arg && typeof arg === 'object' ? arg : {}) as { token?: unknown; root?: unknown };
+  const info = await pickBuiltDataset(d.s, d.state, 'Find Images Using Token', rootArg(arg));
+  if (!info?.summary) return;
+  const K = info.summary.model.codebookSize;
+  let token: number | undefined = typeof arg === 'number' ? arg : typeof a.token === 'number' ? a.token : undefined;
+  if (token === undefined) {
+    const text = await vscode.window.showInputBox({
+      title: 'Find Images Using Token',
+      prompt: `Token id of ${info.summary.model.name} (0–${K - 1})`,
+      placeHolder: 'e.g. 42',
+      validateInput: (v) => {
+        const r = parseTokenId(v, K);
+        return typeof r === 'number' ? undefined : r.error;
+      },
+    });
+    if (text === undefined) return;
+    const r = parseTokenId(text, K);
+    if (typeof r !== 'number') return;
+    token = r;
+  }
+  if (!Number.isInteger(token) || token < 0 || token >= K) {
+    void vscode.window.showErrorMessage(`Patch Lens: token ids go from 0 to ${K - 1}.`);
+    return;
+  }
+  const uses = await d.s.engine.request('tokenUses', { dbDir: info.dbDir, token });
+  if (uses.length === 0) {
+    void vscode.window.showInformationMessage(`Patch Lens: no indexed image of ${path.basename(info.root)} uses token ${token} (a dead code here).`);
+    return;
+  }
+  await showTokenUses(info.root, token, uses);
+}
+
+/** Resolves a typed image against the datasets (and the workspace folders). */
+export function resolveImage(d: QueryDeps, image: string): { file: string; root?: string } | undefined {
+  const candidates: string[] = [];
+  if (path.isAbsolute(image)) candidates.push(image);
+  else {
+    for (const ds of d.s.datasets.list()) candidates.push(path.join(ds.root, image));
+    for (const f of vscode.workspace.workspaceFolders ?? []) candidates.push(path.join(f.uri.fsPath, image));
+  }
+  const file = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+  if (!file) return undefined;
+  return { file, root: d.s.datasets.datasetFor(file)?.root };
+}
+
+/** The image of the active editor tab, if it is one. */
+function activeImage(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: unknown } | undefined;
+  const uri = input?.uri instanceof vscode.Uri ? input.uri : undefined;
+  return uri && uri.scheme === 'file' && IMAGE_EXT.test(uri.fsPath) ? uri : undefined;
+}
+
+async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosition: boolean): Promise<{ file: string; root?: string; ref: PatchRef } | undefined> {
+  const active = activeImage();
+  const ds = active ? d.s.datasets.datasetFor(active.fsPath) : undefined;
+  const prefill = active ? `${ds ? path.relative(ds.root, active.fsPath).split(path.sep).join('/') : active.fsPath}:` : '';
+  const check = async (v: string): Promise<string | undefined> => {
+    const r = parsePatchRef(v);
+    if ('error' in r) return r.error;
+    if (requirePosition && r.row === undefined) return 'Give the patch as image:row,col, e.g. cat.png:12,7';
+    const hit = resolveImage(d, r.image);
+    if (!hit) return `No image ${r.image} in the datasets`;
+    if (!IMAGE_EXT.test(hit.file)) return `${path.basename(hit.file)} is not a supported image`;
+    if (hit.root) {
+      const info = await d.state.info(hit.root).catch(() => undefined);
+      if (info?.summary) return checkPosition(r, info.summary.model.rows, info.summary.model.cols);
+    }
+    return undefined;
+  };
+  const text = await vscode.window.showInputBox({ title, prompt, placeHolder: 'photos/cat.png:12,7', value: prefill, valueSelection: [prefill.length, prefill.length], validateInput: check });
+  if (text === undefined || (await check(text))) return undefined;
+  const ref = parsePatchRef(text) as PatchRef;
+  const hit = resolveImage(d, ref.image)!;
+  return { ...hit, ref };
+}
+
+export async function goToPatch(d: QueryDeps, arg?: unknown): Promise<void> {
+  let target: { file: string; root?: string; ref: PatchRef } | undefined;
+  if (typeof arg === 'string') {
+    const ref = parsePatchRef(arg);
+    const hit = 'error' in ref ? undefined : resolveImage(d, ref.image);
+    if ('error' in ref || !hit) {
+      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${'error' in ref ? ref.error : 'no such image in the datasets'}`);
+      return;
+    }
+    target = { ...hit, ref };
+  } else {
+    target = await askPatch(d, 'Go to Patch', 'image:row,col (row and column of the token grid, from 0)', false);
+  }
+  if (!target) return;
+  const { ref } = target;
+  if (target.root) void d.datasetsView.revealImage(target.root, path.relative(target.root, target.file).split(path.sep).join('/'));
+  await openInInspector(vscode.Uri.file(target.file), ref.row !== undefined && ref.col !== undefined ? { row: ref.row, col: ref.col } : undefined);
+}
+
+export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?: unknown): Promise<void> {
+  let file: string | undefined;
+  let row: number | undefined;
+  let col: number | undefined;
+  const pos = posArg as { row?: unknown; col?: unknown } | undefined;
+  if (uriArg instanceof vscode.Uri && pos && typeof pos.row === 'number' && typeof pos.col === 'number') {
+    file = uriArg.fsPath;
+    row = pos.row;
+    col = pos.col;
+  } else {
+    const sel = await inspectorSelection();
+    if (sel) {
+      file = sel.uri.fsPath;
+      row = sel.row;
+      col = sel.col;
+    } else {
+      const asked = await askPatch(d, 'Find Similar Patches', 'The patch to find neighbours of, as image:row,col (select a patch in the inspector to skip this)', true);
+      if (!asked) return;
+      file = asked.file;
+      row = asked.ref.row;
+      col = asked.ref.col;
+    }
+  }
+  if (file === undefined || row === undefined || col === undefined) return;
+  const info = await pickBuiltDataset(d.s, d.state, 'Find Similar Patches', d.s.datasets.datasetFor(file)?.root);
+  if (!info?.summary) return;
+  const settings = readSettings(vscode.Uri.file(info.root));
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Patch Lens: searching' }, () =>
+    d.s.engine.request('query', {
+      dbDir: info.dbDir,
+      image: file!,
+      row: row!,
+      col: col!,
+      options: { k: settings.topK, excludeSelf: settings.excludeSelf, queryKeys: settings.queryKeys, temperature: settings.temperature },
+    }),
+  );
+  type Item = vscode.QuickPickItem & { open?: { image: string; row: number; col: number }; token?: number };
+  const items: Item[] = [{ label: `Nearest ${result.results.length} ${plural(result.results.length, 'patch')}`, kind: vscode.QuickPickItemKind.Separator }];
+  for (const r of result.results) {
+    items.push({
+      label: `$(symbol-array) ${baseName(r.image)} (${r.row},${r.col})`,
+      description: `token ${r.token} · distance ${r.distance.toFixed(4)}`,
+      detail: r.image.includes('/') ? r.image : undefined,
+      open: { image: r.image, row: r.row, col: r.col },
+    });
+  }
+  if (result.distribution.length) {
+    items.push({ label: 'DAiD distribution over tokens', kind: vscode.QuickPickItemKind.Separator });
+    for (const t of result.distribution.slice(0, 10)) {
+      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${pct(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
+    }
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Patches like ${path.basename(file)} (${row},${col}) · token ${result.query.token}`,
+    placeHolder: `Inspect a patch, or list a token's images (k=${settings.topK}${settings.excludeSelf ? ', own image excluded' : ''}, ${settings.queryKeys} keys)`,
+    matchOnDescription: true,
+  });
+  if (picked?.open) await openInInspector(fileOf(info.root, picked.open.image), { row: picked.open.row, col: picked.open.col });
+  else if (picked?.token !== undefined) await findImagesUsingToken(d, { root: info.root, token: picked.token });
+}
+
+export async function showCodebookStats(d: QueryDeps, arg?: unknown): Promise<void> {
+  const info = await pickBuiltDataset(d.s, d.state, 'Codebook Statistics', rootArg(arg));
+  if (!info?.summary) return;
+  const st = await d.s.engine.request('stats', { dbDir: info.dbDir }, { timeoutMs: 5 * 60_000 });
+  const c = st.codebook;
+  type Item = vscode.QuickPickItem & { token?: number; action?: 'view' | 'predict' };
+  const items: Item[] = [
+    { label: `$(symbol-color) ${num(c.usedCodes)} of ${num(c.codebookSize)} codes used`, description: `${pct(c.usageFraction)} of the codebook` },
+    { label: `$(circle-slash) ${num(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
+    { label: `$(pulse) perplexity ${c.perplexity.toFixed(1)}`, description: 'exp(entropy) of token usage, in codes' },
+    { label: `$(file-media) ${num(c.tokens)} tokens in ${num(c.images)} ${plural(c.images, 'image')}`, description: `${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image on average` },
+  ];
+  const pred = d.state.predictability(info.dbDir, info.summary.generation);
+  items.push(
+    pred
+      ? { label: `$(beaker) predictability: top-1 ${pct(pred.top1)} · top-5 ${pct(pred.top5)}`, description: `coverage ${pct(pred.coverage)}, ${num(pred.queries)} queries — compute again`, action: 'predict' }
+      : { label: '$(beaker) Compute Retrieval Predictability…', description: 'how often retrieval predicts held-out tokens', action: 'predict' },
+  );
+  items.push({ label: '$(list-ordered) Open the Codebook view', action: 'view' });
+  if (c.topCodes.length) items.push({ label: 'Most used codes', kind: vscode.QuickPickItemKind.Separator });
+  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${num(t.count)} uses · ${pct(t.count / Math.max(1, c.tokens))}`, token: t.token });
+  const picked = await vscode.window.showQuickPick(items, { title: `Codebook of ${path.basename(info.root)} (${st.model.name})`, placeHolder: 'Pick a code to list the images that use it' });
+  if (!picked) return;
+  if (picked.token !== undefined) await findImagesUsingToken(d, { root: info.root, token: picked.token });
+  else if (picked.action === 'view') await d.codebook.focusToken(c.topCodes[0]?.token ?? 0, info.root);
+  else if (picked.action === 'predict') await computePredictability(d, info.root);
+}
+
+export async function computePredictability(d: QueryDeps, arg?: unknown): Promise<void> {
+  const info = await pickBuiltDataset(d.s, d.state, 'Compute Retrieval Predictability', rootArg(arg));
+  if (!info?.summary) return;
+  if (info.summary.images < 2) {
+    void vscode.window.showWarningMessage('Patch Lens: retrieval predictability needs at least two indexed images (one is held out, the others answer).');
+    return;
+  }
+  const n = info.summary.images;
+  const fractions = [0.1, 0.05, 0.25];
+  const pickedF = await vscode.window.showQuickPick(
+    fractions.map((f, i) => ({ label: `${pct(f)} of the images held out`, description: `${Math.max(1, Math.round(n * f))} of ${n}${i === 0 ? ' · recommended' : ''}`, f })),
+    { title: 'Compute Retrieval Predictability', placeHolder: 'Held-out images are queried against the others (at most 2,000 patches, seed 0, k=64)' },
+  );
+  if (!pickedF) return;
+  const name = path.basename(info.root);
+  const started = Date.now();
+  try {
+    const st = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: computing retrieval predictability of ${name}…` }, () =>
+      d.s.engine.request('stats', { dbDir: info.dbDir, predictability: { fraction: pickedF.f, seed: 0, k: 64, maxQueries: 2000 } }, { timeoutMs: 30 * 60_000 }),
+    );
+    const p = st.predictability!;
+    await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
+    d.s.log.info(`Predictability of ${info.root}: top-1 ${pct(p.top1)}, top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)} over ${p.queries} queries of ${p.heldOutImages} held-out images (k=${p.k}, seed ${p.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const c = await vscode.window.showInformationMessage(
+      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${pct(p.top1)} of ${num(p.queries)} patches (top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)}).`,
+      'Show Index',
+    );
+    if (c) await vscode.commands.executeCommand('patchlens.index.focus');
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Patch Lens: predictability of ${name} failed: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,178 @@
+// The "Patch Inspector" custom editor (priority `option`, so VS Code's image
+// preview stays the default): one webview per opened image, each with an
+// InspectorSession. Also opens images in it (commands, retrieved patches) and
+// keeps the open inspectors current after builds and settings changes.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { MANIFEST_FILE } from '../../engine/database';
+import { checkMessage } from '../../messageSchema';
+import { inspectorToHostSchema } from '../../protocol';
+import type { Services } from '../services';
+import { readSettings, resolveModel } from '../settings';
+import { browserMime, isInside } from './datasetPaths';
+import { InspectorSession, type InspectorHost, type InspectorTarget } from './inspectorSession';
+import { makeNonce, webviewHtml } from './webviewHtml';
+
+export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
+
+interface OpenInspector {
+  readonly session: InspectorSession;
+  readonly panel: vscode.WebviewPanel;
+  /** The patch last queried in this inspector (its selection), for other commands. */
+  selection?: { row: number; col: number };
+}
+
+export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider, vscode.Disposable {
+  private readonly open = new Set<OpenInspector>();
+  /** Patches to select in inspectors being opened, by file. */
+  private readonly pendingSelect = new Map<string, { row: number; col: number }>();
+  private readonly subs: vscode.Disposable[] = [];
+  private warnedUntrustedModel = false;
+  private lastActive?: OpenInspector;
+
+  constructor(private readonly s: Services) {
+    this.subs.push(
+      s.builds.onDidFinish(({ root }) => {
+        for (const o of this.open) if (o.session.root === root || isInside(root, o.session.file)) void o.session.start();
+      }),
+      s.datasets.onDidChange(() => this.restartAll()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (['patchlens.model', 'patchlens.databaseLocation'].some((k) => e.affectsConfiguration(k))) this.restartAll();
+        else if (['patchlens.topK', 'patchlens.excludeSelf', 'patchlens.temperature', 'patchlens.queryKeySource'].some((k) => e.affectsConfiguration(k))) {
+          for (const o of this.open) o.session.sendSettings();
+        }
+      }),
+    );
+  }
+
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => {} };
+  }
+
+  resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
+    const file = document.uri.fsPath;
+    const ext = this.s.context.extensionUri;
+    const webview = panel.webview;
+    const roots = this.s.datasets.resourceRoots();
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media'), ...roots],
+    };
+    const asUri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(ext, ...p)).toString();
+    webview.html = webviewHtml({
+      title: `Patch Inspector: ${path.basename(file)}`,
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      script: asUri('dist', 'inspector.js'),
+      style: asUri('dist', 'inspector.css'),
+      codicons: asUri('dist', 'codicons', 'codicon.css'),
+    });
+    const session = new InspectorSession(file, this.host(webview, roots));
+    const entry: OpenInspector = { session, panel };
+    this.open.add(entry);
+    const pending = this.pendingSelect.get(file);
+    if (pending) {
+      this.pendingSelect.delete(file);
+      session.select(pending.row, pending.col);
+    }
+    const received = webview.onDidReceiveMessage((m: unknown) => {
+      // A query is the webview's selected patch (checked here like the session checks it).
+      const q = checkMessage(inspectorToHostSchema, m);
+      if (q.ok && q.message.type === 'query') {
+        entry.selection = { row: q.message.row, col: q.message.col };
+        if (panel.active) void vscode.commands.executeCommand('setContext', 'patchlens.inspectorHasSelection', true);
+      }
+      session.receive(m);
+    });
+    const viewState = panel.onDidChangeViewState(() => {
+      if (panel.active) {
+        this.lastActive = entry;
+        void vscode.commands.executeCommand('setContext', 'patchlens.inspectorHasSelection', entry.selection !== undefined);
+      }
+    });
+    if (panel.active) this.lastActive = entry;
+    panel.onDidDispose(() => {
+      received.dispose();
+      viewState.dispose();
+      if (this.lastActive === entry) this.lastActive = undefined;
+      session.dispose();
+      this.open.delete(entry);
+    });
+    this.s.log.info(`Inspector: opened ${file}`);
+  }
+
+  /** Opens an image in the inspector; with a patch, selects it there (in an open inspector, or once the new one has its grid). */
+  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
+    const file = uri.fsPath;
+    if (patch) this.pendingSelect.set(file, patch);
+    await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE, options);
+    const still = patch ? this.pendingSelect.get(file) : undefined;
+    if (still) {
+      // The open call revealed an existing inspector instead of making a new one.
+      this.pendingSelect.delete(file);
+      const existing = [...this.open].filter((o) => o.session.file === file);
+      const target = existing.find((o) => o.panel.active) ?? existing[0];
+      target?.session.select(still.row, still.col);
+    }
+  }
+
+  /** The image and selected patch of the active inspector (else the one active last), if it has a selection. */
+  selection(): { uri: vscode.Uri; row: number; col: number } | undefined {
+    const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
+    if (!entry?.selection) return undefined;
+    return { uri: vscode.Uri.file(entry.session.file), row: entry.selection.row, col: entry.selection.col };
+  }
+
+  private restartAll(): void {
+    for (const o of this.open) void o.session.start();
+  }
+
+  private host(webview: vscode.Webview, roots: readonly vscode.Uri[]): InspectorHost {
+    const s = this.s;
+    return {
+      engine: s.engine,
+      log: s.log,
+      post: (m) => webview.postMessage(m),
+      locate: (file) => this.locate(file),
+      settings: (file) => {
+        const st = readSettings(vscode.Uri.file(file));
+        return { topK: st.topK, excludeSelf: st.excludeSelf, temperature: st.temperature, queryKeys: st.queryKeys };
+      },
+      model: (file) => {
+        const m = resolveModel(vscode.Uri.file(file));
+        if (m.ignoredWorkspaceModel && !this.warnedUntrustedModel) {
+          this.warnedUntrustedModel = true;
+          s.log.warn(`Untrusted workspace: the inspector ignores the workspace's model setting ${m.ignoredWorkspaceModel} and tokenizes with ${m.manifestPath}`);
+        }
+        return m.manifestPath;
+      },
+      // Only files under the webview's resource roots load by URI; the others come as bytes (imagePixels).
+      imageSrc: (file) => (browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : ''),
+      isBuilding: (root) => s.builds.isBuilding(root),
+      build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
+      openPatch: (file, row, col) => void this.openImage(vscode.Uri.file(file), { row, col }, { preview: false }),
+      showLog: () => s.log.show(),
+    };
+  }
+
+  /**
+   * The database for an image: its dataset's (built or not); for an image
+   * outside every dataset, the first dataset that has one (it is tokenized
+   * on the fly and searched there).
+   */
+  private locate(file: string): InspectorTarget {
+    const ds = this.s.datasets.datasetFor(file);
+    if (ds) return { dbDir: this.s.datasets.dbDirFor(ds.root), root: ds.root, datasetName: ds.name, buildRoot: ds.root };
+    for (const d of this.s.datasets.list()) {
+      const dbDir = this.s.datasets.dbDirFor(d.root);
+      if (fs.existsSync(path.join(dbDir, MANIFEST_FILE))) return { dbDir, root: d.root, datasetName: d.name };
+    }
+    return {};
+  }
+
+  dispose(): void {
+    for (const sub of this.subs) sub.dispose();
+  }
+}

@@ -1,0 +1,465 @@
+// The host side of one Patch Inspector webview: answers `ready` with the
+// image, its database and settings, loads the token grid, and serves the
+// webview's requests (query, crop, reconstruct, imagePixels) through the
+// engine worker, so nothing heavy runs on the extension host's thread.
+//
+// Every message from the webview is checked before use (issue 8): the schema
+// of src/protocol.ts, then rows and columns against the loaded grid, and image
+// paths against the images this session itself offered (its own and the
+// retrieved ones) inside the dataset folder. Rejections are logged and, for
+// requests, answered with an `error` so the webview never waits on them.
+//
+// No vscode import: the browser tests and the latency benchmark drive the
+// same class with a real engine.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EngineClient } from '../../engine/engineClient';
+import type { DbSummary, GridPayload } from '../../engine/engineProtocol';
+import { checkMessage } from '../../messageSchema';
+import {
+  inspectorToHostSchema,
+  type CropWindow,
+  type HostToInspector,
+  type InspectorDatabase,
+  type InspectorSettings,
+  type InspectorStatus,
+  type InspectorToHost,
+  type RequestOf,
+} from '../../protocol';
+import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
+
+/** Where an inspected image is searched, as resolved by the host (again on every restart). */
+export interface InspectorTarget {
+  /** The database that answers queries; undefined when no dataset has one to offer. */
+  readonly dbDir?: string;
+  /** The dataset folder that database describes. */
+  readonly root?: string;
+  readonly datasetName?: string;
+  /** The dataset a "Build Database" builds: the image's own; undefined: ask the user. */
+  readonly buildRoot?: string;
+}
+
+export interface InspectorHost {
+  readonly engine: Pick<EngineClient, 'request'>;
+  readonly log: { info(m: string): void; warn(m: string): void; error(m: string): void };
+  post(message: HostToInspector): unknown;
+  locate(file: string): InspectorTarget;
+  settings(file: string): InspectorSettings;
+  /** Model manifest for tokenizing images outside the database (workspace trust applied). */
+  model(file: string): string | undefined;
+  /** Webview URI of the file, or '' when the webview cannot load it directly. */
+  imageSrc(file: string): string;
+  isBuilding(root: string): boolean;
+  /** Builds the dataset's database (root undefined: ask which); resolves when it finished or failed. */
+  build(root: string | undefined): Promise<unknown>;
+  /** Opens another image in the inspector with a patch selected. */
+  openPatch(file: string, row: number, col: number): void;
+  showLog(): void;
+}
+
+/** Thumbnail size in pixels (shown at 48 CSS pixels; sharp on 2x screens). */
+const THUMBNAIL_SIZE = 96;
+/** Largest side of the PNG the engine makes for images the webview cannot decode (TIFF). */
+const CONVERTED_MAX_SIDE = 2048;
+/** Largest file sent to the webview as is. */
+const MAX_IMAGE_BYTES = 256 << 20;
+const GRID_TIMEOUT_MS = 180_000;
+
+/** A small least-recently-used map (engine answers shared by every inspector). */
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
+const cellCache = new Lru<Promise<GridPayload['cells']>>(128);
+const cropCache = new Lru<Promise<{ png: Uint8Array; window: CropWindow }>>(1000);
+
+/** A rejected webview message. */
+class InvalidMessage extends Error {
+  override name = 'InvalidMessage';
+}
+
+export class InspectorSession {
+  /** Bumped on every (re)start and on dispose: answers for an older epoch are dropped. */
+  private epoch = 0;
+  private target: InspectorTarget = {};
+  private summary?: DbSummary;
+  private grid?: GridPayload;
+  private gridPromise?: Promise<GridPayload>;
+  private pendingSelect?: { row: number; col: number };
+  /** Dataset paths this session sent to the webview; crop and openPatch accept only these. */
+  private readonly offered = new Set<string>();
+  private disposed = false;
+
+  constructor(
+    /** Absolute path of the inspected image. */
+    readonly file: string,
+    private readonly host: InspectorHost,
+  ) {}
+
+  get name(): string {
+    return path.basename(this.file);
+  }
+
+  /** The dataset folder of the database in use (to restart after its build). */
+  get root(): string | undefined {
+    return this.target.root ?? this.target.buildRoot;
+  }
+
+  /** Selects a patch once the grid is there (the inspector was opened from a retrieved patch). */
+  select(row: number, col: number): void {
+    if (this.grid) this.postSelect(row, col);
+    else this.pendingSelect = { row, col };
+  }
+
+  /** Handles one message from the webview. */
+  receive(raw: unknown): void {
+    if (this.disposed) return;
+    const checked = checkMessage(inspectorToHostSchema, raw);
+    if (!checked.ok) {
+      this.rejected(checked.reason, raw);
+      return;
+    }
+    const m = checked.message;
+    switch (m.type) {
+      case 'ready':
+      case 'reload':
+        void this.start();
+        return;
+      case 'build':
+        void this.build();
+        return;
+      case 'showLog':
+        this.host.showLog();
+        return;
+      case 'log':
+        this.host.log[m.level](`Inspector (${this.name}): ${m.message}`);
+        return;
+      case 'openPatch':
+        try {
+          const file = this.offeredFile(m.image);
+          this.checkCell(m.row, m.col, this.summary);
+          this.host.openPatch(file, m.row, m.col);
+        } catch (err) {
+          this.rejected((err as Error).message, raw);
+        }
+        return;
+      default:
+        void this.answer(m);
+    }
+  }
+
+  private rejected(reason: string, raw: unknown): void {
+    this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${reason}`);
+    const id = raw && typeof raw === 'object' ? (raw as { messageId?: unknown }).messageId : undefined;
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) this.host.post({ type: 'error', inReplyTo: id, kind: 'InvalidMessage', message: reason });
+  }
+
+  /** Runs a request and posts its answer, or an `error` carrying the failure. */
+  private async answer(m: RequestOf<InspectorToHost>): Promise<void> {
+    const epoch = this.epoch;
+    try {
+      const reply = await this.handle(m);
+      if (epoch === this.epoch && !this.disposed) this.host.post(reply);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (e instanceof InvalidMessage) this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${e.message}`);
+      else this.host.log.error(`Inspector (${this.name}): ${m.type} failed: ${e.message}`);
+      if (epoch === this.epoch && !this.disposed) this.host.post({ type: 'error', inReplyTo: m.messageId, kind: e.name, message: e.message });
+    }
+  }
+
+  private async handle(m: RequestOf<InspectorToHost>): Promise<HostToInspector> {
+    switch (m.type) {
+      case 'query':
+        return this.query(m);
+      case 'crop':
+        return this.crop(m);
+      case 'reconstruct':
+        return this.reconstruct(m);
+      case 'imagePixels':
+        return this.imagePixels(m);
+    }
+  }
+
+  // ------------------------------------------------------------ start
+
+  /** Sends `init` and then the grid (again after a build or a settings change). */
+  async start(): Promise<void> {
+    const epoch = ++this.epoch;
+    const live = () => epoch === this.epoch && !this.disposed;
+    this.grid = undefined;
+    this.gridPromise = undefined;
+    this.summary = undefined;
+    this.offered.clear();
+    const t = (this.target = this.host.locate(this.file));
+    const settings = this.host.settings(this.file);
+    const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
+    if (relPath) this.offered.add(relPath);
+    const image = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
+    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
+
+    if (!t.dbDir) {
+      const building = t.buildRoot !== undefined && this.host.isBuilding(t.buildRoot);
+      init(null, building ? { state: 'building', message: 'Building the patch database…', canBuild: false } : this.noDatabase());
+      return;
+    }
+    let summary: DbSummary | null;
+    try {
+      summary = await this.host.engine.request('summary', { dbDir: t.dbDir });
+    } catch (err) {
+      if (live()) init(null, this.failure(err));
+      return;
+    }
+    if (!live()) return;
+    if (!summary) {
+      const building = this.host.isBuilding(t.root ?? '');
+      init(null, building ? { state: 'building', message: `Building the patch database of ${t.datasetName ?? 'this dataset'}…`, canBuild: false } : this.noDatabase());
+      return;
+    }
+    this.summary = summary;
+    init(
+      {
+        dataset: t.datasetName ?? path.basename(summary.root),
+        model: summary.model.name,
+        rows: summary.model.rows,
+        cols: summary.model.cols,
+        codebookSize: summary.model.codebookSize,
+        hasDecoder: summary.model.hasDecoder,
+        keys: summary.keys,
+        images: summary.images,
+        entries: summary.entries,
+      },
+      { state: 'loading', message: 'Reading the token grid…', canBuild: false },
+    );
+    try {
+      const grid = await this.loadGrid();
+      if (!live()) return;
+      const cells = new Float32Array(grid.rows * grid.cols * 4);
+      grid.cells.forEach((c, i) => cells.set([c.x, c.y, c.width, c.height], i * 4));
+      this.host.post({ type: 'grid', width: grid.width, height: grid.height, rows: grid.rows, cols: grid.cols, inDatabase: grid.inDatabase, tokens: grid.tokens, distances: grid.distances, cells });
+      this.host.post({ type: 'status', status: { state: 'ready', message: '', canBuild: false } });
+      if (this.pendingSelect) {
+        const { row, col } = this.pendingSelect;
+        this.pendingSelect = undefined;
+        this.postSelect(row, col);
+      }
+    } catch (err) {
+      if (live()) this.host.post({ type: 'status', status: this.failure(err) });
+    }
+  }
+
+  private loadGrid(): Promise<GridPayload> {
+    const t = this.target;
+    if (!this.gridPromise) {
+      this.gridPromise = this.host.engine.request('grid', { dbDir: t.dbDir!, image: this.file, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS });
+      this.gridPromise.then(
+        (g) => (this.grid = g),
+        () => (this.gridPromise = undefined),
+      );
+    }
+    return this.gridPromise;
+  }
+
+  private noDatabase(): InspectorStatus {
+    const t = this.target;
+    if (t.buildRoot) {
+      return { state: 'noDatabase', message: `${path.basename(t.buildRoot)} has no patch database yet. Build it to see this image's tokens and search its patches.`, canBuild: true };
+    }
+    return { state: 'noDatabase', message: 'This image is outside the open dataset folders, and none of them has a patch database to search. Build one to inspect patches.', canBuild: true };
+  }
+
+  private failure(err: unknown): InspectorStatus {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.host.log.error(`Inspector (${this.name}): ${e.message}`);
+    if (e.name === 'NoDatabaseError') return this.noDatabase();
+    const rebuild = /damaged|missing|truncated|cannot be read|rebuild/i.test(e.message);
+    return { state: 'error', message: e.message, canBuild: rebuild && this.target.buildRoot !== undefined };
+  }
+
+  private async build(): Promise<void> {
+    const root = this.target.buildRoot;
+    this.host.post({ type: 'status', status: { state: 'building', message: root ? `Building the patch database of ${path.basename(root)}…` : 'Choose the dataset to build…', canBuild: false } });
+    try {
+      await this.host.build(root);
+    } finally {
+      if (!this.disposed) await this.start();
+    }
+  }
+
+  private postSelect(row: number, col: number): void {
+    if (!this.grid || row >= this.grid.rows || col >= this.grid.cols) {
+      this.host.log.warn(`Inspector (${this.name}): patch (${row}, ${col}) is outside the grid; not selected`);
+      return;
+    }
+    this.host.post({ type: 'select', row, col });
+  }
+
+  // ------------------------------------------------------------ checks
+
+  /** Rows and columns must lie inside the grid of the database in use. */
+  private checkCell(row: number, col: number, within: { rows: number; cols: number } | DbSummary | undefined): void {
+    const size = within && 'model' in within ? within.model : within;
+    if (!size) throw new InvalidMessage('there is no grid to select from yet');
+    if (row >= size.rows || col >= size.cols) throw new InvalidMessage(`patch (${row}, ${col}) is outside the ${size.rows}x${size.cols} grid`);
+  }
+
+  /** The absolute file of a dataset path this session offered (the image itself or a retrieved one). */
+  private offeredFile(image: string): string {
+    const root = this.target.root;
+    if (!root) throw new InvalidMessage('there is no dataset to open images from');
+    if (!this.offered.has(image)) throw new InvalidMessage(`${JSON.stringify(image.slice(0, 200))} is not an image this inspector listed`);
+    const r = resolveDatasetPath(root, image);
+    if (!r.ok) throw new InvalidMessage(r.reason);
+    return r.file;
+  }
+
+  private requireGrid(): GridPayload {
+    if (!this.grid || !this.target.dbDir) throw new InvalidMessage('the token grid is not loaded yet');
+    return this.grid;
+  }
+
+  // ------------------------------------------------------------ requests
+
+  private async query(m: Extract<InspectorToHost, { type: 'query' }>): Promise<HostToInspector> {
+    const grid = this.requireGrid();
+    this.checkCell(m.row, m.col, grid);
+    const s = this.host.settings(this.file);
+    const r = await this.host.engine.request('query', {
+      dbDir: this.target.dbDir!,
+      image: this.file,
+      row: m.row,
+      col: m.col,
+      options: { k: m.k, excludeSelf: m.excludeSelf, queryKeys: s.queryKeys, temperature: s.temperature },
+      model: this.host.model(this.file),
+    });
+    const n = r.results.length;
+    const out = {
+      type: 'queryResult' as const,
+      inReplyTo: m.messageId,
+      row: m.row,
+      col: m.col,
+      token: r.query.token,
+      searchMs: r.searchMs,
+      images: new Array<string>(n),
+      rows: new Int32Array(n),
+      cols: new Int32Array(n),
+      tokens: new Int32Array(n),
+      distances: new Float32Array(n),
+      daidTokens: new Int32Array(r.distribution.length),
+      daidP: new Float32Array(r.distribution.length),
+    };
+    r.results.forEach((p, i) => {
+      out.images[i] = p.image;
+      out.rows[i] = p.row;
+      out.cols[i] = p.col;
+      out.tokens[i] = p.token;
+      out.distances[i] = p.distance;
+      this.offered.add(p.image);
+    });
+    r.distribution.forEach((d, i) => {
+      out.daidTokens[i] = d.token;
+      out.daidP[i] = d.p;
+    });
+    return out;
+  }
+
+  private async crop(m: Extract<InspectorToHost, { type: 'crop' }>): Promise<HostToInspector> {
+    const file = this.offeredFile(m.image);
+    const summary = this.summary;
+    this.checkCell(m.row, m.col, summary);
+    const dbDir = this.target.dbDir!;
+    const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
+    let p = cropCache.get(key);
+    if (!p) {
+      p = this.makeCrop(dbDir, summary!, file, m.image, m.row, m.col);
+      p.catch(() => cropCache.delete(key));
+      cropCache.set(key, p);
+    }
+    const c = await p;
+    // A copy: the cached bytes stay usable whatever the transport does with the message's buffers.
+    return { type: 'cropResult', inReplyTo: m.messageId, png: c.png.slice(), window: c.window };
+  }
+
+  /** A thumbnail of the 3x3 cells around a patch (shifted inside the grid at its borders, so it stays square). */
+  private async makeCrop(dbDir: string, summary: DbSummary, file: string, image: string, row: number, col: number): Promise<{ png: Uint8Array; window: CropWindow }> {
+    const cellsKey = `${dbDir}\0${summary.generation}\0${image}`;
+    let cells = cellCache.get(cellsKey);
+    if (!cells) {
+      cells = this.host.engine.request('grid', { dbDir, image, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => g.cells);
+      cells.catch(() => cellCache.delete(cellsKey));
+      cellCache.set(cellsKey, cells);
+    }
+    const all = await cells;
+    const { rows, cols } = summary.model;
+    const wr = Math.min(3, rows);
+    const wc = Math.min(3, cols);
+    const window = { row: Math.max(0, Math.min(rows - wr, row - 1)), col: Math.max(0, Math.min(cols - wc, col - 1)), rows: wr, cols: wc };
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let r = window.row; r < window.row + wr; r++) {
+      for (let c = window.col; c < window.col + wc; c++) {
+        const cell = all[r * cols + c];
+        x0 = Math.min(x0, cell.x);
+        y0 = Math.min(y0, cell.y);
+        x1 = Math.max(x1, cell.x + cell.width);
+        y1 = Math.max(y1, cell.y + cell.height);
+      }
+    }
+    const png = await this.host.engine.request('crop', { file, rect: { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }, size: THUMBNAIL_SIZE });
+    return { png, window };
+  }
+
+  private async reconstruct(m: Extract<InspectorToHost, { type: 'reconstruct' }>): Promise<HostToInspector> {
+    this.requireGrid();
+    if (!this.summary?.model.hasDecoder) throw new InvalidMessage(`the model ${this.summary?.model.name ?? ''} has no decoder`);
+    const png = await this.host.engine.request('reconstruct', { dbDir: this.target.dbDir!, image: this.file, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS });
+    return { type: 'reconstruction', inReplyTo: m.messageId, png };
+  }
+
+  /** The image's bytes when the browser decodes its format, else a PNG from the engine. */
+  private async imagePixels(m: Extract<InspectorToHost, { type: 'imagePixels' }>): Promise<HostToInspector> {
+    const mime = browserMime(this.file);
+    if (mime) {
+      const st = await fs.promises.stat(this.file);
+      if (st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      const buf = await fs.promises.readFile(this.file);
+      return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
+    }
+    // The engine decodes the format (TIFF); the webview stretches the square PNG back to the image's size.
+    const grid = this.grid ?? (this.target.dbDir ? await this.loadGrid() : undefined);
+    if (!grid) throw new Error(`${this.name} is a format the webview cannot show, and without a database its size is unknown`);
+    const size = Math.min(CONVERTED_MAX_SIDE, Math.max(grid.width, grid.height));
+    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size }, { timeoutMs: GRID_TIMEOUT_MS });
+    return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
+  }
+
+  /** Sends the current settings (k, exclude self, temperature, query keys). */
+  sendSettings(): void {
+    if (!this.disposed) this.host.post({ type: 'settings', settings: this.host.settings(this.file) });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.epoch++;
+  }
+}

@@ -1,0 +1,234 @@
+// The Index view as data: per dataset, what its patch database holds (model,
+// key parameters, index, entries, images, size, last build, retrieval
+// predictability) and what needs attention (settings that need a rebuild, a
+// running build, the model setting ignored in Restricted Mode).
+// Pure: no `vscode` import.
+
+import type { DbSummary } from '../../engine/engineProtocol';
+import type { KeyParams } from '../../core/neighbourhood';
+import { formatAgo, formatBytes, oneLine } from './datasetTreeModel';
+
+export interface IndexRow {
+  readonly id: string;
+  readonly label: string;
+  readonly description?: string;
+  readonly tooltip?: string;
+  /** Codicon id and optional theme colour id. */
+  readonly icon: string;
+  readonly color?: string;
+  readonly command?: { readonly command: string; readonly title: string; readonly args?: readonly unknown[] };
+}
+
+export interface ModelSetting {
+  readonly manifestPath: string;
+  /** The manifest's `name`, when it could be read. */
+  readonly name?: string;
+  readonly origin: 'bundled' | 'user' | 'workspace';
+  readonly ignoredWorkspaceModel?: string;
+}
+
+export interface IndexInput {
+  readonly root: string;
+  readonly summary: DbSummary | null;
+  readonly error?: string;
+  /** Images on disk the database does not hold yet, and changed ones. */
+  readonly pending?: { readonly new: number; readonly changed: number };
+  readonly building?: { readonly phase: string; readonly done: number; readonly total: number };
+  readonly predictability?: {
+    readonly top1: number;
+    readonly top5: number;
+    readonly coverage: number;
+    readonly queries: number;
+    readonly heldOutImages: number;
+    readonly k: number;
+    readonly fraction: number;
+    readonly seed: number;
+    readonly computedAt: string;
+  };
+  /** What the settings ask for now (to say when a rebuild is needed). */
+  readonly settings: { readonly model: ModelSetting; readonly keys: KeyParams; readonly hnsw: { readonly m: number; readonly efConstruction: number } };
+  readonly now: number;
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+export function num(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function keysText(k: KeyParams): string {
+  return `${k.shape} · h=${k.hops} · border ${k.border} · ${k.source} keys`;
+}
+
+/** The Restricted Mode notice, when a workspace model setting is being ignored. */
+export function trustRow(model: ModelSetting): IndexRow | undefined {
+  if (!model.ignoredWorkspaceModel) return undefined;
+  const using = model.origin === 'user' ? `the model from your user settings (${model.manifestPath})` : `the bundled model (${model.manifestPath})`;
+  return {
+    id: 'trust',
+    label: 'Restricted Mode',
+    description: 'workspace model setting ignored',
+    tooltip: `This workspace is not trusted, so its patchlens.model setting (${model.ignoredWorkspaceModel}) is ignored; builds use ${using}. Trust the workspace to use its model.`,
+    icon: 'shield',
+    color: 'problemsWarningIcon.foreground',
+    command: { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
+  };
+}
+
+function samePath(a: string, b: string): boolean {
+  const n = (p: string) => p.replace(/\\/g, '/').replace(/\/+$/, '');
+  return n(a) === n(b);
+}
+
+/** The rows under a dataset in the Index view. */
+export function indexRows(input: IndexInput): IndexRow[] {
+  const { root, summary: s, now } = input;
+  const rows: IndexRow[] = [];
+  const id = (k: string) => `${root}\0${k}`;
+  if (input.building) {
+    const b = input.building;
+    rows.push({
+      id: id('building'),
+      label: 'Building',
+      description: b.phase === 'encode' && b.total ? `${b.done}/${b.total} images encoded` : b.phase,
+      tooltip: 'A build is running; click to cancel it (the previous database stays usable).',
+      icon: 'sync~spin',
+      command: { command: 'patchlens.cancelBuild', title: 'Cancel Build', args: [root] },
+    });
+  }
+  if (input.error) {
+    rows.push({
+      id: id('error'),
+      label: 'Database unreadable',
+      description: oneLine(input.error, 80),
+      tooltip: `${input.error}\nRebuild to replace it.`,
+      icon: 'error',
+      color: 'problemsErrorIcon.foreground',
+      command: { command: 'patchlens.rebuildDatabase', title: 'Rebuild', args: [root] },
+    });
+    return rows;
+  }
+  if (!s) {
+    const n = input.pending?.new ?? 0;
+    rows.push({
+      id: id('none'),
+      label: 'No database',
+      description: n ? `build to index ${num(n)} image${n === 1 ? '' : 's'}` : 'build to index the images',
+      tooltip: 'Click to build the patch database of this folder.',
+      icon: 'circle-slash',
+      command: { command: 'patchlens.buildDatabase', title: 'Build', args: [root] },
+    });
+    rows.push(modelRow(id('model-setting'), 'Model', input.settings.model));
+    return rows;
+  }
+  const m = s.model;
+  rows.push({
+    id: id('model'),
+    label: 'Model',
+    description: `${m.name} · ${m.rows}×${m.cols} tokens · K=${num(m.codebookSize)} · d=${m.dim}`,
+    tooltip: `${m.manifestPath}\nfingerprint ${m.fingerprint}${m.hasDecoder ? '\nhas a decoder (reconstructions)' : ''}`,
+    icon: 'chip',
+  });
+  const want = input.settings;
+  if (!samePath(want.model.manifestPath, m.manifestPath)) {
+    rows.push({
+      id: id('model-differs'),
+      label: 'Model setting changed',
+      description: `${want.model.name ?? shortModel(want.model.manifestPath)}: rebuild to use it`,
+      tooltip: `The settings choose ${want.model.manifestPath} (${want.model.origin}); the database was built with ${m.manifestPath}. Click to rebuild.`,
+      icon: 'warning',
+      color: 'problemsWarningIcon.foreground',
+      command: { command: 'patchlens.rebuildDatabase', title: 'Rebuild', args: [root] },
+    });
+  }
+  rows.push({
+    id: id('keys'),
+    label: 'Keys',
+    description: `${keysText(s.keys)} · dim ${s.index.keyDim}`,
+    tooltip: `Each entry's key is the concatenation of its ${s.keys.shape === 'causal' ? 'already generated (causal)' : 'surrounding (ring)'} ${s.keys.hops}-hop neighbours' ${s.keys.source === 'latent' ? 'encoder latents' : 'codebook vectors'}; ${s.keys.border === 'skip' ? 'border patches without a full neighbourhood are skipped' : 'neighbours outside the grid are zeros'}.`,
+    icon: 'key',
+  });
+  const keysDiffer = want.keys.shape !== s.keys.shape || want.keys.hops !== s.keys.hops || want.keys.border !== s.keys.border || want.keys.source !== s.keys.source;
+  const hnswDiffer = want.hnsw.m !== s.index.m || want.hnsw.efConstruction !== s.index.efConstruction;
+  if (keysDiffer || hnswDiffer) {
+    const what = [keysDiffer ? keysText(want.keys) : '', hnswDiffer ? `M=${want.hnsw.m}, efConstruction=${want.hnsw.efConstruction}` : ''].filter(Boolean).join('; ');
+    rows.push({
+      id: id('keys-differ'),
+      label: 'Settings changed',
+      description: `${what}: rebuild to use them`,
+      tooltip: 'Key or index settings differ from the ones this database was built with; they take effect on a rebuild. Click to rebuild.',
+      icon: 'warning',
+      color: 'problemsWarningIcon.foreground',
+      command: { command: 'patchlens.rebuildDatabase', title: 'Rebuild', args: [root] },
+    });
+  }
+  rows.push({ id: id('index'), label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' });
+  rows.push({ id: id('entries'), label: 'Entries', description: num(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
+  const pend = input.pending;
+  const extra = [s.failed.length ? `${num(s.failed.length)} failed` : '', pend?.changed ? `${num(pend.changed)} changed` : '', pend?.new ? `${num(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
+  rows.push({
+    id: id('images'),
+    label: 'Images',
+    description: extra ? `${num(s.images)} · ${extra}` : num(s.images),
+    tooltip: s.failed.length ? `Failed:\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
+    icon: 'file-media',
+    color: s.failed.length ? 'problemsWarningIcon.foreground' : undefined,
+  });
+  rows.push({ id: id('disk'), label: 'Size on disk', description: formatBytes(s.diskBytes), tooltip: s.dbDir, icon: 'database' });
+  const lb = s.lastBuild;
+  rows.push({
+    id: id('last'),
+    label: 'Last build',
+    description: `${formatAgo(lb.finishedAt, now)} · ${(lb.elapsedMs / 1000).toFixed(1)} s · +${lb.added} ~${lb.updated} −${lb.removed}`,
+    tooltip: `Finished ${lb.finishedAt}: ${lb.added} added, ${lb.updated} updated, ${lb.removed} removed in ${(lb.elapsedMs / 1000).toFixed(1)} s (generation ${s.generation}).`,
+    icon: 'history',
+  });
+  const p = input.predictability;
+  rows.push(
+    p
+      ? {
+          id: id('predictability'),
+          label: 'Predictability',
+          description: `top-1 ${pct(p.top1)} · top-5 ${pct(p.top5)} · coverage ${pct(p.coverage)}`,
+          tooltip: `Retrieval predictability: for ${num(p.queries)} patches of ${p.heldOutImages} held-out images (${pct(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage). Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
+          icon: 'beaker',
+          command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
+        }
+      : {
+          id: id('predictability'),
+          label: 'Predictability',
+          description: 'not computed',
+          tooltip: 'Click to compute how well retrieval predicts held-out tokens.',
+          icon: 'beaker',
+          command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
+        },
+  );
+  return rows;
+}
+
+function shortModel(manifestPath: string): string {
+  const parts = manifestPath.replace(/\\/g, '/').split('/');
+  return parts.length >= 2 ? parts[parts.length - 2] : manifestPath;
+}
+
+function modelRow(id: string, label: string, model: ModelSetting): IndexRow {
+  const origin = model.origin === 'bundled' ? 'bundled' : model.origin === 'user' ? 'user settings' : 'workspace settings';
+  return {
+    id,
+    label,
+    description: `${model.name ?? shortModel(model.manifestPath)} (${origin})`,
+    tooltip: `Builds will use ${model.manifestPath}. Click to choose another model.`,
+    icon: 'chip',
+    command: { command: 'patchlens.selectModel', title: 'Select Model' },
+  };
+}
+
+/** The description next to a dataset in the Index view. */
+export function indexDatasetDescription(summary: DbSummary | null, building: boolean, error?: string): string {
+  if (building) return 'building…';
+  if (error) return 'unreadable';
+  if (!summary) return 'no database';
+  return `${summary.model.name} · ${num(summary.entries)} entries`;
+}

@@ -1,0 +1,367 @@
+// The one typed protocol between the extension host and Patch Lens webviews,
+// imported by both sides. Each webview has a section below: a union of
+// messages per direction (one line of comment each) and, next to it, the
+// schema every received message is checked against (src/messageSchema.ts).
+//
+// Conventions (after microsoft/vscode-hexeditor):
+//  - the webview sends `ready` first; the host answers with its `init`;
+//  - a request carries `messageId`; its answer carries `inReplyTo`, or is an
+//    `error` with `inReplyTo` (the webview's request times out otherwise);
+//  - pixels and tensors travel as typed arrays (structured clone), never as
+//    arrays of numbers;
+//  - file names are data: webviews render them with textContent only.
+
+import { f, MESSAGE_ID, type FieldSpec, type MessageSchemas } from './messageSchema';
+
+/** Requests of a message union: the messages that carry a messageId. */
+export type RequestOf<U> = Extract<U, { messageId: number }>;
+
+/** Largest grid side and largest k the protocol carries. */
+export const MAX_GRID_SIDE = 4096;
+export const MAX_K = 2048;
+
+// =============================================================== Inspector
+// The "Patch Inspector" custom editor: one image, its token grid, the
+// retrieved patches of a selected patch and their DAiD distribution.
+
+export type NeighbourhoodShapeName = 'causal' | 'ring';
+
+export interface InspectorImage {
+  /** File name for the title (any characters: render as text). */
+  readonly name: string;
+  /** Path relative to the dataset root ('/'-separated), or absolute for an image outside every dataset. */
+  readonly path: string;
+  /** Webview URI of the file; '' when the webview must ask for its pixels (`imagePixels`). */
+  readonly src: string;
+}
+
+export interface InspectorDatabase {
+  /** Name of the dataset whose database answers queries. */
+  readonly dataset: string;
+  /** Model the database was built with. */
+  readonly model: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly codebookSize: number;
+  readonly hasDecoder: boolean;
+  /** The database's key parameters (what queries use). */
+  readonly keys: { readonly shape: NeighbourhoodShapeName; readonly hops: number; readonly border: 'skip' | 'zero'; readonly source: 'latent' | 'code' };
+  readonly images: number;
+  readonly entries: number;
+}
+
+export interface InspectorSettings {
+  /** k: how many patches a query retrieves. */
+  readonly topK: number;
+  readonly excludeSelf: boolean;
+  /** DAiD temperature T. */
+  readonly temperature: number;
+  readonly queryKeys: 'latent' | 'code';
+}
+
+export type InspectorState = 'loading' | 'noDatabase' | 'building' | 'error' | 'ready';
+
+export interface InspectorStatus {
+  readonly state: InspectorState;
+  /** What to tell the user (empty when ready). */
+  readonly message: string;
+  /** Offer a "Build Database" button. */
+  readonly canBuild: boolean;
+}
+
+/** Which cells a retrieved patch's thumbnail shows (the patch and its surroundings). */
+export interface CropWindow {
+  readonly row: number;
+  readonly col: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Messages the host sends to the inspector webview. */
+export type HostToInspector =
+  /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
+  | { type: 'init'; image: InspectorImage; database: InspectorDatabase | null; settings: InspectorSettings; status: InspectorStatus }
+  /** What the host is doing, or why there is nothing to show (loading, no database, building, error). */
+  | { type: 'status'; status: InspectorStatus }
+  /** The token grid: tokens, latent-to-code distances, and each cell's x, y, width, height in image pixels (rows*cols*4). */
+  | { type: 'grid'; width: number; height: number; rows: number; cols: number; inDatabase: boolean; tokens: Int32Array; distances: Float32Array; cells: Float32Array }
+  /** The settings changed (k, exclude self, temperature, query keys). */
+  | { type: 'settings'; settings: InspectorSettings }
+  /** Select a patch and query it (the inspector was opened from a retrieved patch). */
+  | { type: 'select'; row: number; col: number }
+  /** Answer to `query`: the retrieved patches, nearest first (one column per field), and the DAiD distribution. */
+  | {
+      type: 'queryResult';
+      inReplyTo: number;
+      row: number;
+      col: number;
+      token: number;
+      searchMs: number;
+      images: string[];
+      rows: Int32Array;
+      cols: Int32Array;
+      tokens: Int32Array;
+      distances: Float32Array;
+      daidTokens: Int32Array;
+      daidP: Float32Array;
+    }
+  /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
+  | { type: 'cropResult'; inReplyTo: number; png: Uint8Array; window: CropWindow }
+  /** Answer to `reconstruct`: the decoder's output for the token grid (PNG, model input size). */
+  | { type: 'reconstruction'; inReplyTo: number; png: Uint8Array }
+  /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
+  | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: string }
+  /** A request failed: the error's class (NoDatabaseError, Timeout, ...) and message. */
+  | { type: 'error'; inReplyTo: number; kind: string; message: string };
+
+/** Messages the inspector webview sends to the host. */
+export type InspectorToHost =
+  /** The webview has loaded and listens; answered by `init`. */
+  | { type: 'ready' }
+  /** Search the database with the key of patch (row, col); answered by `queryResult`. */
+  | { type: 'query'; messageId: number; row: number; col: number; k: number; excludeSelf: boolean }
+  /** Thumbnail of a retrieved patch's surroundings; answered by `cropResult`. */
+  | { type: 'crop'; messageId: number; image: string; row: number; col: number }
+  /** The decoder's reconstruction of this image; answered by `reconstruction`. */
+  | { type: 'reconstruct'; messageId: number }
+  /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
+  | { type: 'imagePixels'; messageId: number }
+  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
+  | { type: 'openPatch'; image: string; row: number; col: number }
+  /** Build or update the database of this image's dataset. */
+  | { type: 'build' }
+  /** Load the grid again (the Retry button). */
+  | { type: 'reload' }
+  /** Show the Patch Lens log. */
+  | { type: 'showLog' }
+  /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** The answer type of each inspector request. */
+export interface InspectorReplies {
+  query: Extract<HostToInspector, { type: 'queryResult' }>;
+  crop: Extract<HostToInspector, { type: 'cropResult' }>;
+  reconstruct: Extract<HostToInspector, { type: 'reconstruction' }>;
+  imagePixels: Extract<HostToInspector, { type: 'imagePixels' }>;
+}
+
+const side = f.int(0, MAX_GRID_SIDE - 1);
+const count = f.int(0, Number.MAX_SAFE_INTEGER);
+const cells = MAX_GRID_SIDE * 64; // tensors of one grid; a 24x24 grid has 576 cells
+const status: FieldSpec = f.object({ state: f.enum('loading', 'noDatabase', 'building', 'error', 'ready'), message: f.string(2000), canBuild: f.boolean() });
+const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boolean(), temperature: f.number(1e-6, 1e6), queryKeys: f.enum('latent', 'code') });
+
+export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
+  init: {
+    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192) }),
+    database: f.nullable({
+      dataset: f.string(1024),
+      model: f.string(1024),
+      rows: f.int(1, MAX_GRID_SIDE),
+      cols: f.int(1, MAX_GRID_SIDE),
+      codebookSize: f.int(1, 1 << 24),
+      hasDecoder: f.boolean(),
+      keys: f.object({ shape: f.enum('causal', 'ring'), hops: f.int(1, 3), border: f.enum('skip', 'zero'), source: f.enum('latent', 'code') }),
+      images: count,
+      entries: count,
+    }),
+    settings,
+    status,
+  },
+  status: { status },
+  grid: {
+    width: f.int(1, 1 << 20),
+    height: f.int(1, 1 << 20),
+    rows: f.int(1, MAX_GRID_SIDE),
+    cols: f.int(1, MAX_GRID_SIDE),
+    inDatabase: f.boolean(),
+    tokens: f.typed('Int32Array', cells),
+    distances: f.typed('Float32Array', cells),
+    cells: f.typed('Float32Array', cells * 4),
+  },
+  settings: { settings },
+  select: { row: side, col: side },
+  queryResult: {
+    inReplyTo: MESSAGE_ID,
+    row: side,
+    col: side,
+    token: f.int(0, 1 << 24),
+    searchMs: f.number(0),
+    images: f.list(f.string(4096), MAX_K),
+    rows: f.typed('Int32Array', MAX_K),
+    cols: f.typed('Int32Array', MAX_K),
+    tokens: f.typed('Int32Array', MAX_K),
+    distances: f.typed('Float32Array', MAX_K),
+    daidTokens: f.typed('Int32Array', MAX_K),
+    daidP: f.typed('Float32Array', MAX_K),
+  },
+  cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
+  reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
+  imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum('image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/avif') },
+  error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
+};
+
+export const inspectorToHostSchema: MessageSchemas<InspectorToHost> = {
+  ready: {},
+  query: { messageId: MESSAGE_ID, row: side, col: side, k: f.int(1, MAX_K), excludeSelf: f.boolean() },
+  crop: { messageId: MESSAGE_ID, image: f.string(4096), row: side, col: side },
+  reconstruct: { messageId: MESSAGE_ID },
+  imagePixels: { messageId: MESSAGE_ID },
+  openPatch: { image: f.string(4096), row: side, col: side },
+  build: {},
+  reload: {},
+  showLog: {},
+  log: { level: f.enum('info', 'warn', 'error'), message: f.string(4000) },
+};
+
+/**
+ * Checks a queryResult beyond its fields' types: every column has one entry
+ * per retrieved patch, and the distribution's columns match.
+ */
+export function queryResultConsistent(m: InspectorReplies['query']): string | undefined {
+  const n = m.images.length;
+  for (const [name, col] of [['rows', m.rows], ['cols', m.cols], ['tokens', m.tokens], ['distances', m.distances]] as const) {
+    if (col.length !== n) return `queryResult.${name} has ${col.length} entries for ${n} images`;
+  }
+  if (m.daidTokens.length !== m.daidP.length) return `queryResult.daidP has ${m.daidP.length} entries for ${m.daidTokens.length} tokens`;
+  return undefined;
+}
+
+/** Checks a grid beyond its fields' types: the tensors' lengths match rows x cols. */
+export function gridConsistent(m: Extract<HostToInspector, { type: 'grid' }>): string | undefined {
+  const n = m.rows * m.cols;
+  if (m.tokens.length !== n) return `grid.tokens has ${m.tokens.length} entries for ${m.rows}x${m.cols} cells`;
+  if (m.distances.length !== n) return `grid.distances has ${m.distances.length} entries for ${m.rows}x${m.cols} cells`;
+  if (m.cells.length !== n * 4) return `grid.cells has ${m.cells.length} numbers for ${m.rows}x${m.cols} cells (4 each)`;
+  return undefined;
+}
+
+// =============================================================== Codebook view
+// The side panel's "Codebook" webview view (webview/codebook,
+// src/extension/sidePanel/codebookView.ts): the codes of a dataset's database
+// by usage with their prototypes; a code's images and positions on request.
+
+/** A dataset the codebook view can show. */
+export interface CodebookDataset {
+  /** Absolute dataset folder. */
+  readonly root: string;
+  /** Folder name (any characters: render as text). */
+  readonly name: string;
+  /** Whether it has a patch database. */
+  readonly built: boolean;
+}
+
+/** The codebook of a dataset's database. */
+export interface CodebookData {
+  readonly root: string;
+  /** Model name. */
+  readonly model: string;
+  readonly codebookSize: number;
+  /** Prototype side in pixels. */
+  readonly patch: number;
+  /** Usage count per code over every indexed patch position (codebookSize values). */
+  readonly counts: Uint32Array;
+  /** Prototype pixels: codebookSize x patch x patch x RGB, the mean of the patches assigned to each code (zeros for unused codes). */
+  readonly prototypes: Uint8Array;
+  readonly images: number;
+  /** Images removed or replaced since the prototypes were accumulated (still counted in them). */
+  readonly staleImages: number;
+  /** Database generation (changes with every build). */
+  readonly generation: number;
+}
+
+/** An image that uses a token, and where. */
+export interface CodebookTokenUse {
+  /** Path relative to the dataset root, '/'-separated (any characters: render as text). */
+  readonly image: string;
+  readonly positions: readonly { readonly row: number; readonly col: number }[];
+}
+
+/** Messages the host sends to the codebook view. */
+export type HostToCodebook =
+  /** The datasets to choose from and the one shown (sent after `ready` and when the list changes). */
+  | { type: 'datasets'; datasets: CodebookDataset[]; selected: string }
+  /** The codebook of `root` is being loaded. */
+  | { type: 'loading'; root: string }
+  /** The codebook of the selected dataset. */
+  | { type: 'codebook'; data: CodebookData }
+  /** Nothing to show: no dataset, no database yet, a first build running, or an error. */
+  | { type: 'empty'; root: string; reason: 'noDatasets' | 'none' | 'building' | 'error'; message: string }
+  /** Answer to `tokenUses`: the images using the token (most uses first, at most TOKEN_USES_LIMIT) and the totals. */
+  | { type: 'tokenUsesResult'; inReplyTo: number; token: number; uses: CodebookTokenUse[]; totalImages: number; totalPositions: number }
+  /** Select a token and list its uses (from a palette command or the statistics). */
+  | { type: 'focusToken'; token: number }
+  /** A request failed: the error's class and message. */
+  | { type: 'error'; inReplyTo: number; kind: string; message: string };
+
+/** Messages the codebook view sends to the host. */
+export type CodebookToHost =
+  /** The view has loaded and listens; answered by `datasets` and the selected dataset's codebook. */
+  | { type: 'ready' }
+  /** Show another dataset's codebook. */
+  | { type: 'selectDataset'; root: string }
+  /** Load the shown codebook again. */
+  | { type: 'refresh' }
+  /** The images and positions that use `token` in dataset `root`; answered by `tokenUsesResult`. */
+  | { type: 'tokenUses'; messageId: number; root: string; token: number }
+  /** Open an image of dataset `root` in the inspector with patch (row, col) selected. */
+  | { type: 'openPatch'; root: string; image: string; row: number; col: number }
+  /** Build or update the database of dataset `root`. */
+  | { type: 'build'; root: string };
+
+/** The answer type of each codebook request. */
+export interface CodebookReplies {
+  tokenUses: Extract<HostToCodebook, { type: 'tokenUsesResult' }>;
+}
+
+/** Images a `tokenUsesResult` lists at most. */
+export const TOKEN_USES_LIMIT = 500;
+const MAX_CODES = 1 << 20;
+const MAX_PROTOTYPE_SIDE = 32;
+const position: FieldSpec = f.object({ row: side, col: side });
+
+export const hostToCodebookSchema: MessageSchemas<HostToCodebook> = {
+  datasets: { datasets: f.list(f.object({ root: f.string(4096), name: f.string(1024), built: f.boolean() }), 1000), selected: f.string(4096) },
+  loading: { root: f.string(4096) },
+  codebook: {
+    data: f.object({
+      root: f.string(4096),
+      model: f.string(1024),
+      codebookSize: f.int(1, MAX_CODES),
+      patch: f.int(1, MAX_PROTOTYPE_SIDE),
+      counts: f.typed('Uint32Array', MAX_CODES),
+      prototypes: f.typed('Uint8Array', MAX_CODES * MAX_PROTOTYPE_SIDE * MAX_PROTOTYPE_SIDE * 3),
+      images: count,
+      staleImages: count,
+      generation: count,
+    }),
+  },
+  empty: { root: f.string(4096), reason: f.enum('noDatasets', 'none', 'building', 'error'), message: f.string(4000) },
+  tokenUsesResult: {
+    inReplyTo: MESSAGE_ID,
+    token: f.int(0, MAX_CODES - 1),
+    uses: f.list(f.object({ image: f.string(4096), positions: f.list(position, MAX_GRID_SIDE * MAX_GRID_SIDE) }), TOKEN_USES_LIMIT),
+    totalImages: count,
+    totalPositions: count,
+  },
+  focusToken: { token: f.int(0, MAX_CODES - 1) },
+  error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
+};
+
+export const codebookToHostSchema: MessageSchemas<CodebookToHost> = {
+  ready: {},
+  selectDataset: { root: f.string(4096) },
+  refresh: {},
+  tokenUses: { messageId: MESSAGE_ID, root: f.string(4096), token: f.int(0, MAX_CODES - 1) },
+  openPatch: { root: f.string(4096), image: f.string(4096), row: side, col: side },
+  build: { root: f.string(4096) },
+};
+
+/** Checks a codebook beyond its fields' types: counts and prototypes sized for codebookSize. */
+export function codebookConsistent(m: HostToCodebook): string | undefined {
+  if (m.type !== 'codebook') return undefined;
+  const d = m.data;
+  if (d.counts.length !== d.codebookSize) return `codebook.counts has ${d.counts.length} entries for ${d.codebookSize} codes`;
+  if (d.prototypes.length !== d.codebookSize * d.patch * d.patch * 3) return `codebook.prototypes has ${d.prototypes.length} bytes for ${d.codebookSize} codes of ${d.patch}x${d.patch} RGB`;
+  return undefined;
+}

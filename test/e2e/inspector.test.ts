@@ -1,0 +1,148 @@
+// The Patch Inspector in a real VS Code (code-server): build a dataset's
+// database with the palette command, right-click an image -> Inspect Patches,
+// select a patch, see its neighbours and the retrieved patches, open one; and
+// the other ways in (image preview title button, palette, multi-select).
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator } from 'playwright-core';
+import { launchVSCode, type VSCode } from '../support/vscode';
+import { tempDir, writeDataset } from '../support/fixtures';
+import { writeTinyModel } from '../support/tinyModel';
+
+const work = tempDir('patchlens-e2e-inspector-');
+const K = 8;
+let vs: VSCode;
+let names: string[] = [];
+
+before(async () => {
+  // A model with a 6x6 grid (96 px input, 16 px patches) and a decoder, named by user settings.
+  const model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
+  const data = path.join(work, 'images');
+  names = await writeDataset(data, 10, { seed: 11 });
+  const files = Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(data, n))]));
+  vs = await launchVSCode({ name: 'inspector', files, settings: { 'patchlens.model': model, 'patchlens.topK': K } });
+  await vs.waitForLog(/Patch Lens .* activated/, { timeoutMs: 90_000 });
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await vs?.close();
+});
+
+/** The visible inspector's document once its grid is drawn. */
+async function inspector(name: string): Promise<FrameLocator> {
+  const frame = vs.webview({ extensionId: 'patchlens.patch-lens' });
+  await frame.getByTestId('image-name').filter({ hasText: name }).waitFor({ timeout: 60_000 });
+  await frame.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
+  return frame;
+}
+
+/** Clicks the centre of a grid cell (page coordinates from the grid's hooks and box). */
+async function clickCell(frame: FrameLocator, row: number, col: number): Promise<void> {
+  const grid = frame.locator('[data-testid="patch-grid"]');
+  const box = (await grid.boundingBox())!;
+  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
+  const s = box.width / Number(d.imageWidth);
+  const x = box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / Number(d.cols)) * s;
+  const y = box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / Number(d.rows)) * s;
+  await vs.page.mouse.click(x, y);
+}
+
+test('no database yet: the inspector offers Build; the palette build fills it in; select -> retrieve -> open a retrieved patch', { timeout: 5 * 60_000 }, async () => {
+  await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
+  const first = vs.webview({ extensionId: 'patchlens.patch-lens' });
+  const status = first.getByTestId('status');
+  await status.and(first.locator('[data-state="noDatabase"]')).waitFor({ timeout: 60_000 });
+  assert.match((await status.textContent()) ?? '', /no patch database yet/);
+  await first.getByTestId('build-database').waitFor();
+  await vs.screenshot('inspector-no-database');
+
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  // Asked which dataset: the workspace folder.
+  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: /workspace/ }).first();
+  await option.waitFor();
+  await option.click();
+  await vs.waitForLog(/workspace: 10 images, \d+ entries/, { timeoutMs: 120_000 });
+
+  // The open inspector picks the new database up by itself.
+  const frame = await inspector(names[2]);
+  const grid = frame.locator('[data-testid="patch-grid"]');
+  assert.equal(await grid.getAttribute('data-rows'), '6');
+  assert.equal(await grid.getAttribute('data-cols'), '6');
+  // The image itself is drawn under the grid, at the grid's size.
+  const imageBox = (await frame.locator('.stage .image').boundingBox())!;
+  const gridBox = (await grid.boundingBox())!;
+  assert.ok(imageBox.width > 100 && Math.abs(imageBox.width - gridBox.width) < 1 && Math.abs(imageBox.height - gridBox.height) < 1, JSON.stringify({ imageBox, gridBox }));
+  assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
+  await vs.screenshot('inspector-opened');
+
+  await clickCell(frame, 3, 2);
+  const selected = frame.getByTestId('selected-patch');
+  await selected.waitFor();
+  assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], ['3', '2']);
+  // causal h = 1: (2,1) (2,2) (2,3) (3,1)
+  const neighbours = await frame.getByTestId('neighbour-cell').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+  assert.deepEqual(neighbours, ['2,1', '2,2', '2,3', '3,1']);
+  const items = frame.getByTestId('retrieved-item');
+  await items.nth(K - 1).waitFor({ timeout: 30_000 });
+  assert.equal(await items.count(), K);
+  await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+  assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
+  await vs.screenshot('inspector-retrieved');
+
+  const target = await items.nth(1).evaluate((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col') }));
+  assert.notEqual(target.image, names[2], 'the inspected image is excluded');
+  await items.nth(1).click();
+  const opened = await inspector(target.image);
+  const sel = opened.getByTestId('selected-patch');
+  await sel.waitFor({ timeout: 30_000 });
+  assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], [target.row, target.col]);
+  await opened.getByTestId('retrieved-item').first().waitFor({ timeout: 30_000 });
+  await vs.page.locator('.tabs-container .tab', { hasText: target.image }).waitFor();
+  await vs.screenshot('inspector-opened-retrieved');
+
+  // Back to the first inspector: its webview was unloaded while hidden and comes back as it was.
+  await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();
+  const back = await inspector(names[2]);
+  const again = back.getByTestId('selected-patch');
+  await again.waitFor();
+  assert.deepEqual([await again.getAttribute('data-row'), await again.getAttribute('data-col')], ['3', '2']);
+  await back.getByTestId('retrieved-item').nth(K - 1).waitFor({ timeout: 30_000 });
+  assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
+});
+
+test('the image preview\'s title button and the palette open the active image in the inspector', { timeout: 3 * 60_000 }, async () => {
+  await vs.openFile(names[5]);
+  // VS Code's own image preview is the default editor.
+  await vs.page.locator('.tabs-container .tab.active', { hasText: names[5] }).waitFor();
+  const button = vs.page.locator('.editor-actions').getByRole('button', { name: 'Inspect Patches' });
+  await button.waitFor({ timeout: 30_000 });
+  await vs.screenshot('image-preview-button');
+  await button.click();
+  await inspector(names[5]);
+
+  await vs.openFile(names[6]);
+  await vs.runCommand('Patch Lens: Inspect Patches');
+  await inspector(names[6]);
+});
+
+test('the palette with no image open asks for one', { timeout: 3 * 60_000 }, async () => {
+  await vs.runCommand('View: Close All Editors');
+  await vs.runCommand('Patch Lens: Inspect Patches');
+  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: new RegExp(names[9]) }).first();
+  await option.waitFor();
+  await vs.screenshot('palette-pick');
+  await option.click();
+  await inspector(names[9]);
+});
+
+test('multi-select in the explorer opens an inspector for each image', { timeout: 3 * 60_000 }, async () => {
+  const a = await vs.explorerItem(names[7]);
+  await a.click();
+  const b = await vs.explorerItem(names[8]);
+  await b.click({ modifiers: ['Control'] });
+  await vs.rightClickExplorerItem(names[8], 'Inspect Patches');
+  for (const n of [names[7], names[8]]) await vs.page.locator('.tabs-container .tab', { hasText: n }).first().waitFor({ timeout: 30_000 });
+  await vs.screenshot('multi-select');
+});

@@ -1,0 +1,288 @@
+// The Patch Lens side panel in a real VS Code (code-server): the Datasets view
+// lists the dataset and its images with their status, a build shows progress
+// and completes, the Codebook view shows codes with counts that match the
+// engine and opens the inspector at a patch, "Find Images Using Token…"
+// returns exactly the images that contain the token (checked against the
+// CLI), Go to Patch and Find Similar Patches work with the inspector, Cancel
+// stops a rebuild while the previous database stays usable, and a setting
+// that needs a rebuild says so.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator } from 'playwright-core';
+import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
+import { writeTinyModel } from '../support/tinyModel';
+import { launchVSCode, type VSCode } from '../support/vscode';
+
+const repo = path.resolve(__dirname, '..', '..');
+const BIG_COPIES = 100;
+let vs: VSCode;
+let ws: string;
+let model: string;
+let small: string[];
+
+/** Token grid of an image from the CLI (reads the dataset's database). */
+function cliTokens(image: string): number[] {
+  const out = execFileSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'tokens', image, '--json'], { encoding: 'utf8' });
+  return (JSON.parse(out) as { tokens: number[][] }).tokens.flat();
+}
+
+before(async () => {
+  const work = tempDir('pl-sidepanel-');
+  model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
+  ws = path.join(work, 'photos');
+  small = await writeDataset(ws, 6, { seed: 3 });
+  small.push(...(await writeDataset(path.join(ws, 'sub'), 2, { seed: 4, prefix: 'deep' })).map((n) => `sub/${n}`));
+  fs.writeFileSync(path.join(ws, 'broken.png'), 'this is not a PNG\n');
+  // Big copies of one image make a rebuild slow enough to cancel through the UI.
+  const big = await (await texturedImage(1024, 1024, 11)).png({ compressionLevel: 1 }).toBuffer();
+  fs.mkdirSync(path.join(ws, 'big'));
+  for (let i = 0; i < BIG_COPIES; i++) fs.writeFileSync(path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`), big);
+  // The model in workspace settings: patchlens.model is machine-overridable, and in a remote window
+  // (code-server) VS Code stops applying machine settings from local user settings once they are rewritten.
+  fs.mkdirSync(path.join(ws, '.vscode'));
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model }));
+  vs = await launchVSCode({ name: 'sidepanel', workspace: ws });
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await vs?.close();
+});
+
+/** The side bar pane of a view, by its title. */
+function pane(title: string): Locator {
+  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+}
+
+async function expandPane(title: string): Promise<Locator> {
+  const p = pane(title);
+  const header = p.locator('.pane-header').first();
+  await header.waitFor();
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  return p;
+}
+
+async function openPatchLens(): Promise<void> {
+  const item = vs.page.locator('.part.activitybar').getByRole('tab', { name: /^Patch Lens/ });
+  await item.waitFor({ timeout: 60_000 });
+  if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
+  await pane('Datasets').waitFor();
+}
+
+function treeItem(p: Locator, name: string | RegExp): Locator {
+  return p.getByRole('treeitem', { name }).first();
+}
+
+/** Waits for a notification whose text matches, returns its text. */
+async function notification(pattern: RegExp, timeout = 60_000): Promise<string> {
+  const toast = vs.page.locator('.notification-toast, .notifications-center .notification-list-item').filter({ hasText: pattern }).first();
+  await toast.waitFor({ timeout });
+  return toast.innerText();
+}
+
+/** Accepts the quick pick entry whose label starts with `label`. */
+async function pickOption(label: string): Promise<void> {
+  const option = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: label }).first();
+  await option.waitFor();
+  await option.click();
+}
+
+/** The inspector's document (an editor webview), found among the visible webviews by its selected patch. */
+async function inspectorWithSelection(row: number, col: number, timeout = 60_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
+    for (let i = 0; i < frames; i++) {
+      const doc = vs.webview({ index: i });
+      if (await doc.locator(`[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`).count().catch(() => 0)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no inspector shows patch ${row},${col}`);
+    await vs.page.waitForTimeout(250);
+  }
+}
+
+/** The main labels of the quick pick's rows (not their descriptions or details). */
+async function quickPickLabels(): Promise<string[]> {
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const out: string[] = [];
+  for (const row of await rows.all()) out.push((await row.locator('.label-name').first().innerText()).trim());
+  return out;
+}
+
+async function clearNotifications(): Promise<void> {
+  await vs.runCommand('Notifications: Clear All Notifications').catch(() => {});
+}
+
+test('the side panel lists the dataset and its images before a build', { timeout: 180_000 }, async () => {
+  await vs.waitForLog('activated', { timeoutMs: 90_000 });
+  await openPatchLens();
+  const ds = await expandPane('Datasets');
+  const root = treeItem(ds, /^photos/);
+  await root.waitFor();
+  await treeItem(ds, /^img-00\.png/).waitFor();
+  assert.match(await treeItem(ds, /^img-00\.png/).innerText(), /not indexed/);
+  await vs.screenshot('datasets-before-build');
+});
+
+test('a build shows progress and a status bar item, then completes; the tree shows each image\'s status', { timeout: 240_000 }, async () => {
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  await pickOption('photos');
+  await notification(/Patch Lens: indexing photos/);
+  await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor({ timeout: 60_000 });
+  await vs.screenshot('build-progress');
+  // A second request for the same dataset waits for the running build, and says so.
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  await pickOption('photos');
+  await notification(/A build of photos is already running; it will finish first/);
+  const done = await notification(/photos: \d+ images, \d+ entries/, 180_000);
+  assert.match(done, new RegExp(`photos: ${small.length + BIG_COPIES} images`));
+  const ds = pane('Datasets');
+  await treeItem(ds, /^img-00\.png.*8×8 tokens/).waitFor();
+  const broken = treeItem(ds, /^broken\.png/);
+  assert.match(await broken.innerText(), /failed/);
+  await vs.waitForLog(/Building .* for /);
+  await vs.screenshot('datasets-after-build');
+  // The Index view says what the database holds.
+  const ix = await expandPane('Index');
+  await treeItem(ix, /^Entries/).waitFor();
+  assert.match(await treeItem(ix, /^Images/).innerText(), new RegExp(`${small.length + BIG_COPIES}.*1 failed`));
+  assert.match(await treeItem(ix, /^Model/).innerText(), /tiny-64-p8-d4-k128/);
+  await vs.screenshot('index-view');
+  await clearNotifications();
+});
+
+test('the Codebook view shows codes with the counts the engine computed', { timeout: 120_000 }, async () => {
+  const counts = new Map<number, number>();
+  const images = [...small.map((n) => path.join(ws, n)), ...Array.from({ length: BIG_COPIES }, (_, i) => path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`))];
+  // The big images are copies: tokenize one and count it BIG_COPIES times.
+  for (const img of [...small.map((n) => path.join(ws, n)), images[images.length - 1]]) {
+    const times = img.includes(`${path.sep}big${path.sep}`) ? BIG_COPIES : 1;
+    for (const t of cliTokens(img)) counts.set(t, (counts.get(t) ?? 0) + times);
+  }
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+  await expandPane('Codebook');
+  const doc = vs.webview({ extensionId: 'patchlens.patch-lens' });
+  const first = doc.locator('.row').first();
+  await first.waitFor({ timeout: 60_000 });
+  assert.equal(await first.getAttribute('data-token'), String(top[0]));
+  assert.equal((await first.locator('.count').innerText()).replace(/,/g, ''), String(top[1]));
+  const summary = await doc.locator('.summary').innerText();
+  assert.match(summary, new RegExp(`${counts.size} of 128 codes used · ${128 - counts.size} dead`));
+  await vs.screenshot('codebook-view');
+  // Filter by id, then click a code: its images are listed.
+  const tokenOfSmall = cliTokens(path.join(ws, small[0]))[9];
+  await doc.locator('vscode-textfield.filter input').fill(String(tokenOfSmall));
+  const row = doc.locator(`.row[data-token="${tokenOfSmall}"]`);
+  await row.click();
+  const uses = doc.locator('.use-list .image-name');
+  await uses.first().waitFor();
+  const listed = await uses.allInnerTexts();
+  assert.ok(listed.includes(small[0]), JSON.stringify(listed));
+  await vs.screenshot('codebook-token-uses');
+  // A position opens the inspector with that patch selected.
+  const grid = cliTokens(path.join(ws, small[0]));
+  const cell = grid.indexOf(tokenOfSmall);
+  const [r, c] = [Math.floor(cell / 8), cell % 8];
+  const use = doc.locator('.use').filter({ has: doc.locator('.image-name', { hasText: small[0] }) });
+  await use.locator('.chip', { hasText: `${r},${c}` }).first().click();
+  await vs.page.locator('.tabs-container .tab').filter({ hasText: small[0] }).first().waitFor();
+  await inspectorWithSelection(r, c);
+  await vs.screenshot('codebook-opens-inspector');
+});
+
+test('Go to Patch opens the inspector at the patch; Find Similar Patches queries the inspector\'s selection', { timeout: 120_000 }, async () => {
+  await vs.runCommand('Patch Lens: Go to Patch…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill(`${small[3]}:9,9`);
+  await vs.page.locator('.quick-input-widget').getByText(/outside the 8×8 grid/).waitFor();
+  await input.fill(`${small[3]}:5,4`);
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.tabs-container .tab.active').filter({ hasText: small[3] }).first().waitFor();
+  await inspectorWithSelection(5, 4);
+  await vs.runCommand('Patch Lens: Find Similar Patches');
+  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Patches like ${small[3]} (5,4)` }).waitFor();
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor();
+  assert.match(await rows.filter({ hasText: /distance/ }).first().innerText(), /token \d+ · distance \d/);
+  await vs.screenshot('find-similar-patches');
+  await vs.page.keyboard.press('Escape');
+});
+
+test('"Find Images Using Token…" lists exactly the images that contain the token', { timeout: 120_000 }, async () => {
+  const grids = new Map(small.map((n) => [n, cliTokens(path.join(ws, n))]));
+  const bigTokens = new Set(cliTokens(path.join(ws, 'big', 'big-000.png')));
+  // A token of a small image that the big copies do not use keeps the list short.
+  const token = [...grids.get(small[1])!].find((t) => !bigTokens.has(t)) ?? grids.get(small[1])![0];
+  const expected = small.filter((n) => grids.get(n)!.includes(token)).map((n) => path.posix.basename(n));
+  if (bigTokens.has(token)) expected.push(...Array.from({ length: BIG_COPIES }, (_, i) => `big-${String(i).padStart(3, '0')}.png`));
+  await vs.runCommand('Patch Lens: Find Images Using Token…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill(String(token));
+  await vs.page.keyboard.press('Enter');
+  const options = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Token ${token}:` }).waitFor();
+  await options.first().waitFor();
+  const labels = await quickPickLabels();
+  await vs.screenshot('find-images-using-token');
+  assert.deepEqual([...labels].sort(), [...expected].sort());
+  await vs.page.keyboard.press('Escape');
+});
+
+test('Cancel stops a rebuild and leaves the previous database usable', { timeout: 240_000 }, async () => {
+  await clearNotifications();
+  await vs.runCommand('Patch Lens: Rebuild Patch Database');
+  await pickOption('photos');
+  await notification(/Patch Lens: indexing photos/);
+  await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor();
+  await vs.runCommand('Patch Lens: Cancel Build');
+  await notification(/build of photos cancelled; the previous database is unchanged/, 60_000);
+  await vs.waitForLog(/cancelled; the previous database is unchanged/);
+  await vs.screenshot('build-cancelled');
+  // Still usable: the Index view and a token query answer from the previous generation.
+  const ix = pane('Index');
+  await treeItem(ix, /^Entries/).waitFor();
+  assert.match(await treeItem(ix, /^Images/).innerText(), new RegExp(`${small.length + BIG_COPIES}`));
+  const token = cliTokens(path.join(ws, small[2]))[10];
+  await vs.runCommand('Patch Lens: Find Images Using Token…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.fill(String(token));
+  await vs.page.keyboard.press('Enter');
+  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Token ${token}:` }).waitFor();
+  const labels = await quickPickLabels();
+  assert.ok(labels.includes(path.posix.basename(small[2])), JSON.stringify(labels));
+  await vs.page.keyboard.press('Escape');
+});
+
+test('the file watcher indexes a new image after the first build (autoUpdate)', { timeout: 120_000 }, async () => {
+  const png = await (await texturedImage(80, 72, 77)).png().toBuffer();
+  fs.writeFileSync(path.join(ws, 'img-new.png'), png);
+  const ds = pane('Datasets');
+  await treeItem(ds, /^img-new\.png.*8×8 tokens · 80×72/).waitFor({ timeout: 90_000 });
+  await vs.waitForLog(/photos: \d+ images, \d+ entries \(1 added, 0 updated, 0 removed\)/);
+  assert.deepEqual(cliTokens(path.join(ws, 'img-new.png')).length, 64);
+});
+
+test('a setting that needs a rebuild says so in a notification and in the Index view', { timeout: 120_000 }, async () => {
+  await clearNotifications();
+  // Through the Settings editor, as a user would.
+  await vs.runCommand('Preferences: Open User Settings');
+  const editor = vs.page.locator('.settings-editor');
+  await editor.waitFor();
+  await vs.page.keyboard.type('patchlens.hops');
+  await editor.getByText('1 Setting Found').waitFor();
+  const input = editor.locator('.setting-item-number input').first();
+  await input.click();
+  await vs.page.keyboard.press('ControlOrMeta+A');
+  await vs.page.keyboard.type('2');
+  await vs.page.keyboard.press('Tab');
+  await notification(/hops changed; existing databases must be rebuilt/);
+  const ix = pane('Index');
+  await treeItem(ix, /^Settings changed/).waitFor();
+  assert.match(await treeItem(ix, /^Settings changed/).innerText(), /h=2.*rebuild to use them/);
+  assert.equal(await treeItem(ix, /^Model setting changed/).count(), 0);
+  await vs.screenshot('rebuild-needed');
+});

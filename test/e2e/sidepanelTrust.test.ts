@@ -1,0 +1,112 @@
+// The side panel in Restricted Mode: the workspace's model setting is ignored
+// and the Index view says so; "Open Sample Dataset" adds the extension's
+// sample photos and builds their database outside the extension's folder.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator } from 'playwright-core';
+import { tempDir, writeDataset } from '../support/fixtures';
+import { writeTinyModel } from '../support/tinyModel';
+import { launchVSCode, type VSCode } from '../support/vscode';
+
+const sampleDir = path.resolve(__dirname, '..', '..', 'media', 'sample');
+let vs: VSCode;
+
+before(async () => {
+  const work = tempDir('pl-sidepanel-trust-');
+  const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128, name: 'user-model' });
+  const ws = path.join(work, 'untrusted');
+  await writeDataset(ws, 2, { seed: 5 });
+  fs.mkdirSync(path.join(ws, '.vscode'));
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': './evil/manifest.json' }));
+  vs = await launchVSCode({ name: 'sidepanel-trust', workspace: ws, trusted: false, settings: { 'patchlens.model': model, 'patchlens.autoUpdate': false } });
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await vs?.close();
+});
+
+function pane(title: string): Locator {
+  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+}
+
+test('Restricted Mode: the Index view shows that the workspace model setting is ignored', { timeout: 180_000 }, async () => {
+  await vs.page.locator('.part.statusbar').getByText('Restricted Mode').waitFor();
+  await vs.waitForLog('activated', { timeoutMs: 90_000 });
+  const tab = vs.page.locator('.part.activitybar').getByRole('tab', { name: /^Patch Lens/ });
+  await tab.waitFor({ timeout: 60_000 });
+  await tab.click();
+  const ix = pane('Index');
+  const header = ix.locator('.pane-header').first();
+  await header.waitFor();
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  const row = ix.getByRole('treeitem', { name: /^Restricted Mode/ }).first();
+  await row.waitFor();
+  assert.match(await row.innerText(), /workspace model setting ignored/);
+  // Builds would use the user's model, not the workspace's.
+  assert.match(await ix.getByRole('treeitem', { name: /^Model/ }).first().innerText(), /user-model \(user settings\)/);
+  await vs.screenshot('restricted-mode-index');
+  // Select Model says so too, and offers the bundled models and Browse….
+  await vs.runCommand('Patch Lens: Select Model');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  assert.match((await input.getAttribute('placeholder')) ?? '', /Restricted Mode: the workspace's model \(\.\/evil\/manifest\.json\) is ignored/);
+  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'Browse…' }).waitFor();
+  await vs.screenshot('select-model');
+  await vs.page.keyboard.press('Escape');
+});
+
+test('Open Sample Dataset adds the sample photos and builds their database in the extension\'s storage', { timeout: 300_000, skip: !fs.existsSync(sampleDir) && 'media/sample is not in this checkout' }, async () => {
+  const count = fs.readdirSync(sampleDir).filter((f) => /\.(png|jpe?g|webp|gif|tiff?|bmp)$/i.test(f)).length;
+  await vs.runCommand('Patch Lens: Open Sample Dataset');
+  const ds = pane('Datasets');
+  await ds.getByRole('treeitem', { name: /^sample/ }).first().waitFor();
+  const done = vs.page.locator('.notification-toast').filter({ hasText: /sample: \d+ images, \d+ entries/ }).first();
+  await done.waitFor({ timeout: 240_000 });
+  assert.match(await done.innerText(), new RegExp(`sample: ${count} images`));
+  const line = await vs.waitForLog(/Building .* for .*media[/\\]sample/);
+  assert.match(line, /globalStorage/);
+  assert.ok(!fs.existsSync(path.join(vs.server.extensionsDir, fs.readdirSync(vs.server.extensionsDir).find((d) => d.startsWith('patchlens.'))!, 'media', 'sample', '.patchlens')));
+  await ds.getByRole('treeitem', { name: /^sample.*images/ }).first().waitFor();
+  await vs.screenshot('sample-dataset');
+});
+
+test('on the sample: codebook statistics, retrieval predictability in the Index view, Clear Database', { timeout: 240_000, skip: !fs.existsSync(sampleDir) && 'media/sample is not in this checkout' }, async () => {
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const pick = async (text: string | RegExp) => {
+    const r = rows.filter({ hasText: text }).first();
+    await r.waitFor();
+    await r.click();
+  };
+  // The sample is the only dataset with a database: the commands take it without asking.
+  await vs.runCommand('Patch Lens: Show Codebook Statistics');
+  await rows.filter({ hasText: /of 128 codes used/ }).first().waitFor({ timeout: 60_000 });
+  assert.ok(await rows.filter({ hasText: /perplexity/ }).count());
+  await vs.screenshot('codebook-statistics');
+  await vs.page.keyboard.press('Escape');
+  await vs.runCommand('Patch Lens: Compute Retrieval Predictability');
+  await pick(/10\.0% of the images held out/);
+  await vs.page.locator('.notification-toast').filter({ hasText: /retrieval predicts the held-out token first in/ }).first().waitFor({ timeout: 120_000 });
+  // Room for the Index view's rows: fold the other two views.
+  const setExpanded = async (title: string, expanded: boolean) => {
+    const header = pane(title).locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  };
+  await setExpanded('Datasets', false);
+  await setExpanded('Codebook', false);
+  const ix = pane('Index');
+  const pred = ix.getByRole('treeitem', { name: /^Predictability: top-1/ }).first();
+  await pred.waitFor();
+  assert.match(await pred.innerText(), /top-1 \d+\.\d% · top-5 \d+\.\d% · coverage \d+\.\d%/);
+  await vs.screenshot('predictability');
+  await vs.runCommand('Patch Lens: Clear Database');
+  await pick(/^sample/);
+  const dialog = vs.page.locator('.monaco-dialog-box');
+  await dialog.getByText(/Delete the patch database of sample/).waitFor();
+  await vs.screenshot('clear-database');
+  await dialog.getByRole('button', { name: 'Delete Database' }).click();
+  await vs.page.locator('.notification-toast').filter({ hasText: 'deleted the patch database of sample' }).first().waitFor();
+  await setExpanded('Datasets', true);
+  await pane('Datasets').getByRole('treeitem', { name: /^sample, no database/ }).first().waitFor();
+});

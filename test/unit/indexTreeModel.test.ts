@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DbSummary } from '../../src/engine/engineProtocol';
+import { indexDatasetDescription, indexRows, trustRow, type IndexInput } from '../../src/extension/sidePanel/indexTreeModel';
+
+const now = Date.parse('2026-01-10T12:00:00Z');
+const summary: DbSummary = {
+  dbDir: '/d/.patchlens',
+  root: '/d',
+  generation: 3,
+  updatedAt: '2026-01-10T11:00:00Z',
+  model: { name: 'patchlens-vq16', fingerprint: 'abc', manifestPath: '/ext/media/models/patchlens-vq16/manifest.json', rows: 24, cols: 24, dim: 8, codebookSize: 16384, hasDecoder: true },
+  keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' },
+  index: { m: 16, efConstruction: 200, ef: 64, keyDim: 32 },
+  images: 50,
+  entries: 25300,
+  diskBytes: 5 * 1024 * 1024,
+  failed: [{ path: 'bad.png', error: 'not an image' }],
+  lastBuild: { finishedAt: '2026-01-10T11:55:00Z', elapsedMs: 12_300, added: 50, updated: 0, removed: 0 },
+};
+const settings: IndexInput['settings'] = {
+  model: { manifestPath: '/ext/media/models/patchlens-vq16/manifest.json', origin: 'bundled' },
+  keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' },
+  hnsw: { m: 16, efConstruction: 200 },
+};
+const byLabel = (rows: ReturnType<typeof indexRows>) => new Map(rows.map((r) => [r.label, r]));
+
+test('indexRows: what a database holds', () => {
+  const rows = byLabel(indexRows({ root: '/d', summary, settings, now, pending: { new: 2, changed: 1 } }));
+  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability']);
+  assert.equal(rows.get('Model')!.description, 'patchlens-vq16 · 24×24 tokens · K=16,384 · d=8');
+  assert.equal(rows.get('Keys')!.description, 'causal · h=1 · border skip · latent keys · dim 32');
+  assert.equal(rows.get('Index')!.description, 'HNSW · M=16 · efConstruction=200 · ef=64');
+  assert.equal(rows.get('Entries')!.description, '25,300');
+  assert.equal(rows.get('Images')!.description, '50 · 1 failed · 1 changed · 2 not indexed');
+  assert.match(rows.get('Images')!.tooltip!, /bad\.png: not an image/);
+  assert.equal(rows.get('Size on disk')!.description, '5.0 MB');
+  assert.equal(rows.get('Last build')!.description, '5 min ago · 12.3 s · +50 ~0 −0');
+  assert.equal(rows.get('Predictability')!.description, 'not computed');
+  assert.equal(rows.get('Predictability')!.command!.command, 'patchlens.computePredictability');
+  assert.deepEqual(rows.get('Predictability')!.command!.args, ['/d']);
+});
+
+test('indexRows: predictability when computed', () => {
+  const p = { top1: 0.1234, top5: 0.4, coverage: 0.9, queries: 2000, heldOutImages: 5, k: 64, fraction: 0.1, seed: 0, computedAt: '2026-01-10T11:59:00Z' };
+  const row = indexRows({ root: '/d', summary, settings, now, predictability: p }).find((r) => r.label === 'Predictability')!;
+  assert.equal(row.description, 'top-1 12.3% · top-5 40.0% · coverage 90.0%');
+  assert.match(row.tooltip!, /2,000 patches of 5 held-out images/);
+});
+
+test('indexRows: settings that need a rebuild say so and offer it', () => {
+  const changed = { ...settings, keys: { ...settings.keys, hops: 2 }, model: { manifestPath: '/models/mine/manifest.json', origin: 'workspace' as const, name: 'mine' } };
+  const rows = byLabel(indexRows({ root: '/d', summary, settings: changed, now }));
+  assert.match(rows.get('Model setting changed')!.description!, /^mine: rebuild to use it/);
+  assert.equal(rows.get('Model setting changed')!.command!.command, 'patchlens.rebuildDatabase');
+  assert.match(rows.get('Settings changed')!.description!, /h=2.*rebuild to use them/);
+  const hnsw = byLabel(indexRows({ root: '/d', summary, settings: { ...settings, hnsw: { m: 32, efConstruction: 200 } }, now }));
+  assert.match(hnsw.get('Settings changed')!.description!, /M=32/);
+});
+
+test('indexRows: no database, building, unreadable', () => {
+  const none = indexRows({ root: '/d', summary: null, settings: { ...settings, model: { ...settings.model, name: 'patchlens-vq16' } }, now, pending: { new: 9, changed: 0 } });
+  assert.deepEqual(none.map((r) => r.label), ['No database', 'Model']);
+  assert.equal(none[0].description, 'build to index 9 images');
+  assert.equal(none[0].command!.command, 'patchlens.buildDatabase');
+  assert.equal(none[1].description, 'patchlens-vq16 (bundled)');
+  const building = indexRows({ root: '/d', summary, settings, now, building: { phase: 'encode', done: 3, total: 10 } });
+  assert.equal(building[0].label, 'Building');
+  assert.equal(building[0].description, '3/10 images encoded');
+  assert.equal(building[0].command!.command, 'patchlens.cancelBuild');
+  const bad = indexRows({ root: '/d', summary: null, error: 'checksum mismatch in seg-3.bin', settings, now });
+  assert.equal(bad[0].label, 'Database unreadable');
+  assert.equal(bad[0].command!.command, 'patchlens.rebuildDatabase');
+  assert.equal(indexDatasetDescription(summary, false), 'patchlens-vq16 · 25,300 entries');
+  assert.equal(indexDatasetDescription(null, false), 'no database');
+  assert.equal(indexDatasetDescription(summary, true), 'building…');
+});
+
+test('trustRow: shown only when a workspace model setting is ignored', () => {
+  assert.equal(trustRow({ manifestPath: '/b/manifest.json', origin: 'bundled' }), undefined);
+  const row = trustRow({ manifestPath: '/b/manifest.json', origin: 'bundled', ignoredWorkspaceModel: './evil/manifest.json' })!;
+  assert.equal(row.label, 'Restricted Mode');
+  assert.match(row.tooltip!, /\.\/evil\/manifest\.json\) is ignored; builds use the bundled model/);
+  assert.match(trustRow({ manifestPath: '/u/m.json', origin: 'user', ignoredWorkspaceModel: 'x' })!.tooltip!, /model from your user settings/);
+});

@@ -1,0 +1,443 @@
+// The inspector webview bundle in Chromium, with a scripted host: the grid,
+// selection by click and keyboard, the neighbourhood geometry for every shape
+// and h (against src/core/neighbourhood.ts), the retrieved list and DAiD
+// bars, hostile file names, invalid messages, view state across reloads,
+// status screens, reconstruction, and the page's CSP.
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
+import { closeBrowser, openWebview, type WebviewOptions, type WebviewPage } from '../support/webviewHarness';
+import { attachFakeHost, DATABASE, gridCells, gridTokens, HOSTILE_NAMES, IMAGE, SETTINGS, testImagePng, type FakeHostOptions } from './fakeInspectorHost';
+
+after(closeBrowser);
+
+const GRID = '[data-testid="patch-grid"][data-rows]';
+
+async function open(name: string, host: FakeHostOptions = {}, opts: Partial<WebviewOptions> = {}): Promise<{ w: WebviewPage; host: Awaited<ReturnType<typeof attachFakeHost>> }> {
+  const w = await openWebview({ name, bundle: 'inspector', resources: { 'cat.png': await testImagePng() }, ...opts });
+  const h = await attachFakeHost(w, host);
+  return { w, host: h };
+}
+
+/** The page posted no console errors and broke no CSP rule. */
+async function assertClean(w: WebviewPage): Promise<void> {
+  assert.deepEqual(w.errors, []);
+  assert.deepEqual(await w.cspViolations(), []);
+}
+
+function selected(w: WebviewPage) {
+  return w.page.locator('[data-testid="selected-patch"]').evaluate((e) => ({ row: Number(e.getAttribute('data-row')), col: Number(e.getAttribute('data-col')), token: Number(e.getAttribute('data-token')) }));
+}
+
+test('draws the image with its grid: data-rows/cols, the model-view rectangle, the title and database', async () => {
+  const { w } = await open('grid');
+  try {
+    const grid = w.page.locator(GRID);
+    await grid.waitFor();
+    assert.equal(await grid.getAttribute('data-rows'), String(IMAGE.rows));
+    assert.equal(await grid.getAttribute('data-cols'), String(IMAGE.cols));
+    // A 400x240 image centre-cropped to a 4:3 input: the model sees x = 40..360.
+    assert.equal(await grid.getAttribute('data-view-x'), '40');
+    assert.equal(await grid.getAttribute('data-view-width'), '320');
+    assert.equal(await w.page.getByTestId('image-name').textContent(), 'cat.png');
+    assert.match((await w.page.getByTestId('database-info').textContent()) ?? '', /tiny-test · 6×8 · 360 entries/);
+    assert.equal(await w.page.getByTestId('status').isHidden(), true);
+    // The image is drawn under the grid at the same size (VS Code's default img max-width must not shrink it).
+    const imageBox = (await w.page.locator('.stage .image').boundingBox())!;
+    const gridBox = (await grid.boundingBox())!;
+    assert.ok(Math.abs(imageBox.width - gridBox.width) < 1 && Math.abs(imageBox.height - gridBox.height) < 1, JSON.stringify({ imageBox, gridBox }));
+    assert.ok(imageBox.width > 400, 'fitted to the view');
+    assert.equal(await w.page.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth), IMAGE.width);
+    // Grid lines: one vertical per column edge, one horizontal per row edge.
+    const d = (await w.page.locator('.grid-lines').getAttribute('d')) ?? '';
+    assert.equal((d.match(/V/g) ?? []).length, IMAGE.cols + 1);
+    assert.equal((d.match(/H/g) ?? []).length, IMAGE.rows + 1);
+    const usage = w.page.getByTestId('token-usage');
+    assert.equal(await usage.getAttribute('data-distinct'), String(new Set(gridTokens()).size));
+    await w.screenshot('loaded');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a click selects the patch under it and queries it; the list and DAiD bars show the answer', async () => {
+  const { w, host } = await open('select-click');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 3);
+    const q = await w.waitForMessage((m) => m.type === 'query');
+    assert.deepEqual({ row: q.row, col: q.col, k: q.k, excludeSelf: q.excludeSelf }, { row: 2, col: 3, k: SETTINGS.topK, excludeSelf: true });
+    assert.equal(typeof q.messageId, 'number');
+    assert.deepEqual(await selected(w), { row: 2, col: 3, token: gridTokens()[2 * IMAGE.cols + 3] });
+    const items = w.page.getByTestId('retrieved-item');
+    await items.nth(SETTINGS.topK - 1).waitFor();
+    assert.equal(await items.count(), SETTINGS.topK);
+    const reply = host.queries[0].reply;
+    for (let i = 0; i < SETTINGS.topK; i++) {
+      const a = await items.nth(i).evaluate((e) => ({ ...(e as HTMLElement).dataset }));
+      assert.equal(a.image, reply.images[i]);
+      assert.equal(Number(a.row), reply.rows[i]);
+      assert.equal(Number(a.col), reply.cols[i]);
+      assert.equal(Number(a.token), reply.tokens[i]);
+      assert.ok(Math.abs(Number(a.distance) - reply.distances[i]) < 1e-6);
+    }
+    // DAiD: one bar per retrieved token, largest first, the true token marked with its rank.
+    const bars = w.page.getByTestId('daid-bar');
+    assert.equal(await bars.count(), reply.daidTokens.length);
+    for (let i = 0; i < reply.daidTokens.length; i++) {
+      assert.equal(Number(await bars.nth(i).getAttribute('data-token')), reply.daidTokens[i]);
+      assert.ok(Math.abs(Number(await bars.nth(i).getAttribute('data-p')) - reply.daidP[i]) < 1e-6);
+    }
+    const rank = [...reply.daidTokens].indexOf(reply.token) + 1;
+    assert.ok(rank > 0);
+    assert.equal(await w.page.locator('.daid').getAttribute('data-true-rank'), String(rank));
+    assert.equal(await w.page.locator('.daid-bar.true-token').getAttribute('data-token'), String(reply.token));
+    assert.match((await w.page.getByTestId('daid-summary').textContent()) ?? '', new RegExp(`is rank ${rank} of ${reply.daidTokens.length}`));
+    // Thumbnails: a crop request per visible row; each shows the patch outlined.
+    await w.waitForMessage((m) => m.type === 'crop');
+    await w.page.locator('.thumb-patch:not([hidden])').first().waitFor();
+    const crop = w.sent.find((m) => m.type === 'crop')!;
+    assert.deepEqual({ image: crop.image, row: crop.row, col: crop.col }, { image: reply.images[0], row: reply.rows[0], col: reply.cols[0] });
+    await w.screenshot('selected');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the neighbourhood drawn matches src/core/neighbourhood.ts for h = 1..3, causal and ring, and redraws at once', async () => {
+  const { w } = await open('neighbourhood');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const cells = [
+      [0, 0],
+      [2, 3],
+      [5, 7],
+      [3, 0],
+      [0, 5],
+      [4, 6],
+    ];
+    for (const [row, col] of cells) {
+      await w.clickCell(row, col);
+      for (const shape of ['causal', 'ring'] as NeighbourhoodShape[]) {
+        for (const hops of [1, 2, 3]) {
+          // Set both selects and read the drawn cells in the same task: no waiting for a redraw.
+          const drawn = await w.page.evaluate(
+            ([s, h]) => {
+              const shapeSel = document.querySelector('[data-testid="select-shape"]') as HTMLElement & { value: string };
+              const hopsSel = document.querySelector('[data-testid="select-hops"]') as HTMLElement & { value: string };
+              shapeSel.value = s;
+              shapeSel.dispatchEvent(new Event('change'));
+              hopsSel.value = h;
+              hopsSel.dispatchEvent(new Event('change'));
+              return [...document.querySelectorAll('[data-testid="neighbour-cell"]')].map((e) => [Number(e.getAttribute('data-row')), Number(e.getAttribute('data-col')), Number(e.getAttribute('data-order'))]);
+            },
+            [shape, String(hops)],
+          );
+          const expected: number[][] = [];
+          neighbourOffsets(shape, hops).forEach((o, i) => {
+            const r = row + o.dr;
+            const c = col + o.dc;
+            if (r >= 0 && r < IMAGE.rows && c >= 0 && c < IMAGE.cols) expected.push([r, c, i + 1]);
+          });
+          assert.deepEqual(drawn, expected, `${shape} h=${hops} at (${row}, ${col})`);
+        }
+      }
+    }
+    // A drawn neighbourhood other than the database's is pointed out.
+    assert.match((await w.page.getByTestId('keys-differ').textContent()) ?? '', /causal, h = 1/);
+    await w.clickCell(3, 4);
+    await w.screenshot('ring-h3');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the keyboard moves the selection (arrows) and queries it (Enter)', async () => {
+  const { w } = await open('keyboard');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(1, 1);
+    await w.waitForMessage((m) => m.type === 'query' && m.row === 1 && m.col === 1);
+    const before = w.sent.filter((m) => m.type === 'query').length;
+    for (const key of ['ArrowRight', 'ArrowRight', 'ArrowDown']) await w.page.keyboard.press(key);
+    assert.deepEqual(await selected(w), { row: 2, col: 3, token: gridTokens()[2 * IMAGE.cols + 3] });
+    assert.equal(w.sent.filter((m) => m.type === 'query').length, before, 'arrows do not query');
+    assert.match((await w.page.getByTestId('patch-info').textContent()) ?? '', /Press Enter to search/);
+    // The neighbourhood follows the selection.
+    const n = await w.page.locator('[data-testid="neighbour-cell"]').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    assert.deepEqual(n, ['1,2', '1,3', '1,4', '2,2']);
+    await w.page.keyboard.press('Enter');
+    await w.waitForMessage((m) => m.type === 'query' && m.row === 2 && m.col === 3);
+    // Arrows stop at the grid's edge.
+    for (let i = 0; i < 10; i++) await w.page.keyboard.press('ArrowUp');
+    assert.equal((await selected(w)).row, 0);
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('activating a retrieved patch asks the host to open it; hover shows the patch tooltip', async () => {
+  const { w, host } = await open('open-patch');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const p = await w.cellPoint(4, 5);
+    await w.page.mouse.move(p.x, p.y);
+    const tip = w.page.locator('.patch-tooltip');
+    await tip.waitFor();
+    assert.equal(await tip.getAttribute('data-row'), '4');
+    assert.equal(await tip.getAttribute('data-col'), '5');
+    assert.equal(await w.page.getByTestId('tooltip-token').textContent(), String(gridTokens()[4 * IMAGE.cols + 5]));
+    assert.match((await tip.textContent()) ?? '', /Distance to code/);
+    await w.clickCell(4, 5);
+    await w.page.getByTestId('retrieved-item').nth(2).click();
+    const o = await w.waitForMessage((m) => m.type === 'openPatch');
+    const r = host.queries[0].reply;
+    assert.deepEqual(o, { type: 'openPatch', image: r.images[2], row: r.rows[2], col: r.cols[2] });
+    // Keyboard: focus a row and press Enter.
+    await w.page.getByTestId('retrieved-item').nth(1).focus();
+    await w.page.keyboard.press('Enter');
+    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.images[1] && m.row === r.rows[1]);
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('hostile file names are shown as text, never as markup', async () => {
+  const { w } = await open('hostile-names', { names: HOSTILE_NAMES, imageName: HOSTILE_NAMES[0] });
+  try {
+    await w.page.locator(GRID).waitFor();
+    assert.equal(await w.page.getByTestId('image-name').textContent(), HOSTILE_NAMES[0]);
+    await w.clickCell(2, 2);
+    const items = w.page.getByTestId('retrieved-item');
+    await items.nth(SETTINGS.topK - 1).waitFor();
+    for (let i = 0; i < SETTINGS.topK; i++) {
+      const name = HOSTILE_NAMES[i % HOSTILE_NAMES.length];
+      assert.equal(await items.nth(i).getAttribute('data-image'), name);
+      // Shown as text; a bidi override is shown as its code point instead of reordering the name.
+      assert.equal(await items.nth(i).locator('.name').textContent(), name.slice(name.lastIndexOf('/') + 1).replace('\u202E', '<U+202E>'));
+    }
+    const pwned = await w.page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+    assert.equal(pwned, undefined);
+    assert.equal(await w.page.locator('img[src="x"], script:not([src]), b').count(), 0);
+    // The name travels back unchanged when the row is opened.
+    await items.nth(1).click();
+    const o = await w.waitForMessage((m) => m.type === 'openPatch');
+    assert.equal(o.image, HOSTILE_NAMES[1]);
+    await w.screenshot('list');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('invalid messages from the host are rejected and reported, and change nothing', async () => {
+  const { w } = await open('invalid-messages');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(1, 2);
+    await w.page.getByTestId('retrieved-item').first().waitFor();
+    const tokens = gridTokens();
+    const bad: [string, unknown][] = [
+      ['not an object', 'select 1 1'],
+      ['an array', [{ type: 'select', row: 1, col: 1 }]],
+      ['an unknown type', { type: 'selectAll' }],
+      ['no type', { row: 1, col: 1 }],
+      ['an unknown field', { type: 'select', row: 1, col: 1, extra: true }],
+      ['a negative row', { type: 'select', row: -1, col: 1 }],
+      ['a fractional column', { type: 'select', row: 1, col: 1.5 }],
+      ['a row as a string', { type: 'select', row: '1', col: 1 }],
+      ['a patch outside the grid', { type: 'select', row: 3, col: 99 }],
+      ['tokens as a plain array', { type: 'grid', width: 10, height: 10, rows: 1, cols: 1, inDatabase: true, tokens: [1], distances: new Float32Array(1), cells: new Float32Array(4) }],
+      ['tensors of the wrong length', { type: 'grid', width: IMAGE.width, height: IMAGE.height, rows: IMAGE.rows, cols: IMAGE.cols, inDatabase: true, tokens: tokens.subarray(0, 5), distances: new Float32Array(tokens.length), cells: gridCells() }],
+      ['a grid of another size than the database', { type: 'grid', width: 10, height: 10, rows: 1, cols: 1, inDatabase: true, tokens: new Int32Array(1), distances: new Float32Array(1), cells: new Float32Array([0, 0, 10, 10]) }],
+      ['a bad status', { type: 'status', status: { state: 'ready', message: 5, canBuild: false } }],
+      ['an unknown state', { type: 'status', status: { state: 'exploded', message: '', canBuild: false } }],
+      ['an answer nobody asked for', { type: 'cropResult', inReplyTo: 9999, png: new Uint8Array(4), window: { row: 0, col: 0, rows: 3, cols: 3 } }],
+      ['a NaN number', { type: 'settings', settings: { ...SETTINGS, temperature: Number.NaN } }],
+      ['k out of range', { type: 'settings', settings: { ...SETTINGS, topK: 100000 } }],
+      ['an init with a bad database', { type: 'init', image: { name: 'x.png', path: 'x.png', src: '' }, database: { ...DATABASE, rows: 0 }, settings: SETTINGS, status: { state: 'ready', message: '', canBuild: false } }],
+    ];
+    for (const [what, m] of bad) {
+      const logsBefore = w.sent.filter((x) => x.type === 'log').length;
+      await w.post(m);
+      const log = await w.waitForMessage((x) => x.type === 'log' && w.sent.filter((y) => y.type === 'log').indexOf(x) >= logsBefore, 5000).catch(() => undefined);
+      assert.ok(log, `${what}: no rejection reported`);
+      assert.equal(log.level, 'warn', what);
+      assert.match(String(log.message), /rejected/, what);
+    }
+    // Nothing changed: same grid, same selection, same list.
+    assert.equal(await w.page.locator(GRID).getAttribute('data-rows'), String(IMAGE.rows));
+    assert.deepEqual(await selected(w), { row: 1, col: 2, token: tokens[1 * IMAGE.cols + 2] });
+    assert.equal(await w.page.getByTestId('retrieved-item').count(), SETTINGS.topK);
+    assert.equal(await w.page.getByTestId('image-name').textContent(), 'cat.png');
+    assert.deepEqual(w.errors, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test('zoom, selection and modes survive a reload through getState/setState, and the selection is queried again', async () => {
+  const { w, host } = await open('view-state');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(3, 5);
+    await w.waitForMessage((m) => m.type === 'query');
+    await w.page.getByTestId('tool-symbol-color').click(); // token map
+    await w.page.getByTestId('tool-zoom-in').click();
+    await w.page.getByTestId('tool-zoom-in').click();
+    const zoom = Number(await w.page.locator('.viewport').getAttribute('data-zoom'));
+    for (let i = 0; i < 50 && Math.abs(((w.savedState() as { zoom?: number } | undefined)?.zoom ?? 0) - zoom) > 1e-3; i++) await new Promise((r) => setTimeout(r, 50));
+    const saved = w.savedState() as Record<string, unknown>;
+    assert.deepEqual(saved.selection, { row: 3, col: 5 });
+    assert.equal(saved.overlay, 'tokens');
+    const queriesBefore = w.sent.filter((m) => m.type === 'query').length;
+    host.gridDelayMs = 400; // the grid comes late (tokenizing): the saved view must survive the wait
+    await w.reload();
+    await w.page.locator(GRID).waitFor();
+    await w.waitForMessage((m) => m.type === 'query' && w.sent.filter((x) => x.type === 'query').length > queriesBefore);
+    assert.deepEqual(await selected(w), { row: 3, col: 5, token: gridTokens()[3 * IMAGE.cols + 5] });
+    assert.ok(await w.page.locator('.overlay.show-tokens').count());
+    assert.equal(await w.page.locator('.token-map rect').count(), IMAGE.rows * IMAGE.cols);
+    assert.ok(Math.abs(Number(await w.page.locator('.viewport').getAttribute('data-zoom')) - zoom) < 1e-3);
+    await w.page.getByTestId('retrieved-item').first().waitFor();
+    await w.screenshot('restored-token-map');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a state for another image, or a damaged one, falls back to the defaults', async () => {
+  const { w } = await open('stale-state', {}, { state: { image: 'photos/dog.png', selection: { row: 1, col: 1 }, overlay: 'tokens', zoom: 'big' } });
+  try {
+    await w.page.locator(GRID).waitFor();
+    assert.equal(await w.page.locator('[data-testid="selected-patch"]').count(), 0);
+    assert.equal(await w.page.locator('.overlay.show-tokens').count(), 0);
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('without a database: the message and a Build button that asks the host to build', async () => {
+  const { w } = await open('no-database', {
+    database: null,
+    status: { state: 'noDatabase', message: 'photos has no patch database yet. Build it to see this image\'s tokens and search its patches.', canBuild: true },
+  });
+  try {
+    const status = w.page.getByTestId('status');
+    await status.waitFor();
+    assert.equal(await status.getAttribute('data-state'), 'noDatabase');
+    assert.match((await status.textContent()) ?? '', /no patch database yet/);
+    await w.page.locator('.stage .image').evaluate((img: HTMLImageElement) => img.decode());
+    await w.screenshot('message');
+    await w.page.getByTestId('build-database').click();
+    await w.waitForMessage((m) => m.type === 'build');
+    // The host reports the build, then a failure with Retry and Show Log.
+    await w.post({ type: 'status', status: { state: 'building', message: 'Building the patch database of photos…', canBuild: false } });
+    assert.equal(await status.getAttribute('data-state'), 'building');
+    await w.post({ type: 'status', status: { state: 'error', message: 'the database manifest is damaged', canBuild: false } });
+    await w.page.getByTestId('retry').click();
+    await w.waitForMessage((m) => m.type === 'reload');
+    await w.page.getByTestId('show-log').click();
+    await w.waitForMessage((m) => m.type === 'showLog');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a failed query shows the host\'s error in the list', async () => {
+  const { w } = await open('query-error', { failQueries: 'the index cannot be read' });
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(0, 0);
+    await w.page.locator('.list-message.error').waitFor();
+    assert.match((await w.page.locator('.list-message.error').textContent()) ?? '', /the index cannot be read/);
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('usage and DAiD rows outline the cells of a token; the token map colours every cell', async () => {
+  const { w } = await open('token-modes');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const tokens = gridTokens();
+    const row = w.page.locator('.usage-row').first();
+    const token = Number(await row.getAttribute('data-token'));
+    await row.click();
+    assert.equal(await w.page.getByTestId('token-highlight').count(), tokens.filter((t) => t === token).length);
+    await row.click();
+    assert.equal(await w.page.getByTestId('token-highlight').count(), 0);
+    await w.page.getByTestId('tool-symbol-color').click();
+    assert.equal(await w.page.locator('.overlay.show-tokens .token-map rect').count(), tokens.length);
+    await w.page.getByTestId('tool-table').click();
+    assert.equal(await w.page.locator('.overlay.hide-grid').count(), 1);
+    await w.screenshot('token-map');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the reconstruction is drawn beside the image with its error heatmap', async () => {
+  const { w } = await open('reconstruction');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 4);
+    await w.page.getByTestId('tool-split-horizontal').click();
+    await w.waitForMessage((m) => m.type === 'reconstruct');
+    await w.waitForMessage((m) => m.type === 'imagePixels');
+    const stats = w.page.getByTestId('reconstruction-stats');
+    await stats.waitFor();
+    // The fake reconstruction is the model's view of the image itself: a near-zero error.
+    assert.ok(Number(await stats.getAttribute('data-psnr')) > 25, await stats.textContent() ?? '');
+    const size = await w.page.getByTestId('reconstruction-image').evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+    assert.deepEqual(size, [IMAGE.input.width, IMAGE.input.height]);
+    await w.page.getByTestId('error-heatmap').waitFor();
+    await w.page.getByTestId('retrieved-item').first().waitFor();
+    await w.screenshot('reconstruction');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('light and high-contrast themes', async () => {
+  for (const theme of ['light', 'highContrast'] as const) {
+    const { w } = await open(`theme-${theme}`, {}, { theme });
+    try {
+      await w.page.locator(GRID).waitFor();
+      await w.clickCell(3, 3);
+      await w.page.locator('.thumb-patch:not([hidden])').first().waitFor();
+      await w.screenshot('selected');
+      await assertClean(w);
+    } finally {
+      await w.close();
+    }
+  }
+});
+
+test('a narrow editor puts the panels under the image', async () => {
+  const { w } = await open('narrow', {}, { viewport: { width: 640, height: 820 } });
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 5);
+    await w.page.getByTestId('retrieved-item').first().waitFor();
+    const viewer = (await w.page.locator('.viewer').boundingBox())!;
+    const sidebar = (await w.page.locator('.sidebar').boundingBox())!;
+    assert.ok(sidebar.y >= viewer.y + viewer.height - 1, JSON.stringify({ viewer, sidebar }));
+    assert.ok(viewer.height > 250);
+    await w.screenshot('stacked');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

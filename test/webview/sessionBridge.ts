@@ -1,0 +1,51 @@
+// Connects an inspector webview in the harness to a real InspectorSession and
+// engine (what the extension does, minus VS Code): the page's messages go to
+// session.receive, the session's posts go to the page. Dataset files are
+// served to the page as https://webview.test/res/<dataset path>.
+
+import * as path from 'node:path';
+import type { EngineClient } from '../../src/engine/engineClient';
+import { toDatasetPath } from '../../src/extension/inspector/datasetPaths';
+import { InspectorSession, type InspectorHost } from '../../src/extension/inspector/inspectorSession';
+import type { InspectorSettings } from '../../src/protocol';
+import { ORIGIN, type WebviewPage } from '../support/webviewHarness';
+
+export interface BridgeOptions {
+  readonly engine: EngineClient;
+  readonly root: string;
+  readonly dbDir: string;
+  readonly model: string;
+  readonly settings?: Partial<InspectorSettings>;
+}
+
+export interface Bridge {
+  readonly session: InspectorSession;
+  /** openPatch calls the session made (a retrieved patch was activated). */
+  readonly opened: { file: string; row: number; col: number }[];
+  readonly logs: { level: string; message: string }[];
+}
+
+export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): Bridge {
+  const opened: Bridge['opened'] = [];
+  const logs: Bridge['logs'] = [];
+  const settings: InspectorSettings = { topK: 10, excludeSelf: true, temperature: 1, queryKeys: 'latent', ...o.settings };
+  const host: InspectorHost = {
+    engine: o.engine,
+    log: { info: (m) => logs.push({ level: 'info', message: m }), warn: (m) => logs.push({ level: 'warn', message: m }), error: (m) => logs.push({ level: 'error', message: m }) },
+    post: (m) => w.post(m).catch((e: Error) => logs.push({ level: 'error', message: `post: ${e.message}` })),
+    locate: () => ({ dbDir: o.dbDir, root: o.root, datasetName: path.basename(o.root), buildRoot: o.root }),
+    settings: () => settings,
+    model: () => o.model,
+    imageSrc: (f) => {
+      const rel = toDatasetPath(o.root, f);
+      return rel ? `${ORIGIN}/res/${rel.split('/').map(encodeURIComponent).join('/')}` : '';
+    },
+    isBuilding: () => false,
+    build: async () => undefined,
+    openPatch: (f, row, col) => opened.push({ file: f, row, col }),
+    showLog: () => {},
+  };
+  const session = new InspectorSession(file, host);
+  w.onMessage((m) => session.receive(m));
+  return { session, opened, logs };
+}

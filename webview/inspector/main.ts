@@ -1,0 +1,543 @@
+// The Patch Inspector webview: one image with its token grid; select a patch
+// to see its h-hop neighbourhood, the patches the database retrieves for it,
+// their DAiD distribution, and (with a decoder) the reconstruction. Talks to
+// the host only through src/protocol.ts; keeps its view state with
+// getState/setState so a hidden or reloaded tab comes back as it was.
+
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import './inspector.css';
+
+import { hasEntry, neighbourCount, type NeighbourhoodShape } from '../../src/core/neighbourhood';
+import {
+  gridConsistent,
+  hostToInspectorSchema,
+  queryResultConsistent,
+  type HostToInspector,
+  type InspectorDatabase,
+  type InspectorImage,
+  type InspectorReplies,
+  type InspectorSettings,
+  type InspectorStatus,
+  type InspectorToHost,
+} from '../../src/protocol';
+import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { HostConnection, HostError, type VsCodeApi } from '../shared/hostConnection';
+import { DaidChart } from './daidChart';
+import { GridGeometry } from './gridGeometry';
+import { ImageViewport } from './imageViewport';
+import { ReconstructionPane } from './reconstructionPane';
+import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
+import { TokenUsage } from './tokenUsage';
+import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
+
+type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
+
+/** Properties of the vscode-elements used here (the package's classes are not worth importing for types). */
+type ToolbarButton = HTMLElement & { checked: boolean; disabled?: boolean };
+type Select = HTMLElement & { value: string };
+type Checkbox = HTMLElement & { checked: boolean };
+
+const THUMBNAIL_CACHE = 400;
+
+class InspectorApp {
+  private state: ViewState;
+  private readonly conn: HostConnection<InspectorToHost, HostToInspector, InspectorReplies>;
+  private image?: InspectorImage;
+  private database: InspectorDatabase | null = null;
+  private settings?: InspectorSettings;
+  private grid?: GridMessage;
+  private geometry?: GridGeometry;
+  private imageUrl?: string;
+  private originalForAnalysis?: Promise<ImageBitmap>;
+  private viewRestored = false;
+  private pendingSelect?: Cell;
+  private querySeq = 0;
+  private readonly thumbnails = new Map<string, Promise<Thumbnail>>();
+  private saveTimer?: ReturnType<typeof setTimeout>;
+
+  // ---- parts of the page
+  private readonly viewport: ImageViewport;
+  private readonly list: RetrievedList;
+  private readonly daid: DaidChart;
+  private readonly usage: TokenUsage;
+  private readonly recon: ReconstructionPane;
+  private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
+  private readonly subtitle = el('span', { class: 'subtitle' });
+  private readonly dbBadge = el('span', { class: 'db-info', 'data-testid': 'database-info' });
+  private readonly statusBox = el('div', { class: 'status-overlay', 'data-testid': 'status', hidden: true });
+  private readonly patchInfo = el('div', { class: 'patch-info', 'data-testid': 'patch-info' });
+  private readonly listHeader = el('div', { class: 'list-header', 'data-testid': 'retrieved-header' });
+  private readonly gridButton: ToolbarButton;
+  private readonly tokensButton: ToolbarButton;
+  private readonly reconButton: ToolbarButton;
+  private readonly shapeSelect: Select;
+  private readonly hopsSelect: Select;
+  private readonly excludeBox: Checkbox;
+
+  constructor(private readonly api: VsCodeApi<ViewState>) {
+    this.state = restoreViewState(api.getState());
+    this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
+      api as VsCodeApi<unknown>,
+      hostToInspectorSchema,
+      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' },
+      {
+        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : undefined),
+        onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
+      },
+    );
+
+    this.viewport = new ImageViewport({
+      onSelect: (cell, how) => this.select(cell, how === 'click'),
+      onQuery: () => {
+        const s = this.viewport.getSelection();
+        if (s) void this.query(s);
+      },
+      onViewChange: () => this.saveViewSoon(),
+    });
+    this.viewport.onImageLoad((ok, w, h) => this.onImageLoad(ok, w, h));
+    this.list = new RetrievedList({
+      onOpen: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
+      loadThumbnail: (p) => this.thumbnail(p),
+    });
+    this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
+    this.usage = new TokenUsage((t) => this.toggleHighlight(t));
+    this.recon = new ReconstructionPane();
+
+    this.gridButton = toolbarButton('table', 'Show the patch grid', true);
+    this.tokensButton = toolbarButton('symbol-color', 'Token map: colour each patch by its token id', true);
+    this.reconButton = toolbarButton('split-horizontal', 'Reconstruction and error heatmap', true);
+    const zoomOut = toolbarButton('zoom-out', 'Zoom out (−)');
+    const zoomIn = toolbarButton('zoom-in', 'Zoom in (+)');
+    const fit = toolbarButton('screen-normal', 'Fit to view (0)');
+    this.shapeSelect = select('shape', 'Neighbourhood shape', [
+      ['causal', 'Causal'],
+      ['ring', 'Ring'],
+    ]);
+    this.hopsSelect = select('hops', 'Hops h', [
+      ['1', 'h = 1'],
+      ['2', 'h = 2'],
+      ['3', 'h = 3'],
+    ]);
+    this.excludeBox = el('vscode-checkbox', { label: 'Exclude this image', 'data-testid': 'exclude-self' }) as Checkbox;
+    this.excludeBox.textContent = 'Exclude this image';
+
+    this.gridButton.addEventListener('change', () => this.update({ showGrid: this.gridButton.checked }));
+    this.tokensButton.addEventListener('change', () => this.update({ overlay: this.tokensButton.checked ? 'tokens' : 'image' }));
+    this.reconButton.addEventListener('change', () => this.update({ reconstruction: this.reconButton.checked }));
+    zoomIn.addEventListener('click', () => this.viewport.zoomBy(1.25));
+    zoomOut.addEventListener('click', () => this.viewport.zoomBy(0.8));
+    fit.addEventListener('click', () => this.viewport.fit());
+    this.shapeSelect.addEventListener('change', () => this.update({ shape: this.shapeSelect.value as NeighbourhoodShape }));
+    this.hopsSelect.addEventListener('change', () => this.update({ hops: Number(this.hopsSelect.value) }));
+    this.excludeBox.addEventListener('change', () => {
+      this.update({ excludeSelf: this.excludeBox.checked });
+      if (this.state.queried) void this.query(this.state.queried);
+    });
+
+    const toolbar = el(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Inspector' },
+      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle),
+      el('div', { class: 'spacer' }),
+      this.dbBadge,
+      el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton),
+      el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
+      el('div', { class: 'tool-group' }, zoomOut, zoomIn, fit),
+    );
+    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element);
+    const sidebar = el(
+      'div',
+      { class: 'sidebar' },
+      section('Patch', this.patchInfo, 'section-patch'),
+      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
+      section('DAiD distribution', this.daid.element, 'section-daid'),
+      section('Codebook usage of this image', this.usage.element, 'section-usage'),
+    );
+    document.getElementById('root')!.replaceChildren(toolbar, el('div', { class: 'main' }, viewer, sidebar));
+    this.applyModes();
+    this.renderPatchInfo();
+    this.list.showMessage('Click a patch, or move with the arrow keys and press Enter, to retrieve its nearest patches.');
+
+    this.conn.on('init', (m) => this.onInit(m));
+    this.conn.on('status', (m) => this.showStatus(m.status));
+    this.conn.on('grid', (m) => this.onGrid(m));
+    this.conn.on('settings', (m) => this.onSettings(m.settings));
+    this.conn.on('select', (m) => this.onSelectFromHost({ row: m.row, col: m.col }));
+    window.addEventListener('error', (e) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: ${e.message}` }));
+    this.conn.ready();
+  }
+
+  // ------------------------------------------------------------ host messages
+
+  private onInit(m: Extract<HostToInspector, { type: 'init' }>): void {
+    this.conn.cancelAll('the inspector was reloaded');
+    const sameImage = this.state.image === m.image.path;
+    if (!sameImage) this.state = { ...DEFAULT_VIEW_STATE, image: m.image.path };
+    this.image = m.image;
+    this.database = m.database;
+    this.settings = m.settings;
+    this.grid = undefined;
+    this.geometry = undefined;
+    this.viewRestored = false;
+    this.clearThumbnails();
+    this.originalForAnalysis = undefined;
+    this.title.textContent = displayName(m.image.name);
+    this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
+    this.subtitle.title = displayName(m.image.path);
+    document.title = `Patch Inspector: ${displayName(m.image.name)}`;
+    this.renderDatabaseInfo();
+    this.showImage(m.image);
+    this.applyModes();
+    this.showStatus(m.status);
+    this.usage.clear();
+    this.daid.clear('Select a patch to see the distribution over the tokens it retrieves.');
+    this.renderPatchInfo();
+    this.saveViewSoon();
+  }
+
+  private onGrid(m: GridMessage): void {
+    if (this.database && (m.rows !== this.database.rows || m.cols !== this.database.cols)) {
+      this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a grid of ${m.rows}x${m.cols} for a ${this.database.rows}x${this.database.cols} database` });
+      return;
+    }
+    this.grid = m;
+    this.geometry = new GridGeometry(m.rows, m.cols, m.cells, m.width, m.height);
+    this.viewport.setImageSize(m.width, m.height);
+    const keys = this.database?.keys;
+    this.viewport.setGrid(this.geometry, m.tokens, m.distances, (r, c) => !keys || hasEntry(m.rows, m.cols, keys.shape, keys.hops, keys.border, r, c));
+    if (!this.viewRestored) {
+      this.viewRestored = true;
+      this.viewport.setView(this.state.zoom, this.state.centerX, this.state.centerY);
+    }
+    this.usage.render(m.tokens, this.database?.codebookSize, this.state.highlightToken);
+    this.viewport.setHighlightToken(this.state.highlightToken);
+    const g = this.geometry;
+    const valid = (c: Cell | null) => (c && g.contains(c.row, c.col) ? c : null);
+    this.state = { ...this.state, selection: valid(this.state.selection), queried: valid(this.state.queried) };
+    this.viewport.setSelection(this.state.selection);
+    this.recon.setSelection(this.state.selection);
+    this.renderPatchInfo();
+    if (this.pendingSelect) {
+      const s = this.pendingSelect;
+      this.pendingSelect = undefined;
+      this.onSelectFromHost(s);
+    } else if (this.state.queried) {
+      void this.query(this.state.queried);
+    } else {
+      this.list.showMessage('Click a patch, or move with the arrow keys and press Enter, to retrieve its nearest patches.');
+      this.listHeader.textContent = '';
+    }
+    if (this.state.reconstruction) void this.loadReconstruction();
+    this.element('viewer').dataset.ready = 'true';
+  }
+
+  private onSettings(s: InspectorSettings): void {
+    const before = this.settings;
+    this.settings = s;
+    this.applyModes();
+    const changed = !before || before.topK !== s.topK || before.temperature !== s.temperature || before.queryKeys !== s.queryKeys || (this.state.excludeSelf === null && before.excludeSelf !== s.excludeSelf);
+    if (changed && this.state.queried && this.grid) void this.query(this.state.queried);
+  }
+
+  private onSelectFromHost(cell: Cell): void {
+    if (!this.geometry) {
+      this.pendingSelect = cell;
+      return;
+    }
+    if (!this.geometry.contains(cell.row, cell.col)) {
+      this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a selection (${cell.row}, ${cell.col}) outside the ${this.geometry.rows}x${this.geometry.cols} grid` });
+      return;
+    }
+    this.viewport.setSelection(cell, true);
+    this.select(cell, true);
+    this.viewport.element.focus({ preventScroll: true });
+  }
+
+  private showStatus(s: InspectorStatus): void {
+    const box = this.statusBox;
+    box.dataset.state = s.state;
+    this.element('viewer').dataset.state = s.state;
+    if (s.state === 'ready') {
+      box.hidden = true;
+      return;
+    }
+    const icon =
+      s.state === 'loading' || s.state === 'building'
+        ? el('vscode-progress-ring', { class: 'status-ring' })
+        : el('vscode-icon', { name: s.state === 'error' ? 'error' : 'database', size: 28, class: 'status-icon' });
+    const actions: HTMLElement[] = [];
+    if (s.canBuild) actions.push(button('Build Database', 'database', () => this.conn.post({ type: 'build' }), 'build-database'));
+    if (s.state === 'error') {
+      actions.push(button('Retry', 'refresh', () => this.conn.post({ type: 'reload' }), 'retry', !s.canBuild));
+      actions.push(button('Show Log', 'output', () => this.conn.post({ type: 'showLog' }), 'show-log', true));
+    }
+    replaceChildren(box, el('div', { class: 'status-card', role: s.state === 'error' ? 'alert' : 'status' }, icon, el('div', { class: 'status-message' }, s.message), actions.length ? el('div', { class: 'status-actions' }, ...actions) : null));
+    box.hidden = false;
+  }
+
+  // ------------------------------------------------------------ the image
+
+  private showImage(image: InspectorImage): void {
+    if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
+    this.imageUrl = undefined;
+    if (image.src) {
+      this.viewport.setImage(image.src, 0, 0, image.name);
+      return;
+    }
+    void this.conn.request({ type: 'imagePixels' }, 120_000).then(
+      (r) => {
+        this.imageUrl = URL.createObjectURL(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime }));
+        this.viewport.setImage(this.imageUrl, this.grid?.width ?? 0, this.grid?.height ?? 0, image.name);
+      },
+      (e: Error) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: the image could not be loaded: ${e.message}` }),
+    );
+  }
+
+  private onImageLoad(ok: boolean, naturalWidth: number, naturalHeight: number): void {
+    if (!ok) {
+      this.conn.post({ type: 'log', level: 'warn', message: `inspector webview: the browser could not decode ${this.image?.name ?? 'the image'}` });
+      this.element('viewer').classList.add('image-failed');
+      return;
+    }
+    this.element('viewer').classList.remove('image-failed');
+    // Until the grid arrives (with the oriented size the cells refer to), show the image at its own size.
+    if (!this.grid) this.viewport.setImageSize(naturalWidth, naturalHeight);
+  }
+
+  // ------------------------------------------------------------ selection and queries
+
+  private select(cell: Cell, query: boolean): void {
+    this.state = { ...this.state, selection: cell };
+    this.recon.setSelection(cell);
+    this.renderPatchInfo();
+    this.saveViewSoon();
+    if (query) void this.query(cell);
+  }
+
+  private excludeSelf(): boolean {
+    return this.state.excludeSelf ?? this.settings?.excludeSelf ?? true;
+  }
+
+  private async query(cell: Cell): Promise<void> {
+    if (!this.grid || !this.settings) return;
+    const seq = ++this.querySeq;
+    const k = this.settings.topK;
+    this.listHeader.textContent = `Searching for patch (${cell.row}, ${cell.col})…`;
+    this.element('section-retrieved').dataset.busy = 'true';
+    // Marks for the latency benchmark and the webview's developer tools: sent, answered, drawn.
+    performance.mark('patchlens:query-sent');
+    try {
+      const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
+      if (seq !== this.querySeq) return;
+      performance.mark('patchlens:query-answered');
+      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
+      this.list.render(patches, r.token, cell);
+      this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
+      this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);
+      performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
+      performance.measure('patchlens:query-render', 'patchlens:query-answered');
+      this.state = { ...this.state, queried: cell };
+      this.renderPatchInfo();
+      this.saveViewSoon();
+    } catch (e) {
+      if (seq !== this.querySeq || (e instanceof HostError && e.kind === 'Cancelled')) return;
+      this.listHeader.textContent = '';
+      this.list.showMessage(`The search failed: ${(e as Error).message}`, 'error');
+      this.daid.clear('No distribution: the search failed.');
+    } finally {
+      if (seq === this.querySeq) delete this.element('section-retrieved').dataset.busy;
+    }
+  }
+
+  private thumbnail(p: RetrievedPatch): Promise<Thumbnail> {
+    const key = `${p.image}\u0000${p.row}\u0000${p.col}`;
+    let t = this.thumbnails.get(key);
+    if (!t) {
+      t = this.conn.request({ type: 'crop', image: p.image, row: p.row, col: p.col }, 60_000).then((r) => ({
+        url: URL.createObjectURL(new Blob([r.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })),
+        window: r.window,
+      }));
+      t.catch(() => this.thumbnails.delete(key));
+      this.thumbnails.set(key, t);
+      if (this.thumbnails.size > THUMBNAIL_CACHE) {
+        const [oldKey, old] = this.thumbnails.entries().next().value as [string, Promise<Thumbnail>];
+        this.thumbnails.delete(oldKey);
+        void old.then((o) => URL.revokeObjectURL(o.url), () => {});
+      }
+    }
+    return t;
+  }
+
+  private clearThumbnails(): void {
+    for (const t of this.thumbnails.values()) void t.then((o) => URL.revokeObjectURL(o.url), () => {});
+    this.thumbnails.clear();
+  }
+
+  private toggleHighlight(token: number): void {
+    this.update({ highlightToken: this.state.highlightToken === token ? null : token });
+  }
+
+  // ------------------------------------------------------------ reconstruction
+
+  private async loadReconstruction(): Promise<void> {
+    const g = this.geometry;
+    if (!g || !this.database?.hasDecoder) return;
+    this.recon.showMessage('Decoding the token grid…');
+    try {
+      const [r, original] = await Promise.all([this.conn.request({ type: 'reconstruct' }, 120_000), this.analysisImage()]);
+      if (g !== this.geometry) return;
+      await this.recon.render({ reconstruction: r.png, original, geometry: g });
+      this.recon.setSelection(this.state.selection);
+    } catch (e) {
+      if (e instanceof HostError && e.kind === 'Cancelled') return;
+      this.recon.showMessage(`No reconstruction: ${(e as Error).message}`, 'error');
+    }
+  }
+
+  /**
+   * The original's pixels for the error map. A webview-URI image is another
+   * origin (reading it would taint the canvas), so its bytes come from the host.
+   */
+  private analysisImage(): Promise<ImageBitmap> {
+    if (!this.originalForAnalysis) {
+      this.originalForAnalysis = this.conn.request({ type: 'imagePixels' }, 120_000).then((r) => createImageBitmap(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime })));
+      this.originalForAnalysis.catch(() => (this.originalForAnalysis = undefined));
+    }
+    return this.originalForAnalysis;
+  }
+
+  // ------------------------------------------------------------ view state and modes
+
+  private update(patch: Partial<ViewState>): void {
+    const before = this.state;
+    this.state = { ...this.state, ...patch };
+    this.applyModes();
+    if (patch.reconstruction && !before.reconstruction) void this.loadReconstruction();
+    if ('highlightToken' in patch && this.grid) this.usage.render(this.grid.tokens, this.database?.codebookSize, this.state.highlightToken);
+    this.renderPatchInfo();
+    this.saveViewSoon();
+  }
+
+  /** The neighbourhood drawn: the view's choice, else the database's keys. */
+  private neighbourhood(): { shape: NeighbourhoodShape; hops: number } {
+    return { shape: this.state.shape ?? this.database?.keys.shape ?? 'causal', hops: this.state.hops ?? this.database?.keys.hops ?? 1 };
+  }
+
+  private applyModes(): void {
+    const s = this.state;
+    const n = this.neighbourhood();
+    this.gridButton.checked = s.showGrid;
+    this.tokensButton.checked = s.overlay === 'tokens';
+    const hasDecoder = this.database?.hasDecoder ?? false;
+    this.reconButton.checked = s.reconstruction && hasDecoder;
+    this.reconButton.toggleAttribute('disabled', !hasDecoder);
+    this.reconButton.title = hasDecoder ? 'Reconstruction and error heatmap' : 'Reconstruction: the model has no decoder';
+    this.shapeSelect.value = n.shape;
+    this.hopsSelect.value = String(n.hops);
+    this.excludeBox.checked = this.excludeSelf();
+    this.viewport.setShowGrid(s.showGrid);
+    this.viewport.setOverlay(s.overlay);
+    this.viewport.setNeighbourhood(n.shape, n.hops);
+    this.viewport.setHighlightToken(s.highlightToken);
+    this.recon.setVisible(s.reconstruction && hasDecoder);
+    this.element('viewer').classList.toggle('with-recon', s.reconstruction && hasDecoder);
+  }
+
+  private saveViewSoon(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.saveView(), 100);
+  }
+
+  private saveView(): void {
+    // Until the grid has arrived and the saved view was applied, the viewport shows a provisional fit: keep the saved one.
+    if (this.viewRestored) {
+      const v = this.viewport.view;
+      this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
+    }
+    this.api.setState(this.state);
+  }
+
+  // ------------------------------------------------------------ panels
+
+  private renderDatabaseInfo(): void {
+    const d = this.database;
+    if (!d) {
+      replaceChildren(this.dbBadge);
+      return;
+    }
+    this.dbBadge.title = `Database of ${d.dataset}: ${d.images} images, ${d.entries} entries. Model ${d.model} (${d.rows}×${d.cols} grid, ${d.codebookSize} codes). Keys: ${d.keys.shape} h=${d.keys.hops}, border ${d.keys.border}, from ${d.keys.source}s.`;
+    replaceChildren(this.dbBadge, el('vscode-icon', { name: 'database' }), ` ${d.model} · ${d.rows}×${d.cols} · ${d.entries.toLocaleString('en-US')} entries`);
+  }
+
+  private renderPatchInfo(): void {
+    const s = this.state.selection;
+    const g = this.grid;
+    const d = this.database;
+    const n = this.neighbourhood();
+    const rows: (HTMLElement | null)[] = [];
+    if (!s || !g) {
+      rows.push(el('div', { class: 'hint' }, g ? 'No patch selected. Click one, or focus the image and use the arrow keys.' : 'The token grid is not loaded yet.'));
+    } else {
+      const i = s.row * g.cols + s.col;
+      const token = g.tokens[i];
+      rows.push(
+        kv('Position', `row ${s.row}, column ${s.col}`),
+        kv('Token', el('span', { class: 'token-chip' }, swatch(token), String(token))),
+        kv('Distance to code', formatNumber(g.distances[i], 4)),
+      );
+      if (d && g.inDatabase) {
+        const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);
+        rows.push(kv('Database entry', entry ? 'yes' : 'no: its neighbourhood leaves the grid (border = skip); queries pad with zeros'));
+      }
+      if (!g.inDatabase) rows.push(el('div', { class: 'note' }, 'This image is not in the database: it was tokenized now, and queries search the database for its patches.'));
+      const q = this.state.queried;
+      if (!q || q.row !== s.row || q.col !== s.col) rows.push(el('div', { class: 'hint' }, 'Press Enter to search for this patch.'));
+    }
+    const count = neighbourCount(n.shape, n.hops);
+    rows.push(kv('Neighbourhood drawn', `${n.shape}, h = ${n.hops}: ${count} neighbours, key = ${count} × d values`));
+    if (d && (n.shape !== d.keys.shape || n.hops !== d.keys.hops)) {
+      rows.push(el('div', { class: 'note', 'data-testid': 'keys-differ' }, `The database's keys use ${d.keys.shape}, h = ${d.keys.hops}; queries use those.`));
+    }
+    replaceChildren(this.patchInfo, ...rows);
+  }
+
+  private element(testClass: string): HTMLElement {
+    return document.querySelector(`.${testClass}`) as HTMLElement;
+  }
+}
+
+// ------------------------------------------------------------ small builders
+
+function toolbarButton(icon: string, label: string, toggleable = false): ToolbarButton {
+  return el('vscode-toolbar-button', { icon, label, title: label, toggleable, 'data-testid': `tool-${icon}` }) as ToolbarButton;
+}
+
+function select(name: string, label: string, options: [string, string][]): Select {
+  const s = el('vscode-single-select', { name, 'aria-label': label, title: label, class: `select-${name}`, 'data-testid': `select-${name}` }) as Select;
+  for (const [value, text] of options) s.appendChild(el('vscode-option', { value }, text));
+  return s;
+}
+
+function button(text: string, icon: string, onClick: () => void, testId: string, secondary = false): HTMLElement {
+  const b = el('vscode-button', { icon, secondary, 'data-testid': testId }, text);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function section(title: string, body: HTMLElement, cls: string): HTMLElement {
+  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}` }, el('div', { class: 'section-body' }, body));
+}
+
+function kv(key: string, value: string | HTMLElement): HTMLElement {
+  return el('div', { class: 'kv' }, el('span', { class: 'k' }, key), el('span', { class: 'v' }, value));
+}
+
+new InspectorApp(acquireVsCodeApi<ViewState>());

@@ -1,0 +1,158 @@
+// The retrieved patches of the queried patch, nearest first: a thumbnail of
+// each patch's surroundings (loaded when the row scrolls into view), the image
+// name, its position, token and key distance. Activating a row opens that
+// image in the inspector with the patch selected.
+
+import type { CropWindow } from '../../src/protocol';
+import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { tokenColour } from './tokenColours';
+
+export interface RetrievedPatch {
+  readonly image: string;
+  readonly row: number;
+  readonly col: number;
+  readonly token: number;
+  readonly distance: number;
+}
+
+export interface Thumbnail {
+  readonly url: string;
+  readonly window: CropWindow;
+}
+
+export interface RetrievedListEvents {
+  /** The user activated a row. */
+  onOpen(patch: RetrievedPatch): void;
+  /** Loads a row's thumbnail (cached by the caller). */
+  loadThumbnail(patch: RetrievedPatch): Promise<Thumbnail>;
+}
+
+/** The last path segment of a '/'-separated dataset path. */
+function baseName(p: string): string {
+  const i = Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
+  return i >= 0 ? p.slice(i + 1) : p;
+}
+
+export class RetrievedList {
+  readonly element: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly observer: IntersectionObserver;
+  private generation = 0;
+
+  constructor(private readonly events: RetrievedListEvents) {
+    this.list = el('div', { class: 'retrieved-list', 'aria-label': 'Retrieved patches', 'data-testid': 'retrieved-list' });
+    this.element = this.list;
+    this.observer = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (!e.isIntersecting) continue;
+        this.observer.unobserve(e.target);
+        const load = (e.target as HTMLElement & { loadThumb?: () => void }).loadThumb;
+        load?.();
+      }
+    });
+  }
+
+  /** Shows a message instead of rows (no query yet, no results, an error). */
+  showMessage(text: string, kind: 'info' | 'error' = 'info'): void {
+    this.generation++;
+    this.observer.disconnect();
+    replaceChildren(this.list, el('div', { class: `list-message ${kind}`, role: 'status' }, text));
+    delete this.list.dataset.forRow;
+    delete this.list.dataset.forCol;
+  }
+
+  /** Draws the rows; `queryToken` is the queried patch's own token (rows with it are marked). */
+  render(patches: readonly RetrievedPatch[], queryToken: number, forCell: { row: number; col: number }): void {
+    const generation = ++this.generation;
+    this.observer.disconnect();
+    if (patches.length === 0) {
+      this.showMessage('No patches retrieved. With "Exclude this image" on, a database of one image has nothing else to offer.');
+      return;
+    }
+    const rows = patches.map((p, i) => this.row(p, i, queryToken, generation));
+    replaceChildren(this.list, ...rows);
+    this.list.dataset.forRow = String(forCell.row);
+    this.list.dataset.forCol = String(forCell.col);
+    this.list.dataset.count = String(patches.length);
+    for (const r of rows) this.observer.observe(r);
+  }
+
+  private row(p: RetrievedPatch, i: number, queryToken: number, generation: number): HTMLElement {
+    const img = el('img', { class: 'thumb-image', alt: '', draggable: 'false' });
+    const marker = el('div', { class: 'thumb-patch', hidden: true });
+    const thumb = el('div', { class: 'thumb loading' }, img, marker);
+    const same = p.token === queryToken;
+    const name = displayName(baseName(p.image));
+    const item = el(
+      'div',
+      {
+        class: `retrieved-item${same ? ' same-token' : ''}`,
+        role: 'button',
+        tabindex: '0',
+        'data-testid': 'retrieved-item',
+        'data-image': p.image,
+        'data-row': p.row,
+        'data-col': p.col,
+        'data-token': p.token,
+        'data-distance': p.distance,
+        'data-rank': i + 1,
+        title: `${displayName(p.image)}\nPatch (${p.row}, ${p.col}), token ${p.token}, squared distance ${p.distance}\nClick to open it in the inspector`,
+        'aria-label': `${i + 1}: ${name}, patch ${p.row}, ${p.col}, token ${p.token}, distance ${formatNumber(p.distance)}`,
+      },
+      el('div', { class: 'rank' }, String(i + 1)),
+      thumb,
+      el(
+        'div',
+        { class: 'info' },
+        el('div', { class: 'name' }, name),
+        el(
+          'div',
+          { class: 'meta' },
+          el('span', { class: 'pos' }, `(${p.row}, ${p.col})`),
+          el('span', { class: 'token-chip', title: same ? 'Same token as the selected patch' : '' }, swatch(p.token), String(p.token)),
+          el('span', { class: 'distance' }, `d ${formatNumber(p.distance)}`),
+        ),
+      ),
+    );
+    const open = () => this.events.onOpen(p);
+    item.addEventListener('click', open);
+    item.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        open();
+      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const next = (e.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling) as HTMLElement | null;
+        next?.focus();
+      }
+    });
+    (item as HTMLElement & { loadThumb?: () => void }).loadThumb = () => {
+      this.events.loadThumbnail(p).then(
+        (t) => {
+          if (generation !== this.generation) return;
+          img.src = t.url;
+          thumb.classList.remove('loading');
+          // Outline the patch inside the window of cells the thumbnail shows.
+          marker.style.left = `${((p.col - t.window.col) / t.window.cols) * 100}%`;
+          marker.style.top = `${((p.row - t.window.row) / t.window.rows) * 100}%`;
+          marker.style.width = `${100 / t.window.cols}%`;
+          marker.style.height = `${100 / t.window.rows}%`;
+          marker.hidden = false;
+        },
+        () => {
+          if (generation !== this.generation) return;
+          thumb.classList.remove('loading');
+          thumb.classList.add('failed');
+          thumb.title = 'The thumbnail could not be made (see the Patch Lens log)';
+        },
+      );
+    };
+    return item;
+  }
+}
+
+export function swatch(token: number): HTMLElement {
+  const s = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  s.style.background = tokenColour(token);
+  return s;
+}

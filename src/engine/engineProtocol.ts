@@ -6,8 +6,7 @@
 
 import type { DatabaseStats, Predictability } from './stats';
 import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
-import type { QueryOptions, QueryResult } from './retrieval';
-import type { Cell } from '../core/geometry';
+import type { QueryOptions, QueryResult, TokenGrid } from './retrieval';
 import type { KeyParams } from '../core/neighbourhood';
 
 /** What a database holds, for lists and status views. */
@@ -34,18 +33,8 @@ export interface DbImageInfo {
   readonly mtimeMs: number;
 }
 
-/** A token grid with typed arrays (transferred, not copied). */
-export interface GridPayload {
-  readonly image: string;
-  readonly inDatabase: boolean;
-  readonly width: number;
-  readonly height: number;
-  readonly rows: number;
-  readonly cols: number;
-  readonly tokens: Int32Array;
-  readonly distances: Float32Array;
-  readonly cells: Cell[];
-}
+/** A token grid without its latents; the typed arrays are transferred, not copied. */
+export type GridPayload = Omit<TokenGrid, 'latents'>;
 
 export interface TokenUse {
   readonly image: string;

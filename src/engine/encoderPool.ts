@@ -22,6 +22,8 @@ export function startWorker(name: string, workerData: unknown): Worker {
 export interface PoolOptions {
   readonly manifestPath: string;
   readonly workers?: number;
+  /** onnxruntime intra-op threads per worker (default: the cores shared out among the workers). */
+  readonly threads?: number;
   readonly maxPixels: number;
   readonly protoPatch: number;
 }
@@ -38,7 +40,7 @@ export class EncoderPool {
   static async start(opts: PoolOptions): Promise<EncoderPool> {
     const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
     const n = Math.max(1, Math.min(opts.workers ?? 1, cpus));
-    const threads = Math.max(1, Math.floor(cpus / n));
+    const threads = Math.max(1, opts.threads ?? Math.floor(cpus / n));
     const data: EncodeWorkerData = { manifestPath: opts.manifestPath, threads, maxPixels: opts.maxPixels, protoPatch: opts.protoPatch };
     const workers = Array.from({ length: n }, () => startWorker('encodeWorker', data));
     const cleanups: (() => void)[] = [];

@@ -100,10 +100,14 @@ export class HnswPatchIndex implements PatchIndex {
   }
 
   search(query: Readonly<Float32Array>, k: number, filter?: LabelFilter): SearchHit[] {
+    if (query.length !== this.dim) throw new RangeError(`expected a query of ${this.dim} values, got ${query.length}`);
     const kk = Math.min(k, this.live);
     if (kk <= 0) return [];
     if (kk > this.ef) this.index.setEf(kk);
-    const res = this.index.searchKnn(Array.from(query), kk, filter);
+    // hnswlib-node reads a plain array element by element; reuse one (as add does) instead of Array.from.
+    const p = this.point;
+    for (let i = 0; i < this.dim; i++) p[i] = query[i];
+    const res = this.index.searchKnn(p, kk, filter);
     if (kk > this.ef) this.index.setEf(this.ef);
     return res.neighbors.map((label, i) => ({ label, distance: res.distances[i] }));
   }

@@ -39,7 +39,7 @@ export interface BuildOptions {
   /** Replace an existing database instead of updating it. */
   readonly rebuild?: boolean;
   readonly workers?: number;
-  /** Encoder threads per worker (default: the cores shared out among the workers). */
+  /** Encoder threads per worker (default: the cores but one shared out among the workers, at least 1). */
   readonly threads?: number;
   readonly batchSize?: number;
   readonly maxPixels?: number;

@@ -109,10 +109,11 @@ def main() -> None:
     ap.add_argument("--m", type=int, default=16)
     ap.add_argument("--ef-construction", type=int, default=200)
     ap.add_argument("--efs", default="16,32,64,128,256")
-    ap.add_argument("--nlist", type=int, default=0, help="IVF lists (0: about 4 sqrt(n), a power of two)")
+    ap.add_argument("--nlist", type=int, default=0, help="IVF lists (0: about 2 sqrt(n), a power of two: 2048 at 1M)")
     ap.add_argument("--nprobes", default="1,2,4,8,16,32,64,128,256")
     ap.add_argument("--pq", type=int, default=8, help="PQ sub-quantisers (8 bits each); OPQ rotates for the same")
-    ap.add_argument("--train", type=int, default=200_000, help="IVF-PQ training sample")
+    ap.add_argument("--opq-niter", type=int, default=0, help="OPQ training iterations (0: FAISS's default, 50)")
+    ap.add_argument("--train", type=int, default=100_000, help="IVF-PQ training sample (about 50 per list at 1M)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--hnsw-build-1thread", action="store_true", help="also time the HNSW build on one thread")
     ap.add_argument("--skip", default="", help="comma-separated: hnsw,ivfpq")
@@ -175,11 +176,14 @@ def main() -> None:
 
     # ---- AR-RAG: OPQ + IVF + PQ
     if "ivfpq" not in skip:
-        nlist = args.nlist or int(2 ** round(np.log2(4 * np.sqrt(n))))
+        nlist = args.nlist or int(2 ** round(np.log2(2 * np.sqrt(n))))
         factory = f"OPQ{args.pq}_{d},IVF{nlist},PQ{args.pq}"
         out = {"factory": factory, "nlist": nlist, "train": min(n, args.train)}
         faiss.omp_set_num_threads(args.threads)
         index = faiss.index_factory(d, factory)
+        if args.opq_niter:
+            faiss.downcast_VectorTransform(index.chain.at(0)).niter = args.opq_niter
+        out["opqNiter"] = args.opq_niter or 50
         rng = np.random.default_rng(0)
         sample = keys[rng.choice(n, size=min(n, args.train), replace=False)]
         t0 = time.perf_counter()

@@ -133,7 +133,8 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
   let entries = 0;
   const raw = opts.configs.map(() => ({ enc: [] as number[], pipe: [] as number[], cmd: [] as number[], encCpu: [] as number[], pipeCpu: [] as number[], splits: [] as PipelineSplit[] }));
   const labels = opts.configs.map((c) => {
-    const threads = Math.max(1, c.threads ?? Math.floor(cpus / Math.min(c.workers, cpus)));
+    // As EncoderPool.start: the cores but one shared out among the workers, unless given.
+    const threads = Math.max(1, c.threads ?? Math.floor((cpus - 1) / Math.min(c.workers, cpus)));
     return { workers: c.workers, threadsPerWorker: threads, batch: c.batch, label: `${c.workers} worker${c.workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${c.threads === undefined ? ' (default)' : ''}` };
   });
   try {

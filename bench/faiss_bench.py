@@ -59,13 +59,17 @@ def recall_at(keys, queries, ids, gt_ids, k) -> float:
     return float((d <= tol[:, None]).sum() / (ids.shape[0] * k))
 
 
-def timed_search(index, queries, k, threads):
+def timed_search(index, queries, k, threads, passes=1):
     faiss.omp_set_num_threads(threads)
     index.search(queries[:100], k)  # warm
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    _, ids = index.search(queries, k)
-    return time.perf_counter() - t0, ids, time.process_time() - c0
+    best = None
+    for _ in range(passes):  # best of `passes` by CPU time, as the Node side
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        _, ids = index.search(queries, k)
+        r = (time.perf_counter() - t0, ids, time.process_time() - c0)
+        best = r if best is None or r[2] < best[2] else best
+    return best
 
 
 def file_and_memory(index, n):
@@ -85,7 +89,7 @@ def sweep(index, set_param, values, keys, queries, gt_ids, threads, k100):
     points = []
     for v in values:
         set_param(v)
-        t1, ids10, c1 = timed_search(index, queries, 10, 1)
+        t1, ids10, c1 = timed_search(index, queries, 10, 1, passes=3)
         tn, _, _ = timed_search(index, queries, 10, threads)
         p = {"param": v, "qps1": sig(len(queries) / t1), "qps1Cpu": sig(len(queries) / c1), "qpsAll": sig(len(queries) / tn),
              "recall10": sig(recall_at(keys, queries, ids10, gt_ids, 10), 4)}

@@ -269,7 +269,9 @@ export async function runHnsw(s: KeySet, opts: HnswRunOptions): Promise<HnswResu
     for (const ef of opts.efs) {
       index.setEf(ef);
       searchAll(index, s, Math.min(nq, 100), 10); // warm
-      const r10 = searchAll(index, s, nq, 10);
+      // Best of three passes (CPU time): one pass of 1000 queries is only tens of ms.
+      const passes = [searchAll(index, s, nq, 10), searchAll(index, s, nq, 10), searchAll(index, s, nq, 10)];
+      const r10 = passes.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
       const point: SweepPoint = { ef, qps1: sig(nq / (r10.ms / 1000)), qps1Cpu: sig(nq / (r10.cpuMs / 1000)), recall10: sig(recallAt(s, r10.labels, 10, opts.gt.ids, opts.gt.k, 10, nq), 4) };
       if (pool) {
         const rAll = await pool.run(nq, 10, ef);

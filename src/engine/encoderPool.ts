@@ -22,6 +22,8 @@ export function startWorker(name: string, workerData: unknown): Worker {
 export interface PoolOptions {
   readonly manifestPath: string;
   readonly workers?: number;
+  /** onnxruntime intra-op threads per worker (default: the cores but one shared out among the workers, at least 1). */
+  readonly threads?: number;
   readonly maxPixels: number;
   readonly protoPatch: number;
 }
@@ -38,7 +40,9 @@ export class EncoderPool {
   static async start(opts: PoolOptions): Promise<EncoderPool> {
     const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
     const n = Math.max(1, Math.min(opts.workers ?? 1, cpus));
-    const threads = Math.max(1, Math.floor(cpus / n));
+    // One core is left to the thread that inserts into the index (and to image decoding): on a
+    // small machine, onnxruntime threads competing with it spin and slow both down.
+    const threads = Math.max(1, opts.threads ?? Math.floor((cpus - 1) / n));
     const data: EncodeWorkerData = { manifestPath: opts.manifestPath, threads, maxPixels: opts.maxPixels, protoPatch: opts.protoPatch };
     const workers = Array.from({ length: n }, () => startWorker('encodeWorker', data));
     const cleanups: (() => void)[] = [];

@@ -44,6 +44,8 @@ export interface BuildOptions {
   /** Replace an existing database instead of updating it. */
   readonly rebuild?: boolean;
   readonly workers?: number;
+  /** Encoder threads per worker (default: the cores but one shared out among the workers, at least 1). */
+  readonly threads?: number;
   readonly batchSize?: number;
   readonly maxPixels?: number;
   readonly include?: readonly string[];
@@ -351,7 +353,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     if (total > 0) {
       progress('encode', 0, total, `Encoding ${total} images`);
       checkAbort();
-      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers: opts.workers, maxPixels, protoPatch: patch });
+      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers: opts.workers, threads: opts.threads, maxPixels, protoPatch: patch });
       const tp = performance.now();
       await pool.encodeAll(
         toEncode.map((f) => ({ abs: f.abs, rel: f.rel })),

@@ -1,0 +1,27 @@
+// Bundles the benchmarks (and the encode worker they start) into dist/bench/,
+// so they run compiled code as the CLI does: no TypeScript compiled at run
+// time, in the main thread or in workers.
+import * as esbuild from 'esbuild';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: {
+    bench: 'bench/bench.ts',
+    index: 'bench/index.ts',
+    pipeline: 'bench/pipeline.ts',
+    searchWorker: 'bench/lib/searchWorker.ts',
+    encodeWorker: 'src/engine/encodeWorker.ts',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: 'dist/bench',
+  external: ['onnxruntime-node', 'hnswlib-node', 'sharp', 'tsx', 'tsx/*'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+});

@@ -1,0 +1,244 @@
+// End-to-end indexing (buildDatabase, what `patchlens index` runs) on a folder
+// of images against the encoder alone on the same images, decoded beforehand:
+// the pipeline's share of the encoder bound, where its time goes (decode,
+// encode, keys, insert, write), and the CPU time each spends per image.
+//
+// The machine is shared, so everything is measured side by side in one
+// process, in interleaved rounds, and reported as medians and ratios. CPU time
+// (all threads of this process) is reported too: it is much less sensitive to
+// other load than wall time, and (encoder CPU / pipeline CPU) bounds the ratio
+// a CPU-saturated machine can reach.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { scanDataset, type DatasetFile } from '../../src/engine/datasetScanner';
+import { decodeForModel } from '../../src/engine/imageDecoder';
+import { buildDatabase } from '../../src/engine/indexer';
+import { Tokenizer } from '../../src/engine/tokenizer';
+import { ROOT, mkCache, median, now, settle, sig, table } from './common';
+
+export interface PipelineConfig {
+  /** Encode workers (EncoderPool). */
+  readonly workers: number;
+  /** onnxruntime threads per worker; undefined: the pool's default (cores / workers). */
+  readonly threads?: number;
+  readonly batch: number;
+}
+
+export interface PipelineBenchOptions {
+  readonly model: string;
+  readonly images: string;
+  /** Interleaved rounds of (encoder only, index) per configuration; medians are reported. */
+  readonly rounds: number;
+  /** The dataset listed this many times (hard links under .cache), for longer runs on a small folder. */
+  readonly repeat: number;
+  /** Configurations to measure; the first is the engine's default. */
+  readonly configs: readonly PipelineConfig[];
+  readonly log?: (line: string) => void;
+}
+
+export interface PipelineSplit {
+  /** Per image, summed over workers (decode runs concurrently with encode). */
+  decodeMs: number;
+  encodeMs: number;
+  /** Main thread, per image. */
+  keysMs: number;
+  insertMs: number;
+  /** Records, prototypes, and the final index/manifest write, per image. */
+  writeMs: number;
+}
+
+export interface PipelineConfigResult {
+  config: { workers: number; threadsPerWorker: number; batch: number; label: string };
+  /** Tokenizer.encode on pre-decoded pixels, same workers/threads/batch, images/s per round. */
+  encoderOnlyImagesPerSec: number[];
+  /** buildDatabase from first image sent to last image indexed, images/s per round. */
+  pipelineImagesPerSec: number[];
+  /** buildDatabase as a whole (model load, scan, final write included), images/s per round. */
+  commandImagesPerSec: number[];
+  /** CPU time of all threads per image, ms (median of rounds). */
+  encoderOnlyCpuMsPerImage: number;
+  pipelineCpuMsPerImage: number;
+  median: { encoderOnly: number; pipeline: number; command: number; ratio: number; commandRatio: number; cpuRatio: number };
+  /** Wall ms per image by stage (median of rounds). */
+  split: PipelineSplit;
+}
+
+export interface PipelineBenchResult {
+  images: number;
+  entries: number;
+  model: string;
+  modelName: string;
+  grid: string;
+  cores: number;
+  rounds: number;
+  /** Decoding alone (sharp, batch-concurrent as in a worker), images/s and CPU ms per image. */
+  decodeOnlyImagesPerSec: number;
+  decodeOnlyCpuMsPerImage: number;
+  configs: PipelineConfigResult[];
+  /** The best encoder-only rate over all configurations: the encoder bound of this machine. */
+  bestEncoderOnly: { imagesPerSec: number; config: string };
+  /** The best pipeline rate over all configurations, and its ratio to the encoder bound. */
+  bestPipeline: { imagesPerSec: number; config: string; ratioToBestEncoderOnly: number };
+}
+
+function hardLinkCopies(files: readonly DatasetFile[], root: string, repeat: number): string {
+  const dir = mkCache('pipeline-data', `${path.basename(root)}-x${repeat}`);
+  for (let r = 0; r < repeat; r++) {
+    for (const f of files) {
+      const dst = path.join(dir, `r${r}`, f.rel);
+      if (fs.existsSync(dst)) continue;
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      try {
+        fs.linkSync(f.abs, dst);
+      } catch {
+        fs.copyFileSync(f.abs, dst);
+      }
+    }
+  }
+  return dir;
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+export async function runPipelineBench(opts: PipelineBenchOptions): Promise<PipelineBenchResult> {
+  const log = opts.log ?? (() => {});
+  const scanned = scanDataset(opts.images).files;
+  if (scanned.length === 0) throw new Error(`no images in ${opts.images}`);
+  const root = opts.repeat > 1 ? hardLinkCopies(scanned, opts.images, opts.repeat) : opts.images;
+  const files = scanDataset(root).files;
+  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+
+  const tok0 = await Tokenizer.load(opts.model, { threads: 1 });
+  const info = tok0.info;
+  await tok0.release();
+  const input = info.manifest.input;
+
+  // Decode once, up front: the encoder-only runs get exactly the pipeline's pixels.
+  const pixels: Uint8Array[] = [];
+  const batch0 = opts.configs[0]?.batch ?? 8;
+  const td = now();
+  const cd = process.cpuUsage();
+  for (let i = 0; i < files.length; i += batch0) {
+    const chunk = files.slice(i, i + batch0);
+    const decoded = await Promise.all(chunk.map(async (f) => decodeForModel(await fs.promises.readFile(f.abs), input).catch(() => undefined)));
+    for (const d of decoded) if (d) pixels.push(d.rgb);
+  }
+  const decodeOnly = pixels.length / ((now() - td) / 1000);
+  const decodeCpu = cpuMs(process.cpuUsage(cd)) / pixels.length;
+  log(`${files.length} images (${pixels.length} decodable) under ${path.relative(ROOT, root) || root}; model ${info.manifest.name} ${info.rows}x${info.cols} d=${info.dim} K=${info.codebookSize}; ${cpus} cores`);
+
+  const dbRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'patchlens-bench-'));
+  let entries = 0;
+  const raw = opts.configs.map(() => ({ enc: [] as number[], pipe: [] as number[], cmd: [] as number[], encCpu: [] as number[], pipeCpu: [] as number[], splits: [] as PipelineSplit[] }));
+  const labels = opts.configs.map((c) => {
+    // As EncoderPool.start: the cores but one shared out among the workers, unless given.
+    const threads = Math.max(1, c.threads ?? Math.floor((cpus - 1) / Math.min(c.workers, cpus)));
+    return { workers: c.workers, threadsPerWorker: threads, batch: c.batch, label: `${c.workers} worker${c.workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${c.threads === undefined ? ' (default)' : ''}` };
+  });
+  try {
+    for (let r = 0; r < opts.rounds; r++) {
+      for (let ci = 0; ci < opts.configs.length; ci++) {
+        const c = opts.configs[ci];
+        const { threadsPerWorker: threads, batch, workers } = labels[ci];
+        // Encoder only: each worker's share of batches on its own session, concurrently, as the pool does.
+        const tokenizers = await Promise.all(Array.from({ length: workers }, () => Tokenizer.load(opts.model, { threads })));
+        await Promise.all(tokenizers.map((t) => t.encode(pixels.slice(0, batch)))); // warm-up
+        await settle();
+        let next = 0;
+        const t0 = now();
+        const c0 = process.cpuUsage();
+        await Promise.all(
+          tokenizers.map(async (tok) => {
+            for (;;) {
+              const i = next;
+              next += batch;
+              if (i >= pixels.length) return;
+              await tok.encode(pixels.slice(i, i + batch));
+            }
+          }),
+        );
+        const encCpu = cpuMs(process.cpuUsage(c0)) / pixels.length;
+        const enc = pixels.length / ((now() - t0) / 1000);
+        await Promise.all(tokenizers.map((t) => t.release()));
+        await settle();
+        // End to end: what `patchlens index --rebuild` runs.
+        const t1 = now();
+        const c1 = process.cpuUsage();
+        const res = await buildDatabase({ root, dbDir: path.join(dbRoot, 'db'), model: opts.model, rebuild: true, workers: c.workers, threads: c.threads, batchSize: batch });
+        const pipeCpu = cpuMs(process.cpuUsage(c1)) / res.images;
+        const wall = now() - t1;
+        const n = res.images;
+        entries = res.entries;
+        const x = raw[ci];
+        x.enc.push(enc);
+        x.encCpu.push(encCpu);
+        x.pipe.push(n / (res.timings.pipelineMs / 1000));
+        x.cmd.push(n / (wall / 1000));
+        x.pipeCpu.push(pipeCpu);
+        x.splits.push({ decodeMs: res.timings.decodeMs / n, encodeMs: res.timings.encodeMs / n, keysMs: res.timings.keysMs / n, insertMs: res.timings.insertMs / n, writeMs: res.timings.writeMs / n });
+        log(`round ${r + 1}/${opts.rounds} ${labels[ci].label}: encoder only ${sig(enc)} img/s (${sig(encCpu)} CPU ms/img), index ${sig(x.pipe.at(-1)!)} img/s (${sig(pipeCpu)} CPU ms/img)`);
+      }
+    }
+  } finally {
+    fs.rmSync(dbRoot, { recursive: true, force: true });
+  }
+  const configs: PipelineConfigResult[] = raw.map((x, ci) => {
+    const m = { encoderOnly: median(x.enc), pipeline: median(x.pipe), command: median(x.cmd) };
+    const encCpu = median(x.encCpu);
+    const pipeCpu = median(x.pipeCpu);
+    const split = Object.fromEntries(Object.keys(x.splits[0]).map((k) => [k, sig(median(x.splits.map((s) => s[k as keyof PipelineSplit])))])) as unknown as PipelineSplit;
+    return {
+      config: labels[ci],
+      encoderOnlyImagesPerSec: x.enc.map((v) => sig(v)),
+      pipelineImagesPerSec: x.pipe.map((v) => sig(v)),
+      commandImagesPerSec: x.cmd.map((v) => sig(v)),
+      encoderOnlyCpuMsPerImage: sig(encCpu),
+      pipelineCpuMsPerImage: sig(pipeCpu),
+      median: {
+        encoderOnly: sig(m.encoderOnly),
+        pipeline: sig(m.pipeline),
+        command: sig(m.command),
+        ratio: sig(m.pipeline / m.encoderOnly),
+        commandRatio: sig(m.command / m.encoderOnly),
+        cpuRatio: sig(encCpu / pipeCpu),
+      },
+      split,
+    };
+  });
+  const bestEnc = configs.reduce((a, b) => (b.median.encoderOnly > a.median.encoderOnly ? b : a));
+  const bestPipe = configs.reduce((a, b) => (b.median.pipeline > a.median.pipeline ? b : a));
+  return {
+    images: pixels.length,
+    entries,
+    model: path.relative(ROOT, opts.model),
+    modelName: info.manifest.name,
+    grid: `${info.rows}x${info.cols} d=${info.dim} K=${info.codebookSize}`,
+    cores: cpus,
+    rounds: opts.rounds,
+    decodeOnlyImagesPerSec: sig(decodeOnly),
+    decodeOnlyCpuMsPerImage: sig(decodeCpu),
+    configs,
+    bestEncoderOnly: { imagesPerSec: bestEnc.median.encoderOnly, config: bestEnc.config.label },
+    bestPipeline: { imagesPerSec: bestPipe.median.pipeline, config: bestPipe.config.label, ratioToBestEncoderOnly: sig(bestPipe.median.pipeline / bestEnc.median.encoderOnly) },
+  };
+}
+
+export function pipelineTable(r: PipelineBenchResult): string {
+  return [
+    `${r.images} images, ${r.entries} entries, ${r.modelName} (${r.grid}), ${r.cores} cores, median of ${r.rounds} interleaved rounds`,
+    table(
+      ['configuration', 'encoder only img/s', 'index img/s', 'ratio', 'whole command img/s', 'encoder CPU ms/img', 'index CPU ms/img', 'CPU ratio'],
+      r.configs.map((c) => [c.config.label, c.median.encoderOnly, c.median.pipeline, c.median.ratio.toFixed(2), c.median.command, c.encoderOnlyCpuMsPerImage, c.pipelineCpuMsPerImage, c.median.cpuRatio.toFixed(2)]),
+    ),
+    '',
+    table(
+      ['index, wall ms per image', 'decode*', 'encode*', 'keys', 'insert', 'write'],
+      r.configs.map((c) => [c.config.label, c.split.decodeMs, c.split.encodeMs, c.split.keysMs, c.split.insertMs, c.split.writeMs]),
+    ),
+    '* summed over worker threads and overlapping the main thread; keys/insert/write run on the main thread',
+    `decode only (sharp): ${r.decodeOnlyImagesPerSec} img/s, ${r.decodeOnlyCpuMsPerImage} CPU ms/img`,
+    `best encoder only: ${r.bestEncoderOnly.imagesPerSec} img/s (${r.bestEncoderOnly.config}); best index: ${r.bestPipeline.imagesPerSec} img/s (${r.bestPipeline.config}) = ${r.bestPipeline.ratioToBestEncoderOnly.toFixed(2)} of it`,
+  ].join('\n');
+}

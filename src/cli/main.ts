@@ -38,7 +38,7 @@ const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
 Usage:
   patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
                   [--border skip|zero] [--keys latent|code] [--m 16]
-                  [--ef-construction 200] [--ef 64] [--rebuild] [--workers N]
+                  [--ef-construction 100] [--ef 64] [--rebuild] [--workers N]
                   [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]

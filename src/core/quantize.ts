@@ -38,6 +38,7 @@ export function nearestCodes(
 ): void {
   const n = latents.length / dim;
   const k = codeNorms.length;
+  if (dim === 8) return nearestCodes8(latents, codebook, codeNorms, n, k, outTokens, outDistances);
   const z = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     let zz = 0;
@@ -51,6 +52,33 @@ export function nearestCodes(
       let dot = 0;
       for (let j = 0; j < dim; j++) dot += z[j] * codebook[o + j];
       const score = codeNorms[c] - 2 * dot;
+      if (score < bestScore) {
+        bestScore = score;
+        best = c;
+      }
+    }
+    outTokens[i] = best;
+    outDistances[i] = Math.max(0, zz + bestScore);
+  }
+}
+
+/**
+ * d = 8 (LlamaGen, Janus-Pro, the bundled model), unrolled: the latent lives in
+ * locals and the inner loop has no bounds of its own. Same sums in the same
+ * order as the general loop, so the same tokens. Quantisation is about a third
+ * of the encoder's CPU time at K = 4096 without it.
+ */
+function nearestCodes8(latents: Readonly<Float32Array>, cb: Readonly<Float32Array>, norms: Readonly<Float64Array>, n: number, k: number, outTokens: Int32Array, outDistances: Float32Array): void {
+  for (let i = 0; i < n; i++) {
+    const b = i * 8;
+    const z0 = latents[b], z1 = latents[b + 1], z2 = latents[b + 2], z3 = latents[b + 3];
+    const z4 = latents[b + 4], z5 = latents[b + 5], z6 = latents[b + 6], z7 = latents[b + 7];
+    const zz = z0 * z0 + z1 * z1 + z2 * z2 + z3 * z3 + z4 * z4 + z5 * z5 + z6 * z6 + z7 * z7;
+    let best = 0;
+    let bestScore = Infinity;
+    for (let c = 0, o = 0; c < k; c++, o += 8) {
+      const dot = z0 * cb[o] + z1 * cb[o + 1] + z2 * cb[o + 2] + z3 * cb[o + 3] + z4 * cb[o + 4] + z5 * cb[o + 5] + z6 * cb[o + 6] + z7 * cb[o + 7];
+      const score = norms[c] - 2 * dot;
       if (score < bestScore) {
         bestScore = score;
         best = c;

@@ -36,7 +36,8 @@ export interface HnswParams {
   readonly seed?: number;
 }
 
-export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 64 };
+// efConstruction 100: half the insert cost of 200 for the same recall on real patch keys (docs/benchmarks.md).
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 100, ef: 64 };
 
 export class HnswPatchIndex implements PatchIndex {
   readonly kind = 'hnsw';

@@ -69,7 +69,7 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
     maxImagePixels: clampInt(c.get('maxImagePixels'), 1, 2 ** 40, 100_000_000),
     hnsw: {
       m: clampInt(c.get('hnsw.m'), 2, 200, 16),
-      efConstruction: clampInt(c.get('hnsw.efConstruction'), 1, 10_000, 200),
+      efConstruction: clampInt(c.get('hnsw.efConstruction'), 1, 10_000, 100),
       ef: clampInt(c.get('hnsw.ef'), 1, 10_000, 64),
     },
     workers: clampInt(c.get('workers'), 1, 64, 1),

@@ -172,9 +172,16 @@ upsampling + 3x3 conv).
   collapse: L2-normalised codes in d = {cfg.codebook_embed_dim}, a {a['ae_steps']}-step autoencoder warm-up without
   quantisation, codebook initialised by spherical k-means on {a['kmeans_batches'] * a['batch'] * (a['crop'] // 16) ** 2}
   encoder latents, and codes unused during a {a['restart_every']}-step window restarted on random recent
-  latents ({t['restarted_codes']} restarts in all). Residual branches start at zero. Adam (0.9, 0.95),
-  peak lr {a['lr']}, cosine decay over the wall-clock budget; batches of {a['batch']} crops of {a['crop']} px, then
-  {a['final_batch']} crops of {a['final_crop']} px for the last {int(a['final_frac'] * 100)}%.
+  latents ({t['restarted_codes']} restarts in all). Adam (0.9, 0.95), peak lr {a['lr']}, cosine decay over
+  the wall-clock budget; batches of {a.get('early_batch', a['batch'])} crops of {a.get('early_crop', a['crop'])} px for the first
+  {int(a.get('early_frac', 0) * 100)}% of the time, then {a['batch']} crops of {a['crop']} px, then {a['final_batch']} crops of
+  {a['final_crop']} px (the model's input) for the last {int(a['final_frac'] * 100)}%.
+- **Initialisation** (`train.py`, `zero_init_residuals` and `identity_path_init`; only initial values, the
+  computation is LlamaGen's): residual branches start at zero, downsampling convs as 2x2 averages,
+  upsampling convs and width-changing shortcuts as identities, and a constant channel enters the
+  residual stream before each `norm_out`, so that GroupNorm's per-image statistics do not wipe out
+  absolute colour. The untrained network is then a near-linear block-mean autoencoder; from the
+  default initialisation this small, deep, narrow network learned several times slower.
 - **Compute**: {t['steps']} steps in {t['minutes']:.0f} minutes of wall-clock time on a shared 2-core CPU
   machine without a GPU ({t['threads']} PyTorch thread, `nice -n 10`, other jobs running). Trained once;
   never trained in CI.
@@ -233,7 +240,7 @@ different number of steps; figures here are from the run that produced these fil
 
 ## Limits
 
-Tiny model, {len(t['train_photos'])} training photos and about an hour of CPU: fine for exploring the
+Tiny model, {len(t['train_photos'])} training photos and {t['minutes']:.0f} minutes of a shared CPU: fine for exploring the
 method and the tool, not a substitute for LlamaGen's tokenizer (trained on ImageNet / LAION
 with perceptual and adversarial losses). Tokens of this model and of LlamaGen/Janus-Pro
 are unrelated. The held-out set is small ({len(t['heldout_photos'])} photos), so the figures are indicative.

@@ -38,7 +38,7 @@ def small_config(k: int = 4096, d: int = 8) -> VQConfig:
     return VQConfig(ch=8, encoder_ch_mult=[1, 2, 4, 8, 8], decoder_ch_mult=[1, 2, 4, 8, 8], num_res_blocks=1,
                     z_channels=64, codebook_size=k, codebook_embed_dim=d, codebook_l2_norm=True,
                     codebook_show_usage=False, commit_loss_beta=0.25, entropy_loss_ratio=0.0, dropout_p=0.0,
-                    norm_groups=4)
+                    norm_groups=1)
 
 
 def zero_init_residuals(model: VQModel) -> None:
@@ -50,6 +50,43 @@ def zero_init_residuals(model: VQModel) -> None:
         if last is not None:
             torch.nn.init.zeros_(last.weight)
             torch.nn.init.zeros_(last.bias)
+
+
+def identity_path_init(model: VQModel, const: float = 10.0) -> None:
+    """Start the skip path as a near-linear block-mean autoencoder, so training starts from there:
+
+    * every Downsample conv averages 2x2 pixels channel by channel, every Upsample conv is the identity
+      (after nearest upsampling), every nin_shortcut passes its first min(in, out) channels through;
+      with the residual branches at zero (zero_init_residuals) the encoder outputs block averages of
+      conv_in's features and the decoder spreads a code over its 16x16 block;
+    * a constant channel of value `const` enters the residual stream just before each norm_out, so
+      that GroupNorm's per-image mean and variance are dominated by it and absolute colour and
+      brightness pass through instead of being normalised away (a deep net otherwise needs thousands
+      of steps to grow such a channel itself).
+    Only initial values change: names, shapes and the computation are LlamaGen's."""
+    from vq_model import Downsample, ResnetBlock, Upsample
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, Downsample):
+                w = torch.zeros_like(m.conv.weight)
+                for c in range(w.shape[0]):
+                    w[c, c, :2, :2] = 0.25
+                m.conv.weight.copy_(w)
+                m.conv.bias.zero_()
+            elif isinstance(m, Upsample):
+                w = torch.zeros_like(m.conv.weight)
+                for c in range(w.shape[0]):
+                    w[c, c, 1, 1] = 1.0
+                m.conv.weight.copy_(w)
+                m.conv.bias.zero_()
+            elif isinstance(m, ResnetBlock) and hasattr(m, "nin_shortcut"):
+                w = torch.zeros_like(m.nin_shortcut.weight)
+                for c in range(min(w.shape[0], w.shape[1])):
+                    w[c, c, 0, 0] = 1.0
+                m.nin_shortcut.weight.copy_(w)
+                m.nin_shortcut.bias.zero_()
+        model.encoder.mid[2].conv2.bias[-1] += const
+        model.decoder.conv_blocks[-1].res[-1].conv2.bias[-1] += const
 
 
 def code_stats(ids: np.ndarray, k: int) -> dict:
@@ -90,21 +127,24 @@ def evaluate_baseline(bl: PatchPCAKMeans, crops_u8: np.ndarray, labels, k: int) 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--run", default="patchlens-vq16", help="folder under .cache/tokenizer/")
-    ap.add_argument("--minutes", type=float, default=60.0, help="wall-clock training budget")
+    ap.add_argument("--minutes", type=float, default=90.0, help="wall-clock training budget")
     ap.add_argument("--codebook-size", type=int, default=4096)
     ap.add_argument("--embed-dim", type=int, default=8)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--early-crop", type=int, default=64)
+    ap.add_argument("--early-batch", type=int, default=16)
+    ap.add_argument("--early-frac", type=float, default=0.4, help="first fraction of the budget at --early-crop")
     ap.add_argument("--final-crop", type=int, default=256)
     ap.add_argument("--final-batch", type=int, default=2)
     ap.add_argument("--final-frac", type=float, default=0.15, help="last fraction of the budget at --final-crop")
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--l1", type=float, default=0.25, help="weight of the L1 term next to MSE")
-    ap.add_argument("--ae-steps", type=int, default=150, help="warm-up steps without quantisation")
+    ap.add_argument("--ae-steps", type=int, default=300, help="warm-up steps without quantisation")
     ap.add_argument("--kmeans-batches", type=int, default=100)
     ap.add_argument("--restart-every", type=int, default=100, help="steps per dead-code window")
     ap.add_argument("--baseline-patches", type=int, default=200000)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
@@ -146,6 +186,7 @@ def main(argv=None):
     cfg = small_config(k, d)
     model = VQModel(cfg)
     zero_init_residuals(model)
+    identity_path_init(model)
     emb = model.quantize.embedding.weight
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.95))
     sampler = D.CropSampler(pyramid, args.seed)
@@ -194,7 +235,9 @@ def main(argv=None):
         if progress >= 1.0:
             break
         final = progress >= 1.0 - args.final_frac
-        size, batch = (args.final_crop, args.final_batch) if final else (args.crop, args.batch)
+        early = progress < args.early_frac
+        size, batch = ((args.final_crop, args.final_batch) if final else
+                       (args.early_crop, args.early_batch) if early else (args.crop, args.batch))
         warm = min(1.0, (st["step"] + 1) / 50)
         lr = args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
         for g in opt.param_groups:
@@ -243,7 +286,7 @@ def main(argv=None):
 
         if st["step"] % 20 == 0:
             dt = (time.time() - win["t"]) / win["n"]
-            log(f"step {st['step']} [{st['phase']}{' 256' if final else ''}] {st['elapsed'] / 60:.1f}/{args.minutes:.0f} min "
+            log(f"step {st['step']} [{st['phase']}{f' {size}px'}] {st['elapsed'] / 60:.1f}/{args.minutes:.0f} min "
                 f"loss {win['loss'] / win['n']:.4f} mse {win['mse'] / win['n']:.4f} "
                 f"(~{10 * math.log10(4 / max(win['mse'] / win['n'], 1e-9)):.2f} dB) lr {lr:.2e} {dt:.2f} s/step")
             win = {"loss": 0.0, "mse": 0.0, "n": 0, "t": time.time()}

@@ -18,7 +18,8 @@ def kmeans(x: torch.Tensor, k: int, iters: int, seed: int, spherical: bool = Fal
     n = x.shape[0]
     if spherical:
         x = F.normalize(x, dim=1)
-    c = x[torch.randperm(n, generator=g)[:k]].clone()
+    first = torch.randperm(n, generator=g)[:k] if n >= k else torch.randint(0, n, (k,), generator=g)
+    c = x[first].clone()
     for it in range(iters):
         assign = assign_nearest(x, c)
         counts = torch.bincount(assign, minlength=k)

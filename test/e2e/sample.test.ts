@@ -1,0 +1,57 @@
+// The product as a new user first meets it: the sample photos with the bundled
+// tokenizer (no model setting), built from the palette, inspected by a
+// right-click. Also makes the README's picture (test-results/sample/readme.png).
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { launchVSCode, type VSCode } from '../support/vscode';
+
+const repo = path.resolve(__dirname, '..', '..');
+const PHOTOS = ['bridge.jpg', 'coffee.jpg', 'astronaut.jpg', 'brick-wall.jpg', 'by-the-water.jpg', 'aitzgorri.jpg', 'cameraman.jpg', 'chelsea-the-cat.jpg', 'analog-pattern.jpg'];
+let vs: VSCode;
+
+before(async () => {
+  const files = Object.fromEntries(PHOTOS.map((f) => [f, fs.readFileSync(path.join(repo, 'media', 'sample', f))]));
+  vs = await launchVSCode({ name: 'sample', files, settings: { 'patchlens.topK': 12 } });
+  await vs.waitForLog(/Native modules loaded/, { timeoutMs: 120_000 });
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await vs?.close();
+});
+
+test('sample photos with the bundled model: build, inspect, select a patch, retrieve', { timeout: 6 * 60_000 }, async () => {
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: /workspace/ }).first();
+  await option.waitFor();
+  await option.click();
+  await vs.waitForLog(new RegExp(`workspace: ${PHOTOS.length} images, ${PHOTOS.length * 15 * 14} entries`), { timeoutMs: 180_000 });
+  assert.match(vs.logs().patchLens, /model patchlens-vq16 \([0-9a-f]{16}\): 16x16 grid, d=8/);
+
+  await vs.rightClickExplorerItem('bridge.jpg', 'Inspect Patches');
+  const frame = vs.webview({ extensionId: 'patchlens.patch-lens' });
+  const grid = frame.locator('[data-testid="patch-grid"][data-rows]');
+  await grid.waitFor({ timeout: 60_000 });
+  assert.deepEqual([await grid.getAttribute('data-rows'), await grid.getAttribute('data-cols')], ['16', '16']);
+  await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.decode());
+
+  // a patch in the middle of the photo
+  const box = (await grid.boundingBox())!;
+  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
+  const s = box.width / Number(d.imageWidth);
+  const [row, col] = [9, 7];
+  await vs.page.mouse.click(box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / 16) * s, box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / 16) * s);
+  const selected = frame.getByTestId('selected-patch');
+  await selected.waitFor();
+  assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], [String(row), String(col)]);
+  const items = frame.getByTestId('retrieved-item');
+  await items.nth(11).waitFor({ timeout: 60_000 });
+  const retrieved = await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-image')));
+  assert.ok(retrieved.every((img) => img !== 'bridge.jpg' && PHOTOS.includes(img!)), JSON.stringify(retrieved));
+  assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
+  await frame.locator('.thumb-image[src^="blob:"]').nth(5).waitFor({ timeout: 60_000 });
+  await vs.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.25); // a hover tooltip in the picture
+  await vs.screenshot('readme');
+  assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
+});

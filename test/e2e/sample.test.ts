@@ -51,6 +51,7 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   assert.ok(retrieved.every((img) => img !== 'bridge.jpg' && PHOTOS.includes(img!)), JSON.stringify(retrieved));
   assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
   await frame.locator('.thumb-image[src^="blob:"]').nth(5).waitFor({ timeout: 60_000 });
+  await vs.runCommand('Notifications: Clear All Notifications');
   await vs.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.25); // a hover tooltip in the picture
   await vs.screenshot('readme');
   assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);

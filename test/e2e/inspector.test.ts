@@ -138,11 +138,24 @@ test('the palette with no image open asks for one', { timeout: 3 * 60_000 }, asy
 });
 
 test('multi-select in the explorer opens an inspector for each image', { timeout: 3 * 60_000 }, async () => {
-  const a = await vs.explorerItem(names[7]);
-  await a.click();
+  await vs.runCommand('View: Close All Editors');
+  // A click opens the image's preview, and the explorer then reveals (selects) the active
+  // file: wait for that before adding to the selection, or it resets it.
+  await vs.openFile(names[7]);
   const b = await vs.explorerItem(names[8]);
   await b.click({ modifiers: ['Control'] });
+  for (const n of [names[7], names[8]]) {
+    await vs.page.locator('.explorer-folders-view').getByRole('treeitem', { name: n, exact: true, selected: true }).waitFor({ timeout: 10_000 });
+  }
   await vs.rightClickExplorerItem(names[8], 'Inspect Patches');
-  for (const n of [names[7], names[8]]) await vs.page.locator('.tabs-container .tab', { hasText: n }).first().waitFor({ timeout: 30_000 });
+  // Two inspectors (custom-editor tabs) besides the first click's image preview; they
+  // open in selection order, so once the second's tab is there the first's is too.
+  await vs.page.locator('.tabs-container .tab', { hasText: names[8] }).first().waitFor({ timeout: 30_000 });
+  for (const n of [names[8], names[7]]) {
+    const tab = vs.page.locator('.tabs-container .tab', { hasText: n }).last();
+    await tab.waitFor({ timeout: 30_000 });
+    await tab.click();
+    await inspector(n);
+  }
   await vs.screenshot('multi-select');
 });

@@ -365,8 +365,17 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
 
   const rightClickExplorerItem = async (relPath: string, menuItem: string, o: { timeoutMs?: number } = {}): Promise<void> => {
     await openExplorerContextMenu(relPath, { waitFor: menuItem, timeoutMs: o.timeoutMs });
-    await menu.getByRole('menuitem', { name: menuItem, exact: true }).first().click();
-    await menu.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    const item = menu.getByRole('menuitem', { name: menuItem, exact: true }).first();
+    await item.click();
+    // The menu sometimes drops a click that comes right after it opened (the entry is
+    // highlighted, the menu stays): Enter runs the highlighted entry then.
+    for (let i = 0; i < 3; i++) {
+      if (await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
+      await item.hover();
+      await p.keyboard.press('Enter');
+    }
+    await screenshot(`menu-stuck-${relPath}`).catch(() => {});
+    throw new Error(`the context menu of ${relPath} stayed open after choosing "${menuItem}"`);
   };
 
   const quickInput = p.locator('.quick-input-widget');

@@ -12,6 +12,7 @@ import { DEFAULT_HNSW } from '../src/engine/patchIndex';
 import { ROOT, fail, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, table, writeResult } from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { pipelineTable, runPipelineBench } from './lib/pipeline';
+import { encoderLayout } from '../src/engine/encoderPool';
 import { SYN, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
 const USAGE = `npm run bench -- [options]
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     const model = await resolveModel(v.model);
     const images = resolveImages(v.images);
     log(`== indexing ${path.relative(ROOT, images) || images} with ${path.relative(ROOT, model)}`);
-    const p = await runPipelineBench({ model, images, rounds: intArg(v.rounds, 'rounds', 2), repeat: intArg(v.repeat, 'repeat', 2), configs: [{ workers: 1, batch: 8 }], log });
+    const p = await runPipelineBench({ model, images, rounds: intArg(v.rounds, 'rounds', 2), repeat: intArg(v.repeat, 'repeat', 2), configs: [{ workers: encoderLayout().workers, batch: 8 }], log });
     out.pipeline = p;
     console.log(pipelineTable(p));
     console.log('');

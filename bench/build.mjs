@@ -13,6 +13,7 @@ await esbuild.build({
     index: 'bench/index.ts',
     pipeline: 'bench/pipeline.ts',
     searchWorker: 'bench/lib/searchWorker.ts',
+    encodeOnlyWorker: 'bench/lib/encodeOnlyWorker.ts',
     encodeWorker: 'src/engine/encodeWorker.ts',
   },
   bundle: true,

@@ -13,14 +13,15 @@ const USAGE = `npm run bench:pipeline -- [options]
   --rounds N       interleaved rounds per configuration (default 3)
   --repeat N       index the folder N times over (hard links under .cache), for longer runs (default 2)
   --configs LIST   worker x thread configurations, e.g. "1,1x2,2x1" (W or WxT; T defaults to
-                   the pool's: the cores but one shared out among the workers). Default: the
-                   engine's default, one worker x all cores, one worker per core x 1 thread
+                   the pool's: the cores but one shared out among the workers). Default: one
+                   worker, one worker x all cores, one worker per core x 1 thread
   --batch N        images per encoder batch (default 8, as the CLI)
   --out NAME       results file name under bench/results (default pipeline)`;
 
 function parseConfigs(v: string | undefined, batch: number, cores: number): PipelineConfig[] {
   if (v === undefined) {
-    // The engine's default, the earlier default (one worker on every core), one worker per core.
+    // One worker (the cores but one for its threads), one worker on every core's threads,
+    // one single-thread worker per core (the engine's default up to 4 cores).
     const list: PipelineConfig[] = [{ workers: 1, batch }];
     if (cores > 1) list.push({ workers: 1, threads: cores, batch }, { workers: cores, threads: 1, batch });
     return list;

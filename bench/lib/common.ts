@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -187,3 +188,12 @@ export async function settle(): Promise<void> {
 }
 
 export const now = () => performance.now();
+
+/** Starts a bench worker thread: compiled next to the bundle (dist/bench/<name>.js), or from source under tsx. */
+export function startBenchWorker(name: string, workerData: unknown): Worker {
+  if (path.extname(__filename) === '.ts') {
+    const src = path.join(__dirname, name + '.ts');
+    return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
+  }
+  return new Worker(path.join(__dirname, name + '.js'), { workerData });
+}

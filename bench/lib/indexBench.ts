@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { ExactPatchIndex, HnswPatchIndex, type HnswParams, type PatchIndex } from '../../src/engine/patchIndex';
-import { ROOT, now, settle, sig } from './common';
+import { ROOT, now, settle, sig, startBenchWorker } from './common';
 import type { SearchWorkerData, SearchWorkerRequest, SearchWorkerResponse } from './searchWorker';
 
 export interface KeySet {
@@ -53,14 +53,6 @@ export function recallAt(s: KeySet, labels: ArrayLike<number>, width: number, gt
 }
 
 /** Starts a bench worker thread from source (tsx) or from the bundle beside this file. */
-export function startBenchWorker(name: string, workerData: unknown): Worker {
-  if (path.extname(__filename) === '.ts') {
-    const src = path.join(__dirname, name + '.ts');
-    return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
-  }
-  return new Worker(path.join(__dirname, name + '.js'), { workerData });
-}
-
 /** A set of search threads over one index, for all-threads QPS. */
 class SearchThreads {
   private constructor(private readonly workers: Worker[]) {}

@@ -14,14 +14,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { scanDataset, type DatasetFile } from '../../src/engine/datasetScanner';
 import { decodeForModel } from '../../src/engine/imageDecoder';
+import { encoderLayout } from '../../src/engine/encoderPool';
 import { buildDatabase } from '../../src/engine/indexer';
 import { Tokenizer } from '../../src/engine/tokenizer';
-import { ROOT, mkCache, median, now, settle, sig, table } from './common';
+import { ROOT, mkCache, median, now, settle, sig, startBenchWorker, table } from './common';
+import type { EncodeOnlyRequest, EncodeOnlyResponse, EncodeOnlyWorkerData } from './encodeOnlyWorker';
 
 export interface PipelineConfig {
   /** Encode workers (EncoderPool). */
   readonly workers: number;
-  /** onnxruntime threads per worker; undefined: the pool's default (cores / workers). */
+  /** onnxruntime threads per worker; undefined: the pool's default (encoderLayout). */
   readonly threads?: number;
   readonly batch: number;
 }
@@ -102,6 +104,44 @@ function hardLinkCopies(files: readonly DatasetFile[], root: string, repeat: num
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
+/**
+ * Tokenizer.encode alone on the pre-decoded pixels, in `workers` threads that
+ * share the batches: images/s and process CPU ms per image.
+ */
+async function encoderOnly(model: string, workers: number, threads: number, batch: number, pixels: readonly Uint8Array[]): Promise<{ enc: number; encCpu: number }> {
+  const imageBytes = pixels[0].length;
+  if (pixels.some((p) => p.length !== imageBytes)) throw new Error('decoded images differ in size');
+  const shared = new Uint8Array(new SharedArrayBuffer(imageBytes * pixels.length));
+  pixels.forEach((p, i) => shared.set(p, i * imageBytes));
+  const next = new SharedArrayBuffer(4);
+  const data: EncodeOnlyWorkerData = { model, threads, batch, pixels: shared.buffer as SharedArrayBuffer, imageBytes, count: pixels.length, next };
+  const threadsList = Array.from({ length: workers }, () => startBenchWorker('encodeOnlyWorker', data));
+  const wait = (w: (typeof threadsList)[number], type: 'ready' | 'done') =>
+    new Promise<void>((resolve, reject) => {
+      const on = (m: EncodeOnlyResponse) => {
+        if (m.type === 'failed') reject(new Error(`encoder-only thread: ${m.message}`));
+        else if (m.type === type) resolve();
+        else return;
+        w.off('message', on);
+      };
+      w.on('message', on);
+      w.once('error', reject);
+    });
+  try {
+    await Promise.all(threadsList.map((w) => wait(w, 'ready')));
+    await settle();
+    const t0 = now();
+    const c0 = process.cpuUsage();
+    const done = Promise.all(threadsList.map((w) => wait(w, 'done')));
+    for (const w of threadsList) w.postMessage({ type: 'run' } satisfies EncodeOnlyRequest);
+    await done;
+    // process.cpuUsage counts every thread of the process, workers included.
+    return { enc: pixels.length / ((now() - t0) / 1000), encCpu: cpuMs(process.cpuUsage(c0)) / pixels.length };
+  } finally {
+    await Promise.all(threadsList.map((w) => w.terminate()));
+  }
+}
+
 export async function runPipelineBench(opts: PipelineBenchOptions): Promise<PipelineBenchResult> {
   const log = opts.log ?? (() => {});
   const scanned = scanDataset(opts.images).files;
@@ -133,35 +173,19 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
   let entries = 0;
   const raw = opts.configs.map(() => ({ enc: [] as number[], pipe: [] as number[], cmd: [] as number[], encCpu: [] as number[], pipeCpu: [] as number[], splits: [] as PipelineSplit[] }));
   const labels = opts.configs.map((c) => {
-    // As EncoderPool.start: the cores but one shared out among the workers, unless given.
-    const threads = Math.max(1, c.threads ?? Math.floor((cpus - 1) / Math.min(c.workers, cpus)));
-    return { workers: c.workers, threadsPerWorker: threads, batch: c.batch, label: `${c.workers} worker${c.workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${c.threads === undefined ? ' (default)' : ''}` };
+    // As EncoderPool.start lays them out.
+    const { workers, threads } = encoderLayout(c.workers, c.threads, cpus);
+    const dflt = encoderLayout(undefined, undefined, cpus);
+    const isDefault = workers === dflt.workers && threads === dflt.threads;
+    return { workers, threadsPerWorker: threads, batch: c.batch, label: `${workers} worker${workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${isDefault ? ' (default)' : ''}` };
   });
   try {
     for (let r = 0; r < opts.rounds; r++) {
       for (let ci = 0; ci < opts.configs.length; ci++) {
         const c = opts.configs[ci];
         const { threadsPerWorker: threads, batch, workers } = labels[ci];
-        // Encoder only: each worker's share of batches on its own session, concurrently, as the pool does.
-        const tokenizers = await Promise.all(Array.from({ length: workers }, () => Tokenizer.load(opts.model, { threads })));
-        await Promise.all(tokenizers.map((t) => t.encode(pixels.slice(0, batch)))); // warm-up
-        await settle();
-        let next = 0;
-        const t0 = now();
-        const c0 = process.cpuUsage();
-        await Promise.all(
-          tokenizers.map(async (tok) => {
-            for (;;) {
-              const i = next;
-              next += batch;
-              if (i >= pixels.length) return;
-              await tok.encode(pixels.slice(i, i + batch));
-            }
-          }),
-        );
-        const encCpu = cpuMs(process.cpuUsage(c0)) / pixels.length;
-        const enc = pixels.length / ((now() - t0) / 1000);
-        await Promise.all(tokenizers.map((t) => t.release()));
+        // Encoder only: as many threads as the pool has workers, each with its own session.
+        const { enc, encCpu } = await encoderOnly(opts.model, workers, threads, batch, pixels);
         await settle();
         // End to end: what `patchlens index --rebuild` runs.
         const t1 = now();

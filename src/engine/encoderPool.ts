@@ -19,8 +19,25 @@ export function startWorker(name: string, workerData: unknown): Worker {
   return new Worker(path.join(__dirname, name + '.js'), { workerData });
 }
 
+/** Most encode workers chosen by default: one thread inserts into the index, and ~4 single-thread encoders already outpace it. */
+export const MAX_DEFAULT_WORKERS = 4;
+
+/**
+ * Workers and onnxruntime threads per worker for a build. Default: one
+ * single-thread worker per core (at most MAX_DEFAULT_WORKERS); on 2 idle cores
+ * that indexes 1.4x faster than one worker (bench:pipeline), as onnxruntime
+ * scales worse over threads than over sessions. Threads default to the cores
+ * but one shared out among the workers: onnxruntime threads that compete with
+ * the inserting thread spin and slow both down.
+ */
+export function encoderLayout(workers?: number, threads?: number, cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)): { workers: number; threads: number } {
+  const n = Math.max(1, Math.min(workers ?? MAX_DEFAULT_WORKERS, cpus));
+  return { workers: n, threads: Math.max(1, threads ?? Math.floor((cpus - 1) / n)) };
+}
+
 export interface PoolOptions {
   readonly manifestPath: string;
+  /** Encode workers (default: one per core, at most MAX_DEFAULT_WORKERS). */
   readonly workers?: number;
   /** onnxruntime intra-op threads per worker (default: the cores but one shared out among the workers, at least 1). */
   readonly threads?: number;
@@ -38,11 +55,7 @@ export class EncoderPool {
 
   /** Starts the workers and waits until each has loaded the model. */
   static async start(opts: PoolOptions): Promise<EncoderPool> {
-    const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-    const n = Math.max(1, Math.min(opts.workers ?? 1, cpus));
-    // One core is left to the thread that inserts into the index (and to image decoding): on a
-    // small machine, onnxruntime threads competing with it spin and slow both down.
-    const threads = Math.max(1, opts.threads ?? Math.floor((cpus - 1) / n));
+    const { workers: n, threads } = encoderLayout(opts.workers, opts.threads);
     const data: EncodeWorkerData = { manifestPath: opts.manifestPath, threads, maxPixels: opts.maxPixels, protoPatch: opts.protoPatch };
     const workers = Array.from({ length: n }, () => startWorker('encodeWorker', data));
     const cleanups: (() => void)[] = [];
@@ -91,6 +104,10 @@ export class EncoderPool {
     for (let i = 0; i < files.length; i += batchSize) batches.push(files.slice(i, i + batchSize));
     let next = 0;
     let done = 0;
+    // Batches finish in any order across workers; they are handed on in file order, so labels
+    // (and with them the index) do not depend on the number of workers or their timing.
+    const finished = new Map<number, WorkerResponse & { type: 'result' }>();
+    let emit = 0;
     if (batches.length === 0) return;
     await new Promise<void>((resolve, reject) => {
       let failed = false;
@@ -116,9 +133,13 @@ export class EncoderPool {
         };
         const onMessage = (m: WorkerResponse) => {
           if (m.type !== 'result' || failed) return;
+          finished.set(m.id, m);
           try {
-            for (const img of m.images) onImage(img);
-            onBatch?.({ decodeMs: m.decodeMs, encodeMs: m.encodeMs });
+            for (let r = finished.get(emit); r; r = finished.get(emit)) {
+              finished.delete(emit++);
+              for (const img of r.images) onImage(img);
+              onBatch?.({ decodeMs: r.decodeMs, encodeMs: r.encodeMs });
+            }
           } catch (err) {
             return finish(err);
           }

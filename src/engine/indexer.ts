@@ -43,6 +43,7 @@ export interface BuildOptions {
   readonly hnsw?: Partial<HnswParams>;
   /** Replace an existing database instead of updating it. */
   readonly rebuild?: boolean;
+  /** Encode workers (default: one per core, at most 4; see encoderLayout). */
   readonly workers?: number;
   /** Encoder threads per worker (default: the cores but one shared out among the workers, at least 1). */
   readonly threads?: number;

@@ -112,7 +112,7 @@ export class BuildManager implements vscode.Disposable {
           keys: settings.keys,
           hnsw: settings.hnsw,
           rebuild: req.rebuild,
-          workers: settings.workers,
+          workers: settings.workers || undefined, // 0: the engine's choice
           maxPixels: settings.maxImagePixels,
           include: settings.include,
           exclude: settings.exclude,

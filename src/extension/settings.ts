@@ -30,6 +30,7 @@ export interface PatchLensSettings {
   readonly exclude: string[];
   readonly maxImagePixels: number;
   readonly hnsw: HnswParams;
+  /** Encode workers; 0: the engine's choice (one per core, at most 4). */
   readonly workers: number;
   readonly autoUpdate: boolean;
 }
@@ -72,7 +73,7 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
       efConstruction: clampInt(c.get('hnsw.efConstruction'), 1, 10_000, 100),
       ef: clampInt(c.get('hnsw.ef'), 1, 10_000, 64),
     },
-    workers: clampInt(c.get('workers'), 1, 64, 1),
+    workers: clampInt(c.get('workers'), 0, 64, 0),
     autoUpdate: c.get<boolean>('autoUpdate') ?? true,
   };
 }

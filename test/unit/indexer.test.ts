@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildDatabase, BuildCancelledError } from '../../src/engine/indexer';
+import { encoderLayout } from '../../src/engine/encoderPool';
 import { DatabaseError, DatabaseLockedError, PatchDatabase, acquireLock } from '../../src/engine/database';
 import { PatchRetriever } from '../../src/engine/retrieval';
 import { Tokenizer } from '../../src/engine/tokenizer';
@@ -211,4 +212,32 @@ test('skip and zero borders, ring and causal, h = 1..3 give the documented entry
     const res = await buildDatabase({ root, model, keys: { shape, hops, border }, rebuild: true });
     assert.equal(res.entries, 2 * entryCount(8, 8, shape, hops, border), `${shape} h=${hops} ${border}`);
   }
+});
+
+test('the default encoder layout: one single-thread worker per core, at most 4; threads from the cores left', () => {
+  assert.deepEqual(encoderLayout(undefined, undefined, 1), { workers: 1, threads: 1 });
+  assert.deepEqual(encoderLayout(undefined, undefined, 2), { workers: 2, threads: 1 });
+  assert.deepEqual(encoderLayout(undefined, undefined, 8), { workers: 4, threads: 1 });
+  assert.deepEqual(encoderLayout(undefined, undefined, 16), { workers: 4, threads: 3 });
+  // Asked for: one worker gets the cores but one; never more workers than cores.
+  assert.deepEqual(encoderLayout(1, undefined, 8), { workers: 1, threads: 7 });
+  assert.deepEqual(encoderLayout(6, 2, 4), { workers: 4, threads: 2 });
+});
+
+test('the database does not depend on the number of workers: same labels, tokens and index bytes', async () => {
+  const root = await dataset('layout', 9);
+  // Batches of 1 over 3 workers finish out of order; their images still get labels in file order.
+  const dbs = await Promise.all(
+    [1, 3].map(async (workers) => {
+      const dbDir = path.join(work, `layout-db-${workers}`);
+      await buildDatabase({ root, dbDir, model, workers, threads: 1, batchSize: 1 });
+      return PatchDatabase.open(dbDir)!;
+    }),
+  );
+  const [a, b] = dbs;
+  const strip = (db: PatchDatabase) => db.manifest.images.map(({ path: p, firstLabel, sha256, entries }) => ({ p, firstLabel, sha256, entries }));
+  assert.deepEqual(strip(a), strip(b));
+  for (let i = 0; i < a.manifest.images.length; i++) assert.deepEqual(a.record(i).tokens, b.record(i).tokens);
+  const bytes = (db: PatchDatabase, dir: string) => fs.readFileSync(path.join(dir, db.manifest.index.file));
+  assert.ok(bytes(a, path.join(work, 'layout-db-1')).equals(bytes(b, path.join(work, 'layout-db-3'))), 'index files differ');
 });

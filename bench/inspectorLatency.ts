@@ -63,7 +63,13 @@ function* cells(seed: number): Generator<{ row: number; col: number }> {
 }
 
 async function ensureDatabase(engine: EngineClient, model: string): Promise<void> {
-  const summary = await engine.request('summary', { dbDir });
+  // A cached database from an older format or a killed run is rebuilt, not an error.
+  let rebuild = false;
+  const summary = await engine.request('summary', { dbDir }).catch((err: unknown) => {
+    console.log(`cached database unusable (${err instanceof Error ? err.message : String(err)}): rebuilding it`);
+    rebuild = true;
+    return undefined;
+  });
   if (summary && summary.images >= imagesWanted) {
     console.log(`database: ${summary.entries.toLocaleString('en-US')} entries in ${summary.images} images (cached in ${path.relative(repo, dir)})`);
     return;
@@ -79,7 +85,7 @@ async function ensureDatabase(engine: EngineClient, model: string): Promise<void
   let last = 0;
   const r = await engine.request(
     'build',
-    { root, dbDir, model, keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' }, hnsw: { m: 16, efConstruction, ef: 64 }, workers: 1 },
+    { root, dbDir, model, keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' }, hnsw: { m: 16, efConstruction, ef: 64 }, rebuild },
     {
       timeoutMs: 0,
       onProgress: (p) => {

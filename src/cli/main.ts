@@ -50,7 +50,8 @@ Usage:
 
 The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
-defaults to the bundled tokenizer. Distances are squared L2.`;
+defaults to the bundled tokenizer. Distances are squared L2. Builds start one
+encode worker per CPU core (at most 4) unless --workers says otherwise.`;
 
 const common = {
   db: { type: 'string' },

@@ -248,6 +248,24 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   assert.deepEqual(s.opened, [{ file: path.join(s.root, 'b.png'), row: 0, col: 4 }]);
 });
 
+test('after a restart (a build) the list still drawn may fetch its thumbnails; another dataset root forgets them', async () => {
+  const opts: { engine: ReturnType<typeof fakeEngine>; target?: InspectorTarget } = { engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }] }) };
+  const s = setup(opts);
+  await ready(s);
+  s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 1, excludeSelf: true });
+  await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
+  await s.session.start(); // what a finished build or a settings change does
+  s.session.receive({ type: 'crop', messageId: 2, image: 'b.png', row: 0, col: 4 });
+  await until('cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 2));
+  assert.deepEqual(s.logs.filter((l) => l.level !== 'info'), []);
+  // The image now belongs to another dataset: what the old one offered is refused.
+  const other = datasetFolder();
+  opts.target = { dbDir: '/db2', root: other, datasetName: 'other', buildRoot: other };
+  await s.session.start();
+  s.session.receive({ type: 'crop', messageId: 3, image: 'b.png', row: 0, col: 4 });
+  await until('refusal', () => s.posted.find((m) => m.type === 'error' && m.inReplyTo === 3));
+});
+
 test('imagePixels sends the file itself for browser formats; reconstruct goes to the engine with the trusted model', async () => {
   const s = setup();
   await ready(s);

@@ -258,7 +258,9 @@ class InspectorApp {
     }
     this.viewport.setSelection(cell, true);
     this.select(cell, true);
-    this.viewport.element.focus({ preventScroll: true });
+    // Ready for the arrow keys, but only when this view has the focus already: a select that
+    // arrives late must not take it from VS Code (a quick pick open meanwhile closes on focus loss).
+    if (document.hasFocus()) this.viewport.element.focus({ preventScroll: true });
   }
 
   private showStatus(s: InspectorStatus): void {

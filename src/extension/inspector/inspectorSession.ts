@@ -208,8 +208,11 @@ export class InspectorSession {
     this.grid = undefined;
     this.gridPromise = undefined;
     this.summary = undefined;
-    this.offered.clear();
+    const previousRoot = this.target.root;
     const t = (this.target = this.host.locate(this.file));
+    // The list drawn before a restart stays until the next answer and may still ask for its
+    // thumbnails: keep what was offered while the dataset root is the same.
+    if (t.root !== previousRoot) this.offered.clear();
     const settings = this.host.settings(this.file);
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);

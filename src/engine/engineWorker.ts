@@ -78,15 +78,20 @@ async function tokenGrid(dbDir: string, image: string, model?: string): Promise<
   const abs = path.resolve(r.datasetRoot, image);
   const st = fs.statSync(abs, { throwIfNoEntry: false });
   const key = st ? [dbDir, r.db.manifest.generation, abs, st.size, st.mtimeMs, model ?? ''].join('\0') : undefined;
-  const cached = key === undefined ? undefined : onTheFly.get(key);
-  if (cached) return { r, grid: await cached };
-  const pending = r.tokenGrid(image);
-  const grid = await pending;
-  if (key !== undefined && !grid.inDatabase) {
+  if (key === undefined) return { r, grid: await r.tokenGrid(image) };
+  let pending = onTheFly.get(key);
+  if (!pending) {
+    // Cached before it resolves, so concurrent requests (grid, then query or reconstruct)
+    // share one encoder run; database images and failures are not kept.
+    pending = r.tokenGrid(image);
     onTheFly.set(key, pending);
+    pending.then(
+      (g) => g.inDatabase && onTheFly.delete(key),
+      () => onTheFly.delete(key),
+    );
     if (onTheFly.size > ON_THE_FLY_GRIDS) onTheFly.delete(onTheFly.keys().next().value as string);
   }
-  return { r, grid };
+  return { r, grid: await pending };
 }
 
 function summary(dbDir: string): DbSummary | null {

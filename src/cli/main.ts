@@ -15,6 +15,8 @@ import { Tokenizer } from '../engine/tokenizer';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
 import { cellRects } from '../core/geometry';
 import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
+import { DEFAULT_HNSW } from '../engine/patchIndex';
+import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 
 const VERSION = '0.1.0';
 
@@ -37,8 +39,8 @@ const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
 
 Usage:
   patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
-                  [--border skip|zero] [--keys latent|code] [--m 16]
-                  [--ef-construction 100] [--ef 64] [--rebuild] [--workers N]
+                  [--border skip|zero] [--keys latent|code] [--m ${DEFAULT_HNSW.m}]
+                  [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
                   [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
@@ -51,7 +53,7 @@ Usage:
 The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
 defaults to the bundled tokenizer. Distances are squared L2. Builds start one
-encode worker per CPU core (at most 4) unless --workers says otherwise.`;
+encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers says otherwise.`;
 
 const common = {
   db: { type: 'string' },

@@ -1,6 +1,6 @@
-// A pool of encode workers fed batches of files; results stream back in
-// completion order. Each worker keeps two batches in flight so decoding and
-// encoding overlap.
+// A pool of encode workers fed batches of files; results are handed on in file
+// order, whichever worker finishes first. Each worker keeps two batches in
+// flight so decoding and encoding overlap.
 
 import { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
@@ -8,15 +8,20 @@ import * as path from 'node:path';
 import type { EncodeFile, EncodeWorkerData, WorkerImage, WorkerResponse } from './encodeProtocol';
 
 /**
- * Starts a worker thread running a bundled script beside this file (dist/), or
- * its TypeScript source through tsx when running from source (tests).
+ * Starts a worker thread running a bundled script in `dir` (default: beside this
+ * file, dist/), or its TypeScript source through tsx when running from source (tests).
  */
-export function startWorker(name: string, workerData: unknown): Worker {
+export function startWorker(name: string, workerData: unknown, dir = __dirname): Worker {
   if (path.extname(__filename) === '.ts') {
-    const src = path.join(__dirname, name + '.ts');
+    const src = path.join(dir, name + '.ts');
     return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
   }
-  return new Worker(path.join(__dirname, name + '.js'), { workerData });
+  return new Worker(path.join(dir, name + '.js'), { workerData });
+}
+
+/** The CPU cores this process may use. */
+export function cpuCount(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
 /** Most encode workers chosen by default: one thread inserts into the index, and ~4 single-thread encoders already outpace it. */
@@ -30,7 +35,7 @@ export const MAX_DEFAULT_WORKERS = 4;
  * but one shared out among the workers: onnxruntime threads that compete with
  * the inserting thread spin and slow both down.
  */
-export function encoderLayout(workers?: number, threads?: number, cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length)): { workers: number; threads: number } {
+export function encoderLayout(workers?: number, threads?: number, cpus = cpuCount()): { workers: number; threads: number } {
   const n = Math.max(1, Math.min(workers ?? MAX_DEFAULT_WORKERS, cpus));
   return { workers: n, threads: Math.max(1, threads ?? Math.floor((cpus - 1) / n)) };
 }
@@ -103,7 +108,6 @@ export class EncoderPool {
     const batches: EncodeFile[][] = [];
     for (let i = 0; i < files.length; i += batchSize) batches.push(files.slice(i, i + batchSize));
     let next = 0;
-    let done = 0;
     // Batches finish in any order across workers; they are handed on in file order, so labels
     // (and with them the index) do not depend on the number of workers or their timing.
     const finished = new Map<number, WorkerResponse & { type: 'result' }>();
@@ -143,8 +147,7 @@ export class EncoderPool {
           } catch (err) {
             return finish(err);
           }
-          done++;
-          if (done === batches.length) return finish();
+          if (emit === batches.length) return finish();
           send();
         };
         const onError = (err: Error) => finish(new Error(`encode worker failed: ${err.message}`));

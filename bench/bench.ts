@@ -13,7 +13,7 @@ import { ROOT, fail, intArg, intListArg, machineInfo, parseBenchArgs, resolveIma
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { pipelineTable, runPipelineBench } from './lib/pipeline';
 import { encoderLayout } from '../src/engine/encoderPool';
-import { SYN, syntheticKeys, syntheticPerImage } from './lib/synthetic';
+import { SYN, SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
 const USAGE = `npm run bench -- [options]
   --model M         tokenizer manifest (default: media/models/patchlens-vq16/manifest.json;
@@ -66,8 +66,8 @@ async function main(): Promise<void> {
     const qImages = Math.ceil(nq / syntheticPerImage);
     log(`== index, ${images * syntheticPerImage} synthetic entries (${images} grids of ${SYN.rows}x${SYN.cols}x${SYN.dim}), ${nq} queries`);
     const keys = syntheticKeys(images, 1);
-    const queries = syntheticKeys(qImages, 2).subarray(0, nq * 4 * SYN.dim);
-    const set: KeySet = { keys, dim: 4 * SYN.dim, queries };
+    const queries = syntheticKeys(qImages, 2).subarray(0, nq * SYN_KEY_DIM);
+    const set: KeySet = { keys, dim: SYN_KEY_DIM, queries };
     const exact = await runExact(set, nq, 10, threads);
     const gt = { ids: exact.gt, k: 10 };
     const hnsw = await runHnsw(set, { params: { ...DEFAULT_HNSW, seed: 100 }, efs: [DEFAULT_HNSW.ef], gt, threads, k100: false, chunk: syntheticPerImage, log });
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     indexResults.push({ entries: images * syntheticPerImage, queries: nq, hnsw, exact: exact.result });
     rows.push([String(images * syntheticPerImage), hnsw.buildEntriesPerSec, p.qps1, p.qpsAll, p.recall10, hnsw.bytesPerEntryDisk, hnsw.bytesPerEntryMemory, exact.result.qps1, exact.result.qpsAll]);
   }
-  out.index = { keys: `synthetic, ${4 * SYN.dim}-d causal h=1 (see bench/lib/synthetic.ts)`, params: DEFAULT_HNSW, k: 10, sizes: indexResults, overhead: callOverhead(4 * SYN.dim) };
+  out.index = { keys: `synthetic, ${SYN_KEY_DIM}-d causal h=1 (see bench/lib/synthetic.ts)`, params: DEFAULT_HNSW, k: 10, sizes: indexResults, overhead: callOverhead(SYN_KEY_DIM) };
   console.log(`Patch Lens HNSW (M=${DEFAULT_HNSW.m}, efConstruction=${DEFAULT_HNSW.efConstruction}, ef=${DEFAULT_HNSW.ef}), k=10, ${threads} threads for "all"`);
   console.log(table(['entries', 'build entries/s', 'QPS 1 thread', 'QPS all threads', 'recall@10', 'bytes/entry disk', 'bytes/entry memory', 'exact QPS 1 thr', 'exact QPS all'], rows));
 

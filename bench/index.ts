@@ -243,7 +243,7 @@ function summary(r: {
       }),
     ),
     '',
-    `per-query overhead of hnswlib-node: searchKnn call on a 1-entry index ${pl.overhead.searchCallUs} us, Array.from ${pl.overhead.arrayFromUs} us, HnswPatchIndex.search on it ${pl.overhead.engineSearchUs} us; build: key copy to plain arrays ${(pl.hnsw.conversionShare * 100).toFixed(1)}% of build time`,
+    `per-query overhead of hnswlib-node: searchKnn call on a 1-entry index ${pl.overhead.searchCallUs} us, HnswPatchIndex.search on it (query copy included) ${pl.overhead.engineSearchUs} us; build: key copy to plain arrays ${(pl.hnsw.conversionShare * 100).toFixed(1)}% of build time`,
     '',
     `click latency at ${r.latency.entries} entries (ef=${r.latency.ef}):`,
     table(['PatchRetriever.query', 'median ms', 'p95 ms', 'max ms', 'search median ms'], r.latency.cases.map((c) => [c.case, c.medianMs, c.p95Ms, c.maxMs, c.searchMedianMs])),

@@ -17,12 +17,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../src/engine/engineClient';
+import { entryCount } from '../src/core/neighbourhood';
 import { texturedImage } from '../test/support/fixtures';
 import { writeTinyModel } from '../test/support/tinyModel';
 import { closeBrowser, openWebview } from '../test/support/webviewHarness';
 import { bridgeSession } from '../test/webview/sessionBridge';
 
-const ENTRIES_PER_IMAGE = 23 * 22; // 24x24 grid, causal h = 1, border skip
+const ENTRIES_PER_IMAGE = entryCount(24, 24, 'causal', 1, 'skip');
 /** Written into the dataset after the build: inspected, it is tokenized on the fly. */
 const NOT_INDEXED = 'not-indexed.png';
 

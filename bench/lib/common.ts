@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { cpuCount, startWorker } from '../../src/engine/encoderPool';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CACHE = path.join(ROOT, '.cache', 'bench');
@@ -117,7 +118,7 @@ export function machineInfo(): MachineInfo {
   }
   return {
     cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.availableParallelism?.() ?? os.cpus().length,
+    cores: cpuCount(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: osName,
     node: process.version,
@@ -190,10 +191,7 @@ export async function settle(): Promise<void> {
 export const now = () => performance.now();
 
 /** Starts a bench worker thread: compiled next to the bundle (dist/bench/<name>.js), or from source under tsx. */
-export function startBenchWorker(name: string, workerData: unknown): Worker {
-  if (path.extname(__filename) === '.ts') {
-    const src = path.join(__dirname, name + '.ts');
-    return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
-  }
-  return new Worker(path.join(__dirname, name + '.js'), { workerData });
-}
+export const startBenchWorker = (name: string, workerData: unknown): Worker => startWorker(name, workerData, __dirname);
+
+/** CPU milliseconds of a process.cpuUsage() reading or difference. */
+export const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;

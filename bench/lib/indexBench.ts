@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { ExactPatchIndex, HnswPatchIndex, type HnswParams, type PatchIndex } from '../../src/engine/patchIndex';
-import { ROOT, now, settle, sig, startBenchWorker } from './common';
+import { ROOT, cpuMs, now, settle, sig, startBenchWorker } from './common';
+import { squaredL2 } from '../../src/core/quantize';
 import type { SearchWorkerData, SearchWorkerRequest, SearchWorkerResponse } from './searchWorker';
 
 export interface KeySet {
@@ -25,15 +26,7 @@ export const entriesOf = (s: KeySet) => s.keys.length / s.dim;
 export const queriesOf = (s: KeySet) => s.queries.length / s.dim;
 
 /** Squared L2 in float64 between key i and query q. */
-function dist64(s: KeySet, i: number, q: number): number {
-  const { keys, queries, dim } = s;
-  let d = 0;
-  for (let j = 0; j < dim; j++) {
-    const t = keys[i * dim + j] - queries[q * dim + j];
-    d += t * t;
-  }
-  return d;
-}
+const dist64 = (s: KeySet, i: number, q: number): number => squaredL2(s.keys, i * s.dim, s.queries, q * s.dim, s.dim);
 
 /**
  * recall@k of `labels` ([nq * width], -1 for missing, first k used) against
@@ -52,7 +45,6 @@ export function recallAt(s: KeySet, labels: ArrayLike<number>, width: number, gt
   return found / (nq * k);
 }
 
-/** Starts a bench worker thread from source (tsx) or from the bundle beside this file. */
 /** A set of search threads over one index, for all-threads QPS. */
 class SearchThreads {
   private constructor(private readonly workers: Worker[]) {}
@@ -119,7 +111,6 @@ function searchAll(index: PatchIndex, s: KeySet, nq: number, k: number): { ms: n
   return { ms, cpuMs: cpuMs(process.cpuUsage(c0)), labels };
 }
 
-const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 /**
  * Resident memory that loading an index file adds, measured in a fresh
@@ -298,8 +289,6 @@ export async function runHnsw(s: KeySet, opts: HnswRunOptions): Promise<HnswResu
 export interface CallOverhead {
   /** hnswlib-node searchKnn on a one-entry index: the N-API call, array read and result objects. */
   searchCallUs: number;
-  /** Array.from(Float32Array) of one query, as HnswPatchIndex.search does. */
-  arrayFromUs: number;
   /** HnswPatchIndex.search on the same one-entry index (the engine's whole per-query overhead). */
   engineSearchUs: number;
 }
@@ -322,14 +311,11 @@ export function callOverhead(dim: number): CallOverhead {
   for (let i = 0; i < N; i++) raw.searchKnn(p, 1);
   const call = (cpuUs() - t) / N;
   let sink = 0;
-  t = cpuUs();
-  for (let i = 0; i < N; i++) sink += Array.from(q).length;
-  const af = (cpuUs() - t) / N;
   const eng = HnswPatchIndex.create(dim, 4, { m: 16, efConstruction: 16, ef: 16 });
   eng.add(q, [0]);
   for (let i = 0; i < 1000; i++) eng.search(q, 1);
   t = cpuUs();
   for (let i = 0; i < N; i++) sink += eng.search(q, 1).length;
   const es = (cpuUs() - t) / N;
-  return { searchCallUs: sig(call), arrayFromUs: sig(af + (sink === 0.5 ? 1 : 0)), engineSearchUs: sig(es) };
+  return { searchCallUs: sig(call), engineSearchUs: sig(es + (sink === 0.5 ? 1 : 0)) };
 }

@@ -14,10 +14,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { scanDataset, type DatasetFile } from '../../src/engine/datasetScanner';
 import { decodeForModel } from '../../src/engine/imageDecoder';
-import { encoderLayout } from '../../src/engine/encoderPool';
+import { cpuCount, encoderLayout } from '../../src/engine/encoderPool';
 import { buildDatabase } from '../../src/engine/indexer';
-import { Tokenizer } from '../../src/engine/tokenizer';
-import { ROOT, mkCache, median, now, settle, sig, startBenchWorker, table } from './common';
+import { ROOT, cpuMs, mkCache, median, now, settle, sig, startBenchWorker, table } from './common';
+import { loadModelInfo } from './realKeys';
 import type { EncodeOnlyRequest, EncodeOnlyResponse, EncodeOnlyWorkerData } from './encodeOnlyWorker';
 
 export interface PipelineConfig {
@@ -102,7 +102,6 @@ function hardLinkCopies(files: readonly DatasetFile[], root: string, repeat: num
   return dir;
 }
 
-const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 /**
  * Tokenizer.encode alone on the pre-decoded pixels, in `workers` threads that
@@ -148,11 +147,9 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
   if (scanned.length === 0) throw new Error(`no images in ${opts.images}`);
   const root = opts.repeat > 1 ? hardLinkCopies(scanned, opts.images, opts.repeat) : opts.images;
   const files = scanDataset(root).files;
-  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const cpus = cpuCount();
 
-  const tok0 = await Tokenizer.load(opts.model, { threads: 1 });
-  const info = tok0.info;
-  await tok0.release();
+  const info = await loadModelInfo(opts.model);
   const input = info.manifest.input;
 
   // Decode once, up front: the encoder-only runs get exactly the pipeline's pixels.

@@ -4,13 +4,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { entryCount, imageKeys } from '../../src/core/neighbourhood';
+import { entryCount, imageKeys, keyDimension } from '../../src/core/neighbourhood';
 import { PatchDatabase } from '../../src/engine/database';
 import { buildDatabase, DEFAULT_KEYS, type BuildResult } from '../../src/engine/indexer';
 import { decodeForModel } from '../../src/engine/imageDecoder';
 import { scanDataset } from '../../src/engine/datasetScanner';
 import { Tokenizer, type ModelInfo } from '../../src/engine/tokenizer';
-import { seededRng } from '../../src/core/rng';
+import { seededRng, shuffled } from '../../src/core/rng';
 import { augmentedSet, type AugmentedSet } from './augment';
 import { now, sig } from './common';
 
@@ -95,14 +95,9 @@ export function databaseKeys(db: PatchDatabase, limit?: number): Float32Array {
     }
     return out;
   }
-  const rng = seededRng(3);
-  for (let a = images.length - 1; a > 0; a--) {
-    const b = Math.floor(rng() * (a + 1));
-    [images[a], images[b]] = [images[b], images[a]];
-  }
   const chosen: Float32Array[] = [];
   let total = 0;
-  for (const { i } of images) {
+  for (const { i } of shuffled(images, seededRng(3))) {
     if (total >= limit) break;
     const k = imageKeys(db.sourceGrid(i, db.keys.source), rows, cols, dim, db.keys).keys;
     chosen.push(k);
@@ -128,7 +123,7 @@ export async function queryKeys(model: string, folder: string, count: number, se
       const decoded = await Promise.all(files.slice(i, i + 8).map(async (f) => (await decodeForModel(await fs.promises.readFile(f.abs), tok.info.manifest.input)).rgb));
       for (const e of await tok.encode(decoded)) all.push(imageKeys(e.latents, rows, cols, dim, DEFAULT_KEYS).keys);
     }
-    const keyDim = all[0].length / entryCount(rows, cols, DEFAULT_KEYS.shape, DEFAULT_KEYS.hops, DEFAULT_KEYS.border);
+    const keyDim = keyDimension(DEFAULT_KEYS.shape, DEFAULT_KEYS.hops, dim);
     const flat = new Float32Array(all.reduce((a, k) => a + k.length, 0));
     let o = 0;
     for (const k of all) {
@@ -136,12 +131,7 @@ export async function queryKeys(model: string, folder: string, count: number, se
       o += k.length;
     }
     const total = flat.length / keyDim;
-    const rng = seededRng(seed);
-    const order = Array.from({ length: total }, (_, i) => i);
-    for (let i = total - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffled(Array.from({ length: total }, (_, i) => i), seededRng(seed));
     const m = Math.min(count, total);
     const keys = new Float32Array(m * keyDim);
     for (let q = 0; q < m; q++) keys.set(flat.subarray(order[q] * keyDim, (order[q] + 1) * keyDim), q * keyDim);

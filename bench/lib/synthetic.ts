@@ -6,7 +6,7 @@
 // neighbours; these have a structure close to real keys, but real keys
 // (npm run bench:index) are the figures to quote.
 
-import { imageKeys, entryCount } from '../../src/core/neighbourhood';
+import { imageKeys, entryCount, keyDimension } from '../../src/core/neighbourhood';
 import { l2NormalizeRows } from '../../src/core/quantize';
 import { seededRng } from '../../src/core/rng';
 
@@ -15,6 +15,8 @@ const KEYS = { shape: 'causal', hops: 1, border: 'skip' } as const;
 const TEXTURES = 64;
 
 export const syntheticPerImage = entryCount(SYN.rows, SYN.cols, KEYS.shape, KEYS.hops, KEYS.border);
+/** Width of a synthetic key: the causal h = 1 neighbours' vectors. */
+export const SYN_KEY_DIM = keyDimension(KEYS.shape, KEYS.hops, SYN.dim);
 
 /** Keys of `images` synthetic images ([images * perImage * 32]), deterministic in `seed`. */
 export function syntheticKeys(images: number, seed: number): Float32Array {
@@ -27,7 +29,7 @@ export function syntheticKeys(images: number, seed: number): Float32Array {
   }));
   const rng = seededRng(seed);
   const grid = new Float32Array(rows * cols * dim);
-  const out = new Float32Array(images * syntheticPerImage * 4 * dim);
+  const out = new Float32Array(images * syntheticPerImage * SYN_KEY_DIM);
   for (let im = 0; im < images; im++) {
     // Two textures per image, split by a random line; random phases.
     const a = textures[Math.floor(rng() * TEXTURES)];
@@ -45,7 +47,7 @@ export function syntheticKeys(images: number, seed: number): Float32Array {
       }
     }
     l2NormalizeRows(grid, dim);
-    out.set(imageKeys(grid, rows, cols, dim, KEYS).keys, im * syntheticPerImage * 4 * dim);
+    out.set(imageKeys(grid, rows, cols, dim, KEYS).keys, im * syntheticPerImage * SYN_KEY_DIM);
   }
   return out;
 }

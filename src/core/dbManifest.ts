@@ -6,6 +6,9 @@ import type { KeyParams } from './neighbourhood';
 
 export const DB_FORMAT = 'patchlens.db/v1';
 
+/** The file a database commits by replacing, and the one that says a database exists. */
+export const MANIFEST_FILE = 'manifest.json';
+
 export interface DbFileRef {
   readonly file: string;
   readonly bytes: number;

@@ -18,7 +18,8 @@ import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type Db
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
 
-export const MANIFEST_FILE = 'manifest.json';
+export { MANIFEST_FILE } from '../core/dbManifest';
+import { MANIFEST_FILE } from '../core/dbManifest';
 export const LOCK_FILE = 'lock';
 
 export class DatabaseError extends Error {

@@ -9,7 +9,7 @@ import * as bmp from 'bmp-ts';
 import type { ModelInput } from '../core/modelManifest';
 import { planResize, type ResizePlan } from '../core/geometry';
 
-export const SUPPORTED_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif'] as const;
+export { SUPPORTED_EXTENSIONS, isSupportedImage } from '../core/imageTypes';
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
@@ -32,11 +32,6 @@ export interface DecodedImage {
   readonly plan: ResizePlan;
   /** Model-input pixels, 8-bit RGB, row-major, targetWidth x targetHeight x 3. */
   readonly rgb: Uint8Array;
-}
-
-export function isSupportedImage(fileName: string): boolean {
-  const dot = fileName.lastIndexOf('.');
-  return dot >= 0 && (SUPPORTED_EXTENSIONS as readonly string[]).includes(fileName.slice(dot).toLowerCase());
 }
 
 // sharp's own thread pool does the pixel work; one libvips cache per process is plenty.

@@ -2,8 +2,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DbManifest } from '../core/dbManifest';
-import { MANIFEST_FILE } from './database';
+import { MANIFEST_FILE, type DbManifest } from '../core/dbManifest';
 
 export const BUNDLED_MODEL = 'patchlens-vq16';
 

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
-import { SUPPORTED_EXTENSIONS } from '../engine/imageDecoder';
+import { SUPPORTED_EXTENSIONS } from '../core/imageTypes';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
 

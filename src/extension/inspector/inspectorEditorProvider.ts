@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MANIFEST_FILE } from '../../engine/database';
+import { MANIFEST_FILE } from '../../core/dbManifest';
 import { checkMessage } from '../../messageSchema';
 import { inspectorToHostSchema } from '../../protocol';
 import type { Services } from '../services';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { isSupportedImage } from '../../engine/imageDecoder';
+import { isSupportedImage } from '../../core/imageTypes';
 import type { DiskImage } from './datasetTreeModel';
 
 export interface ListOptions {

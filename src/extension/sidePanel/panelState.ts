@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability } from '../../engine/stats';
-import { SUPPORTED_EXTENSIONS } from '../../engine/imageDecoder';
+import { SUPPORTED_EXTENSIONS } from '../../core/imageTypes';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import { classifyImages, countStatuses, type ImageEntry, type StatusCounts } from './datasetTreeModel';

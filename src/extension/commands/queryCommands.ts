@@ -14,6 +14,7 @@ import type { DatasetsView } from '../sidePanel/datasetsView';
 import { num, pct } from '../sidePanel/indexTreeModel';
 import type { PanelState } from '../sidePanel/panelState';
 import { inspectorSelection, openInInspector } from './inspect';
+import { isInspectable } from '../inspector/datasetPaths';
 import { checkPosition, parsePatchRef, parseTokenId, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
 
@@ -24,7 +25,6 @@ export interface QueryDeps {
   readonly datasetsView: DatasetsView;
 }
 
-const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|bmp|avif)$/i;
 
 function rootArg(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
@@ -114,7 +114,7 @@ export function resolveImage(d: QueryDeps, image: string): { file: string; root?
 function activeImage(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: unknown } | undefined;
   const uri = input?.uri instanceof vscode.Uri ? input.uri : undefined;
-  return uri && uri.scheme === 'file' && IMAGE_EXT.test(uri.fsPath) ? uri : undefined;
+  return uri && uri.scheme === 'file' && isInspectable(uri.fsPath) ? uri : undefined;
 }
 
 async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosition: boolean): Promise<{ file: string; root?: string; ref: PatchRef } | undefined> {
@@ -127,7 +127,7 @@ async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosi
     if (requirePosition && r.row === undefined) return 'Give the patch as image:row,col, e.g. cat.png:12,7';
     const hit = resolveImage(d, r.image);
     if (!hit) return `No image ${r.image} in the datasets`;
-    if (!IMAGE_EXT.test(hit.file)) return `${path.basename(hit.file)} is not a supported image`;
+    if (!isInspectable(hit.file)) return `${path.basename(hit.file)} is not an image the inspector opens`;
     if (hit.root) {
       const info = await d.state.info(hit.root).catch(() => undefined);
       if (info?.summary) return checkPosition(r, info.summary.model.rows, info.summary.model.cols);

@@ -12,6 +12,7 @@ import { openInInspector } from '../commands/inspect';
 import { parseCodebookMessage } from './codebookMessages';
 import type { PanelState } from './panelState';
 import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
+import { resolveDatasetPath } from '../inspector/datasetPaths';
 
 const SELECTED_KEY = 'patchlens.codebook.dataset';
 
@@ -130,10 +131,9 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         return this.tokenUses(msg.messageId, msg.root, msg.token);
       case 'openPatch': {
         if (!this.s.datasets.list().some((d) => d.root === msg.root)) return;
-        const file = path.join(msg.root, ...msg.image.split('/'));
-        const rel = path.relative(msg.root, file);
-        if (rel.startsWith('..') || path.isAbsolute(rel)) return;
-        await openInInspector(vscode.Uri.file(file), { row: msg.row, col: msg.col });
+        const target = resolveDatasetPath(msg.root, msg.image);
+        if (!target.ok) return;
+        await openInInspector(vscode.Uri.file(target.file), { row: msg.row, col: msg.col });
         return;
       }
     }
@@ -180,7 +180,8 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         const info = await this.state.info(root);
         if (seq !== this.loadSeq) return;
         // Build progress and unrelated changes leave the shown codebook as it is.
-        const key = `${root}\0${info.summary ? `${info.summary.generation}@${info.summary.updatedAt}` : 'none'}\0${info.error ?? ''}\0${this.s.builds.isBuilding(root)}`;
+        // Building matters only to a dataset with no database yet (its empty state says so).
+        const key = `${root}\0${info.summary ? `${info.summary.generation}@${info.summary.updatedAt}` : `none\0${this.s.builds.isBuilding(root)}`}\0${info.error ?? ''}`;
         if (key === this.shownKey) return this.flushFocus();
         this.shownKey = key;
         if (info.summary) void this.post({ type: 'loading', root });

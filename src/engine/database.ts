@@ -477,6 +477,28 @@ export function removeGeneration(dbDir: string, generation: number): void {
   }
 }
 
+/**
+ * Deletes a database under its lock (refused with DatabaseLockedError while a build holds it):
+ * the manifest first, so readers see no database, then every file a database writes; the
+ * folder goes too when nothing else is left in it. Returns the bytes freed.
+ */
+export async function clearDatabase(dbDir: string): Promise<number> {
+  if (!fs.existsSync(dbDir)) return 0;
+  const release = await acquireLock(dbDir, 'clearing the database');
+  let bytes = 0;
+  try {
+    const sizeOf = (f: string) => fs.statSync(path.join(dbDir, f), { throwIfNoEntry: false })?.size ?? 0;
+    bytes += sizeOf(MANIFEST_FILE);
+    fs.rmSync(path.join(dbDir, MANIFEST_FILE), { force: true });
+    const sizes = new Map(fs.readdirSync(dbDir).map((f) => [f, sizeOf(f)]));
+    for (const f of collectGarbage(dbDir, undefined)) bytes += sizes.get(f) ?? 0;
+  } finally {
+    release();
+  }
+  if (fs.readdirSync(dbDir).length === 0) fs.rmdirSync(dbDir);
+  return bytes;
+}
+
 /** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */
 export function collectGarbage(dbDir: string, manifest: DbManifest | undefined): string[] {
   const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE]);

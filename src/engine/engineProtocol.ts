@@ -73,6 +73,8 @@ export interface EngineRequests {
   reconstruct: { params: { dbDir: string; image: string; model?: string }; result: Uint8Array };
   /** Builds or updates a database; progress events carry the request id. */
   build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
+  /** Deletes a database (refused while a build holds its lock); the bytes freed. */
+  clearDatabase: { params: { dbDir: string }; result: number };
   /** Cancels the build started by request `buildId`. */
   cancel: { params: { buildId: number }; result: boolean };
   /** Checks that the native modules load in the worker; returns their versions. */

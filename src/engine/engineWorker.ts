@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { PatchDatabase, MANIFEST_FILE } from './database';
+import { PatchDatabase, MANIFEST_FILE, clearDatabase } from './database';
 import { buildDatabase } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability } from './stats';
@@ -168,6 +168,11 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
       if (p) prototypes.set(p, k * n);
     }
     return { codebookSize: K, patch, counts, prototypes, staleImages: db.manifest.prototypes.staleImages };
+  },
+  clearDatabase: async ({ dbDir }) => {
+    dbs.delete(dbDir);
+    for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
+    return clearDatabase(dbDir);
   },
   crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await fs.promises.readFile(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {

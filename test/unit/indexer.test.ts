@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildDatabase, BuildCancelledError } from '../../src/engine/indexer';
 import { encoderLayout } from '../../src/engine/encoderPool';
-import { DatabaseError, DatabaseLockedError, PatchDatabase, acquireLock } from '../../src/engine/database';
+import { DatabaseError, DatabaseLockedError, PatchDatabase, acquireLock, clearDatabase } from '../../src/engine/database';
 import { PatchRetriever } from '../../src/engine/retrieval';
 import { Tokenizer } from '../../src/engine/tokenizer';
 import { entryCount } from '../../src/core/neighbourhood';
@@ -240,4 +240,24 @@ test('the database does not depend on the number of workers: same labels, tokens
   for (let i = 0; i < a.manifest.images.length; i++) assert.deepEqual(a.record(i).tokens, b.record(i).tokens);
   const bytes = (db: PatchDatabase, dir: string) => fs.readFileSync(path.join(dir, db.manifest.index.file));
   assert.ok(bytes(a, path.join(work, 'layout-db-1')).equals(bytes(b, path.join(work, 'layout-db-3'))), 'index files differ');
+});
+
+test('clearDatabase: refused while a build holds the lock (nothing removed); then removes the database and its folder', async () => {
+  const root = await dataset('clear', 3);
+  const dbDir = path.join(work, 'clear-db');
+  await buildDatabase({ root, dbDir, model });
+  fs.writeFileSync(path.join(dbDir, 'notes.txt'), 'not ours');
+  const before = fs.readdirSync(dbDir).sort();
+  const release = await acquireLock(dbDir, 'a build');
+  await assert.rejects(clearDatabase(dbDir), DatabaseLockedError);
+  release();
+  assert.deepEqual(fs.readdirSync(dbDir).sort(), before);
+  const freed = await clearDatabase(dbDir);
+  assert.ok(freed > 0);
+  // Only what a database writes is removed; a stranger's file keeps the folder.
+  assert.deepEqual(fs.readdirSync(dbDir), ['notes.txt']);
+  fs.rmSync(path.join(dbDir, 'notes.txt'));
+  await buildDatabase({ root, dbDir, model });
+  await clearDatabase(dbDir);
+  assert.equal(fs.existsSync(dbDir), false);
 });

@@ -3,7 +3,6 @@
 // Explorer, Remove, Clear Database, Open Sample Dataset.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { targetOf, type DatasetsNode } from '../sidePanel/datasetsView';
@@ -11,40 +10,7 @@ import { formatBytes } from '../sidePanel/datasetTreeModel';
 import type { QueryDeps } from './queryCommands';
 import { openInInspector } from './inspect';
 import { pickDataset } from '../buildCommands';
-
-/** Files a patch database folder may hold (see src/engine/database.ts); nothing else is deleted. */
-const DB_FILE = /^(manifest\.json|seg-\d+\.bin|index-\d+\.hnsw|codes-\d+\.bin|lock\.stale-\d+|.+\.tmp(-\d+)?|.+\.tmp-[\w-]+)$/;
-
-/** Whether another process (the CLI) holds the database's lock right now. */
-export function lockHolder(dbDir: string): string | undefined {
-  try {
-    const info = JSON.parse(fs.readFileSync(path.join(dbDir, 'lock'), 'utf8')) as { pid?: number; host?: string; what?: string };
-    if (info.host && info.host !== os.hostname()) return `${info.what ?? 'a build'} on ${info.host}`;
-    if (typeof info.pid === 'number') {
-      process.kill(info.pid, 0);
-      return `${info.what ?? 'a build'} (process ${info.pid})`;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-/** Deletes a database folder's files (only the ones a database writes) and the folder if it is then empty. */
-export async function deleteDatabase(dbDir: string): Promise<number> {
-  let bytes = 0;
-  for (const f of await fs.promises.readdir(dbDir)) {
-    if (!DB_FILE.test(f)) continue;
-    const p = path.join(dbDir, f);
-    const st = await fs.promises.lstat(p);
-    if (!st.isFile()) continue;
-    bytes += st.size;
-    await fs.promises.rm(p, { force: true });
-  }
-  await fs.promises.rm(path.join(dbDir, 'lock'), { force: true });
-  if ((await fs.promises.readdir(dbDir)).length === 0) await fs.promises.rmdir(dbDir);
-  return bytes;
-}
+import { EngineError } from '../../engine/engineClient';
 
 export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
   const { s, state } = d;
@@ -123,11 +89,6 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
         void vscode.window.showInformationMessage(`Patch Lens: ${name} has no patch database.`);
         return;
       }
-      const holder = lockHolder(dbDir);
-      if (holder) {
-        void vscode.window.showWarningMessage(`Patch Lens: the database of ${name} is in use by ${holder}; try again when it finishes.`);
-        return;
-      }
       const size = info?.summary ? ` (${info.summary.images} images, ${formatBytes(info.summary.diskBytes)})` : '';
       const ok = await vscode.window.showWarningMessage(
         `Delete the patch database of ${name}${size}?`,
@@ -136,11 +97,13 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
       );
       if (ok !== 'Delete Database') return;
       try {
-        const bytes = await deleteDatabase(dbDir);
+        // In the engine, under the database's lock: a build (the CLI's too) is never cut short.
+        const bytes = await s.engine.request('clearDatabase', { dbDir });
         s.log.info(`Cleared the database ${dbDir} (${formatBytes(bytes)})`);
         void vscode.window.showInformationMessage(`Patch Lens: deleted the patch database of ${name}.`);
       } catch (e) {
-        void vscode.window.showErrorMessage(`Patch Lens: could not delete ${dbDir}: ${(e as Error).message}`);
+        if (e instanceof EngineError && e.kind === 'DatabaseLockedError') void vscode.window.showWarningMessage(`Patch Lens: the database of ${name} is in use (${e.message}); try again when it finishes.`);
+        else void vscode.window.showErrorMessage(`Patch Lens: could not delete ${dbDir}: ${(e as Error).message}`);
       }
       state.invalidate(root);
     }),

@@ -7,8 +7,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { MANIFEST_FILE } from '../../core/dbManifest';
-import { checkMessage } from '../../messageSchema';
-import { inspectorToHostSchema } from '../../protocol';
 import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
@@ -38,6 +36,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
         for (const o of this.open) if (o.session.root === root || isInside(root, o.session.file)) void o.session.start();
       }),
       s.datasets.onDidChange(() => this.restartAll()),
+      // Trust changes which model settings count.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.restartAll()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (['patchlens.model', 'patchlens.databaseLocation'].some((k) => e.affectsConfiguration(k))) this.restartAll();
         else if (['patchlens.topK', 'patchlens.excludeSelf', 'patchlens.temperature', 'patchlens.queryKeySource'].some((k) => e.affectsConfiguration(k))) {
@@ -78,13 +78,12 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       session.select(pending.row, pending.col);
     }
     const received = webview.onDidReceiveMessage((m: unknown) => {
-      // A query is the webview's selected patch (checked here like the session checks it).
-      const q = checkMessage(inspectorToHostSchema, m);
-      if (q.ok && q.message.type === 'query') {
-        entry.selection = { row: q.message.row, col: q.message.col };
+      // A query (validated by the session) is the webview's selected patch.
+      const q = session.receive(m);
+      if (q?.type === 'query') {
+        entry.selection = { row: q.row, col: q.col };
         if (panel.active) void vscode.commands.executeCommand('setContext', 'patchlens.inspectorHasSelection', true);
       }
-      session.receive(m);
     });
     const viewState = panel.onDidChangeViewState(() => {
       if (panel.active) {

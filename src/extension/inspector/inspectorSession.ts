@@ -106,6 +106,8 @@ export class InspectorSession {
   private pendingSelect?: { row: number; col: number };
   /** Dataset paths this session sent to the webview; crop and openPatch accept only these. */
   private readonly offered = new Set<string>();
+  /** The model manifest for this start (model settings and trust changes restart the session). */
+  private model?: { path: string | undefined };
   private disposed = false;
 
   constructor(
@@ -129,15 +131,20 @@ export class InspectorSession {
     else this.pendingSelect = { row, col };
   }
 
-  /** Handles one message from the webview. */
-  receive(raw: unknown): void {
-    if (this.disposed) return;
+  /** Handles one message from the webview; returns it once validated (undefined if rejected). */
+  receive(raw: unknown): InspectorToHost | undefined {
+    if (this.disposed) return undefined;
     const checked = checkMessage(inspectorToHostSchema, raw);
     if (!checked.ok) {
       this.rejected(checked.reason, raw);
-      return;
+      return undefined;
     }
     const m = checked.message;
+    this.dispatch(m, raw);
+    return m;
+  }
+
+  private dispatch(m: InspectorToHost, raw: unknown): void {
     switch (m.type) {
       case 'ready':
       case 'reload':
@@ -199,6 +206,11 @@ export class InspectorSession {
     }
   }
 
+  /** Resolved once per start: it reads settings files (in an untrusted workspace) on this thread. */
+  private modelPath(): string | undefined {
+    return (this.model ??= { path: this.host.model(this.file) }).path;
+  }
+
   // ------------------------------------------------------------ start
 
   /** Sends `init` and then the grid (again after a build or a settings change). */
@@ -208,6 +220,7 @@ export class InspectorSession {
     this.grid = undefined;
     this.gridPromise = undefined;
     this.summary = undefined;
+    this.model = undefined;
     const previousRoot = this.target.root;
     const t = (this.target = this.host.locate(this.file));
     // The list drawn before a restart stays until the next answer and may still ask for its
@@ -272,7 +285,7 @@ export class InspectorSession {
   private loadGrid(): Promise<GridPayload> {
     const t = this.target;
     if (!this.gridPromise) {
-      this.gridPromise = this.host.engine.request('grid', { dbDir: t.dbDir!, image: this.file, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS });
+      this.gridPromise = this.host.engine.request('grid', { dbDir: t.dbDir!, image: this.file, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
       this.gridPromise.then(
         (g) => (this.grid = g),
         () => (this.gridPromise = undefined),
@@ -351,7 +364,7 @@ export class InspectorSession {
       row: m.row,
       col: m.col,
       options: { k: m.k, excludeSelf: m.excludeSelf, queryKeys: s.queryKeys, temperature: s.temperature },
-      model: this.host.model(this.file),
+      model: this.modelPath(),
     });
     const n = r.results.length;
     const out = {
@@ -406,7 +419,7 @@ export class InspectorSession {
     const cellsKey = `${dbDir}\0${summary.generation}\0${image}`;
     let cells = cellCache.get(cellsKey);
     if (!cells) {
-      cells = this.host.engine.request('grid', { dbDir, image, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => g.cells);
+      cells = this.host.engine.request('grid', { dbDir, image, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => g.cells);
       cells.catch(() => cellCache.delete(cellsKey));
       cellCache.set(cellsKey, cells);
     }
@@ -435,7 +448,7 @@ export class InspectorSession {
   private async reconstruct(m: Extract<InspectorToHost, { type: 'reconstruct' }>): Promise<HostToInspector> {
     this.requireGrid();
     if (!this.summary?.model.hasDecoder) throw new InvalidMessage(`the model ${this.summary?.model.name ?? ''} has no decoder`);
-    const png = await this.host.engine.request('reconstruct', { dbDir: this.target.dbDir!, image: this.file, model: this.host.model(this.file) }, { timeoutMs: GRID_TIMEOUT_MS });
+    const png = await this.host.engine.request('reconstruct', { dbDir: this.target.dbDir!, image: this.file, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
     return { type: 'reconstruction', inReplyTo: m.messageId, png };
   }
 

@@ -1,6 +1,8 @@
 // The Codebook view's model: codes in usage order, the token-id filter, the
 // summary line, the rows a scrolled list shows. Pure: no DOM, no `vscode`.
 
+import { perplexity } from '../../src/core/codebookStats';
+
 /** Code ids by usage, most used first; ties (and dead codes) by id. */
 export function usageOrder(counts: ArrayLike<number>): Uint32Array {
   const ids = new Uint32Array(counts.length);
@@ -82,16 +84,7 @@ export function summarize(counts: ArrayLike<number>): CodebookSummary {
     tokens += c;
     if (c > max) max = c;
   }
-  let h = 0;
-  if (tokens > 0) {
-    for (let i = 0; i < counts.length; i++) {
-      if (counts[i] > 0) {
-        const p = counts[i] / tokens;
-        h -= p * Math.log(p);
-      }
-    }
-  }
-  return { codes: counts.length, used, dead: counts.length - used, tokens, perplexity: tokens ? Math.exp(h) : 0, max };
+  return { codes: counts.length, used, dead: counts.length - used, tokens, perplexity: perplexity(counts), max };
 }
 
 export function formatCount(n: number): string {

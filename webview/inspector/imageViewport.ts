@@ -38,6 +38,8 @@ export class ImageViewport {
   private readonly gNeighbours: SVGGElement;
   private readonly gSelection: SVGGElement;
   private readonly tooltip: HTMLElement;
+  /** The token grid the tooltip's content was built from. */
+  private tooltipTokens?: Int32Array;
 
   private geometry?: GridGeometry;
   private tokens?: Int32Array;
@@ -449,7 +451,9 @@ export class ImageViewport {
     const cell = g.cellAt(p.x, p.y);
     if (!cell) return this.hideTooltip();
     const i = cell.row * g.cols + cell.col;
-    replaceChildren(
+    // Rebuilt only when the pointer enters another cell (or the grid changed); moving inside one just moves it.
+    const same = !this.tooltip.hidden && this.tooltipTokens === t && this.tooltip.dataset.row === String(cell.row) && this.tooltip.dataset.col === String(cell.col);
+    if (!same) replaceChildren(
       this.tooltip,
       el('div', { class: 'tt-title' }, `Patch (${cell.row}, ${cell.col})`),
       el('div', {}, el('span', { class: 'tt-key' }, 'Token '), el('span', { class: 'tt-value', 'data-testid': 'tooltip-token' }, String(t[i]))),
@@ -465,6 +469,7 @@ export class ImageViewport {
     this.tooltip.style.transform = `translate(${Math.max(0, x)}px, ${Math.max(0, y)}px)`;
     this.tooltip.dataset.row = String(cell.row);
     this.tooltip.dataset.col = String(cell.col);
+    this.tooltipTokens = t;
   }
 
   private hideTooltip(): void {

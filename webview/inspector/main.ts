@@ -57,6 +57,8 @@ class InspectorApp {
   private geometry?: GridGeometry;
   private imageUrl?: string;
   private originalForAnalysis?: Promise<ImageBitmap>;
+  /** The image file's bytes from the host, asked for once per image (display and error map share them). */
+  private pixels?: Promise<InspectorReplies['imagePixels']>;
   private viewRestored = false;
   private pendingSelect?: Cell;
   private querySeq = 0;
@@ -189,6 +191,7 @@ class InspectorApp {
     this.viewRestored = false;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
+    this.pixels = undefined;
     this.title.textContent = displayName(m.image.name);
     this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
     this.subtitle.title = displayName(m.image.path);
@@ -294,7 +297,7 @@ class InspectorApp {
       this.viewport.setImage(image.src, 0, 0, image.name);
       return;
     }
-    void this.conn.request({ type: 'imagePixels' }, 120_000).then(
+    void this.imagePixels().then(
       (r) => {
         this.imageUrl = URL.createObjectURL(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime }));
         this.viewport.setImage(this.imageUrl, this.grid?.width ?? 0, this.grid?.height ?? 0, image.name);
@@ -408,9 +411,17 @@ class InspectorApp {
    * The original's pixels for the error map. A webview-URI image is another
    * origin (reading it would taint the canvas), so its bytes come from the host.
    */
+  private imagePixels(): Promise<InspectorReplies['imagePixels']> {
+    if (!this.pixels) {
+      this.pixels = this.conn.request({ type: 'imagePixels' }, 120_000);
+      this.pixels.catch(() => (this.pixels = undefined));
+    }
+    return this.pixels;
+  }
+
   private analysisImage(): Promise<ImageBitmap> {
     if (!this.originalForAnalysis) {
-      this.originalForAnalysis = this.conn.request({ type: 'imagePixels' }, 120_000).then((r) => createImageBitmap(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime })));
+      this.originalForAnalysis = this.imagePixels().then((r) => createImageBitmap(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime })));
       this.originalForAnalysis.catch(() => (this.originalForAnalysis = undefined));
     }
     return this.originalForAnalysis;

@@ -85,11 +85,7 @@ export class ReconstructionPane {
       se += dr * dr + dg * dg + db * db;
       n += 3;
       const e = (Math.abs(dr) + Math.abs(dg) + Math.abs(db)) / (3 * 255);
-      const [hr, hg, hb] = heatColour(Math.min(1, e * 2)); // errors above 50% saturate
-      heat.data[i] = hr;
-      heat.data[i + 1] = hg;
-      heat.data[i + 2] = hb;
-      heat.data[i + 3] = 255;
+      heatColourInto(heat.data, i, Math.min(1, e * 2)); // errors above 50% saturate
     }
     const mse = n ? se / n : 0;
     const psnr = mse > 0 ? 10 * Math.log10((255 * 255) / mse) : Infinity;
@@ -131,10 +127,10 @@ export class ReconstructionPane {
   }
 }
 
-/** A black-red-yellow-white ramp (perceptually ordered, readable on light and dark). */
-function heatColour(t: number): [number, number, number] {
-  const r = Math.min(1, t * 3);
-  const g = Math.min(1, Math.max(0, t * 3 - 1));
-  const b = Math.min(1, Math.max(0, t * 3 - 2));
-  return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+/** Writes pixel i of a black-red-yellow-white ramp (perceptually ordered, readable on light and dark), opaque. */
+function heatColourInto(data: Uint8ClampedArray, i: number, t: number): void {
+  data[i] = Math.round(Math.min(1, t * 3) * 255);
+  data[i + 1] = Math.round(Math.min(1, Math.max(0, t * 3 - 1)) * 255);
+  data[i + 2] = Math.round(Math.min(1, Math.max(0, t * 3 - 2)) * 255);
+  data[i + 3] = 255;
 }

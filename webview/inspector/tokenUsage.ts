@@ -2,6 +2,7 @@
 // perplexity of its token histogram, and its most used tokens (click one to
 // outline its cells).
 
+import { perplexity } from '../../src/core/codebookStats';
 import { el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
 import { swatch } from './retrievedList';
 
@@ -22,8 +23,6 @@ export class TokenUsage {
     const counts = new Map<number, number>();
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
     const n = tokens.length;
-    let entropy = 0;
-    for (const c of counts.values()) entropy -= (c / n) * Math.log(c / n);
     const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const max = sorted[0]?.[1] ?? 1;
     this.element.dataset.distinct = String(counts.size);
@@ -49,7 +48,7 @@ export class TokenUsage {
     });
     replaceChildren(
       this.element,
-      el('div', { class: 'usage-summary' }, `${counts.size} distinct${of} in ${n} patches · perplexity ${formatNumber(Math.exp(entropy))}`),
+      el('div', { class: 'usage-summary' }, `${counts.size} distinct${of} in ${n} patches · perplexity ${formatNumber(perplexity([...counts.values()]))}`),
       ...rows,
     );
   }

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { isSupportedImage } from './imageDecoder';
+import { isSupportedImage } from '../core/imageTypes';
+import { isInside } from '../core/paths';
 
 export interface DatasetFile {
   /** Relative to the root, '/'-separated. */
@@ -29,11 +30,6 @@ export interface ScanResult {
 
 export function toRel(root: string, abs: string): string {
   return path.relative(root, abs).split(path.sep).join('/');
-}
-
-function inside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
@@ -87,7 +83,7 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
           if (isSupportedImage(e.name) || code === 'ELOOP') skipped.push({ path: rel, error: code === 'ELOOP' ? 'symlink loop' : 'broken symlink' });
           continue;
         }
-        if (!inside(rootReal, real)) {
+        if (!isInside(rootReal, real)) {
           if (isDir || isSupportedImage(e.name)) skipped.push({ path: rel, error: 'symlink points outside the dataset root' });
           continue;
         }

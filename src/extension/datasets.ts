@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readSettings } from './settings';
+import { isInside } from '../core/paths';
 
 const EXTRA_KEY = 'patchlens.extraDatasets';
 const HIDDEN_KEY = 'patchlens.hiddenDatasets';
@@ -15,11 +16,6 @@ export interface Dataset {
   readonly name: string;
   /** Added by command rather than being a workspace folder. */
   readonly added: boolean;
-}
-
-function inside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 export class DatasetRegistry implements vscode.Disposable {
@@ -72,14 +68,14 @@ export class DatasetRegistry implements vscode.Disposable {
   /** The dataset holding a file (the innermost one when datasets nest). */
   datasetFor(file: string): Dataset | undefined {
     return this.list()
-      .filter((d) => inside(d.root, file))
+      .filter((d) => isInside(d.root, file))
       .sort((a, b) => b.root.length - a.root.length)[0];
   }
 
   /** Where the database of a dataset lives, per the databaseLocation setting. */
   dbDirFor(root: string): string {
     // The extension's own folder (the sample dataset) is never written to: it is replaced on update.
-    if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage' || inside(this.context.extensionUri.fsPath, root)) {
+    if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage' || isInside(this.context.extensionUri.fsPath, root)) {
       const id = createHash('sha256').update(root).digest('hex').slice(0, 16);
       return path.join(this.context.globalStorageUri.fsPath, 'databases', `${path.basename(root).replace(/[^\w.-]+/g, '_')}-${id}`);
     }

@@ -4,12 +4,9 @@
 // file system or the engine.
 
 import * as path from 'node:path';
+import { isInside } from '../../core/paths';
 
-/** Whether `file` is `root` or lies below it. */
-export function isInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
+export { isInside };
 
 /** A file's path relative to a dataset root, '/'-separated; undefined when it lies outside. */
 export function toDatasetPath(root: string, file: string): string | undefined {

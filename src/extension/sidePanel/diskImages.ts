@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { isSupportedImage } from '../../core/imageTypes';
 import type { DiskImage } from './datasetTreeModel';
+import { isInside } from '../../core/paths';
 
 export interface ListOptions {
   readonly include?: readonly string[];
@@ -16,11 +17,6 @@ export interface ListOptions {
   readonly skipDirs?: readonly string[];
   /** Stop after this many images (the tree says there are more). */
   readonly limit?: number;
-}
-
-function inside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 export async function listDiskImages(root: string, opts: ListOptions = {}): Promise<{ images: DiskImage[]; truncated: boolean }> {
@@ -60,7 +56,7 @@ export async function listDiskImages(root: string, opts: ListOptions = {}): Prom
         } catch {
           continue;
         }
-        if (!inside(rootReal, real)) continue;
+        if (!isInside(rootReal, real)) continue;
       }
       if (isDir) {
         if (e.name === 'node_modules' || skip.has(real)) continue;

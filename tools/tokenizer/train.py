@@ -119,7 +119,7 @@ def blockmean_init(model: VQModel, x: torch.Tensor, const: float = 10.0, code_co
         enc.conv_out.weight[c, c, 1, 1] = 1.0
         enc.conv_out.weight[c, 3 + c, 1, 1] = -1.0
     enc.conv_out.weight[3, ce - 1, 1, 1] = 1.0
-    h = swish(enc.norm_out(enc_trunk(enc, x)))
+    h = swish(enc.norm_out(enc.trunk(x)))
     k_val = float(h[:, ce - 1].mean())  # swish of the normalised constant channel
     qc = model.quant_conv
     qc.weight.zero_(); qc.bias.zero_()
@@ -139,43 +139,13 @@ def blockmean_init(model: VQModel, x: torch.Tensor, const: float = 10.0, code_co
     for w in (enc.conv_out.weight, qc.weight, pq.weight, dec.conv_in.weight):  # break the zero/zero saddles
         w.add_(noise * torch.randn(w.shape, generator=g))
     z = F.normalize(model.encode_latent(x), dim=1)
-    feat = swish(dec.norm_out(dec_trunk(dec, model.post_quant_conv(z))))  # [B, cd, H, W]
+    feat = swish(dec.norm_out(dec.trunk(model.post_quant_conv(z))))  # [B, cd, H, W]
     a = torch.cat([feat.permute(0, 2, 3, 1).reshape(-1, cd), torch.ones(feat.numel() // cd, 1)], 1).double()
     y = x.permute(0, 2, 3, 1).reshape(-1, 3).double()
     sol = torch.linalg.lstsq(a, y).solution  # [cd + 1, 3]
     dec.conv_out.weight.zero_()
     dec.conv_out.weight[:, :, 1, 1] = sol[:cd].t().float()
     dec.conv_out.bias.copy_(sol[cd].float())
-
-
-def enc_trunk(enc, x):
-    """The encoder up to (not including) norm_out."""
-    h = enc.conv_in(x)
-    for level, block in enumerate(enc.conv_blocks):
-        for j, res in enumerate(block.res):
-            h = res(h)
-            if len(block.attn):
-                h = block.attn[j](h)
-        if level != enc.num_resolutions - 1:
-            h = block.downsample(h)
-    for layer in enc.mid:
-        h = layer(h)
-    return h
-
-
-def dec_trunk(dec, z):
-    """The decoder up to (not including) norm_out."""
-    h = dec.conv_in(z)
-    for layer in dec.mid:
-        h = layer(h)
-    for i, block in enumerate(dec.conv_blocks):
-        for j, res in enumerate(block.res):
-            h = res(h)
-            if len(block.attn):
-                h = block.attn[j](h)
-        if i != dec.num_resolutions - 1:
-            h = block.upsample(h)
-    return h
 
 
 def code_stats(ids: np.ndarray, k: int) -> dict:

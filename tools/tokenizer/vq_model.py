@@ -168,7 +168,8 @@ class Encoder(nn.Module):
         self.norm_out = group_norm(block_in, g)
         self.conv_out = nn.Conv2d(block_in, cfg.z_channels, 3, 1, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """Everything before norm_out (train.py's initialisation reads these features)."""
         h = self.conv_in(x)
         for level, block in enumerate(self.conv_blocks):
             for j, res in enumerate(block.res):
@@ -179,7 +180,10 @@ class Encoder(nn.Module):
                 h = block.downsample(h)
         for layer in self.mid:
             h = layer(h)
-        return self.conv_out(swish(self.norm_out(h)))
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_out(swish(self.norm_out(self.trunk(x))))
 
 
 class Decoder(nn.Module):
@@ -212,7 +216,8 @@ class Decoder(nn.Module):
         self.norm_out = group_norm(block_in, g)
         self.conv_out = nn.Conv2d(block_in, out_channels, 3, 1, 1)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def trunk(self, z: torch.Tensor) -> torch.Tensor:
+        """Everything before norm_out (train.py's initialisation reads these features)."""
         h = self.conv_in(z)
         for layer in self.mid:
             h = layer(h)
@@ -223,7 +228,10 @@ class Decoder(nn.Module):
                     h = block.attn[j](h)
             if i != self.num_resolutions - 1:
                 h = block.upsample(h)
-        return self.conv_out(swish(self.norm_out(h)))
+        return h
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.conv_out(swish(self.norm_out(self.trunk(z))))
 
 
 class VectorQuantizer(nn.Module):

@@ -15,22 +15,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 import type { CodeServer } from '../../scripts/code-server.mjs' with { 'resolution-mode': 'import' };
+import { CHROMIUM, CHROMIUM_ARGS, repoRoot } from './chromium';
 
-export const CHROMIUM = process.env.PATCHLENS_CHROMIUM ?? '/usr/bin/chromium';
-const repoRoot = path.resolve(__dirname, '..', '..');
+export { CHROMIUM };
 export const resultsRoot = path.join(repoRoot, 'test-results');
-
-/** Chromium flags from shared/recipes/vscode-e2e.md. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface LaunchOptions {
   /** Names the artifacts folder test-results/<name>/ (pass the test's `t.name`). */
@@ -369,11 +357,16 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     await item.click();
     // The menu sometimes drops a click that comes right after it opened (the entry is
     // highlighted, the menu stays): Enter runs the highlighted entry then.
+    const closed = () => menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
     for (let i = 0; i < 3; i++) {
-      if (await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
-      await item.hover();
+      if (await closed()) return;
+      // Only while the menu is still open: a late close means the click did run, and Enter
+      // would then go to the explorer.
+      if (!(await item.hover({ timeout: 2000 }).then(() => true, () => false))) continue;
+      if (!(await menu.isVisible())) return;
       await p.keyboard.press('Enter');
     }
+    if (await closed()) return;
     await screenshot(`menu-stuck-${relPath}`).catch(() => {});
     throw new Error(`the context menu of ${relPath} stayed open after choosing "${menuItem}"`);
   };

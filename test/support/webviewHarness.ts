@@ -19,11 +19,10 @@ import { spawnSync } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { webviewHtml } from '../../src/extension/inspector/webviewHtml';
 import { themeFor, VSCODE_DEFAULT_STYLES, type TestTheme } from './vscodeTheme';
+import { CHROMIUM, CHROMIUM_ARGS, repoRoot } from './chromium';
 
-export const CHROMIUM = process.env.PATCHLENS_CHROMIUM ?? '/usr/bin/chromium';
-const repoRoot = path.resolve(__dirname, '..', '..');
+export { CHROMIUM };
 export const ORIGIN = 'https://webview.test';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 // ------------------------------------------------------------ encoding across the page boundary
 

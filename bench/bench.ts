@@ -1,4 +1,4 @@
-// npm run bench — the headline figures (issue 2), as a table and JSON:
+// npm run bench — the headline figures, as a table and JSON:
 //  * end-to-end indexing images/s on a folder of images and the encoder alone
 //    on the same images (and their ratio);
 //  * Patch Lens's HNSW index at ~10k and ~100k entries (~1M with --full):

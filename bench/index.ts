@@ -1,6 +1,5 @@
 // npm run bench:index — Patch Lens's index against FAISS on keys from real
-// tokenized images (issue 7), and the engine's click latency at that size
-// (issue 4).
+// tokenized images, and the engine's click latency at that size.
 //
 //  1. The sample photos, cropped and flipped to reach ~1M entries (and a few
 //     photos held out for queries), indexed by the real pipeline (cached).

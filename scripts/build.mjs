@@ -19,7 +19,7 @@ const targets = {
   cli: { entryPoints: { cli: 'src/cli/main.ts' }, platform: 'node', format: 'cjs' },
   encodeWorker: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts' }, platform: 'node', format: 'cjs' },
   engineWorker: { entryPoints: { engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
-  // One bundle (+ its CSS) per webview; add an entry per new webview, e.g. codebook: 'webview/codebook/main.ts'.
+  // One bundle (+ its CSS) per webview, dist/<name>.js and dist/<name>.css; a new webview adds its entry here.
   webview: {
     entryPoints: {
       inspector: 'webview/inspector/main.ts',

@@ -1,220 +1,178 @@
-// The one typed protocol between the extension host and Patch Lens webviews,
-// imported by both sides. Each webview has a section below: a union of
-// messages per direction (one line of comment each) and, next to it, the
-// schema every received message is checked against (src/messageSchema.ts).
+// The one wire format between the extension host and Patch Lens webviews,
+// imported by both sides. Each webview has a section below: a schema per
+// direction, one `message(...)` per message with a one-line comment, from
+// which the TypeScript types are inferred (src/messageSchema.ts, valibot).
+// Types the engine and src/core already declare are imported and checked
+// against their schema (schemaOf), never copied. Both sides talk through an
+// Endpoint (src/endpoint.ts), which checks everything it receives.
 //
 // Conventions (after microsoft/vscode-hexeditor):
 //  - the webview sends `ready` first; the host answers with its `init`;
 //  - a request carries `messageId`; its answer carries `inReplyTo`, or is an
-//    `error` with `inReplyTo` (the webview's request times out otherwise);
+//    `error` with `inReplyTo` (also when the request itself was rejected);
 //  - pixels and tensors travel as typed arrays (structured clone), never as
 //    arrays of numbers;
 //  - file names are data: webviews render them with textContent only.
+//
+// Adding a message: webview/shared/README.md.
 
-import { f, MESSAGE_ID, type FieldSpec, type MessageSchemas } from './messageSchema';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type KeyParams, type KeySource } from './core/vocabulary';
+import { errorMessage, int, list, message, MESSAGE_ID, num, schemaOf, str, typed, v } from './messageSchema';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type KeyParams } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
-import type { BrowserImageMime } from './core/vocabulary';
+import type { TokenUse } from './engine/engineProtocol';
 
 export { MAX_K };
+export type { RetrievedPatch } from './engine/retrieval';
 
 /** Requests of a message union: the messages that carry a messageId. */
 export type RequestOf<U> = Extract<U, { messageId: number }>;
 
-/** Largest grid side and largest k the protocol carries. */
+/** The answer message of each request type, from a section's `*_REPLIES` table. */
+export type RepliesOf<U extends { type: string }, R extends Readonly<Record<string, U['type']>>> = { [K in keyof R]: Extract<U, { type: R[K] }> };
+
+/** Largest grid side the protocol carries. */
 export const MAX_GRID_SIDE = 4096;
+
+const side = int(0, MAX_GRID_SIDE - 1);
+const count = int(0, Number.MAX_SAFE_INTEGER);
+const path = str(4096);
+const cell = v.strictObject({ row: side, col: side });
+/** Tensors of one grid; a 24x24 grid has 576 cells. */
+const CELLS = MAX_GRID_SIDE * 64;
+
+const keyParams = schemaOf<KeyParams>()(v.strictObject({ shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS), border: v.picklist(BORDERS), source: v.picklist(KEY_SOURCES) }));
 
 // =============================================================== Inspector
 // The "Patch Inspector" custom editor: one image, its token grid, the
 // retrieved patches of a selected patch and their DAiD distribution.
 
-export interface InspectorImage {
+const inspectorImage = v.strictObject({
   /** File name for the title (any characters: render as text). */
-  readonly name: string;
+  name: str(1024),
   /** Path relative to the dataset root ('/'-separated), or absolute for an image outside every dataset. */
-  readonly path: string;
+  path,
   /** Webview URI of the file; '' when the webview must ask for its pixels (`imagePixels`). */
-  readonly src: string;
-}
+  src: str(8192),
+});
+export type InspectorImage = v.InferOutput<typeof inspectorImage>;
 
-export interface InspectorDatabase {
+const inspectorDatabase = v.strictObject({
   /** Name of the dataset whose database answers queries. */
-  readonly dataset: string;
+  dataset: str(1024),
   /** Model the database was built with. */
-  readonly model: string;
-  readonly rows: number;
-  readonly cols: number;
-  readonly codebookSize: number;
-  readonly hasDecoder: boolean;
+  model: str(1024),
+  rows: int(1, MAX_GRID_SIDE),
+  cols: int(1, MAX_GRID_SIDE),
+  codebookSize: int(1, 1 << 24),
+  hasDecoder: v.boolean(),
   /** The database's key parameters (what queries use). */
-  readonly keys: KeyParams;
-  readonly images: number;
-  readonly entries: number;
-}
+  keys: keyParams,
+  images: count,
+  entries: count,
+});
+export type InspectorDatabase = v.InferOutput<typeof inspectorDatabase>;
 
-export interface InspectorSettings {
+const inspectorSettings = v.strictObject({
   /** k: how many patches a query retrieves. */
-  readonly topK: number;
-  readonly excludeSelf: boolean;
+  topK: int(1, MAX_K),
+  excludeSelf: v.boolean(),
   /** DAiD temperature T. */
-  readonly temperature: number;
-  readonly queryKeys: KeySource;
-}
+  temperature: num(1e-6, 1e6),
+  queryKeys: v.picklist(KEY_SOURCES),
+});
+export type InspectorSettings = v.InferOutput<typeof inspectorSettings>;
 
-export type InspectorState = 'loading' | 'noDatabase' | 'building' | 'error' | 'ready';
+const INSPECTOR_STATES = ['loading', 'noDatabase', 'building', 'error', 'ready'] as const;
+export type InspectorState = (typeof INSPECTOR_STATES)[number];
 
-export interface InspectorStatus {
-  readonly state: InspectorState;
+const inspectorStatus = v.strictObject({
+  state: v.picklist(INSPECTOR_STATES),
   /** What to tell the user (empty when ready). */
-  readonly message: string;
+  message: str(2000),
   /** Offer a "Build Database" button. */
-  readonly canBuild: boolean;
-}
+  canBuild: v.boolean(),
+});
+export type InspectorStatus = v.InferOutput<typeof inspectorStatus>;
 
 /** Which cells a retrieved patch's thumbnail shows (the patch and its surroundings). */
-export interface CropWindow {
-  readonly row: number;
-  readonly col: number;
-  readonly rows: number;
-  readonly cols: number;
-}
+const cropWindow = v.strictObject({ row: side, col: side, rows: int(1, MAX_GRID_SIDE), cols: int(1, MAX_GRID_SIDE) });
+export type CropWindow = v.InferOutput<typeof cropWindow>;
 
 /** Messages the host sends to the inspector webview. */
-export type HostToInspector =
+export const hostToInspectorSchema = v.variant('type', [
   /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
-  | { type: 'init'; image: InspectorImage; database: InspectorDatabase | null; settings: InspectorSettings; status: InspectorStatus }
+  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus }),
   /** What the host is doing, or why there is nothing to show (loading, no database, building, error). */
-  | { type: 'status'; status: InspectorStatus }
+  message('status', { status: inspectorStatus }),
   /** The token grid: tokens, latent-to-code distances, and each cell's x, y, width, height in image pixels (rows*cols*4). */
-  | { type: 'grid'; width: number; height: number; rows: number; cols: number; inDatabase: boolean; tokens: Int32Array; distances: Float32Array; cells: Float32Array }
+  message('grid', {
+    width: int(1, 1 << 20),
+    height: int(1, 1 << 20),
+    rows: int(1, MAX_GRID_SIDE),
+    cols: int(1, MAX_GRID_SIDE),
+    inDatabase: v.boolean(),
+    tokens: typed(Int32Array, CELLS),
+    distances: typed(Float32Array, CELLS),
+    cells: typed(Float32Array, CELLS * 4),
+  }),
   /** The settings changed (k, exclude self, temperature, query keys). */
-  | { type: 'settings'; settings: InspectorSettings }
+  message('settings', { settings: inspectorSettings }),
   /** Select a patch and query it (the inspector was opened from a retrieved patch). */
-  | { type: 'select'; row: number; col: number }
+  message('select', { row: side, col: side }),
   /** Answer to `query`: the retrieved patches, nearest first (one column per field), and the DAiD distribution. */
-  | {
-      type: 'queryResult';
-      inReplyTo: number;
-      row: number;
-      col: number;
-      token: number;
-      searchMs: number;
-      images: string[];
-      rows: Int32Array;
-      cols: Int32Array;
-      tokens: Int32Array;
-      distances: Float32Array;
-      daidTokens: Int32Array;
-      daidP: Float32Array;
-    }
-  /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
-  | { type: 'cropResult'; inReplyTo: number; png: Uint8Array; window: CropWindow }
-  /** Answer to `reconstruct`: the decoder's output for the token grid (PNG, model input size). */
-  | { type: 'reconstruction'; inReplyTo: number; png: Uint8Array }
-  /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
-  | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: BrowserImageMime }
-  /** A request failed: the error's class (NoDatabaseError, Timeout, ...) and message. */
-  | { type: 'error'; inReplyTo: number; kind: string; message: string };
-
-/** Messages the inspector webview sends to the host. */
-export type InspectorToHost =
-  /** The webview has loaded and listens; answered by `init`. */
-  | { type: 'ready' }
-  /** Search the database with the key of patch (row, col); answered by `queryResult`. */
-  | { type: 'query'; messageId: number; row: number; col: number; k: number; excludeSelf: boolean }
-  /** Thumbnail of a retrieved patch's surroundings; answered by `cropResult`. */
-  | { type: 'crop'; messageId: number; image: string; row: number; col: number }
-  /** The decoder's reconstruction of this image; answered by `reconstruction`. */
-  | { type: 'reconstruct'; messageId: number }
-  /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
-  | { type: 'imagePixels'; messageId: number }
-  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
-  | { type: 'openPatch'; image: string; row: number; col: number }
-  /** Build or update the database of this image's dataset. */
-  | { type: 'build' }
-  /** Load the grid again (the Retry button). */
-  | { type: 'reload' }
-  /** Show the Patch Lens log. */
-  | { type: 'showLog' }
-  /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
-
-/** The answer type of each inspector request. */
-export interface InspectorReplies {
-  query: Extract<HostToInspector, { type: 'queryResult' }>;
-  crop: Extract<HostToInspector, { type: 'cropResult' }>;
-  reconstruct: Extract<HostToInspector, { type: 'reconstruction' }>;
-  imagePixels: Extract<HostToInspector, { type: 'imagePixels' }>;
-}
-
-const side = f.int(0, MAX_GRID_SIDE - 1);
-const count = f.int(0, Number.MAX_SAFE_INTEGER);
-const cells = MAX_GRID_SIDE * 64; // tensors of one grid; a 24x24 grid has 576 cells
-const status: FieldSpec = f.object({ state: f.enum('loading', 'noDatabase', 'building', 'error', 'ready'), message: f.string(2000), canBuild: f.boolean() });
-const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boolean(), temperature: f.number(1e-6, 1e6), queryKeys: f.enum(...KEY_SOURCES) });
-
-export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
-  init: {
-    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192) }),
-    database: f.nullable({
-      dataset: f.string(1024),
-      model: f.string(1024),
-      rows: f.int(1, MAX_GRID_SIDE),
-      cols: f.int(1, MAX_GRID_SIDE),
-      codebookSize: f.int(1, 1 << 24),
-      hasDecoder: f.boolean(),
-      keys: f.object({ shape: f.enum(...KEY_SHAPES), hops: f.int(MIN_HOPS, MAX_HOPS), border: f.enum(...BORDERS), source: f.enum(...KEY_SOURCES) }),
-      images: count,
-      entries: count,
-    }),
-    settings,
-    status,
-  },
-  status: { status },
-  grid: {
-    width: f.int(1, 1 << 20),
-    height: f.int(1, 1 << 20),
-    rows: f.int(1, MAX_GRID_SIDE),
-    cols: f.int(1, MAX_GRID_SIDE),
-    inDatabase: f.boolean(),
-    tokens: f.typed('Int32Array', cells),
-    distances: f.typed('Float32Array', cells),
-    cells: f.typed('Float32Array', cells * 4),
-  },
-  settings: { settings },
-  select: { row: side, col: side },
-  queryResult: {
+  message('queryResult', {
     inReplyTo: MESSAGE_ID,
     row: side,
     col: side,
-    token: f.int(0, 1 << 24),
-    searchMs: f.number(0),
-    images: f.list(f.string(4096), MAX_K),
-    rows: f.typed('Int32Array', MAX_K),
-    cols: f.typed('Int32Array', MAX_K),
-    tokens: f.typed('Int32Array', MAX_K),
-    distances: f.typed('Float32Array', MAX_K),
-    daidTokens: f.typed('Int32Array', MAX_K),
-    daidP: f.typed('Float32Array', MAX_K),
-  },
-  cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
-  reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
-  imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum(...BROWSER_MIMES) },
-  error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
-};
+    token: int(0, 1 << 24),
+    searchMs: num(0),
+    images: list(path, MAX_K),
+    rows: typed(Int32Array, MAX_K),
+    cols: typed(Int32Array, MAX_K),
+    tokens: typed(Int32Array, MAX_K),
+    distances: typed(Float32Array, MAX_K),
+    daidTokens: typed(Int32Array, MAX_K),
+    daidP: typed(Float32Array, MAX_K),
+  }),
+  /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
+  message('cropResult', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 16 << 20), window: cropWindow }),
+  /** Answer to `reconstruct`: the decoder's output for the token grid (PNG, model input size). */
+  message('reconstruction', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 256 << 20) }),
+  /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
+  message('imagePixels', { inReplyTo: MESSAGE_ID, bytes: typed(Uint8Array, 1 << 30), mime: v.picklist(BROWSER_MIMES) }),
+  /** A request failed or was rejected: the error's class (NoDatabaseError, Timeout, InvalidMessage, ...) and message. */
+  errorMessage(),
+]);
+export type HostToInspector = v.InferOutput<typeof hostToInspectorSchema>;
 
-export const inspectorToHostSchema: MessageSchemas<InspectorToHost> = {
-  ready: {},
-  query: { messageId: MESSAGE_ID, row: side, col: side, k: f.int(1, MAX_K), excludeSelf: f.boolean() },
-  crop: { messageId: MESSAGE_ID, image: f.string(4096), row: side, col: side },
-  reconstruct: { messageId: MESSAGE_ID },
-  imagePixels: { messageId: MESSAGE_ID },
-  openPatch: { image: f.string(4096), row: side, col: side },
-  build: {},
-  reload: {},
-  showLog: {},
-  log: { level: f.enum('info', 'warn', 'error'), message: f.string(4000) },
-};
+/** Messages the inspector webview sends to the host. */
+export const inspectorToHostSchema = v.variant('type', [
+  /** The webview has loaded and listens; answered by `init`. */
+  message('ready', {}),
+  /** Search the database with the key of patch (row, col); answered by `queryResult`. */
+  message('query', { messageId: MESSAGE_ID, row: side, col: side, k: int(1, MAX_K), excludeSelf: v.boolean() }),
+  /** Thumbnail of a retrieved patch's surroundings; answered by `cropResult`. */
+  message('crop', { messageId: MESSAGE_ID, image: path, row: side, col: side }),
+  /** The decoder's reconstruction of this image; answered by `reconstruction`. */
+  message('reconstruct', { messageId: MESSAGE_ID }),
+  /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
+  message('imagePixels', { messageId: MESSAGE_ID }),
+  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
+  message('openPatch', { image: path, row: side, col: side }),
+  /** Build or update the database of this image's dataset. */
+  message('build', {}),
+  /** Load the grid again (the Retry button). */
+  message('reload', {}),
+  /** Show the Patch Lens log. */
+  message('showLog', {}),
+  /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */
+  message('log', { level: v.picklist(['info', 'warn', 'error']), message: str(4000) }),
+]);
+export type InspectorToHost = v.InferOutput<typeof inspectorToHostSchema>;
+
+/** The answer type of each inspector request. */
+export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
+export type InspectorReplies = RepliesOf<HostToInspector, typeof INSPECTOR_REPLIES>;
 
 /**
  * Checks a queryResult beyond its fields' types: every column has one entry
@@ -243,121 +201,86 @@ export function gridConsistent(m: Extract<HostToInspector, { type: 'grid' }>): s
 // src/extension/sidePanel/codebookView.ts): the codes of a dataset's database
 // by usage with their prototypes; a code's images and positions on request.
 
-/** A dataset the codebook view can show. */
-export interface CodebookDataset {
-  /** Absolute dataset folder. */
-  readonly root: string;
-  /** Folder name (any characters: render as text). */
-  readonly name: string;
-  /** Whether it has a patch database. */
-  readonly built: boolean;
-}
-
-/** The codebook of a dataset's database. */
-export interface CodebookData {
-  readonly root: string;
-  /** Model name. */
-  readonly model: string;
-  readonly codebookSize: number;
-  /** Prototype side in pixels. */
-  readonly patch: number;
-  /** Usage count per code over every indexed patch position (codebookSize values). */
-  readonly counts: Uint32Array;
-  /** Prototype pixels: codebookSize x patch x patch x RGB, the mean of the patches assigned to each code (zeros for unused codes). */
-  readonly prototypes: Uint8Array;
-  readonly images: number;
-  /** Images removed or replaced since the prototypes were accumulated (still counted in them). */
-  readonly staleImages: number;
-  /** Database generation (changes with every build). */
-  readonly generation: number;
-}
-
-/** An image that uses a token, and where. */
-export interface CodebookTokenUse {
-  /** Path relative to the dataset root, '/'-separated (any characters: render as text). */
-  readonly image: string;
-  readonly positions: readonly { readonly row: number; readonly col: number }[];
-}
-
-/** Messages the host sends to the codebook view. */
-export type HostToCodebook =
-  /** The datasets to choose from and the one shown (sent after `ready` and when the list changes). */
-  | { type: 'datasets'; datasets: CodebookDataset[]; selected: string }
-  /** The codebook of `root` is being loaded. */
-  | { type: 'loading'; root: string }
-  /** The codebook of the selected dataset. */
-  | { type: 'codebook'; data: CodebookData }
-  /** Nothing to show: no dataset, no database yet, a first build running, or an error. */
-  | { type: 'empty'; root: string; reason: 'noDatasets' | 'none' | 'building' | 'error'; message: string }
-  /** Answer to `tokenUses`: the images using the token (most uses first, at most TOKEN_USES_LIMIT) and the totals. */
-  | { type: 'tokenUsesResult'; inReplyTo: number; token: number; uses: CodebookTokenUse[]; totalImages: number; totalPositions: number }
-  /** Select a token and list its uses (from a palette command or the statistics). */
-  | { type: 'focusToken'; token: number }
-  /** A request failed: the error's class and message. */
-  | { type: 'error'; inReplyTo: number; kind: string; message: string };
-
-/** Messages the codebook view sends to the host. */
-export type CodebookToHost =
-  /** The view has loaded and listens; answered by `datasets` and the selected dataset's codebook. */
-  | { type: 'ready' }
-  /** Show another dataset's codebook. */
-  | { type: 'selectDataset'; root: string }
-  /** Load the shown codebook again. */
-  | { type: 'refresh' }
-  /** The images and positions that use `token` in dataset `root`; answered by `tokenUsesResult`. */
-  | { type: 'tokenUses'; messageId: number; root: string; token: number }
-  /** Open an image of dataset `root` in the inspector with patch (row, col) selected. */
-  | { type: 'openPatch'; root: string; image: string; row: number; col: number }
-  /** Build or update the database of dataset `root`. */
-  | { type: 'build'; root: string };
-
-/** The answer type of each codebook request. */
-export interface CodebookReplies {
-  tokenUses: Extract<HostToCodebook, { type: 'tokenUsesResult' }>;
-}
-
 /** Images a `tokenUsesResult` lists at most. */
 export const TOKEN_USES_LIMIT = 500;
 const MAX_CODES = 1 << 20;
 const MAX_PROTOTYPE_SIDE = 32;
-const position: FieldSpec = f.object({ row: side, col: side });
+const code = int(0, MAX_CODES - 1);
 
-export const hostToCodebookSchema: MessageSchemas<HostToCodebook> = {
-  datasets: { datasets: f.list(f.object({ root: f.string(4096), name: f.string(1024), built: f.boolean() }), 1000), selected: f.string(4096) },
-  loading: { root: f.string(4096) },
-  codebook: {
-    data: f.object({
-      root: f.string(4096),
-      model: f.string(1024),
-      codebookSize: f.int(1, MAX_CODES),
-      patch: f.int(1, MAX_PROTOTYPE_SIDE),
-      counts: f.typed('Uint32Array', MAX_CODES),
-      prototypes: f.typed('Uint8Array', MAX_CODES * MAX_PROTOTYPE_SIDE * MAX_PROTOTYPE_SIDE * 3),
-      images: count,
-      staleImages: count,
-      generation: count,
-    }),
-  },
-  empty: { root: f.string(4096), reason: f.enum('noDatasets', 'none', 'building', 'error'), message: f.string(4000) },
-  tokenUsesResult: {
-    inReplyTo: MESSAGE_ID,
-    token: f.int(0, MAX_CODES - 1),
-    uses: f.list(f.object({ image: f.string(4096), positions: f.list(position, MAX_GRID_SIDE * MAX_GRID_SIDE) }), TOKEN_USES_LIMIT),
-    totalImages: count,
-    totalPositions: count,
-  },
-  focusToken: { token: f.int(0, MAX_CODES - 1) },
-  error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
-};
+/** A dataset the codebook view can show. */
+const codebookDataset = v.strictObject({
+  /** Absolute dataset folder. */
+  root: path,
+  /** Folder name (any characters: render as text). */
+  name: str(1024),
+  /** Whether it has a patch database. */
+  built: v.boolean(),
+});
+export type CodebookDataset = v.InferOutput<typeof codebookDataset>;
 
-export const codebookToHostSchema: MessageSchemas<CodebookToHost> = {
-  ready: {},
-  selectDataset: { root: f.string(4096) },
-  refresh: {},
-  tokenUses: { messageId: MESSAGE_ID, root: f.string(4096), token: f.int(0, MAX_CODES - 1) },
-  openPatch: { root: f.string(4096), image: f.string(4096), row: side, col: side },
-  build: { root: f.string(4096) },
-};
+/** The codebook of a dataset's database. */
+const codebookData = v.strictObject({
+  root: path,
+  /** Model name. */
+  model: str(1024),
+  codebookSize: int(1, MAX_CODES),
+  /** Prototype side in pixels. */
+  patch: int(1, MAX_PROTOTYPE_SIDE),
+  /** Usage count per code over every indexed patch position (codebookSize values). */
+  counts: typed(Uint32Array, MAX_CODES),
+  /** Prototype pixels: codebookSize x patch x patch x RGB, the mean of the patches assigned to each code (zeros for unused codes). */
+  prototypes: typed(Uint8Array, MAX_CODES * MAX_PROTOTYPE_SIDE * MAX_PROTOTYPE_SIDE * 3),
+  images: count,
+  /** Images removed or replaced since the prototypes were accumulated (still counted in them). */
+  staleImages: count,
+  /** Database generation (changes with every build). */
+  generation: count,
+});
+export type CodebookData = v.InferOutput<typeof codebookData>;
+
+/** An image that uses a token, and where (the engine's TokenUse; the path is dataset-relative, any characters: render as text). */
+const tokenUse = schemaOf<TokenUse>()(v.strictObject({ image: path, positions: list(cell, MAX_GRID_SIDE * MAX_GRID_SIDE) }));
+export type CodebookTokenUse = TokenUse;
+
+/** Messages the host sends to the codebook view. */
+export const hostToCodebookSchema = v.variant('type', [
+  /** The datasets to choose from and the one shown (sent after `ready` and when the list changes). */
+  message('datasets', { datasets: list(codebookDataset, 1000), selected: path }),
+  /** The codebook of `root` is being loaded. */
+  message('loading', { root: path }),
+  /** The codebook of the selected dataset. */
+  message('codebook', { data: codebookData }),
+  /** Nothing to show: no dataset, no database yet, a first build running, or an error. */
+  message('empty', { root: path, reason: v.picklist(['noDatasets', 'none', 'building', 'error']), message: str(4000) }),
+  /** Answer to `tokenUses`: the images using the token (most uses first, at most TOKEN_USES_LIMIT) and the totals. */
+  message('tokenUsesResult', { inReplyTo: MESSAGE_ID, token: code, uses: list(tokenUse, TOKEN_USES_LIMIT), totalImages: count, totalPositions: count }),
+  /** Select a token and list its uses (from a palette command or the statistics). */
+  message('focusToken', { token: code }),
+  /** A request failed or was rejected: the error's class and message. */
+  errorMessage(),
+]);
+export type HostToCodebook = v.InferOutput<typeof hostToCodebookSchema>;
+
+/** Messages the codebook view sends to the host. */
+export const codebookToHostSchema = v.variant('type', [
+  /** The view has loaded and listens; answered by `datasets` and the selected dataset's codebook. */
+  message('ready', {}),
+  /** Show another dataset's codebook. */
+  message('selectDataset', { root: path }),
+  /** Load the shown codebook again. */
+  message('refresh', {}),
+  /** The images and positions that use `token` in dataset `root`; answered by `tokenUsesResult`. */
+  message('tokenUses', { messageId: MESSAGE_ID, root: path, token: code }),
+  /** Open an image of dataset `root` in the inspector with patch (row, col) selected. */
+  message('openPatch', { root: path, image: path, row: side, col: side }),
+  /** Build or update the database of dataset `root`. */
+  message('build', { root: path }),
+]);
+export type CodebookToHost = v.InferOutput<typeof codebookToHostSchema>;
+
+/** The answer type of each codebook request. */
+export const CODEBOOK_REPLIES = { tokenUses: 'tokenUsesResult' } as const satisfies Record<RequestOf<CodebookToHost>['type'], HostToCodebook['type']>;
+export type CodebookReplies = RepliesOf<HostToCodebook, typeof CODEBOOK_REPLIES>;
 
 /** Checks a codebook beyond its fields' types: counts and prototypes sized for codebookSize. */
 export function codebookConsistent(m: HostToCodebook): string | undefined {

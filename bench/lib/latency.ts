@@ -1,4 +1,4 @@
-// The engine's share of "click a patch -> retrieved list drawn" (issue 4):
+// The engine's share of "click a patch -> retrieved list drawn":
 // PatchRetriever.query on an opened database (key of the clicked cell, index
 // search, label -> image/position/token lookup, DAiD distribution), per click,
 // on grids of images outside the database (held-out photos) and inside it.

@@ -22,6 +22,8 @@ export function datasetPathProblem(rel: unknown): string | undefined {
   const shown = JSON.stringify(rel.slice(0, 200));
   if (rel.startsWith('/') || /^[A-Za-z]:/.test(rel) || path.win32.isAbsolute(rel)) return `${shown} is absolute; dataset paths are relative`;
   if (rel.includes('\\')) return `${shown} contains a backslash; dataset paths are '/'-separated`;
-  if (!rel.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..')) return `${shown} has an empty, '.' or '..' segment`;
+  const segments = rel.split('/');
+  if (segments.includes('..')) return `${shown} is outside the dataset folder`;
+  if (segments.some((seg) => seg === '' || seg === '.')) return `${shown} has an empty or '.' segment`;
   return undefined;
 }

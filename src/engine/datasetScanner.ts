@@ -38,7 +38,7 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
   try {
     rootReal = fs.realpathSync(rootAbs);
   } catch (err) {
-    throw new Error(`cannot read the dataset folder ${rootAbs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(`cannot read the dataset folder ${rootAbs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
   if (!fs.statSync(rootReal).isDirectory()) throw new Error(`${rootAbs} is not a folder`);
   const inc = opts.include?.length ? picomatch(opts.include as string[], { dot: true }) : undefined;

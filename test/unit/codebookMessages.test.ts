@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { isSafeRelativePath, parseCodebookMessage } from '../../src/extension/sidePanel/codebookMessages';
+import { codebookEndpoint, isSafeRelativePath, parseCodebookMessage } from '../../src/extension/sidePanel/codebookMessages';
 import { checkMessage } from '../../src/messageSchema';
 import { codebookConsistent, hostToCodebookSchema, type HostToCodebook } from '../../src/protocol';
 
@@ -61,4 +61,27 @@ test('host messages: the codebook schema and its consistency check', () => {
   const uses = { type: 'tokenUsesResult', inReplyTo: 1, token: 3, uses: [{ image: 'a.png', positions: [{ row: 0, col: 1 }] }], totalImages: 1, totalPositions: 1 };
   assert.ok(checkMessage(hostToCodebookSchema, uses).ok);
   assert.equal(checkMessage(hostToCodebookSchema, { ...uses, uses: [{ image: 'a.png', positions: [{ row: -1, col: 1 }] }] }).ok, false);
+});
+
+test('a rejected codebook request is answered with an error at once (the webview does not wait for its time-out)', () => {
+  const posted: HostToCodebook[] = [];
+  const warned: string[] = [];
+  const endpoint = codebookEndpoint((m) => posted.push(m), { warn: (m) => warned.push(m), error: () => {} });
+  let calls = 0;
+  endpoint.handle('tokenUses', () => {
+    calls++;
+    return undefined;
+  });
+  endpoint.receive({ type: 'tokenUses', messageId: 7, root: '/d', token: -1 });
+  endpoint.receive({ type: 'tokenUses', messageId: 8, root: '', token: 1 });
+  assert.equal(calls, 0);
+  assert.deepEqual(
+    posted.map((m) => m.type === 'error' && [m.inReplyTo, m.kind]),
+    [
+      [7, 'InvalidMessage'],
+      [8, 'InvalidMessage'],
+    ],
+  );
+  assert.equal(warned.length, 2);
+  assert.match(warned[1], /root is empty/);
 });

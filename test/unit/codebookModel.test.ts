@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseTokenFilter, prototypeRgba, rowWindow, shareText, summarize, summaryText, usageOrder, visibleCodes } from '../../webview/codebook/model';
+import { parseTokenFilter, prototypeRgba, restoreCodebookState, rowWindow, shareText, summarize, summaryText, usageOrder, visibleCodes } from '../../webview/codebook/model';
 
 const counts = new Uint32Array([5, 0, 9, 5, 0, 1, 12, 0, 0, 0, 0, 0, 3]);
 
@@ -60,4 +60,11 @@ test('prototypeRgba: RGB prototypes to opaque RGBA; none for dead codes or out o
   assert.deepEqual([...prototypeRgba(protos, p, 1, 4)!], [1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255]);
   assert.equal(prototypeRgba(protos, p, 1, 0), undefined);
   assert.equal(prototypeRgba(protos, p, 5, 1), undefined);
+});
+
+test('restoreCodebookState: a saved state is checked field by field; damaged fields fall back to the defaults', () => {
+  assert.deepEqual(restoreCodebookState(undefined), { root: undefined, filter: '', showDead: true, selected: undefined, scrollTop: 0 });
+  assert.deepEqual(restoreCodebookState({ root: '/d', filter: '1-5', showDead: false, selected: 42, scrollTop: 120 }), { root: '/d', filter: '1-5', showDead: false, selected: 42, scrollTop: 120 });
+  assert.deepEqual(restoreCodebookState({ root: 5, filter: 'x'.repeat(1000), showDead: 'no', selected: -1, scrollTop: Number.NaN }), { root: undefined, filter: '', showDead: true, selected: undefined, scrollTop: 0 });
+  assert.deepEqual(restoreCodebookState([1, 2]), restoreCodebookState(undefined));
 });

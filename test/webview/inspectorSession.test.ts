@@ -1,6 +1,6 @@
 // The host side of the inspector (InspectorSession) with a fake engine: the
 // ready/init/grid handshake, requests answered by id, errors carried back, and
-// every message from the webview checked (issue 8): schema, grid range, and
+// every message from the webview checked: schema, grid range, and
 // image paths limited to what the session offered inside the dataset folder.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';

@@ -13,6 +13,7 @@ import '@vscode-elements/elements/dist/vscode-toolbar-button/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import './codebook.css';
 import {
+  CODEBOOK_REPLIES,
   codebookConsistent,
   hostToCodebookSchema,
   type CodebookData,
@@ -22,12 +23,14 @@ import {
   type CodebookTokenUse,
   type HostToCodebook,
 } from '../../src/protocol';
-import { HostConnection } from '../shared/hostConnection';
+import { HostConnection, type VsCodeApi } from '../shared/hostConnection';
 import {
   FILTER_HELP,
   formatCount,
   parseTokenFilter,
   prototypeRgba,
+  restoreCodebookState,
+  type CodebookViewState,
   rowWindow,
   shareText,
   summarize,
@@ -40,20 +43,11 @@ import {
 const ROW_H = 24;
 const CHIPS = 24;
 
-interface ViewState {
-  root?: string;
-  filter: string;
-  showDead: boolean;
-  selected?: number;
-  scrollTop: number;
-}
-
-const api = acquireVsCodeApi<Partial<ViewState>>();
-const saved = api.getState() ?? {};
-const st: ViewState = { root: saved.root, filter: saved.filter ?? '', showDead: saved.showDead ?? true, selected: saved.selected, scrollTop: saved.scrollTop ?? 0 };
+const api = acquireVsCodeApi<CodebookViewState>();
+const st: CodebookViewState = restoreCodebookState(api.getState());
 const save = () => api.setState(st);
 // Every message from the host is checked against the protocol's schema first.
-const conn = new HostConnection<CodebookToHost, HostToCodebook, CodebookReplies>(api, hostToCodebookSchema, { tokenUses: 'tokenUsesResult' }, { consistent: codebookConsistent });
+const conn = new HostConnection<CodebookToHost, HostToCodebook, CodebookReplies>(api as VsCodeApi<unknown>, hostToCodebookSchema, CODEBOOK_REPLIES, { consistent: codebookConsistent });
 const post = (m: CodebookToHost) => conn.post(m);
 
 // ---- DOM helpers: elements and text only, never HTML strings

@@ -2,6 +2,7 @@
 // summary line, the rows a scrolled list shows. Pure: no DOM, no `vscode`.
 
 import { perplexity } from '../../src/core/codebookStats';
+import { int, num, passes, str, v } from '../../src/messageSchema';
 
 /** Code ids by usage, most used first; ties (and dead codes) by id. */
 export function usageOrder(counts: ArrayLike<number>): Uint32Array {
@@ -121,6 +122,39 @@ export function prototypeRgba(prototypes: Uint8Array, patch: number, id: number,
     out[i * 4 + 1] = prototypes[src + i * 3 + 1];
     out[i * 4 + 2] = prototypes[src + i * 3 + 2];
     out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+const viewStateFields = {
+  /** The dataset shown. */
+  root: v.optional(str(4096)),
+  /** The token-id filter's text. */
+  filter: str(200),
+  showDead: v.boolean(),
+  /** The selected code. */
+  selected: v.optional(int(0, (1 << 20) - 1)),
+  scrollTop: num(0, 1e9),
+};
+
+/** What the view keeps across hiding and reloading (getState/setState). */
+export interface CodebookViewState {
+  root?: string;
+  filter: string;
+  showDead: boolean;
+  selected?: number;
+  scrollTop: number;
+}
+
+const DEFAULT_STATE: CodebookViewState = { root: undefined, filter: '', showDead: true, selected: undefined, scrollTop: 0 };
+
+/** The saved state, checked like a message: each invalid field falls back to its default. */
+export function restoreCodebookState(saved: unknown): CodebookViewState {
+  const out: CodebookViewState = { ...DEFAULT_STATE };
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return out;
+  for (const key of Object.keys(viewStateFields) as (keyof typeof viewStateFields)[]) {
+    const value = (saved as Record<string, unknown>)[key];
+    if (value !== undefined && passes(viewStateFields[key], value)) (out as unknown as Record<string, unknown>)[key] = value;
   }
   return out;
 }

@@ -3,12 +3,7 @@
 // column and row edges for hit-testing, and the part of the image the model
 // sees (a centre crop leaves the sides out).
 
-export interface CellRect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
+import type { Rect } from '../../src/core/geometry';
 
 export class GridGeometry {
   /** Column edges (cols + 1) and row edges (rows + 1) in image pixels. */
@@ -36,7 +31,7 @@ export class GridGeometry {
     return Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < this.rows && col < this.cols;
   }
 
-  rect(row: number, col: number): CellRect {
+  rect(row: number, col: number): Rect {
     const i = (row * this.cols + col) * 4;
     return { x: this.cells[i], y: this.cells[i + 1], width: this.cells[i + 2], height: this.cells[i + 3] };
   }
@@ -52,7 +47,7 @@ export class GridGeometry {
   }
 
   /** The part of the image the model sees. */
-  get viewRect(): CellRect {
+  get viewRect(): Rect {
     return { x: this.xs[0], y: this.ys[0], width: this.xs[this.cols] - this.xs[0], height: this.ys[this.rows] - this.ys[0] };
   }
 

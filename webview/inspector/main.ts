@@ -18,6 +18,7 @@ import './inspector.css';
 import { hasEntry, neighbourCount } from '../../src/core/neighbourhood';
 import { DEFAULT_KEYS, HOPS, KEY_SHAPE_LABELS, KEY_SHAPES, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import {
+  INSPECTOR_REPLIES,
   gridConsistent,
   hostToInspectorSchema,
   queryResultConsistent,
@@ -90,7 +91,7 @@ class InspectorApp {
     this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
       api as VsCodeApi<unknown>,
       hostToInspectorSchema,
-      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' },
+      INSPECTOR_REPLIES,
       {
         consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : undefined),
         onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),

@@ -3,17 +3,11 @@
 // name, its position, token and key distance. Activating a row opens that
 // image in the inspector with the patch selected.
 
-import type { CropWindow } from '../../src/protocol';
+import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { tokenColour } from './tokenColours';
 
-export interface RetrievedPatch {
-  readonly image: string;
-  readonly row: number;
-  readonly col: number;
-  readonly token: number;
-  readonly distance: number;
-}
+export type { RetrievedPatch };
 
 export interface Thumbnail {
   readonly url: string;

@@ -3,38 +3,43 @@
 // and queried patches, the modes. Restored state is checked like a message:
 // an older or damaged state falls back to the defaults field by field.
 
-import { checkObject, f, type FieldSpec } from '../../src/messageSchema';
+import { int, num, passes, str, v } from '../../src/messageSchema';
 import { MAX_GRID_SIDE } from '../../src/protocol';
-import { KEY_SHAPES, MAX_HOPS, MIN_HOPS, type NeighbourhoodShape } from '../../src/core/vocabulary';
+import { KEY_SHAPES, MAX_HOPS, MIN_HOPS } from '../../src/core/vocabulary';
 
 export interface Cell {
   readonly row: number;
   readonly col: number;
 }
 
-export interface ViewState {
+const cell = v.strictObject({ row: int(0, MAX_GRID_SIDE - 1), col: int(0, MAX_GRID_SIDE - 1) });
+
+/** Each field's schema; null is valid where the default is null. */
+const FIELDS = {
   /** Path of the image this state belongs to (a state for another image is dropped). */
-  readonly image: string;
+  image: str(4096),
   /** Zoom factor (image pixels to CSS pixels); null: fit to the view. */
-  readonly zoom: number | null;
+  zoom: v.nullable(num(1e-4, 1e4)),
   /** Image point at the centre of the view. */
-  readonly centerX: number;
-  readonly centerY: number;
-  readonly selection: Cell | null;
+  centerX: num(-1e7, 1e7),
+  centerY: num(-1e7, 1e7),
+  selection: v.nullable(cell),
   /** The patch whose retrieved list is shown. */
-  readonly queried: Cell | null;
-  readonly showGrid: boolean;
+  queried: v.nullable(cell),
+  showGrid: v.boolean(),
   /** 'tokens': each cell coloured by its token id. */
-  readonly overlay: 'image' | 'tokens';
-  readonly reconstruction: boolean;
+  overlay: v.picklist(['image', 'tokens']),
+  reconstruction: v.boolean(),
   /** Neighbourhood drawn around the selection; null: the database's. */
-  readonly hops: number | null;
-  readonly shape: NeighbourhoodShape | null;
+  hops: v.nullable(int(MIN_HOPS, MAX_HOPS)),
+  shape: v.nullable(v.picklist(KEY_SHAPES)),
   /** null: the patchlens.excludeSelf setting. */
-  readonly excludeSelf: boolean | null;
+  excludeSelf: v.nullable(v.boolean()),
   /** Cells with this token are outlined. */
-  readonly highlightToken: number | null;
-}
+  highlightToken: v.nullable(int(0, 1 << 24)),
+};
+
+export type ViewState = Readonly<v.InferOutput<v.ObjectSchema<typeof FIELDS, undefined>>>;
 
 export const DEFAULT_VIEW_STATE: ViewState = {
   image: '',
@@ -52,35 +57,13 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   highlightToken: null,
 };
 
-const cell = f.object({ row: f.int(0, MAX_GRID_SIDE - 1), col: f.int(0, MAX_GRID_SIDE - 1) });
-const FIELDS: Record<keyof ViewState, FieldSpec> = {
-  image: f.string(4096),
-  zoom: f.number(1e-4, 1e4),
-  centerX: f.number(-1e7, 1e7),
-  centerY: f.number(-1e7, 1e7),
-  selection: cell,
-  queried: cell,
-  showGrid: f.boolean(),
-  overlay: f.enum('image', 'tokens'),
-  reconstruction: f.boolean(),
-  hops: f.int(MIN_HOPS, MAX_HOPS),
-  shape: f.enum(...KEY_SHAPES),
-  excludeSelf: f.boolean(),
-  highlightToken: f.int(0, 1 << 24),
-};
-
-/** The saved state with every invalid field replaced by its default (null is valid where the default is null). */
+/** The saved state with every invalid field replaced by its default. */
 export function restoreViewState(saved: unknown): ViewState {
   if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return DEFAULT_VIEW_STATE;
   const out: Record<string, unknown> = { ...DEFAULT_VIEW_STATE };
   for (const key of Object.keys(FIELDS) as (keyof ViewState)[]) {
-    const v = (saved as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    if (v === null && DEFAULT_VIEW_STATE[key] === null) {
-      out[key] = null;
-      continue;
-    }
-    if (checkObject({ [key]: FIELDS[key] }, { [key]: v }) === undefined) out[key] = v;
+    const value = (saved as Record<string, unknown>)[key];
+    if (value !== undefined && passes(FIELDS[key], value)) out[key] = value;
   }
-  return out as unknown as ViewState;
+  return out as ViewState;
 }

@@ -3,8 +3,8 @@
 // webview's requests (query, crop, reconstruct, imagePixels) through the
 // engine worker, so nothing heavy runs on the extension host's thread.
 //
-// Every message from the webview is checked before use (issue 8): the schema
-// of src/protocol.ts, then rows and columns against the loaded grid, and image
+// Every message from the webview is checked before use: the schema of
+// src/protocol.ts (by its Endpoint), then rows and columns against the loaded grid, and image
 // paths against the images this session itself offered (its own and the
 // retrieved ones) inside the dataset folder. Rejections are logged and, for
 // requests, answered with an `error` so the webview never waits on them.
@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from '../../engine/engineClient';
 import type { DbSummary, GridPayload } from '../../engine/engineProtocol';
-import { checkMessage } from '../../messageSchema';
+import { Endpoint, InvalidMessage } from '../../endpoint';
 import {
   inspectorToHostSchema,
   type CropWindow,
@@ -25,7 +25,6 @@ import {
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
-  type RequestOf,
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
 
@@ -91,10 +90,6 @@ class Lru<V> {
 const cellCache = new Lru<Promise<GridPayload['cells']>>(128);
 const cropCache = new Lru<Promise<{ png: Uint8Array; window: CropWindow }>>(1000);
 
-/** A rejected webview message. */
-class InvalidMessage extends Error {
-  override name = 'InvalidMessage';
-}
 
 export class InspectorSession {
   /** Bumped on every (re)start and on dispose: answers for an older epoch are dropped. */
@@ -110,11 +105,36 @@ export class InspectorSession {
   private model?: { path: string | undefined };
   private disposed = false;
 
+  /** Checks what the webview sends, answers its requests (an `error` for a rejected one) and drops answers from before a restart. */
+  private readonly endpoint: Endpoint<HostToInspector, InspectorToHost>;
+
   constructor(
     /** Absolute path of the inspected image. */
     readonly file: string,
     private readonly host: InspectorHost,
-  ) {}
+  ) {
+    this.endpoint = new Endpoint<HostToInspector, InspectorToHost>({
+      name: `Inspector (${this.name})`,
+      schema: inspectorToHostSchema,
+      post: (m) => this.host.post(m),
+      onRejected: (reason) => this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${reason}`),
+      onFailed: (type, e) => this.host.log.error(`Inspector (${this.name}): ${type} failed: ${e.message}`),
+    })
+      .on('ready', () => void this.start())
+      .on('reload', () => void this.start())
+      .on('build', () => void this.build())
+      .on('showLog', () => this.host.showLog())
+      .on('log', (m) => this.host.log[m.level](`Inspector (${this.name}): ${m.message}`))
+      .on('openPatch', (m) => {
+        const file = this.offeredFile(m.image);
+        this.checkCell(m.row, m.col, this.summary);
+        this.host.openPatch(file, m.row, m.col);
+      })
+      .handle('query', (m) => this.query(m))
+      .handle('crop', (m) => this.crop(m))
+      .handle('reconstruct', (m) => this.reconstruct(m))
+      .handle('imagePixels', (m) => this.imagePixels(m));
+  }
 
   get name(): string {
     return path.basename(this.file);
@@ -133,77 +153,7 @@ export class InspectorSession {
 
   /** Handles one message from the webview; returns it once validated (undefined if rejected). */
   receive(raw: unknown): InspectorToHost | undefined {
-    if (this.disposed) return undefined;
-    const checked = checkMessage(inspectorToHostSchema, raw);
-    if (!checked.ok) {
-      this.rejected(checked.reason, raw);
-      return undefined;
-    }
-    const m = checked.message;
-    this.dispatch(m, raw);
-    return m;
-  }
-
-  private dispatch(m: InspectorToHost, raw: unknown): void {
-    switch (m.type) {
-      case 'ready':
-      case 'reload':
-        void this.start();
-        return;
-      case 'build':
-        void this.build();
-        return;
-      case 'showLog':
-        this.host.showLog();
-        return;
-      case 'log':
-        this.host.log[m.level](`Inspector (${this.name}): ${m.message}`);
-        return;
-      case 'openPatch':
-        try {
-          const file = this.offeredFile(m.image);
-          this.checkCell(m.row, m.col, this.summary);
-          this.host.openPatch(file, m.row, m.col);
-        } catch (err) {
-          this.rejected((err as Error).message, raw);
-        }
-        return;
-      default:
-        void this.answer(m);
-    }
-  }
-
-  private rejected(reason: string, raw: unknown): void {
-    this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${reason}`);
-    const id = raw && typeof raw === 'object' ? (raw as { messageId?: unknown }).messageId : undefined;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) this.host.post({ type: 'error', inReplyTo: id, kind: 'InvalidMessage', message: reason });
-  }
-
-  /** Runs a request and posts its answer, or an `error` carrying the failure. */
-  private async answer(m: RequestOf<InspectorToHost>): Promise<void> {
-    const epoch = this.epoch;
-    try {
-      const reply = await this.handle(m);
-      if (epoch === this.epoch && !this.disposed) this.host.post(reply);
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      if (e instanceof InvalidMessage) this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${e.message}`);
-      else this.host.log.error(`Inspector (${this.name}): ${m.type} failed: ${e.message}`);
-      if (epoch === this.epoch && !this.disposed) this.host.post({ type: 'error', inReplyTo: m.messageId, kind: e.name, message: e.message });
-    }
-  }
-
-  private async handle(m: RequestOf<InspectorToHost>): Promise<HostToInspector> {
-    switch (m.type) {
-      case 'query':
-        return this.query(m);
-      case 'crop':
-        return this.crop(m);
-      case 'reconstruct':
-        return this.reconstruct(m);
-      case 'imagePixels':
-        return this.imagePixels(m);
-    }
+    return this.disposed ? undefined : this.endpoint.receive(raw);
   }
 
   /** Resolved once per start: it reads settings files (in an untrusted workspace) on this thread. */
@@ -216,6 +166,7 @@ export class InspectorSession {
   /** Sends `init` and then the grid (again after a build or a settings change). */
   async start(): Promise<void> {
     const epoch = ++this.epoch;
+    this.endpoint.reset();
     const live = () => epoch === this.epoch && !this.disposed;
     this.grid = undefined;
     this.gridPromise = undefined;
@@ -477,5 +428,6 @@ export class InspectorSession {
   dispose(): void {
     this.disposed = true;
     this.epoch++;
+    this.endpoint.dispose();
   }
 }

@@ -2,14 +2,15 @@
 // dataset's database sorted by usage with their prototype thumbnails; a click
 // lists the images and positions that use a code and opens one in the
 // inspector at that patch. Messages are typed in src/protocol.ts and every one
-// from the webview is validated (codebookMessages.ts).
+// from the webview is validated by its endpoint (codebookMessages.ts).
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { TOKEN_USES_LIMIT, type CodebookDataset, type HostToCodebook } from '../../protocol';
+import { TOKEN_USES_LIMIT, type CodebookDataset, type CodebookToHost, type HostToCodebook } from '../../protocol';
+import type { Endpoint } from '../../endpoint';
 import type { Services } from '../services';
 import { openInInspector } from '../commands/inspect';
-import { parseCodebookMessage } from './codebookMessages';
+import { codebookEndpoint } from './codebookMessages';
 import type { PanelState } from './panelState';
 import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
 import { resolveDatasetPath } from '../inspector/datasetPaths';
@@ -87,14 +88,16 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
       codicons: uri('codicons/codicon.css'),
       title: 'Codebook',
     });
+    const endpoint = this.connect(codebookEndpoint((m) => view.webview.postMessage(m), this.s.log));
     const subs = [
-      view.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      view.webview.onDidReceiveMessage((raw: unknown) => endpoint.receive(raw)),
       view.onDidChangeVisibility(() => {
         if (view.visible && this.stale) this.reload();
       }),
     ];
     view.onDidDispose(() => {
       subs.forEach((d) => d.dispose());
+      endpoint.dispose();
       if (this.view === view) this.view = undefined;
       this.ready = false;
     });
@@ -104,51 +107,36 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
     return this.view?.webview.postMessage(msg) ?? Promise.resolve(false);
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const checked = parseCodebookMessage(raw);
-    if (!checked.ok) {
-      this.s.log.warn(`Codebook view: rejected a message: ${checked.reason}`);
-      return;
-    }
-    const msg = checked.message;
-    switch (msg.type) {
-      case 'ready':
+  /** Registers what the view's messages do; rejected requests are answered with an error by the endpoint. */
+  private connect(endpoint: Endpoint<HostToCodebook, CodebookToHost>): Endpoint<HostToCodebook, CodebookToHost> {
+    const known = (root: string) => this.s.datasets.list().some((d) => d.root === root);
+    return endpoint
+      .on('ready', () => {
         this.ready = true;
         this.shownKey = undefined;
         this.stale = true;
         this.reload();
-        return;
-      case 'selectDataset':
-        return this.select(msg.root);
-      case 'refresh':
+      })
+      .on('selectDataset', (m) => this.select(m.root))
+      .on('refresh', () => {
         this.shownKey = undefined;
         this.state.invalidate(this.selected());
-        return;
-      case 'build':
-        if (this.s.datasets.list().some((d) => d.root === msg.root)) void vscode.commands.executeCommand('patchlens.buildDatabase', msg.root);
-        return;
-      case 'tokenUses':
-        return this.tokenUses(msg.messageId, msg.root, msg.token);
-      case 'openPatch': {
-        if (!this.s.datasets.list().some((d) => d.root === msg.root)) return;
-        const target = resolveDatasetPath(msg.root, msg.image);
-        if (!target.ok) return;
-        await openInInspector(vscode.Uri.file(target.file), { row: msg.row, col: msg.col });
-        return;
-      }
-    }
-  }
-
-  private async tokenUses(messageId: number, root: string, token: number): Promise<void> {
-    const fail = (kind: string, message: string) => void this.post({ type: 'error', inReplyTo: messageId, kind, message });
-    if (!this.s.datasets.list().some((d) => d.root === root)) return fail('UnknownDataset', 'that dataset is no longer in the side panel');
-    try {
-      const uses = await this.s.engine.request('tokenUses', { dbDir: this.s.datasets.dbDirFor(root), token });
-      const totalPositions = uses.reduce((n, u) => n + u.positions.length, 0);
-      void this.post({ type: 'tokenUsesResult', inReplyTo: messageId, token, uses: uses.slice(0, TOKEN_USES_LIMIT).map((u) => ({ image: u.image, positions: [...u.positions] })), totalImages: uses.length, totalPositions });
-    } catch (e) {
-      fail((e as Error).name || 'Error', (e as Error).message);
-    }
+      })
+      .on('build', (m) => {
+        if (known(m.root)) void vscode.commands.executeCommand('patchlens.buildDatabase', m.root);
+      })
+      .on('openPatch', (m) => {
+        if (!known(m.root)) return;
+        const target = resolveDatasetPath(m.root, m.image);
+        if (!target.ok) return this.s.log.warn(`Codebook view: rejected a message: ${target.reason}`);
+        openInInspector(vscode.Uri.file(target.file), { row: m.row, col: m.col }).catch((e: Error) => this.s.log.error(`Codebook view: openPatch failed: ${e.message}`));
+      })
+      .handle('tokenUses', async (m) => {
+        if (!known(m.root)) throw Object.assign(new Error('that dataset is no longer in the side panel'), { name: 'UnknownDataset' });
+        const uses = await this.s.engine.request('tokenUses', { dbDir: this.s.datasets.dbDirFor(m.root), token: m.token });
+        const totalPositions = uses.reduce((n, u) => n + u.positions.length, 0);
+        return { type: 'tokenUsesResult', inReplyTo: m.messageId, token: m.token, uses: uses.slice(0, TOKEN_USES_LIMIT).map((u) => ({ image: u.image, positions: [...u.positions] })), totalImages: uses.length, totalPositions };
+      });
   }
 
   private postDatasets(): void {

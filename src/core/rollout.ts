@@ -8,10 +8,7 @@
 import { retrievalDistribution, type TokenProbability } from './daid';
 import { hasEntry, neighbourOffsets, writeKey, type KeyParams, type Offset } from './neighbourhood';
 import type { Rng } from './rng';
-
-/** How a generated cell's token is chosen from the retrieved ones. */
-export const ROLLOUT_MODES = ['greedy', 'sample'] as const;
-export type RolloutMode = (typeof ROLLOUT_MODES)[number];
+import type { RolloutMode } from './vocabulary';
 
 /** A retrieved database entry: its token, its key's squared L2 distance, and where it came from. */
 export interface RolloutHit {

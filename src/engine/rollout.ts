@@ -2,7 +2,8 @@
 // with the database's exact or HNSW search. It yields to the event loop every few
 // milliseconds, so a worker running it still hears a cancel.
 
-import { Rollout, summarizeRollout, checkRolloutKeys, type RolloutHit, type RolloutMode, type RolloutStep, type RolloutSummary } from '../core/rollout';
+import { Rollout, summarizeRollout, checkRolloutKeys, type RolloutHit, type RolloutStep, type RolloutSummary } from '../core/rollout';
+import type { RolloutMode } from '../core/vocabulary';
 import { seededRng } from '../core/rng';
 import type { PatchRetriever, TokenGrid } from './retrieval';
 

@@ -207,6 +207,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
       builds.delete(id);
     }
   },
+  duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: async ({ dbDir, image, limit }, id) => {

@@ -17,8 +17,10 @@ const version = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 
 let tarball = '';
 
 function sh(cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
-  // No trace of the checkout: run in the temp dir, without the npm script's environment.
-  const env: NodeJS.ProcessEnv = { PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
+  // No trace of the checkout: run in the temp dir, without what `npm test` puts in the
+  // environment (npm_* settings, NODE_OPTIONS), keeping the machine's own (certificates, proxies).
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
+  for (const k of Object.keys(env)) if ((/^npm_/i.test(k) && k !== 'npm_config_update_notifier') || k === 'NODE_OPTIONS' || k === 'NODE_PATH') delete env[k];
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout });
 }
 

@@ -17,6 +17,7 @@ import { cellRects } from '../core/geometry';
 import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 
 const VERSION = '0.1.0';
 
@@ -38,13 +39,13 @@ export function shown(text: string): string {
 const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
 
 Usage:
-  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
-                  [--border skip|zero] [--keys latent|code] [--m ${DEFAULT_HNSW.m}]
+  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape ${KEY_SHAPES.join('|')}]
+                  [--border ${BORDERS.join('|')}] [--keys ${KEY_SOURCES.join('|')}] [--m ${DEFAULT_HNSW.m}]
                   [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
                   [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
-                  [--exclude-self] [--query-keys latent|code] [--temperature 1]
+                  [--exclude-self] [--query-keys ${KEY_SOURCES.join('|')}] [--temperature 1]
                   [--model-dist P.npy [--logits] [--lambda 0.5]] [--json]
   patchlens tokens <image> [--db D | --model M] [--latents] [--json]
   patchlens stats [--db D] [--predictability FRACTION] [--seed 0] [--k 64]
@@ -160,10 +161,10 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   try {
     // Options are checked before the model is touched.
     const keys = {
-      hops: intOpt(v.hops, 'hops', 1, 3),
-      shape: choice(v.shape, 'shape', ['causal', 'ring'] as const),
-      border: choice(v.border, 'border', ['skip', 'zero'] as const),
-      source: choice(v.keys, 'keys', ['latent', 'code'] as const),
+      hops: intOpt(v.hops, 'hops', MIN_HOPS, MAX_HOPS),
+      shape: choice(v.shape, 'shape', KEY_SHAPES),
+      border: choice(v.border, 'border', BORDERS),
+      source: choice(v.keys, 'keys', KEY_SOURCES),
     };
     const hnsw = { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) };
     const workers = intOpt(v.workers, 'workers', 1, 64);
@@ -239,7 +240,7 @@ async function cmdQuery(args: string[]): Promise<unknown> {
     k: intOpt(v.k, 'k', 1, 10000),
     exact: v.exact,
     excludeSelf: v['exclude-self'],
-    queryKeys: choice(v['query-keys'], 'query-keys', ['latent', 'code'] as const),
+    queryKeys: choice(v['query-keys'], 'query-keys', KEY_SOURCES),
     temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
   });
   let merged: { token: number; p: number }[] | undefined;

@@ -11,6 +11,7 @@ import { planResize } from '../core/geometry';
 import { DatabaseError, type PatchDatabase } from './database';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { toRel } from './datasetScanner';
+import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
 
@@ -72,8 +73,7 @@ export class PatchRetriever {
   /** Path of an image relative to the dataset root ('/'-separated), or undefined when it lies outside. */
   relPath(image: string): string | undefined {
     const abs = path.resolve(this.datasetRoot, image);
-    const rel = toRel(this.datasetRoot, abs);
-    return rel.startsWith('..') || path.isAbsolute(rel) ? undefined : rel;
+    return isInside(this.datasetRoot, abs) ? toRel(this.datasetRoot, abs) : undefined;
   }
 
   /** The image's token grid from the database, or by tokenizing the file. */

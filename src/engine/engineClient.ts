@@ -23,6 +23,7 @@ interface Pending {
   timer?: NodeJS.Timeout;
   onProgress?: (p: BuildProgress) => void;
   onLog?: (line: string) => void;
+  onSteps?: (done: number, total: number) => void;
 }
 
 export interface RequestOptions {
@@ -30,7 +31,9 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   readonly onProgress?: (p: BuildProgress) => void;
   readonly onLog?: (line: string) => void;
-  /** Called with the request id as soon as it is sent (to cancel builds). */
+  /** Steps of a rollout (or images of the rollout statistic) done. */
+  readonly onSteps?: (done: number, total: number) => void;
+  /** Called with the request id as soon as it is sent (to cancel builds and rollouts). */
   readonly onStart?: (id: number) => void;
 }
 
@@ -57,6 +60,7 @@ export class EngineClient {
     if (!p) return;
     if (m.type === 'progress') return p.onProgress?.(m.progress);
     if (m.type === 'log') return p.onLog?.(m.line);
+    if (m.type === 'steps') return p.onSteps?.(m.done, m.total);
     this.pending.delete(m.id);
     if (p.timer) clearTimeout(p.timer);
     if (m.type === 'response') p.resolve(m.result);
@@ -75,7 +79,7 @@ export class EngineClient {
     const w = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onLog: opts.onLog };
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onLog: opts.onLog, onSteps: opts.onSteps };
       const timeoutMs = opts.timeoutMs ?? 60_000;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {

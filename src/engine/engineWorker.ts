@@ -14,6 +14,7 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
+import { DuplicateSearches } from './duplicateSearches';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -25,7 +26,7 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 // ---- caches: a database is reopened when its manifest changes on disk
 const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
-/** Cancellable requests running (builds, rollouts), by request id. */
+/** Cancellable requests running (builds, duplicate searches, rollouts), by request id. */
 const running = new Map<number, AbortController>();
 
 /** Runs a cancellable request under its id. */
@@ -49,6 +50,7 @@ function stepReporter(id: number): (done: number, total: number) => void {
     post({ type: 'steps', id, done, total });
   };
 }
+const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 
 function openDb(dbDir: string): PatchDatabase | undefined {
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
@@ -239,6 +241,10 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
         log: (line) => post({ type: 'log', id, line }),
       }),
     ),
+  duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
+  duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
+  overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
   cancel: ({ buildId }) => {
     const c = running.get(buildId);
     c?.abort();

@@ -46,6 +46,10 @@ export function describeKeyParams(p: KeyParams): string {
 export const MAX_K = 2048;
 export const DEFAULT_K = 20;
 
+/** How a rollout picks a generated cell's token: the nearest hit's, or one drawn from DAiD's distribution. */
+export const ROLLOUT_MODES = ['greedy', 'sample'] as const;
+export type RolloutMode = (typeof ROLLOUT_MODES)[number];
+
 /** Where the extension keeps a dataset's database: inside the dataset folder, or in its global storage. */
 export const DATABASE_LOCATIONS = ['dataset', 'storage'] as const;
 export type DatabaseLocation = (typeof DATABASE_LOCATIONS)[number];

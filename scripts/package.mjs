@@ -59,8 +59,8 @@ function fitsTarget(info, target) {
 
 /**
  * The node_modules packages a target runs, from package-lock.json: the native
- * dependencies and their runtime dependencies (optional ones only where their
- * os/cpu/libc fit), each as its lock key ('node_modules/@img/sharp-linux-x64').
+ * dependencies and their runtime dependencies (of the optional ones, the platform
+ * packages whose os/cpu/libc fit), each as its lock key ('node_modules/@img/sharp-linux-x64').
  * @returns {{ packages: { key: string, name: string }[], missing: string[] }}
  */
 export function runtimePackages(target, repo = root) {
@@ -83,7 +83,9 @@ export function runtimePackages(target, repo = root) {
     }
     if (seen.has(key)) return;
     const info = lock[key];
-    if (optional && !fitsTarget(info, target)) return;
+    // Optional dependencies: only the platform packages (os/cpu/libc) for this target;
+    // optional add-ons without such fields are left to whoever installs them.
+    if (optional && (!(info.os || info.cpu || info.libc) || !fitsTarget(info, target))) return;
     if (!fs.existsSync(path.join(repo, key, 'package.json'))) {
       missing.push(`${key.replace(/^.*node_modules\//, '')} is not installed`);
       return;

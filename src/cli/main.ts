@@ -20,7 +20,7 @@ import sharp from 'sharp';
 import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
 
@@ -457,9 +457,8 @@ async function cmdStats(args: string[]): Promise<unknown> {
 /** A database folder, or a dataset folder holding one in .patchlens. */
 function openDbOrDataset(p: string, flag: string): PatchDatabase {
   const dir = path.resolve(p);
-  const candidates = [dir, path.join(dir, '.patchlens')];
-  for (const c of candidates) {
-    if (!fs.existsSync(path.join(c, 'manifest.json'))) continue;
+  for (const c of [dir, path.join(dir, DATABASE_FOLDER)]) {
+    if (!fs.existsSync(path.join(c, MANIFEST_FILE))) continue;
     const db = PatchDatabase.open(c);
     if (db) return db;
   }

@@ -76,12 +76,16 @@ async function main(): Promise<void> {
   const hnswMs: number[] = [];
   const searchMs: number[] = [];
   const hnsw = new Map<number, RolloutRun>();
+  const cpu0 = process.cpuUsage();
   for (const i of pick(images)) {
     const run = await runRollout(retriever, grid(i), { from, k });
     hnswMs.push(run.elapsedMs);
     searchMs.push(run.searchMs);
     hnsw.set(i, run);
   }
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time counts the work, not the share of a busy machine the process got.
+  const cpuMsPerRollout = (cpu.user + cpu.system) / 1000 / images;
 
   // 2. Through the engine worker from the extension host's side (request, the rollout, the per-step distributions back).
   const engine = new EngineClient();
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
 
   console.log('');
   console.log(`Greedy rollout from (0, 0), k = ${k}: ${m.index.entries.toLocaleString('en-US')} entries (${m.images.length} images, ${m.model.rows}x${m.model.cols} grid, causal h=1, key dim ${m.index.keyDim}, HNSW M ${m.index.m} efConstruction ${m.index.efConstruction} ef ${m.index.ef}); database opened in ${(openMs / 1000).toFixed(1)} s`);
-  console.log(`  HNSW, in the engine:                  ${fmt(hnswMs)}   [searches ${quantile(searchMs, 0.5).toFixed(0)} ms of it]`);
+  console.log(`  HNSW, in the engine:                  ${fmt(hnswMs)}   [searches ${quantile(searchMs, 0.5).toFixed(0)} ms of it; ${cpuMsPerRollout.toFixed(0)} CPU-ms a rollout]`);
   console.log(`  HNSW, host -> engine worker -> host:  ${fmt(workerMs)}`);
   if (exactMs.length) {
     console.log(`  exact search (the reference):         ${fmt(exactMs)}   [exact index built in ${(exactIndexMs / 1000).toFixed(1)} s]`);
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
     k,
     hnswMs,
     searchMs,
+    cpuMsPerRollout,
     workerMs,
     exactMs,
     exactIndexMs,

@@ -17,7 +17,7 @@
 // Adding a message: webview/shared/README.md.
 
 import { errorMessage, int, list, message, MESSAGE_ID, num, schemaOf, str, typed, v } from './messageSchema';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type KeyParams } from './core/vocabulary';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { TokenUse } from './engine/engineProtocol';
 
@@ -98,6 +98,34 @@ export type InspectorStatus = v.InferOutput<typeof inspectorStatus>;
 const cropWindow = v.strictObject({ row: side, col: side, rows: int(1, MAX_GRID_SIDE), cols: int(1, MAX_GRID_SIDE) });
 export type CropWindow = v.InferOutput<typeof cropWindow>;
 
+/** A rollout as the inspector receives it (see src/engine/rollout.ts, RolloutPayload). */
+const rolloutWire = {
+  from: cell,
+  rows: int(1, MAX_GRID_SIDE),
+  cols: int(1, MAX_GRID_SIDE),
+  mode: v.picklist(ROLLOUT_MODES),
+  k: int(1, MAX_K),
+  tokens: typed(Int32Array, CELLS),
+  original: typed(Int32Array, CELLS),
+  images: list(path, CELLS),
+  sourceImage: typed(Int32Array, CELLS),
+  sourceRow: typed(Int32Array, CELLS),
+  sourceCol: typed(Int32Array, CELLS),
+  sourceDistance: typed(Float32Array, CELLS),
+  stepStart: typed(Int32Array, CELLS + 1),
+  stepTokens: typed(Int32Array, CELLS * 512),
+  stepP: typed(Float32Array, CELLS * 512),
+  agreement: num(0, 1),
+  /** image: '' when nothing was generated. */
+  topSource: v.strictObject({ image: path, share: num(0, 1) }),
+  longestCopiedRun: v.strictObject({ image: path, cells: count }),
+  generated: count,
+  sourceCounts: list(v.strictObject({ image: path, cells: count }), 64),
+  elapsedMs: num(0),
+  png: v.optional(typed(Uint8Array, 256 << 20)),
+};
+export type RolloutWire = v.InferOutput<v.ObjectSchema<typeof rolloutWire, undefined>>;
+
 /** Messages the host sends to the inspector webview. */
 export const hostToInspectorSchema = v.variant('type', [
   /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
@@ -140,6 +168,10 @@ export const hostToInspectorSchema = v.variant('type', [
   message('reconstruction', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 256 << 20) }),
   /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
   message('imagePixels', { inReplyTo: MESSAGE_ID, bytes: typed(Uint8Array, 1 << 30), mime: v.picklist(BROWSER_MIMES) }),
+  /** Cells done of the rollout running (not an answer: `rolloutResult` is). */
+  message('rolloutProgress', { done: count, total: count }),
+  /** Answer to `rollout`: per cell the tokens, the original's and each generated token's source (an index into `images`, -1 for none); per step the DAiD distribution; the copy indicators; the decoded rollout when the model has a decoder. */
+  message('rolloutResult', { inReplyTo: MESSAGE_ID, ...rolloutWire }),
   /** A request failed or was rejected: the error's class (NoDatabaseError, Timeout, InvalidMessage, ...) and message. */
   errorMessage(),
 ]);
@@ -157,6 +189,10 @@ export const inspectorToHostSchema = v.variant('type', [
   message('reconstruct', { messageId: MESSAGE_ID }),
   /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
   message('imagePixels', { messageId: MESSAGE_ID }),
+  /** Let the database generate the rest of the image from (row, col); answered by `rolloutResult`, with `rolloutProgress` meanwhile. */
+  message('rollout', { messageId: MESSAGE_ID, row: side, col: side, mode: v.picklist(ROLLOUT_MODES), seed: int(0, 2 ** 31), temperature: num(1e-3, 1e6), k: int(1, MAX_K), excludeSelf: v.boolean() }),
+  /** Stop the rollout running (its request is answered with an error of kind RolloutCancelledError). */
+  message('cancelRollout', {}),
   /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
   message('openPatch', { image: path, row: side, col: side }),
   /** Build or update the database of this image's dataset. */
@@ -171,7 +207,7 @@ export const inspectorToHostSchema = v.variant('type', [
 export type InspectorToHost = v.InferOutput<typeof inspectorToHostSchema>;
 
 /** The answer type of each inspector request. */
-export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
+export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
 export type InspectorReplies = RepliesOf<HostToInspector, typeof INSPECTOR_REPLIES>;
 
 /**
@@ -193,6 +229,20 @@ export function gridConsistent(m: Extract<HostToInspector, { type: 'grid' }>): s
   if (m.tokens.length !== n) return `grid.tokens has ${m.tokens.length} entries for ${m.rows}x${m.cols} cells`;
   if (m.distances.length !== n) return `grid.distances has ${m.distances.length} entries for ${m.rows}x${m.cols} cells`;
   if (m.cells.length !== n * 4) return `grid.cells has ${m.cells.length} numbers for ${m.rows}x${m.cols} cells (4 each)`;
+  return undefined;
+}
+
+/** Checks a rolloutResult beyond its fields' types: per-cell columns of rows x cols, sources inside `images`, steps that add up. */
+export function rolloutResultConsistent(m: InspectorReplies['rollout']): string | undefined {
+  const n = m.rows * m.cols;
+  for (const [name, col] of [['tokens', m.tokens], ['original', m.original], ['sourceImage', m.sourceImage], ['sourceRow', m.sourceRow], ['sourceCol', m.sourceCol], ['sourceDistance', m.sourceDistance]] as const) {
+    if (col.length !== n) return `rolloutResult.${name} has ${col.length} entries for ${m.rows}x${m.cols} cells`;
+  }
+  if (m.from.row >= m.rows || m.from.col >= m.cols) return `rolloutResult.from is outside the ${m.rows}x${m.cols} grid`;
+  if (m.stepStart.length !== n - (m.from.row * m.cols + m.from.col) + 1) return `rolloutResult.stepStart has ${m.stepStart.length} entries for the steps from (${m.from.row}, ${m.from.col})`;
+  if (m.stepTokens.length !== m.stepP.length || m.stepStart[m.stepStart.length - 1] !== m.stepTokens.length) return 'rolloutResult steps do not match their distributions';
+  for (let i = 1; i < m.stepStart.length; i++) if (m.stepStart[i] < m.stepStart[i - 1]) return 'rolloutResult.stepStart decreases';
+  for (const s of m.sourceImage) if (s < -1 || s >= m.images.length) return `rolloutResult.sourceImage refers to image ${s} of ${m.images.length}`;
   return undefined;
 }
 

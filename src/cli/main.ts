@@ -17,6 +17,9 @@ import { cellRects } from '../core/geometry';
 import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
+import { PathReader } from '../engine/datasetCatalog';
+import { SourceError } from '../engine/datasetSource';
+import { DEFAULT_MAX_MEMBER_BYTES, captionOf } from '../core/datasetLayout';
 
 const VERSION = '0.1.0';
 
@@ -41,7 +44,8 @@ Usage:
   patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
                   [--border skip|zero] [--keys latent|code] [--m ${DEFAULT_HNSW.m}]
                   [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
-                  [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
+                  [--batch 8] [--max-pixels N] [--max-member-bytes N]
+                  [--image-column NAME] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
                   [--exclude-self] [--query-keys latent|code] [--temperature 1]
@@ -49,6 +53,11 @@ Usage:
   patchlens tokens <image> [--db D | --model M] [--latents] [--json]
   patchlens stats [--db D] [--predictability FRACTION] [--seed 0] [--k 64]
                   [--max-queries 2000] [--exact] [--json]
+
+A dataset folder may hold .tar/.tar.gz/.tgz (WebDataset), .zip and .parquet
+archives and AR-RAG .h5 code shards besides images: an image inside one is
+<archive>/<member> (Parquet: <file>/<image.path> or <file>/<row>; HDF5:
+<file>/<row>), and <dir>/<that id> is accepted wherever an image is.
 
 The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
@@ -146,6 +155,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     workers: { type: 'string' },
     batch: { type: 'string' },
     'max-pixels': { type: 'string' },
+    'max-member-bytes': { type: 'string' },
+    'image-column': { type: 'string' },
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
     wait: { type: 'boolean' },
@@ -169,6 +180,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     const workers = intOpt(v.workers, 'workers', 1, 64);
     const batchSize = intOpt(v.batch, 'batch', 1, 256);
     const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
+    const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
+    if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
     const res = await buildDatabase({
       root,
       dbDir: v.db ? path.resolve(v.db) : undefined,
@@ -178,6 +191,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       workers,
       batchSize,
       maxPixels,
+      maxMemberBytes,
+      imageColumn: v['image-column'],
       rebuild: v.rebuild,
       include: v.include,
       exclude: v.exclude,
@@ -253,12 +268,18 @@ async function cmdQuery(args: string[]): Promise<unknown> {
     const p = mergeDistributions(pModel, res.distribution, lambda);
     merged = topK(p, 20).map((token) => ({ token, p: p[token] }));
   }
-  const { query, results, distribution } = res;
-  if (v.json) return { query, results, distribution, ...(merged ? { merged, lambda } : {}) };
+  const { query, distribution } = res;
+  // captions of the sources (WebDataset .txt, Parquet text columns, MJHQ-30K's meta_data.json)
+  const withCaption = async <T extends { image: string }>(r: T): Promise<T & { caption?: string }> => {
+    const caption = captionOf(await retriever.metadata(r.image).catch(() => undefined));
+    return caption === undefined ? r : { ...r, caption };
+  };
+  const results = await Promise.all(res.results.map(withCaption));
+  if (v.json) return { query: await withCaption(query), results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
     `${shown(query.image)} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
     `  ${results.length} nearest (${res.exact ? 'exact' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,
-    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}`),
+    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
     '  DAiD distribution:',
     ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}  d=${d.distance.toFixed(4)}${d.token === query.token ? '  <- true token' : ''}`),
     ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
@@ -275,7 +296,7 @@ async function cmdTokens(args: string[]): Promise<unknown> {
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
   if (v.model && !v.db) {
     const tok = await Tokenizer.load(path.resolve(v.model));
-    const decoded = await decodeForModel(await fs.promises.readFile(image), tok.info.manifest.input);
+    const decoded = await decodeForModel(await readImageOrMember(image), tok.info.manifest.input);
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
     out = {
@@ -308,6 +329,16 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   if (v.json) return out;
   const w = Math.max(...out.tokens.flat().map((t) => String(t).length));
   return [`${shown(out.image)}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
+}
+
+/** A file's bytes, or those of an archive member named <archive path>/<member>. */
+async function readImageOrMember(image: string): Promise<Uint8Array> {
+  const reader = new PathReader();
+  try {
+    return await reader.read(image);
+  } finally {
+    await reader.close();
+  }
 }
 
 async function cmdStats(args: string[]): Promise<unknown> {
@@ -381,7 +412,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError;
-    const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError;
+    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError;
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);

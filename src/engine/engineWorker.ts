@@ -13,6 +13,7 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
+import { PathReader, sourcesDir } from './datasetCatalog';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -25,6 +26,8 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 const builds = new Map<number, AbortController>();
+/** Open catalogs (member indexes, archive readers) by dataset root, shared by every request. */
+const paths = new PathReader();
 
 function openDb(dbDir: string): PatchDatabase | undefined {
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
@@ -62,7 +65,8 @@ function tokenizer(manifestPath: string): Promise<Tokenizer> {
 
 function retriever(dbDir: string, model?: string): PatchRetriever {
   const db = requireDb(dbDir);
-  return new PatchRetriever(db, datasetRootOf(dbDir, db.manifest), () => tokenizer(model ?? db.model.manifestPath));
+  const root = datasetRootOf(dbDir, db.manifest);
+  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, sourcesDir(dbDir)));
 }
 
 /**
@@ -170,11 +174,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { codebookSize: K, patch, counts, prototypes, staleImages: db.manifest.prototypes.staleImages };
   },
   clearDatabase: async ({ dbDir }) => {
+    const db = dbs.get(dbDir)?.db;
+    if (db) paths.forget(datasetRootOf(dbDir, db.manifest));
     dbs.delete(dbDir);
     for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },
-  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await fs.promises.readFile(file), rect, size)),
+  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {
     const { r, grid: g } = await tokenGrid(dbDir, image, model);
     const tok = await tokenizer(model ?? r.db.model.manifestPath);

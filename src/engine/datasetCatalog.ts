@@ -205,6 +205,11 @@ export class DatasetCatalog {
     return m;
   }
 
+  /** A member of an archive by name. */
+  member(idx: ArchiveIndex, name: string): MemberEntry | undefined {
+    return this.memberMap(idx).get(name);
+  }
+
   /** Finds an image by id; undefined when no such image is in the dataset. */
   async resolve(id: string): Promise<ResolvedImage | undefined> {
     const split = splitArchiveId(id);
@@ -403,6 +408,8 @@ export interface ExpandOptions {
   readonly cells: number;
   readonly dim: number;
   readonly modelName: string;
+  /** Check code shards against the model's cells and d (default); off: list their rows whatever their shape. */
+  readonly codeShapes?: boolean;
   readonly onArchive?: (rel: string, done: number, total: number) => void;
   readonly signal?: AbortSignal;
 }
@@ -435,7 +442,7 @@ export async function expandArchives(
     for (const p of index.problems) problems.push({ ...p, bytes: a.bytes, mtimeMs: index.mtimeMs });
     if (index.codes) {
       const { rows, cells, dim } = index.codes;
-      if (cells !== opts.cells || dim !== opts.dim) {
+      if (opts.codeShapes !== false && (cells !== opts.cells || dim !== opts.dim)) {
         const g = Math.round(Math.sqrt(cells));
         problems.push({
           path: a.rel,
@@ -508,6 +515,60 @@ export class PathReader {
     const r = await this.resolve(abs);
     if (!r) return fs.promises.readFile(abs); // the error names the file
     return r.catalog.read(r.image);
+  }
+
+  /** The archive at or above an absolute path, and the path's place inside it ('' for the archive itself). */
+  private async archiveAt(abs: string): Promise<{ catalog: DatasetCatalog; index: ArchiveIndex; prefix: string } | undefined> {
+    const st = await fs.promises.stat(abs).catch(() => undefined);
+    let root: string;
+    let rel: string;
+    let prefix: string;
+    if (st?.isFile() && archiveKind(path.basename(abs))) {
+      root = path.dirname(abs);
+      rel = path.basename(abs);
+      prefix = '';
+    } else {
+      const a = st ? undefined : archiveOfPath(abs);
+      if (!a) return undefined;
+      root = a.root;
+      const slash = a.id.indexOf('/');
+      rel = a.id.slice(0, slash);
+      prefix = a.id.slice(slash + 1);
+    }
+    const catalog = this.catalog(root);
+    return { catalog, index: await catalog.index(rel), prefix };
+  }
+
+  /** An archive (a folder), a folder inside one, or a member (a file); undefined for anything else. */
+  async stat(abs: string): Promise<{ type: 'file' | 'folder'; size: number; mtimeMs: number } | undefined> {
+    const a = await this.archiveAt(abs);
+    if (!a) return undefined;
+    const { index, prefix } = a;
+    if (prefix === '') return { type: 'folder', size: 0, mtimeMs: index.mtimeMs };
+    if (index.codes) return /^\d+$/.test(prefix) && Number(prefix) < index.codes.rows ? { type: 'file', size: index.codes.cells * (1 + index.codes.dim) * 4, mtimeMs: index.mtimeMs } : undefined;
+    const m = a.catalog.member(index, prefix);
+    if (m) return { type: 'file', size: m.size, mtimeMs: index.mtimeMs };
+    return index.members.some((e) => e.name.startsWith(`${prefix}/`)) ? { type: 'folder', size: 0, mtimeMs: index.mtimeMs } : undefined;
+  }
+
+  /** The entries of an archive or of a folder inside one, sorted, folders first. */
+  async entries(abs: string): Promise<{ name: string; type: 'file' | 'folder' }[]> {
+    const a = await this.archiveAt(abs);
+    if (!a) return [];
+    const { index, prefix } = a;
+    if (index.codes) return prefix === '' ? Array.from({ length: index.codes.rows }, (_, i) => ({ name: String(i), type: 'file' as const })) : [];
+    const lead = prefix === '' ? '' : `${prefix}/`;
+    const folders = new Set<string>();
+    const files: string[] = [];
+    for (const m of index.members) {
+      if (!m.name.startsWith(lead)) continue;
+      const rest = m.name.slice(lead.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) files.push(rest);
+      else folders.add(rest.slice(0, slash));
+    }
+    const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    return [...[...folders].sort(byName).map((name) => ({ name, type: 'folder' as const })), ...files.sort(byName).map((name) => ({ name, type: 'file' as const }))];
   }
 
   forget(root: string): void {

@@ -13,7 +13,8 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
-import { PathReader, sourcesDir } from './datasetCatalog';
+import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
+import { scanDataset } from './datasetScanner';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -179,6 +180,23 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     dbs.delete(dbDir);
     for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
+  },
+  readImage: async ({ file }) => {
+    const b = await paths.read(file);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+  },
+  statArchivePath: async ({ file }) => (await paths.stat(file)) ?? null,
+  readArchiveDir: ({ file }) => paths.entries(file),
+  archiveImages: async ({ root, dbDir, include, exclude }) => {
+    const scan = scanDataset(root, { include, exclude, skipDirs: [dbDir] });
+    // the member indexes a build kept are used; none are written before there is a database folder
+    const cacheDir = fs.existsSync(dbDir) ? sourcesDir(dbDir) : undefined;
+    const { entries, problems } = await expandArchives(paths.catalog(root, cacheDir), scan.archives, { include, exclude, cells: 0, dim: 0, modelName: '', codeShapes: false });
+    return { images: entries.map((e) => ({ rel: e.rel, bytes: e.bytes, mtimeMs: e.mtimeMs })), problems: problems.map((p) => ({ path: p.path, error: p.error })) };
+  },
+  metadata: async ({ dbDir, images }) => {
+    const r = retriever(dbDir);
+    return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
   crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {

@@ -456,9 +456,10 @@ export class InspectorSession {
   private async imagePixels(m: Extract<InspectorToHost, { type: 'imagePixels' }>): Promise<HostToInspector> {
     const mime = browserMime(this.file);
     if (mime) {
-      const st = await fs.promises.stat(this.file);
-      if (st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
-      const buf = await fs.promises.readFile(this.file);
+      // a member of an archive has no file of its own: the engine reads it from its archive
+      const st = await fs.promises.stat(this.file).catch(() => undefined);
+      if (st && st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      const buf = st ? await fs.promises.readFile(this.file) : await this.host.engine.request('readImage', { file: this.file }, { timeoutMs: GRID_TIMEOUT_MS });
       return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
     }
     // The engine decodes the format (TIFF); the webview stretches the square PNG back to the image's size.

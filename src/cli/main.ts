@@ -22,7 +22,7 @@ import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { PathReader } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
-import { DEFAULT_MAX_MEMBER_BYTES, captionOf } from '../core/datasetLayout';
+import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 
 const VERSION = '0.1.0';
@@ -277,12 +277,8 @@ async function cmdQuery(args: string[]): Promise<unknown> {
   }
   const { query, distribution } = res;
   // captions of the sources (WebDataset .txt, Parquet text columns, MJHQ-30K's meta_data.json)
-  const withCaption = async <T extends { image: string }>(r: T): Promise<T & { caption?: string }> => {
-    const caption = captionOf(await retriever.metadata(r.image).catch(() => undefined));
-    return caption === undefined ? r : { ...r, caption };
-  };
-  const results = await Promise.all(res.results.map(withCaption));
-  if (v.json) return { query: await withCaption(query), results, distribution, ...(merged ? { merged, lambda } : {}) };
+  const results = await retriever.withCaptions(res.results);
+  if (v.json) return { query: (await retriever.withCaptions([query]))[0], results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
     `${shown(query.image)} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
     `  ${results.length} nearest (${res.exact ? 'exact' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,

@@ -140,7 +140,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    return r.query(grid, row, col, options);
+    const res = r.query(grid, row, col, options);
+    return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: ({ dbDir, predictability }) => {
     const db = requireDb(dbDir);

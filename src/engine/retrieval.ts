@@ -15,7 +15,7 @@ import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
 import { DatasetCatalog, sourcesDir, type ResolvedImage } from './datasetCatalog';
-import { splitArchiveId, type ImageMetadata } from '../core/datasetLayout';
+import { captionOf, splitArchiveId, type ImageMetadata } from '../core/datasetLayout';
 
 export interface PatchRef {
   /** Path relative to the dataset root, '/'-separated. */
@@ -28,6 +28,8 @@ export interface PatchRef {
 export interface RetrievedPatch extends PatchRef {
   /** Squared L2 distance between keys. */
   readonly distance: number;
+  /** The source image's caption, where it has one (added by withCaptions). */
+  readonly caption?: string;
 }
 
 export interface QueryOptions {
@@ -102,6 +104,20 @@ export class PatchRetriever {
     if (rel === undefined) return undefined;
     const r = await this.catalog.resolve(rel).catch(() => undefined);
     return r ? this.catalog.metadata(r) : undefined;
+  }
+
+  /** The results with their source images' captions (one metadata look-up per image). */
+  async withCaptions<T extends { image: string }>(items: readonly T[]): Promise<(T & { caption?: string })[]> {
+    const byImage = new Map<string, Promise<string | undefined>>();
+    const captionFor = (image: string) => {
+      let c = byImage.get(image);
+      if (!c) byImage.set(image, (c = this.metadata(image).then(captionOf, () => undefined)));
+      return c;
+    };
+    return Promise.all(items.map(async (r) => {
+      const caption = await captionFor(r.image);
+      return caption === undefined ? r : { ...r, caption };
+    }));
   }
 
   /** The bytes of an image of the dataset: a file, or a member read from its archive. */

@@ -17,15 +17,17 @@ import { Tokenizer } from '../engine/tokenizer';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
 import { cellRects } from '../core/geometry';
 import sharp from 'sharp';
-import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
+import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { PathReader } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
+import { databaseDuplicates } from '../engine/duplicates';
 
-const VERSION = '0.1.0';
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 
 class UsageError extends Error {}
 
@@ -60,6 +62,8 @@ Usage:
                   [--out FILE.png] [--json]
   patchlens stats [--db D] [--predictability FRACTION] [--rollout FRACTION]
                   [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
+  patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
+                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
 
 A dataset folder may hold .tar/.tar.gz/.tgz (WebDataset), .zip and .parquet
 archives and AR-RAG .h5 code shards besides images: an image inside one is
@@ -380,8 +384,10 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
-  if (v.model && !v.db) {
-    const tok = await Tokenizer.load(path.resolve(v.model));
+  // With --model, or with no database near the image, the tokenizer alone (default: the bundled one).
+  const dbDir = v.db ? path.resolve(v.db) : v.model ? undefined : findDatabase(path.dirname(image));
+  if (!dbDir) {
+    const tok = await Tokenizer.load(resolveModel(v.model));
     const decoded = await decodeForModel(await readImageOrMember(image), tok.info.manifest.input);
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
@@ -397,7 +403,7 @@ async function cmdTokens(args: string[]): Promise<unknown> {
     };
     await tok.release();
   } else {
-    const { db, root } = openDb(v.db, path.dirname(image));
+    const { db, root } = openDb(dbDir, path.dirname(image));
     const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
     const g = await retriever.tokenGrid(image);
     const dim = db.model.dim;
@@ -475,6 +481,78 @@ async function cmdStats(args: string[]): Promise<unknown> {
   return lines.join('\n');
 }
 
+/** A database folder, or a dataset folder holding one in .patchlens. */
+function openDbOrDataset(p: string, flag: string): PatchDatabase {
+  const dir = path.resolve(p);
+  for (const c of [dir, path.join(dir, DATABASE_FOLDER)]) {
+    if (!fs.existsSync(path.join(c, MANIFEST_FILE))) continue;
+    const db = PatchDatabase.open(c);
+    if (db) return db;
+  }
+  throw new DatabaseError(`${flag} ${dir} is neither a patch database nor a dataset folder with one`, 'Build one with patchlens index <dir>');
+}
+
+async function cmdDuplicates(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, {
+    against: { type: 'string' },
+    window: { type: 'string' },
+    'min-shared': { type: 'string' },
+    near: { type: 'string' },
+    limit: { type: 'string' },
+    'max-bucket': { type: 'string' },
+  });
+  if (v.help) return DUPLICATES_USAGE;
+  if (positionals.length) throw new UsageError(`duplicates takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db and --against)`);
+  const window = intOpt(v.window, 'window', 1, 64) ?? DEFAULT_WINDOW;
+  const minShared = intOpt(v['min-shared'], 'min-shared', 1, 1 << 24);
+  const near = numOpt(v.near, 'near', (n) => n >= 0, 'a non-negative squared distance');
+  const limit = intOpt(v.limit, 'limit', 1, 10_000_000) ?? DEFAULT_PAIR_LIMIT;
+  const maxBucket = intOpt(v['max-bucket'], 'max-bucket', 2, 65534);
+  const db = v.db ? openDbOrDataset(v.db, '--db') : openDb(undefined, process.cwd()).db;
+  const against = v.against ? openDbOrDataset(v.against, '--against') : undefined;
+  if (against && path.resolve(against.dir) === path.resolve(db.dir)) throw new UsageError('--against names the same database as --db');
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new DuplicatesCancelledError());
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let res;
+  try {
+    res = await databaseDuplicates(db, against, { window, minShared, near, limit, maxBucket, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const s = res.stats;
+  if (!v.quiet) {
+    process.stderr.write(
+      `${s.images} images, ${s.windows} windows (${s.distinctWindows} distinct, ${s.sharedWindows} shared, ${s.commonWindows} too common to count), ${s.candidatePairs} candidate pairs, ${res.totalPairs} with at least ${minShared ?? window * window} shared cells\n`,
+    );
+  }
+  if (v.json) return { pairs: res.pairs.map((p) => pairJson(p, db.model.cols)) };
+  if (!res.pairs.length) return 'no shared content found';
+  const cells = db.model.rows * db.model.cols;
+  return res.pairs
+    .map((p) => `${p.score.toFixed(3)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`)
+    .join('\n');
+}
+
+const DUPLICATES_USAGE = `Usage: patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
+                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
+
+Pairs of images ranked by how much patch content they share. Every w x w
+window of tokens (w = --window) is hashed; two images share a cell when a
+window covering it occurs in both. --near EPS also matches entries whose keys
+lie within squared L2 distance EPS (through the index). --against D2 compares
+the images of --db with those of D2 (a test set against a training set) and
+never pairs two images of one database. Windows occurring more than
+--max-bucket times (uniform backgrounds) are not counted as evidence.
+--min-shared N: fewest shared cells a reported pair has (default w*w).
+D and D2 are database folders or dataset folders holding a .patchlens database.
+
+JSON: { pairs: [{ a, b, score, sharedCells, cells: [{ a: [row, col], b: [row, col] }], identical }] },
+best first; score is the fraction of the smaller image's cells that are shared;
+identical is true for byte-identical files (same content hash).`;
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const json = rest.includes('--json');
@@ -496,6 +574,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'stats':
         out = await cmdStats(rest);
         break;
+      case 'duplicates':
+        out = await cmdDuplicates(rest);
+        break;
       case '--version':
       case 'version':
         out = VERSION;
@@ -513,12 +594,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError;
-    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError;
+    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return usage ? 2 : err instanceof BuildCancelledError || err instanceof RolloutCancelledError ? 130 : 1;
+    return usage ? 2 : err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError ? 130 : 1;
   }
 }
 

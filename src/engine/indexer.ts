@@ -23,6 +23,7 @@ import {
   PatchDatabase,
   acquireLock,
   collectGarbage,
+  ensureGitignore,
   defaultDbDir,
   fileRef,
   fsyncPath,
@@ -563,6 +564,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
+    ensureGitignore(dbDir);
     writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);

@@ -9,6 +9,7 @@ import { DatasetRegistry } from './datasets';
 import { registerSidePanel } from './sidePanel/sidePanel';
 import { registerArchiveFileSystem } from './archiveFileSystem';
 import type { Services } from './services';
+import { SkippedFiles } from './skippedFiles';
 
 let services: Services | undefined;
 
@@ -16,9 +17,10 @@ export function activate(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Patch Lens', { log: true });
   const engine = new EngineClient();
   const datasets = new DatasetRegistry(context);
-  const builds = new BuildManager(engine, datasets, log);
-  services = { context, log, engine, datasets, builds };
-  context.subscriptions.push(log, datasets, builds, { dispose: () => void engine.dispose() });
+  const skippedFiles = new SkippedFiles();
+  const builds = new BuildManager(engine, datasets, log, skippedFiles);
+  services = { context, log, engine, datasets, builds, skippedFiles };
+  context.subscriptions.push(log, datasets, builds, skippedFiles, { dispose: () => void engine.dispose() });
   context.subscriptions.push(registerArchiveFileSystem(engine));
   context.subscriptions.push(...registerBuildCommands(services));
   context.subscriptions.push(...registerInspector(services));

@@ -120,6 +120,7 @@ export class PanelState implements vscode.Disposable {
       this.s.engine.request('archiveImages', { root, dbDir, include: settings.include, exclude: settings.exclude }, { timeoutMs: 0 }).catch(() => undefined),
     ]);
     const disk = files && { images: [...files.images, ...(archived?.images ?? [])], truncated: files.truncated };
+    if (summary) this.s.skippedFiles.set(root, summary.failed);
     const entries = classifyImages(disk?.images, indexed, summary?.failed ?? []);
     return { root, dbDir, summary, error, entries, counts: countStatuses(entries), truncated: disk?.truncated ?? false };
   }

@@ -6,7 +6,9 @@
 // relative to the package folder (default: everything but type declarations, source
 // maps, headers and read-mes: DEFAULT_EXCLUDE); `installOnly` names dependencies needed only by an
 // install script; `required` lists the files a target cannot run without. The default
-// exclusions apply inside `include` too; licence files are always kept.
+// exclusions apply inside `include` too; licence files are always kept. Keep the
+// JavaScript files few (vsce warns above 100, and a warning fails `npm run package`):
+// an `include` naming one module format does that for packages that ship several.
 
 /** The targets vsce knows, as npm's os/cpu/libc fields spell them. */
 export const TARGETS = Object.freeze({

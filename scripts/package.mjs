@@ -59,8 +59,8 @@ function fitsTarget(info, target) {
 
 /**
  * The node_modules packages a target runs, from package-lock.json: the native
- * dependencies and their runtime dependencies (optional ones only where their
- * os/cpu/libc fit), each as its lock key ('node_modules/@img/sharp-linux-x64').
+ * dependencies and their runtime dependencies (of the optional ones, the platform
+ * packages whose os/cpu/libc fit), each as its lock key ('node_modules/@img/sharp-linux-x64').
  * @returns {{ packages: { key: string, name: string }[], missing: string[] }}
  */
 export function runtimePackages(target, repo = root) {
@@ -83,7 +83,9 @@ export function runtimePackages(target, repo = root) {
     }
     if (seen.has(key)) return;
     const info = lock[key];
-    if (optional && !fitsTarget(info, target)) return;
+    // Optional dependencies: only the platform packages (os/cpu/libc) for this target;
+    // optional add-ons without such fields are left to whoever installs them.
+    if (optional && (!(info.os || info.cpu || info.libc) || !fitsTarget(info, target))) return;
     if (!fs.existsSync(path.join(repo, key, 'package.json'))) {
       missing.push(`${key.replace(/^.*node_modules\//, '')} is not installed`);
       return;
@@ -251,7 +253,12 @@ export function cachedPackage(opts = {}) {
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp.vsix`;
   try {
-    packageExtension({ target: targetName, out: tmp, log: opts.log });
+    // Through the command itself, so each suite run also checks what it prints.
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--target', targetName, '--out', tmp], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new PackageError(r.stderr.trim() || `npm run package failed (exit ${r.status ?? r.signal})`);
+    for (const line of r.stderr.trim().split('\n').filter(Boolean)) opts.log?.(line);
+    const printed = r.stdout.trim().split('\n').at(-1);
+    if (printed !== tmp) throw new PackageError(`npm run package printed ${JSON.stringify(printed)} last, not the path of the VSIX (${tmp})`);
     fs.renameSync(tmp, file);
     for (const old of fs.readdirSync(dir)) {
       const stale = old.startsWith(`${pkg.name}-${targetName}-`) && old.endsWith('.vsix') && !old.includes('.tmp.');

@@ -18,6 +18,8 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
       // Flags timers initialised before a try whose catch reads them.
       'no-useless-assignment': 'off',
+      // Wrapping errors with a clearer message is common here; a cause is welcome but not required.
+      'preserve-caught-error': 'off',
     },
   },
   {
@@ -31,7 +33,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['**/*.cjs', 'bin/**/*.js'],
+    files: ['**/*.cjs', 'bin/**/*.js', 'scripts/**/*.js'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

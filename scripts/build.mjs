@@ -25,6 +25,7 @@ const targets = {
     entryPoints: {
       inspector: 'webview/inspector/main.ts',
       codebook: 'webview/codebook/main.ts',
+      duplicates: 'webview/duplicates/main.ts',
     },
     platform: 'browser',
     format: 'iife',
@@ -54,6 +55,7 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

@@ -19,7 +19,8 @@
 import { errorMessage, int, list, message, MESSAGE_ID, num, schemaOf, str, typed, v } from './messageSchema';
 import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
-import type { TokenUse } from './engine/engineProtocol';
+import type { DuplicateSummary, TokenUse } from './engine/engineProtocol';
+import { FIND_PHASES } from './core/duplicates';
 
 export { MAX_K };
 export type { RetrievedPatch } from './engine/retrieval';
@@ -53,6 +54,8 @@ const inspectorImage = v.strictObject({
   path,
   /** Webview URI of the file; '' when the webview must ask for its pixels (`imagePixels`). */
   src: str(8192),
+  /** Metadata of the image's source (caption, prompt, category, JSON fields), as name/value text. */
+  metadata: v.optional(list(v.strictObject({ name: str(256), value: str(8192) }), 64)),
 });
 export type InspectorImage = v.InferOutput<typeof inspectorImage>;
 
@@ -97,6 +100,23 @@ export type InspectorStatus = v.InferOutput<typeof inspectorStatus>;
 /** Which cells a retrieved patch's thumbnail shows (the patch and its surroundings). */
 const cropWindow = v.strictObject({ row: side, col: side, rows: int(1, MAX_GRID_SIDE), cols: int(1, MAX_GRID_SIDE) });
 export type CropWindow = v.InferOutput<typeof cropWindow>;
+
+/** Overlaps an `overlapsResult` lists at most. */
+export const MAX_OVERLAPS = 10;
+/** Above this many images the inspector finds overlaps only when asked (the search runs in the engine worker, which also answers clicks). */
+export const AUTO_OVERLAP_IMAGES = 5000;
+
+/** An image the inspected one shares patch content with: a pair of a duplicate search the engine keeps. */
+const inspectorOverlap = v.strictObject({
+  searchId: int(1, Number.MAX_SAFE_INTEGER),
+  rank: count,
+  /** The other image's dataset path (any characters: render as text). */
+  other: path,
+  score: num(0, 1),
+  sharedCells: count,
+  identical: v.boolean(),
+});
+export type InspectorOverlap = v.InferOutput<typeof inspectorOverlap>;
 
 /** A rollout as the inspector receives it (see src/engine/rollout.ts, RolloutPayload). */
 const rolloutWire = {
@@ -161,6 +181,8 @@ export const hostToInspectorSchema = v.variant('type', [
     distances: typed(Float32Array, MAX_K),
     daidTokens: typed(Int32Array, MAX_K),
     daidP: typed(Float32Array, MAX_K),
+    /** Each retrieved patch's source caption ('' when it has none). */
+    captions: v.optional(list(str(8192), MAX_K)),
   }),
   /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
   message('cropResult', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 16 << 20), window: cropWindow }),
@@ -168,6 +190,10 @@ export const hostToInspectorSchema = v.variant('type', [
   message('reconstruction', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 256 << 20) }),
   /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
   message('imagePixels', { inReplyTo: MESSAGE_ID, bytes: typed(Uint8Array, 1 << 30), mime: v.picklist(BROWSER_MIMES) }),
+  /** Light the cells this image shares with `other` (opened from a duplicate pair); row-major cell indices. */
+  message('shared', { other: path, score: num(0, 1), sharedCells: count, cells: typed(Int32Array, CELLS) }),
+  /** Answer to `overlaps`: the images this one shares most content with, best first. */
+  message('overlapsResult', { inReplyTo: MESSAGE_ID, overlaps: list(inspectorOverlap, MAX_OVERLAPS) }),
   /** Cells done of the rollout running (not an answer: `rolloutResult` is). */
   message('rolloutProgress', { done: count, total: count }),
   /** Answer to `rollout`: per cell the tokens, the original's and each generated token's source (an index into `images`, -1 for none); per step the DAiD distribution; the copy indicators; the decoded rollout when the model has a decoder. */
@@ -193,6 +219,12 @@ export const inspectorToHostSchema = v.variant('type', [
   message('rollout', { messageId: MESSAGE_ID, row: side, col: side, mode: v.picklist(ROLLOUT_MODES), seed: int(0, 2 ** 31), temperature: num(1e-3, 1e6), k: int(1, MAX_K), excludeSelf: v.boolean() }),
   /** Stop the rollout running (its request is answered with an error of kind RolloutCancelledError). */
   message('cancelRollout', {}),
+  /** The images this one overlaps most (a duplicate search of its database); answered by `overlapsResult`. */
+  message('overlaps', { messageId: MESSAGE_ID }),
+  /** Open an overlap from `overlapsResult` side by side with this image. */
+  message('openOverlap', { searchId: int(1, Number.MAX_SAFE_INTEGER), rank: count }),
+  /** Stop lighting the shared cells. */
+  message('clearShared', {}),
   /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
   message('openPatch', { image: path, row: side, col: side }),
   /** Build or update the database of this image's dataset. */
@@ -207,7 +239,7 @@ export const inspectorToHostSchema = v.variant('type', [
 export type InspectorToHost = v.InferOutput<typeof inspectorToHostSchema>;
 
 /** The answer type of each inspector request. */
-export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
+export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult', overlaps: 'overlapsResult' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
 export type InspectorReplies = RepliesOf<HostToInspector, typeof INSPECTOR_REPLIES>;
 
 /**
@@ -219,6 +251,7 @@ export function queryResultConsistent(m: InspectorReplies['query']): string | un
   for (const [name, col] of [['rows', m.rows], ['cols', m.cols], ['tokens', m.tokens], ['distances', m.distances]] as const) {
     if (col.length !== n) return `queryResult.${name} has ${col.length} entries for ${n} images`;
   }
+  if (m.captions && m.captions.length !== n) return `queryResult.captions has ${m.captions.length} entries for ${n} images`;
   if (m.daidTokens.length !== m.daidP.length) return `queryResult.daidP has ${m.daidP.length} entries for ${m.daidTokens.length} tokens`;
   return undefined;
 }
@@ -340,3 +373,88 @@ export function codebookConsistent(m: HostToCodebook): string | undefined {
   if (d.prototypes.length !== d.codebookSize * d.patch * d.patch * 3) return `codebook.prototypes has ${d.prototypes.length} bytes for ${d.codebookSize} codes of ${d.patch}x${d.patch} RGB`;
   return undefined;
 }
+
+// =============================================================== Duplicates view
+// The side panel's "Duplicates" webview view (webview/duplicates,
+// src/extension/sidePanel/duplicatesView.ts): image pairs of a dataset ranked
+// by shared patch content, or a dataset's leaks into another database; pages
+// of pairs and their thumbnails on request; a pair opens side by side.
+
+/** Pairs a `pageResult` carries at most. */
+export const DUPLICATES_PAGE = 50;
+/** Thumbnail side in pixels. */
+export const DUPLICATE_THUMBNAIL = 64;
+/** Largest window side the view offers. */
+export const MAX_DUPLICATE_WINDOW = 8;
+
+const searchId = int(1, Number.MAX_SAFE_INTEGER);
+const near = num(-1, 1e6);
+const duplicateWindow = int(1, MAX_DUPLICATE_WINDOW);
+
+/** A finished search as the view shows it. */
+const duplicateResults = v.strictObject({
+  searchId,
+  /** The dataset searched (its folder name) and, for leaks, the other database's name ('' otherwise). */
+  dataset: str(1024),
+  against: str(1024),
+  /** Pairs kept to page through, and how many qualified. */
+  pairs: count,
+  totalPairs: count,
+  /** Cells per image (the score's denominator). */
+  cells: count,
+  images: count,
+  distinctWindows: count,
+  commonWindows: count,
+  elapsedMs: num(0, 1e12),
+  window: duplicateWindow,
+  /** The near distance used, or -1 for exact windows only. */
+  near,
+});
+export type DuplicateResults = v.InferOutput<typeof duplicateResults>;
+
+/** A ranked pair: the engine's DuplicateSummary (paths dataset-relative, any characters: render as text). */
+const duplicateSummary = schemaOf<DuplicateSummary>()(v.strictObject({ rank: count, a: path, b: path, score: num(0, 1), sharedCells: count, identical: v.boolean() }));
+
+/** Messages the host sends to the duplicates view. */
+export const hostToDuplicatesSchema = v.variant('type', [
+  /** The datasets to choose from and the one selected (after `ready` and when the list changes). */
+  message('datasets', { datasets: list(codebookDataset, 1000), selected: path }),
+  /** A search is running: its phase and progress. */
+  message('progress', { phase: v.picklist(FIND_PHASES), done: count, total: count }),
+  /** A search finished: what was searched and the totals; pages come with `page`. */
+  message('results', { results: duplicateResults }),
+  /** Nothing to show: no dataset, no database, idle, cancelled, or an error. */
+  message('empty', { reason: v.picklist(['noDatasets', 'none', 'idle', 'cancelled', 'error']), message: str(4000) }),
+  /** Answer to `page`: ranked pairs. */
+  message('pageResult', { inReplyTo: MESSAGE_ID, searchId, offset: count, pairs: list(duplicateSummary, DUPLICATES_PAGE) }),
+  /** Answer to `thumbnail`: the model's view of one side of a pair, as PNG. */
+  message('thumbnailResult', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 1 << 22) }),
+  /** A request failed or was rejected: the error's class and message. */
+  errorMessage(),
+]);
+export type HostToDuplicates = v.InferOutput<typeof hostToDuplicatesSchema>;
+
+/** Messages the duplicates view sends to the host. */
+export const duplicatesToHostSchema = v.variant('type', [
+  /** The view has loaded and listens; answered by `datasets` and the last results. */
+  message('ready', {}),
+  /** Choose the dataset to search. */
+  message('selectDataset', { root: path }),
+  /** Find the pairs of images of dataset `root` that share content (window side; near distance or -1). */
+  message('find', { root: path, window: duplicateWindow, near }),
+  /** Run "Find Leaks Against…" for dataset `root` (the host asks for the other database). */
+  message('findLeaks', { root: path, window: duplicateWindow, near }),
+  /** Cancel the running search. */
+  message('cancel', {}),
+  /** A page of a search's pairs; answered by `pageResult`. */
+  message('page', { messageId: MESSAGE_ID, searchId, offset: count }),
+  /** The thumbnail of one side of a pair; answered by `thumbnailResult`. */
+  message('thumbnail', { messageId: MESSAGE_ID, searchId, rank: count, side: v.picklist(['a', 'b']) }),
+  /** Open both images of a pair side by side in the inspector, shared cells lit. */
+  message('openPair', { searchId, rank: count }),
+]);
+export type DuplicatesToHost = v.InferOutput<typeof duplicatesToHostSchema>;
+
+/** The answer type of each duplicates request. */
+export const DUPLICATES_REPLIES = { page: 'pageResult', thumbnail: 'thumbnailResult' } as const satisfies Record<RequestOf<DuplicatesToHost>['type'], HostToDuplicates['type']>;
+export type DuplicatesReplies = RepliesOf<HostToDuplicates, typeof DUPLICATES_REPLIES>;

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HostConnection, HostError } from '../../webview/shared/hostConnection';
-import { INSPECTOR_REPLIES, hostToInspectorSchema, type HostToInspector, type InspectorReplies, type InspectorToHost } from '../../src/protocol';
+import { hostToInspectorSchema, INSPECTOR_REPLIES, type HostToInspector, type InspectorReplies, type InspectorToHost } from '../../src/protocol';
 
 (globalThis as unknown as { window: EventTarget }).window ??= new EventTarget();
 

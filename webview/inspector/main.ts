@@ -18,9 +18,10 @@ import './inspector.css';
 import { hasEntry, neighbourCount } from '../../src/core/neighbourhood';
 import { DEFAULT_KEYS, HOPS, KEY_SHAPE_LABELS, KEY_SHAPES, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import {
-  INSPECTOR_REPLIES,
+  AUTO_OVERLAP_IMAGES,
   gridConsistent,
   hostToInspectorSchema,
+  INSPECTOR_REPLIES,
   queryResultConsistent,
   rolloutResultConsistent,
   type HostToInspector,
@@ -40,7 +41,9 @@ import { ReconstructionPane } from './reconstructionPane';
 import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
+import { OverlapsPane } from './overlapsPane';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
+import { captionOf } from '../../src/core/datasetLayout';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
 
@@ -74,10 +77,14 @@ class InspectorApp {
   private readonly list: RetrievedList;
   private readonly daid: DaidChart;
   private readonly usage: TokenUsage;
+  private readonly overlaps: OverlapsPane;
+  private overlapsSeq = 0;
   private readonly recon: ReconstructionPane;
   private readonly rollout: RolloutPane;
   private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
   private readonly subtitle = el('span', { class: 'subtitle' });
+  /** The image source's caption (or prompt); every metadata field in its tooltip. */
+  private readonly captionLine = el('span', { class: 'image-caption', 'data-testid': 'image-caption' });
   private readonly dbBadge = el('span', { class: 'db-info', 'data-testid': 'database-info' });
   private readonly statusBox = el('div', { class: 'status-overlay', 'data-testid': 'status', hidden: true });
   private readonly patchInfo = el('div', { class: 'patch-info', 'data-testid': 'patch-info' });
@@ -117,6 +124,11 @@ class InspectorApp {
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
+    this.overlaps = new OverlapsPane({
+      onOpen: (o) => this.conn.post({ type: 'openOverlap', searchId: o.searchId, rank: o.rank }),
+      onFind: () => void this.findOverlaps(),
+      onClearShared: () => this.clearShared(),
+    });
     this.rollout = new RolloutPane({
       run: async (q) => {
         const r = await this.conn.request({ type: 'rollout', ...q, excludeSelf: this.excludeSelf() }, 30 * 60_000);
@@ -162,7 +174,7 @@ class InspectorApp {
     const toolbar = el(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Inspector' },
-      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle),
+      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle, this.captionLine),
       el('div', { class: 'spacer' }),
       this.dbBadge,
       el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
@@ -178,6 +190,7 @@ class InspectorApp {
       section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
       section('DAiD distribution', this.daid.element, 'section-daid'),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
+      section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
     document.getElementById('root')!.replaceChildren(toolbar, el('div', { class: 'main' }, viewer, sidebar));
     this.applyModes();
@@ -189,6 +202,10 @@ class InspectorApp {
     this.conn.on('grid', (m) => this.onGrid(m));
     this.conn.on('settings', (m) => this.onSettings(m.settings));
     this.conn.on('select', (m) => this.onSelectFromHost({ row: m.row, col: m.col }));
+    this.conn.on('shared', (m) => {
+      this.viewport.setSharedCells(m.cells);
+      this.overlaps.setShared({ other: m.other, sharedCells: m.sharedCells, score: m.score });
+    });
     this.conn.on('rolloutProgress', (m) => this.rollout.setProgress(m.done, m.total));
     window.addEventListener('error', (e) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: ${e.message}` }));
     this.conn.ready();
@@ -214,6 +231,9 @@ class InspectorApp {
     this.title.textContent = displayName(m.image.name);
     this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
     this.subtitle.title = displayName(m.image.path);
+    const meta = Object.fromEntries((m.image.metadata ?? []).map((f) => [f.name, f.value]));
+    this.captionLine.textContent = captionOf(meta) ?? meta.category ?? '';
+    this.captionLine.title = (m.image.metadata ?? []).map((f) => `${f.name}: ${f.value}`).join('\n');
     document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
     this.showImage(m.image);
@@ -260,7 +280,35 @@ class InspectorApp {
       this.listHeader.textContent = '';
     }
     if (this.state.reconstruction) void this.loadReconstruction();
+    this.startOverlaps(m.inDatabase);
     this.element('viewer').dataset.ready = 'true';
+  }
+
+  // ------------------------------------------------------------ overlaps
+
+  /** Finds the overlaps at once on a database small enough; else offers a button. */
+  private startOverlaps(inDatabase: boolean): void {
+    this.overlapsSeq++;
+    if (!inDatabase) this.overlaps.showMessage('This image is not in the database, so no duplicate search covers it.');
+    else if ((this.database?.images ?? 0) <= AUTO_OVERLAP_IMAGES) void this.findOverlaps();
+    else this.overlaps.showMessage('Find the images this one shares patch content with (a duplicate search of the whole database).', 'info', true);
+  }
+
+  private async findOverlaps(): Promise<void> {
+    const seq = ++this.overlapsSeq;
+    this.overlaps.showMessage('Finding overlaps…');
+    try {
+      const r = await this.conn.request({ type: 'overlaps' }, 30 * 60_000);
+      if (seq === this.overlapsSeq) this.overlaps.show(r.overlaps);
+    } catch (e) {
+      if (seq === this.overlapsSeq) this.overlaps.showMessage(`Cannot find overlaps: ${(e as Error).message}`, 'error', true);
+    }
+  }
+
+  private clearShared(): void {
+    this.viewport.setSharedCells(null);
+    this.overlaps.setShared(null);
+    this.conn.post({ type: 'clearShared' });
   }
 
   private onSettings(s: InspectorSettings): void {
@@ -366,7 +414,7 @@ class InspectorApp {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
       performance.mark('patchlens:query-answered');
-      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
+      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i], caption: r.captions?.[i] || undefined }));
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);

@@ -3,11 +3,19 @@
 // name, its position, token and key distance. Activating a row opens that
 // image in the inspector with the patch selected.
 
-import type { CropWindow, RetrievedPatch } from '../../src/protocol';
+import type { CropWindow } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { tokenColour } from './tokenColours';
 
-export type { RetrievedPatch };
+export interface RetrievedPatch {
+  readonly image: string;
+  readonly row: number;
+  readonly col: number;
+  readonly token: number;
+  readonly distance: number;
+  /** The source image's caption (shown as text), when it has one. */
+  readonly caption?: string;
+}
 
 export interface Thumbnail {
   readonly url: string;
@@ -106,6 +114,7 @@ export class RetrievedList {
           el('span', { class: 'token-chip', title: same ? 'Same token as the selected patch' : '' }, swatch(p.token), String(p.token)),
           el('span', { class: 'distance' }, `d ${formatNumber(p.distance)}`),
         ),
+        ...(p.caption ? [el('div', { class: 'caption', 'data-testid': 'retrieved-caption', title: p.caption }, p.caption)] : []),
       ),
     );
     const open = () => this.events.onOpen(p);

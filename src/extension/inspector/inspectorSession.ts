@@ -19,9 +19,11 @@ import type { DbSummary, GridPayload } from '../../engine/engineProtocol';
 import { Endpoint, InvalidMessage } from '../../endpoint';
 import {
   inspectorToHostSchema,
+  MAX_OVERLAPS,
   type CropWindow,
   type HostToInspector,
   type InspectorDatabase,
+  type InspectorImage,
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
@@ -54,7 +56,19 @@ export interface InspectorHost {
   build(root: string | undefined): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
   openPatch(file: string, row: number, col: number): void;
+  /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
+  openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
+}
+
+/** The cells an image shares with another one, lit when it is opened from a duplicate pair. */
+export interface SharedCells {
+  /** The other image's path (for the banner). */
+  readonly other: string;
+  readonly score: number;
+  readonly sharedCells: number;
+  /** Row-major cell indices in this image. */
+  readonly cells: Int32Array;
 }
 
 /** Thumbnail size in pixels (shown at 48 CSS pixels; sharp on 2x screens). */
@@ -101,6 +115,10 @@ export class InspectorSession {
   private grid?: GridPayload;
   private gridPromise?: Promise<GridPayload>;
   private pendingSelect?: { row: number; col: number };
+  /** Lit after every grid (kept across restarts until the webview clears it). */
+  private shared?: SharedCells;
+  /** Duplicate pairs this session listed as overlaps; openOverlap accepts only these. */
+  private readonly offeredPairs = new Set<string>();
   /** Dataset paths this session sent to the webview; crop and openPatch accept only these. */
   private readonly offered = new Set<string>();
   /** The model manifest for this start (model settings and trust changes restart the session). */
@@ -129,6 +147,13 @@ export class InspectorSession {
       .on('build', () => void this.build())
       .on('showLog', () => this.host.showLog())
       .on('cancelRollout', () => this.cancelRollout())
+      .on('openOverlap', (m) => {
+        if (!this.offeredPairs.has(`${m.searchId}:${m.rank}`)) throw new InvalidMessage(`pair ${m.rank} of search ${m.searchId} was not offered`);
+        this.host.openDuplicatePair?.(m.searchId, m.rank);
+      })
+      .on('clearShared', () => {
+        this.shared = undefined;
+      })
       .on('log', (m) => this.host.log[m.level](`Inspector (${this.name}): ${m.message}`))
       .on('openPatch', (m) => {
         const file = this.offeredFile(m.image);
@@ -139,7 +164,8 @@ export class InspectorSession {
       .handle('crop', (m) => this.crop(m))
       .handle('reconstruct', (m) => this.reconstruct(m))
       .handle('imagePixels', (m) => this.imagePixels(m))
-      .handle('rollout', (m) => this.rollout(m));
+      .handle('rollout', (m) => this.rollout(m))
+      .handle('overlaps', (m) => this.overlaps(m));
   }
 
   get name(): string {
@@ -155,6 +181,20 @@ export class InspectorSession {
   select(row: number, col: number): void {
     if (this.grid) this.postSelect(row, col);
     else this.pendingSelect = { row, col };
+  }
+
+  /** Lights the cells this image shares with another (now, or once the grid is there). */
+  showShared(shared: SharedCells): void {
+    this.shared = shared;
+    if (this.grid) this.postShared();
+  }
+
+  private postShared(): void {
+    const s = this.shared;
+    const g = this.grid;
+    if (!s || !g) return;
+    const n = g.rows * g.cols;
+    this.host.post({ type: 'shared', other: s.other, score: s.score, sharedCells: s.sharedCells, cells: s.cells.filter((c) => c >= 0 && c < n) });
   }
 
   /** Handles one message from the webview; returns it once validated (undefined if rejected). */
@@ -186,7 +226,7 @@ export class InspectorSession {
     const settings = this.host.settings(this.file);
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
-    const image = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
+    let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
     const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
 
     if (!t.dbDir) {
@@ -208,6 +248,12 @@ export class InspectorSession {
       return;
     }
     this.summary = summary;
+    if (relPath) {
+      // captions, prompts, categories and JSON fields of the image's source, when it has any
+      const meta = await this.host.engine.request('metadata', { dbDir: t.dbDir, images: [relPath] }).then((r) => r[0], () => null);
+      if (!live()) return;
+      if (meta) image = { ...image, metadata: Object.entries(meta).slice(0, 64).map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 8192) })) };
+    }
     init(
       {
         dataset: t.datasetName ?? path.basename(summary.root),
@@ -234,6 +280,7 @@ export class InspectorSession {
         this.pendingSelect = undefined;
         this.postSelect(row, col);
       }
+      this.postShared();
     } catch (err) {
       if (live()) this.host.post({ type: 'status', status: this.failure(err) });
     }
@@ -338,9 +385,11 @@ export class InspectorSession {
       distances: new Float32Array(n),
       daidTokens: new Int32Array(r.distribution.length),
       daidP: new Float32Array(r.distribution.length),
+      captions: new Array<string>(n),
     };
     r.results.forEach((p, i) => {
       out.images[i] = p.image;
+      out.captions[i] = p.caption ?? '';
       out.rows[i] = p.row;
       out.cols[i] = p.col;
       out.tokens[i] = p.token;
@@ -352,6 +401,20 @@ export class InspectorSession {
       out.daidP[i] = d.p;
     });
     return out;
+  }
+
+  /** The images this one overlaps most, from a duplicate search of its database (images in the database only). */
+  private async overlaps(m: Extract<InspectorToHost, { type: 'overlaps' }>): Promise<HostToInspector> {
+    const grid = this.requireGrid();
+    const t = this.target;
+    const rel = t.root ? toDatasetPath(t.root, this.file) : undefined;
+    if (!grid.inDatabase || !rel || !t.dbDir) return { type: 'overlapsResult', inReplyTo: m.messageId, overlaps: [] };
+    const r = await this.host.engine.request('overlaps', { dbDir: t.dbDir, image: rel, limit: MAX_OVERLAPS }, { timeoutMs: 0 });
+    const overlaps = r.pairs.map((p) => {
+      this.offeredPairs.add(`${r.searchId}:${p.rank}`);
+      return { searchId: r.searchId, rank: p.rank, other: p.a === rel ? p.b : p.a, score: p.score, sharedCells: p.sharedCells, identical: p.identical };
+    });
+    return { type: 'overlapsResult', inReplyTo: m.messageId, overlaps };
   }
 
   private async crop(m: Extract<InspectorToHost, { type: 'crop' }>): Promise<HostToInspector> {
@@ -413,9 +476,10 @@ export class InspectorSession {
   private async imagePixels(m: Extract<InspectorToHost, { type: 'imagePixels' }>): Promise<HostToInspector> {
     const mime = browserMime(this.file);
     if (mime) {
-      const st = await fs.promises.stat(this.file);
-      if (st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
-      const buf = await fs.promises.readFile(this.file);
+      // a member of an archive has no file of its own: the engine reads it from its archive
+      const st = await fs.promises.stat(this.file).catch(() => undefined);
+      if (st && st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      const buf = st ? await fs.promises.readFile(this.file) : await this.host.engine.request('readImage', { file: this.file }, { timeoutMs: GRID_TIMEOUT_MS });
       return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
     }
     // The engine decodes the format (TIFF); the webview stretches the square PNG back to the image's size.

@@ -22,21 +22,38 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 // ---- caches: a database is reopened when its manifest changes on disk
-const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number }>();
+const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 const builds = new Map<number, AbortController>();
 
+function forget(dbDir: string): void {
+  dbs.get(dbDir)?.checking.abort();
+  dbs.delete(dbDir);
+}
+
+/**
+ * The open database in dbDir. An open that trusted the record of an earlier
+ * full check (see integrity.ts) is followed by the full check in the
+ * background; once that finds damage, every request on the database fails with
+ * it (the extension offers the rebuild) until the database changes.
+ */
 function openDb(dbDir: string): PatchDatabase | undefined {
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
   if (!st) {
-    dbs.delete(dbDir);
+    forget(dbDir);
     return undefined;
   }
   const cached = dbs.get(dbDir);
-  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.db;
+  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) {
+    cached.db.assertIntact();
+    return cached.db;
+  }
+  forget(dbDir);
   const db = PatchDatabase.open(dbDir);
   if (!db) return undefined;
-  dbs.set(dbDir, { db, mtimeMs: st.mtimeMs, size: st.size });
+  const checking = new AbortController();
+  dbs.set(dbDir, { db, mtimeMs: st.mtimeMs, size: st.size, checking });
+  if (db.checked !== 'full') void db.verifyContents(checking.signal);
   return db;
 }
 
@@ -170,7 +187,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { codebookSize: K, patch, counts, prototypes, staleImages: db.manifest.prototypes.staleImages };
   },
   clearDatabase: async ({ dbDir }) => {
-    dbs.delete(dbDir);
+    forget(dbDir);
     for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },

@@ -23,8 +23,10 @@ import {
   defaultDbDir,
   fileRef,
   fsyncPath,
+  manifestChecksum,
   makeDirs,
   readDbManifest,
+  recordVerified,
   removeGeneration,
   serializeDbManifest,
   storageError,
@@ -475,10 +477,12 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
-    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
+    const manifestText = serializeDbManifest(manifest);
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), manifestText, () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);
     pauseAt('commit');
+    recordVerified(dbDir, manifest, manifestChecksum(manifestText));
     timings.writeMs += performance.now() - tw0;
     try {
       collectGarbage(dbDir, manifest);

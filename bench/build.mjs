@@ -12,6 +12,7 @@ await esbuild.build({
     bench: 'bench/bench.ts',
     index: 'bench/index.ts',
     pipeline: 'bench/pipeline.ts',
+    duplicates: 'bench/duplicates.ts',
     searchWorker: 'bench/lib/searchWorker.ts',
     encodeOnlyWorker: 'bench/lib/encodeOnlyWorker.ts',
     encodeWorker: 'src/engine/encodeWorker.ts',

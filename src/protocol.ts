@@ -12,19 +12,21 @@
 //  - file names are data: webviews render them with textContent only.
 
 import { f, MESSAGE_ID, type FieldSpec, type MessageSchemas } from './messageSchema';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type KeyParams, type KeySource } from './core/vocabulary';
+import { BROWSER_MIMES } from './core/imageTypes';
+import type { BrowserImageMime } from './core/vocabulary';
+
+export { MAX_K };
 
 /** Requests of a message union: the messages that carry a messageId. */
 export type RequestOf<U> = Extract<U, { messageId: number }>;
 
 /** Largest grid side and largest k the protocol carries. */
 export const MAX_GRID_SIDE = 4096;
-export const MAX_K = 2048;
 
 // =============================================================== Inspector
 // The "Patch Inspector" custom editor: one image, its token grid, the
 // retrieved patches of a selected patch and their DAiD distribution.
-
-export type NeighbourhoodShapeName = 'causal' | 'ring';
 
 export interface InspectorImage {
   /** File name for the title (any characters: render as text). */
@@ -45,7 +47,7 @@ export interface InspectorDatabase {
   readonly codebookSize: number;
   readonly hasDecoder: boolean;
   /** The database's key parameters (what queries use). */
-  readonly keys: { readonly shape: NeighbourhoodShapeName; readonly hops: number; readonly border: 'skip' | 'zero'; readonly source: 'latent' | 'code' };
+  readonly keys: KeyParams;
   readonly images: number;
   readonly entries: number;
 }
@@ -56,7 +58,7 @@ export interface InspectorSettings {
   readonly excludeSelf: boolean;
   /** DAiD temperature T. */
   readonly temperature: number;
-  readonly queryKeys: 'latent' | 'code';
+  readonly queryKeys: KeySource;
 }
 
 export type InspectorState = 'loading' | 'noDatabase' | 'building' | 'error' | 'ready';
@@ -110,7 +112,7 @@ export type HostToInspector =
   /** Answer to `reconstruct`: the decoder's output for the token grid (PNG, model input size). */
   | { type: 'reconstruction'; inReplyTo: number; png: Uint8Array }
   /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
-  | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: string }
+  | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: BrowserImageMime }
   /** A request failed: the error's class (NoDatabaseError, Timeout, ...) and message. */
   | { type: 'error'; inReplyTo: number; kind: string; message: string };
 
@@ -149,7 +151,7 @@ const side = f.int(0, MAX_GRID_SIDE - 1);
 const count = f.int(0, Number.MAX_SAFE_INTEGER);
 const cells = MAX_GRID_SIDE * 64; // tensors of one grid; a 24x24 grid has 576 cells
 const status: FieldSpec = f.object({ state: f.enum('loading', 'noDatabase', 'building', 'error', 'ready'), message: f.string(2000), canBuild: f.boolean() });
-const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boolean(), temperature: f.number(1e-6, 1e6), queryKeys: f.enum('latent', 'code') });
+const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boolean(), temperature: f.number(1e-6, 1e6), queryKeys: f.enum(...KEY_SOURCES) });
 
 export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
   init: {
@@ -161,7 +163,7 @@ export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
       cols: f.int(1, MAX_GRID_SIDE),
       codebookSize: f.int(1, 1 << 24),
       hasDecoder: f.boolean(),
-      keys: f.object({ shape: f.enum('causal', 'ring'), hops: f.int(1, 3), border: f.enum('skip', 'zero'), source: f.enum('latent', 'code') }),
+      keys: f.object({ shape: f.enum(...KEY_SHAPES), hops: f.int(MIN_HOPS, MAX_HOPS), border: f.enum(...BORDERS), source: f.enum(...KEY_SOURCES) }),
       images: count,
       entries: count,
     }),
@@ -197,7 +199,7 @@ export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
   },
   cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
   reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
-  imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum('image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/bmp', 'image/avif') },
+  imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum(...BROWSER_MIMES) },
   error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
 };
 

@@ -10,14 +10,20 @@ import { parseNpy } from '../core/npy';
 import { DatabaseError, PatchDatabase } from '../engine/database';
 import { BuildCancelledError, buildDatabase, type BuildProgress } from '../engine/indexer';
 import { PatchRetriever } from '../engine/retrieval';
-import { databaseStats, retrievalPredictability } from '../engine/stats';
+import { databaseStats, retrievalPredictability, rolloutStatistic } from '../engine/stats';
+import { DEFAULT_ROLLOUT_K, RolloutCancelledError, rolloutJson, runRollout } from '../engine/rollout';
+import { RolloutError } from '../core/rollout';
 import { Tokenizer } from '../engine/tokenizer';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
 import { cellRects } from '../core/geometry';
+import sharp from 'sharp';
 import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, type CommandContext } from './serve';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
+import { databaseDuplicates } from '../engine/duplicates';
 
 const VERSION = '0.1.0';
 
@@ -39,17 +45,22 @@ export function shown(text: string): string {
 const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
 
 Usage:
-  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape causal|ring]
-                  [--border skip|zero] [--keys latent|code] [--m ${DEFAULT_HNSW.m}]
+  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape ${KEY_SHAPES.join('|')}]
+                  [--border ${BORDERS.join('|')}] [--keys ${KEY_SOURCES.join('|')}] [--m ${DEFAULT_HNSW.m}]
                   [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
                   [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
-                  [--exclude-self] [--query-keys latent|code] [--temperature 1]
+                  [--exclude-self] [--query-keys ${KEY_SOURCES.join('|')}] [--temperature 1]
                   [--model-dist P.npy [--logits] [--lambda 0.5]] [--json]
   patchlens tokens <image> [--db D | --model M] [--latents] [--json]
-  patchlens stats [--db D] [--predictability FRACTION] [--seed 0] [--k 64]
-                  [--max-queries 2000] [--exact] [--json]
+  patchlens rollout <image> --from <row>,<col> [--db D] [--k ${DEFAULT_ROLLOUT_K}] [--temperature 1]
+                  [--greedy | --sample --seed S] [--exact] [--include-self]
+                  [--out FILE.png] [--json]
+  patchlens stats [--db D] [--predictability FRACTION] [--rollout FRACTION]
+                  [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
+  patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
+                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
   patchlens serve [--db D] [--socket PATH | --port N] [--json]
   query, tokens and stats take --server PATH (a serve socket, or [127.0.0.1:]PORT)
   to be answered by a running server, and --verify to hash every database file
@@ -168,10 +179,10 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   try {
     // Options are checked before the model is touched.
     const keys = {
-      hops: intOpt(v.hops, 'hops', 1, 3),
-      shape: choice(v.shape, 'shape', ['causal', 'ring'] as const),
-      border: choice(v.border, 'border', ['skip', 'zero'] as const),
-      source: choice(v.keys, 'keys', ['latent', 'code'] as const),
+      hops: intOpt(v.hops, 'hops', MIN_HOPS, MAX_HOPS),
+      shape: choice(v.shape, 'shape', KEY_SHAPES),
+      border: choice(v.border, 'border', BORDERS),
+      source: choice(v.keys, 'keys', KEY_SOURCES),
     };
     const hnsw = { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) };
     const workers = intOpt(v.workers, 'workers', 1, 64);
@@ -256,7 +267,7 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
     k: intOpt(v.k, 'k', 1, 10000),
     exact: v.exact,
     excludeSelf: v['exclude-self'],
-    queryKeys: choice(v['query-keys'], 'query-keys', ['latent', 'code'] as const),
+    queryKeys: choice(v['query-keys'], 'query-keys', KEY_SOURCES),
     temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
   };
   const { db, root } = await ctx.openDb(v.db, path.dirname(image), v.verify === true);
@@ -293,6 +304,89 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
     ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
   ];
   return lines.join('\n');
+}
+
+/** Aborts on Ctrl-C / SIGTERM while `run` runs. */
+async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function cmdRollout(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, {
+    from: { type: 'string' },
+    k: { type: 'string' },
+    temperature: { type: 'string' },
+    greedy: { type: 'boolean' },
+    sample: { type: 'boolean' },
+    seed: { type: 'string' },
+    exact: { type: 'boolean' },
+    'include-self': { type: 'boolean' },
+    ef: { type: 'string' },
+    out: { type: 'string' },
+  });
+  if (v.help) return USAGE;
+  const image = path.resolve(one(positionals, 'image'));
+  const from = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.from ?? '');
+  if (!from) throw new UsageError('--from <row>,<col> is required (e.g. --from 12,0)');
+  if (v.greedy && v.sample) throw new UsageError('--greedy and --sample exclude each other');
+  if (v.seed !== undefined && !v.sample) throw new UsageError('--seed needs --sample (a greedy rollout has no randomness)');
+  const k = intOpt(v.k, 'k', 1, 10000);
+  const temperature = numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number');
+  const seed = intOpt(v.seed, 'seed', 0, 2 ** 32 - 1);
+  const ef = intOpt(v.ef, 'ef', 1, 10000);
+  const out = v.out ? path.resolve(v.out) : undefined;
+  const { db, root } = await oneShot.openDb(v.db, path.dirname(image), false);
+  if (ef !== undefined) db.index.setEf(ef);
+  const loadTokenizer = tokenizerLoader(oneShot, v.model, db);
+  const retriever = new PatchRetriever(db, root, loadTokenizer);
+  // Refused before any image is read or tokenized.
+  if (db.keys.shape !== 'causal') throw new RolloutError(`this database has ${db.keys.shape} keys, and ring keys need tokens not generated yet: a rollout needs a database built with --shape causal`);
+  if (out) {
+    const tok = await loadTokenizer();
+    if (!tok.hasDecoder) throw new UsageError(`--out needs a model with a decoder; ${tok.info.manifest.name} has none (pass one with --model)`);
+  }
+  const grid = await retriever.tokenGrid(image);
+  const run = await interruptible((signal) =>
+    runRollout(retriever, grid, { from: { row: Number(from[1]), col: Number(from[2]) }, k, temperature, mode: v.sample ? 'sample' : 'greedy', seed, exact: v.exact, includeSelf: v['include-self'] }, { signal }),
+  );
+  if (out) {
+    const tok = await loadTokenizer();
+    const rgb = await tok.reconstruct(run.tokens);
+    const { width, height } = tok.info.manifest.input;
+    await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toFile(out);
+  }
+  const j = rolloutJson(run);
+  if (v.json) return j;
+  const start = run.from.row * run.cols + run.from.col;
+  const w = Math.max(...j.tokens.flat().map((t) => String(t).length));
+  // prompt cells plain, generated ones with '*' when they differ from the original, keyless ones in brackets
+  const mark = (r: number, c: number) => {
+    const cell = r * run.cols + c;
+    const t = String(run.tokens[cell]).padStart(w);
+    if (cell < start) return ` ${t} `;
+    if (!run.sources[cell]) return `[${t}]`;
+    return run.tokens[cell] === run.original[cell] ? ` ${t} ` : ` ${t}*`;
+  };
+  const s = run.summary;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return [
+    `${shown(run.image)}: ${run.mode} rollout from ${run.from.row},${run.from.col} (${run.rows}x${run.cols}, k=${run.k}, ${run.exact ? 'exact' : 'HNSW'}, ${run.elapsedMs.toFixed(0)} ms)`,
+    `  ${s.generated} cells generated; agreement with the original ${pct(s.agreement)}`,
+    `  top source ${s.topSource.image === null ? '-' : shown(s.topSource.image)} (${pct(s.topSource.share)} of the generated cells); longest copied run ${s.longestCopiedRun.cells} cells${s.longestCopiedRun.image === null ? '' : ` from ${shown(s.longestCopiedRun.image)}`}`,
+    ...s.sourceCounts.slice(1, 5).map((c) => `    also ${shown(c.image)}: ${c.cells} cells`),
+    ...(out ? [`  decoded image written to ${shown(out)}`] : []),
+    '  tokens (* differs from the original, [ ] kept: no key or nothing retrieved):',
+    ...Array.from({ length: run.rows }, (_, r) => '  ' + Array.from({ length: run.cols }, (_, c) => mark(r, c)).join('')),
+  ].join('\n');
 }
 
 export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
@@ -347,8 +441,10 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
     k: { type: 'string' },
     'max-queries': { type: 'string' },
     exact: { type: 'boolean' },
+    rollout: { type: 'string' },
   });
   if (v.help) return USAGE;
+  const rolloutFraction = numOpt(v.rollout, 'rollout', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
   const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true);
   const stats = databaseStats(db);
   const fraction = numOpt(v.predictability, 'predictability', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
@@ -362,7 +458,11 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
           maxQueries: intOpt(v['max-queries'], 'max-queries', 1, 10_000_000),
           exact: v.exact,
         });
-  if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}) };
+  const rollout =
+    rolloutFraction === undefined
+      ? undefined
+      : await interruptible((signal) => rolloutStatistic(db, { fraction: rolloutFraction, seed: intOpt(v.seed, 'seed', 0, 2 ** 31), k: intOpt(v.k, 'k', 1, 10000), exact: v.exact, signal }));
+  if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}), ...(rollout ? { rollout } : {}) };
   const c = stats.codebook;
   const lines = [
     `${shown(stats.db)} (generation ${stats.generation}, ${stats.updatedAt})`,
@@ -371,6 +471,12 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
     `  ${stats.images} images (${stats.failed} failed), ${stats.entries} entries, ${(stats.diskBytes / 1e6).toFixed(1)} MB on disk`,
     `  codebook: ${c.usedCodes}/${c.codebookSize} codes used (${(c.usageFraction * 100).toFixed(1)}%), perplexity ${c.perplexity.toFixed(1)}, ${c.deadCodes} dead, ${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image`,
     `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${t.count})`).join(', ')}`,
+    ...(rollout
+      ? [
+          `  rollout from row ${rollout.fromRow} (${rollout.images} sampled images, greedy, k=${rollout.k}, seed ${rollout.seed}): mean agreement ${(rollout.meanAgreement * 100).toFixed(1)}%, mean top-source share ${(rollout.meanTopSourceShare * 100).toFixed(1)}%, mean longest copied run ${rollout.meanLongestCopiedRun.toFixed(1)} cells`,
+          ...rollout.mostCopying.slice(0, 5).map((c) => `    ${shown(c.image)}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${(c.topSource.share * 100).toFixed(1)}% from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`),
+        ]
+      : []),
     ...(pred ? [`  retrieval predictability (${pred.heldOutImages} held-out images, ${pred.queries} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${(pred.top1 * 100).toFixed(1)}%, top-5 ${(pred.top5 * 100).toFixed(1)}%, true token retrieved ${(pred.coverage * 100).toFixed(1)}%`] : []),
   ];
   return lines.join('\n');
@@ -438,8 +544,82 @@ function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof ServerReplyError) return { message: err.message, exitCode: err.exitCode };
   const usage = err instanceof UsageError;
   const msg = err instanceof Error ? err.message : String(err);
-  return { message: `${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}`, exitCode: usage ? 2 : err instanceof BuildCancelledError ? 130 : 1 };
+  const cancelled = err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
+  return { message: `${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}`, exitCode: usage ? 2 : cancelled ? 130 : 1 };
 }
+
+/** A database folder, or a dataset folder holding one in .patchlens. */
+function openDbOrDataset(p: string, flag: string): PatchDatabase {
+  const dir = path.resolve(p);
+  const candidates = [dir, path.join(dir, '.patchlens')];
+  for (const c of candidates) {
+    if (!fs.existsSync(path.join(c, 'manifest.json'))) continue;
+    const db = PatchDatabase.open(c);
+    if (db) return db;
+  }
+  throw new DatabaseError(`${flag} ${dir} is neither a patch database nor a dataset folder with one`, 'Build one with patchlens index <dir>');
+}
+
+async function cmdDuplicates(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, {
+    against: { type: 'string' },
+    window: { type: 'string' },
+    'min-shared': { type: 'string' },
+    near: { type: 'string' },
+    limit: { type: 'string' },
+    'max-bucket': { type: 'string' },
+  });
+  if (v.help) return DUPLICATES_USAGE;
+  if (positionals.length) throw new UsageError(`duplicates takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db and --against)`);
+  const window = intOpt(v.window, 'window', 1, 64) ?? DEFAULT_WINDOW;
+  const minShared = intOpt(v['min-shared'], 'min-shared', 1, 1 << 24);
+  const near = numOpt(v.near, 'near', (n) => n >= 0, 'a non-negative squared distance');
+  const limit = intOpt(v.limit, 'limit', 1, 10_000_000) ?? DEFAULT_PAIR_LIMIT;
+  const maxBucket = intOpt(v['max-bucket'], 'max-bucket', 2, 65534);
+  const db = v.db ? openDbOrDataset(v.db, '--db') : (await oneShot.openDb(undefined, process.cwd(), false)).db;
+  const against = v.against ? openDbOrDataset(v.against, '--against') : undefined;
+  if (against && path.resolve(against.dir) === path.resolve(db.dir)) throw new UsageError('--against names the same database as --db');
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new DuplicatesCancelledError());
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let res;
+  try {
+    res = await databaseDuplicates(db, against, { window, minShared, near, limit, maxBucket, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const s = res.stats;
+  if (!v.quiet) {
+    process.stderr.write(
+      `${s.images} images, ${s.windows} windows (${s.distinctWindows} distinct, ${s.sharedWindows} shared, ${s.commonWindows} too common to count), ${s.candidatePairs} candidate pairs, ${res.totalPairs} with at least ${minShared ?? window * window} shared cells\n`,
+    );
+  }
+  if (v.json) return { pairs: res.pairs.map((p) => pairJson(p, db.model.cols)) };
+  if (!res.pairs.length) return 'no shared content found';
+  const cells = db.model.rows * db.model.cols;
+  return res.pairs
+    .map((p) => `${p.score.toFixed(3)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`)
+    .join('\n');
+}
+
+const DUPLICATES_USAGE = `Usage: patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
+                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
+
+Pairs of images ranked by how much patch content they share. Every w x w
+window of tokens (w = --window) is hashed; two images share a cell when a
+window covering it occurs in both. --near EPS also matches entries whose keys
+lie within squared L2 distance EPS (through the index). --against D2 compares
+the images of --db with those of D2 (a test set against a training set) and
+never pairs two images of one database. Windows occurring more than
+--max-bucket times (uniform backgrounds) are not counted as evidence.
+--min-shared N: fewest shared cells a reported pair has (default w*w).
+D and D2 are database folders or dataset folders holding a .patchlens database.
+
+JSON: { pairs: [{ a, b, score, sharedCells, cells: [{ a: [row, col], b: [row, col] }], identical }] },
+best first; score is the fraction of the smaller image's cells that are shared;
+identical is true for byte-identical files (same content hash).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -465,8 +645,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'tokens':
         out = await cmdTokens(rest);
         break;
+      case 'rollout':
+        out = await cmdRollout(rest);
+        break;
       case 'stats':
         out = await cmdStats(rest);
+        break;
+      case 'duplicates':
+        out = await cmdDuplicates(rest);
         break;
       case '--version':
       case 'version':
@@ -486,7 +672,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const { message, exitCode } = describeError(err);
     const usage = exitCode === 2;
-    const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof ServerReplyError;
+    const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof ServerReplyError;
     process.stderr.write(`patchlens: ${message}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

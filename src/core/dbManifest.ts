@@ -2,12 +2,11 @@
 // It is replaced atomically at the end of a build, so it always names a
 // complete set of files (each with its size and SHA-256).
 
-import type { KeyParams } from './neighbourhood';
+import { KEY_SHAPES, type KeyParams } from './vocabulary';
 
 export const DB_FORMAT = 'patchlens.db/v1';
 
-/** The file a database commits by replacing, and the one that says a database exists. */
-export const MANIFEST_FILE = 'manifest.json';
+export { MANIFEST_FILE } from './vocabulary';
 
 export interface DbFileRef {
   readonly file: string;
@@ -125,7 +124,7 @@ export function validateDbManifest(raw: unknown): DbManifest {
   if (!Number.isInteger(m.generation) || m.generation < 1) fail('bad generation');
   if (typeof m.root !== 'string') fail('missing dataset root');
   if (!m.model || typeof m.model.fingerprint !== 'string') fail('missing model');
-  if (!m.keys || !['causal', 'ring'].includes(m.keys.shape)) fail('missing key parameters');
+  if (!m.keys || !(KEY_SHAPES as readonly string[]).includes(m.keys.shape)) fail('missing key parameters');
   if (!m.index || typeof m.index.file !== 'string') fail('missing index');
   if (!m.prototypes || typeof m.prototypes.file !== 'string') fail('missing prototypes');
   if (!Array.isArray(m.segments) || !Array.isArray(m.images) || !Array.isArray(m.failed)) fail('missing image lists');

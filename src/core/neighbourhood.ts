@@ -1,19 +1,9 @@
 // The h-hop neighbourhood of a patch and the database keys built from it
 // (AR-RAG: key = concatenation of the neighbours' vectors, value = the token).
 
-export type NeighbourhoodShape = 'causal' | 'ring';
-export type BorderMode = 'skip' | 'zero';
-export type KeySource = 'latent' | 'code';
+import { MAX_HOPS, MIN_HOPS, type BorderMode, type KeyParams, type NeighbourhoodShape } from './vocabulary';
 
-export interface KeyParams {
-  readonly shape: NeighbourhoodShape;
-  readonly hops: number;
-  readonly border: BorderMode;
-  /** Where the neighbour vectors come from: encoder latents or the codebook vectors of their tokens. */
-  readonly source: KeySource;
-}
-
-export const MAX_HOPS = 3;
+export { DEFAULT_KEYS, MAX_HOPS, describeKeyParams, type BorderMode, type KeyParams, type KeySource, type NeighbourhoodShape } from './vocabulary';
 
 /** A neighbour's position relative to the patch, in rows and columns. */
 export interface Offset {
@@ -42,8 +32,8 @@ export function neighbourOffsets(shape: NeighbourhoodShape, hops: number): Offse
 }
 
 export function assertHops(hops: number): void {
-  if (!Number.isInteger(hops) || hops < 1 || hops > MAX_HOPS) {
-    throw new RangeError(`hops must be an integer from 1 to ${MAX_HOPS}, got ${hops}`);
+  if (!Number.isInteger(hops) || hops < MIN_HOPS || hops > MAX_HOPS) {
+    throw new RangeError(`hops must be an integer from ${MIN_HOPS} to ${MAX_HOPS}, got ${hops}`);
   }
 }
 
@@ -165,8 +155,4 @@ export function imageKeys(grid: Readonly<Float32Array>, rows: number, cols: numb
     }
   }
   return { keys, rows: rs, cols: cs };
-}
-
-export function describeKeyParams(p: KeyParams): string {
-  return `${p.shape} h=${p.hops} border=${p.border} keys=${p.source}`;
 }

@@ -20,9 +20,9 @@ import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeK
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
 import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, sha256Gently, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
 
-export { MANIFEST_FILE } from '../core/dbManifest';
-import { MANIFEST_FILE } from '../core/dbManifest';
-export const LOCK_FILE = 'lock';
+import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
+
+export { LOCK_FILE, MANIFEST_FILE };
 
 export class DatabaseError extends Error {
   constructor(
@@ -93,7 +93,7 @@ export function makeDirs(dir: string): boolean {
 }
 
 export function defaultDbDir(datasetRoot: string): string {
-  return path.join(datasetRoot, '.patchlens');
+  return path.join(datasetRoot, DATABASE_FOLDER);
 }
 
 export function sha256File(file: string): string {
@@ -595,7 +595,7 @@ export function entryPosition(manifest: DbManifest, e: number): { row: number; c
 export function removeGeneration(dbDir: string, generation: number): void {
   const tmp = new RegExp(`\\.tmp-${process.pid}-\\d+$`);
   for (const f of fs.readdirSync(dbDir)) {
-    if (f === `seg-${generation}.bin` || f === `index-${generation}.hnsw` || f === `codes-${generation}.bin` || tmp.test(f)) fs.rmSync(path.join(dbDir, f), { force: true });
+    if (Object.values(GENERATION_FILES).some((name) => f === name(generation)) || tmp.test(f)) fs.rmSync(path.join(dbDir, f), { force: true });
   }
 }
 
@@ -634,7 +634,7 @@ export function collectGarbage(dbDir: string, manifest: DbManifest | undefined):
   const removed: string[] = [];
   for (const f of fs.readdirSync(dbDir)) {
     if (keep.has(f)) continue;
-    if (/^(seg|index|codes)-\d+\.(bin|hnsw)$/.test(f) || /\.tmp-\d+-\d+$/.test(f) || /^lock\.stale-/.test(f)) {
+    if (GENERATION_FILE_PATTERN.test(f) || /\.tmp-\d+-\d+$/.test(f) || f.startsWith(`${LOCK_FILE}.stale-`)) {
       fs.rmSync(path.join(dbDir, f), { force: true });
       removed.push(f);
     }

@@ -4,6 +4,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from './encoderPool';
 import type { BuildProgress } from './indexer';
+import type { FindProgress } from '../core/duplicates';
 import type { EngineMessage, EngineMethod, EngineRequests } from './engineProtocol';
 
 export class EngineError extends Error {
@@ -22,6 +23,7 @@ interface Pending {
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
   onProgress?: (p: BuildProgress) => void;
+  onSearchProgress?: (p: FindProgress) => void;
   onLog?: (line: string) => void;
 }
 
@@ -29,6 +31,8 @@ export interface RequestOptions {
   /** Milliseconds before the request fails with a time-out (0: never). */
   readonly timeoutMs?: number;
   readonly onProgress?: (p: BuildProgress) => void;
+  /** Progress of a duplicate search. */
+  readonly onSearchProgress?: (p: FindProgress) => void;
   readonly onLog?: (line: string) => void;
   /** Called with the request id as soon as it is sent (to cancel builds). */
   readonly onStart?: (id: number) => void;
@@ -57,6 +61,7 @@ export class EngineClient {
     if (!p) return;
     if (m.type === 'progress') return p.onProgress?.(m.progress);
     if (m.type === 'log') return p.onLog?.(m.line);
+    if (m.type === 'searchProgress') return p.onSearchProgress?.(m.progress);
     this.pending.delete(m.id);
     if (p.timer) clearTimeout(p.timer);
     if (m.type === 'response') p.resolve(m.result);
@@ -75,7 +80,7 @@ export class EngineClient {
     const w = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onLog: opts.onLog };
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onSearchProgress: opts.onSearchProgress, onLog: opts.onLog };
       const timeoutMs = opts.timeoutMs ?? 60_000;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {

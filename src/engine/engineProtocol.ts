@@ -8,6 +8,7 @@ import type { DatabaseStats, Predictability } from './stats';
 import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
 import type { QueryOptions, QueryResult, TokenGrid } from './retrieval';
 import type { KeyParams } from '../core/neighbourhood';
+import type { FindProgress, FindStats } from '../core/duplicates';
 
 /** What a database holds, for lists and status views. */
 export interface DbSummary {
@@ -51,6 +52,43 @@ export interface CodebookPayload {
   readonly staleImages: number;
 }
 
+export interface DuplicateSearchParams {
+  readonly dbDir: string;
+  /** Compare with this database only (a test set against a training set). */
+  readonly against?: string;
+  readonly window?: number;
+  readonly minShared?: number;
+  readonly near?: number;
+  readonly maxBucket?: number;
+}
+
+/** A ranked pair without its cells (those come with `duplicateCells`). */
+export interface DuplicateSummary {
+  readonly rank: number;
+  readonly a: string;
+  readonly b: string;
+  readonly score: number;
+  readonly sharedCells: number;
+  readonly identical: boolean;
+}
+
+export interface DuplicateSearch {
+  /** Names the result kept in the worker for paging. */
+  readonly searchId: number;
+  readonly dbDir: string;
+  readonly against?: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** Pairs kept (at most DUPLICATE_RESULT_LIMIT), and how many qualified. */
+  readonly pairs: number;
+  readonly totalPairs: number;
+  readonly stats: FindStats;
+  readonly elapsedMs: number;
+}
+
+/** Pairs a duplicate search keeps for paging through. */
+export const DUPLICATE_RESULT_LIMIT = 10_000;
+
 /** Each request type with its parameters and its result. */
 export interface EngineRequests {
   /** Summary of the database in dbDir, or null when there is none. */
@@ -75,7 +113,15 @@ export interface EngineRequests {
   build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
   /** Deletes a database (refused while a build holds its lock); the bytes freed. */
   clearDatabase: { params: { dbDir: string }; result: number };
-  /** Cancels the build started by request `buildId`. */
+  /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
+  duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
+  /** A page of a search's ranked pairs. */
+  duplicatePage: { params: { searchId: number; offset: number; count: number }; result: DuplicateSummary[] };
+  /** The shared cells of one ranked pair: [cell in a, cell in b, ...], row-major indices. */
+  duplicateCells: { params: { searchId: number; rank: number }; result: { pair: DuplicateSummary; cells: Int32Array } };
+  /** The images an image of a database overlaps most (a default search of the database, kept while it is current). */
+  overlaps: { params: { dbDir: string; image: string; limit?: number }; result: { searchId: number; pairs: DuplicateSummary[] } };
+  /** Cancels the build or duplicate search started by request `buildId`. */
   cancel: { params: { buildId: number }; result: boolean };
   /** Checks that the native modules load in the worker; returns their versions. */
   ping: { params: Record<string, never>; result: { onnxruntime: string; sharp: string; hnswlib: boolean } };
@@ -92,5 +138,7 @@ export type EngineMessage =
   | { type: 'error'; id: number; name: string; message: string }
   /** Progress of the build started by request `id`. */
   | { type: 'progress'; id: number; progress: BuildProgress }
+  /** Progress of the duplicate search started by request `id`. */
+  | { type: 'searchProgress'; id: number; progress: FindProgress }
   /** A log line of the build started by request `id`. */
   | { type: 'log'; id: number; line: string };

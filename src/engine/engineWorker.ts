@@ -13,6 +13,7 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
+import { DuplicateSearches } from './duplicateSearches';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -25,6 +26,7 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 const builds = new Map<number, AbortController>();
+const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 
 function forget(dbDir: string): void {
   dbs.get(dbDir)?.checking.abort();
@@ -209,6 +211,26 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
         onProgress: (progress) => post({ type: 'progress', id, progress }),
         log: (line) => post({ type: 'log', id, line }),
       });
+    } finally {
+      builds.delete(id);
+    }
+  },
+  duplicates: async (params, id) => {
+    const controller = new AbortController();
+    builds.set(id, controller);
+    try {
+      return await searches.run(params, { signal: controller.signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) });
+    } finally {
+      builds.delete(id);
+    }
+  },
+  duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
+  duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
+  overlaps: async ({ dbDir, image, limit }, id) => {
+    const controller = new AbortController();
+    builds.set(id, controller);
+    try {
+      return await searches.overlaps(dbDir, image, limit ?? 10, { signal: controller.signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) });
     } finally {
       builds.delete(id);
     }

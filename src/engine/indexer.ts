@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { DB_FORMAT, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
-import { assertHops, codeGrid, entryCount, imageKeys, keyDimension, type KeyParams } from '../core/neighbourhood';
+import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbourhood';
+import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
 import { DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { scanDataset, type DatasetFile } from './datasetScanner';
@@ -33,7 +34,7 @@ import {
   writeFileAtomic,
 } from './database';
 
-export const DEFAULT_KEYS: KeyParams = { shape: 'causal', hops: 1, border: 'skip', source: 'latent' };
+export { DEFAULT_KEYS };
 
 export interface BuildOptions {
   readonly root: string;
@@ -108,9 +109,9 @@ export class BuildCancelledError extends Error {
 function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
   const keys = { ...DEFAULT_KEYS, ...Object.fromEntries(Object.entries(k ?? {}).filter(([, v]) => v !== undefined)) } as KeyParams;
   assertHops(keys.hops);
-  if (!['causal', 'ring'].includes(keys.shape)) throw new RangeError(`shape must be causal or ring, got ${keys.shape}`);
-  if (!['skip', 'zero'].includes(keys.border)) throw new RangeError(`border must be skip or zero, got ${keys.border}`);
-  if (!['latent', 'code'].includes(keys.source)) throw new RangeError(`keys must be latent or code, got ${keys.source}`);
+  for (const [name, v, allowed] of [['shape', keys.shape, KEY_SHAPES], ['border', keys.border, BORDERS], ['keys', keys.source, KEY_SOURCES]] as const) {
+    if (!(allowed as readonly string[]).includes(v)) throw new RangeError(`${name} must be ${allowed.join(' or ')}, got ${v}`);
+  }
   return keys;
 }
 
@@ -128,7 +129,7 @@ export function incompatibility(m: DbManifest, info: ModelInfo, keys: KeyParams,
     return `it was built with model ${m.model.name} (${m.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`;
   }
   if (!sameKeys(m.keys, keys)) {
-    return `it was built with keys ${m.keys.shape} h=${m.keys.hops} border=${m.keys.border} keys=${m.keys.source}, not ${keys.shape} h=${keys.hops} border=${keys.border} keys=${keys.source}`;
+    return `it was built with keys ${describeKeyParams(m.keys)}, not ${describeKeyParams(keys)}`;
   }
   if (m.index.m !== hnsw.m || m.index.efConstruction !== hnsw.efConstruction) {
     return `its index was built with M=${m.index.m} efConstruction=${m.index.efConstruction}, not M=${hnsw.m} efConstruction=${hnsw.efConstruction}`;
@@ -305,7 +306,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     }
 
     // Old segments stay where they are unless mostly garbage; then live records move into the new one.
-    const segFile = `seg-${generation}.bin`;
+    const segFile = GENERATION_FILES.segment(generation);
     segFd = fs.openSync(path.join(dbDir, segFile), 'w');
     let segBytes = 0;
     const writeSeg = (chunks: Uint8Array[]) => {
@@ -431,10 +432,10 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const segPath = path.join(dbDir, segFile);
     if (segBytes > 0) segments.push({ ...fileRef(dbDir, segFile), liveBytes: segBytes });
     else fs.rmSync(segPath, { force: true });
-    const indexFile = `index-${generation}.hnsw`;
+    const indexFile = GENERATION_FILES.index(generation);
     index.save(path.join(dbDir, indexFile));
     pauseAt('index');
-    const protoFile = `codes-${generation}.bin`;
+    const protoFile = GENERATION_FILES.codes(generation);
     const protoBuf = Buffer.concat([sums, counts, info.codebook].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
     writeFileAtomic(path.join(dbDir, protoFile), protoBuf);
     checkAbort();

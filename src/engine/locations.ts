@@ -2,7 +2,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MANIFEST_FILE, type DbManifest } from '../core/dbManifest';
+import type { DbManifest } from '../core/dbManifest';
+import { DATABASE_FOLDER, MANIFEST_FILE } from '../core/vocabulary';
 
 export const BUNDLED_MODEL = 'patchlens-vq16';
 
@@ -28,7 +29,7 @@ export function bundledModelPath(name = BUNDLED_MODEL): string {
 export function findDatabase(start: string): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
-    const candidate = path.join(dir, '.patchlens');
+    const candidate = path.join(dir, DATABASE_FOLDER);
     if (fs.existsSync(path.join(candidate, MANIFEST_FILE))) return candidate;
     const up = path.dirname(dir);
     if (up === dir) return undefined;
@@ -38,6 +39,6 @@ export function findDatabase(start: string): string | undefined {
 
 /** The dataset a database describes: its parent for <root>/.patchlens, else the root it recorded. */
 export function datasetRootOf(dbDir: string, manifest: DbManifest): string {
-  if (path.basename(dbDir) === '.patchlens') return path.dirname(path.resolve(dbDir));
+  if (path.basename(dbDir) === DATABASE_FOLDER) return path.dirname(path.resolve(dbDir));
   return manifest.root;
 }

@@ -11,6 +11,7 @@ import { planResize } from '../core/geometry';
 import { DatabaseError, type PatchDatabase } from './database';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { toRel } from './datasetScanner';
+import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
 
@@ -72,8 +73,7 @@ export class PatchRetriever {
   /** Path of an image relative to the dataset root ('/'-separated), or undefined when it lies outside. */
   relPath(image: string): string | undefined {
     const abs = path.resolve(this.datasetRoot, image);
-    const rel = toRel(this.datasetRoot, abs);
-    return rel.startsWith('..') || path.isAbsolute(rel) ? undefined : rel;
+    return isInside(this.datasetRoot, abs) ? toRel(this.datasetRoot, abs) : undefined;
   }
 
   /** The image's token grid from the database, or by tokenizing the file. */
@@ -116,6 +116,31 @@ export class PatchRetriever {
     };
   }
 
+  /** A filter that leaves out the grid's own image's entries (none when it is not in the database). */
+  selfFilter(grid: Pick<TokenGrid, 'image' | 'inDatabase'>): LabelFilter | undefined {
+    const selfIdx = grid.inDatabase ? this.db.imageIndex.get(grid.image) : undefined;
+    if (selfIdx === undefined) return undefined;
+    const img = this.db.image(selfIdx);
+    const lo = img.firstLabel;
+    const hi = img.firstLabel + img.entries;
+    return (label) => label < lo || label >= hi;
+  }
+
+  /** The k nearest entries of a key (exact or HNSW), nearest first, with their tokens and positions. */
+  search(key: Readonly<Float32Array>, k: number, opts: { exact?: boolean; exclude?: LabelFilter } = {}): RetrievedPatch[] {
+    const { cols } = this.db.model;
+    const index = opts.exact ? this.db.exactIndex() : this.db.index;
+    const hits = index.search(key, k, opts.exclude);
+    const results: RetrievedPatch[] = [];
+    for (const h of hits) {
+      const loc = this.db.locate(h.label);
+      if (!loc) continue;
+      const token = this.db.record(loc.image).tokens[loc.row * cols + loc.col];
+      results.push({ image: this.db.image(loc.image).path, row: loc.row, col: loc.col, token, distance: h.distance });
+    }
+    return results;
+  }
+
   /** Nearest entries to the key of (row, col) in the grid, and their DAiD distribution. */
   query(grid: TokenGrid, row: number, col: number, opts: QueryOptions = {}): QueryResult {
     const { rows, cols, dim } = this.db.model;
@@ -127,25 +152,9 @@ export class PatchRetriever {
     const source = opts.queryKeys ?? this.db.keys.source;
     const vectors = source === 'latent' ? grid.latents : codeGrid(grid.tokens, this.db.codebook, dim);
     const key = this.db.keyAt(vectors, row, col);
-    let filter: LabelFilter | undefined;
-    const selfIdx = grid.inDatabase ? this.db.imageIndex.get(grid.image) : undefined;
-    if (opts.excludeSelf && selfIdx !== undefined) {
-      const img = this.db.image(selfIdx);
-      const lo = img.firstLabel;
-      const hi = img.firstLabel + img.entries;
-      filter = (label) => label < lo || label >= hi;
-    }
-    const index = opts.exact ? this.db.exactIndex() : this.db.index;
     const t0 = performance.now();
-    const hits = index.search(key, k, filter);
+    const results = this.search(key, k, { exact: opts.exact, exclude: opts.excludeSelf ? this.selfFilter(grid) : undefined });
     const searchMs = performance.now() - t0;
-    const results: RetrievedPatch[] = [];
-    for (const h of hits) {
-      const loc = this.db.locate(h.label);
-      if (!loc) continue;
-      const token = this.db.record(loc.image).tokens[loc.row * cols + loc.col];
-      results.push({ image: this.db.image(loc.image).path, row: loc.row, col: loc.col, token, distance: h.distance });
-    }
     return {
       query: { image: grid.image, row, col, token: grid.tokens[row * cols + col], inDatabase: grid.inDatabase },
       results,

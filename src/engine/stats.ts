@@ -7,6 +7,8 @@ import { seededRng, shuffled } from '../core/rng';
 import { codeGrid, type KeySource } from '../core/neighbourhood';
 import type { PatchDatabase } from './database';
 import { entryPosition } from './database';
+import { PatchRetriever } from './retrieval';
+import { DEFAULT_ROLLOUT_K, runRollout } from './rollout';
 
 export interface DatabaseStats {
   readonly db: string;
@@ -129,4 +131,76 @@ export function retrievalPredictability(db: PatchDatabase, opts: PredictabilityO
     if (rank >= 0) covered++;
   }
   return { heldOutImages: held.length, queries, top1: queries ? top1 / queries : 0, top5: queries ? top5 / queries : 0, coverage: queries ? covered / queries : 0, k, seed, exact: opts.exact ?? false };
+}
+
+export interface RolloutStatisticOptions {
+  /** Fraction of images sampled (0 < f <= 1). */
+  readonly fraction: number;
+  readonly seed?: number;
+  readonly k?: number;
+  readonly exact?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** One sampled image's copy indicators. */
+export interface RolloutCopying {
+  readonly image: string;
+  readonly agreement: number;
+  readonly topSource: { readonly image: string | null; readonly share: number };
+  readonly longestCopiedRun: { readonly image: string | null; readonly cells: number };
+}
+
+export interface RolloutStatistic {
+  readonly images: number;
+  readonly seed: number;
+  readonly k: number;
+  readonly exact: boolean;
+  /** The row every rollout starts from (column 0). */
+  readonly fromRow: number;
+  readonly meanAgreement: number;
+  readonly meanTopSourceShare: number;
+  readonly meanLongestCopiedRun: number;
+  /** The sampled images that copy the most (longest copied run, then top source share), at most 10. */
+  readonly mostCopying: readonly RolloutCopying[];
+}
+
+/**
+ * A greedy rollout from the middle row of each image of a seeded sample, each
+ * retrieving from the other images only (as `patchlens rollout` does by
+ * default): how much the database reproduces the images, and how much it copies.
+ */
+export async function rolloutStatistic(db: PatchDatabase, opts: RolloutStatisticOptions): Promise<RolloutStatistic> {
+  if (!(opts.fraction > 0 && opts.fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${opts.fraction}`);
+  const m = db.manifest;
+  const n = m.images.length;
+  if (n < 2) throw new RangeError('the rollout statistic needs at least two indexed images');
+  const seed = opts.seed ?? 0;
+  const k = opts.k ?? DEFAULT_ROLLOUT_K;
+  const sample = shuffled(Array.from({ length: n }, (_, i) => i), seededRng(seed)).slice(0, Math.max(1, Math.round(n * opts.fraction)));
+  const fromRow = Math.floor(m.model.rows / 2);
+  const retriever = new PatchRetriever(db, m.root);
+  const per: RolloutCopying[] = [];
+  for (const i of sample) {
+    const run = await runRollout(retriever, { image: m.images[i].path, inDatabase: true, tokens: db.record(i).tokens }, { from: { row: fromRow, col: 0 }, k, exact: opts.exact }, { signal: opts.signal });
+    const s = run.summary;
+    per.push({ image: run.image, agreement: s.agreement, topSource: s.topSource, longestCopiedRun: s.longestCopiedRun });
+    opts.onProgress?.(per.length, sample.length);
+  }
+  const mean = (f: (c: RolloutCopying) => number) => per.reduce((a, c) => a + f(c), 0) / per.length;
+  const mostCopying = per
+    .slice()
+    .sort((a, b) => b.longestCopiedRun.cells - a.longestCopiedRun.cells || b.topSource.share - a.topSource.share || (a.image < b.image ? -1 : 1))
+    .slice(0, 10);
+  return {
+    images: per.length,
+    seed,
+    k,
+    exact: opts.exact ?? false,
+    fromRow,
+    meanAgreement: mean((c) => c.agreement),
+    meanTopSourceShare: mean((c) => c.topSource.share),
+    meanLongestCopiedRun: mean((c) => c.longestCopiedRun.cells),
+    mostCopying,
+  };
 }

@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
-import { SUPPORTED_EXTENSIONS } from '../core/imageTypes';
+import { imageGlob } from '../core/imageTypes';
+import { MANIFEST_FILE } from '../core/vocabulary';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
 
@@ -207,7 +208,7 @@ export class BuildManager implements vscode.Disposable {
     if (e.affectsConfiguration('patchlens.autoUpdate')) this.syncWatchers();
     const stale = REBUILD_SETTINGS.filter((s) => e.affectsConfiguration(s));
     if (stale.length === 0) return;
-    const built = this.datasets.list().filter((d) => fs.existsSync(path.join(this.datasets.dbDirFor(d.root), 'manifest.json')));
+    const built = this.datasets.list().filter((d) => fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE)));
     if (built.length === 0) return;
     void vscode.window
       .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')
@@ -221,7 +222,7 @@ export class BuildManager implements vscode.Disposable {
     const wanted = new Set<string>();
     for (const d of this.datasets.list()) {
       if (!readSettings(vscode.Uri.file(d.root)).autoUpdate) continue;
-      if (!fs.existsSync(path.join(this.datasets.dbDirFor(d.root), 'manifest.json'))) continue;
+      if (!fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE))) continue;
       wanted.add(d.root);
     }
     for (const [root, w] of this.watchers) {
@@ -232,7 +233,7 @@ export class BuildManager implements vscode.Disposable {
     }
     for (const root of wanted) {
       if (this.watchers.has(root)) continue;
-      const glob = `**/*.{${SUPPORTED_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`;
+      const glob = imageGlob();
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
       const poke = (uri: vscode.Uri) => {
         if (path.relative(root, uri.fsPath).split(path.sep).some((part) => part.startsWith('.'))) return; // the database folder, hidden files

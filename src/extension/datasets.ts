@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as vscode from 'vscode';
 import { readSettings } from './settings';
 import { isInside } from '../core/paths';
+import { DATABASE_FOLDER } from '../core/vocabulary';
 
 const EXTRA_KEY = 'patchlens.extraDatasets';
 const HIDDEN_KEY = 'patchlens.hiddenDatasets';
@@ -79,7 +80,7 @@ export class DatasetRegistry implements vscode.Disposable {
       const id = createHash('sha256').update(root).digest('hex').slice(0, 16);
       return path.join(this.context.globalStorageUri.fsPath, 'databases', `${path.basename(root).replace(/[^\w.-]+/g, '_')}-${id}`);
     }
-    return path.join(root, '.patchlens');
+    return path.join(root, DATABASE_FOLDER);
   }
 
   /** Folders a webview may load images from: every dataset root. */

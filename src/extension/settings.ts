@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonc } from './jsonc';
-import type { KeyParams } from '../core/neighbourhood';
+import { BORDERS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type DatabaseLocation, type KeyParams, type KeySource } from '../core/vocabulary';
 import type { HnswParams } from '../engine/patchIndex';
 import { bundledModelPath } from '../engine/locations';
 
@@ -21,11 +21,11 @@ export interface ModelChoice {
 
 export interface PatchLensSettings {
   readonly keys: KeyParams;
-  readonly queryKeys: 'latent' | 'code';
+  readonly queryKeys: KeySource;
   readonly topK: number;
   readonly temperature: number;
   readonly excludeSelf: boolean;
-  readonly databaseLocation: 'dataset' | 'storage';
+  readonly databaseLocation: DatabaseLocation;
   readonly include: string[];
   readonly exclude: string[];
   readonly maxImagePixels: number;
@@ -55,16 +55,16 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
   const t = c.get<number>('temperature');
   return {
     keys: {
-      shape: oneOf(c.get('shape'), ['causal', 'ring'] as const, 'causal'),
-      hops: clampInt(c.get('hops'), 1, 3, 1),
-      border: oneOf(c.get('border'), ['skip', 'zero'] as const, 'skip'),
-      source: oneOf(c.get('keySource'), ['latent', 'code'] as const, 'latent'),
+      shape: oneOf(c.get('shape'), KEY_SHAPES, DEFAULT_KEYS.shape),
+      hops: clampInt(c.get('hops'), MIN_HOPS, MAX_HOPS, DEFAULT_KEYS.hops),
+      border: oneOf(c.get('border'), BORDERS, DEFAULT_KEYS.border),
+      source: oneOf(c.get('keySource'), KEY_SOURCES, DEFAULT_KEYS.source),
     },
-    queryKeys: oneOf(c.get('queryKeySource'), ['latent', 'code'] as const, 'latent'),
-    topK: clampInt(c.get('topK'), 1, 2048, 20),
+    queryKeys: oneOf(c.get('queryKeySource'), KEY_SOURCES, DEFAULT_KEYS.source),
+    topK: clampInt(c.get('topK'), 1, MAX_K, DEFAULT_K),
     temperature: typeof t === 'number' && t > 0 && Number.isFinite(t) ? t : 1,
     excludeSelf: c.get<boolean>('excludeSelf') ?? true,
-    databaseLocation: oneOf(c.get('databaseLocation'), ['dataset', 'storage'] as const, 'dataset'),
+    databaseLocation: oneOf(c.get('databaseLocation'), DATABASE_LOCATIONS, DATABASE_LOCATIONS[0]),
     include: strings(c.get('include')),
     exclude: strings(c.get('exclude')),
     maxImagePixels: clampInt(c.get('maxImagePixels'), 1, 2 ** 40, 100_000_000),

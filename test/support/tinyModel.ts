@@ -18,6 +18,10 @@ export interface TinyModelOptions {
   readonly decoder?: boolean;
   readonly normalize?: boolean;
   readonly name?: string;
+  /** Encoder weights [dim, 3, patch, patch] instead of random ones. */
+  readonly encoderWeights?: Float32Array;
+  /** Codebook [codes, dim] instead of a random one. */
+  readonly codebook?: Float32Array;
   /** Extra manifest fields, merged over the defaults. */
   readonly manifest?: Record<string, unknown>;
 }
@@ -60,8 +64,8 @@ export function writeTinyModel(dir: string, opts: TinyModelOptions = {}): string
   const codes = opts.codes ?? 64;
   const rng = seededRng(opts.seed ?? 1);
   fs.mkdirSync(dir, { recursive: true });
-  const w = randn(dim * 3 * patch * patch, rng, 1 / patch);
-  const codebook = randn(codes * dim, rng, 1);
+  const w = opts.encoderWeights ?? randn(dim * 3 * patch * patch, rng, 1 / patch);
+  const codebook = opts.codebook ?? randn(codes * dim, rng, 1);
   const initializers = [tensor('enc_w', [dim, 3, patch, patch], w)];
   if (opts.codebookAs === 'initializer') initializers.push(tensor('codebook', [codes, dim], codebook));
   const enc = modelBytes({

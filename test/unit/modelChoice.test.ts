@@ -37,3 +37,9 @@ test('settingValue: bundled names, workspace-relative paths inside the workspace
   const outside = path.join(path.sep, 'elsewhere', 'manifest.json');
   assert.equal(settingValue({ manifestPath: outside }, 'workspace', path.join(path.sep, 'w')), outside);
 });
+
+test("settingValue: a folder whose name starts with '..' is inside the workspace", () => {
+  const w = path.join(path.sep, 'w');
+  assert.equal(settingValue({ manifestPath: path.join(w, '..models', 'm', 'manifest.json') }, 'workspace', w), '..models/m/manifest.json');
+  assert.equal(settingValue({ manifestPath: path.join(w, '..', 'm', 'manifest.json') }, 'workspace', w), path.join(path.sep, 'm', 'manifest.json'));
+});

@@ -5,7 +5,7 @@
 // padding and EXIF orientation need no special cases here.
 
 import { neighbourOffsets } from '../../src/core/neighbourhood';
-import type { NeighbourhoodShapeName } from '../../src/protocol';
+import { DEFAULT_KEYS, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import { el, formatNumber, replaceChildren, setAttrs, svg } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import { tokenColour } from './tokenColours';
@@ -51,7 +51,7 @@ export class ImageViewport {
   private ty = 0;
   private fitting = true;
   private selection: Cell | null = null;
-  private shape: NeighbourhoodShapeName = 'causal';
+  private shape: NeighbourhoodShape = DEFAULT_KEYS.shape;
   private hops = 1;
   private highlightToken: number | null = null;
   /** Whether a cell has a database entry (for the tooltip); set with the grid. */
@@ -140,7 +140,7 @@ export class ImageViewport {
     this.element.classList.toggle('token-mode', mode === 'tokens');
   }
 
-  setNeighbourhood(shape: NeighbourhoodShapeName, hops: number): void {
+  setNeighbourhood(shape: NeighbourhoodShape, hops: number): void {
     this.shape = shape;
     this.hops = hops;
     this.drawSelection();

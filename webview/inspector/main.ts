@@ -15,7 +15,8 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
 import './inspector.css';
 
-import { hasEntry, neighbourCount, type NeighbourhoodShape } from '../../src/core/neighbourhood';
+import { hasEntry, neighbourCount } from '../../src/core/neighbourhood';
+import { DEFAULT_KEYS, HOPS, KEY_SHAPE_LABELS, KEY_SHAPES, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import {
   gridConsistent,
   hostToInspectorSchema,
@@ -119,15 +120,8 @@ class InspectorApp {
     const zoomOut = toolbarButton('zoom-out', 'Zoom out (−)');
     const zoomIn = toolbarButton('zoom-in', 'Zoom in (+)');
     const fit = toolbarButton('screen-normal', 'Fit to view (0)');
-    this.shapeSelect = select('shape', 'Neighbourhood shape', [
-      ['causal', 'Causal'],
-      ['ring', 'Ring'],
-    ]);
-    this.hopsSelect = select('hops', 'Hops h', [
-      ['1', 'h = 1'],
-      ['2', 'h = 2'],
-      ['3', 'h = 3'],
-    ]);
+    this.shapeSelect = select('shape', 'Neighbourhood shape', KEY_SHAPES.map((s) => [s, KEY_SHAPE_LABELS[s]] as const));
+    this.hopsSelect = select('hops', 'Hops h', HOPS.map((h) => [String(h), `h = ${h}`] as const));
     this.excludeBox = el('vscode-checkbox', { label: 'Exclude this image', 'data-testid': 'exclude-self' }) as Checkbox;
     this.excludeBox.textContent = 'Exclude this image';
 
@@ -441,7 +435,7 @@ class InspectorApp {
 
   /** The neighbourhood drawn: the view's choice, else the database's keys. */
   private neighbourhood(): { shape: NeighbourhoodShape; hops: number } {
-    return { shape: this.state.shape ?? this.database?.keys.shape ?? 'causal', hops: this.state.hops ?? this.database?.keys.hops ?? 1 };
+    return { shape: this.state.shape ?? this.database?.keys.shape ?? DEFAULT_KEYS.shape, hops: this.state.hops ?? this.database?.keys.hops ?? DEFAULT_KEYS.hops };
   }
 
   private applyModes(): void {
@@ -533,7 +527,7 @@ function toolbarButton(icon: string, label: string, toggleable = false): Toolbar
   return el('vscode-toolbar-button', { icon, label, title: label, toggleable, 'data-testid': `tool-${icon}` }) as ToolbarButton;
 }
 
-function select(name: string, label: string, options: [string, string][]): Select {
+function select(name: string, label: string, options: readonly (readonly [string, string])[]): Select {
   const s = el('vscode-single-select', { name, 'aria-label': label, title: label, class: `select-${name}`, 'data-testid': `select-${name}` }) as Select;
   for (const [value, text] of options) s.appendChild(el('vscode-option', { value }, text));
   return s;

@@ -4,7 +4,8 @@
 // an older or damaged state falls back to the defaults field by field.
 
 import { checkObject, f, type FieldSpec } from '../../src/messageSchema';
-import { MAX_GRID_SIDE, type NeighbourhoodShapeName } from '../../src/protocol';
+import { MAX_GRID_SIDE } from '../../src/protocol';
+import { KEY_SHAPES, MAX_HOPS, MIN_HOPS, type NeighbourhoodShape } from '../../src/core/vocabulary';
 
 export interface Cell {
   readonly row: number;
@@ -28,7 +29,7 @@ export interface ViewState {
   readonly reconstruction: boolean;
   /** Neighbourhood drawn around the selection; null: the database's. */
   readonly hops: number | null;
-  readonly shape: NeighbourhoodShapeName | null;
+  readonly shape: NeighbourhoodShape | null;
   /** null: the patchlens.excludeSelf setting. */
   readonly excludeSelf: boolean | null;
   /** Cells with this token are outlined. */
@@ -62,8 +63,8 @@ const FIELDS: Record<keyof ViewState, FieldSpec> = {
   showGrid: f.boolean(),
   overlay: f.enum('image', 'tokens'),
   reconstruction: f.boolean(),
-  hops: f.int(1, 3),
-  shape: f.enum('causal', 'ring'),
+  hops: f.int(MIN_HOPS, MAX_HOPS),
+  shape: f.enum(...KEY_SHAPES),
   excludeSelf: f.boolean(),
   highlightToken: f.int(0, 1 << 24),
 };

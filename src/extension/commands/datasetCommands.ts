@@ -11,6 +11,7 @@ import type { QueryDeps } from './queryCommands';
 import { openInInspector } from './inspect';
 import { pickDataset } from '../buildCommands';
 import { EngineError } from '../../engine/engineClient';
+import { MANIFEST_FILE } from '../../core/vocabulary';
 
 export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
   const { s, state } = d;
@@ -85,7 +86,7 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
       }
       const dbDir = s.datasets.dbDirFor(root);
       const info = await state.info(root).catch(() => undefined);
-      if (!fs.existsSync(path.join(dbDir, 'manifest.json')) && !info?.summary) {
+      if (!fs.existsSync(path.join(dbDir, MANIFEST_FILE)) && !info?.summary) {
         void vscode.window.showInformationMessage(`Patch Lens: ${name} has no patch database.`);
         return;
       }

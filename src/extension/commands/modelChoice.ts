@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseModelManifest } from '../../core/modelManifest';
+import { isInside } from '../../core/paths';
 
 export interface BundledModel {
   /** Folder name under media/models (what `bundled:<name>` names). */
@@ -57,7 +58,7 @@ export function settingValue(choice: { bundledId?: string; manifestPath?: string
   const p = choice.manifestPath!;
   if (target !== 'global' && workspaceRoot) {
     const rel = path.relative(workspaceRoot, p);
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+    if (rel && isInside(workspaceRoot, p)) return rel.split(path.sep).join('/');
   }
   return p;
 }

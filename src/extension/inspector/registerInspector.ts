@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import { INSPECTABLE_EXTENSIONS, isInspectable } from './datasetPaths';
+import { DATABASE_FOLDER } from '../../core/vocabulary';
 import { INSPECTOR_VIEW_TYPE, InspectorEditorProvider } from './inspectorEditorProvider';
 
 /** Above this many selected images, ask before opening a tab for each. */
@@ -77,7 +78,7 @@ async function pickImage(s: Services): Promise<vscode.Uri | undefined> {
   const items = (async () => {
     const out: (vscode.QuickPickItem & { uri: vscode.Uri })[] = [];
     for (const d of s.datasets.list()) {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(d.root), glob), '**/{.patchlens,node_modules,.git}/**', 5000);
+      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(d.root), glob), `**/{${DATABASE_FOLDER},node_modules,.git}/**`, 5000);
       for (const uri of found.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
         const rel = path.relative(d.root, uri.fsPath);
         out.push({ label: path.basename(uri.fsPath), description: path.dirname(rel) === '.' ? d.name : `${d.name}/${path.dirname(rel).split(path.sep).join('/')}`, iconPath: new vscode.ThemeIcon('file-media'), uri });

@@ -4,15 +4,11 @@
 
 import { codebookToHostSchema, type CodebookToHost } from '../../protocol';
 import { checkMessage } from '../../messageSchema';
+import { datasetPathProblem } from '../../core/paths';
 
-/**
- * A dataset-relative image path as the engine writes them: '/'-separated, no
- * empty, '.' or '..' segments, not absolute, no backslashes, drive letters or NULs.
- */
+/** A dataset-relative image path as the engine writes them (the one check: datasetPathProblem). */
 export function isSafeRelativePath(p: unknown): p is string {
-  if (typeof p !== 'string' || p.length === 0 || p.length > 4096 || p.includes('\0')) return false;
-  if (p.startsWith('/') || p.includes('\\') || /^[A-Za-z]:/.test(p)) return false;
-  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  return datasetPathProblem(p) === undefined;
 }
 
 /** The message if it is a well-formed CodebookToHost, else the reason it is not. */

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability } from '../../engine/stats';
-import { SUPPORTED_EXTENSIONS } from '../../core/imageTypes';
+import { imageGlob } from '../../core/imageTypes';
+import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import { classifyImages, countStatuses, type ImageEntry, type StatusCounts } from './datasetTreeModel';
@@ -139,7 +140,7 @@ export class PanelState implements vscode.Disposable {
     }
     for (const [key, root] of wanted) {
       if (this.watchers.has(key)) continue;
-      const glob = `**/*.{${SUPPORTED_EXTENSIONS.map((e) => e.slice(1)).join(',')}}`;
+      const glob = imageGlob();
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
       const poke = (uri: vscode.Uri) => {
         if (path.relative(root, uri.fsPath).split(path.sep).some((p) => p.startsWith('.'))) return;
@@ -147,7 +148,7 @@ export class PanelState implements vscode.Disposable {
         this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
       };
       // The database's manifest: replaced by every build, also by the CLI's.
-      const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.s.datasets.dbDirFor(root)), 'manifest.json'));
+      const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.s.datasets.dbDirFor(root)), MANIFEST_FILE));
       const later = () => {
         clearTimeout(this.timers.get(root));
         this.timers.set(root, setTimeout(() => this.invalidate(root), 500));

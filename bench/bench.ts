@@ -17,7 +17,7 @@ import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { pipelineTable, runPipelineBench } from './lib/pipeline';
 import { encoderLayout } from '../src/engine/encoderPool';
 import { SYN, SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
-import { OPEN_HEADERS, openTable, runOpenBench } from './lib/openBench';
+import { OPEN_CPU_HEADERS, OPEN_HEADERS, openCpuTable, openTable, runOpenBench } from './lib/openBench';
 
 const USAGE = `npm run bench -- [options]
   --model M         tokenizer manifest (default: media/models/patchlens-vq16/manifest.json;
@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   out.open = open;
   console.log('Open + first answer (page cache warm; medians of interleaved rounds; ms wall)');
   console.log(table(OPEN_HEADERS, openTable(open)));
+  console.log('');
+  console.log(table(OPEN_CPU_HEADERS, openCpuTable(open)));
   console.log('');
   if (v['open-only']) {
     console.log(`wrote ${writeResult(v.out ?? 'bench-open', out)}`);

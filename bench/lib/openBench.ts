@@ -26,6 +26,12 @@ export interface OpenResult {
   /** The open alone inside one process (the part of cliMs that grows with the database), and what it checked. */
   readonly openMs: number;
   readonly checked: string;
+  /** CPU time (robust on a shared machine): reading the files, the open, the open hashing everything (verify: true). */
+  readonly readCpuMs: number;
+  readonly openCpuMs: number;
+  readonly openVerifyCpuMs: number;
+  /** The extension host process's CPU until the engine worker's first answer (worker start included). */
+  readonly engineCpuMs: number;
   /** Resident memory of a process that opened the database and answered once. */
   readonly cliRssMB: number;
   /** The engine worker: new worker, open, first query answered. */
@@ -36,14 +42,17 @@ export interface OpenResult {
   readonly serveClientMs: number;
 }
 
-function readAll(dbDir: string): { ms: number; bytes: number } {
+const cpu = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+function readAll(dbDir: string): { ms: number; cpuMs: number; bytes: number } {
+  const c = process.cpuUsage();
   const t = performance.now();
   let bytes = 0;
   for (const f of fs.readdirSync(dbDir)) {
     const p = path.join(dbDir, f);
     if (fs.statSync(p).isFile()) bytes += fs.readFileSync(p).length;
   }
-  return { ms: performance.now() - t, bytes };
+  return { ms: performance.now() - t, cpuMs: cpu(process.cpuUsage(c)), bytes };
 }
 
 function cliQuery(db: BenchDatabase, extra: string[]): number {
@@ -56,27 +65,30 @@ function cliQuery(db: BenchDatabase, extra: string[]): number {
 }
 
 /** Opens and queries in a fresh process; its open time, what it checked and its resident memory after answering. */
-function probe(db: BenchDatabase): { openMs: number; checked: string; rssMB: number } {
+function probe(db: BenchDatabase, verify: boolean): { openMs: number; cpuMs: number; checked: string; rssMB: number } {
   const script = `
     const { PatchDatabase } = require(${JSON.stringify(path.join(__dirname, 'openProbe.js'))});
+    const c = process.cpuUsage();
     const t = performance.now();
-    const db = PatchDatabase.open(${JSON.stringify(db.dbDir)});
+    const db = PatchDatabase.open(${JSON.stringify(db.dbDir)}, ${verify ? '{ verify: true }' : '{}'});
     const openMs = performance.now() - t;
+    const u = process.cpuUsage(c);
     db.index.search(new Float32Array(db.keyDim), 10);
-    console.log(JSON.stringify({ openMs, checked: db.checked, rssMB: process.memoryUsage().rss / 2 ** 20 }));`;
+    console.log(JSON.stringify({ openMs, cpuMs: (u.user + u.system) / 1000, checked: db.checked, rssMB: process.memoryUsage().rss / 2 ** 20 }));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`open probe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim()) as { openMs: number; checked: string; rssMB: number };
+  return JSON.parse(r.stdout.trim()) as { openMs: number; cpuMs: number; checked: string; rssMB: number };
 }
 
-async function engineFirstAnswer(db: BenchDatabase): Promise<{ ms: number; rssMB: number }> {
+async function engineFirstAnswer(db: BenchDatabase): Promise<{ ms: number; cpuMs: number; rssMB: number }> {
   const rss0 = process.memoryUsage().rss;
   const engine = new EngineClient();
   try {
+    const c = process.cpuUsage();
     const t = performance.now();
     await engine.request('query', { dbDir: db.dbDir, image: path.join(db.root, 'photo-00001.png'), row: 5, col: 5, options: { k: 10 } }, { timeoutMs: 0 });
     const ms = performance.now() - t;
-    return { ms, rssMB: (process.memoryUsage().rss - rss0) / 2 ** 20 };
+    return { ms, cpuMs: cpu(process.cpuUsage(c)), rssMB: (process.memoryUsage().rss - rss0) / 2 ** 20 };
   } finally {
     await engine.dispose();
   }
@@ -101,7 +113,7 @@ async function serveClient(db: BenchDatabase, rounds: number): Promise<number[]>
 export async function runOpenBench(opts: { sizes: readonly number[]; rounds: number; log: (line: string) => void }): Promise<OpenResult[]> {
   const dbs: BenchDatabase[] = [];
   for (const size of opts.sizes) dbs.push(await ensureBenchDatabase(ROOT, size, opts.log));
-  const runs = dbs.map(() => ({ read: [] as number[], cli: [] as number[], verify: [] as number[], open: [] as number[], rss: [] as number[], engine: [] as number[], engineRss: [] as number[], checked: '' }));
+  const runs = dbs.map(() => ({ read: [] as number[], readCpu: [] as number[], cli: [] as number[], verify: [] as number[], open: [] as number[], openCpu: [] as number[], openVerifyCpu: [] as number[], rss: [] as number[], engine: [] as number[], engineCpu: [] as number[], engineRss: [] as number[], checked: '' }));
   for (const db of dbs) {
     readAll(db.dbDir); // page cache warm
     cliQuery(db, []); // writes verified.json if a database predates it
@@ -110,15 +122,20 @@ export async function runOpenBench(opts: { sizes: readonly number[]; rounds: num
     for (const [i, db] of dbs.entries()) {
       opts.log(`open round ${r + 1}/${opts.rounds}: ${db.images} images`);
       const run = runs[i];
-      run.read.push(readAll(db.dbDir).ms);
+      const read = readAll(db.dbDir);
+      run.read.push(read.ms);
+      run.readCpu.push(read.cpuMs);
       run.cli.push(cliQuery(db, []));
       run.verify.push(cliQuery(db, ['--verify']));
-      const p = probe(db);
+      const p = probe(db, false);
       run.open.push(p.openMs);
+      run.openCpu.push(p.cpuMs);
       run.rss.push(p.rssMB);
       run.checked = p.checked;
+      run.openVerifyCpu.push(probe(db, true).cpuMs);
       const e = await engineFirstAnswer(db);
       run.engine.push(e.ms);
+      run.engineCpu.push(e.cpuMs);
       run.engineRss.push(e.rssMB);
     }
   }
@@ -134,6 +151,10 @@ export async function runOpenBench(opts: { sizes: readonly number[]; rounds: num
       cliVerifyMs: sig(median(run.verify)),
       openMs: sig(median(run.open)),
       checked: run.checked,
+      readCpuMs: sig(median(run.readCpu)),
+      openCpuMs: sig(median(run.openCpu)),
+      openVerifyCpuMs: sig(median(run.openVerifyCpu)),
+      engineCpuMs: sig(median(run.engineCpu)),
       cliRssMB: sig(median(run.rss)),
       engineMs: sig(median(run.engine)),
       engineRssMB: sig(median(run.engineRss)),
@@ -148,3 +169,10 @@ export function openTable(rows: readonly OpenResult[]): (string | number)[][] {
 }
 
 export const OPEN_HEADERS = ['entries', 'files MB', 'read files ms', 'open ms', 'CLI query ms', 'CLI --verify ms', 'engine worker ms', 'serve client ms', 'CLI RSS MB', 'engine RSS +MB'];
+
+/** The same in CPU time, which a shared machine's load does not inflate. */
+export function openCpuTable(rows: readonly OpenResult[]): (string | number)[][] {
+  return rows.map((r) => [r.entries.toLocaleString('en-US'), r.readCpuMs, r.openCpuMs, sig(r.openCpuMs / r.readCpuMs), r.openVerifyCpuMs, r.engineCpuMs, r.checked]);
+}
+
+export const OPEN_CPU_HEADERS = ['entries', 'read files CPU ms', 'open CPU ms', 'open / read', 'open --verify CPU ms', 'engine first answer CPU ms', 'open checked'];

@@ -21,6 +21,7 @@ import { PatchDatabase } from '../src/engine/database';
 import { DEFAULT_HNSW } from '../src/engine/patchIndex';
 import { PYTHON, ROOT, RESULTS, faissVersion, fail, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
+import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
 import { databaseKeys, queryKeys, realSet } from './lib/realKeys';
 
@@ -32,6 +33,7 @@ const USAGE = `npm run bench:index -- [options]
                        (a quicker comparison on the same database)
   --queries N          query keys, from held-out photos (default 2000)
   --exact-queries N    queries timed through Patch Lens's exact search (default 200)
+  --exact-rounds N     interleaved rounds of Patch Lens exact against FAISS IndexFlatL2 (default 3)
   --m N                HNSW M (default ${DEFAULT_HNSW.m}), --ef-construction N (default ${DEFAULT_HNSW.efConstruction})
   --efs LIST           HNSW ef sweep (default 10,16,24,32,48,64,96,128,256)
   --nlist N            IVF lists (default: 2 sqrt(n) rounded to a power of two: 2048 at 1M)
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     limit: { type: 'string' },
     queries: { type: 'string' },
     'exact-queries': { type: 'string' },
+    'exact-rounds': { type: 'string' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
     efs: { type: 'string' },
@@ -152,7 +155,9 @@ async function main(): Promise<void> {
     gt = { ids: ex.gt, k: 100 };
   }
 
-  // 4. Patch Lens.
+  // 4. Patch Lens. Exact search first, side by side with FAISS's, and the memory-bandwidth bound.
+  log('== exact search, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)');
+  const exactComparison = compareExact({ keys, dim, queries }, Math.min(exactQ, q), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
   log('== Patch Lens');
   const exactSet: KeySet = { keys, dim, queries: queries.subarray(0, Math.min(exactQ, q) * dim) };
   const exact = (await runExact(exactSet, Math.min(exactQ, q), 100, threads, gt)).result;
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
       exactQueries: exact.queries,
       databaseBuild: real.build,
     },
+    exactComparison,
     patchlens: { exact, hnsw, overhead, ...(efcSweep.length ? { efConstructionSweep: efcSweep } : {}) },
     faiss: faissRes ?? null,
     latency,
@@ -210,6 +216,7 @@ function atRecall<T extends { recall10: number; qps1Cpu: number }>(sweep: readon
 
 function summary(r: {
   data: { entries: number; dim: number; queries: number };
+  exactComparison: ExactComparison;
   patchlens: { exact: Awaited<ReturnType<typeof runExact>>['result']; hnsw: Awaited<ReturnType<typeof runHnsw>>; overhead: ReturnType<typeof callOverhead> };
   faiss: Record<string, unknown> | null;
   latency: Awaited<ReturnType<typeof runLatencyBench>>;
@@ -231,7 +238,21 @@ function summary(r: {
   if (f?.hnsw) rows.push(['FAISS IndexHNSWFlat', f.hnsw.buildSec1Thread !== undefined ? `${f.hnsw.buildSec} (1 thread: ${f.hnsw.buildSec1Thread})` : f.hnsw.buildSec, fAt ? `ef=${fAt.ef}` : 'none >= 0.95', fAt?.qps1, fAt?.qps1Cpu, fAt?.qpsAll, fAt?.recall10, fAt?.recall100, f.hnsw.bytesPerEntryDisk, f.hnsw.bytesPerEntryMemory]);
   if (f) rows.push(['FAISS IndexFlatL2', f.flat.buildSec, '', f.flat.qps1, f.flat.qps1Cpu, f.flat.qpsAll, 1, 1, f.flat.bytesPerEntryDisk, f.flat.bytesPerEntryMemory]);
   if (f?.ivfpq && ivfAt) rows.push([`FAISS ${f.ivfpq.factory} (AR-RAG)`, f.ivfpq.buildSec, `nprobe=${ivfAt.nprobe}`, ivfAt.qps1, ivfAt.qps1Cpu, ivfAt.qpsAll, ivfAt.recall10, ivfAt.recall100, f.ivfpq.bytesPerEntryDisk, f.ivfpq.bytesPerEntryMemory]);
+  const x = r.exactComparison;
   const lines = [
+    `exact search, one thread, k = ${x.k}, ${x.queries} queries, ${x.rounds} interleaved rounds (medians):`,
+    table(
+      ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
+      [
+        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
+        ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
+        ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
+        ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
+        ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
+      ],
+    ),
+    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+    '',
     `${r.data.entries} entries x ${r.data.dim}, ${r.data.queries} queries; fastest setting with recall@10 >= 0.95 (IVF-PQ: its best recall)`,
     table(['index', 'build s', 'setting', 'QPS 1 thread', 'QPS per CPU-s', 'QPS all threads', 'recall@10', 'recall@100', 'bytes/entry disk', 'bytes/entry memory'], rows),
     '',

@@ -25,6 +25,7 @@ interface Pending {
   onProgress?: (p: BuildProgress) => void;
   onSearchProgress?: (p: FindProgress) => void;
   onLog?: (line: string) => void;
+  onSteps?: (done: number, total: number) => void;
 }
 
 export interface RequestOptions {
@@ -34,7 +35,9 @@ export interface RequestOptions {
   /** Progress of a duplicate search. */
   readonly onSearchProgress?: (p: FindProgress) => void;
   readonly onLog?: (line: string) => void;
-  /** Called with the request id as soon as it is sent (to cancel builds). */
+  /** Steps of a rollout (or images of the rollout statistic) done. */
+  readonly onSteps?: (done: number, total: number) => void;
+  /** Called with the request id as soon as it is sent (to cancel builds and rollouts). */
   readonly onStart?: (id: number) => void;
 }
 
@@ -61,6 +64,7 @@ export class EngineClient {
     if (!p) return;
     if (m.type === 'progress') return p.onProgress?.(m.progress);
     if (m.type === 'log') return p.onLog?.(m.line);
+    if (m.type === 'steps') return p.onSteps?.(m.done, m.total);
     if (m.type === 'searchProgress') return p.onSearchProgress?.(m.progress);
     this.pending.delete(m.id);
     if (p.timer) clearTimeout(p.timer);
@@ -80,7 +84,7 @@ export class EngineClient {
     const w = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onSearchProgress: opts.onSearchProgress, onLog: opts.onLog };
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onSearchProgress: opts.onSearchProgress, onLog: opts.onLog, onSteps: opts.onSteps };
       const timeoutMs = opts.timeoutMs ?? 60_000;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {

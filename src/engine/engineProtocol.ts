@@ -4,7 +4,8 @@
 // a request takes one, is the manifest used to tokenize images that are not in
 // the database (default: the one the database was built with).
 
-import type { DatabaseStats, Predictability } from './stats';
+import type { DatabaseStats, Predictability, RolloutStatistic } from './stats';
+import type { RolloutOptions, RolloutPayload } from './rollout';
 import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
 import type { QueryOptions, QueryResult, TokenGrid } from './retrieval';
 import type { KeyParams } from '../core/neighbourhood';
@@ -100,7 +101,12 @@ export interface EngineRequests {
   /** k nearest entries of a patch and the DAiD distribution. */
   query: { params: { dbDir: string; image: string; row: number; col: number; options: QueryOptions; model?: string }; result: QueryResult };
   /** Codebook statistics; retrieval predictability when asked. */
-  stats: { params: { dbDir: string; predictability?: { fraction: number; seed?: number; k?: number; maxQueries?: number } }; result: DatabaseStats & { predictability?: Predictability } };
+  stats: {
+    params: { dbDir: string; predictability?: { fraction: number; seed?: number; k?: number; maxQueries?: number }; rollout?: { fraction: number; seed?: number; k?: number } };
+    result: DatabaseStats & { predictability?: Predictability; rollout?: RolloutStatistic };
+  };
+  /** The database generates the rest of an image from a cell (`steps` events carry the request id; `cancel` stops it); `png` is the decoded rollout when asked and the model has a decoder. */
+  rollout: { params: { dbDir: string; image: string; options: RolloutOptions; model?: string; decode?: boolean }; result: RolloutPayload & { png?: Uint8Array } };
   /** Images (and positions) that use a token. */
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
@@ -115,13 +121,15 @@ export interface EngineRequests {
   clearDatabase: { params: { dbDir: string }; result: number };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
+  /** What a kept search was over. */
+  duplicateSearch: { params: { searchId: number }; result: DuplicateSearch };
   /** A page of a search's ranked pairs. */
   duplicatePage: { params: { searchId: number; offset: number; count: number }; result: DuplicateSummary[] };
   /** The shared cells of one ranked pair: [cell in a, cell in b, ...], row-major indices. */
   duplicateCells: { params: { searchId: number; rank: number }; result: { pair: DuplicateSummary; cells: Int32Array } };
   /** The images an image of a database overlaps most (a default search of the database, kept while it is current). */
   overlaps: { params: { dbDir: string; image: string; limit?: number }; result: { searchId: number; pairs: DuplicateSummary[] } };
-  /** Cancels the build or duplicate search started by request `buildId`. */
+  /** Cancels the build, duplicate search, rollout or rollout statistic started by request `buildId`. */
   cancel: { params: { buildId: number }; result: boolean };
   /** Checks that the native modules load in the worker; returns their versions. */
   ping: { params: Record<string, never>; result: { onnxruntime: string; sharp: string; hnswlib: boolean } };
@@ -138,6 +146,8 @@ export type EngineMessage =
   | { type: 'error'; id: number; name: string; message: string }
   /** Progress of the build started by request `id`. */
   | { type: 'progress'; id: number; progress: BuildProgress }
+  /** Steps done of the rollout (or images of the rollout statistic) started by request `id`. */
+  | { type: 'steps'; id: number; done: number; total: number }
   /** Progress of the duplicate search started by request `id`. */
   | { type: 'searchProgress'; id: number; progress: FindProgress }
   /** A log line of the build started by request `id`. */

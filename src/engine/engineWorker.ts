@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { PatchDatabase, MANIFEST_FILE, clearDatabase } from './database';
 import { buildDatabase } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
-import { databaseStats, retrievalPredictability } from './stats';
+import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
+import { RolloutRecorder, runRollout } from './rollout';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
@@ -25,7 +26,30 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 // ---- caches: a database is reopened when its manifest changes on disk
 const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
-const builds = new Map<number, AbortController>();
+/** Cancellable requests running (builds, duplicate searches, rollouts), by request id. */
+const running = new Map<number, AbortController>();
+
+/** Runs a cancellable request under its id. */
+async function cancellable<T>(id: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    return await run(controller.signal);
+  } finally {
+    running.delete(id);
+  }
+}
+
+/** Step events at most every 50 ms (and the last one). */
+function stepReporter(id: number): (done: number, total: number) => void {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && now - last < 50) return;
+    last = now;
+    post({ type: 'steps', id, done, total });
+  };
+}
 const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 
 function forget(dbDir: string): void {
@@ -156,10 +180,34 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { r, grid } = await tokenGrid(dbDir, image, model);
     return r.query(grid, row, col, options);
   },
-  stats: ({ dbDir, predictability }) => {
+  stats: async ({ dbDir, predictability, rollout }, id) => {
     const db = requireDb(dbDir);
     const stats = databaseStats(db);
-    return predictability ? { ...stats, predictability: retrievalPredictability(db, predictability) } : stats;
+    const pred = predictability ? retrievalPredictability(db, predictability) : undefined;
+    const steps = stepReporter(id);
+    const roll = rollout ? await cancellable(id, (signal) => rolloutStatistic(db, { ...rollout, signal, onProgress: steps })) : undefined;
+    return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };
+  },
+  rollout: async ({ dbDir, image, options, model, decode }, id) => {
+    const { r, grid } = await tokenGrid(dbDir, image, model);
+    const recorder = new RolloutRecorder();
+    const steps = stepReporter(id);
+    const run = await cancellable(id, (signal) =>
+      runRollout(r, grid, options, {
+        signal,
+        onStep: (step, done, total) => {
+          recorder.onStep(step);
+          steps(done, total);
+        },
+      }),
+    );
+    const payload = recorder.payload(run);
+    const manifest = model ?? r.db.model.manifestPath;
+    if (!decode || !hasDecoder(manifest)) return payload;
+    const tok = await tokenizer(manifest);
+    const rgb = await tok.reconstruct(run.tokens);
+    const { width, height } = tok.info.manifest.input;
+    return { ...payload, png: new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()) };
   },
   tokenUses: ({ dbDir, token, limit }) => {
     const db = requireDb(dbDir);
@@ -201,42 +249,22 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { width, height } = tok.info.manifest.input;
     return new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer());
   },
-  build: async (params, id) => {
-    const controller = new AbortController();
-    builds.set(id, controller);
-    try {
-      return await buildDatabase({
+  build: (params, id) =>
+    cancellable(id, (signal) =>
+      buildDatabase({
         ...params,
-        signal: controller.signal,
+        signal,
         onProgress: (progress) => post({ type: 'progress', id, progress }),
         log: (line) => post({ type: 'log', id, line }),
-      });
-    } finally {
-      builds.delete(id);
-    }
-  },
-  duplicates: async (params, id) => {
-    const controller = new AbortController();
-    builds.set(id, controller);
-    try {
-      return await searches.run(params, { signal: controller.signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) });
-    } finally {
-      builds.delete(id);
-    }
-  },
+      }),
+    ),
+  duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
-  overlaps: async ({ dbDir, image, limit }, id) => {
-    const controller = new AbortController();
-    builds.set(id, controller);
-    try {
-      return await searches.overlaps(dbDir, image, limit ?? 10, { signal: controller.signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) });
-    } finally {
-      builds.delete(id);
-    }
-  },
+  overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
   cancel: ({ buildId }) => {
-    const c = builds.get(buildId);
+    const c = running.get(buildId);
     c?.abort();
     return c !== undefined;
   },

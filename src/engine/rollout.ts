@@ -150,3 +150,108 @@ export function rolloutJson(run: RolloutRun): RolloutJson {
     longestCopiedRun: { image: s.longestCopiedRun.image, cells: s.longestCopiedRun.cells },
   };
 }
+
+/** Distribution entries kept per step for display (the chart shows the first few and sums the rest). */
+const STEP_DISTRIBUTION = 512;
+
+/**
+ * A rollout for a webview, as columns of typed arrays (transferred, not
+ * copied): per cell its token, original and source; per generation step the
+ * DAiD distribution of what it retrieved. Image paths are listed once in
+ * `images` and referred to by index (-1: none).
+ */
+export interface RolloutPayload {
+  readonly image: string;
+  readonly from: { readonly row: number; readonly col: number };
+  readonly rows: number;
+  readonly cols: number;
+  readonly mode: RolloutMode;
+  readonly k: number;
+  readonly tokens: Int32Array;
+  readonly original: Int32Array;
+  readonly images: string[];
+  readonly sourceImage: Int32Array;
+  readonly sourceRow: Int32Array;
+  readonly sourceCol: Int32Array;
+  readonly sourceDistance: Float32Array;
+  /** Step s (cell from + s in raster order) has distribution entries stepStart[s] .. stepStart[s + 1]. */
+  readonly stepStart: Int32Array;
+  readonly stepTokens: Int32Array;
+  readonly stepP: Float32Array;
+  readonly agreement: number;
+  readonly topSource: { readonly image: string | null; readonly share: number };
+  readonly longestCopiedRun: { readonly image: string | null; readonly cells: number };
+  readonly generated: number;
+  /** Source images by generated cells taken from them, most first (at most 12). */
+  readonly sourceCounts: readonly { readonly image: string; readonly cells: number }[];
+  readonly searchMs: number;
+  readonly elapsedMs: number;
+}
+
+/** Collects each step's distribution while a rollout runs; `payload` then puts it together. */
+export class RolloutRecorder {
+  private readonly starts: number[] = [0];
+  private tokens: number[] = [];
+  private p: number[] = [];
+
+  readonly onStep = (step: RolloutStep): void => {
+    const n = Math.min(STEP_DISTRIBUTION, step.distribution.length);
+    for (let i = 0; i < n; i++) {
+      this.tokens.push(step.distribution[i].token);
+      this.p.push(step.distribution[i].p);
+    }
+    this.starts.push(this.tokens.length);
+  };
+
+  payload(run: RolloutRun): RolloutPayload {
+    const n = run.rows * run.cols;
+    const images: string[] = [];
+    const index = new Map<string, number>();
+    const ref = (image: string) => {
+      let i = index.get(image);
+      if (i === undefined) {
+        i = images.length;
+        images.push(image);
+        index.set(image, i);
+      }
+      return i;
+    };
+    const sourceImage = new Int32Array(n).fill(-1);
+    const sourceRow = new Int32Array(n).fill(-1);
+    const sourceCol = new Int32Array(n).fill(-1);
+    const sourceDistance = new Float32Array(n);
+    run.sources.forEach((s, cell) => {
+      if (!s) return;
+      sourceImage[cell] = ref(s.image);
+      sourceRow[cell] = s.row;
+      sourceCol[cell] = s.col;
+      sourceDistance[cell] = s.distance;
+    });
+    const s = run.summary;
+    return {
+      image: run.image,
+      from: run.from,
+      rows: run.rows,
+      cols: run.cols,
+      mode: run.mode,
+      k: run.k,
+      tokens: run.tokens,
+      original: run.original,
+      images,
+      sourceImage,
+      sourceRow,
+      sourceCol,
+      sourceDistance,
+      stepStart: Int32Array.from(this.starts),
+      stepTokens: Int32Array.from(this.tokens),
+      stepP: Float32Array.from(this.p),
+      agreement: s.agreement,
+      topSource: s.topSource,
+      longestCopiedRun: s.longestCopiedRun,
+      generated: s.generated,
+      sourceCounts: s.sourceCounts.slice(0, 12),
+      searchMs: run.searchMs,
+      elapsedMs: run.elapsedMs,
+    };
+  }
+}

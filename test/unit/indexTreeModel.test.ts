@@ -27,7 +27,7 @@ const byLabel = (rows: ReturnType<typeof indexRows>) => new Map(rows.map((r) => 
 
 test('indexRows: what a database holds', () => {
   const rows = byLabel(indexRows({ root: '/d', summary, settings, now, pending: { new: 2, changed: 1 } }));
-  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability']);
+  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying']);
   assert.equal(rows.get('Model')!.description, 'patchlens-vq16 · 24×24 tokens · K=16,384 · d=8');
   assert.equal(rows.get('Keys')!.description, 'causal · h=1 · border skip · latent keys · dim 32');
   assert.equal(rows.get('Index')!.description, 'HNSW · M=16 · efConstruction=200 · ef=64');
@@ -46,6 +46,20 @@ test('indexRows: predictability when computed', () => {
   const row = indexRows({ root: '/d', summary, settings, now, predictability: p }).find((r) => r.label === 'Predictability')!;
   assert.equal(row.description, 'top-1 12.3% · top-5 40.0% · coverage 90.0%');
   assert.match(row.tooltip!, /2,000 patches of 5 held-out images/);
+});
+
+test('indexRows: the rollout statistic, offered for causal keys only', () => {
+  const r = {
+    images: 5, fraction: 0.1, seed: 0, k: 64, fromRow: 12, meanAgreement: 0.25, meanTopSourceShare: 0.5, meanLongestCopiedRun: 3.25, computedAt: '2026-01-10T11:59:00Z',
+    mostCopying: [{ image: 'a.png', topSource: { image: 'b.png', share: 0.75 }, longestCopiedRun: { image: 'b.png', cells: 9 } }],
+  };
+  const row = indexRows({ root: '/d', summary, settings, now, rollout: r }).find((x) => x.label === 'Rollout copying')!;
+  assert.equal(row.description, 'agreement 25.0% · top source 50.0% · run 3.3');
+  assert.match(row.tooltip!, /from row 12 of 5 sampled images/);
+  assert.match(row.tooltip!, /a\.png: 9 cells in a row from b\.png, 75\.0% from b\.png/);
+  assert.deepEqual(row.command, { command: 'patchlens.computeRolloutStatistic', title: 'Compute Rollout Copying', args: ['/d'] });
+  const ring = indexRows({ root: '/d', summary: { ...summary, keys: { ...summary.keys, shape: 'ring' } }, settings, now });
+  assert.equal(ring.find((x) => x.label === 'Rollout copying'), undefined);
 });
 
 test('indexRows: settings that need a rebuild say so and offer it', () => {

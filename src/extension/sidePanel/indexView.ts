@@ -64,6 +64,7 @@ export class IndexView implements vscode.TreeDataProvider<IndexNode>, vscode.Dis
       pending: info.counts ? { new: info.counts.new, changed: info.counts.changed } : undefined,
       building: progress,
       predictability: info.summary ? this.state.predictability(info.dbDir, info.summary.generation) : undefined,
+      rollout: info.summary ? this.state.rolloutStatistic(info.dbDir, info.summary.generation) : undefined,
       settings: { model: withName(resolveModel(scope)), keys: settings.keys, hnsw: settings.hnsw },
       now: Date.now(),
     });

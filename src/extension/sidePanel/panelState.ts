@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DbSummary } from '../../engine/engineProtocol';
-import type { Predictability } from '../../engine/stats';
+import type { Predictability, RolloutStatistic } from '../../engine/stats';
 import { imageGlob } from '../../core/imageTypes';
 import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
@@ -17,6 +17,7 @@ import { listDiskImages } from './diskImages';
 /** Images listed per dataset at most (a tree of more is not browsable anyway). */
 const LIST_LIMIT = 50_000;
 const PREDICTABILITY_KEY = 'patchlens.predictability';
+const ROLLOUT_KEY = 'patchlens.rolloutStatistic';
 
 export interface DatasetInfo {
   readonly root: string;
@@ -32,6 +33,12 @@ export interface DatasetInfo {
 }
 
 export interface StoredPredictability extends Predictability {
+  readonly fraction: number;
+  readonly generation: number;
+  readonly computedAt: string;
+}
+
+export interface StoredRolloutStatistic extends RolloutStatistic {
   readonly fraction: number;
   readonly generation: number;
   readonly computedAt: string;
@@ -125,6 +132,19 @@ export class PanelState implements vscode.Disposable {
     const all = { ...this.s.context.workspaceState.get<Record<string, StoredPredictability>>(PREDICTABILITY_KEY, {}) };
     all[dbDir] = p;
     await this.s.context.workspaceState.update(PREDICTABILITY_KEY, all);
+    this.changed.fire(undefined);
+  }
+
+  /** The last rollout statistic computed for the database's current generation. */
+  rolloutStatistic(dbDir: string, generation: number): StoredRolloutStatistic | undefined {
+    const r = this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {})[dbDir];
+    return r && r.generation === generation ? r : undefined;
+  }
+
+  async setRolloutStatistic(dbDir: string, r: StoredRolloutStatistic): Promise<void> {
+    const all = { ...this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {}) };
+    all[dbDir] = r;
+    await this.s.context.workspaceState.update(ROLLOUT_KEY, all);
     this.changed.fire(undefined);
   }
 

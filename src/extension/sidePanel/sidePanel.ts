@@ -6,6 +6,7 @@ import type { Services } from '../services';
 import { registerDatasetCommands } from '../commands/datasetCommands';
 import { computePredictability, findImagesUsingToken, findSimilarPatches, goToPatch, showCodebookStats, type QueryDeps } from '../commands/queryCommands';
 import { registerSelectModel } from '../commands/selectModel';
+import { computeRolloutStatistic } from '../commands/rolloutStatistic';
 import { CodebookView } from './codebookView';
 import { DatasetsView } from './datasetsView';
 import { IndexView } from './indexView';
@@ -41,6 +42,7 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.findSimilarPatches', report('Find Similar Patches', (uri, pos) => findSimilarPatches(d, uri, pos))),
     vscode.commands.registerCommand('patchlens.showCodebookStats', report('Show Codebook Statistics', (arg) => showCodebookStats(d, arg))),
     vscode.commands.registerCommand('patchlens.computePredictability', report('Compute Retrieval Predictability', (arg) => computePredictability(d, arg))),
+    vscode.commands.registerCommand('patchlens.computeRolloutStatistic', report('Compute Rollout Copying', (arg) => computeRolloutStatistic(d, arg))),
     vscode.commands.registerCommand('patchlens.goToPatch', report('Go to Patch', (arg) => goToPatch(d, arg))),
   ];
 }

@@ -1,0 +1,60 @@
+// Compute Rollout Copying: a greedy rollout from the middle row of a seeded
+// sample of a dataset's images, in the engine worker with progress and cancel;
+// the result goes to the Index view.
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { num, pct } from '../sidePanel/indexTreeModel';
+import type { QueryDeps } from './queryCommands';
+import { pickBuiltDataset } from './pickBuilt';
+
+export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Promise<void> {
+  const info = await pickBuiltDataset(d.s, d.state, 'Compute Rollout Copying', typeof arg === 'string' ? arg : undefined);
+  if (!info?.summary) return;
+  if (info.summary.images < 2) {
+    void vscode.window.showWarningMessage('Patch Lens: the rollout statistic needs at least two indexed images (each rollout retrieves from the others).');
+    return;
+  }
+  if (info.summary.keys.shape !== 'causal') {
+    void vscode.window.showWarningMessage(`Patch Lens: a rollout needs causal keys; this database has ${info.summary.keys.shape} keys, and ring keys need tokens not generated yet.`);
+    return;
+  }
+  const n = info.summary.images;
+  const fractions = [0.1, 0.05, 0.25, 1];
+  const pickedF = await vscode.window.showQuickPick(
+    fractions.map((f, i) => ({ label: `${pct(f)} of the images`, description: `${Math.max(1, Math.round(n * f))} of ${n}${i === 0 ? ' · recommended' : ''}`, f })),
+    { title: 'Compute Rollout Copying', placeHolder: 'Each sampled image is generated from its middle row by the other images (greedy, k=64, seed 0)' },
+  );
+  if (!pickedF) return;
+  const name = path.basename(info.root);
+  let id: number | undefined;
+  try {
+    const st = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: rolling out ${name}`, cancellable: true }, (progress, token) => {
+      let last = 0;
+      token.onCancellationRequested(() => id !== undefined && void d.s.engine.request('cancel', { buildId: id }));
+      return d.s.engine.request(
+        'stats',
+        { dbDir: info.dbDir, rollout: { fraction: pickedF.f, seed: 0, k: 64 } },
+        {
+          timeoutMs: 0,
+          onStart: (i) => (id = i),
+          onSteps: (done, total) => {
+            progress.report({ message: `${done} of ${total} images`, increment: ((done - last) / total) * 100 });
+            last = done;
+          },
+        },
+      );
+    });
+    const r = st.rollout!;
+    await d.state.setRolloutStatistic(info.dbDir, { ...r, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
+    d.s.log.info(`Rollout copying of ${info.root}: mean agreement ${pct(r.meanAgreement)}, mean top-source share ${pct(r.meanTopSourceShare)}, mean longest copied run ${r.meanLongestCopiedRun.toFixed(1)} cells over ${r.images} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying.slice(0, 5).map((c) => `${c.image} (${c.longestCopiedRun.cells} cells from ${c.longestCopiedRun.image ?? '-'})`).join(', ')}`);
+    const c = await vscode.window.showInformationMessage(
+      `Patch Lens: ${name}: rolled out from the middle row, ${num(r.images)} images reproduce ${pct(r.meanAgreement)} of their tokens; ${pct(r.meanTopSourceShare)} of each rollout comes from its top source on average.`,
+      'Show Index',
+    );
+    if (c) await vscode.commands.executeCommand('patchlens.index.focus');
+  } catch (e) {
+    if ((e as Error).name === 'RolloutCancelledError') return;
+    void vscode.window.showErrorMessage(`Patch Lens: rollout copying of ${name} failed: ${(e as Error).message}`);
+  }
+}

@@ -21,6 +21,7 @@ import {
   PatchDatabase,
   acquireLock,
   collectGarbage,
+  ensureGitignore,
   defaultDbDir,
   fileRef,
   fsyncPath,
@@ -478,6 +479,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
+    ensureGitignore(dbDir);
     const manifestText = serializeDbManifest(manifest);
     writeFileAtomic(path.join(dbDir, MANIFEST_FILE), manifestText, () => pauseAt('manifest'));
     committed = manifest;

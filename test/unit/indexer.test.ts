@@ -141,7 +141,8 @@ test('removing most images compacts the segments; nothing stray is left in the f
   assert.equal(db.manifest.segments.length, 1);
   assert.equal(db.manifest.segments[0].bytes, 2 * 8 * 8 * 4 * (2 + 4));
   const files = fs.readdirSync(res.db).sort();
-  assert.deepEqual(files, [`codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`, 'verified.json']);
+  assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`, 'verified.json']);
+  assert.match(fs.readFileSync(path.join(res.db, '.gitignore'), 'utf8'), /^\*$/m, 'git ignores the whole database folder');
   const g = await retriever(root).tokenGrid('img-07.png');
   assert.equal(retriever(root).query(g, 2, 2, { k: 1, exact: true }).results[0].distance, 0);
 });

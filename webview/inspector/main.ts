@@ -21,6 +21,7 @@ import {
   gridConsistent,
   hostToInspectorSchema,
   queryResultConsistent,
+  rolloutResultConsistent,
   type HostToInspector,
   type InspectorDatabase,
   type InspectorImage,
@@ -35,6 +36,7 @@ import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
 import { ImageViewport } from './imageViewport';
 import { ReconstructionPane } from './reconstructionPane';
+import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
@@ -72,6 +74,7 @@ class InspectorApp {
   private readonly daid: DaidChart;
   private readonly usage: TokenUsage;
   private readonly recon: ReconstructionPane;
+  private readonly rollout: RolloutPane;
   private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
   private readonly subtitle = el('span', { class: 'subtitle' });
   private readonly dbBadge = el('span', { class: 'db-info', 'data-testid': 'database-info' });
@@ -90,9 +93,9 @@ class InspectorApp {
     this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
       api as VsCodeApi<unknown>,
       hostToInspectorSchema,
-      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' },
+      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' },
       {
-        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : undefined),
+        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
         onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
       },
     );
@@ -113,6 +116,23 @@ class InspectorApp {
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
+    this.rollout = new RolloutPane({
+      run: async (q) => {
+        const r = await this.conn.request({ type: 'rollout', ...q, excludeSelf: this.excludeSelf() }, 30 * 60_000);
+        return { ...r, topSource: { image: r.topSource.image || null, share: r.topSource.share }, longestCopiedRun: { image: r.longestCopiedRun.image || null, cells: r.longestCopiedRun.cells } };
+      },
+      cancel: () => this.conn.post({ type: 'cancelRollout' }),
+      loadThumbnail: (p) => this.thumbnail(p),
+      openPatch: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
+      originalImage: () => this.analysisImage(),
+      showDistribution: (tokens, p, trueToken, temperature) => this.daid.render(tokens, p, trueToken, temperature),
+      onVisible: (visible) => this.element('viewer').classList.toggle('with-rollout', visible),
+    });
+    const rolloutButton = toolbarButton('debug-start', 'Rollout: let the database generate the rest of the image from the selected patch');
+    rolloutButton.addEventListener('click', () => {
+      (this.element('section-rollout') as HTMLElement & { open: boolean }).open = true;
+      void this.rollout.start();
+    });
 
     this.gridButton = toolbarButton('table', 'Show the patch grid', true);
     this.tokensButton = toolbarButton('symbol-color', 'Token map: colour each patch by its token id', true);
@@ -144,15 +164,16 @@ class InspectorApp {
       el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle),
       el('div', { class: 'spacer' }),
       this.dbBadge,
-      el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton),
+      el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
       el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
       el('div', { class: 'tool-group' }, zoomOut, zoomIn, fit),
     );
-    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element);
+    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
     const sidebar = el(
       'div',
       { class: 'sidebar' },
       section('Patch', this.patchInfo, 'section-patch'),
+      section('Rollout', this.rollout.controls, 'section-rollout'),
       section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
       section('DAiD distribution', this.daid.element, 'section-daid'),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
@@ -167,6 +188,7 @@ class InspectorApp {
     this.conn.on('grid', (m) => this.onGrid(m));
     this.conn.on('settings', (m) => this.onSettings(m.settings));
     this.conn.on('select', (m) => this.onSelectFromHost({ row: m.row, col: m.col }));
+    this.conn.on('rolloutProgress', (m) => this.rollout.setProgress(m.done, m.total));
     window.addEventListener('error', (e) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: ${e.message}` }));
     this.conn.ready();
   }
@@ -182,6 +204,8 @@ class InspectorApp {
     this.settings = m.settings;
     this.grid = undefined;
     this.geometry = undefined;
+    this.rollout.setGeometry(undefined);
+    this.rollout.setDefaultTemperature(m.settings.temperature);
     this.viewRestored = false;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
@@ -221,6 +245,8 @@ class InspectorApp {
     this.state = { ...this.state, selection: valid(this.state.selection), queried: valid(this.state.queried) };
     this.viewport.setSelection(this.state.selection);
     this.recon.setSelection(this.state.selection);
+    this.rollout.setGeometry(this.geometry);
+    this.rollout.setSelection(this.state.selection);
     this.renderPatchInfo();
     if (this.pendingSelect) {
       const s = this.pendingSelect;
@@ -239,6 +265,7 @@ class InspectorApp {
   private onSettings(s: InspectorSettings): void {
     const before = this.settings;
     this.settings = s;
+    this.rollout.setDefaultTemperature(s.temperature);
     this.applyModes();
     const changed = !before || before.topK !== s.topK || before.temperature !== s.temperature || before.queryKeys !== s.queryKeys || (this.state.excludeSelf === null && before.excludeSelf !== s.excludeSelf);
     if (changed && this.state.queried && this.grid) void this.query(this.state.queried);
@@ -316,6 +343,7 @@ class InspectorApp {
   private select(cell: Cell, query: boolean): void {
     this.state = { ...this.state, selection: cell };
     this.recon.setSelection(cell);
+    this.rollout.setSelection(cell);
     this.renderPatchInfo();
     this.saveViewSoon();
     if (query) void this.query(cell);

@@ -65,6 +65,8 @@ const CONVERTED_MAX_SIDE = 2048;
 /** Largest file sent to the webview as is. */
 const MAX_IMAGE_BYTES = 256 << 20;
 const GRID_TIMEOUT_MS = 180_000;
+/** A rollout with exact search over a large database takes minutes; it can be cancelled. */
+const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 
 /** A small least-recently-used map (engine answers shared by every inspector). */
 class Lru<V> {
@@ -109,6 +111,8 @@ export class InspectorSession {
   /** The model manifest for this start (model settings and trust changes restart the session). */
   private model?: { path: string | undefined };
   private disposed = false;
+  /** The rollout running in the engine (its request id once sent). */
+  private running?: { id?: number };
 
   constructor(
     /** Absolute path of the inspected image. */
@@ -155,6 +159,9 @@ export class InspectorSession {
         return;
       case 'showLog':
         this.host.showLog();
+        return;
+      case 'cancelRollout':
+        this.cancelRollout();
         return;
       case 'log':
         this.host.log[m.level](`Inspector (${this.name}): ${m.message}`);
@@ -203,6 +210,8 @@ export class InspectorSession {
         return this.reconstruct(m);
       case 'imagePixels':
         return this.imagePixels(m);
+      case 'rollout':
+        return this.rollout(m);
     }
   }
 
@@ -469,12 +478,77 @@ export class InspectorSession {
     return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
   }
 
+  /** The database generates the rest of the image from a cell, in the engine worker; one rollout at a time. */
+  private async rollout(m: Extract<InspectorToHost, { type: 'rollout' }>): Promise<HostToInspector> {
+    const grid = this.requireGrid();
+    this.checkCell(m.row, m.col, grid);
+    this.cancelRollout();
+    const run: { id?: number } = {};
+    this.running = run;
+    try {
+      const r = await this.host.engine.request(
+        'rollout',
+        {
+          dbDir: this.target.dbDir!,
+          image: this.file,
+          options: { from: { row: m.row, col: m.col }, k: m.k, temperature: m.temperature, mode: m.mode, seed: m.mode === 'sample' ? m.seed : undefined, includeSelf: !m.excludeSelf },
+          model: this.modelPath(),
+          decode: this.summary?.model.hasDecoder ?? false,
+        },
+        {
+          timeoutMs: ROLLOUT_TIMEOUT_MS,
+          onStart: (id) => (run.id = id),
+          onSteps: (done, total) => {
+            if (this.running === run && !this.disposed) this.host.post({ type: 'rolloutProgress', done, total });
+          },
+        },
+      );
+      // Its source images may be opened and thumbnailed, as retrieved patches are.
+      for (const image of r.images) this.offered.add(image);
+      return {
+        type: 'rolloutResult',
+        inReplyTo: m.messageId,
+        from: r.from,
+        rows: r.rows,
+        cols: r.cols,
+        mode: r.mode,
+        k: r.k,
+        tokens: r.tokens,
+        original: r.original,
+        images: r.images,
+        sourceImage: r.sourceImage,
+        sourceRow: r.sourceRow,
+        sourceCol: r.sourceCol,
+        sourceDistance: r.sourceDistance,
+        stepStart: r.stepStart,
+        stepTokens: r.stepTokens,
+        stepP: r.stepP,
+        agreement: r.agreement,
+        topSource: { image: r.topSource.image ?? '', share: r.topSource.share },
+        longestCopiedRun: { image: r.longestCopiedRun.image ?? '', cells: r.longestCopiedRun.cells },
+        generated: r.generated,
+        sourceCounts: r.sourceCounts.map((c) => ({ image: c.image, cells: c.cells })),
+        elapsedMs: r.elapsedMs,
+        ...(r.png ? { png: r.png } : {}),
+      };
+    } finally {
+      if (this.running === run) this.running = undefined;
+    }
+  }
+
+  private cancelRollout(): void {
+    const id = this.running?.id;
+    this.running = undefined;
+    if (id !== undefined) void this.host.engine.request('cancel', { buildId: id }).catch(() => undefined);
+  }
+
   /** Sends the current settings (k, exclude self, temperature, query keys). */
   sendSettings(): void {
     if (!this.disposed) this.host.post({ type: 'settings', settings: this.host.settings(this.file) });
   }
 
   dispose(): void {
+    this.cancelRollout();
     this.disposed = true;
     this.epoch++;
   }

@@ -34,6 +34,7 @@ const USAGE = `npm run bench:index -- [options]
   --queries N          query keys, from held-out photos (default 2000)
   --exact-queries N    queries timed through Patch Lens's exact search (default 200)
   --exact-rounds N     interleaved rounds of Patch Lens exact against FAISS IndexFlatL2 (default 3)
+  --exact-only         only that comparison (and the bandwidth bound); results as <out>-exact
   --m N                HNSW M (default ${DEFAULT_HNSW.m}), --ef-construction N (default ${DEFAULT_HNSW.efConstruction})
   --efs LIST           HNSW ef sweep (default 10,16,24,32,48,64,96,128,256)
   --nlist N            IVF lists (default: 2 sqrt(n) rounded to a power of two: 2048 at 1M)
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     queries: { type: 'string' },
     'exact-queries': { type: 'string' },
     'exact-rounds': { type: 'string' },
+    'exact-only': { type: 'boolean' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
     efs: { type: 'string' },
@@ -133,6 +135,15 @@ async function main(): Promise<void> {
   const n = keys.length / dim;
   const q = queries.length / dim;
   log(`${n} keys x ${dim} (${keysFile}), ${q} queries`);
+
+  if (v['exact-only']) {
+    log('== exact search, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)');
+    const exactComparison = compareExact(set, Math.min(exactQ, q), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
+    const file = writeResult(`${v.out ?? 'index'}-exact`, { benchmark: 'index --exact-only', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { model: path.relative(ROOT, model), modelName: real.info.manifest.name, keys: 'causal h=1, border skip, latent', entries: n, dim, queries: q }, exactComparison });
+    console.log(exactTable(exactComparison));
+    console.log(`wrote ${file}`);
+    return;
+  }
 
   // 3. FAISS, which also writes the ground truth.
   const gtFile = path.join(dir, `gt-${n}${subset ? '-subset' : ''}-${q}.npy`);
@@ -209,6 +220,24 @@ async function main(): Promise<void> {
   console.log(`wrote ${file}${fs.existsSync(png) ? ` and ${png}` : ''}`);
 }
 
+/** Patch Lens exact search against FAISS IndexFlatL2 and the bandwidth bound, as printed. */
+function exactTable(x: ExactComparison): string {
+  return [
+    `exact search, one thread, k = ${x.k}, ${x.queries} queries, ${x.rounds} interleaved rounds (medians):`,
+    table(
+      ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
+      [
+        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
+        ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
+        ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
+        ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
+        ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
+      ],
+    ),
+    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+  ].join('\n');
+}
+
 /** The operating point: the most queries per CPU-second with recall@10 >= target. */
 function atRecall<T extends { recall10: number; qps1Cpu: number }>(sweep: readonly T[] | undefined, target = 0.95): T | undefined {
   return (sweep ?? []).filter((p) => p.recall10 >= target).sort((a, b) => b.qps1Cpu - a.qps1Cpu)[0];
@@ -240,18 +269,7 @@ function summary(r: {
   if (f?.ivfpq && ivfAt) rows.push([`FAISS ${f.ivfpq.factory} (AR-RAG)`, f.ivfpq.buildSec, `nprobe=${ivfAt.nprobe}`, ivfAt.qps1, ivfAt.qps1Cpu, ivfAt.qpsAll, ivfAt.recall10, ivfAt.recall100, f.ivfpq.bytesPerEntryDisk, f.ivfpq.bytesPerEntryMemory]);
   const x = r.exactComparison;
   const lines = [
-    `exact search, one thread, k = ${x.k}, ${x.queries} queries, ${x.rounds} interleaved rounds (medians):`,
-    table(
-      ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
-      [
-        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
-        ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
-        ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
-        ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
-        ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
-      ],
-    ),
-    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+    exactTable(x),
     '',
     `${r.data.entries} entries x ${r.data.dim}, ${r.data.queries} queries; fastest setting with recall@10 >= 0.95 (IVF-PQ: its best recall)`,
     table(['index', 'build s', 'setting', 'QPS 1 thread', 'QPS per CPU-s', 'QPS all threads', 'recall@10', 'recall@100', 'bytes/entry disk', 'bytes/entry memory'], rows),

@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { NATIVE_DEPENDENCIES } from './nativeDependencies.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = new Set(process.argv.slice(2));
@@ -11,7 +12,7 @@ const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.len
 const watch = args.has('--watch');
 const production = args.has('--production');
 
-const external = ['vscode', 'onnxruntime-node', 'hnswlib-node', 'sharp'];
+const external = ['vscode', ...Object.keys(NATIVE_DEPENDENCIES)];
 
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {

@@ -3,6 +3,13 @@ export declare const repoRoot: string;
 export declare const defaultSettings: Readonly<Record<string, unknown>>;
 export declare function extensionFolderName(): string;
 export declare function runtimeDependencyDirs(): string[];
+export declare function extensionId(): string;
+export declare function installVsix(o: {
+  entry: string;
+  extensionsDir: string;
+  env: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}): { dir: string; mode: 'vsix'; vsix: string; seconds: number };
 export declare function installExtension(
   extensionsDir: string,
   opts?: { mode?: 'copy' | 'link' },
@@ -19,8 +26,12 @@ export interface StartOptions {
   settings?: Record<string, unknown>;
   /** Install the built extension into runDir/ext (default true). */
   installExtension?: boolean;
-  /** 'copy' (default): node_modules with hard links to the runtime dependencies only; 'link': symlink to the repo's. */
-  extensionMode?: 'copy' | 'link';
+  /**
+   * 'vsix' (default; PATCHLENS_EXTENSION_MODE overrides): the VSIX of `npm run package`, installed
+   * with `code-server --install-extension`. 'copy': the checkout's dist/, media/ and runtime
+   * node_modules hard-linked; 'link': the same with a symlink to the repo's node_modules.
+   */
+  extensionMode?: 'vsix' | 'copy' | 'link';
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0: a free port chosen by the OS. */
@@ -38,6 +49,8 @@ export interface CodeServer {
   runDir: string;
   userDataDir: string;
   extensionsDir: string;
+  /** The installed extension's folder (absent with installExtension: false). */
+  extensionDir?: string;
   logFile: string;
   startSeconds: number;
   /** Settles when the code-server main process exits (for whatever reason). */

@@ -1,10 +1,13 @@
 // Starts and stops code-server with a fresh profile and the Patch Lens extension
-// installed from this checkout. Shared by the e2e test support
-// (test/support/vscode.ts) and the demo (scripts/demo.mjs). Types: code-server.d.mts.
-import { spawn } from 'node:child_process';
+// installed from this checkout: by default the VSIX of `npm run package` (cached by
+// content), installed with `code-server --install-extension`, as a user installs it.
+// Shared by the e2e test support (test/support/vscode.ts) and the demo
+// (scripts/demo.mjs). Types: code-server.d.mts.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cachedPackage } from './package.mjs';
 import { provisionCodeServer } from './provision-code-server.mjs';
 
 export const repoRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -61,6 +64,52 @@ function linkTree(src, dest, skip = () => false) {
       }
     }
   }
+}
+
+/**
+ * Installs the checkout's VSIX (packaged unless a package of the same files is cached)
+ * as a user does: `code-server --install-extension` into an empty extensions dir. That
+ * install is made once per VSIX (next to it, `<vsix>.installed/`) and hard-linked into
+ * each run's extensions dir, so every test file does not pay for unpacking 34 MB.
+ * @param {{ entry: string, extensionsDir: string, env: NodeJS.ProcessEnv, log?: (line: string) => void }} o
+ */
+export function installVsix(o) {
+  const t0 = performance.now();
+  const pkg = cachedPackage({ log: o.log });
+  o.log?.(`VSIX ${pkg.cached ? 'cached' : 'packaged'} in ${pkg.seconds.toFixed(1)} s: ${path.relative(repoRoot, pkg.vsix)}`);
+  const installed = `${pkg.vsix.slice(0, -'.vsix'.length)}.installed`;
+  if (!fs.existsSync(installed)) {
+    const tmp = `${installed}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(path.join(tmp, 'ext'), { recursive: true });
+    fs.mkdirSync(path.join(tmp, 'ud'), { recursive: true });
+    const r = spawnSync(process.execPath, [o.entry, '--extensions-dir', path.join(tmp, 'ext'), '--user-data-dir', path.join(tmp, 'ud'), '--install-extension', pkg.vsix], {
+      cwd: tmp,
+      env: { ...o.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'ud'), XDG_DATA_HOME: path.join(tmp, 'ud') },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    const added = fs.readdirSync(path.join(tmp, 'ext')).filter((d) => d.startsWith(`${extensionId()}-`));
+    if (r.status !== 0 || added.length !== 1) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`code-server --install-extension ${pkg.vsix} failed (exit ${r.status ?? r.signal}): ${`${r.stdout}${r.stderr}`.trim().slice(-2000)}`);
+    }
+    fs.mkdirSync(installed);
+    fs.renameSync(path.join(tmp, 'ext', added[0]), path.join(installed, added[0]));
+    fs.rmSync(tmp, { recursive: true, force: true });
+    o.log?.(`installed ${path.basename(pkg.vsix)} with code-server --install-extension in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const dir = path.dirname(installed);
+    for (const d of fs.readdirSync(dir)) if (d.endsWith('.installed') && d !== path.basename(installed)) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+  }
+  const [folder] = fs.readdirSync(installed);
+  linkTree(path.join(installed, folder), path.join(o.extensionsDir, folder));
+  return { dir: path.join(o.extensionsDir, folder), mode: 'vsix', vsix: pkg.vsix, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** `<publisher>.<name>`, lower-cased as VS Code spells extension ids. */
+export function extensionId() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  return `${pkg.publisher}.${pkg.name}`.toLowerCase();
 }
 
 /**
@@ -191,8 +240,13 @@ export async function startCodeServer(opts) {
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const configFile = path.join(runDir, 'config.yaml');
   fs.writeFileSync(configFile, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
-  const install = opts.installExtension === false ? null : installExtension(extensionsDir, { mode: opts.extensionMode });
-  if (install) log(`extension installed (${install.mode}) in ${install.seconds.toFixed(2)} s`);
+  const env = isolatedEnv(runDir);
+  const mode = opts.extensionMode ?? process.env.PATCHLENS_EXTENSION_MODE ?? 'vsix';
+  let install = null;
+  if (opts.installExtension !== false) {
+    install = mode === 'vsix' ? installVsix({ entry, extensionsDir, env, log }) : installExtension(extensionsDir, { mode });
+    log(`extension installed (${install.mode}) in ${install.seconds.toFixed(2)} s: ${install.dir}`);
+  }
 
   const args = [
     entry,
@@ -211,7 +265,7 @@ export async function startCodeServer(opts) {
   const out = fs.openSync(logFile, 'a');
   const t0 = performance.now();
   // Own process group, so stop() takes the extension hosts and helpers along.
-  const child = spawn(process.execPath, args, { cwd: runDir, env: isolatedEnv(runDir), stdio: ['ignore', out, out], detached: true });
+  const child = spawn(process.execPath, args, { cwd: runDir, env, stdio: ['ignore', out, out], detached: true });
   fs.closeSync(out);
   const pid = child.pid;
   if (!pid) throw new Error('code-server did not start');
@@ -261,7 +315,7 @@ export async function startCodeServer(opts) {
       }
     }, 30_000);
     const folderUrl = opts.workspace ? `${url}?folder=${encodeURIComponent(path.resolve(opts.workspace)).replace(/%2F/g, '/')}` : url;
-    return { url, folderUrl, port, pid, runDir, userDataDir, extensionsDir, logFile, startSeconds: (performance.now() - t0) / 1000, exited: exitedPromise, stop };
+    return { url, folderUrl, port, pid, runDir, userDataDir, extensionsDir, extensionDir: install?.dir, logFile, startSeconds: (performance.now() - t0) / 1000, exited: exitedPromise, stop };
   } catch (e) {
     await stop();
     throw e;

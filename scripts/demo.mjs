@@ -1,9 +1,11 @@
 // `npm run demo`: build the extension, index the sample dataset with the CLI, and
 // open it in VS Code with Patch Lens loaded. Works offline on a fresh machine
-// (after `npm ci`):
+// (`npm run demo` runs scripts/setup.mjs first: Debian packages, npm ci, code-server):
 //   - with VS Code's `code` on PATH: `code --extensionDevelopmentPath=<repo> <folder>`;
 //   - otherwise (or with --code-server): code-server on 127.0.0.1, provisioned into
-//     .cache/code-server/ like the e2e tests; prints the URL and stays up until Ctrl-C.
+//     .cache/code-server/ like the e2e tests, with the extension's VSIX installed
+//     (`npm run package`, cached by content); prints the URL and stays up until Ctrl-C.
+// The sample is indexed as a copy in .cache/demo/sample/, never inside media/.
 //
 //   npm run demo [-- --code-server] [-- --port 8080] [-- --no-index] [-- <folder>]
 import { spawnSync } from 'node:child_process';
@@ -42,30 +44,26 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
-// 2. The dataset: the given folder, media/sample/, or a small generated stand-in.
+// 2. The dataset: the given folder, or a copy of media/sample/ in .cache/demo/ (its
+// database goes beside the copy: the checkout's media/ stays as it is in git, so
+// `npm test` after the demo sees no database there).
 const sample = path.join(root, 'media', 'sample');
 let folder;
 if (positionals[0]) folder = path.resolve(positionals[0]);
-else if (fs.existsSync(sample)) folder = sample;
 else {
   folder = path.join(root, '.cache', 'demo', 'sample');
-  say(`media/sample/ is not in this checkout yet; opening a generated stand-in: ${path.relative(root, folder)}/`);
-  await makeStandInDataset(folder);
+  copySample(sample, folder);
+  say(`the sample photos, copied to ${path.relative(root, folder)}/`);
 }
 if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
   console.error(`[demo] not a folder: ${folder}`);
   process.exit(2);
 }
 
-// 3. Index it with the engine's CLI, once the CLI exists.
+// 3. Index it with the engine's CLI.
 const cliBin = path.join(root, 'bin', 'patchlens.js');
-const cliBundle = path.join(root, 'dist', 'cli.js');
 if (opts['no-index']) say('skipping indexing (--no-index)');
-else if (!fs.existsSync(cliBin) || !fs.existsSync(cliBundle)) {
-  say(`skipping indexing: the CLI is not built yet (${fs.existsSync(cliBin) ? 'dist/cli.js' : 'bin/patchlens.js'} missing; it comes with src/cli/main.ts)`);
-} else if (folder !== sample && !positionals[0]) {
-  say('skipping indexing: media/sample/ is not in this checkout yet');
-} else {
+else {
   say(`indexing ${path.relative(root, folder) || folder} with the CLI: node bin/patchlens.js index ${folder}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [cliBin, 'index', folder], { cwd: root, stdio: 'inherit' });
@@ -103,27 +101,10 @@ if (!stopping) {
   process.exit(1);
 }
 
-/** A few generated images so the demo has something to inspect before media/sample/ lands. */
-async function makeStandInDataset(dir) {
-  if (fs.existsSync(path.join(dir, '.complete'))) return;
-  fs.mkdirSync(dir, { recursive: true });
-  const { default: sharp } = await import('sharp');
-  const size = 384;
-  const images = {
-    'gradient.png': (x, y) => [x * 255 / size, y * 255 / size, 128],
-    'checker.png': (x, y) => (((x >> 5) + (y >> 5)) % 2 ? [230, 230, 230] : [30, 30, 30]),
-    'rings.jpg': (x, y) => {
-      const r = Math.hypot(x - size / 2, y - size / 2);
-      return [128 + 127 * Math.sin(r / 6), 90, 128 + 127 * Math.cos(r / 9)];
-    },
-  };
-  for (const [name, f] of Object.entries(images)) {
-    const px = Buffer.alloc(size * size * 3);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) px.set(f(x, y).map(Math.round), (y * size + x) * 3);
-    const img = sharp(px, { raw: { width: size, height: size, channels: 3 } });
-    await (name.endsWith('.jpg') ? img.jpeg() : img.png()).toFile(path.join(dir, name));
-  }
-  fs.writeFileSync(path.join(dir, '.complete'), '');
+/** Copies the sample photos (not a database folder) where a demo may write; files already there are kept. */
+function copySample(from, to) {
+  fs.mkdirSync(to, { recursive: true });
+  fs.cpSync(from, to, { recursive: true, force: false, filter: (src) => path.basename(src) !== '.patchlens' });
 }
 
 function findOnPath(cmd) {

@@ -17,14 +17,14 @@ import { Tokenizer } from '../engine/tokenizer';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
 import { cellRects } from '../core/geometry';
 import sharp from 'sharp';
-import { bundledModelPath, findDatabase, datasetRootOf } from '../engine/locations';
+import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
 
-const VERSION = '0.1.0';
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 
 class UsageError extends Error {}
 
@@ -367,8 +367,10 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
-  if (v.model && !v.db) {
-    const tok = await Tokenizer.load(path.resolve(v.model));
+  // With --model, or with no database near the image, the tokenizer alone (default: the bundled one).
+  const dbDir = v.db ? path.resolve(v.db) : v.model ? undefined : findDatabase(path.dirname(image));
+  if (!dbDir) {
+    const tok = await Tokenizer.load(resolveModel(v.model));
     const decoded = await decodeForModel(await fs.promises.readFile(image), tok.info.manifest.input);
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
@@ -384,7 +386,7 @@ async function cmdTokens(args: string[]): Promise<unknown> {
     };
     await tok.release();
   } else {
-    const { db, root } = openDb(v.db, path.dirname(image));
+    const { db, root } = openDb(dbDir, path.dirname(image));
     const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
     const g = await retriever.tokenGrid(image);
     const dim = db.model.dim;
@@ -455,9 +457,8 @@ async function cmdStats(args: string[]): Promise<unknown> {
 /** A database folder, or a dataset folder holding one in .patchlens. */
 function openDbOrDataset(p: string, flag: string): PatchDatabase {
   const dir = path.resolve(p);
-  const candidates = [dir, path.join(dir, '.patchlens')];
-  for (const c of candidates) {
-    if (!fs.existsSync(path.join(c, 'manifest.json'))) continue;
+  for (const c of [dir, path.join(dir, DATABASE_FOLDER)]) {
+    if (!fs.existsSync(path.join(c, MANIFEST_FILE))) continue;
     const db = PatchDatabase.open(c);
     if (db) return db;
   }

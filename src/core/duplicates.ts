@@ -214,8 +214,12 @@ export interface FindOptions {
   readonly extra?: (record: (ia: number, ca: number, ib: number, cb: number) => void) => Promise<void> | void;
 }
 
+/** The phases of a search, in order: counting and posting windows, pairing, near matches, ranking. */
+export const FIND_PHASES = ['count', 'pair', 'near', 'rank'] as const;
+export type FindPhase = (typeof FIND_PHASES)[number];
+
 export interface FindProgress {
-  readonly phase: 'count' | 'pair' | 'near' | 'rank';
+  readonly phase: FindPhase;
   readonly done: number;
   readonly total: number;
 }

@@ -66,6 +66,10 @@ export class DuplicateSearches {
     return k;
   }
 
+  search(searchId: number): DuplicateSearch {
+    return this.get(searchId).search;
+  }
+
   page(searchId: number, offset: number, count: number): DuplicateSummary[] {
     const { result } = this.get(searchId);
     if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(count) || count < 1) throw new RangeError('a page needs an offset >= 0 and a count >= 1');

@@ -121,6 +121,8 @@ export interface EngineRequests {
   clearDatabase: { params: { dbDir: string }; result: number };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
+  /** What a kept search was over. */
+  duplicateSearch: { params: { searchId: number }; result: DuplicateSearch };
   /** A page of a search's ranked pairs. */
   duplicatePage: { params: { searchId: number; offset: number; count: number }; result: DuplicateSummary[] };
   /** The shared cells of one ranked pair: [cell in a, cell in b, ...], row-major indices. */

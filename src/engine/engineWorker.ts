@@ -242,6 +242,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
       }),
     ),
   duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),

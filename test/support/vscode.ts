@@ -291,8 +291,8 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
     mark('chromium up');
-    await page.goto(server.folderUrl);
     const timeout = opts.timeoutMs ?? 90_000;
+    await page.goto(server.folderUrl, { timeout });
     await page.locator('.monaco-workbench').waitFor({ timeout });
     // The folder's tree is shown (the explorer is the default view of a new profile).
     await page.locator('.explorer-folders-view .monaco-list').first().waitFor({ timeout });

@@ -1,0 +1,2 @@
+// Types of zipEntries.mjs.
+export declare function zipEntries(file: string): { name: string; size: number; compressedSize: number; read(): Buffer }[];

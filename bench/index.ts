@@ -19,11 +19,12 @@ import { spawn } from 'node:child_process';
 import { parseNpy, writeNpy } from '../src/core/npy';
 import { PatchDatabase } from '../src/engine/database';
 import { DEFAULT_HNSW } from '../src/engine/patchIndex';
-import { PYTHON, ROOT, RESULTS, faissVersion, fail, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
+import { PYTHON, ROOT, RESULTS, faissVersion, fail, mkCache, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
 import { databaseKeys, queryKeys, realSet } from './lib/realKeys';
+import { SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
 const USAGE = `npm run bench:index -- [options]
   --model M            tokenizer manifest (default: media/models/patchlens-vq16/manifest.json)
@@ -35,6 +36,8 @@ const USAGE = `npm run bench:index -- [options]
   --exact-queries N    queries timed through Patch Lens's exact search (default 200)
   --exact-rounds N     interleaved rounds of Patch Lens exact against FAISS IndexFlatL2 (default 3)
   --exact-only         only that comparison (and the bandwidth bound); results as <out>-exact
+  --synthetic          with --exact-only: synthetic patch keys (bench/lib/synthetic) instead of
+                       the real ones (no database to build first)
   --m N                HNSW M (default ${DEFAULT_HNSW.m}), --ef-construction N (default ${DEFAULT_HNSW.efConstruction})
   --efs LIST           HNSW ef sweep (default 10,16,24,32,48,64,96,128,256)
   --nlist N            IVF lists (default: 2 sqrt(n) rounded to a power of two: 2048 at 1M)
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     'exact-queries': { type: 'string' },
     'exact-rounds': { type: 'string' },
     'exact-only': { type: 'boolean' },
+    synthetic: { type: 'boolean' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
     efs: { type: 'string' },
@@ -106,6 +110,24 @@ async function main(): Promise<void> {
   const nprobes = intListArg(v.nprobes, 'nprobes', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const faiss = v['no-faiss'] ? undefined : faissVersion();
   if (!v['no-faiss'] && !faiss) log(`FAISS is not importable by ${PYTHON} (Debian: apt-get install python3-faiss); running Patch Lens only`);
+
+  if (v.synthetic) {
+    if (!v['exact-only']) fail('--synthetic goes with --exact-only');
+    const dir = mkCache('synthetic');
+    const images = Math.ceil(entries / syntheticPerImage);
+    const keysFile = path.join(dir, `keys-${images}.npy`);
+    const queriesFile = path.join(dir, `queries-${nq}.npy`);
+    const keys = syntheticKeys(images, 1);
+    const queries = syntheticKeys(Math.ceil(nq / syntheticPerImage), 99).slice(0, nq * SYN_KEY_DIM);
+    fs.writeFileSync(keysFile, writeNpy(keys, [keys.length / SYN_KEY_DIM, SYN_KEY_DIM]));
+    fs.writeFileSync(queriesFile, writeNpy(queries, [nq, SYN_KEY_DIM]));
+    log(`== exact search on ${keys.length / SYN_KEY_DIM} synthetic keys, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)`);
+    const x = compareExact({ keys, dim: SYN_KEY_DIM, queries }, Math.min(exactQ, nq), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
+    const file = writeResult(`${v.out ?? 'index'}-exact-synthetic`, { benchmark: 'index --exact-only --synthetic', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { keys: 'synthetic (bench/lib/synthetic.ts)', entries: keys.length / SYN_KEY_DIM, dim: SYN_KEY_DIM, queries: nq }, exactComparison: x });
+    console.log(exactTable(x));
+    console.log(`wrote ${file}`);
+    return;
+  }
 
   // 1-2. Real keys.
   log(`== keys: ${path.relative(ROOT, images)} cropped and flipped to ~${entries} entries`);

@@ -253,7 +253,12 @@ export function cachedPackage(opts = {}) {
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp.vsix`;
   try {
-    packageExtension({ target: targetName, out: tmp, log: opts.log });
+    // Through the command itself, so each suite run also checks what it prints.
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--target', targetName, '--out', tmp], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new PackageError(r.stderr.trim() || `npm run package failed (exit ${r.status ?? r.signal})`);
+    for (const line of r.stderr.trim().split('\n').filter(Boolean)) opts.log?.(line);
+    const printed = r.stdout.trim().split('\n').at(-1);
+    if (printed !== tmp) throw new PackageError(`npm run package printed ${JSON.stringify(printed)} last, not the path of the VSIX (${tmp})`);
     fs.renameSync(tmp, file);
     for (const old of fs.readdirSync(dir)) {
       const stale = old.startsWith(`${pkg.name}-${targetName}-`) && old.endsWith('.vsix') && !old.includes('.tmp.');

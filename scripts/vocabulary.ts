@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SUPPORTED_EXTENSIONS } from '../src/core/imageTypes';
-import { BORDERS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
+import { BORDERS, DATABASE_FOLDER, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
 
 export const INSPECT_COMMAND = 'patchlens.inspectPatches';
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
@@ -29,6 +29,9 @@ export const SETTING_FIELDS: Readonly<Record<string, Readonly<Record<string, unk
   'patchlens.databaseLocation': { enum: [...DATABASE_LOCATIONS], default: DATABASE_LOCATIONS[0] },
 };
 
+/** Hidden from the Explorer by default (users turn it off in files.exclude): build output, not dataset content. */
+export const FILES_EXCLUDE = { [`**/${DATABASE_FOLDER}`]: true };
+
 interface MenuItem {
   command: string;
   when?: string;
@@ -38,6 +41,7 @@ interface PackageJson {
     menus: Record<string, MenuItem[]>;
     customEditors: { viewType: string; selector: { filenamePattern: string }[] }[];
     configuration: { properties: Record<string, Record<string, unknown>> };
+    configurationDefaults?: Record<string, unknown>;
   };
 }
 
@@ -51,6 +55,7 @@ export function withVocabulary(pkg: unknown): unknown {
   for (const editor of c.customEditors) {
     if (editor.viewType === INSPECTOR_VIEW_TYPE) editor.selector = [{ filenamePattern: IMAGE_FILENAME_PATTERN }];
   }
+  c.configurationDefaults = { ...c.configurationDefaults, 'files.exclude': { ...FILES_EXCLUDE } };
   for (const [key, fields] of Object.entries(SETTING_FIELDS)) {
     const setting = c.configuration.properties[key];
     if (!setting) throw new Error(`package.json has no setting ${key}`);

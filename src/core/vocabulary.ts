@@ -79,6 +79,8 @@ export const DATABASE_FOLDER = '.patchlens';
 export const MANIFEST_FILE = 'manifest.json';
 /** Held by the one build running. */
 export const LOCK_FILE = 'lock';
+/** Keeps a database's binaries out of git: a `.gitignore` holding `*`, written with the first commit. */
+export const GITIGNORE_FILE = '.gitignore';
 
 /** The files of one database generation. */
 export const GENERATION_FILES = {

@@ -19,7 +19,7 @@ import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeK
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
 import { LayeredPatchIndex } from './layeredPatchIndex';
 
-import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
+import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
 export { LOCK_FILE, MANIFEST_FILE };
 
@@ -482,6 +482,13 @@ export function entryPosition(manifest: DbManifest, e: number): { row: number; c
 }
 
 /** Removes one generation's files and this process's temp files (a failed build whose folder has no readable manifest). */
+/** Writes `<dbDir>/.gitignore` (`*`) unless one is there: a database is build output, never source. */
+export function ensureGitignore(dbDir: string): void {
+  const file = path.join(dbDir, GITIGNORE_FILE);
+  if (fs.existsSync(file)) return;
+  writeFileAtomic(file, '# Patch Lens database: build output, rebuilt from the dataset.\n*\n');
+}
+
 export function removeGeneration(dbDir: string, generation: number): void {
   const tmp = new RegExp(`\\.tmp-${process.pid}-\\d+$`);
   for (const f of fs.readdirSync(dbDir)) {
@@ -502,6 +509,7 @@ export async function clearDatabase(dbDir: string): Promise<number> {
     const sizeOf = (f: string) => fs.statSync(path.join(dbDir, f), { throwIfNoEntry: false })?.size ?? 0;
     bytes += sizeOf(MANIFEST_FILE);
     fs.rmSync(path.join(dbDir, MANIFEST_FILE), { force: true });
+    fs.rmSync(path.join(dbDir, GITIGNORE_FILE), { force: true });
     const sizes = new Map(fs.readdirSync(dbDir).map((f) => [f, sizeOf(f)]));
     for (const f of collectGarbage(dbDir, undefined)) bytes += sizes.get(f) ?? 0;
   } finally {
@@ -513,7 +521,7 @@ export async function clearDatabase(dbDir: string): Promise<number> {
 
 /** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */
 export function collectGarbage(dbDir: string, manifest: DbManifest | undefined): string[] {
-  const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE]);
+  const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE, GITIGNORE_FILE]);
   if (manifest) {
     keep.add(manifest.index.file);
     if (manifest.index.delta) keep.add(manifest.index.delta.file);

@@ -22,6 +22,7 @@ import {
   PatchDatabase,
   acquireLock,
   collectGarbage,
+  ensureGitignore,
   defaultDbDir,
   fileRef,
   fsyncPath,
@@ -524,6 +525,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         failed: failed.length,
       },
     };
+    ensureGitignore(dbDir);
     writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);

@@ -6,7 +6,8 @@ import type { Services } from './services';
 /** Asks which dataset to act on; a single dataset is taken without asking. */
 export async function pickDataset(s: Services, title: string, allowBrowse = true): Promise<string | undefined> {
   const list = s.datasets.list();
-  if (list.length === 1 && !allowBrowse) return list[0].root;
+  // One dataset: nothing to choose (another folder is one Add Dataset Folder… away).
+  if (list.length === 1) return list[0].root;
   const items: (vscode.QuickPickItem & { root?: string })[] = list.map((d) => ({ label: d.name, description: d.root, root: d.root }));
   if (allowBrowse) items.push({ label: '$(folder-opened) Browse…', description: 'Choose another folder of images' });
   if (items.length === 1 && items[0].root) return items[0].root;

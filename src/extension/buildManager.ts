@@ -13,6 +13,7 @@ import { imageGlob } from '../core/imageTypes';
 import { MANIFEST_FILE } from '../core/vocabulary';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
+import { SkippedFiles, showProblems } from './skippedFiles';
 
 interface RunningBuild {
   readonly root: string;
@@ -45,6 +46,7 @@ export class BuildManager implements vscode.Disposable {
     private readonly engine: EngineClient,
     private readonly datasets: DatasetRegistry,
     private readonly log: vscode.LogOutputChannel,
+    private readonly skippedFiles: SkippedFiles,
   ) {
     this.status = vscode.window.createStatusBarItem('patchlens.build', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Patch Lens Build';
@@ -145,11 +147,16 @@ export class BuildManager implements vscode.Disposable {
       const summary = result.upToDate
         ? `${name}: up to date (${result.images} images, ${result.entries} entries)`
         : `${name}: ${result.images} images, ${result.entries} entries (${result.added} added, ${result.updated} updated, ${result.removed} removed) in ${(result.elapsedMs / 1000).toFixed(1)} s`;
-      this.log.info(summary);
-      for (const s of result.skipped) this.log.warn(`skipped ${s.path}: ${s.error}`);
+      // The engine logged each newly skipped file already; the Problems panel lists them all.
+      const skipped = result.skipped.length ? SkippedFiles.describe(result.skipped) : '';
+      this.log.info(skipped ? `${summary}; ${skipped}` : summary);
+      this.skippedFiles.set(root, result.skipped);
       if (!req.background) {
-        const more = result.skipped.length ? ` ${result.skipped.length} file(s) skipped.` : '';
-        void vscode.window.showInformationMessage(`Patch Lens: ${summary}.${more}`, ...(result.skipped.length ? ['Show Log'] : [])).then((c) => c && this.log.show());
+        const actions = result.skipped.length ? ['Show Problems', 'Show Log'] : [];
+        void vscode.window.showInformationMessage(`Patch Lens: ${summary}.${skipped ? ` ${skipped}.` : ''}`, ...actions).then((c) => {
+          if (c === 'Show Problems') void showProblems();
+          else if (c === 'Show Log') this.log.show();
+        });
       }
       this.finished.fire({ root, result });
       this.syncWatchers();

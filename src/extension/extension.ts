@@ -8,6 +8,7 @@ import { registerInspector } from './inspector/registerInspector';
 import { DatasetRegistry } from './datasets';
 import { registerSidePanel } from './sidePanel/sidePanel';
 import type { Services } from './services';
+import { SkippedFiles } from './skippedFiles';
 
 let services: Services | undefined;
 
@@ -15,9 +16,10 @@ export function activate(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Patch Lens', { log: true });
   const engine = new EngineClient();
   const datasets = new DatasetRegistry(context);
-  const builds = new BuildManager(engine, datasets, log);
-  services = { context, log, engine, datasets, builds };
-  context.subscriptions.push(log, datasets, builds, { dispose: () => void engine.dispose() });
+  const skippedFiles = new SkippedFiles();
+  const builds = new BuildManager(engine, datasets, log, skippedFiles);
+  services = { context, log, engine, datasets, builds, skippedFiles };
+  context.subscriptions.push(log, datasets, builds, skippedFiles, { dispose: () => void engine.dispose() });
   context.subscriptions.push(...registerBuildCommands(services));
   context.subscriptions.push(...registerInspector(services));
   context.subscriptions.push(...registerSidePanel(services));

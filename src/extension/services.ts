@@ -5,6 +5,7 @@ import type * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engineClient';
 import type { BuildManager } from './buildManager';
 import type { DatasetRegistry } from './datasets';
+import type { SkippedFiles } from './skippedFiles';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -12,4 +13,6 @@ export interface Services {
   readonly engine: EngineClient;
   readonly datasets: DatasetRegistry;
   readonly builds: BuildManager;
+  /** Skipped files in the Problems panel. */
+  readonly skippedFiles: SkippedFiles;
 }

@@ -58,11 +58,8 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   await first.getByTestId('build-database').waitFor();
   await vs.screenshot('inspector-no-database');
 
+  // The one dataset (the workspace folder) is built without asking.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  // Asked which dataset: the workspace folder.
-  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: /workspace/ }).first();
-  await option.waitFor();
-  await option.click();
   await vs.waitForLog(/workspace: 10 images, \d+ entries/, { timeoutMs: 120_000 });
 
   // The open inspector picks the new database up by itself.

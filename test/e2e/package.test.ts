@@ -1,7 +1,8 @@
 // The VSIX (`npm run package`): exactly the files the extension runs with on
 // linux-x64, native binaries built for it, the marketplace fields, one-line refusals of
 // targets it cannot make; and its install by code-server holds the VSIX and nothing of
-// the checkout. Shares the content-cached package with the rest of the e2e suite.
+// the checkout. Shares the content-cached package with the rest of the e2e suite
+// (made by `npm run package` itself, which must print the .vsix path last).
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -82,13 +82,6 @@ async function notification(pattern: RegExp, timeout = 60_000): Promise<string> 
   return toast.innerText();
 }
 
-/** Accepts the quick pick entry whose label starts with `label`. */
-async function pickOption(label: string): Promise<void> {
-  const option = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: label }).first();
-  await option.waitFor();
-  await option.click();
-}
-
 /** The inspector's document (an editor webview), found among the visible webviews by its selected patch. */
 async function inspectorWithSelection(row: number, col: number, timeout = 60_000): Promise<void> {
   const deadline = Date.now() + timeout;
@@ -127,17 +120,19 @@ test('the side panel lists the dataset and its images before a build', { timeout
 });
 
 test('a build shows progress and a status bar item, then completes; the tree shows each image\'s status', { timeout: 240_000 }, async () => {
+  // The workspace's one dataset is built without asking which.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await pickOption('photos');
   await notification(/Patch Lens: indexing photos/);
+  assert.equal(await vs.page.locator('.quick-input-widget').isVisible(), false, 'no dataset picker for a single dataset');
   await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor({ timeout: 60_000 });
   await vs.screenshot('build-progress');
   // A second request for the same dataset waits for the running build, and says so.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await pickOption('photos');
   await notification(/A build of photos is already running; it will finish first/);
   const done = await notification(/photos: \d+ images, \d+ entries/, 180_000);
   assert.match(done, new RegExp(`photos: ${small.length + BIG_COPIES} images`));
+  // The notification names the skipped file; the Problems panel lists it with its reason.
+  assert.match(done, /1 file skipped \(broken\.png\)/);
   const ds = pane('Datasets');
   await treeItem(ds, /^img-00\.png.*8×8 tokens/).waitFor();
   const broken = treeItem(ds, /^broken\.png/);
@@ -150,6 +145,16 @@ test('a build shows progress and a status bar item, then completes; the tree sho
   assert.match(await treeItem(ix, /^Images/).innerText(), new RegExp(`${small.length + BIG_COPIES}.*1 failed`));
   assert.match(await treeItem(ix, /^Model/).innerText(), /tiny-64-p8-d4-k128/);
   await vs.screenshot('index-view');
+  // The failed row reveals the skipped files in the Problems panel, once each.
+  await treeItem(ix, /^Images/).click();
+  const problems = vs.page.locator('.markers-panel');
+  await problems.getByText(/Not indexed by Patch Lens/).first().waitFor({ timeout: 30_000 });
+  const rows = problems.locator('.monaco-list-row');
+  await rows.filter({ hasText: 'broken.png' }).first().waitFor();
+  assert.equal(await problems.getByText(/Not indexed by Patch Lens/).count(), 1);
+  assert.equal(vs.logs().patchLens.split('\n').filter((l) => /skipped broken\.png/.test(l)).length, 1, 'the log names the skip once');
+  await vs.screenshot('problems-skipped-files');
+  await vs.runCommand('View: Close Panel').catch(() => {});
   await clearNotifications();
 });
 
@@ -235,7 +240,6 @@ test('"Find Images Using Token…" lists exactly the images that contain the tok
 test('Cancel stops a rebuild and leaves the previous database usable', { timeout: 240_000 }, async () => {
   await clearNotifications();
   await vs.runCommand('Patch Lens: Rebuild Patch Database');
-  await pickOption('photos');
   await notification(/Patch Lens: indexing photos/);
   await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor();
   await vs.runCommand('Patch Lens: Cancel Build');

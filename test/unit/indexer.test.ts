@@ -141,7 +141,8 @@ test('removing most images compacts the segments; nothing stray is left in the f
   assert.equal(db.manifest.segments.length, 1);
   assert.equal(db.manifest.segments[0].bytes, 2 * 8 * 8 * 4 * (2 + 4));
   const files = fs.readdirSync(res.db).sort();
-  assert.deepEqual(files, [`codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`]);
+  assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`]);
+  assert.match(fs.readFileSync(path.join(res.db, '.gitignore'), 'utf8'), /^\*$/m, 'git ignores the whole database folder');
   const g = await retriever(root).tokenGrid('img-07.png');
   assert.equal(retriever(root).query(g, 2, 2, { k: 1, exact: true }).results[0].distance, 0);
 });
@@ -278,7 +279,7 @@ test('a small update writes a delta beside the unchanged index file; searches se
   assert.deepEqual([mi.file, mi.sha256], [base.file, base.sha256], 'the index file is the first build\'s');
   assert.ok(mi.delta && mi.delta.file === `delta-${second.generation}.hnsw` && mi.delta.entries === 2 * 42);
   assert.equal(mi.delta.baseRemoved.reduce((a, r) => a + r[1], 0), 2 * 42);
-  assert.deepEqual(fs.readdirSync(second.db).sort(), [`codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`].sort());
+  assert.deepEqual(fs.readdirSync(second.db).sort(), ['.gitignore', `codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`].sort());
   assert.equal(db.index.size, 50 * 42);
   // Every image's own patches come back first, from the base and from the delta; the removed image never.
   const r = retriever(root);

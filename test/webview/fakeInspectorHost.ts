@@ -58,6 +58,10 @@ export interface FakeHostOptions {
   /** Answer queries with an error. */
   readonly failQueries?: string;
   readonly imageName?: string;
+  /** The token of the i-th retrieved patch (default: three tokens near the true one, cycled). */
+  readonly resultToken?: (i: number, trueToken: number) => number;
+  /** How many patches a query returns (default: the k asked for). */
+  readonly resultCount?: number;
 }
 
 export interface FakeHost {
@@ -124,8 +128,8 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
           if (opts.failQueries) return w.post({ type: 'error', inReplyTo: m.messageId, kind: 'DatabaseError', message: opts.failQueries });
           const row = m.row as number;
           const col = m.col as number;
-          const k = m.k as number;
-          const results = Array.from({ length: k }, (_, i) => ({ image: names[i % names.length], row: (row + i) % IMAGE.rows, col: (col + 2 * i) % IMAGE.cols, token: (tokens[row * IMAGE.cols + col] + (i % 3)) % 23, distance: 0.05 + 0.1 * i }));
+          const k = opts.resultCount ?? (m.k as number);
+          const results = Array.from({ length: k }, (_, i) => ({ image: names[i % names.length], row: (row + i) % IMAGE.rows, col: (col + 2 * i) % IMAGE.cols, token: opts.resultToken ? opts.resultToken(i, tokens[row * IMAGE.cols + col]) : (tokens[row * IMAGE.cols + col] + (i % 3)) % 23, distance: 0.05 + 0.1 * i }));
           const dist = retrievalDistribution(results, SETTINGS.temperature);
           const reply = {
             type: 'queryResult' as const,

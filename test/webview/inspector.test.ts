@@ -61,6 +61,37 @@ test('draws the image with its grid: data-rows/cols, the model-view rectangle, t
   }
 });
 
+test('DAiD chart: a true token ranked below the cut is drawn once; bars and the rest sum to 100%; every bar track is the same length', async () => {
+  // 20 distinct tokens, the true one retrieved 16th: 12 bars, the true token as a 13th, 7 more.
+  const { w, host } = await open('daid-true-below-cut', { resultCount: 20, resultToken: (i, t) => (i === 15 ? t : (t + 1 + i) % 23) });
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(1, 1);
+    await w.page.getByTestId('daid-bar').first().waitFor();
+    await w.page.getByTestId('daid-more').waitFor();
+    const reply = host.queries[0].reply;
+    assert.equal(reply.daidTokens.length, 20);
+    const rank = [...reply.daidTokens].indexOf(reply.token) + 1;
+    assert.ok(rank > 12, `true token at rank ${rank}`);
+    const bars = w.page.getByTestId('daid-bar');
+    assert.equal(await bars.count(), 13);
+    const drawn = await bars.evaluateAll((els) => els.map((e) => ({ token: Number(e.getAttribute('data-token')), p: Number(e.getAttribute('data-p')) })));
+    assert.equal(drawn.filter((b) => b.token === reply.token).length, 1, 'the true token is drawn once');
+    const more = w.page.getByTestId('daid-more');
+    assert.equal(Number(await more.getAttribute('data-count')), 20 - 13);
+    assert.match((await more.textContent()) ?? '', /^7 more tokens/);
+    const total = drawn.reduce((a, b) => a + b.p, 0) + Number(await more.getAttribute('data-p'));
+    assert.ok(Math.abs(total - 1) < 1e-5, `shares sum to ${total}`);
+    // The true-token badge does not shorten its row's bar track.
+    const widths = await w.page.locator('.daid-bar .bar-track').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().width)));
+    assert.equal(new Set(widths).size, 1, JSON.stringify(widths));
+    await w.screenshot('daid-true-below-cut');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
 test('a click selects the patch under it and queries it; the list and DAiD bars show the answer', async () => {
   const { w, host } = await open('select-click');
   try {

@@ -50,10 +50,12 @@ export class DaidChart {
     for (let i = 0; i < shown; i++) rows.push(this.bar(tokens[i], p[i], max, tokens[i] === trueToken, i + 1));
     // The true token is always shown, even below the cut.
     if (rank > shown) rows.push(this.bar(trueToken, p[rank - 1], max, true, rank));
-    if (tokens.length > shown) {
+    // The rest: every token not drawn as a bar (the true token, drawn below the cut, is not counted again).
+    const restCount = tokens.length - shown - (rank > shown ? 1 : 0);
+    if (restCount > 0) {
       let rest = 0;
-      for (let i = shown; i < tokens.length; i++) rest += p[i];
-      rows.push(el('div', { class: 'daid-more' }, `${tokens.length - shown} more token${tokens.length - shown === 1 ? '' : 's'}, ${formatPercent(rest)} together`));
+      for (let i = shown; i < tokens.length; i++) if (i !== rank - 1) rest += p[i];
+      rows.push(el('div', { class: 'daid-more', 'data-testid': 'daid-more', 'data-count': restCount, 'data-p': rest }, `${restCount} more token${restCount === 1 ? '' : 's'}, ${formatPercent(rest)} together`));
     }
     replaceChildren(this.bars, ...rows);
   }

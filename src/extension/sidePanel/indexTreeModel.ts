@@ -184,9 +184,10 @@ export function indexRows(input: IndexInput): IndexRow[] {
     id: id('images'),
     label: 'Images',
     description: extra ? `${num(s.images)} · ${extra}` : num(s.images),
-    tooltip: s.failed.length ? `Failed:\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
+    tooltip: s.failed.length ? `Failed (click to show them in the Problems panel):\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
     icon: 'file-media',
     color: s.failed.length ? 'problemsWarningIcon.foreground' : undefined,
+    command: s.failed.length ? { command: 'workbench.actions.view.problems', title: 'Show Problems' } : undefined,
   });
   rows.push({ id: id('disk'), label: 'Size on disk', description: formatBytes(s.diskBytes), tooltip: s.dbDir, icon: 'database' });
   const lb = s.lastBuild;

@@ -117,6 +117,7 @@ export class PanelState implements vscode.Disposable {
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
       listDiskImages(root, { include: settings.include, exclude: settings.exclude, skipDirs: [dbDir], limit: LIST_LIMIT }).catch(() => undefined),
     ]);
+    if (summary) this.s.skippedFiles.set(root, summary.failed);
     const entries = classifyImages(disk?.images, indexed, summary?.failed ?? []);
     return { root, dbDir, summary, error, entries, counts: countStatuses(entries), truncated: disk?.truncated ?? false };
   }

@@ -12,7 +12,7 @@
 //  - file names are data: webviews render them with textContent only.
 
 import { f, MESSAGE_ID, type FieldSpec, type MessageSchemas } from './messageSchema';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type KeyParams, type KeySource } from './core/vocabulary';
+import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type RolloutMode, type KeyParams, type KeySource } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { BrowserImageMime } from './core/vocabulary';
 
@@ -35,6 +35,8 @@ export interface InspectorImage {
   readonly path: string;
   /** Webview URI of the file; '' when the webview must ask for its pixels (`imagePixels`). */
   readonly src: string;
+  /** Metadata of the image's source (caption, prompt, category, JSON fields), as name/value text. */
+  readonly metadata?: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface InspectorDatabase {
@@ -106,6 +108,8 @@ export type HostToInspector =
       distances: Float32Array;
       daidTokens: Int32Array;
       daidP: Float32Array;
+      /** Each retrieved patch's source caption ('' when it has none). */
+      captions?: string[];
     }
   /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
   | { type: 'cropResult'; inReplyTo: number; png: Uint8Array; window: CropWindow }
@@ -113,8 +117,39 @@ export type HostToInspector =
   | { type: 'reconstruction'; inReplyTo: number; png: Uint8Array }
   /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
   | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: BrowserImageMime }
+  /** Cells done of the rollout running (not an answer: `rolloutResult` is). */
+  | { type: 'rolloutProgress'; done: number; total: number }
+  /** Answer to `rollout`: per cell the tokens, the original's and each generated token's source (an index into `images`, -1 for none); per step the DAiD distribution; the copy indicators; the decoded rollout when the model has a decoder. */
+  | ({ type: 'rolloutResult'; inReplyTo: number } & RolloutWire)
   /** A request failed: the error's class (NoDatabaseError, Timeout, ...) and message. */
   | { type: 'error'; inReplyTo: number; kind: string; message: string };
+
+/** A rollout as the inspector receives it (see src/engine/rollout.ts, RolloutPayload). */
+export interface RolloutWire {
+  from: { row: number; col: number };
+  rows: number;
+  cols: number;
+  mode: RolloutMode;
+  k: number;
+  tokens: Int32Array;
+  original: Int32Array;
+  images: string[];
+  sourceImage: Int32Array;
+  sourceRow: Int32Array;
+  sourceCol: Int32Array;
+  sourceDistance: Float32Array;
+  stepStart: Int32Array;
+  stepTokens: Int32Array;
+  stepP: Float32Array;
+  agreement: number;
+  /** image: '' when nothing was generated. */
+  topSource: { image: string; share: number };
+  longestCopiedRun: { image: string; cells: number };
+  generated: number;
+  sourceCounts: { image: string; cells: number }[];
+  elapsedMs: number;
+  png?: Uint8Array;
+}
 
 /** Messages the inspector webview sends to the host. */
 export type InspectorToHost =
@@ -128,6 +163,10 @@ export type InspectorToHost =
   | { type: 'reconstruct'; messageId: number }
   /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
   | { type: 'imagePixels'; messageId: number }
+  /** Let the database generate the rest of the image from (row, col); answered by `rolloutResult`, with `rolloutProgress` meanwhile. */
+  | { type: 'rollout'; messageId: number; row: number; col: number; mode: RolloutMode; seed: number; temperature: number; k: number; excludeSelf: boolean }
+  /** Stop the rollout running (its request is answered with an error of kind RolloutCancelledError). */
+  | { type: 'cancelRollout' }
   /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
   | { type: 'openPatch'; image: string; row: number; col: number }
   /** Build or update the database of this image's dataset. */
@@ -145,6 +184,7 @@ export interface InspectorReplies {
   crop: Extract<HostToInspector, { type: 'cropResult' }>;
   reconstruct: Extract<HostToInspector, { type: 'reconstruction' }>;
   imagePixels: Extract<HostToInspector, { type: 'imagePixels' }>;
+  rollout: Extract<HostToInspector, { type: 'rolloutResult' }>;
 }
 
 const side = f.int(0, MAX_GRID_SIDE - 1);
@@ -155,7 +195,7 @@ const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boo
 
 export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
   init: {
-    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192) }),
+    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192), metadata: f.optional(f.list(f.object({ name: f.string(256), value: f.string(8192) }), 64)) }),
     database: f.nullable({
       dataset: f.string(1024),
       model: f.string(1024),
@@ -196,10 +236,37 @@ export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
     distances: f.typed('Float32Array', MAX_K),
     daidTokens: f.typed('Int32Array', MAX_K),
     daidP: f.typed('Float32Array', MAX_K),
+    captions: f.optional(f.list(f.string(8192), MAX_K)),
   },
   cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
   reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
   imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum(...BROWSER_MIMES) },
+  rolloutProgress: { done: count, total: count },
+  rolloutResult: {
+    inReplyTo: MESSAGE_ID,
+    from: f.object({ row: side, col: side }),
+    rows: f.int(1, MAX_GRID_SIDE),
+    cols: f.int(1, MAX_GRID_SIDE),
+    mode: f.enum(...ROLLOUT_MODES),
+    k: f.int(1, MAX_K),
+    tokens: f.typed('Int32Array', cells),
+    original: f.typed('Int32Array', cells),
+    images: f.list(f.string(4096), cells),
+    sourceImage: f.typed('Int32Array', cells),
+    sourceRow: f.typed('Int32Array', cells),
+    sourceCol: f.typed('Int32Array', cells),
+    sourceDistance: f.typed('Float32Array', cells),
+    stepStart: f.typed('Int32Array', cells + 1),
+    stepTokens: f.typed('Int32Array', cells * 512),
+    stepP: f.typed('Float32Array', cells * 512),
+    agreement: f.number(0, 1),
+    topSource: f.object({ image: f.string(4096), share: f.number(0, 1) }),
+    longestCopiedRun: f.object({ image: f.string(4096), cells: count }),
+    generated: count,
+    sourceCounts: f.list(f.object({ image: f.string(4096), cells: count }), 64),
+    elapsedMs: f.number(0),
+    png: f.optional(f.typed('Uint8Array', 256 << 20)),
+  },
   error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
 };
 
@@ -209,6 +276,8 @@ export const inspectorToHostSchema: MessageSchemas<InspectorToHost> = {
   crop: { messageId: MESSAGE_ID, image: f.string(4096), row: side, col: side },
   reconstruct: { messageId: MESSAGE_ID },
   imagePixels: { messageId: MESSAGE_ID },
+  rollout: { messageId: MESSAGE_ID, row: side, col: side, mode: f.enum(...ROLLOUT_MODES), seed: f.int(0, 2 ** 31), temperature: f.number(1e-3, 1e6), k: f.int(1, MAX_K), excludeSelf: f.boolean() },
+  cancelRollout: {},
   openPatch: { image: f.string(4096), row: side, col: side },
   build: {},
   reload: {},
@@ -225,7 +294,22 @@ export function queryResultConsistent(m: InspectorReplies['query']): string | un
   for (const [name, col] of [['rows', m.rows], ['cols', m.cols], ['tokens', m.tokens], ['distances', m.distances]] as const) {
     if (col.length !== n) return `queryResult.${name} has ${col.length} entries for ${n} images`;
   }
+  if (m.captions && m.captions.length !== n) return `queryResult.captions has ${m.captions.length} entries for ${n} images`;
   if (m.daidTokens.length !== m.daidP.length) return `queryResult.daidP has ${m.daidP.length} entries for ${m.daidTokens.length} tokens`;
+  return undefined;
+}
+
+/** Checks a rolloutResult beyond its fields' types: per-cell columns of rows x cols, sources inside `images`, steps that add up. */
+export function rolloutResultConsistent(m: InspectorReplies['rollout']): string | undefined {
+  const n = m.rows * m.cols;
+  for (const [name, col] of [['tokens', m.tokens], ['original', m.original], ['sourceImage', m.sourceImage], ['sourceRow', m.sourceRow], ['sourceCol', m.sourceCol], ['sourceDistance', m.sourceDistance]] as const) {
+    if (col.length !== n) return `rolloutResult.${name} has ${col.length} entries for ${m.rows}x${m.cols} cells`;
+  }
+  if (m.from.row >= m.rows || m.from.col >= m.cols) return `rolloutResult.from is outside the ${m.rows}x${m.cols} grid`;
+  if (m.stepStart.length !== n - (m.from.row * m.cols + m.from.col) + 1) return `rolloutResult.stepStart has ${m.stepStart.length} entries for the steps from (${m.from.row}, ${m.from.col})`;
+  if (m.stepTokens.length !== m.stepP.length || m.stepStart[m.stepStart.length - 1] !== m.stepTokens.length) return 'rolloutResult steps do not match their distributions';
+  for (let i = 1; i < m.stepStart.length; i++) if (m.stepStart[i] < m.stepStart[i - 1]) return 'rolloutResult.stepStart decreases';
+  for (const s of m.sourceImage) if (s < -1 || s >= m.images.length) return `rolloutResult.sourceImage refers to image ${s} of ${m.images.length}`;
   return undefined;
 }
 

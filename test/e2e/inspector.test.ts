@@ -1,7 +1,8 @@
 // The Patch Inspector in a real VS Code (code-server): build a dataset's
 // database with the palette command, right-click an image -> Inspect Patches,
-// select a patch, see its neighbours and the retrieved patches, open one; and
-// the other ways in (image preview title button, palette, multi-select).
+// select a patch, see its neighbours and the retrieved patches, open one, roll
+// the rest of the image out from it; and the other ways in (image preview
+// title button, palette, multi-select).
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -106,6 +107,14 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   await again.waitFor();
   assert.deepEqual([await again.getAttribute('data-row'), await again.getAttribute('data-col')], ['3', '2']);
   await back.getByTestId('retrieved-item').nth(K - 1).waitFor({ timeout: 30_000 });
+
+  // Rollout from the selected patch: the database's own completion, decoded, and where its tokens came from.
+  await back.getByTestId('tool-debug-start').click();
+  await back.locator('[data-testid="rollout-pane"][data-decoded="true"]:not([hidden])').waitFor({ timeout: 60_000 });
+  assert.ok((await back.getByTestId('rollout-legend-item').count()) > 0);
+  await back.locator('.legend-thumb[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+  assert.match((await back.getByTestId('rollout-top-source').textContent()) ?? '', /\d%/);
+  await vs.screenshot('inspector-rollout');
   assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
 });
 

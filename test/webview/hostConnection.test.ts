@@ -17,7 +17,7 @@ function connect(timeoutMs = 1000) {
   const conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
     { postMessage: (m) => posted.push(m as Record<string, unknown>), getState: () => undefined, setState: () => {} },
     hostToInspectorSchema,
-    { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' },
+    { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' },
     { onRejected: (r) => rejected.push(r), timeoutMs },
   );
   const deliver = (data: unknown) => window.dispatchEvent(new MessageEvent('message', { data }));

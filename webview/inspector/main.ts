@@ -21,6 +21,7 @@ import {
   gridConsistent,
   hostToInspectorSchema,
   queryResultConsistent,
+  rolloutResultConsistent,
   type HostToInspector,
   type InspectorDatabase,
   type InspectorImage,
@@ -35,9 +36,11 @@ import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
 import { ImageViewport } from './imageViewport';
 import { ReconstructionPane } from './reconstructionPane';
+import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
+import { captionOf } from '../../src/core/datasetLayout';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
 
@@ -72,8 +75,11 @@ class InspectorApp {
   private readonly daid: DaidChart;
   private readonly usage: TokenUsage;
   private readonly recon: ReconstructionPane;
+  private readonly rollout: RolloutPane;
   private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
   private readonly subtitle = el('span', { class: 'subtitle' });
+  /** The image source's caption (or prompt); every metadata field in its tooltip. */
+  private readonly captionLine = el('span', { class: 'image-caption', 'data-testid': 'image-caption' });
   private readonly dbBadge = el('span', { class: 'db-info', 'data-testid': 'database-info' });
   private readonly statusBox = el('div', { class: 'status-overlay', 'data-testid': 'status', hidden: true });
   private readonly patchInfo = el('div', { class: 'patch-info', 'data-testid': 'patch-info' });
@@ -90,9 +96,9 @@ class InspectorApp {
     this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
       api as VsCodeApi<unknown>,
       hostToInspectorSchema,
-      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels' },
+      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' },
       {
-        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : undefined),
+        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
         onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
       },
     );
@@ -113,6 +119,23 @@ class InspectorApp {
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
+    this.rollout = new RolloutPane({
+      run: async (q) => {
+        const r = await this.conn.request({ type: 'rollout', ...q, excludeSelf: this.excludeSelf() }, 30 * 60_000);
+        return { ...r, topSource: { image: r.topSource.image || null, share: r.topSource.share }, longestCopiedRun: { image: r.longestCopiedRun.image || null, cells: r.longestCopiedRun.cells } };
+      },
+      cancel: () => this.conn.post({ type: 'cancelRollout' }),
+      loadThumbnail: (p) => this.thumbnail(p),
+      openPatch: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
+      originalImage: () => this.analysisImage(),
+      showDistribution: (tokens, p, trueToken, temperature) => this.daid.render(tokens, p, trueToken, temperature),
+      onVisible: (visible) => this.element('viewer').classList.toggle('with-rollout', visible),
+    });
+    const rolloutButton = toolbarButton('debug-start', 'Rollout: let the database generate the rest of the image from the selected patch');
+    rolloutButton.addEventListener('click', () => {
+      (this.element('section-rollout') as HTMLElement & { open: boolean }).open = true;
+      void this.rollout.start();
+    });
 
     this.gridButton = toolbarButton('table', 'Show the patch grid', true);
     this.tokensButton = toolbarButton('symbol-color', 'Token map: colour each patch by its token id', true);
@@ -141,18 +164,19 @@ class InspectorApp {
     const toolbar = el(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Inspector' },
-      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle),
+      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle, this.captionLine),
       el('div', { class: 'spacer' }),
       this.dbBadge,
-      el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton),
+      el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
       el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
       el('div', { class: 'tool-group' }, zoomOut, zoomIn, fit),
     );
-    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element);
+    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
     const sidebar = el(
       'div',
       { class: 'sidebar' },
       section('Patch', this.patchInfo, 'section-patch'),
+      section('Rollout', this.rollout.controls, 'section-rollout'),
       section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
       section('DAiD distribution', this.daid.element, 'section-daid'),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
@@ -167,6 +191,7 @@ class InspectorApp {
     this.conn.on('grid', (m) => this.onGrid(m));
     this.conn.on('settings', (m) => this.onSettings(m.settings));
     this.conn.on('select', (m) => this.onSelectFromHost({ row: m.row, col: m.col }));
+    this.conn.on('rolloutProgress', (m) => this.rollout.setProgress(m.done, m.total));
     window.addEventListener('error', (e) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: ${e.message}` }));
     this.conn.ready();
   }
@@ -182,6 +207,8 @@ class InspectorApp {
     this.settings = m.settings;
     this.grid = undefined;
     this.geometry = undefined;
+    this.rollout.setGeometry(undefined);
+    this.rollout.setDefaultTemperature(m.settings.temperature);
     this.viewRestored = false;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
@@ -189,6 +216,9 @@ class InspectorApp {
     this.title.textContent = displayName(m.image.name);
     this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
     this.subtitle.title = displayName(m.image.path);
+    const meta = Object.fromEntries((m.image.metadata ?? []).map((f) => [f.name, f.value]));
+    this.captionLine.textContent = captionOf(meta) ?? meta.category ?? '';
+    this.captionLine.title = (m.image.metadata ?? []).map((f) => `${f.name}: ${f.value}`).join('\n');
     document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
     this.showImage(m.image);
@@ -221,6 +251,8 @@ class InspectorApp {
     this.state = { ...this.state, selection: valid(this.state.selection), queried: valid(this.state.queried) };
     this.viewport.setSelection(this.state.selection);
     this.recon.setSelection(this.state.selection);
+    this.rollout.setGeometry(this.geometry);
+    this.rollout.setSelection(this.state.selection);
     this.renderPatchInfo();
     if (this.pendingSelect) {
       const s = this.pendingSelect;
@@ -239,6 +271,7 @@ class InspectorApp {
   private onSettings(s: InspectorSettings): void {
     const before = this.settings;
     this.settings = s;
+    this.rollout.setDefaultTemperature(s.temperature);
     this.applyModes();
     const changed = !before || before.topK !== s.topK || before.temperature !== s.temperature || before.queryKeys !== s.queryKeys || (this.state.excludeSelf === null && before.excludeSelf !== s.excludeSelf);
     if (changed && this.state.queried && this.grid) void this.query(this.state.queried);
@@ -316,6 +349,7 @@ class InspectorApp {
   private select(cell: Cell, query: boolean): void {
     this.state = { ...this.state, selection: cell };
     this.recon.setSelection(cell);
+    this.rollout.setSelection(cell);
     this.renderPatchInfo();
     this.saveViewSoon();
     if (query) void this.query(cell);
@@ -337,7 +371,7 @@ class InspectorApp {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
       performance.mark('patchlens:query-answered');
-      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
+      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i], caption: r.captions?.[i] || undefined }));
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);

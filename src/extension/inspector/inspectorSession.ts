@@ -22,6 +22,7 @@ import {
   type CropWindow,
   type HostToInspector,
   type InspectorDatabase,
+  type InspectorImage,
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
@@ -65,6 +66,8 @@ const CONVERTED_MAX_SIDE = 2048;
 /** Largest file sent to the webview as is. */
 const MAX_IMAGE_BYTES = 256 << 20;
 const GRID_TIMEOUT_MS = 180_000;
+/** A rollout with exact search over a large database takes minutes; it can be cancelled. */
+const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 
 /** A small least-recently-used map (engine answers shared by every inspector). */
 class Lru<V> {
@@ -109,6 +112,8 @@ export class InspectorSession {
   /** The model manifest for this start (model settings and trust changes restart the session). */
   private model?: { path: string | undefined };
   private disposed = false;
+  /** The rollout running in the engine (its request id once sent). */
+  private running?: { id?: number };
 
   constructor(
     /** Absolute path of the inspected image. */
@@ -155,6 +160,9 @@ export class InspectorSession {
         return;
       case 'showLog':
         this.host.showLog();
+        return;
+      case 'cancelRollout':
+        this.cancelRollout();
         return;
       case 'log':
         this.host.log[m.level](`Inspector (${this.name}): ${m.message}`);
@@ -203,6 +211,8 @@ export class InspectorSession {
         return this.reconstruct(m);
       case 'imagePixels':
         return this.imagePixels(m);
+      case 'rollout':
+        return this.rollout(m);
     }
   }
 
@@ -229,7 +239,7 @@ export class InspectorSession {
     const settings = this.host.settings(this.file);
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
-    const image = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
+    let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
     const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
 
     if (!t.dbDir) {
@@ -251,6 +261,12 @@ export class InspectorSession {
       return;
     }
     this.summary = summary;
+    if (relPath) {
+      // captions, prompts, categories and JSON fields of the image's source, when it has any
+      const meta = await this.host.engine.request('metadata', { dbDir: t.dbDir, images: [relPath] }).then((r) => r[0], () => null);
+      if (!live()) return;
+      if (meta) image = { ...image, metadata: Object.entries(meta).slice(0, 64).map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 8192) })) };
+    }
     init(
       {
         dataset: t.datasetName ?? path.basename(summary.root),
@@ -381,9 +397,11 @@ export class InspectorSession {
       distances: new Float32Array(n),
       daidTokens: new Int32Array(r.distribution.length),
       daidP: new Float32Array(r.distribution.length),
+      captions: new Array<string>(n),
     };
     r.results.forEach((p, i) => {
       out.images[i] = p.image;
+      out.captions[i] = p.caption ?? '';
       out.rows[i] = p.row;
       out.cols[i] = p.col;
       out.tokens[i] = p.token;
@@ -456,9 +474,10 @@ export class InspectorSession {
   private async imagePixels(m: Extract<InspectorToHost, { type: 'imagePixels' }>): Promise<HostToInspector> {
     const mime = browserMime(this.file);
     if (mime) {
-      const st = await fs.promises.stat(this.file);
-      if (st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
-      const buf = await fs.promises.readFile(this.file);
+      // a member of an archive has no file of its own: the engine reads it from its archive
+      const st = await fs.promises.stat(this.file).catch(() => undefined);
+      if (st && st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      const buf = st ? await fs.promises.readFile(this.file) : await this.host.engine.request('readImage', { file: this.file }, { timeoutMs: GRID_TIMEOUT_MS });
       return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
     }
     // The engine decodes the format (TIFF); the webview stretches the square PNG back to the image's size.
@@ -469,12 +488,77 @@ export class InspectorSession {
     return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
   }
 
+  /** The database generates the rest of the image from a cell, in the engine worker; one rollout at a time. */
+  private async rollout(m: Extract<InspectorToHost, { type: 'rollout' }>): Promise<HostToInspector> {
+    const grid = this.requireGrid();
+    this.checkCell(m.row, m.col, grid);
+    this.cancelRollout();
+    const run: { id?: number } = {};
+    this.running = run;
+    try {
+      const r = await this.host.engine.request(
+        'rollout',
+        {
+          dbDir: this.target.dbDir!,
+          image: this.file,
+          options: { from: { row: m.row, col: m.col }, k: m.k, temperature: m.temperature, mode: m.mode, seed: m.mode === 'sample' ? m.seed : undefined, includeSelf: !m.excludeSelf },
+          model: this.modelPath(),
+          decode: this.summary?.model.hasDecoder ?? false,
+        },
+        {
+          timeoutMs: ROLLOUT_TIMEOUT_MS,
+          onStart: (id) => (run.id = id),
+          onSteps: (done, total) => {
+            if (this.running === run && !this.disposed) this.host.post({ type: 'rolloutProgress', done, total });
+          },
+        },
+      );
+      // Its source images may be opened and thumbnailed, as retrieved patches are.
+      for (const image of r.images) this.offered.add(image);
+      return {
+        type: 'rolloutResult',
+        inReplyTo: m.messageId,
+        from: r.from,
+        rows: r.rows,
+        cols: r.cols,
+        mode: r.mode,
+        k: r.k,
+        tokens: r.tokens,
+        original: r.original,
+        images: r.images,
+        sourceImage: r.sourceImage,
+        sourceRow: r.sourceRow,
+        sourceCol: r.sourceCol,
+        sourceDistance: r.sourceDistance,
+        stepStart: r.stepStart,
+        stepTokens: r.stepTokens,
+        stepP: r.stepP,
+        agreement: r.agreement,
+        topSource: { image: r.topSource.image ?? '', share: r.topSource.share },
+        longestCopiedRun: { image: r.longestCopiedRun.image ?? '', cells: r.longestCopiedRun.cells },
+        generated: r.generated,
+        sourceCounts: r.sourceCounts.map((c) => ({ image: c.image, cells: c.cells })),
+        elapsedMs: r.elapsedMs,
+        ...(r.png ? { png: r.png } : {}),
+      };
+    } finally {
+      if (this.running === run) this.running = undefined;
+    }
+  }
+
+  private cancelRollout(): void {
+    const id = this.running?.id;
+    this.running = undefined;
+    if (id !== undefined) void this.host.engine.request('cancel', { buildId: id }).catch(() => undefined);
+  }
+
   /** Sends the current settings (k, exclude self, temperature, query keys). */
   sendSettings(): void {
     if (!this.disposed) this.host.post({ type: 'settings', settings: this.host.settings(this.file) });
   }
 
   dispose(): void {
+    this.cancelRollout();
     this.disposed = true;
     this.epoch++;
   }

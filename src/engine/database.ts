@@ -19,6 +19,7 @@ import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type Db
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
 import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, sha256Gently, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
+import { LayeredPatchIndex } from './layeredPatchIndex';
 
 import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
@@ -342,7 +343,7 @@ export class PatchDatabase {
     readonly dir: string,
     readonly manifest: DbManifest,
     private readonly segments: Uint8Array[],
-    readonly index: HnswPatchIndex,
+    readonly index: LayeredPatchIndex,
     /** What the open checked of the files' contents. */
     readonly checked: OpenCheck,
   ) {
@@ -375,17 +376,27 @@ export class PatchDatabase {
     const checked: OpenCheck = opts.verify === false ? 'sizes' : opts.verify !== true && recorded ? 'identity' : 'full';
     const full = checked === 'full';
     const segments = manifest.segments.map((s) => aligned(readChecked(dbDir, s, full)));
+    const mi = manifest.index;
+    const delta = mi.delta;
     if (full) {
-      // hnswlib reads the index itself: hashed here first, in steps, without holding it
-      for (const ref of [manifest.prototypes, manifest.index]) if (sha256File(path.join(dbDir, ref.file)) !== ref.sha256) throw damaged(dbDir, ref.file);
+      // hnswlib reads the index files itself: hashed here first, in steps, without holding them
+      for (const ref of [manifest.prototypes, mi, ...(delta ? [delta] : [])]) if (sha256File(path.join(dbDir, ref.file)) !== ref.sha256) throw damaged(dbDir, ref.file);
       // Recorded only if no file changed while it was hashed.
       if (!recorded && JSON.stringify(identities(dbDir, refs)) === JSON.stringify(before)) recordVerified(dbDir, manifest, checksum);
     }
-    let index: HnswPatchIndex;
+    let index: LayeredPatchIndex;
+    let file = mi.file;
     try {
-      index = HnswPatchIndex.load(path.join(dbDir, manifest.index.file), manifest.index.keyDim, opts.ef ?? manifest.index.ef, manifest.index.entries);
+      const ef = opts.ef ?? mi.ef;
+      const base = HnswPatchIndex.load(path.join(dbDir, mi.file), mi.keyDim, ef, delta ? delta.baseEntries : mi.entries);
+      file = delta?.file ?? file;
+      const deltaIndex = delta ? HnswPatchIndex.load(path.join(dbDir, delta.file), mi.keyDim, ef, delta.entries) : undefined;
+      const params = { m: mi.m, efConstruction: mi.efConstruction, ef: mi.ef };
+      index = new LayeredPatchIndex(base, deltaIndex, delta?.firstLabel ?? manifest.nextLabel, [], params);
+      // Base entries removed since the base was written are marked in memory only.
+      for (const [first, count] of delta?.baseRemoved ?? []) index.remove(Array.from({ length: count }, (_, i) => first + i));
     } catch (err) {
-      throw new DatabaseError(`the index ${manifest.index.file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+      throw new DatabaseError(`the index ${file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
     }
     return new PatchDatabase(dbDir, manifest, segments, index, checked);
   }
@@ -414,6 +425,7 @@ export class PatchDatabase {
         ...m.segments.map((s, i): [DbFileRef, Uint8Array] => [s, this.segments[i]]),
         [m.prototypes, path.join(this.dir, m.prototypes.file)],
         [m.index, path.join(this.dir, m.index.file)],
+        ...(m.index.delta ? [[m.index.delta, path.join(this.dir, m.index.delta.file)] as [DbFileRef, string]] : []),
       ];
       for (const [ref, source] of sources) {
         let digest: string | undefined;
@@ -551,7 +563,7 @@ export class PatchDatabase {
   /** Total bytes of the database's files on disk. */
   diskBytes(): number {
     const m = this.manifest;
-    return m.index.bytes + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+    return m.index.bytes + (m.index.delta?.bytes ?? 0) + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
   }
 }
 
@@ -640,6 +652,7 @@ export function collectGarbage(dbDir: string, manifest: DbManifest | undefined):
   const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE, VERIFIED_FILE, GITIGNORE_FILE]);
   if (manifest) {
     keep.add(manifest.index.file);
+    if (manifest.index.delta) keep.add(manifest.index.delta.file);
     keep.add(manifest.prototypes.file);
     for (const s of manifest.segments) keep.add(s.file);
   }

@@ -45,7 +45,7 @@ interface VerifiedRecord {
 
 /** The files a manifest names, the ones whose contents it vouches for. */
 export function manifestFiles(m: DbManifest): DbFileRef[] {
-  return [m.index, m.prototypes, ...m.segments];
+  return [m.index, ...(m.index.delta ? [m.index.delta] : []), m.prototypes, ...m.segments];
 }
 
 /** A file's identity now; undefined when it is not there. */

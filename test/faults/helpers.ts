@@ -149,7 +149,7 @@ export function namedFiles(dbDir: string): string[] {
   const m = JSON.parse(fs.readFileSync(path.join(dbDir, 'manifest.json'), 'utf8'));
   // verified.json: the record of the last full check, written by the build at its commit
   const record = fs.existsSync(path.join(dbDir, 'verified.json')) ? ['verified.json'] : [];
-  return ['.gitignore', 'manifest.json', ...record, m.index.file, m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
+  return ['.gitignore', 'manifest.json', ...record, m.index.file, ...(m.index.delta ? [m.index.delta.file] : []), m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
 }
 
 /** Files anywhere under dir (and dir itself) whose name is `name`. */

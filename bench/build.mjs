@@ -13,6 +13,8 @@ await esbuild.build({
     index: 'bench/index.ts',
     pipeline: 'bench/pipeline.ts',
     duplicates: 'bench/duplicates.ts',
+    update: 'bench/update.ts',
+    engineWorker: 'src/engine/engineWorker.ts',
     searchWorker: 'bench/lib/searchWorker.ts',
     encodeOnlyWorker: 'bench/lib/encodeOnlyWorker.ts',
     encodeWorker: 'src/engine/encodeWorker.ts',

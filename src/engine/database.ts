@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type DbImage, type DbManifest } from '../core/dbManifest';
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
+import { LayeredPatchIndex } from './layeredPatchIndex';
 
 import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
@@ -305,7 +306,7 @@ export class PatchDatabase {
     readonly dir: string,
     readonly manifest: DbManifest,
     private readonly segments: Uint8Array[],
-    readonly index: HnswPatchIndex,
+    readonly index: LayeredPatchIndex,
   ) {
     manifest.images.forEach((img, i) => this.imageIndex.set(img.path, i));
     this.labelOrder = Int32Array.from(manifest.images.map((_, i) => i)).sort((a, b) => manifest.images[a].firstLabel - manifest.images[b].firstLabel);
@@ -333,11 +334,22 @@ export class PatchDatabase {
     const segments = manifest.segments.map((s) => aligned(readChecked(dbDir, s, verify)));
     readChecked(dbDir, manifest.prototypes, verify);
     readChecked(dbDir, manifest.index, verify); // hnswlib reads the file itself; this checks it first
-    let index: HnswPatchIndex;
+    const mi = manifest.index;
+    const delta = mi.delta;
+    if (delta) readChecked(dbDir, delta, verify);
+    let index: LayeredPatchIndex;
+    let file = mi.file;
     try {
-      index = HnswPatchIndex.load(path.join(dbDir, manifest.index.file), manifest.index.keyDim, opts.ef ?? manifest.index.ef, manifest.index.entries);
+      const ef = opts.ef ?? mi.ef;
+      const base = HnswPatchIndex.load(path.join(dbDir, mi.file), mi.keyDim, ef, delta ? delta.baseEntries : mi.entries);
+      file = delta?.file ?? file;
+      const deltaIndex = delta ? HnswPatchIndex.load(path.join(dbDir, delta.file), mi.keyDim, ef, delta.entries) : undefined;
+      const params = { m: mi.m, efConstruction: mi.efConstruction, ef: mi.ef };
+      index = new LayeredPatchIndex(base, deltaIndex, delta?.firstLabel ?? manifest.nextLabel, [], params);
+      // Base entries removed since the base was written are marked in memory only.
+      for (const [first, count] of delta?.baseRemoved ?? []) index.remove(Array.from({ length: count }, (_, i) => first + i));
     } catch (err) {
-      throw new DatabaseError(`the index ${manifest.index.file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+      throw new DatabaseError(`the index ${file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
     }
     return new PatchDatabase(dbDir, manifest, segments, index);
   }
@@ -457,7 +469,7 @@ export class PatchDatabase {
   /** Total bytes of the database's files on disk. */
   diskBytes(): number {
     const m = this.manifest;
-    return m.index.bytes + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+    return m.index.bytes + (m.index.delta?.bytes ?? 0) + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
   }
 }
 
@@ -516,6 +528,7 @@ export function collectGarbage(dbDir: string, manifest: DbManifest | undefined):
   const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE, GITIGNORE_FILE]);
   if (manifest) {
     keep.add(manifest.index.file);
+    if (manifest.index.delta) keep.add(manifest.index.delta.file);
     keep.add(manifest.prototypes.file);
     for (const s of manifest.segments) keep.add(s.file);
   }

@@ -141,7 +141,7 @@ export function snapshot(dir: string): Record<string, string> {
 /** The files a database manifest names, plus the manifest itself. */
 export function namedFiles(dbDir: string): string[] {
   const m = JSON.parse(fs.readFileSync(path.join(dbDir, 'manifest.json'), 'utf8'));
-  return ['.gitignore', 'manifest.json', m.index.file, m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
+  return ['.gitignore', 'manifest.json', m.index.file, ...(m.index.delta ? [m.index.delta.file] : []), m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
 }
 
 /** Files anywhere under dir (and dir itself) whose name is `name`. */

@@ -10,6 +10,7 @@ import { buildDatabase } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
 import { RolloutRecorder, runRollout } from './rollout';
+import type { RolloutStep } from '../core/rollout';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
@@ -195,18 +196,17 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };
   },
   rollout: async ({ dbDir, image, options, model, decode }, id) => {
-    const { r, grid } = await tokenGrid(dbDir, image, model);
     const recorder = new RolloutRecorder();
     const steps = stepReporter(id);
-    const run = await cancellable(id, (signal) =>
-      runRollout(r, grid, options, {
-        signal,
-        onStep: (step, done, total) => {
-          recorder.onStep(step);
-          steps(done, total);
-        },
-      }),
-    );
+    // Cancellable from the start: a cancel that comes while the grid loads is not lost.
+    const { r, run } = await cancellable(id, async (signal) => {
+      const { r, grid } = await tokenGrid(dbDir, image, model);
+      const onStep = (step: RolloutStep, done: number, total: number) => {
+        recorder.onStep(step);
+        steps(done, total);
+      };
+      return { r, run: await runRollout(r, grid, options, { signal, onStep }) };
+    });
     const payload = recorder.payload(run);
     const manifest = model ?? r.db.model.manifestPath;
     if (!decode || !hasDecoder(manifest)) return payload;

@@ -472,3 +472,35 @@ test('a narrow editor puts the panels under the image', async () => {
     await w.close();
   }
 });
+
+test('selecting a patch marks every cell of its token, apart from the selection outline; a DAiD bar marks its own token', async () => {
+  const { w } = await open('select-highlights-token');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const tokens = gridTokens();
+    const marked = () => w.page.getByTestId('token-highlight').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`).sort());
+    const cellsOf = (token: number) => [...tokens.keys()].filter((i) => tokens[i] === token).map((i) => `${Math.floor(i / IMAGE.cols)},${i % IMAGE.cols}`).sort();
+    await w.clickCell(2, 3);
+    const token = tokens[2 * IMAGE.cols + 3];
+    assert.ok(cellsOf(token).length > 1, 'the token occurs more than once in the test grid');
+    assert.deepEqual(await marked(), cellsOf(token));
+    // Drawn differently from the selection outline.
+    const style = (sel: string) => w.page.locator(sel).first().evaluate((e) => getComputedStyle(e).stroke);
+    assert.notEqual(await style('[data-testid="token-highlight"]'), await style('[data-testid="selected-patch"]'));
+    assert.equal(await w.page.locator(`.usage-row.highlighted[data-token="${token}"]`).count(), 1);
+    // The arrow keys move the mark with the selection.
+    await w.page.keyboard.press('ArrowRight');
+    assert.deepEqual(await marked(), cellsOf(tokens[2 * IMAGE.cols + 4]));
+    // A DAiD bar for another token marks that token's cells instead.
+    await w.page.keyboard.press('Enter');
+    const bar = w.page.locator(`[data-testid="daid-bar"]:not([data-token="${tokens[2 * IMAGE.cols + 4]}"])`).first();
+    await bar.waitFor();
+    const other = Number(await bar.getAttribute('data-token'));
+    await bar.click();
+    assert.deepEqual(await marked(), cellsOf(other));
+    await w.screenshot('token-of-selection');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

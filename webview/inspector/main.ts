@@ -341,7 +341,15 @@ class InspectorApp {
   // ------------------------------------------------------------ selection and queries
 
   private select(cell: Cell, query: boolean): void {
-    this.state = { ...this.state, selection: cell };
+    // The selected patch's token is marked in every cell that has it (a usage or DAiD row can then mark another).
+    const g = this.grid;
+    const token = g && cell.row < g.rows && cell.col < g.cols ? g.tokens[cell.row * g.cols + cell.col] : this.state.highlightToken;
+    const highlightChanged = token !== this.state.highlightToken;
+    this.state = { ...this.state, selection: cell, highlightToken: token };
+    if (highlightChanged) {
+      this.viewport.setHighlightToken(token);
+      if (g) this.usage.render(g.tokens, this.database?.codebookSize, token);
+    }
     this.recon.setSelection(cell);
     this.rollout.setSelection(cell);
     this.renderPatchInfo();

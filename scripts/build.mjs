@@ -54,6 +54,7 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

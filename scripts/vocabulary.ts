@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SUPPORTED_EXTENSIONS } from '../src/core/imageTypes';
+import { DEFAULT_MAX_MEMBER_BYTES } from '../src/core/datasetLayout';
 import { BORDERS, DATABASE_FOLDER, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
 
 export const INSPECT_COMMAND = 'patchlens.inspectPatches';
@@ -27,6 +28,7 @@ export const SETTING_FIELDS: Readonly<Record<string, Readonly<Record<string, unk
   'patchlens.queryKeySource': { enum: [...KEY_SOURCES], default: DEFAULT_KEYS.source },
   'patchlens.topK': { minimum: 1, maximum: MAX_K, default: DEFAULT_K },
   'patchlens.databaseLocation': { enum: [...DATABASE_LOCATIONS], default: DATABASE_LOCATIONS[0] },
+  'patchlens.maxMemberBytes': { default: DEFAULT_MAX_MEMBER_BYTES },
 };
 
 /** Hidden from the Explorer by default (users turn it off in files.exclude): build output, not dataset content. */

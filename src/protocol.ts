@@ -35,6 +35,8 @@ export interface InspectorImage {
   readonly path: string;
   /** Webview URI of the file; '' when the webview must ask for its pixels (`imagePixels`). */
   readonly src: string;
+  /** Metadata of the image's source (caption, prompt, category, JSON fields), as name/value text. */
+  readonly metadata?: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface InspectorDatabase {
@@ -106,6 +108,8 @@ export type HostToInspector =
       distances: Float32Array;
       daidTokens: Int32Array;
       daidP: Float32Array;
+      /** Each retrieved patch's source caption ('' when it has none). */
+      captions?: string[];
     }
   /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
   | { type: 'cropResult'; inReplyTo: number; png: Uint8Array; window: CropWindow }
@@ -191,7 +195,7 @@ const settings: FieldSpec = f.object({ topK: f.int(1, MAX_K), excludeSelf: f.boo
 
 export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
   init: {
-    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192) }),
+    image: f.object({ name: f.string(1024), path: f.string(4096), src: f.string(8192), metadata: f.optional(f.list(f.object({ name: f.string(256), value: f.string(8192) }), 64)) }),
     database: f.nullable({
       dataset: f.string(1024),
       model: f.string(1024),
@@ -232,6 +236,7 @@ export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
     distances: f.typed('Float32Array', MAX_K),
     daidTokens: f.typed('Int32Array', MAX_K),
     daidP: f.typed('Float32Array', MAX_K),
+    captions: f.optional(f.list(f.string(8192), MAX_K)),
   },
   cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
   reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
@@ -289,6 +294,7 @@ export function queryResultConsistent(m: InspectorReplies['query']): string | un
   for (const [name, col] of [['rows', m.rows], ['cols', m.cols], ['tokens', m.tokens], ['distances', m.distances]] as const) {
     if (col.length !== n) return `queryResult.${name} has ${col.length} entries for ${n} images`;
   }
+  if (m.captions && m.captions.length !== n) return `queryResult.captions has ${m.captions.length} entries for ${n} images`;
   if (m.daidTokens.length !== m.daidP.length) return `queryResult.daidP has ${m.daidP.length} entries for ${m.daidTokens.length} tokens`;
   return undefined;
 }

@@ -20,6 +20,9 @@ import sharp from 'sharp';
 import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
+import { PathReader } from '../engine/datasetCatalog';
+import { SourceError } from '../engine/datasetSource';
+import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
@@ -47,7 +50,8 @@ Usage:
   patchlens index <dir> [--db D] [--model M] [--hops N] [--shape ${KEY_SHAPES.join('|')}]
                   [--border ${BORDERS.join('|')}] [--keys ${KEY_SOURCES.join('|')}] [--m ${DEFAULT_HNSW.m}]
                   [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
-                  [--batch 8] [--max-pixels N] [--include GLOB]... [--exclude GLOB]...
+                  [--batch 8] [--max-pixels N] [--max-member-bytes N]
+                  [--image-column NAME] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
                   [--exclude-self] [--query-keys ${KEY_SOURCES.join('|')}] [--temperature 1]
@@ -60,6 +64,11 @@ Usage:
                   [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
   patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
                   [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
+
+A dataset folder may hold .tar/.tar.gz/.tgz (WebDataset), .zip and .parquet
+archives and AR-RAG .h5 code shards besides images: an image inside one is
+<archive>/<member> (Parquet: <file>/<image.path> or <file>/<row>; HDF5:
+<file>/<row>), and <dir>/<that id> is accepted wherever an image is.
 
 The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
@@ -157,6 +166,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     workers: { type: 'string' },
     batch: { type: 'string' },
     'max-pixels': { type: 'string' },
+    'max-member-bytes': { type: 'string' },
+    'image-column': { type: 'string' },
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
     wait: { type: 'boolean' },
@@ -180,6 +191,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     const workers = intOpt(v.workers, 'workers', 1, 64);
     const batchSize = intOpt(v.batch, 'batch', 1, 256);
     const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
+    const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
+    if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
     const res = await buildDatabase({
       root,
       dbDir: v.db ? path.resolve(v.db) : undefined,
@@ -189,6 +202,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       workers,
       batchSize,
       maxPixels,
+      maxMemberBytes,
+      imageColumn: v['image-column'],
       rebuild: v.rebuild,
       include: v.include,
       exclude: v.exclude,
@@ -264,12 +279,14 @@ async function cmdQuery(args: string[]): Promise<unknown> {
     const p = mergeDistributions(pModel, res.distribution, lambda);
     merged = topK(p, 20).map((token) => ({ token, p: p[token] }));
   }
-  const { query, results, distribution } = res;
-  if (v.json) return { query, results, distribution, ...(merged ? { merged, lambda } : {}) };
+  const { query, distribution } = res;
+  // captions of the sources (WebDataset .txt, Parquet text columns, MJHQ-30K's meta_data.json)
+  const results = await retriever.withCaptions(res.results);
+  if (v.json) return { query: (await retriever.withCaptions([query]))[0], results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
     `${shown(query.image)} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
     `  ${results.length} nearest (${res.exact ? 'exact' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,
-    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}`),
+    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
     '  DAiD distribution:',
     ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}  d=${d.distance.toFixed(4)}${d.token === query.token ? '  <- true token' : ''}`),
     ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
@@ -371,7 +388,7 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   const dbDir = v.db ? path.resolve(v.db) : v.model ? undefined : findDatabase(path.dirname(image));
   if (!dbDir) {
     const tok = await Tokenizer.load(resolveModel(v.model));
-    const decoded = await decodeForModel(await fs.promises.readFile(image), tok.info.manifest.input);
+    const decoded = await decodeForModel(await readImageOrMember(image), tok.info.manifest.input);
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
     out = {
@@ -404,6 +421,16 @@ async function cmdTokens(args: string[]): Promise<unknown> {
   if (v.json) return out;
   const w = Math.max(...out.tokens.flat().map((t) => String(t).length));
   return [`${shown(out.image)}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
+}
+
+/** A file's bytes, or those of an archive member named <archive path>/<member>. */
+async function readImageOrMember(image: string): Promise<Uint8Array> {
+  const reader = new PathReader();
+  try {
+    return await reader.read(image);
+  } finally {
+    await reader.close();
+  }
 }
 
 async function cmdStats(args: string[]): Promise<unknown> {
@@ -567,7 +594,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError;
-    const known = usage || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
+    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);

@@ -500,6 +500,10 @@ export async function clearDatabase(dbDir: string): Promise<number> {
     fs.rmSync(path.join(dbDir, GITIGNORE_FILE), { force: true });
     const sizes = new Map(fs.readdirSync(dbDir).map((f) => [f, sizeOf(f)]));
     for (const f of collectGarbage(dbDir, undefined)) bytes += sizes.get(f) ?? 0;
+    // archive member indexes (datasetCatalog) live beside the database's files
+    const sources = path.join(dbDir, 'sources');
+    if (fs.existsSync(sources)) for (const f of fs.readdirSync(sources, { withFileTypes: true }).filter((e) => e.isFile())) bytes += sizeOf(path.join('sources', f.name));
+    fs.rmSync(sources, { recursive: true, force: true });
   } finally {
     release();
   }

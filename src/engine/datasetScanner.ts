@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { isSupportedImage } from '../core/imageTypes';
+import { archiveKind } from '../core/datasetLayout';
 import { isInside } from '../core/paths';
 
 export interface DatasetFile {
@@ -25,6 +26,8 @@ export interface ScanOptions {
 
 export interface ScanResult {
   readonly files: DatasetFile[];
+  /** Archives (tar, zip, Parquet, HDF5: see datasetLayout), listed as folders by the catalog; not filtered by include/exclude (their members are). */
+  readonly archives: DatasetFile[];
   readonly skipped: { path: string; error: string }[];
 }
 
@@ -51,6 +54,7 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
     }
   }));
   const files: DatasetFile[] = [];
+  const archives: DatasetFile[] = [];
   const skipped: { path: string; error: string }[] = [];
   const visited = new Set<string>();
 
@@ -91,12 +95,13 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
       if (isDir) {
         if (e.name === 'node_modules' || skipReal.has(real)) continue;
         walk(abs, real);
-      } else if (isFile && isSupportedImage(e.name)) {
-        if (inc && !inc(rel)) continue;
+      } else if (isFile && (isSupportedImage(e.name) || archiveKind(e.name))) {
+        const archive = !isSupportedImage(e.name);
+        if (!archive && inc && !inc(rel)) continue;
         if (exc && exc(rel)) continue;
         try {
           const st = fs.statSync(abs);
-          files.push({ rel, abs, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+          (archive ? archives : files).push({ rel, abs, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // readdir gave U+FFFD for bytes that are not UTF-8: that name cannot be opened from JavaScript
@@ -108,5 +113,6 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
   };
   walk(rootAbs, rootReal);
   files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { files, skipped };
+  archives.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { files, archives, skipped };
 }

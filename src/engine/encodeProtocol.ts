@@ -12,6 +12,10 @@ export interface EncodeWorkerData {
 export interface EncodeFile {
   readonly abs: string;
   readonly rel: string;
+  /** The image's bytes, read by the pipeline (archive members); the worker reads `abs` otherwise. */
+  readonly bytes?: Uint8Array;
+  /** Why the bytes could not be read (reported as the image's failure). */
+  readonly error?: string;
 }
 
 export type WorkerRequest = { type: 'encode'; id: number; files: EncodeFile[] };

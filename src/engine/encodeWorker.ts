@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     const decoded = await Promise.all(
       msg.files.map(async (f) => {
         try {
-          const bytes = await fs.promises.readFile(f.abs);
+          if (f.error !== undefined) throw new Error(f.error);
+          const bytes = f.bytes ?? (await fs.promises.readFile(f.abs));
           const sha256 = createHash('sha256').update(bytes).digest('hex');
           const img = await decodeForModel(bytes, input, data.maxPixels);
           return { f, sha256, img };

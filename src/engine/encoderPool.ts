@@ -104,7 +104,15 @@ export class EncoderPool {
    * failure) as results arrive. Resolves when all are done; rejects if a worker
    * dies or the signal aborts.
    */
-  async encodeAll(files: readonly EncodeFile[], batchSize: number, onImage: (img: WorkerImage) => void, onBatch?: (t: BatchTiming) => void, signal?: AbortSignal): Promise<void> {
+  async encodeAll(
+    files: readonly EncodeFile[],
+    batchSize: number,
+    onImage: (img: WorkerImage) => void,
+    onBatch?: (t: BatchTiming) => void,
+    signal?: AbortSignal,
+    /** Fills in the bytes of a batch before it is sent (archive members); called in batch order, one at a time. */
+    prepare?: (batch: readonly EncodeFile[]) => Promise<EncodeFile[]>,
+  ): Promise<void> {
     const batches: EncodeFile[][] = [];
     for (let i = 0; i < files.length; i += batchSize) batches.push(files.slice(i, i + batchSize));
     let next = 0;
@@ -115,6 +123,7 @@ export class EncoderPool {
     if (batches.length === 0) return;
     await new Promise<void>((resolve, reject) => {
       let failed = false;
+      let preparing: Promise<void> = Promise.resolve();
       const cleanups: (() => void)[] = [];
       const finish = (err?: unknown) => {
         if (failed) return;
@@ -133,7 +142,14 @@ export class EncoderPool {
         const send = () => {
           if (next >= batches.length || failed) return;
           const id = next++;
-          w.postMessage({ type: 'encode', id, files: batches[id] });
+          if (!prepare) return w.postMessage({ type: 'encode', id, files: batches[id] });
+          // one batch prepared at a time, in order: a stream (a .tar.gz) is then read in one pass
+          preparing = preparing
+            .then(() => (failed ? undefined : prepare(batches[id])))
+            .then((ready) => {
+              if (ready && !failed) w.postMessage({ type: 'encode', id, files: ready });
+            })
+            .catch((err: unknown) => finish(err));
         };
         const onMessage = (m: WorkerResponse) => {
           if (m.type !== 'result' || failed) return;

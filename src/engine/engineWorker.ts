@@ -14,6 +14,8 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
+import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
+import { scanDataset } from './datasetScanner';
 import { DuplicateSearches } from './duplicateSearches';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
@@ -51,6 +53,8 @@ function stepReporter(id: number): (done: number, total: number) => void {
   };
 }
 const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
+/** Open catalogs (member indexes, archive readers) by dataset root, shared by every request. */
+const paths = new PathReader();
 
 function openDb(dbDir: string): PatchDatabase | undefined {
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
@@ -88,7 +92,8 @@ function tokenizer(manifestPath: string): Promise<Tokenizer> {
 
 function retriever(dbDir: string, model?: string): PatchRetriever {
   const db = requireDb(dbDir);
-  return new PatchRetriever(db, datasetRootOf(dbDir, db.manifest), () => tokenizer(model ?? db.model.manifestPath));
+  const root = datasetRootOf(dbDir, db.manifest);
+  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, sourcesDir(dbDir)));
 }
 
 /**
@@ -161,7 +166,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    return r.query(grid, row, col, options);
+    const res = r.query(grid, row, col, options);
+    return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: async ({ dbDir, predictability, rollout }, id) => {
     const db = requireDb(dbDir);
@@ -220,11 +226,30 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { codebookSize: K, patch, counts, prototypes, staleImages: db.manifest.prototypes.staleImages };
   },
   clearDatabase: async ({ dbDir }) => {
+    const db = dbs.get(dbDir)?.db;
+    if (db) paths.forget(datasetRootOf(dbDir, db.manifest));
     dbs.delete(dbDir);
     for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },
-  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await fs.promises.readFile(file), rect, size)),
+  readImage: async ({ file }) => {
+    const b = await paths.read(file);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+  },
+  statArchivePath: async ({ file }) => (await paths.stat(file)) ?? null,
+  readArchiveDir: ({ file }) => paths.entries(file),
+  archiveImages: async ({ root, dbDir, include, exclude }) => {
+    const scan = scanDataset(root, { include, exclude, skipDirs: [dbDir] });
+    // the member indexes a build kept are used; none are written before there is a database folder
+    const cacheDir = fs.existsSync(dbDir) ? sourcesDir(dbDir) : undefined;
+    const { entries, problems } = await expandArchives(paths.catalog(root, cacheDir), scan.archives, { include, exclude, cells: 0, dim: 0, modelName: '', codeShapes: false });
+    return { images: entries.map((e) => ({ rel: e.rel, bytes: e.bytes, mtimeMs: e.mtimeMs })), problems: problems.map((p) => ({ path: p.path, error: p.error })) };
+  },
+  metadata: async ({ dbDir, images }) => {
+    const r = retriever(dbDir);
+    return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
+  },
+  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {
     const { r, grid: g } = await tokenGrid(dbDir, image, model);
     const tok = await tokenizer(model ?? r.db.model.manifestPath);

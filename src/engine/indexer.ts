@@ -10,7 +10,9 @@ import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../co
 import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
 import { DEFAULT_MAX_PIXELS } from './imageDecoder';
-import { scanDataset, type DatasetFile } from './datasetScanner';
+import { scanDataset } from './datasetScanner';
+import { DatasetCatalog, codeRowHash, expandArchives, sourcesDir, type ArchiveIndex, type DatasetEntry } from './datasetCatalog';
+import type { EncodeFile, WorkerImage } from './encodeProtocol';
 import { EncoderPool } from './encoderPool';
 import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
 import { Tokenizer, type ModelInfo } from './tokenizer';
@@ -51,6 +53,10 @@ export interface BuildOptions {
   readonly threads?: number;
   readonly batchSize?: number;
   readonly maxPixels?: number;
+  /** Largest archive member read (bytes). */
+  readonly maxMemberBytes?: number;
+  /** Parquet: the image column, overriding the detection. */
+  readonly imageColumn?: string;
   readonly include?: readonly string[];
   readonly exclude?: readonly string[];
   /** Wait for another build of the same database instead of failing. */
@@ -138,6 +144,9 @@ export function incompatibility(m: DbManifest, info: ModelInfo, keys: KeyParams,
 
 const sha256OfFile = (abs: string) => createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
 
+/** How many code-shard rows are read and added at a time. */
+const CODE_ROWS_PER_READ = 256;
+
 export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
@@ -187,6 +196,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   let committed: DbManifest | undefined;
   let prevManifest: DbManifest | undefined;
   let generation: number | undefined;
+  const catalog = new DatasetCatalog(root, { cacheDir: sourcesDir(dbDir), maxMemberBytes: opts.maxMemberBytes, imageColumn: opts.imageColumn });
   try {
     checkAbort();
     let prev: PatchDatabase | undefined;
@@ -210,14 +220,28 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const t0 = performance.now();
     const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: [dbDir] });
     const skipped = [...scan.skipped];
+    // archives are listed as folders: their member indexes are built once and kept in the database folder
+    const inArchives = await expandArchives(catalog, scan.archives, {
+      include: opts.include,
+      exclude: opts.exclude,
+      cells: info.rows * info.cols,
+      dim: info.dim,
+      modelName: info.manifest.name,
+      signal: opts.signal,
+      onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
+    });
+    checkAbort();
+    const archiveFailures: DbFailure[] = inArchives.problems;
+    for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
+    const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     const prevImages = new Map(prev?.manifest.images.map((img, i) => [img.path, { img, i }]) ?? []);
     const prevFailed = new Map(prev?.manifest.failed.map((f) => [f.path, f]) ?? []);
     const kept: { img: DbImage; i: number }[] = [];
-    const failed: DbFailure[] = [];
-    const toEncode: DatasetFile[] = [];
+    const failed: DbFailure[] = [...archiveFailures];
+    const toEncode: DatasetEntry[] = [];
     let updated = 0;
     let touched = 0;
-    for (const f of scan.files) {
+    for (const f of entries) {
       const p = prevImages.get(f.rel);
       if (p) {
         prevImages.delete(f.rel);
@@ -227,7 +251,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         }
         let hash: string | undefined;
         try {
-          hash = sha256OfFile(f.abs);
+          hash = f.source ? await catalog.entryHash(f) : sha256OfFile(f.abs);
         } catch {
           hash = undefined;
         }
@@ -253,9 +277,10 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const encodeSet = new Set(toEncode.map((f) => f.rel));
     const changedOld = (prev?.manifest.images ?? []).filter((img) => encodeSet.has(img.path));
     timings.scanMs = performance.now() - t0;
-    log(`scan: ${scan.files.length} images, ${toEncode.length - updated} new, ${updated} changed, ${removed} removed, ${kept.length} unchanged`);
+    log(`scan: ${entries.length} images, ${toEncode.length - updated} new, ${updated} changed, ${removed} removed, ${kept.length} unchanged`);
 
-    const failedChanged = failed.length !== (prev?.manifest.failed.length ?? 0);
+    const failureKey = (list: readonly DbFailure[]) => list.map((f) => `${f.path}\0${f.error}`).sort().join('\n');
+    const failedChanged = failureKey(failed) !== failureKey(prev?.manifest.failed ?? []);
     if (prev && toEncode.length === 0 && removed === 0 && touched === 0 && !failedChanged) {
       return {
         images: prev.manifest.images.length,
@@ -353,65 +378,83 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const wasIndexed = new Set(changedOld.map((c) => c.path));
     const total = toEncode.length;
     const byRel = new Map(toEncode.map((f) => [f.rel, f]));
-    if (total > 0) {
-      progress('encode', 0, total, `Encoding ${total} images`);
+    const addImage = (img: WorkerImage) => {
+      const f = byRel.get(img.rel)!;
+      encodedCount++;
+      if (!img.ok) {
+        failed.push({ path: f.rel, bytes: f.bytes, mtimeMs: f.mtimeMs, error: img.error });
+        skipped.push({ path: f.rel, error: img.error });
+        log(`skipped ${f.rel}: ${img.error}`);
+      } else {
+        const tk = performance.now();
+        const grid = keys.source === 'latent' ? img.latents : codeGrid(img.tokens, info.codebook, dim);
+        const k = imageKeys(grid, rows, cols, dim, keys);
+        const labels = new Float64Array(perImage);
+        for (let e = 0; e < perImage; e++) labels[e] = nextLabel + e;
+        const ti = performance.now();
+        index.add(k.keys, labels);
+        const tw = performance.now();
+        const offset = writeSeg([
+          new Uint8Array(img.tokens.buffer, img.tokens.byteOffset, cells * 4),
+          new Uint8Array(img.distances.buffer, img.distances.byteOffset, cells * 4),
+          new Uint8Array(img.latents.buffer, img.latents.byteOffset, cells * dim * 4),
+        ]);
+        // code rows have no pixels to add to the prototypes
+        if (img.pools.length > 0) accumulatePrototypes(img.tokens, img.pools, patch, sums, counts);
+        images.push({
+          path: f.rel,
+          sha256: img.sha256,
+          bytes: f.bytes,
+          mtimeMs: f.mtimeMs,
+          width: img.width,
+          height: img.height,
+          format: img.format,
+          segment: newSegIndex,
+          offset,
+          firstLabel: nextLabel,
+          entries: perImage,
+        });
+        nextLabel += perImage;
+        if (wasIndexed.has(f.rel)) updatedOk++;
+        else addedOk++;
+        if (addedOk + updatedOk === 1) pauseAt('encode');
+        const te = performance.now();
+        timings.keysMs += ti - tk;
+        timings.insertMs += tw - ti;
+        timings.writeMs += te - tw;
+      }
+      progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
+    };
+    const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
+    const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
+    if (total > 0) progress('encode', 0, total, `Encoding ${total} images`);
+    if (pixels.length > 0) {
       checkAbort();
       pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers: opts.workers, threads: opts.threads, maxPixels, protoPatch: patch });
       const tp = performance.now();
+      // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
+      const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
+        Promise.all(
+          batch.map(async (b) => {
+            const f = byRel.get(b.rel)!;
+            if (!f.source) return b;
+            try {
+              return { ...b, bytes: await catalog.entryBytes(f) };
+            } catch (err) {
+              return { ...b, error: `cannot read the member: ${(err as Error).message}` };
+            }
+          }),
+        );
       await pool.encodeAll(
-        toEncode.map((f) => ({ abs: f.abs, rel: f.rel })),
+        pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
         batchSize,
-        (img) => {
-          const f = byRel.get(img.rel)!;
-          encodedCount++;
-          if (!img.ok) {
-            failed.push({ path: f.rel, bytes: f.bytes, mtimeMs: f.mtimeMs, error: img.error });
-            skipped.push({ path: f.rel, error: img.error });
-            log(`skipped ${f.rel}: ${img.error}`);
-          } else {
-            const tk = performance.now();
-            const grid = keys.source === 'latent' ? img.latents : codeGrid(img.tokens, info.codebook, dim);
-            const k = imageKeys(grid, rows, cols, dim, keys);
-            const labels = new Float64Array(perImage);
-            for (let e = 0; e < perImage; e++) labels[e] = nextLabel + e;
-            const ti = performance.now();
-            index.add(k.keys, labels);
-            const tw = performance.now();
-            const offset = writeSeg([
-              new Uint8Array(img.tokens.buffer, img.tokens.byteOffset, cells * 4),
-              new Uint8Array(img.distances.buffer, img.distances.byteOffset, cells * 4),
-              new Uint8Array(img.latents.buffer, img.latents.byteOffset, cells * dim * 4),
-            ]);
-            accumulatePrototypes(img.tokens, img.pools, patch, sums, counts);
-            images.push({
-              path: f.rel,
-              sha256: img.sha256,
-              bytes: f.bytes,
-              mtimeMs: f.mtimeMs,
-              width: img.width,
-              height: img.height,
-              format: img.format,
-              segment: newSegIndex,
-              offset,
-              firstLabel: nextLabel,
-              entries: perImage,
-            });
-            nextLabel += perImage;
-            if (wasIndexed.has(f.rel)) updatedOk++;
-            else addedOk++;
-            if (addedOk + updatedOk === 1) pauseAt('encode');
-            const te = performance.now();
-            timings.keysMs += ti - tk;
-            timings.insertMs += tw - ti;
-            timings.writeMs += te - tw;
-          }
-          progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
-        },
+        addImage,
         (t) => {
           timings.decodeMs += t.decodeMs;
           timings.encodeMs += t.encodeMs;
         },
         opts.signal,
+        pixels.some((f) => f.source) ? prepare : undefined,
       ).catch((err) => {
         if (opts.signal?.aborted) throw new BuildCancelledError();
         throw err;
@@ -419,6 +462,50 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       timings.pipelineMs = performance.now() - tp;
       await pool.close();
       pool = undefined;
+    }
+    // AR-RAG code shards: tokens and latents as the file has them, no encoder
+    for (let i = 0; i < codeRows.length; ) {
+      checkAbort();
+      const first = codeRows[i].source as { index: ArchiveIndex; row: number };
+      let n = 1;
+      while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
+        const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
+        if (s.index !== first.index || s.row !== first.row + n) break;
+        n++;
+      }
+      let read: { tokens: Int32Array; latents: Float32Array } | undefined;
+      let readError = '';
+      try {
+        read = await catalog.readCodes(first.index, first.row, n);
+      } catch (err) {
+        readError = `cannot read the code shard: ${(err as Error).message}`;
+      }
+      for (let j = 0; j < n; j++) {
+        const f = codeRows[i + j];
+        if (!read) {
+          addImage({ rel: f.rel, ok: false, error: readError });
+          continue;
+        }
+        const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
+        const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
+        const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
+        if (bad >= 0) {
+          addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
+          continue;
+        }
+        const distances = new Float32Array(cells);
+        for (let c = 0; c < cells; c++) {
+          let d2 = 0;
+          for (let k = 0; k < dim; k++) {
+            const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
+            d2 += diff * diff;
+          }
+          distances[c] = d2;
+        }
+        const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
+        addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: inputWidth, height: inputHeight, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
+      }
+      i += n;
     }
     checkAbort();
 
@@ -509,6 +596,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   } finally {
     if (segFd !== undefined) fs.closeSync(segFd);
     if (pool) await pool.close();
+    await catalog.close();
     if (!committed) {
       // Leave exactly the previous database: drop this run's files.
       try {
@@ -525,6 +613,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     release();
     if (!committed && createdDir) {
       try {
+        fs.rmSync(sourcesDir(dbDir), { recursive: true, force: true });
         fs.rmdirSync(dbDir); // only if empty: a first build that failed leaves no folder behind
       } catch {
         /* not empty, or gone */

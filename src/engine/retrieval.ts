@@ -14,6 +14,8 @@ import { toRel } from './datasetScanner';
 import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
+import { DatasetCatalog, sourcesDir, type ResolvedImage } from './datasetCatalog';
+import { captionOf, splitArchiveId, type ImageMetadata } from '../core/datasetLayout';
 
 export interface PatchRef {
   /** Path relative to the dataset root, '/'-separated. */
@@ -26,6 +28,8 @@ export interface PatchRef {
 export interface RetrievedPatch extends PatchRef {
   /** Squared L2 distance between keys. */
   readonly distance: number;
+  /** The source image's caption, where it has one (added by withCaptions). */
+  readonly caption?: string;
 }
 
 export interface QueryOptions {
@@ -62,18 +66,66 @@ export interface TokenGrid {
 }
 
 export class PatchRetriever {
+  private catalogCache?: DatasetCatalog;
+
   constructor(
     readonly db: PatchDatabase,
     readonly datasetRoot: string,
     /** Loads the database's model when an image outside the database must be tokenized. */
     private readonly loadTokenizer?: () => Promise<Tokenizer>,
     private readonly maxPixels = DEFAULT_MAX_PIXELS,
-  ) {}
+    /** The dataset's catalog, when the caller keeps one open across retrievers (default: one of its own). */
+    catalog?: DatasetCatalog,
+  ) {
+    this.catalogCache = catalog;
+  }
 
   /** Path of an image relative to the dataset root ('/'-separated), or undefined when it lies outside. */
   relPath(image: string): string | undefined {
     const abs = path.resolve(this.datasetRoot, image);
     return isInside(this.datasetRoot, abs) ? toRel(this.datasetRoot, abs) : undefined;
+  }
+
+  /** The dataset's images by id, archive members included (member indexes from the database folder). */
+  get catalog(): DatasetCatalog {
+    return (this.catalogCache ??= new DatasetCatalog(this.datasetRoot, { cacheDir: sourcesDir(this.db.dir) }));
+  }
+
+  /** An archive member (or code row) by id; undefined for plain files and unknown ids. */
+  private async member(rel: string | undefined): Promise<ResolvedImage | undefined> {
+    if (rel === undefined || !splitArchiveId(rel)) return undefined;
+    const r = await this.catalog.resolve(rel).catch(() => undefined);
+    return r && r.kind !== 'file' ? r : undefined;
+  }
+
+  /** Metadata (caption, prompt, category, JSON fields) of an image of the dataset, when its source has any. */
+  async metadata(image: string): Promise<ImageMetadata | undefined> {
+    const rel = this.relPath(image);
+    if (rel === undefined) return undefined;
+    const r = await this.catalog.resolve(rel).catch(() => undefined);
+    return r ? this.catalog.metadata(r) : undefined;
+  }
+
+  /** The results with their source images' captions (one metadata look-up per image). */
+  async withCaptions<T extends { image: string }>(items: readonly T[]): Promise<(T & { caption?: string })[]> {
+    const byImage = new Map<string, Promise<string | undefined>>();
+    const captionFor = (image: string) => {
+      let c = byImage.get(image);
+      if (!c) byImage.set(image, (c = this.metadata(image).then(captionOf, () => undefined)));
+      return c;
+    };
+    return Promise.all(items.map(async (r) => {
+      const caption = await captionFor(r.image);
+      return caption === undefined ? r : { ...r, caption };
+    }));
+  }
+
+  /** The bytes of an image of the dataset: a file, or a member read from its archive. */
+  async imageBytes(image: string): Promise<Uint8Array> {
+    const rel = this.relPath(image);
+    const m = await this.member(rel);
+    if (m) return this.catalog.read(m);
+    return fs.promises.readFile(path.resolve(this.datasetRoot, image));
   }
 
   /** The image's token grid from the database, or by tokenizing the file. */
@@ -82,12 +134,18 @@ export class PatchRetriever {
     const i = rel === undefined ? undefined : this.db.imageIndex.get(rel);
     const { rows, cols, inputWidth, inputHeight } = this.db.model;
     const resize = this.db.model.resize as 'crop' | 'pad' | 'stretch';
+    const member = await this.member(rel);
     if (i !== undefined) {
       const img = this.db.image(i);
-      const abs = path.resolve(this.datasetRoot, img.path);
-      // The stored grid is used only while the file is the one that was indexed.
-      const st = fs.statSync(abs, { throwIfNoEntry: false });
-      if (!st || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
+      // The stored grid is used only while the file (or the archive holding it) is the one that was indexed.
+      let st: { size: number; mtimeMs: number } | undefined;
+      if (member) {
+        const v = await this.catalog.version(member);
+        st = v && { size: v.bytes, mtimeMs: v.mtimeMs };
+      } else {
+        st = fs.statSync(path.resolve(this.datasetRoot, img.path), { throwIfNoEntry: false });
+      }
+      if (!st || member?.kind === 'codes' || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
         const rec = this.db.record(i);
         const plan = planResize(img.width, img.height, inputWidth, inputHeight, resize);
         return { image: img.path, inDatabase: true, width: img.width, height: img.height, rows, cols, tokens: rec.tokens, distances: rec.distances, latents: rec.latents, cells: cellRects(plan, rows, cols) };
@@ -99,7 +157,9 @@ export class PatchRetriever {
       throw new DatabaseError(`the model ${tok.info.manifest.name} (${tok.info.fingerprint}) is not the one the database was built with (${this.db.model.name}, ${this.db.model.fingerprint})`, 'Pass the database\'s model with --model');
     }
     const abs = path.resolve(this.datasetRoot, image);
-    const bytes = await fs.promises.readFile(abs);
+    if (member?.kind === 'codes') throw new DatabaseError(`${image} is a row of an AR-RAG code shard that is not in the database (tokens without pixels cannot be tokenized)`, 'Build the database (patchlens index)');
+    if (rel !== undefined && splitArchiveId(rel) && !member && !fs.existsSync(abs)) throw new DatabaseError(`${image} is not in the dataset (no such archive member)`);
+    const bytes = member ? await this.catalog.read(member) : await fs.promises.readFile(abs);
     const decoded = await decodeForModel(bytes, tok.info.manifest.input, this.maxPixels);
     const [enc] = await tok.encode([decoded.rgb]);
     return {

@@ -117,6 +117,8 @@ export class BuildManager implements vscode.Disposable {
           rebuild: req.rebuild,
           workers: settings.workers || undefined, // 0: the engine's choice
           maxPixels: settings.maxImagePixels,
+          maxMemberBytes: settings.maxMemberBytes,
+          imageColumn: settings.imageColumn || undefined,
           include: settings.include,
           exclude: settings.exclude,
         },

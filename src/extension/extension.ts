@@ -7,6 +7,7 @@ import { registerBuildCommands } from './buildCommands';
 import { registerInspector } from './inspector/registerInspector';
 import { DatasetRegistry } from './datasets';
 import { registerSidePanel } from './sidePanel/sidePanel';
+import { registerArchiveFileSystem } from './archiveFileSystem';
 import type { Services } from './services';
 import { SkippedFiles } from './skippedFiles';
 
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   const builds = new BuildManager(engine, datasets, log, skippedFiles);
   services = { context, log, engine, datasets, builds, skippedFiles };
   context.subscriptions.push(log, datasets, builds, skippedFiles, { dispose: () => void engine.dispose() });
+  context.subscriptions.push(registerArchiveFileSystem(engine));
   context.subscriptions.push(...registerBuildCommands(services));
   context.subscriptions.push(...registerInspector(services));
   context.subscriptions.push(...registerSidePanel(services));

@@ -9,6 +9,7 @@ import { parseJsonc } from './jsonc';
 import { BORDERS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type DatabaseLocation, type KeyParams, type KeySource } from '../core/vocabulary';
 import type { HnswParams } from '../engine/patchIndex';
 import { bundledModelPath } from '../engine/locations';
+import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 
 export interface ModelChoice {
   /** Absolute manifest path. */
@@ -29,6 +30,10 @@ export interface PatchLensSettings {
   readonly include: string[];
   readonly exclude: string[];
   readonly maxImagePixels: number;
+  /** Largest archive member read, bytes. */
+  readonly maxMemberBytes: number;
+  /** Parquet image column; empty: detected from the schema. */
+  readonly imageColumn: string;
   readonly hnsw: HnswParams;
   /** Encode workers; 0: the engine's choice (one per core, at most 4). */
   readonly workers: number;
@@ -68,6 +73,8 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
     include: strings(c.get('include')),
     exclude: strings(c.get('exclude')),
     maxImagePixels: clampInt(c.get('maxImagePixels'), 1, 2 ** 40, 100_000_000),
+    maxMemberBytes: clampInt(c.get('maxMemberBytes'), 1, 2 ** 40, DEFAULT_MAX_MEMBER_BYTES),
+    imageColumn: typeof c.get('imageColumn') === 'string' ? (c.get<string>('imageColumn') ?? '').trim() : '',
     hnsw: {
       m: clampInt(c.get('hnsw.m'), 2, 200, 16),
       efConstruction: clampInt(c.get('hnsw.efConstruction'), 1, 10_000, 100),

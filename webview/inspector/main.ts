@@ -40,6 +40,7 @@ import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
+import { captionOf } from '../../src/core/datasetLayout';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
 
@@ -77,6 +78,8 @@ class InspectorApp {
   private readonly rollout: RolloutPane;
   private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
   private readonly subtitle = el('span', { class: 'subtitle' });
+  /** The image source's caption (or prompt); every metadata field in its tooltip. */
+  private readonly captionLine = el('span', { class: 'image-caption', 'data-testid': 'image-caption' });
   private readonly dbBadge = el('span', { class: 'db-info', 'data-testid': 'database-info' });
   private readonly statusBox = el('div', { class: 'status-overlay', 'data-testid': 'status', hidden: true });
   private readonly patchInfo = el('div', { class: 'patch-info', 'data-testid': 'patch-info' });
@@ -161,7 +164,7 @@ class InspectorApp {
     const toolbar = el(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Inspector' },
-      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle),
+      el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle, this.captionLine),
       el('div', { class: 'spacer' }),
       this.dbBadge,
       el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
@@ -213,6 +216,9 @@ class InspectorApp {
     this.title.textContent = displayName(m.image.name);
     this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
     this.subtitle.title = displayName(m.image.path);
+    const meta = Object.fromEntries((m.image.metadata ?? []).map((f) => [f.name, f.value]));
+    this.captionLine.textContent = captionOf(meta) ?? meta.category ?? '';
+    this.captionLine.title = (m.image.metadata ?? []).map((f) => `${f.name}: ${f.value}`).join('\n');
     document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
     this.showImage(m.image);
@@ -373,7 +379,7 @@ class InspectorApp {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
       performance.mark('patchlens:query-answered');
-      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i] }));
+      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i], caption: r.captions?.[i] || undefined }));
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);

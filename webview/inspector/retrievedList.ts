@@ -13,6 +13,8 @@ export interface RetrievedPatch {
   readonly col: number;
   readonly token: number;
   readonly distance: number;
+  /** The source image's caption (shown as text), when it has one. */
+  readonly caption?: string;
 }
 
 export interface Thumbnail {
@@ -112,6 +114,7 @@ export class RetrievedList {
           el('span', { class: 'token-chip', title: same ? 'Same token as the selected patch' : '' }, swatch(p.token), String(p.token)),
           el('span', { class: 'distance' }, `d ${formatNumber(p.distance)}`),
         ),
+        ...(p.caption ? [el('div', { class: 'caption', 'data-testid': 'retrieved-caption', title: p.caption }, p.caption)] : []),
       ),
     );
     const open = () => this.events.onOpen(p);

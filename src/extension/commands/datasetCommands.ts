@@ -12,6 +12,7 @@ import { openInInspector } from './inspect';
 import { pickDataset } from '../buildCommands';
 import { EngineError } from '../../engine/engineClient';
 import { MANIFEST_FILE } from '../../core/vocabulary';
+import { imageUri } from '../archiveFileSystem';
 
 export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
   const { s, state } = d;
@@ -33,7 +34,7 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.refreshDatasets', () => state.invalidate()),
     vscode.commands.registerCommand('patchlens.sidePanel.inspect', async (arg?: unknown) => {
       const t = targetOf(arg);
-      if (t.file) await openInInspector(vscode.Uri.file(t.file));
+      if (t.file) await openInInspector(imageUri(t.file));
     }),
     vscode.commands.registerCommand('patchlens.reindex', async (arg?: unknown) => {
       const root = rootOf(arg) ?? (await pickDataset(s, 'Re-index'));

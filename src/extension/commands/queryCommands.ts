@@ -17,6 +17,7 @@ import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
 import { checkPosition, parsePatchRef, parseTokenId, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
+import { ARCHIVE_SCHEME, imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
 export interface QueryDeps {
   readonly s: Services;
@@ -105,7 +106,8 @@ export function resolveImage(d: QueryDeps, image: string): { file: string; root?
     for (const ds of d.s.datasets.list()) candidates.push(path.join(ds.root, image));
     for (const f of vscode.workspace.workspaceFolders ?? []) candidates.push(path.join(f.uri.fsPath, image));
   }
-  const file = candidates.find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
+  // an archive member (…/0.tar/a.jpg) has no file of its own; the engine checks the member
+  const file = candidates.find((c) => (fs.existsSync(c) && fs.statSync(c).isFile()) || isArchiveMemberPath(c));
   if (!file) return undefined;
   return { file, root: d.s.datasets.datasetFor(file)?.root };
 }
@@ -114,7 +116,7 @@ export function resolveImage(d: QueryDeps, image: string): { file: string; root?
 function activeImage(): vscode.Uri | undefined {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as { uri?: unknown } | undefined;
   const uri = input?.uri instanceof vscode.Uri ? input.uri : undefined;
-  return uri && uri.scheme === 'file' && isInspectable(uri.fsPath) ? uri : undefined;
+  return uri && (uri.scheme === 'file' || uri.scheme === ARCHIVE_SCHEME) && isInspectable(uri.fsPath) ? uri : undefined;
 }
 
 async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosition: boolean): Promise<{ file: string; root?: string; ref: PatchRef } | undefined> {
@@ -128,6 +130,7 @@ async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosi
     const hit = resolveImage(d, r.image);
     if (!hit) return `No image ${r.image} in the datasets`;
     if (!isInspectable(hit.file)) return `${path.basename(hit.file)} is not an image the inspector opens`;
+    if (isArchiveMemberPath(hit.file) && (await d.s.engine.request('statArchivePath', { file: hit.file }).catch(() => null))?.type !== 'file') return `No member ${r.image} in its archive`;
     if (hit.root) {
       const info = await d.state.info(hit.root).catch(() => undefined);
       if (info?.summary) return checkPosition(r, info.summary.model.rows, info.summary.model.cols);
@@ -157,7 +160,7 @@ export async function goToPatch(d: QueryDeps, arg?: unknown): Promise<void> {
   if (!target) return;
   const { ref } = target;
   if (target.root) void d.datasetsView.revealImage(target.root, path.relative(target.root, target.file).split(path.sep).join('/'));
-  await openInInspector(vscode.Uri.file(target.file), ref.row !== undefined && ref.col !== undefined ? { row: ref.row, col: ref.col } : undefined);
+  await openInInspector(imageUri(target.file), ref.row !== undefined && ref.col !== undefined ? { row: ref.row, col: ref.col } : undefined);
 }
 
 export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?: unknown): Promise<void> {

@@ -12,6 +12,7 @@ import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
 import { InspectorSession, type InspectorHost, type InspectorTarget } from './inspectorSession';
 import { makeNonce, webviewHtml } from './webviewHtml';
+import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
 
@@ -121,7 +122,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   selection(): { uri: vscode.Uri; row: number; col: number } | undefined {
     const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
     if (!entry?.selection) return undefined;
-    return { uri: vscode.Uri.file(entry.session.file), row: entry.selection.row, col: entry.selection.col };
+    return { uri: imageUri(entry.session.file), row: entry.selection.row, col: entry.selection.col };
   }
 
   private restartAll(): void {
@@ -148,10 +149,10 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
         return m.manifestPath;
       },
       // Only files under the webview's resource roots load by URI; the others come as bytes (imagePixels).
-      imageSrc: (file) => (browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : ''),
+      imageSrc: (file) => (browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) && !isArchiveMemberPath(file) ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : ''),
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
-      openPatch: (file, row, col) => void this.openImage(vscode.Uri.file(file), { row, col }, { preview: false }),
+      openPatch: (file, row, col) => void this.openImage(imageUri(file), { row, col }, { preview: false }),
       showLog: () => s.log.show(),
     };
   }

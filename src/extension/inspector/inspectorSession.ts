@@ -22,6 +22,7 @@ import {
   type CropWindow,
   type HostToInspector,
   type InspectorDatabase,
+  type InspectorImage,
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
@@ -238,7 +239,7 @@ export class InspectorSession {
     const settings = this.host.settings(this.file);
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
-    const image = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
+    let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
     const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
 
     if (!t.dbDir) {
@@ -260,6 +261,12 @@ export class InspectorSession {
       return;
     }
     this.summary = summary;
+    if (relPath) {
+      // captions, prompts, categories and JSON fields of the image's source, when it has any
+      const meta = await this.host.engine.request('metadata', { dbDir: t.dbDir, images: [relPath] }).then((r) => r[0], () => null);
+      if (!live()) return;
+      if (meta) image = { ...image, metadata: Object.entries(meta).slice(0, 64).map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 8192) })) };
+    }
     init(
       {
         dataset: t.datasetName ?? path.basename(summary.root),
@@ -390,9 +397,11 @@ export class InspectorSession {
       distances: new Float32Array(n),
       daidTokens: new Int32Array(r.distribution.length),
       daidP: new Float32Array(r.distribution.length),
+      captions: new Array<string>(n),
     };
     r.results.forEach((p, i) => {
       out.images[i] = p.image;
+      out.captions[i] = p.caption ?? '';
       out.rows[i] = p.row;
       out.cols[i] = p.col;
       out.tokens[i] = p.token;
@@ -465,9 +474,10 @@ export class InspectorSession {
   private async imagePixels(m: Extract<InspectorToHost, { type: 'imagePixels' }>): Promise<HostToInspector> {
     const mime = browserMime(this.file);
     if (mime) {
-      const st = await fs.promises.stat(this.file);
-      if (st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
-      const buf = await fs.promises.readFile(this.file);
+      // a member of an archive has no file of its own: the engine reads it from its archive
+      const st = await fs.promises.stat(this.file).catch(() => undefined);
+      if (st && st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      const buf = st ? await fs.promises.readFile(this.file) : await this.host.engine.request('readImage', { file: this.file }, { timeoutMs: GRID_TIMEOUT_MS });
       return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
     }
     // The engine decodes the format (TIFF); the webview stretches the square PNG back to the image's size.

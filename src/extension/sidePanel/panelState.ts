@@ -113,10 +113,13 @@ export class PanelState implements vscode.Disposable {
     } catch (e) {
       error = (e as Error).message;
     }
-    const [indexed, disk] = await Promise.all([
+    const [indexed, files, archived] = await Promise.all([
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
       listDiskImages(root, { include: settings.include, exclude: settings.exclude, skipDirs: [dbDir], limit: LIST_LIMIT }).catch(() => undefined),
+      // archives are folders: their members come from the engine (listed once, off this thread)
+      this.s.engine.request('archiveImages', { root, dbDir, include: settings.include, exclude: settings.exclude }, { timeoutMs: 0 }).catch(() => undefined),
     ]);
+    const disk = files && { images: [...files.images, ...(archived?.images ?? [])], truncated: files.truncated };
     if (summary) this.s.skippedFiles.set(root, summary.failed);
     const entries = classifyImages(disk?.images, indexed, summary?.failed ?? []);
     return { root, dbDir, summary, error, entries, counts: countStatuses(entries), truncated: disk?.truncated ?? false };

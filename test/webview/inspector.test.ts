@@ -504,3 +504,47 @@ test('selecting a patch marks every cell of its token, apart from the selection 
     await w.close();
   }
 });
+
+test('zoom: Ctrl+wheel around the pointer, a plain wheel scrolls, the buttons keep the selected patch in view, the level is shown, lines keep their screen width', async () => {
+  const { w } = await open('zoom-around');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const vp = w.page.locator('.viewport');
+    const zoom = async () => Number(await vp.getAttribute('data-zoom'));
+    const box = async () => (await w.page.getByTestId('selected-patch').boundingBox())!;
+    const lineWidth = () => w.page.locator('.grid-lines').evaluate((e) => parseFloat(getComputedStyle(e).strokeWidth));
+    const level = async () => (await w.page.getByTestId('zoom-level').textContent())?.trim();
+    const z0 = await zoom();
+    assert.ok(Math.abs((await lineWidth()) * z0 - 1) < 0.02, `grid line ${await lineWidth()} at zoom ${z0}`);
+    assert.equal(await level(), `${Math.round(z0 * 100)}%`);
+    // The bottom-right patch: zooming around the centre would push it out of the view.
+    await w.clickCell(IMAGE.rows - 1, IMAGE.cols - 1);
+    for (let i = 0; i < 4; i++) await w.page.getByTestId('tool-zoom-in').click();
+    const z1 = await zoom();
+    assert.ok(z1 > z0 * 2, `${z1} > 2 × ${z0}`);
+    const view = (await vp.boundingBox())!;
+    const b = await box();
+    assert.ok(b.x >= view.x && b.y >= view.y && b.x + b.width <= view.x + view.width && b.y + b.height <= view.y + view.height, JSON.stringify({ b, view }));
+    assert.equal(await level(), `${Math.round(z1 * 100)}%`);
+    assert.ok(Math.abs((await lineWidth()) * z1 - 1) < 0.02, `grid line ${await lineWidth()} at zoom ${z1}`);
+    // Ctrl+wheel zooms around the pointer: the patch under it stays put.
+    const cx = b.x + b.width / 2;
+    const cy = b.y + b.height / 2;
+    await w.page.mouse.move(cx, cy);
+    await w.page.keyboard.down('Control');
+    await w.page.mouse.wheel(0, 200);
+    await w.page.keyboard.up('Control');
+    await w.page.waitForFunction((z) => Number(document.querySelector('.viewport')!.getAttribute('data-zoom')) < z, z1);
+    const b2 = await box();
+    assert.ok(Math.abs(b2.x + b2.width / 2 - cx) < 1.5 && Math.abs(b2.y + b2.height / 2 - cy) < 1.5, JSON.stringify({ b2, cx, cy }));
+    // A plain wheel scrolls and leaves the zoom alone.
+    const z2 = await zoom();
+    await w.page.mouse.wheel(0, 40);
+    await w.page.waitForFunction((y) => document.querySelector('[data-testid="selected-patch"]')!.getBoundingClientRect().y < y - 10, b2.y);
+    assert.equal(await zoom(), z2);
+    await w.screenshot('zoomed-around-selection');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

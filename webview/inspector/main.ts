@@ -169,7 +169,7 @@ class InspectorApp {
       this.dbBadge,
       el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
       el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
-      el('div', { class: 'tool-group' }, zoomOut, zoomIn, fit),
+      el('div', { class: 'tool-group' }, zoomOut, this.viewport.zoomLabel, zoomIn, fit),
     );
     const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
     const sidebar = el(

@@ -4,7 +4,10 @@
 //  * Patch Lens's HNSW index at ~10k and ~100k entries (~1M with --full):
 //    build entries/s, queries/s on one thread and on all threads, recall@10
 //    against exact search, bytes per entry (synthetic keys shaped like real
-//    ones; npm run bench:index has real keys and FAISS).
+//    ones; npm run bench:index has real keys and FAISS);
+//  * opening a database and its first answer at ~10k and ~100k entries (~1M
+//    with --full): the CLI, the engine worker the extension uses, a client of
+//    `patchlens serve`, resident memory, against reading the files.
 // Writes bench/results/bench.json. Prints figures only; nothing is asserted.
 
 import * as path from 'node:path';
@@ -14,6 +17,7 @@ import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { pipelineTable, runPipelineBench } from './lib/pipeline';
 import { encoderLayout } from '../src/engine/encoderPool';
 import { SYN, SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
+import { OPEN_CPU_HEADERS, OPEN_HEADERS, openCpuTable, openTable, runOpenBench } from './lib/openBench';
 
 const USAGE = `npm run bench -- [options]
   --model M         tokenizer manifest (default: media/models/patchlens-vq16/manifest.json;
@@ -24,7 +28,11 @@ const USAGE = `npm run bench -- [options]
   --queries N       queries per size (default 1000; 300 at 1M, where exact search is slow)
   --rounds N        interleaved rounds of encoder-only and indexing (default 2)
   --repeat N        index the image folder N times over (default 2)
-  --no-pipeline     index figures only
+  --no-pipeline     no indexing figures
+  --open-only       only the open + first answer figures
+  --open-sizes LIST database sizes for them (default 10k,100k; --full adds 1M: built once,
+                    ~1 h on 2 busy cores, cached in .cache/bench-inspector/ and shared with bench:inspector)
+  --open-rounds N   interleaved rounds (default 3)
   --out NAME        results name under bench/results (default bench)`;
 
 async function main(): Promise<void> {
@@ -37,6 +45,9 @@ async function main(): Promise<void> {
     rounds: { type: 'string' },
     repeat: { type: 'string' },
     'no-pipeline': { type: 'boolean' },
+    'open-only': { type: 'boolean' },
+    'open-sizes': { type: 'string' },
+    'open-rounds': { type: 'string' },
     out: { type: 'string' },
   });
   const log = (l: string) => console.error(l);
@@ -45,6 +56,22 @@ async function main(): Promise<void> {
   if (v.full && !sizes.includes(1_000_000)) sizes.push(1_000_000);
   const threads = machine.cores;
   const out: Record<string, unknown> = { benchmark: 'bench', date: new Date().toISOString(), machine };
+
+  // ---- open + first answer
+  const openSizes = intListArg(v['open-sizes'], 'open-sizes', [10_000, 100_000]);
+  if (v.full && !openSizes.includes(1_000_000)) openSizes.push(1_000_000);
+  log(`== open + first answer at ${openSizes.join(', ')} entries`);
+  const open = await runOpenBench({ sizes: openSizes, rounds: intArg(v['open-rounds'], 'open-rounds', 3), log });
+  out.open = open;
+  console.log('Open + first answer (page cache warm; medians of interleaved rounds; ms wall)');
+  console.log(table(OPEN_HEADERS, openTable(open)));
+  console.log('');
+  console.log(table(OPEN_CPU_HEADERS, openCpuTable(open)));
+  console.log('');
+  if (v['open-only']) {
+    console.log(`wrote ${writeResult(v.out ?? 'bench-open', out)}`);
+    return;
+  }
 
   // ---- indexing: end to end against the encoder alone
   if (!v['no-pipeline']) {

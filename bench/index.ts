@@ -19,11 +19,12 @@ import { spawn } from 'node:child_process';
 import { parseNpy, writeNpy } from '../src/core/npy';
 import { PatchDatabase } from '../src/engine/database';
 import { DEFAULT_HNSW } from '../src/engine/patchIndex';
-import { PYTHON, ROOT, RESULTS, faissVersion, fail, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
+import { PYTHON, ROOT, RESULTS, faissVersion, fail, mkCache, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
 import { databaseKeys, queryKeys, realSet } from './lib/realKeys';
+import { SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
 const USAGE = `npm run bench:index -- [options]
   --model M            tokenizer manifest (default: media/models/patchlens-vq16/manifest.json)
@@ -34,6 +35,9 @@ const USAGE = `npm run bench:index -- [options]
   --queries N          query keys, from held-out photos (default 2000)
   --exact-queries N    queries timed through Patch Lens's exact search (default 200)
   --exact-rounds N     interleaved rounds of Patch Lens exact against FAISS IndexFlatL2 (default 3)
+  --exact-only         only that comparison (and the bandwidth bound); results as <out>-exact
+  --synthetic          with --exact-only: synthetic patch keys (bench/lib/synthetic) instead of
+                       the real ones (no database to build first)
   --m N                HNSW M (default ${DEFAULT_HNSW.m}), --ef-construction N (default ${DEFAULT_HNSW.efConstruction})
   --efs LIST           HNSW ef sweep (default 10,16,24,32,48,64,96,128,256)
   --nlist N            IVF lists (default: 2 sqrt(n) rounded to a power of two: 2048 at 1M)
@@ -78,6 +82,8 @@ async function main(): Promise<void> {
     queries: { type: 'string' },
     'exact-queries': { type: 'string' },
     'exact-rounds': { type: 'string' },
+    'exact-only': { type: 'boolean' },
+    synthetic: { type: 'boolean' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
     efs: { type: 'string' },
@@ -104,6 +110,24 @@ async function main(): Promise<void> {
   const nprobes = intListArg(v.nprobes, 'nprobes', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const faiss = v['no-faiss'] ? undefined : faissVersion();
   if (!v['no-faiss'] && !faiss) log(`FAISS is not importable by ${PYTHON} (Debian: apt-get install python3-faiss); running Patch Lens only`);
+
+  if (v.synthetic) {
+    if (!v['exact-only']) fail('--synthetic goes with --exact-only');
+    const dir = mkCache('synthetic');
+    const images = Math.ceil(entries / syntheticPerImage);
+    const keysFile = path.join(dir, `keys-${images}.npy`);
+    const queriesFile = path.join(dir, `queries-${nq}.npy`);
+    const keys = syntheticKeys(images, 1);
+    const queries = syntheticKeys(Math.ceil(nq / syntheticPerImage), 99).slice(0, nq * SYN_KEY_DIM);
+    fs.writeFileSync(keysFile, writeNpy(keys, [keys.length / SYN_KEY_DIM, SYN_KEY_DIM]));
+    fs.writeFileSync(queriesFile, writeNpy(queries, [nq, SYN_KEY_DIM]));
+    log(`== exact search on ${keys.length / SYN_KEY_DIM} synthetic keys, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)`);
+    const x = compareExact({ keys, dim: SYN_KEY_DIM, queries }, Math.min(exactQ, nq), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
+    const file = writeResult(`${v.out ?? 'index'}-exact-synthetic`, { benchmark: 'index --exact-only --synthetic', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { keys: 'synthetic (bench/lib/synthetic.ts)', entries: keys.length / SYN_KEY_DIM, dim: SYN_KEY_DIM, queries: nq }, exactComparison: x });
+    console.log(exactTable(x));
+    console.log(`wrote ${file}`);
+    return;
+  }
 
   // 1-2. Real keys.
   log(`== keys: ${path.relative(ROOT, images)} cropped and flipped to ~${entries} entries`);
@@ -133,6 +157,15 @@ async function main(): Promise<void> {
   const n = keys.length / dim;
   const q = queries.length / dim;
   log(`${n} keys x ${dim} (${keysFile}), ${q} queries`);
+
+  if (v['exact-only']) {
+    log('== exact search, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)');
+    const exactComparison = compareExact(set, Math.min(exactQ, q), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
+    const file = writeResult(`${v.out ?? 'index'}-exact`, { benchmark: 'index --exact-only', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { model: path.relative(ROOT, model), modelName: real.info.manifest.name, keys: 'causal h=1, border skip, latent', entries: n, dim, queries: q }, exactComparison });
+    console.log(exactTable(exactComparison));
+    console.log(`wrote ${file}`);
+    return;
+  }
 
   // 3. FAISS, which also writes the ground truth.
   const gtFile = path.join(dir, `gt-${n}${subset ? '-subset' : ''}-${q}.npy`);
@@ -209,6 +242,24 @@ async function main(): Promise<void> {
   console.log(`wrote ${file}${fs.existsSync(png) ? ` and ${png}` : ''}`);
 }
 
+/** Patch Lens exact search against FAISS IndexFlatL2 and the bandwidth bound, as printed. */
+function exactTable(x: ExactComparison): string {
+  return [
+    `exact search, one thread, k = ${x.k}, ${x.queries} queries, ${x.rounds} interleaved rounds (medians):`,
+    table(
+      ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
+      [
+        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
+        ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
+        ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
+        ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
+        ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
+      ],
+    ),
+    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+  ].join('\n');
+}
+
 /** The operating point: the most queries per CPU-second with recall@10 >= target. */
 function atRecall<T extends { recall10: number; qps1Cpu: number }>(sweep: readonly T[] | undefined, target = 0.95): T | undefined {
   return (sweep ?? []).filter((p) => p.recall10 >= target).sort((a, b) => b.qps1Cpu - a.qps1Cpu)[0];
@@ -240,18 +291,7 @@ function summary(r: {
   if (f?.ivfpq && ivfAt) rows.push([`FAISS ${f.ivfpq.factory} (AR-RAG)`, f.ivfpq.buildSec, `nprobe=${ivfAt.nprobe}`, ivfAt.qps1, ivfAt.qps1Cpu, ivfAt.qpsAll, ivfAt.recall10, ivfAt.recall100, f.ivfpq.bytesPerEntryDisk, f.ivfpq.bytesPerEntryMemory]);
   const x = r.exactComparison;
   const lines = [
-    `exact search, one thread, k = ${x.k}, ${x.queries} queries, ${x.rounds} interleaved rounds (medians):`,
-    table(
-      ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
-      [
-        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
-        ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
-        ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
-        ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
-        ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
-      ],
-    ),
-    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+    exactTable(x),
     '',
     `${r.data.entries} entries x ${r.data.dim}, ${r.data.queries} queries; fastest setting with recall@10 >= 0.95 (IVF-PQ: its best recall)`,
     table(['index', 'build s', 'setting', 'QPS 1 thread', 'QPS per CPU-s', 'QPS all threads', 'recall@10', 'recall@100', 'bytes/entry disk', 'bytes/entry memory'], rows),

@@ -25,6 +25,7 @@ const targets = {
     entryPoints: {
       inspector: 'webview/inspector/main.ts',
       codebook: 'webview/codebook/main.ts',
+      duplicates: 'webview/duplicates/main.ts',
     },
     platform: 'browser',
     format: 'iife',

@@ -15,6 +15,8 @@ import { f, MESSAGE_ID, type FieldSpec, type MessageSchemas } from './messageSch
 import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type RolloutMode, type KeyParams, type KeySource } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { BrowserImageMime } from './core/vocabulary';
+import { FIND_PHASES, type FindPhase } from './core/duplicates';
+import type { DuplicateSummary } from './engine/engineProtocol';
 
 export { MAX_K };
 
@@ -81,6 +83,22 @@ export interface CropWindow {
   readonly cols: number;
 }
 
+/** Overlaps an `overlapsResult` lists at most. */
+export const MAX_OVERLAPS = 10;
+/** Above this many images the inspector finds overlaps only when asked (the search runs in the engine worker, which also answers clicks). */
+export const AUTO_OVERLAP_IMAGES = 5000;
+
+/** An image the inspected one shares patch content with: a pair of a duplicate search the engine keeps. */
+export interface InspectorOverlap {
+  readonly searchId: number;
+  readonly rank: number;
+  /** The other image's dataset path (any characters: render as text). */
+  readonly other: string;
+  readonly score: number;
+  readonly sharedCells: number;
+  readonly identical: boolean;
+}
+
 /** Messages the host sends to the inspector webview. */
 export type HostToInspector =
   /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
@@ -117,6 +135,10 @@ export type HostToInspector =
   | { type: 'reconstruction'; inReplyTo: number; png: Uint8Array }
   /** Answer to `imagePixels`: the image file's bytes, or a PNG of it when the webview cannot decode its format. */
   | { type: 'imagePixels'; inReplyTo: number; bytes: Uint8Array; mime: BrowserImageMime }
+  /** Light the cells this image shares with `other` (opened from a duplicate pair); row-major cell indices. */
+  | { type: 'shared'; other: string; score: number; sharedCells: number; cells: Int32Array }
+  /** Answer to `overlaps`: the images this one shares most content with, best first. */
+  | { type: 'overlapsResult'; inReplyTo: number; overlaps: InspectorOverlap[] }
   /** Cells done of the rollout running (not an answer: `rolloutResult` is). */
   | { type: 'rolloutProgress'; done: number; total: number }
   /** Answer to `rollout`: per cell the tokens, the original's and each generated token's source (an index into `images`, -1 for none); per step the DAiD distribution; the copy indicators; the decoded rollout when the model has a decoder. */
@@ -175,6 +197,12 @@ export type InspectorToHost =
   | { type: 'reload' }
   /** Show the Patch Lens log. */
   | { type: 'showLog' }
+  /** The images this one overlaps most (a duplicate search of its database); answered by `overlapsResult`. */
+  | { type: 'overlaps'; messageId: number }
+  /** Open an overlap from `overlapsResult` side by side with this image. */
+  | { type: 'openOverlap'; searchId: number; rank: number }
+  /** Stop lighting the shared cells. */
+  | { type: 'clearShared' }
   /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
@@ -184,8 +212,12 @@ export interface InspectorReplies {
   crop: Extract<HostToInspector, { type: 'cropResult' }>;
   reconstruct: Extract<HostToInspector, { type: 'reconstruction' }>;
   imagePixels: Extract<HostToInspector, { type: 'imagePixels' }>;
+  overlaps: Extract<HostToInspector, { type: 'overlapsResult' }>;
   rollout: Extract<HostToInspector, { type: 'rolloutResult' }>;
 }
+
+/** The reply types of the inspector's requests, as a table (for HostConnection). */
+export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult', overlaps: 'overlapsResult' } as const;
 
 const side = f.int(0, MAX_GRID_SIDE - 1);
 const count = f.int(0, Number.MAX_SAFE_INTEGER);
@@ -241,6 +273,11 @@ export const hostToInspectorSchema: MessageSchemas<HostToInspector> = {
   cropResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 16 << 20), window: f.object({ row: side, col: side, rows: f.int(1, MAX_GRID_SIDE), cols: f.int(1, MAX_GRID_SIDE) }) },
   reconstruction: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 256 << 20) },
   imagePixels: { inReplyTo: MESSAGE_ID, bytes: f.typed('Uint8Array', 1 << 30), mime: f.enum(...BROWSER_MIMES) },
+  shared: { other: f.string(4096), score: f.number(0, 1), sharedCells: count, cells: f.typed('Int32Array', cells) },
+  overlapsResult: {
+    inReplyTo: MESSAGE_ID,
+    overlaps: f.list(f.object({ searchId: f.int(1, Number.MAX_SAFE_INTEGER), rank: count, other: f.string(4096), score: f.number(0, 1), sharedCells: count, identical: f.boolean() }), MAX_OVERLAPS),
+  },
   rolloutProgress: { done: count, total: count },
   rolloutResult: {
     inReplyTo: MESSAGE_ID,
@@ -283,6 +320,9 @@ export const inspectorToHostSchema: MessageSchemas<InspectorToHost> = {
   reload: {},
   showLog: {},
   log: { level: f.enum('info', 'warn', 'error'), message: f.string(4000) },
+  overlaps: { messageId: MESSAGE_ID },
+  openOverlap: { searchId: f.int(1, Number.MAX_SAFE_INTEGER), rank: count },
+  clearShared: {},
 };
 
 /**
@@ -451,3 +491,124 @@ export function codebookConsistent(m: HostToCodebook): string | undefined {
   if (d.prototypes.length !== d.codebookSize * d.patch * d.patch * 3) return `codebook.prototypes has ${d.prototypes.length} bytes for ${d.codebookSize} codes of ${d.patch}x${d.patch} RGB`;
   return undefined;
 }
+
+// =============================================================== Duplicates view
+// The side panel's "Duplicates" webview view (webview/duplicates,
+// src/extension/sidePanel/duplicatesView.ts): image pairs of a dataset ranked
+// by shared patch content, or a dataset's leaks into another database; pages
+// of pairs and their thumbnails on request; a pair opens side by side.
+
+/** Pairs a `pageResult` carries at most. */
+export const DUPLICATES_PAGE = 50;
+/** Thumbnail side in pixels. */
+export const DUPLICATE_THUMBNAIL = 64;
+/** Largest window side the view offers. */
+export const MAX_DUPLICATE_WINDOW = 8;
+
+/** A finished search as the view shows it. */
+export interface DuplicateResults {
+  readonly searchId: number;
+  /** The dataset searched (its folder name) and, for leaks, the other database's name ('' otherwise). */
+  readonly dataset: string;
+  readonly against: string;
+  /** Pairs kept to page through, and how many qualified. */
+  readonly pairs: number;
+  readonly totalPairs: number;
+  /** Cells per image (the score's denominator). */
+  readonly cells: number;
+  readonly images: number;
+  readonly distinctWindows: number;
+  readonly commonWindows: number;
+  readonly elapsedMs: number;
+  readonly window: number;
+  /** The near distance used, or -1 for exact windows only. */
+  readonly near: number;
+}
+
+/** Messages the host sends to the duplicates view. */
+export type HostToDuplicates =
+  /** The datasets to choose from and the one selected (after `ready` and when the list changes). */
+  | { type: 'datasets'; datasets: CodebookDataset[]; selected: string }
+  /** A search is running: its phase and progress. */
+  | { type: 'progress'; phase: FindPhase; done: number; total: number }
+  /** A search finished: what was searched and the totals; pages come with `page`. */
+  | { type: 'results'; results: DuplicateResults }
+  /** Nothing to show: no dataset, no database, idle, cancelled, or an error. */
+  | { type: 'empty'; reason: 'noDatasets' | 'none' | 'idle' | 'cancelled' | 'error'; message: string }
+  /** Answer to `page`: ranked pairs (the engine's DuplicateSummary; paths dataset-relative, any characters: render as text). */
+  | { type: 'pageResult'; inReplyTo: number; searchId: number; offset: number; pairs: DuplicateSummary[] }
+  /** Answer to `thumbnail`: the model's view of one side of a pair, as PNG. */
+  | { type: 'thumbnailResult'; inReplyTo: number; png: Uint8Array }
+  /** A request failed: the error's class and message. */
+  | { type: 'error'; inReplyTo: number; kind: string; message: string };
+
+/** Messages the duplicates view sends to the host. */
+export type DuplicatesToHost =
+  /** The view has loaded and listens; answered by `datasets` and the last results. */
+  | { type: 'ready' }
+  /** Choose the dataset to search. */
+  | { type: 'selectDataset'; root: string }
+  /** Find the pairs of images of dataset `root` that share content (window side; near distance or -1). */
+  | { type: 'find'; root: string; window: number; near: number }
+  /** Run "Find Leaks Against…" for dataset `root` (the host asks for the other database). */
+  | { type: 'findLeaks'; root: string; window: number; near: number }
+  /** Cancel the running search. */
+  | { type: 'cancel' }
+  /** A page of a search's pairs; answered by `pageResult`. */
+  | { type: 'page'; messageId: number; searchId: number; offset: number }
+  /** The thumbnail of one side of a pair; answered by `thumbnailResult`. */
+  | { type: 'thumbnail'; messageId: number; searchId: number; rank: number; side: 'a' | 'b' }
+  /** Open both images of a pair side by side in the inspector, shared cells lit. */
+  | { type: 'openPair'; searchId: number; rank: number };
+
+/** The answer type of each duplicates request. */
+export interface DuplicatesReplies {
+  page: Extract<HostToDuplicates, { type: 'pageResult' }>;
+  thumbnail: Extract<HostToDuplicates, { type: 'thumbnailResult' }>;
+}
+export const DUPLICATES_REPLIES = { page: 'pageResult', thumbnail: 'thumbnailResult' } as const;
+
+const searchIdSpec = f.int(1, Number.MAX_SAFE_INTEGER);
+const nearSpec = f.number(-1, 1e6);
+const windowSpec = f.int(1, MAX_DUPLICATE_WINDOW);
+
+export const hostToDuplicatesSchema: MessageSchemas<HostToDuplicates> = {
+  datasets: { datasets: f.list(f.object({ root: f.string(4096), name: f.string(1024), built: f.boolean() }), 1000), selected: f.string(4096) },
+  progress: { phase: f.enum(...FIND_PHASES), done: count, total: count },
+  results: {
+    results: f.object({
+      searchId: searchIdSpec,
+      dataset: f.string(1024),
+      against: f.string(1024),
+      pairs: count,
+      totalPairs: count,
+      cells: count,
+      images: count,
+      distinctWindows: count,
+      commonWindows: count,
+      elapsedMs: f.number(0, 1e12),
+      window: windowSpec,
+      near: nearSpec,
+    }),
+  },
+  empty: { reason: f.enum('noDatasets', 'none', 'idle', 'cancelled', 'error'), message: f.string(4000) },
+  pageResult: {
+    inReplyTo: MESSAGE_ID,
+    searchId: searchIdSpec,
+    offset: count,
+    pairs: f.list(f.object({ rank: count, a: f.string(4096), b: f.string(4096), score: f.number(0, 1), sharedCells: count, identical: f.boolean() }), DUPLICATES_PAGE),
+  },
+  thumbnailResult: { inReplyTo: MESSAGE_ID, png: f.typed('Uint8Array', 1 << 22) },
+  error: { inReplyTo: MESSAGE_ID, kind: f.string(200), message: f.string(4000) },
+};
+
+export const duplicatesToHostSchema: MessageSchemas<DuplicatesToHost> = {
+  ready: {},
+  selectDataset: { root: f.string(4096) },
+  find: { root: f.string(4096), window: windowSpec, near: nearSpec },
+  findLeaks: { root: f.string(4096), window: windowSpec, near: nearSpec },
+  cancel: {},
+  page: { messageId: MESSAGE_ID, searchId: searchIdSpec, offset: count },
+  thumbnail: { messageId: MESSAGE_ID, searchId: searchIdSpec, rank: count, side: f.enum('a', 'b') },
+  openPair: { searchId: searchIdSpec, rank: count },
+};

@@ -20,6 +20,7 @@ import sharp from 'sharp';
 import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
+import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, type CommandContext } from './serve';
 import { PathReader } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
@@ -64,6 +65,10 @@ Usage:
                   [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
   patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
                   [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
+  patchlens serve [--db D] [--socket PATH | --port N] [--json]
+  query, tokens and stats take --server PATH (a serve socket, or [127.0.0.1:]PORT)
+  to be answered by a running server, and --verify to hash every database file
+  before answering (by default only when they changed since the last full check).
 
 A dataset folder may hold .tar/.tar.gz/.tgz (WebDataset), .zip and .parquet
 archives and AR-RAG .h5 code shards besides images: an image inside one is
@@ -73,7 +78,10 @@ archives and AR-RAG .h5 code shards besides images: an image inside one is
 The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
 defaults to the bundled tokenizer. Distances are squared L2. Builds start one
-encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers says otherwise.`;
+encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers says otherwise.
+serve keeps one database open and answers newline-delimited JSON requests
+({"argv": ["query", ...], "cwd": "/abs"}) on a Unix socket (default
+<database>/serve.sock, owner only) or TCP on 127.0.0.1; Ctrl-C or SIGTERM stops it.`;
 
 const common = {
   db: { type: 'string' },
@@ -226,21 +234,34 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   }
 }
 
-function openDb(dbOpt: string | undefined, near: string): { db: PatchDatabase; root: string } {
-  const dir = dbOpt ? path.resolve(dbOpt) : findDatabase(near);
+function findDb(dbOpt: string | undefined, near: string, cwd: string): string {
+  const dir = dbOpt ? path.resolve(cwd, dbOpt) : findDatabase(near);
   if (!dir) throw new DatabaseError(`no patch database found in ${near} or its parents`, 'Build one with patchlens index <dir>, or pass --db');
-  const db = PatchDatabase.open(dir);
+  return dir;
+}
+
+/** Opens a database for one command; `verify`: hash every file first (--verify), not only when its record of a full check does not match. */
+function openDbOnce(dir: string, verify: boolean): { db: PatchDatabase; root: string } {
+  const db = PatchDatabase.open(dir, verify ? { verify: true } : {});
   if (!db) throw new DatabaseError(`no patch database in ${dir}`, 'Build one with patchlens index <dir>');
   return { db, root: datasetRootOf(dir, db.manifest) };
 }
 
-function tokenizerLoader(model: string | undefined, db: PatchDatabase): () => Promise<Tokenizer> {
+const oneShot: CommandContext = {
+  cwd: process.cwd(),
+  openDb: async (dbOpt, near, verify) => openDbOnce(findDb(dbOpt, near, process.cwd()), verify),
+  tokenizer: (manifestPath) => Tokenizer.load(manifestPath),
+  keepsModels: false,
+};
+
+function tokenizerLoader(ctx: CommandContext, model: string | undefined, db: PatchDatabase): () => Promise<Tokenizer> {
   let t: Promise<Tokenizer> | undefined;
-  return () => (t ??= Tokenizer.load(model ? path.resolve(model) : db.model.manifestPath));
+  return () => (t ??= ctx.tokenizer(model ? path.resolve(ctx.cwd, model) : db.model.manifestPath));
 }
 
-async function cmdQuery(args: string[]): Promise<unknown> {
+export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
   const { values: v, positionals } = parse(args, {
+    verify: { type: 'boolean' },
     at: { type: 'string' },
     k: { type: 'string' },
     exact: { type: 'boolean' },
@@ -253,26 +274,34 @@ async function cmdQuery(args: string[]): Promise<unknown> {
     lambda: { type: 'string' },
   });
   if (v.help) return USAGE;
-  const image = path.resolve(one(positionals, 'image'));
+  const image = path.resolve(ctx.cwd, one(positionals, 'image'));
   const at = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.at ?? '');
   if (!at) throw new UsageError('--at <row>,<col> is required (e.g. --at 5,7)');
-  const { db, root } = openDb(v.db, path.dirname(image));
   const ef = intOpt(v.ef, 'ef', 1, 10000);
-  if (ef !== undefined) db.index.setEf(ef);
-  const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
-  const grid = await retriever.tokenGrid(image);
-  const res = retriever.query(grid, Number(at[1]), Number(at[2]), {
+  const options = {
     k: intOpt(v.k, 'k', 1, 10000),
     exact: v.exact,
     excludeSelf: v['exclude-self'],
     queryKeys: choice(v['query-keys'], 'query-keys', KEY_SOURCES),
     temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
-  });
+  };
+  const { db, root } = await ctx.openDb(v.db, path.dirname(image), v.verify === true);
+  const retriever = new PatchRetriever(db, root, tokenizerLoader(ctx, v.model, db));
+  const grid = await retriever.tokenGrid(image);
+  // --ef holds for this query only (a server answers others from the same index)
+  const efBefore = db.index.getEf();
+  if (ef !== undefined) db.index.setEf(ef);
+  let res: ReturnType<PatchRetriever['query']>;
+  try {
+    res = retriever.query(grid, Number(at[1]), Number(at[2]), options);
+  } finally {
+    db.index.setEf(efBefore);
+  }
   let merged: { token: number; p: number }[] | undefined;
   let lambda: number | undefined;
   if (v['model-dist']) {
     lambda = numOpt(v.lambda, 'lambda', (n) => n >= 0 && n <= 1, 'in [0, 1]') ?? 0.5;
-    const arr = parseNpy(fs.readFileSync(path.resolve(v['model-dist'])));
+    const arr = parseNpy(fs.readFileSync(path.resolve(ctx.cwd, v['model-dist'])));
     if (arr.data.length !== db.model.codebookSize) throw new UsageError(`--model-dist has ${arr.data.length} values; the codebook has ${db.model.codebookSize} codes`);
     const pModel = v.logits ? softmax(arr.data) : arr.data;
     if (!v.logits && !isProbabilityVector(pModel)) throw new UsageError('--model-dist is not a probability vector (pass --logits for logits)');
@@ -332,9 +361,9 @@ async function cmdRollout(args: string[]): Promise<unknown> {
   const seed = intOpt(v.seed, 'seed', 0, 2 ** 32 - 1);
   const ef = intOpt(v.ef, 'ef', 1, 10000);
   const out = v.out ? path.resolve(v.out) : undefined;
-  const { db, root } = openDb(v.db, path.dirname(image));
+  const { db, root } = await oneShot.openDb(v.db, path.dirname(image), false);
   if (ef !== undefined) db.index.setEf(ef);
-  const loadTokenizer = tokenizerLoader(v.model, db);
+  const loadTokenizer = tokenizerLoader(oneShot, v.model, db);
   const retriever = new PatchRetriever(db, root, loadTokenizer);
   // Refused before any image is read or tokenized.
   if (db.keys.shape !== 'causal') throw new RolloutError(`this database has ${db.keys.shape} keys, and ring keys need tokens not generated yet: a rollout needs a database built with --shape causal`);
@@ -377,17 +406,17 @@ async function cmdRollout(args: string[]): Promise<unknown> {
   ].join('\n');
 }
 
-async function cmdTokens(args: string[]): Promise<unknown> {
-  const { values: v, positionals } = parse(args, { latents: { type: 'boolean' } });
+export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
+  const { values: v, positionals } = parse(args, { latents: { type: 'boolean' }, verify: { type: 'boolean' } });
   if (v.help) return USAGE;
-  const image = path.resolve(one(positionals, 'image'));
+  const image = path.resolve(ctx.cwd, one(positionals, 'image'));
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
   // With --model, or with no database near the image, the tokenizer alone (default: the bundled one).
-  const dbDir = v.db ? path.resolve(v.db) : v.model ? undefined : findDatabase(path.dirname(image));
+  const dbDir = v.db ? path.resolve(ctx.cwd, v.db) : v.model ? undefined : findDatabase(path.dirname(image));
   if (!dbDir) {
-    const tok = await Tokenizer.load(resolveModel(v.model));
+    const tok = await ctx.tokenizer(resolveModel(v.model === undefined ? undefined : path.resolve(ctx.cwd, v.model)));
     const decoded = await decodeForModel(await readImageOrMember(image), tok.info.manifest.input);
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
@@ -401,10 +430,10 @@ async function cmdTokens(args: string[]): Promise<unknown> {
       ...(v.latents ? { latents: toRows(rows, cols, dim, (o) => Array.from(enc.latents.subarray(o, o + dim))) } : {}),
       cells: cellRects(decoded.plan, rows, cols),
     };
-    await tok.release();
+    if (!ctx.keepsModels) await tok.release();
   } else {
-    const { db, root } = openDb(dbDir, path.dirname(image));
-    const retriever = new PatchRetriever(db, root, tokenizerLoader(v.model, db));
+    const { db, root } = await ctx.openDb(dbDir, path.dirname(image), v.verify === true);
+    const retriever = new PatchRetriever(db, root, tokenizerLoader(ctx, v.model, db));
     const g = await retriever.tokenGrid(image);
     const dim = db.model.dim;
     out = {
@@ -433,8 +462,9 @@ async function readImageOrMember(image: string): Promise<Uint8Array> {
   }
 }
 
-async function cmdStats(args: string[]): Promise<unknown> {
+export async function cmdStats(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
   const { values: v } = parse(args, {
+    verify: { type: 'boolean' },
     predictability: { type: 'string' },
     seed: { type: 'string' },
     k: { type: 'string' },
@@ -444,7 +474,7 @@ async function cmdStats(args: string[]): Promise<unknown> {
   });
   if (v.help) return USAGE;
   const rolloutFraction = numOpt(v.rollout, 'rollout', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
-  const { db } = openDb(v.db, process.cwd());
+  const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true);
   const stats = databaseStats(db);
   const fraction = numOpt(v.predictability, 'predictability', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
   const pred =
@@ -481,6 +511,72 @@ async function cmdStats(args: string[]): Promise<unknown> {
   return lines.join('\n');
 }
 
+async function cmdServe(args: string[]): Promise<string | undefined> {
+  const { values: v } = parse(args, { socket: { type: 'string' }, port: { type: 'string' } });
+  if (v.help) return USAGE;
+  if (v.socket !== undefined && v.port !== undefined) throw new UsageError('give --socket or --port, not both');
+  const port = intOpt(v.port, 'port', 0, 65535);
+  const dbDir = findDb(v.db, process.cwd(), process.cwd());
+  const listen = port !== undefined ? { port } : { socket: path.resolve(v.socket ?? path.join(dbDir, 'serve.sock')) };
+  const server = await startServer({
+    dbDir,
+    listen,
+    commands: { query: cmdQuery, tokens: cmdTokens, stats: cmdStats },
+    describeError,
+    open: openDbOnce,
+    log: (line) => process.stderr.write(`${shown(line)}\n`),
+  });
+  const db = server.db;
+  const ready = { serving: dbDir, address: server.address, ...('socket' in listen ? { socket: server.address } : { port: Number(server.address.split(':').pop()) }), entries: db.entryCount, checked: db.checked, maxRequestBytes: MAX_REQUEST_BYTES };
+  process.stdout.write((v.json ? JSON.stringify(ready) : `patchlens: serving ${shown(dbDir)} (${db.entryCount} entries) on ${shown(server.address)}; Ctrl-C stops`) + '\n');
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return undefined;
+}
+
+/** query, tokens and stats with --server: the same command answered by a running server. */
+async function viaServer(argv: string[]): Promise<unknown> {
+  const rest: string[] = [];
+  let server: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--server') {
+      server = argv[++i];
+      if (server === undefined) throw new UsageError("option '--server <value>' argument missing");
+    } else if (a.startsWith('--server=')) server = a.slice('--server='.length);
+    else rest.push(a);
+  }
+  const reply = await requestFromServer(server!, rest);
+  if (reply.error) throw new ServerReplyError(reply.error.message, reply.error.exitCode);
+  return reply.result;
+}
+
+/** An error a server answered with: printed as the CLI prints its own, with the same exit code. */
+class ServerReplyError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The one line (without "patchlens: ") and the exit code the CLI gives for an error. */
+function describeError(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof ServerReplyError) return { message: err.message, exitCode: err.exitCode };
+  const usage = err instanceof UsageError;
+  const msg = err instanceof Error ? err.message : String(err);
+  const cancelled = err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
+  return { message: `${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}`, exitCode: usage ? 2 : cancelled ? 130 : 1 };
+}
+
 /** A database folder, or a dataset folder holding one in .patchlens. */
 function openDbOrDataset(p: string, flag: string): PatchDatabase {
   const dir = path.resolve(p);
@@ -508,7 +604,7 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
   const near = numOpt(v.near, 'near', (n) => n >= 0, 'a non-negative squared distance');
   const limit = intOpt(v.limit, 'limit', 1, 10_000_000) ?? DEFAULT_PAIR_LIMIT;
   const maxBucket = intOpt(v['max-bucket'], 'max-bucket', 2, 65534);
-  const db = v.db ? openDbOrDataset(v.db, '--db') : openDb(undefined, process.cwd()).db;
+  const db = v.db ? openDbOrDataset(v.db, '--db') : (await oneShot.openDb(undefined, process.cwd(), false)).db;
   const against = v.against ? openDbOrDataset(v.against, '--against') : undefined;
   if (against && path.resolve(against.dir) === path.resolve(db.dir)) throw new UsageError('--against names the same database as --db');
   const controller = new AbortController();
@@ -558,7 +654,16 @@ export async function main(argv: string[]): Promise<number> {
   const json = rest.includes('--json');
   try {
     let out: unknown;
-    switch (cmd) {
+    const served = rest.some((a) => a === '--server' || a.startsWith('--server='));
+    if (served && !(SERVED_COMMANDS as readonly (string | undefined)[]).includes(cmd)) throw new UsageError(`--server works with ${SERVED_COMMANDS.join(', ')}`);
+    switch (served ? 'client' : cmd) {
+      case 'client':
+        out = await viaServer(argv);
+        break;
+      case 'serve':
+        out = await cmdServe(rest);
+        if (out === undefined) return 0;
+        break;
       case 'index':
         out = await cmdIndex(rest);
         break;
@@ -593,13 +698,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(typeof out === 'string' ? out + '\n' : JSON.stringify(out) + '\n');
     return 0;
   } catch (err) {
-    const usage = err instanceof UsageError;
-    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`patchlens: ${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}\n`);
+    const { message, exitCode } = describeError(err);
+    const usage = exitCode === 2;
+    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof ServerReplyError;
+    process.stderr.write(`patchlens: ${message}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
-    return usage ? 2 : err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError ? 130 : 1;
+    return exitCode;
   }
 }
 

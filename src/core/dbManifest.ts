@@ -5,6 +5,8 @@
 import { KEY_SHAPES, type KeyParams } from './vocabulary';
 
 export const DB_FORMAT = 'patchlens.db/v1';
+/** A database whose index has a delta (DbIndexDelta): older readers, which would miss it, refuse it. */
+export const DB_FORMAT_DELTA = 'patchlens.db/v2';
 
 export { MANIFEST_FILE } from './vocabulary';
 
@@ -63,8 +65,22 @@ export interface DbIndexInfo extends DbFileRef {
   readonly efConstruction: number;
   readonly ef: number;
   readonly keyDim: number;
-  /** Live entries. */
+  /** Live entries (the base's and the delta's). */
   readonly entries: number;
+  /** Entries added and base entries removed since the index file (the base) was written. */
+  readonly delta?: DbIndexDelta;
+}
+
+/** A small HNSW index beside the base: updates write it instead of the whole index. */
+export interface DbIndexDelta extends DbFileRef {
+  /** Labels from this one on are in the delta, below it in the base. */
+  readonly firstLabel: number;
+  /** Live entries in the delta file. */
+  readonly entries: number;
+  /** Live entries in the base file as it was written. */
+  readonly baseEntries: number;
+  /** Base entries removed since, as [first label, count] ranges. */
+  readonly baseRemoved: readonly (readonly [number, number])[];
 }
 
 /** The codes file: per-code pixel sums (f32, K x patch x patch x 3), counts (u32, K), codebook (f32, K x d). */
@@ -87,7 +103,7 @@ export interface DbBuildSummary {
 }
 
 export interface DbManifest {
-  readonly format: typeof DB_FORMAT;
+  readonly format: typeof DB_FORMAT | typeof DB_FORMAT_DELTA;
   readonly generation: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -120,12 +136,18 @@ export function validateDbManifest(raw: unknown): DbManifest {
     throw new DbFormatError(msg);
   };
   if (typeof raw !== 'object' || raw === null) fail('manifest is not an object');
-  if (m.format !== DB_FORMAT) fail(`unsupported database format ${JSON.stringify(m.format)} (this version reads ${DB_FORMAT})`);
+  if (m.format !== DB_FORMAT && m.format !== DB_FORMAT_DELTA) fail(`unsupported database format ${JSON.stringify(m.format)} (this version reads ${DB_FORMAT} and ${DB_FORMAT_DELTA})`);
   if (!Number.isInteger(m.generation) || m.generation < 1) fail('bad generation');
   if (typeof m.root !== 'string') fail('missing dataset root');
   if (!m.model || typeof m.model.fingerprint !== 'string') fail('missing model');
   if (!m.keys || !(KEY_SHAPES as readonly string[]).includes(m.keys.shape)) fail('missing key parameters');
   if (!m.index || typeof m.index.file !== 'string') fail('missing index');
+  const d = m.index.delta;
+  if (d !== undefined) {
+    if (m.format !== DB_FORMAT_DELTA) fail(`an index delta needs format ${DB_FORMAT_DELTA}`);
+    if (typeof d.file !== 'string' || !Number.isInteger(d.firstLabel) || !Number.isInteger(d.entries) || !Number.isInteger(d.baseEntries) || !Array.isArray(d.baseRemoved)) fail('bad index delta');
+    if (!d.baseRemoved.every((r) => Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[1] > 0 && r[0] >= 0 && r[0] + r[1] <= d.firstLabel)) fail('bad index delta removals');
+  }
   if (!m.prototypes || typeof m.prototypes.file !== 'string') fail('missing prototypes');
   if (!Array.isArray(m.segments) || !Array.isArray(m.images) || !Array.isArray(m.failed)) fail('missing image lists');
   const rb = recordBytes(m.model.rows, m.model.cols, m.model.dim);

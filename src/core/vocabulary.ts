@@ -90,7 +90,9 @@ export const GENERATION_FILES = {
   index: (generation: number) => `index-${generation}.hnsw`,
   /** Per-code pixel sums and counts (prototypes). */
   codes: (generation: number) => `codes-${generation}.bin`,
+  /** The entries an update added, beside the index of an earlier generation. */
+  delta: (generation: number) => `delta-${generation}.hnsw`,
 } as const;
 
 /** Any generation's file name (the names GENERATION_FILES makes). */
-export const GENERATION_FILE_PATTERN = /^(seg|index|codes)-\d+\.(bin|hnsw)$/;
+export const GENERATION_FILE_PATTERN = /^(seg|index|codes|delta)-\d+\.(bin|hnsw)$/;

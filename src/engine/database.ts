@@ -6,6 +6,7 @@
 //   index-<gen>.hnsw    the HNSW index over all entries' keys
 //   codes-<gen>.bin     per-code pixel sums and counts (prototypes), the codebook
 //   lock                held by the one build running
+//   verified.json       identities of the files when they last passed a full check (integrity.ts)
 // A build writes new files under a new generation number and commits by
 // replacing manifest.json; files no manifest names are removed afterwards. A
 // killed build therefore leaves the previous database readable.
@@ -17,6 +18,8 @@ import { createHash } from 'node:crypto';
 import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type DbImage, type DbManifest } from '../core/dbManifest';
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
+import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, sha256Gently, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
+import { LayeredPatchIndex } from './layeredPatchIndex';
 
 import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
@@ -143,6 +146,11 @@ export function fileRef(dir: string, file: string): DbFileRef {
 }
 
 export function readDbManifest(dbDir: string): DbManifest | undefined {
+  return readManifestAndChecksum(dbDir)?.manifest;
+}
+
+/** The manifest and its checksum (the key of the verified record). */
+function readManifestAndChecksum(dbDir: string): { manifest: DbManifest; checksum: string } | undefined {
   const p = path.join(dbDir, MANIFEST_FILE);
   let text: string;
   try {
@@ -152,7 +160,9 @@ export function readDbManifest(dbDir: string): DbManifest | undefined {
     throw new DatabaseError(`cannot read ${p}: ${(err as Error).message}`);
   }
   try {
-    return validateDbManifest(checkManifestChecksum(JSON.parse(text)));
+    const raw = JSON.parse(text) as { checksum?: unknown };
+    const checksum = typeof raw === 'object' && raw !== null ? raw.checksum : undefined;
+    return { manifest: validateDbManifest(checkManifestChecksum(raw)), checksum: String(checksum) };
   } catch (err) {
     const why = err instanceof DbFormatError ? err.message : `not valid JSON (${(err as Error).message})`;
     throw new DatabaseError(`the database manifest ${p} is damaged: ${why}`, 'Rebuild the database (patchlens index --rebuild)');
@@ -261,7 +271,11 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
 // ---------------------------------------------------------------- reading
 
 export interface OpenOptions {
-  /** Check every file's SHA-256 against the manifest (sizes are always checked). */
+  /**
+   * true: check every file's SHA-256 against the manifest; false: sizes only;
+   * by default sizes and file identities against the record of the last full
+   * check (verified.json), and every SHA-256 when the record does not match.
+   */
   readonly verify?: boolean;
   /** Search beam width override. */
   readonly ef?: number;
@@ -271,6 +285,28 @@ export interface ImageRecord {
   readonly tokens: Int32Array;
   readonly distances: Float32Array;
   readonly latents: Float32Array;
+}
+
+const REBUILD_HINT = 'Rebuild the database (patchlens index --rebuild)';
+
+function damaged(dbDir: string, file: string): DatabaseError {
+  return new DatabaseError(`the database file ${path.join(dbDir, file)} is damaged (checksum mismatch)`, REBUILD_HINT);
+}
+
+/** Each file's identity, checking that it is there and has the size the manifest says. */
+function identities(dbDir: string, refs: readonly DbFileRef[]): FileIdentity[] {
+  return refs.map((ref) => {
+    const p = path.join(dbDir, ref.file);
+    let id: FileIdentity | undefined;
+    try {
+      id = fileIdentity(dbDir, ref.file);
+    } catch (err) {
+      throw new DatabaseError(`the database file ${p} cannot be read (${(err as NodeJS.ErrnoException).code})`, REBUILD_HINT);
+    }
+    if (!id) throw new DatabaseError(`the database file ${p} is missing (ENOENT)`, REBUILD_HINT);
+    if (id.bytes !== ref.bytes) throw new DatabaseError(`the database file ${p} has ${id.bytes} bytes, the manifest says ${ref.bytes} (truncated or replaced)`, REBUILD_HINT);
+    return id;
+  });
 }
 
 function readChecked(dbDir: string, ref: DbFileRef, verify: boolean): Buffer {
@@ -300,12 +336,16 @@ export class PatchDatabase {
   private readonly labelOrder: Int32Array;
   private exact?: ExactPatchIndex;
   private codesCache?: { patch: number; sums: Float32Array; counts: Uint32Array; codebook: Float32Array };
+  private found?: DatabaseError;
+  private background?: Promise<DatabaseError | undefined>;
 
   private constructor(
     readonly dir: string,
     readonly manifest: DbManifest,
     private readonly segments: Uint8Array[],
-    readonly index: HnswPatchIndex,
+    readonly index: LayeredPatchIndex,
+    /** What the open checked of the files' contents. */
+    readonly checked: OpenCheck,
   ) {
     manifest.images.forEach((img, i) => this.imageIndex.set(img.path, i));
     this.labelOrder = Int32Array.from(manifest.images.map((_, i) => i)).sort((a, b) => manifest.images[a].firstLabel - manifest.images[b].firstLabel);
@@ -315,10 +355,11 @@ export class PatchDatabase {
   /** Opens the database in dbDir; undefined when there is none. */
   static open(dbDir: string, opts: OpenOptions = {}): PatchDatabase | undefined {
     for (let attempt = 0; ; attempt++) {
-      const manifest = readDbManifest(dbDir);
-      if (!manifest) return undefined;
+      const read = readManifestAndChecksum(dbDir);
+      if (!read) return undefined;
+      const { manifest } = read;
       try {
-        return PatchDatabase.load(dbDir, manifest, opts);
+        return PatchDatabase.load(dbDir, manifest, read.checksum, opts);
       } catch (err) {
         // A build may have committed and removed the old files between our reads: retry once.
         const again = readDbManifest(dbDir);
@@ -328,18 +369,83 @@ export class PatchDatabase {
     }
   }
 
-  private static load(dbDir: string, manifest: DbManifest, opts: OpenOptions): PatchDatabase {
-    const verify = opts.verify ?? true;
-    const segments = manifest.segments.map((s) => aligned(readChecked(dbDir, s, verify)));
-    readChecked(dbDir, manifest.prototypes, verify);
-    readChecked(dbDir, manifest.index, verify); // hnswlib reads the file itself; this checks it first
-    let index: HnswPatchIndex;
-    try {
-      index = HnswPatchIndex.load(path.join(dbDir, manifest.index.file), manifest.index.keyDim, opts.ef ?? manifest.index.ef, manifest.index.entries);
-    } catch (err) {
-      throw new DatabaseError(`the index ${manifest.index.file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+  private static load(dbDir: string, manifest: DbManifest, checksum: string, opts: OpenOptions): PatchDatabase {
+    const refs = manifestFiles(manifest);
+    const before = identities(dbDir, refs);
+    const recorded = opts.verify !== false && recordMatches(dbDir, checksum, before);
+    const checked: OpenCheck = opts.verify === false ? 'sizes' : opts.verify !== true && recorded ? 'identity' : 'full';
+    const full = checked === 'full';
+    const segments = manifest.segments.map((s) => aligned(readChecked(dbDir, s, full)));
+    const mi = manifest.index;
+    const delta = mi.delta;
+    if (full) {
+      // hnswlib reads the index files itself: hashed here first, in steps, without holding them
+      for (const ref of [manifest.prototypes, mi, ...(delta ? [delta] : [])]) if (sha256File(path.join(dbDir, ref.file)) !== ref.sha256) throw damaged(dbDir, ref.file);
+      // Recorded only if no file changed while it was hashed.
+      if (!recorded && JSON.stringify(identities(dbDir, refs)) === JSON.stringify(before)) recordVerified(dbDir, manifest, checksum);
     }
-    return new PatchDatabase(dbDir, manifest, segments, index);
+    let index: LayeredPatchIndex;
+    let file = mi.file;
+    try {
+      const ef = opts.ef ?? mi.ef;
+      const base = HnswPatchIndex.load(path.join(dbDir, mi.file), mi.keyDim, ef, delta ? delta.baseEntries : mi.entries);
+      file = delta?.file ?? file;
+      const deltaIndex = delta ? HnswPatchIndex.load(path.join(dbDir, delta.file), mi.keyDim, ef, delta.entries) : undefined;
+      const params = { m: mi.m, efConstruction: mi.efConstruction, ef: mi.ef };
+      index = new LayeredPatchIndex(base, deltaIndex, delta?.firstLabel ?? manifest.nextLabel, [], params);
+      // Base entries removed since the base was written are marked in memory only.
+      for (const [first, count] of delta?.baseRemoved ?? []) index.remove(Array.from({ length: count }, (_, i) => first + i));
+    } catch (err) {
+      throw new DatabaseError(`the index ${file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+    }
+    return new PatchDatabase(dbDir, manifest, segments, index, checked);
+  }
+
+  /** Damage found by verifyContents (undefined until then, or when none was). */
+  get damage(): DatabaseError | undefined {
+    return this.found;
+  }
+
+  /** Throws the damage verifyContents found: a session stops answering from a damaged database. */
+  assertIntact(): void {
+    if (this.found) throw this.found;
+  }
+
+  /**
+   * Hashes every file the database answers from against the manifest, in steps
+   * that let queries run in between: the records as they are in memory, the
+   * index and codes files on disk. Damage is kept (see damage, assertIntact) and
+   * the verified record removed, so the next open hashes everything too. Runs
+   * once per database; later calls return the same promise.
+   */
+  verifyContents(signal?: AbortSignal): Promise<DatabaseError | undefined> {
+    this.background ??= (async () => {
+      const m = this.manifest;
+      const sources: [DbFileRef, Uint8Array | string][] = [
+        ...m.segments.map((s, i): [DbFileRef, Uint8Array] => [s, this.segments[i]]),
+        [m.prototypes, path.join(this.dir, m.prototypes.file)],
+        [m.index, path.join(this.dir, m.index.file)],
+        ...(m.index.delta ? [[m.index.delta, path.join(this.dir, m.index.delta.file)] as [DbFileRef, string]] : []),
+      ];
+      for (const [ref, source] of sources) {
+        let digest: string | undefined;
+        try {
+          digest = await sha256Gently(source, signal);
+        } catch (err) {
+          // a file the manifest names is gone or unreadable: only a damaged database loses one
+          if (!stillCurrent(this.dir, m.generation)) return undefined;
+          digest = `unreadable: ${(err as NodeJS.ErrnoException).code}`;
+        }
+        if (digest === undefined) return undefined; // aborted
+        if (digest !== ref.sha256) {
+          this.found = damaged(this.dir, ref.file);
+          forgetVerified(this.dir);
+          return this.found;
+        }
+      }
+      return undefined;
+    })();
+    return this.background;
   }
 
   get model() {
@@ -457,7 +563,35 @@ export class PatchDatabase {
   /** Total bytes of the database's files on disk. */
   diskBytes(): number {
     const m = this.manifest;
-    return m.index.bytes + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+    return m.index.bytes + (m.index.delta?.bytes ?? 0) + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+  }
+}
+
+/**
+ * Records that the files the manifest names passed a full check as they are
+ * now (a build calls it right after its commit: it has just hashed what it
+ * wrote). Best effort: a reader without write access records nothing, and the
+ * next open checks everything again.
+ */
+export function recordVerified(dbDir: string, manifest: DbManifest, checksum: string): void {
+  try {
+    writeFileAtomic(path.join(dbDir, VERIFIED_FILE), verifiedRecordText(checksum, identities(dbDir, manifestFiles(manifest))));
+  } catch {
+    /* see above */
+  }
+}
+
+/** The checksum a manifest's text carries (what the verified record is keyed by). */
+export function manifestChecksum(text: string): string {
+  return String((JSON.parse(text) as { checksum?: unknown }).checksum);
+}
+
+/** Whether the manifest in dbDir is still of this generation (a rebuild removes the old files: not damage). */
+function stillCurrent(dbDir: string, generation: number): boolean {
+  try {
+    return readDbManifest(dbDir)?.generation === generation;
+  } catch {
+    return true;
   }
 }
 
@@ -497,6 +631,8 @@ export async function clearDatabase(dbDir: string): Promise<number> {
     const sizeOf = (f: string) => fs.statSync(path.join(dbDir, f), { throwIfNoEntry: false })?.size ?? 0;
     bytes += sizeOf(MANIFEST_FILE);
     fs.rmSync(path.join(dbDir, MANIFEST_FILE), { force: true });
+    bytes += sizeOf(VERIFIED_FILE);
+    fs.rmSync(path.join(dbDir, VERIFIED_FILE), { force: true });
     fs.rmSync(path.join(dbDir, GITIGNORE_FILE), { force: true });
     const sizes = new Map(fs.readdirSync(dbDir).map((f) => [f, sizeOf(f)]));
     for (const f of collectGarbage(dbDir, undefined)) bytes += sizes.get(f) ?? 0;
@@ -513,9 +649,10 @@ export async function clearDatabase(dbDir: string): Promise<number> {
 
 /** Removes files of the folder that the manifest does not name (left by killed builds or superseded). */
 export function collectGarbage(dbDir: string, manifest: DbManifest | undefined): string[] {
-  const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE, GITIGNORE_FILE]);
+  const keep = new Set<string>([MANIFEST_FILE, LOCK_FILE, VERIFIED_FILE, GITIGNORE_FILE]);
   if (manifest) {
     keep.add(manifest.index.file);
+    if (manifest.index.delta) keep.add(manifest.index.delta.file);
     keep.add(manifest.prototypes.file);
     for (const s of manifest.segments) keep.add(s.file);
   }

@@ -10,6 +10,7 @@ import { buildDatabase } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
 import { RolloutRecorder, runRollout } from './rollout';
+import type { RolloutStep } from '../core/rollout';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
@@ -26,7 +27,7 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 // ---- caches: a database is reopened when its manifest changes on disk
-const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number }>();
+const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 /** Cancellable requests running (builds, duplicate searches, rollouts), by request id. */
 const running = new Map<number, AbortController>();
@@ -56,17 +57,34 @@ const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 /** Open catalogs (member indexes, archive readers) by dataset root, shared by every request. */
 const paths = new PathReader();
 
+function forget(dbDir: string): void {
+  dbs.get(dbDir)?.checking.abort();
+  dbs.delete(dbDir);
+}
+
+/**
+ * The open database in dbDir. An open that trusted the record of an earlier
+ * full check (see integrity.ts) is followed by the full check in the
+ * background; once that finds damage, every request on the database fails with
+ * it (the extension offers the rebuild) until the database changes.
+ */
 function openDb(dbDir: string): PatchDatabase | undefined {
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
   if (!st) {
-    dbs.delete(dbDir);
+    forget(dbDir);
     return undefined;
   }
   const cached = dbs.get(dbDir);
-  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.db;
+  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) {
+    cached.db.assertIntact();
+    return cached.db;
+  }
+  forget(dbDir);
   const db = PatchDatabase.open(dbDir);
   if (!db) return undefined;
-  dbs.set(dbDir, { db, mtimeMs: st.mtimeMs, size: st.size });
+  const checking = new AbortController();
+  dbs.set(dbDir, { db, mtimeMs: st.mtimeMs, size: st.size, checking });
+  if (db.checked !== 'full') void db.verifyContents(checking.signal);
   return db;
 }
 
@@ -178,18 +196,17 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };
   },
   rollout: async ({ dbDir, image, options, model, decode }, id) => {
-    const { r, grid } = await tokenGrid(dbDir, image, model);
     const recorder = new RolloutRecorder();
     const steps = stepReporter(id);
-    const run = await cancellable(id, (signal) =>
-      runRollout(r, grid, options, {
-        signal,
-        onStep: (step, done, total) => {
-          recorder.onStep(step);
-          steps(done, total);
-        },
-      }),
-    );
+    // Cancellable from the start: a cancel that comes while the grid loads is not lost.
+    const { r, run } = await cancellable(id, async (signal) => {
+      const { r, grid } = await tokenGrid(dbDir, image, model);
+      const onStep = (step: RolloutStep, done: number, total: number) => {
+        recorder.onStep(step);
+        steps(done, total);
+      };
+      return { r, run: await runRollout(r, grid, options, { signal, onStep }) };
+    });
     const payload = recorder.payload(run);
     const manifest = model ?? r.db.model.manifestPath;
     if (!decode || !hasDecoder(manifest)) return payload;
@@ -228,7 +245,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   clearDatabase: async ({ dbDir }) => {
     const db = dbs.get(dbDir)?.db;
     if (db) paths.forget(datasetRootOf(dbDir, db.manifest));
-    dbs.delete(dbDir);
+    forget(dbDir);
     for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },

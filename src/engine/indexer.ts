@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { DB_FORMAT, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
+import { DB_FORMAT, DB_FORMAT_DELTA, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
 import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbourhood';
 import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
@@ -13,8 +13,9 @@ import { DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { scanDataset } from './datasetScanner';
 import { DatasetCatalog, codeRowHash, expandArchives, sourcesDir, type ArchiveIndex, type DatasetEntry } from './datasetCatalog';
 import type { EncodeFile, WorkerImage } from './encodeProtocol';
-import { EncoderPool } from './encoderPool';
+import { EncoderPool, encoderLayout } from './encoderPool';
 import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
+import { LayeredPatchIndex } from './layeredPatchIndex';
 import { Tokenizer, type ModelInfo } from './tokenizer';
 import { pauseAt } from './testHooks';
 import {
@@ -27,8 +28,10 @@ import {
   defaultDbDir,
   fileRef,
   fsyncPath,
+  manifestChecksum,
   makeDirs,
   readDbManifest,
+  recordVerified,
   removeGeneration,
   serializeDbManifest,
   storageError,
@@ -76,6 +79,12 @@ export interface BuildProgress {
 }
 
 export interface BuildTimings {
+  /** Loading and checking the model. */
+  loadMs: number;
+  /** Opening (and verifying) the previous database. */
+  openMs: number;
+  /** Starting the encode workers (each loads the model). */
+  startMs: number;
   scanMs: number;
   /** Summed over workers (decode of a batch runs concurrently with other work). */
   decodeMs: number;
@@ -158,7 +167,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   const batchSize = Math.max(1, opts.batchSize ?? 8);
   const log = opts.log ?? (() => {});
   const progress = (phase: BuildPhase, done: number, total: number, message: string) => opts.onProgress?.({ phase, done, total, message });
-  const timings: BuildTimings = { scanMs: 0, decodeMs: 0, encodeMs: 0, keysMs: 0, insertMs: 0, writeMs: 0, pipelineMs: 0 };
+  const timings: BuildTimings = { loadMs: 0, openMs: 0, startMs: 0, scanMs: 0, decodeMs: 0, encodeMs: 0, keysMs: 0, insertMs: 0, writeMs: 0, pipelineMs: 0 };
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new BuildCancelledError();
   };
@@ -166,9 +175,11 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new Error(`the dataset folder ${root} does not exist`);
   progress('load', 0, 1, 'Loading model');
   // The model is validated before anything is written.
+  const tl = performance.now();
   const tok = await Tokenizer.load(opts.model);
   const info = tok.info;
   await tok.release();
+  timings.loadMs = performance.now() - tl;
   log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
 
   let createdDir: boolean;
@@ -201,7 +212,9 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     checkAbort();
     let prev: PatchDatabase | undefined;
     if (!opts.rebuild) {
+      const to = performance.now();
       prev = PatchDatabase.open(dbDir, { verify: true });
+      timings.openMs = performance.now() - to;
       if (prev) {
         const why = incompatibility(prev.manifest, info, keys, hnsw);
         if (why) throw new DatabaseError(`the database ${dbDir} cannot be updated: ${why}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
@@ -301,7 +314,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
 
     // ---- the new generation
     // Above every generation in the folder, so no file a manifest may name is overwritten.
-    const onDisk = fs.readdirSync(dbDir).map((f) => Number(/^(?:seg|index|codes)-(\d+)\./.exec(f)?.[1] ?? 0));
+    const onDisk = fs.readdirSync(dbDir).map((f) => Number(/^(?:seg|index|codes|delta)-(\d+)\./.exec(f)?.[1] ?? 0));
     generation = Math.max(prevManifest?.generation ?? 0, ...onDisk) + 1;
     const { rows, cols, dim, codebookSize } = info;
     const cells = rows * cols;
@@ -310,13 +323,29 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const keyDim = keyDimension(keys.shape, keys.hops, dim);
     const patch = prototypePatch(info.manifest.input.width, cols);
 
-    const index = prev ? prev.index : HnswPatchIndex.create(keyDim, Math.max(1024, (kept.length + toEncode.length) * perImage), hnsw);
-    if (prev) {
-      for (const img of [...removedImages.map((r) => r.img), ...changedOld]) {
-        const labels: number[] = [];
-        for (let e = 0; e < img.entries; e++) labels.push(img.firstLabel + e);
-        index.remove(labels);
+    // The index: a small update goes to the delta beside the base (only the delta's file is written);
+    // a larger one, a first build or a rebuild writes a whole new index.
+    const imageLabels = (img: DbImage) => Array.from({ length: img.entries }, (_, e) => img.firstLabel + e);
+    const leaving = [...removedImages.map((r) => r.img), ...changedOld];
+    const leavingEntries = leaving.reduce((a, img) => a + img.entries, 0);
+    const layered = prev && prev.index.fitsDelta(toEncode.length * perImage + leavingEntries) ? prev.index : undefined;
+    let index: LayeredPatchIndex | HnswPatchIndex;
+    if (layered) {
+      index = layered;
+      for (const img of leaving) layered.remove(imageLabels(img));
+    } else if (prev) {
+      // Fold the delta into the base: the base's removals are applied already; the delta's live entries are added again.
+      const base = prev.index.base;
+      const deltaFrom = prev.index.deltaFirstLabel;
+      for (const img of leaving) if (img.firstLabel < deltaFrom) base.remove(imageLabels(img));
+      const leavingSet = new Set(leaving.map((img) => img.path));
+      for (const { img, i } of kept) {
+        if (img.firstLabel < deltaFrom || leavingSet.has(img.path)) continue;
+        base.add(imageKeys(prev.sourceGrid(i, keys.source), rows, cols, dim, keys).keys, Float64Array.from(imageLabels(img)));
       }
+      index = base;
+    } else {
+      index = HnswPatchIndex.create(keyDim, Math.max(1024, (kept.length + toEncode.length) * perImage), hnsw);
     }
     const protoSize = codebookSize * patch * patch * 3;
     let sums = new Float32Array(protoSize);
@@ -430,8 +459,13 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     if (total > 0) progress('encode', 0, total, `Encoding ${total} images`);
     if (pixels.length > 0) {
       checkAbort();
-      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers: opts.workers, threads: opts.threads, maxPixels, protoPatch: patch });
+      const ts = performance.now();
+      // No more workers than batches: each loads the model, which is most of a small update's cost.
+      const layout = encoderLayout(opts.workers, opts.threads);
+      const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
+      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers, threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads), maxPixels, protoPatch: patch });
       const tp = performance.now();
+      timings.startMs = tp - ts;
       // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
       const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
         Promise.all(
@@ -518,8 +552,24 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const segPath = path.join(dbDir, segFile);
     if (segBytes > 0) segments.push({ ...fileRef(dbDir, segFile), liveBytes: segBytes });
     else fs.rmSync(segPath, { force: true });
-    const indexFile = GENERATION_FILES.index(generation);
-    index.save(path.join(dbDir, indexFile));
+    let indexInfo: DbManifest['index'];
+    const indexCommon = { kind: 'hnsw' as const, m: hnsw.m, efConstruction: hnsw.efConstruction, ef: hnsw.ef, keyDim, entries: index.size };
+    if (index instanceof LayeredPatchIndex) {
+      const deltaFile = GENERATION_FILES.delta(generation);
+      index.deltaForSave().save(path.join(dbDir, deltaFile));
+      const was = prev!.manifest.index;
+      indexInfo = {
+        ...indexCommon,
+        file: was.file,
+        bytes: was.bytes,
+        sha256: was.sha256,
+        delta: { ...fileRef(dbDir, deltaFile), firstLabel: index.deltaFirstLabel, entries: index.delta!.size, baseEntries: was.delta?.baseEntries ?? was.entries, baseRemoved: index.baseRemovals },
+      };
+    } else {
+      const indexFile = GENERATION_FILES.index(generation);
+      index.save(path.join(dbDir, indexFile));
+      indexInfo = { ...indexCommon, ...fileRef(dbDir, indexFile) };
+    }
     pauseAt('index');
     const protoFile = GENERATION_FILES.codes(generation);
     const protoBuf = Buffer.concat([sums, counts, info.codebook].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
@@ -529,7 +579,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     failed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const now = new Date().toISOString();
     const manifest: DbManifest = {
-      format: DB_FORMAT,
+      format: indexInfo.delta ? DB_FORMAT_DELTA : DB_FORMAT,
       generation,
       createdAt: prev?.manifest.createdAt ?? now,
       updatedAt: now,
@@ -547,7 +597,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
         resize: info.manifest.input.resize,
       },
       keys,
-      index: { kind: 'hnsw', ...fileRef(dbDir, indexFile), m: hnsw.m, efConstruction: hnsw.efConstruction, ef: hnsw.ef, keyDim, entries: index.size },
+      index: indexInfo,
       prototypes: { ...fileRef(dbDir, protoFile), patch, staleImages },
       segments,
       nextLabel,
@@ -565,10 +615,12 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       },
     };
     ensureGitignore(dbDir);
-    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), serializeDbManifest(manifest), () => pauseAt('manifest'));
+    const manifestText = serializeDbManifest(manifest);
+    writeFileAtomic(path.join(dbDir, MANIFEST_FILE), manifestText, () => pauseAt('manifest'));
     committed = manifest;
     fsyncPath(dbDir);
     pauseAt('commit');
+    recordVerified(dbDir, manifest, manifestChecksum(manifestText));
     timings.writeMs += performance.now() - tw0;
     try {
       collectGarbage(dbDir, manifest);

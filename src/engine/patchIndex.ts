@@ -74,6 +74,11 @@ export class HnswPatchIndex implements PatchIndex {
     return this.live;
   }
 
+  /** The search beam width set now. */
+  getEf(): number {
+    return this.ef;
+  }
+
   setEf(ef: number): void {
     this.ef = ef;
     this.index.setEf(ef);

@@ -101,6 +101,8 @@ export async function runRollout(retriever: PatchRetriever, grid: Pick<TokenGrid
     searchMs += performance.now() - t;
     return hits;
   };
+  // Messages already queued (a cancel sent right after the request) are heard before the first step.
+  await new Promise((r) => setImmediate(r));
   const t0 = performance.now();
   let slice = t0;
   for (;;) {

@@ -128,10 +128,16 @@ export async function startPaused(args: readonly string[], point: string, opts: 
   };
 }
 
-/** File name -> SHA-256 of every file in a folder (not recursive). */
+/**
+ * File name -> SHA-256 of every file in a folder (not recursive), but for
+ * verified.json: the record of the last full check, which any open that hashed
+ * everything may write (it holds no data; a stale one only makes the next open
+ * hash again).
+ */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of fs.readdirSync(dir).sort()) {
+    if (f === 'verified.json') continue;
     const p = path.join(dir, f);
     if (fs.statSync(p).isFile()) out[f] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
   }
@@ -141,7 +147,9 @@ export function snapshot(dir: string): Record<string, string> {
 /** The files a database manifest names, plus the manifest itself. */
 export function namedFiles(dbDir: string): string[] {
   const m = JSON.parse(fs.readFileSync(path.join(dbDir, 'manifest.json'), 'utf8'));
-  return ['.gitignore', 'manifest.json', m.index.file, m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
+  // verified.json: the record of the last full check, written by the build at its commit
+  const record = fs.existsSync(path.join(dbDir, 'verified.json')) ? ['verified.json'] : [];
+  return ['.gitignore', 'manifest.json', ...record, m.index.file, ...(m.index.delta ? [m.index.delta.file] : []), m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
 }
 
 /** Files anywhere under dir (and dir itself) whose name is `name`. */

@@ -141,7 +141,7 @@ test('removing most images compacts the segments; nothing stray is left in the f
   assert.equal(db.manifest.segments.length, 1);
   assert.equal(db.manifest.segments[0].bytes, 2 * 8 * 8 * 4 * (2 + 4));
   const files = fs.readdirSync(res.db).sort();
-  assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`]);
+  assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`, 'verified.json']);
   assert.match(fs.readFileSync(path.join(res.db, '.gitignore'), 'utf8'), /^\*$/m, 'git ignores the whole database folder');
   const g = await retriever(root).tokenGrid('img-07.png');
   assert.equal(retriever(root).query(g, 2, 2, { k: 1, exact: true }).results[0].distance, 0);
@@ -261,4 +261,49 @@ test('clearDatabase: refused while a build holds the lock (nothing removed); the
   await buildDatabase({ root, dbDir, model });
   await clearDatabase(dbDir);
   assert.equal(fs.existsSync(dbDir), false);
+});
+
+test('a small update writes a delta beside the unchanged index file; searches see both; a larger one folds them into a new index', async () => {
+  const root = await dataset('delta', 50);
+  const first = await buildDatabase({ root, model });
+  const base = PatchDatabase.open(first.db)!.manifest.index;
+  assert.equal(base.delta, undefined);
+  fs.rmSync(path.join(root, 'img-01.png'));
+  await (await texturedImage(100, 100, 4243)).png().toFile(path.join(root, 'img-02.png'));
+  await writeDataset(root, 1, { prefix: 'new', seed: 6 });
+  const second = await buildDatabase({ root, model });
+  assert.deepEqual([second.added, second.updated, second.removed, second.unchanged], [1, 1, 1, 48]);
+  const db = PatchDatabase.open(second.db)!;
+  const mi = db.manifest.index;
+  assert.equal(db.manifest.format, 'patchlens.db/v2');
+  assert.deepEqual([mi.file, mi.sha256], [base.file, base.sha256], 'the index file is the first build\'s');
+  assert.ok(mi.delta && mi.delta.file === `delta-${second.generation}.hnsw` && mi.delta.entries === 2 * 42);
+  assert.equal(mi.delta.baseRemoved.reduce((a, r) => a + r[1], 0), 2 * 42);
+  assert.deepEqual(fs.readdirSync(second.db).sort(), ['.gitignore', `codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`].sort());
+  assert.equal(db.index.size, 50 * 42);
+  // Every image's own patches come back first, from the base and from the delta; the removed image never.
+  const r = retriever(root);
+  for (const name of ['img-02.png', 'new-00.png', 'img-30.png']) {
+    const g = await r.tokenGrid(name);
+    for (const [row, col] of [[1, 1], [4, 5], [7, 6]]) {
+      const h = r.query(g, row, col, { k: 30 });
+      assert.deepEqual([h.results[0].image, h.results[0].distance], [name, 0], `${name} ${row},${col}`);
+      assert.ok(h.results.every((x) => x.image !== 'img-01.png'));
+      assert.deepEqual(r.query(g, row, col, { k: 1, exact: true }).results.map((x) => [x.image, x.distance]), [[name, 0]]);
+    }
+  }
+  // Ten more images: past the delta's share, so a new base holds everything and the delta is gone.
+  await writeDataset(root, 10, { prefix: 'more', seed: 7 });
+  const third = await buildDatabase({ root, model });
+  const m3 = PatchDatabase.open(third.db)!.manifest;
+  assert.equal(m3.format, 'patchlens.db/v1');
+  assert.equal(m3.index.delta, undefined);
+  assert.equal(m3.index.file, `index-${third.generation}.hnsw`);
+  assert.equal(m3.index.entries, 60 * 42);
+  const r3 = retriever(root);
+  for (const name of ['new-00.png', 'more-03.png', 'img-40.png']) {
+    const g = await r3.tokenGrid(name);
+    assert.deepEqual([r3.query(g, 3, 3, { k: 5 }).results[0].image, r3.query(g, 3, 3, { k: 5 }).results[0].distance], [name, 0]);
+  }
+  assert.ok(!fs.readdirSync(third.db).some((f) => f.startsWith('delta-')), 'no stray delta');
 });

@@ -15,6 +15,7 @@ import { PatchDatabase } from '../../src/engine/database';
 import { PatchRetriever } from '../../src/engine/retrieval';
 import { RolloutCancelledError, rolloutJson, runRollout } from '../../src/engine/rollout';
 import { hasEntry } from '../../src/core/neighbourhood';
+import { EngineClient } from '../../src/engine/engineClient';
 
 const repo = path.resolve(__dirname, '..', '..');
 const work = tempDir();
@@ -34,7 +35,7 @@ function cli(args: string[]) {
 }
 
 before(async () => {
-  const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs'), '--only=cli,encodeWorker'], { cwd: repo, encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs'), '--only=cli,encodeWorker,engineWorker'], { cwd: repo, encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   model = writePaintedModel(path.join(work, 'model'));
   decoderModel = writePaintedModel(path.join(work, 'model-dec'), { decoder: true });
@@ -191,4 +192,22 @@ test('a rollout stops when its signal is aborted', async () => {
     RolloutCancelledError,
   );
   assert.equal(steps, 3);
+});
+
+test('the engine worker: steps events while it runs, the per-step distributions, and a cancel sent right after the request', async () => {
+  const engine = new EngineClient();
+  try {
+    const dbDir = path.join(root, '.patchlens');
+    const image = path.join(root, 'q.png');
+    const steps: number[] = [];
+    const r = await engine.request('rollout', { dbDir, image, options: { from: { row: 4, col: 0 } } }, { onSteps: (done) => steps.push(done) });
+    assert.deepEqual([r.generated, r.topSource, r.stepStart.length, steps.at(-1)], [24, { image: 'a.png', share: 1 }, 33, 32]);
+    assert.equal(r.images[r.sourceImage[4 * side + 1]], 'a.png');
+    await assert.rejects(
+      engine.request('rollout', { dbDir, image, options: { from: { row: 4, col: 0 } } }, { onStart: (id) => void engine.request('cancel', { buildId: id }) }),
+      (e: Error) => e.name === 'RolloutCancelledError',
+    );
+  } finally {
+    await engine.dispose();
+  }
 });

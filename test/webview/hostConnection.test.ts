@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HostConnection, HostError } from '../../webview/shared/hostConnection';
-import { hostToInspectorSchema, type HostToInspector, type InspectorReplies, type InspectorToHost } from '../../src/protocol';
+import { hostToInspectorSchema, INSPECTOR_REPLIES, type HostToInspector, type InspectorReplies, type InspectorToHost } from '../../src/protocol';
 
 (globalThis as unknown as { window: EventTarget }).window ??= new EventTarget();
 
@@ -17,7 +17,7 @@ function connect(timeoutMs = 1000) {
   const conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
     { postMessage: (m) => posted.push(m as Record<string, unknown>), getState: () => undefined, setState: () => {} },
     hostToInspectorSchema,
-    { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' },
+    INSPECTOR_REPLIES,
     { onRejected: (r) => rejected.push(r), timeoutMs },
   );
   const deliver = (data: unknown) => window.dispatchEvent(new MessageEvent('message', { data }));

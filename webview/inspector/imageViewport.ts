@@ -56,6 +56,9 @@ export class ImageViewport {
   private shape: NeighbourhoodShape = DEFAULT_KEYS.shape;
   private hops = 1;
   private highlightToken: number | null = null;
+  /** Cells shared with another image (a duplicate pair), row-major indices. */
+  private sharedCells: Int32Array | null = null;
+  private readonly gShared: SVGGElement;
   /** Whether a cell has a database entry (for the tooltip); set with the grid. */
   private hasEntry: (row: number, col: number) => boolean = () => true;
 
@@ -66,9 +69,10 @@ export class ImageViewport {
     this.gridPath = svg('path', { class: 'grid-lines' });
     this.gridShadow = svg('path', { class: 'grid-shadow' });
     this.gHighlight = svg('g', { class: 'token-highlight' });
+    this.gShared = svg('g', { class: 'shared-cells', 'data-testid': 'shared-cells' });
     this.gNeighbours = svg('g', { class: 'neighbours' });
     this.gSelection = svg('g', { class: 'selection' });
-    this.overlay = svg('svg', { class: 'overlay', 'data-testid': 'patch-grid', 'aria-hidden': 'true' }, this.gTokens, this.maskPath, this.gridShadow, this.gridPath, this.gHighlight, this.gNeighbours, this.gSelection);
+    this.overlay = svg('svg', { class: 'overlay', 'data-testid': 'patch-grid', 'aria-hidden': 'true' }, this.gTokens, this.maskPath, this.gridShadow, this.gridPath, this.gShared, this.gHighlight, this.gNeighbours, this.gSelection);
     this.stage = el('div', { class: 'stage' }, this.img, this.overlay as unknown as Node);
     this.tooltip = el('div', { class: 'patch-tooltip', role: 'tooltip', hidden: true });
     this.zoomLabel = el('span', { class: 'zoom-level', 'data-testid': 'zoom-level', title: 'Zoom level', 'aria-live': 'polite' }, '100%');
@@ -131,7 +135,32 @@ export class ImageViewport {
     this.drawMask();
     this.drawTokenMap();
     this.drawHighlight();
+    this.drawShared();
     this.drawSelection();
+  }
+
+  /** Lights the cells this image shares with another one (null: none). */
+  setSharedCells(cells: Int32Array | null): void {
+    this.sharedCells = cells;
+    this.drawShared();
+  }
+
+  private drawShared(): void {
+    const g = this.geometry;
+    const cells = this.sharedCells;
+    if (!g || !cells) {
+      replaceChildren(this.gShared);
+      return;
+    }
+    const rects: Node[] = [];
+    for (const i of cells) {
+      const row = Math.floor(i / g.cols);
+      const col = i % g.cols;
+      if (!g.contains(row, col)) continue;
+      const cr = g.rect(row, col);
+      rects.push(svg('rect', { x: cr.x, y: cr.y, width: cr.width, height: cr.height, 'data-row': row, 'data-col': col }));
+    }
+    replaceChildren(this.gShared, ...rects);
   }
 
   setShowGrid(show: boolean): void {

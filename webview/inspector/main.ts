@@ -18,8 +18,10 @@ import './inspector.css';
 import { hasEntry, neighbourCount } from '../../src/core/neighbourhood';
 import { DEFAULT_KEYS, HOPS, KEY_SHAPE_LABELS, KEY_SHAPES, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import {
+  AUTO_OVERLAP_IMAGES,
   gridConsistent,
   hostToInspectorSchema,
+  INSPECTOR_REPLIES,
   queryResultConsistent,
   rolloutResultConsistent,
   type HostToInspector,
@@ -39,6 +41,7 @@ import { ReconstructionPane } from './reconstructionPane';
 import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
+import { OverlapsPane } from './overlapsPane';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
 import { captionOf } from '../../src/core/datasetLayout';
 
@@ -74,6 +77,8 @@ class InspectorApp {
   private readonly list: RetrievedList;
   private readonly daid: DaidChart;
   private readonly usage: TokenUsage;
+  private readonly overlaps: OverlapsPane;
+  private overlapsSeq = 0;
   private readonly recon: ReconstructionPane;
   private readonly rollout: RolloutPane;
   private readonly title = el('span', { class: 'title', 'data-testid': 'image-name' });
@@ -96,7 +101,7 @@ class InspectorApp {
     this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
       api as VsCodeApi<unknown>,
       hostToInspectorSchema,
-      { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult' },
+      INSPECTOR_REPLIES,
       {
         consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
         onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
@@ -119,6 +124,11 @@ class InspectorApp {
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
+    this.overlaps = new OverlapsPane({
+      onOpen: (o) => this.conn.post({ type: 'openOverlap', searchId: o.searchId, rank: o.rank }),
+      onFind: () => void this.findOverlaps(),
+      onClearShared: () => this.clearShared(),
+    });
     this.rollout = new RolloutPane({
       run: async (q) => {
         const r = await this.conn.request({ type: 'rollout', ...q, excludeSelf: this.excludeSelf() }, 30 * 60_000);
@@ -180,6 +190,7 @@ class InspectorApp {
       section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
       section('DAiD distribution', this.daid.element, 'section-daid'),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
+      section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
     document.getElementById('root')!.replaceChildren(toolbar, el('div', { class: 'main' }, viewer, sidebar));
     this.applyModes();
@@ -191,6 +202,10 @@ class InspectorApp {
     this.conn.on('grid', (m) => this.onGrid(m));
     this.conn.on('settings', (m) => this.onSettings(m.settings));
     this.conn.on('select', (m) => this.onSelectFromHost({ row: m.row, col: m.col }));
+    this.conn.on('shared', (m) => {
+      this.viewport.setSharedCells(m.cells);
+      this.overlaps.setShared({ other: m.other, sharedCells: m.sharedCells, score: m.score });
+    });
     this.conn.on('rolloutProgress', (m) => this.rollout.setProgress(m.done, m.total));
     window.addEventListener('error', (e) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: ${e.message}` }));
     this.conn.ready();
@@ -265,7 +280,35 @@ class InspectorApp {
       this.listHeader.textContent = '';
     }
     if (this.state.reconstruction) void this.loadReconstruction();
+    this.startOverlaps(m.inDatabase);
     this.element('viewer').dataset.ready = 'true';
+  }
+
+  // ------------------------------------------------------------ overlaps
+
+  /** Finds the overlaps at once on a database small enough; else offers a button. */
+  private startOverlaps(inDatabase: boolean): void {
+    this.overlapsSeq++;
+    if (!inDatabase) this.overlaps.showMessage('This image is not in the database, so no duplicate search covers it.');
+    else if ((this.database?.images ?? 0) <= AUTO_OVERLAP_IMAGES) void this.findOverlaps();
+    else this.overlaps.showMessage('Find the images this one shares patch content with (a duplicate search of the whole database).', 'info', true);
+  }
+
+  private async findOverlaps(): Promise<void> {
+    const seq = ++this.overlapsSeq;
+    this.overlaps.showMessage('Finding overlaps…');
+    try {
+      const r = await this.conn.request({ type: 'overlaps' }, 30 * 60_000);
+      if (seq === this.overlapsSeq) this.overlaps.show(r.overlaps);
+    } catch (e) {
+      if (seq === this.overlapsSeq) this.overlaps.showMessage(`Cannot find overlaps: ${(e as Error).message}`, 'error', true);
+    }
+  }
+
+  private clearShared(): void {
+    this.viewport.setSharedCells(null);
+    this.overlaps.setShared(null);
+    this.conn.post({ type: 'clearShared' });
   }
 
   private onSettings(s: InspectorSettings): void {

@@ -10,7 +10,7 @@ import { MANIFEST_FILE } from '../../core/dbManifest';
 import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
-import { InspectorSession, type InspectorHost, type InspectorTarget } from './inspectorSession';
+import { InspectorSession, type InspectorHost, type InspectorTarget, type SharedCells } from './inspectorSession';
 import { makeNonce, webviewHtml } from './webviewHtml';
 import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
@@ -27,6 +27,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   private readonly open = new Set<OpenInspector>();
   /** Patches to select in inspectors being opened, by file. */
   private readonly pendingSelect = new Map<string, { row: number; col: number }>();
+  /** Shared cells to light in inspectors being opened, by file. */
+  private readonly pendingShared = new Map<string, SharedCells>();
   private readonly subs: vscode.Disposable[] = [];
   private warnedUntrustedModel = false;
   private lastActive?: OpenInspector;
@@ -78,6 +80,11 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       this.pendingSelect.delete(file);
       session.select(pending.row, pending.col);
     }
+    const shared = this.pendingShared.get(file);
+    if (shared) {
+      this.pendingShared.delete(file);
+      session.showShared(shared);
+    }
     const received = webview.onDidReceiveMessage((m: unknown) => {
       // A query (validated by the session) is the webview's selected patch.
       const q = session.receive(m);
@@ -118,6 +125,18 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
   }
 
+  /** Opens an image in the inspector in a given editor column with the cells it shares with another image lit. */
+  async openShared(uri: vscode.Uri, shared: SharedCells, viewColumn: vscode.ViewColumn): Promise<void> {
+    const file = uri.fsPath;
+    this.pendingShared.set(file, shared);
+    await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE, { viewColumn, preview: false });
+    if (!this.pendingShared.has(file)) return;
+    // an inspector of this image was open already
+    this.pendingShared.delete(file);
+    const existing = [...this.open].filter((o) => o.session.file === file);
+    for (const o of existing) o.session.showShared(shared);
+  }
+
   /** The image and selected patch of the active inspector (else the one active last), if it has a selection. */
   selection(): { uri: vscode.Uri; row: number; col: number } | undefined {
     const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
@@ -153,6 +172,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       openPatch: (file, row, col) => void this.openImage(imageUri(file), { row, col }, { preview: false }),
+      openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
     };
   }

@@ -19,6 +19,7 @@ import type { DbSummary, GridPayload } from '../../engine/engineProtocol';
 import { checkMessage } from '../../messageSchema';
 import {
   inspectorToHostSchema,
+  MAX_OVERLAPS,
   type CropWindow,
   type HostToInspector,
   type InspectorDatabase,
@@ -56,7 +57,19 @@ export interface InspectorHost {
   build(root: string | undefined): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
   openPatch(file: string, row: number, col: number): void;
+  /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
+  openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
+}
+
+/** The cells an image shares with another one, lit when it is opened from a duplicate pair. */
+export interface SharedCells {
+  /** The other image's path (for the banner). */
+  readonly other: string;
+  readonly score: number;
+  readonly sharedCells: number;
+  /** Row-major cell indices in this image. */
+  readonly cells: Int32Array;
 }
 
 /** Thumbnail size in pixels (shown at 48 CSS pixels; sharp on 2x screens). */
@@ -107,6 +120,10 @@ export class InspectorSession {
   private grid?: GridPayload;
   private gridPromise?: Promise<GridPayload>;
   private pendingSelect?: { row: number; col: number };
+  /** Lit after every grid (kept across restarts until the webview clears it). */
+  private shared?: SharedCells;
+  /** Duplicate pairs this session listed as overlaps; openOverlap accepts only these. */
+  private readonly offeredPairs = new Set<string>();
   /** Dataset paths this session sent to the webview; crop and openPatch accept only these. */
   private readonly offered = new Set<string>();
   /** The model manifest for this start (model settings and trust changes restart the session). */
@@ -134,6 +151,20 @@ export class InspectorSession {
   select(row: number, col: number): void {
     if (this.grid) this.postSelect(row, col);
     else this.pendingSelect = { row, col };
+  }
+
+  /** Lights the cells this image shares with another (now, or once the grid is there). */
+  showShared(shared: SharedCells): void {
+    this.shared = shared;
+    if (this.grid) this.postShared();
+  }
+
+  private postShared(): void {
+    const s = this.shared;
+    const g = this.grid;
+    if (!s || !g) return;
+    const n = g.rows * g.cols;
+    this.host.post({ type: 'shared', other: s.other, score: s.score, sharedCells: s.sharedCells, cells: s.cells.filter((c) => c >= 0 && c < n) });
   }
 
   /** Handles one message from the webview; returns it once validated (undefined if rejected). */
@@ -176,6 +207,13 @@ export class InspectorSession {
           this.rejected((err as Error).message, raw);
         }
         return;
+      case 'openOverlap':
+        if (this.offeredPairs.has(`${m.searchId}:${m.rank}`)) this.host.openDuplicatePair?.(m.searchId, m.rank);
+        else this.rejected(`pair ${m.rank} of search ${m.searchId} was not offered`, raw);
+        return;
+      case 'clearShared':
+        this.shared = undefined;
+        return;
       default:
         void this.answer(m);
     }
@@ -211,6 +249,8 @@ export class InspectorSession {
         return this.reconstruct(m);
       case 'imagePixels':
         return this.imagePixels(m);
+      case 'overlaps':
+        return this.overlaps(m);
       case 'rollout':
         return this.rollout(m);
     }
@@ -293,6 +333,7 @@ export class InspectorSession {
         this.pendingSelect = undefined;
         this.postSelect(row, col);
       }
+      this.postShared();
     } catch (err) {
       if (live()) this.host.post({ type: 'status', status: this.failure(err) });
     }
@@ -413,6 +454,20 @@ export class InspectorSession {
       out.daidP[i] = d.p;
     });
     return out;
+  }
+
+  /** The images this one overlaps most, from a duplicate search of its database (images in the database only). */
+  private async overlaps(m: Extract<InspectorToHost, { type: 'overlaps' }>): Promise<HostToInspector> {
+    const grid = this.requireGrid();
+    const t = this.target;
+    const rel = t.root ? toDatasetPath(t.root, this.file) : undefined;
+    if (!grid.inDatabase || !rel || !t.dbDir) return { type: 'overlapsResult', inReplyTo: m.messageId, overlaps: [] };
+    const r = await this.host.engine.request('overlaps', { dbDir: t.dbDir, image: rel, limit: MAX_OVERLAPS }, { timeoutMs: 0 });
+    const overlaps = r.pairs.map((p) => {
+      this.offeredPairs.add(`${r.searchId}:${p.rank}`);
+      return { searchId: r.searchId, rank: p.rank, other: p.a === rel ? p.b : p.a, score: p.score, sharedCells: p.sharedCells, identical: p.identical };
+    });
+    return { type: 'overlapsResult', inReplyTo: m.messageId, overlaps };
   }
 
   private async crop(m: Extract<InspectorToHost, { type: 'crop' }>): Promise<HostToInspector> {

@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import { INSPECTABLE_EXTENSIONS, isInspectable } from './datasetPaths';
 import { DATABASE_FOLDER } from '../../core/vocabulary';
 import { INSPECTOR_VIEW_TYPE, InspectorEditorProvider } from './inspectorEditorProvider';
+import type { SharedCells } from './inspectorSession';
 
 /** Above this many selected images, ask before opening a tab for each. */
 const OPEN_WITHOUT_ASKING = 5;
@@ -26,7 +27,18 @@ export function registerInspector(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown) => inspectPatches(s, provider, arg, args)),
     // For other commands (Find Similar Patches): the active inspector's image and selected patch, or undefined.
     vscode.commands.registerCommand('patchlens.inspector.getSelection', () => provider.selection()),
+    // For the Duplicates view: (uri, { other, score, sharedCells, cells }, viewColumn).
+    vscode.commands.registerCommand('patchlens.inspector.showShared', (uri: unknown, shared: unknown, column: unknown) => {
+      if (!(uri instanceof vscode.Uri) || !isInspectable(uri.fsPath) || !isSharedCells(shared)) return;
+      return provider.openShared(uri, shared, typeof column === 'number' ? column : vscode.ViewColumn.Active);
+    }),
   ];
+}
+
+/** Shared cells passed by the Duplicates view. */
+function isSharedCells(v: unknown): v is SharedCells {
+  const s = v as Partial<SharedCells> | undefined;
+  return !!s && typeof s.other === 'string' && typeof s.score === 'number' && Number.isInteger(s.sharedCells) && s.cells instanceof Int32Array;
 }
 
 /** A patch position passed by another part of Patch Lens: `{ row, col }`. */

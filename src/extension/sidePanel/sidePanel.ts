@@ -8,6 +8,8 @@ import { computePredictability, findImagesUsingToken, findSimilarPatches, goToPa
 import { registerSelectModel } from '../commands/selectModel';
 import { computeRolloutStatistic } from '../commands/rolloutStatistic';
 import { CodebookView } from './codebookView';
+import { DuplicatesView } from './duplicatesView';
+import { findDuplicates, findLeaksAgainst } from '../commands/duplicateCommands';
 import { DatasetsView } from './datasetsView';
 import { IndexView } from './indexView';
 import { PanelState } from './panelState';
@@ -17,6 +19,7 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
   const datasetsView = new DatasetsView(s, state);
   const indexView = new IndexView(s, state);
   const codebook = new CodebookView(s, state);
+  const duplicates = new DuplicatesView(s, state);
   const d: QueryDeps = { s, state, codebook, datasetsView };
   const report = (what: string, fn: (...args: unknown[]) => Promise<void>) => async (...args: unknown[]) => {
     try {
@@ -31,6 +34,7 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
     datasetsView,
     indexView,
     codebook,
+    duplicates,
     // The Codebook view follows the dataset selected in the Datasets view.
     datasetsView.view.onDidChangeSelection((e) => {
       const n = e.selection[0];
@@ -43,6 +47,10 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.showCodebookStats', report('Show Codebook Statistics', (arg) => showCodebookStats(d, arg))),
     vscode.commands.registerCommand('patchlens.computePredictability', report('Compute Retrieval Predictability', (arg) => computePredictability(d, arg))),
     vscode.commands.registerCommand('patchlens.computeRolloutStatistic', report('Compute Rollout Copying', (arg) => computeRolloutStatistic(d, arg))),
+    vscode.commands.registerCommand('patchlens.findDuplicates', report('Find Duplicates', (arg, opts) => findDuplicates(s, state, duplicates, arg, opts))),
+    vscode.commands.registerCommand('patchlens.findLeaksAgainst', report('Find Leaks Against', (arg, opts) => findLeaksAgainst(s, state, duplicates, arg, opts))),
+    vscode.commands.registerCommand('patchlens.cancelDuplicates', () => duplicates.cancel()),
+    vscode.commands.registerCommand('patchlens.duplicates.openPair', report('Open Duplicate Pair', (searchId, rank) => duplicates.openKeptPair(searchId, rank))),
     vscode.commands.registerCommand('patchlens.goToPatch', report('Go to Patch', (arg) => goToPatch(d, arg))),
   ];
 }

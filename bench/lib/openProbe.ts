@@ -1,0 +1,2 @@
+// The database module alone, for the open benchmark's fresh-process probe.
+export { PatchDatabase } from '../../src/engine/database';

@@ -472,3 +472,79 @@ test('a narrow editor puts the panels under the image', async () => {
     await w.close();
   }
 });
+
+test('selecting a patch marks every cell of its token, apart from the selection outline; a DAiD bar marks its own token', async () => {
+  const { w } = await open('select-highlights-token');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const tokens = gridTokens();
+    const marked = () => w.page.getByTestId('token-highlight').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`).sort());
+    const cellsOf = (token: number) => [...tokens.keys()].filter((i) => tokens[i] === token).map((i) => `${Math.floor(i / IMAGE.cols)},${i % IMAGE.cols}`).sort();
+    await w.clickCell(2, 3);
+    const token = tokens[2 * IMAGE.cols + 3];
+    assert.ok(cellsOf(token).length > 1, 'the token occurs more than once in the test grid');
+    assert.deepEqual(await marked(), cellsOf(token));
+    // Drawn differently from the selection outline.
+    const style = (sel: string) => w.page.locator(sel).first().evaluate((e) => getComputedStyle(e).stroke);
+    assert.notEqual(await style('[data-testid="token-highlight"]'), await style('[data-testid="selected-patch"]'));
+    assert.equal(await w.page.locator(`.usage-row.highlighted[data-token="${token}"]`).count(), 1);
+    // The arrow keys move the mark with the selection.
+    await w.page.keyboard.press('ArrowRight');
+    assert.deepEqual(await marked(), cellsOf(tokens[2 * IMAGE.cols + 4]));
+    // A DAiD bar for another token marks that token's cells instead.
+    await w.page.keyboard.press('Enter');
+    const bar = w.page.locator(`[data-testid="daid-bar"]:not([data-token="${tokens[2 * IMAGE.cols + 4]}"])`).first();
+    await bar.waitFor();
+    const other = Number(await bar.getAttribute('data-token'));
+    await bar.click();
+    assert.deepEqual(await marked(), cellsOf(other));
+    await w.screenshot('token-of-selection');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('zoom: Ctrl+wheel around the pointer, a plain wheel scrolls, the buttons keep the selected patch in view, the level is shown, lines keep their screen width', async () => {
+  const { w } = await open('zoom-around');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const vp = w.page.locator('.viewport');
+    const zoom = async () => Number(await vp.getAttribute('data-zoom'));
+    const box = async () => (await w.page.getByTestId('selected-patch').boundingBox())!;
+    const lineWidth = () => w.page.locator('.grid-lines').evaluate((e) => parseFloat(getComputedStyle(e).strokeWidth));
+    const level = async () => (await w.page.getByTestId('zoom-level').textContent())?.trim();
+    const z0 = await zoom();
+    assert.ok(Math.abs((await lineWidth()) * z0 - 1) < 0.02, `grid line ${await lineWidth()} at zoom ${z0}`);
+    assert.equal(await level(), `${Math.round(z0 * 100)}%`);
+    // The bottom-right patch: zooming around the centre would push it out of the view.
+    await w.clickCell(IMAGE.rows - 1, IMAGE.cols - 1);
+    for (let i = 0; i < 4; i++) await w.page.getByTestId('tool-zoom-in').click();
+    const z1 = await zoom();
+    assert.ok(z1 > z0 * 2, `${z1} > 2 × ${z0}`);
+    const view = (await vp.boundingBox())!;
+    const b = await box();
+    assert.ok(b.x >= view.x && b.y >= view.y && b.x + b.width <= view.x + view.width && b.y + b.height <= view.y + view.height, JSON.stringify({ b, view }));
+    assert.equal(await level(), `${Math.round(z1 * 100)}%`);
+    assert.ok(Math.abs((await lineWidth()) * z1 - 1) < 0.02, `grid line ${await lineWidth()} at zoom ${z1}`);
+    // Ctrl+wheel zooms around the pointer: the patch under it stays put.
+    const cx = b.x + b.width / 2;
+    const cy = b.y + b.height / 2;
+    await w.page.mouse.move(cx, cy);
+    await w.page.keyboard.down('Control');
+    await w.page.mouse.wheel(0, 200);
+    await w.page.keyboard.up('Control');
+    await w.page.waitForFunction((z) => Number(document.querySelector('.viewport')!.getAttribute('data-zoom')) < z, z1);
+    const b2 = await box();
+    assert.ok(Math.abs(b2.x + b2.width / 2 - cx) < 1.5 && Math.abs(b2.y + b2.height / 2 - cy) < 1.5, JSON.stringify({ b2, cx, cy }));
+    // A plain wheel scrolls and leaves the zoom alone.
+    const z2 = await zoom();
+    await w.page.mouse.wheel(0, 40);
+    await w.page.waitForFunction((y) => document.querySelector('[data-testid="selected-patch"]')!.getBoundingClientRect().y < y - 10, b2.y);
+    assert.equal(await zoom(), z2);
+    await w.screenshot('zoomed-around-selection');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

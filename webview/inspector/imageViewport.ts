@@ -38,6 +38,8 @@ export class ImageViewport {
   private readonly gNeighbours: SVGGElement;
   private readonly gSelection: SVGGElement;
   private readonly tooltip: HTMLElement;
+  /** The zoom level as a percentage, for the toolbar (as VS Code's image preview shows it). */
+  readonly zoomLabel: HTMLElement;
   /** The token grid the tooltip's content was built from. */
   private tooltipTokens?: Int32Array;
 
@@ -73,6 +75,7 @@ export class ImageViewport {
     this.overlay = svg('svg', { class: 'overlay', 'data-testid': 'patch-grid', 'aria-hidden': 'true' }, this.gTokens, this.maskPath, this.gridShadow, this.gridPath, this.gShared, this.gHighlight, this.gNeighbours, this.gSelection);
     this.stage = el('div', { class: 'stage' }, this.img, this.overlay as unknown as Node);
     this.tooltip = el('div', { class: 'patch-tooltip', role: 'tooltip', hidden: true });
+    this.zoomLabel = el('span', { class: 'zoom-level', 'data-testid': 'zoom-level', title: 'Zoom level', 'aria-live': 'polite' }, '100%');
     this.element = el('div', { class: 'viewport', tabindex: '0', role: 'application', 'aria-label': 'Image with patch grid. Arrow keys move the selected patch, Enter searches for it, plus and minus zoom, 0 fits.' }, this.stage, this.tooltip);
     this.attachPointer();
     this.element.addEventListener('keydown', (e) => this.onKey(e));
@@ -316,11 +319,12 @@ export class ImageViewport {
     if (notify) this.events.onViewChange();
   }
 
-  /** Zooms by a factor around a point of the viewport (default: its centre). */
+  /** Zooms by a factor around a point of the viewport (default: the selected patch, else the centre). */
   zoomBy(factor: number, atX?: number, atY?: number): void {
     const r = this.element.getBoundingClientRect();
-    const px = atX ?? r.width / 2;
-    const py = atY ?? r.height / 2;
+    const s = atX === undefined && this.selection && this.geometry?.contains(this.selection.row, this.selection.col) ? this.geometry.rect(this.selection.row, this.selection.col) : undefined;
+    const px = atX ?? (s ? this.tx + (s.x + s.width / 2) * this.zoom : r.width / 2);
+    const py = atY ?? (s ? this.ty + (s.y + s.height / 2) * this.zoom : r.height / 2);
     const z = clamp(this.zoom * factor, MIN_ZOOM, MAX_ZOOM);
     const ix = (px - this.tx) / this.zoom;
     const iy = (py - this.ty) / this.zoom;
@@ -329,6 +333,8 @@ export class ImageViewport {
     this.ty = py - iy * z;
     this.fitting = false;
     this.applyTransform();
+    // A selected patch that was outside the view comes into it.
+    if (s && this.selection) this.reveal(this.selection);
     this.events.onViewChange();
   }
 
@@ -343,6 +349,7 @@ export class ImageViewport {
     this.stage.style.transform = `translate(${this.tx}px, ${this.ty}px) scale(${this.zoom})`;
     this.element.style.setProperty('--zoom', String(this.zoom));
     this.element.dataset.zoom = this.zoom.toFixed(4);
+    this.zoomLabel.textContent = `${Math.round(this.zoom * 100)}%`;
     // Show the image's pixels as squares when magnified, like VS Code's image preview.
     this.element.classList.toggle('magnified', this.zoom >= 2);
   }

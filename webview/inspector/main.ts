@@ -179,7 +179,7 @@ class InspectorApp {
       this.dbBadge,
       el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
       el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
-      el('div', { class: 'tool-group' }, zoomOut, zoomIn, fit),
+      el('div', { class: 'tool-group' }, zoomOut, this.viewport.zoomLabel, zoomIn, fit),
     );
     const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
     const sidebar = el(
@@ -390,7 +390,15 @@ class InspectorApp {
   // ------------------------------------------------------------ selection and queries
 
   private select(cell: Cell, query: boolean): void {
-    this.state = { ...this.state, selection: cell };
+    // The selected patch's token is marked in every cell that has it (a usage or DAiD row can then mark another).
+    const g = this.grid;
+    const token = g && cell.row < g.rows && cell.col < g.cols ? g.tokens[cell.row * g.cols + cell.col] : this.state.highlightToken;
+    const highlightChanged = token !== this.state.highlightToken;
+    this.state = { ...this.state, selection: cell, highlightToken: token };
+    if (highlightChanged) {
+      this.viewport.setHighlightToken(token);
+      if (g) this.usage.render(g.tokens, this.database?.codebookSize, token);
+    }
     this.recon.setSelection(cell);
     this.rollout.setSelection(cell);
     this.renderPatchInfo();

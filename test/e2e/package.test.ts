@@ -29,7 +29,7 @@ const ALLOWED: RegExp[] = [
   /^extension\.vsixmanifest$/,
   /^\[Content_Types\]\.xml$/,
   /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt)$/,
-  /^extension\/dist\/(extension|engineWorker|encodeWorker|inspector|codebook)\.(js|css)$/,
+  /^extension\/dist\/(extension|engineWorker|encodeWorker|inspector|codebook|duplicates)\.(js|css)$/,
   /^extension\/dist\/codicons\/codicon\.(css|ttf)$/,
   /^extension\/media\/(?!.*(^|\/)\.)[^\0]+$/, // no dot folders (.patchlens) or dot files
   new RegExp(`^extension/node_modules/(${PACKAGES.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})/(?!node_modules/)[^\\0]+$`),
@@ -50,7 +50,7 @@ test('the VSIX holds only allowed files, and what the extension needs', () => {
   const strays = names.filter((n) => !ALLOWED.some((re) => re.test(n)) || FORBIDDEN.some((re) => re.test(n)));
   assert.deepEqual(strays, []);
   for (const need of [
-    'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/encodeWorker.js', 'extension/dist/inspector.js', 'extension/dist/codebook.js',
+    'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/encodeWorker.js', 'extension/dist/inspector.js', 'extension/dist/codebook.js', 'extension/dist/duplicates.js',
     'extension/media/icon.png', 'extension/media/models/patchlens-vq16/manifest.json', 'extension/media/models/patchlens-vq16/encoder.onnx',
     'extension/media/sample/bridge.jpg', 'extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md',
     'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',

@@ -279,7 +279,7 @@ test('a small update writes a delta beside the unchanged index file; searches se
   assert.deepEqual([mi.file, mi.sha256], [base.file, base.sha256], 'the index file is the first build\'s');
   assert.ok(mi.delta && mi.delta.file === `delta-${second.generation}.hnsw` && mi.delta.entries === 2 * 42);
   assert.equal(mi.delta.baseRemoved.reduce((a, r) => a + r[1], 0), 2 * 42);
-  assert.deepEqual(fs.readdirSync(second.db).sort(), ['.gitignore', `codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`].sort());
+  assert.deepEqual(fs.readdirSync(second.db).sort(), ['.gitignore', `codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`, 'verified.json'].sort());
   assert.equal(db.index.size, 50 * 42);
   // Every image's own patches come back first, from the base and from the delta; the removed image never.
   const r = retriever(root);

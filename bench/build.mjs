@@ -18,7 +18,6 @@ await esbuild.build({
     searchWorker: 'bench/lib/searchWorker.ts',
     encodeOnlyWorker: 'bench/lib/encodeOnlyWorker.ts',
     encodeWorker: 'src/engine/encodeWorker.ts',
-    engineWorker: 'src/engine/engineWorker.ts',
     openProbe: 'bench/lib/openProbe.ts',
   },
   bundle: true,

@@ -48,6 +48,8 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   const retrieved = await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-image')));
   assert.ok(retrieved.every((img) => img !== 'bridge.jpg' && PHOTOS.includes(img!)), JSON.stringify(retrieved));
   assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
+  // Thumbnails load as their rows scroll into view (the sections above the list vary in height).
+  await items.nth(5).scrollIntoViewIfNeeded();
   await frame.locator('.thumb-image[src^="blob:"]').nth(5).waitFor({ timeout: 60_000 });
   await vs.runCommand('Notifications: Clear All Notifications');
   await vs.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.25); // a hover tooltip in the picture

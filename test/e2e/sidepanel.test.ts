@@ -154,7 +154,7 @@ test('a build shows progress and a status bar item, then completes; the tree sho
   assert.equal(await problems.getByText(/Not indexed by Patch Lens/).count(), 1);
   assert.equal(vs.logs().patchLens.split('\n').filter((l) => /skipped broken\.png/.test(l)).length, 1, 'the log names the skip once');
   await vs.screenshot('problems-skipped-files');
-  await vs.runCommand('View: Close Panel').catch(() => {});
+  await vs.runCommand('View: Toggle Panel Visibility'); // closes the Problems panel again
   await clearNotifications();
 });
 

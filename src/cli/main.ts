@@ -21,7 +21,7 @@ import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../e
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, type CommandContext } from './serve';
-import { PathReader } from '../engine/datasetCatalog';
+import { PathReader, archiveOfPath } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
@@ -421,7 +421,8 @@ export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): 
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
     out = {
-      image: path.basename(image),
+      // no dataset root without a database: a member is named from its archive on (<archive>/<member>)
+      image: archiveOfPath(image)?.id ?? path.basename(image),
       width: decoded.width,
       height: decoded.height,
       rows,

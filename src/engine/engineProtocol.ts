@@ -112,15 +112,23 @@ export interface EngineRequests {
   /** Usage counts and prototypes of every code. */
   codebook: { params: { dbDir: string }; result: CodebookPayload };
   /** A crop of an image around a rectangle, as PNG bytes. */
-  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number }; result: Uint8Array };
+  /** A square PNG of `size` from a rectangle of an image; `imageSize`: the size `rect` is measured in, for a code row's token map (it has no pixels of its own). */
+  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number; imageSize?: { width: number; height: number } }; result: Uint8Array };
   /** The bytes of an image by absolute path: a file, or a member of an archive on the way (…/0.tar/a.jpg). */
   readImage: { params: { file: string }; result: Uint8Array };
   /** An archive (a folder), a folder inside one or a member (a file), by absolute path; null for anything else. */
   statArchivePath: { params: { file: string }; result: { type: 'file' | 'folder'; size: number; mtimeMs: number } | null };
   /** The entries of an archive or of a folder inside one. */
   readArchiveDir: { params: { file: string }; result: { name: string; type: 'file' | 'folder' }[] };
-  /** The images inside a dataset's archives, by id (member indexes kept with the database); with the problems found. */
-  archiveImages: { params: { root: string; dbDir: string; include?: string[]; exclude?: string[] }; result: { images: { rel: string; bytes: number; mtimeMs: number }[]; problems: { path: string; error: string }[] } };
+  /**
+   * One page of an archive in a dataset (or of a folder inside it, `prefix`) for the Datasets view:
+   * folders first, then images; the member index is built once (kept with the database when it exists).
+   * `total`: entries at this level; `images`: images at and below it; `error`: the archive could not be read.
+   */
+  archivePage: {
+    params: { root: string; dbDir: string; archive: string; prefix: string; offset: number; limit: number; include?: string[]; exclude?: string[] };
+    result: { total: number; images: number; mtimeMs: number; entries: { name: string; folder: boolean; bytes: number; images: number }[]; error?: string };
+  };
   /** Metadata (caption, prompt, category, JSON fields) of dataset images by id; null where there is none. */
   metadata: { params: { dbDir: string; images: string[] }; result: (Record<string, string> | null)[] };
   /** The model's reconstruction of an image's token grid, as PNG bytes (model input size). */

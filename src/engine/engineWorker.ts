@@ -15,8 +15,7 @@ import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
-import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
-import { scanDataset } from './datasetScanner';
+import { PathReader, archivePage, sourcesDir } from './datasetCatalog';
 import { DuplicateSearches } from './duplicateSearches';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
@@ -125,7 +124,13 @@ const onTheFly = new Map<string, Promise<TokenGrid>>();
 async function tokenGrid(dbDir: string, image: string, model?: string): Promise<{ r: PatchRetriever; grid: TokenGrid }> {
   const r = retriever(dbDir, model);
   const abs = path.resolve(r.datasetRoot, image);
-  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  // a member's path goes through its archive file: stat says ENOTDIR, and the grid comes from the database
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    st = undefined;
+  }
   const key = st ? [dbDir, r.db.manifest.generation, abs, st.size, st.mtimeMs, model ?? ''].join('\0') : undefined;
   if (key === undefined) return { r, grid: await r.tokenGrid(image) };
   let pending = onTheFly.get(key);
@@ -255,18 +260,16 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   statArchivePath: async ({ file }) => (await paths.stat(file)) ?? null,
   readArchiveDir: ({ file }) => paths.entries(file),
-  archiveImages: async ({ root, dbDir, include, exclude }) => {
-    const scan = scanDataset(root, { include, exclude, skipDirs: [dbDir] });
+  archivePage: async ({ root, dbDir, archive, prefix, offset, limit, include, exclude }) => {
     // the member indexes a build kept are used; none are written before there is a database folder
     const cacheDir = fs.existsSync(dbDir) ? sourcesDir(dbDir) : undefined;
-    const { entries, problems } = await expandArchives(paths.catalog(root, cacheDir), scan.archives, { include, exclude, cells: 0, dim: 0, modelName: '', codeShapes: false });
-    return { images: entries.map((e) => ({ rel: e.rel, bytes: e.bytes, mtimeMs: e.mtimeMs })), problems: problems.map((p) => ({ path: p.path, error: p.error })) };
+    return archivePage(paths.catalog(root, cacheDir), archive, prefix, { offset, limit, include, exclude });
   },
   metadata: async ({ dbDir, images }) => {
     const r = retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
-  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
+  crop: async ({ file, rect, size, imageSize }) => new Uint8Array(await cropToPng(await paths.read(file, imageSize), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {
     const { r, grid: g } = await tokenGrid(dbDir, image, model);
     const tok = await tokenizer(model ?? r.db.model.manifestPath);

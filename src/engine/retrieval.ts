@@ -143,7 +143,11 @@ export class PatchRetriever {
         const v = await this.catalog.version(member);
         st = v && { size: v.bytes, mtimeMs: v.mtimeMs };
       } else {
-        st = fs.statSync(path.resolve(this.datasetRoot, img.path), { throwIfNoEntry: false });
+        try {
+          st = fs.statSync(path.resolve(this.datasetRoot, img.path));
+        } catch {
+          st = undefined; // gone, or a member of an archive that is gone (ENOTDIR)
+        }
       }
       if (!st || member?.kind === 'codes' || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
         const rec = this.db.record(i);

@@ -5,7 +5,7 @@
 
 import type { CropWindow } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
-import { tokenColour } from './tokenColours';
+import { tokenColour } from '../../src/core/tokenColours';
 
 export interface RetrievedPatch {
   readonly image: string;

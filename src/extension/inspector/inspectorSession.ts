@@ -103,7 +103,7 @@ class Lru<V> {
   }
 }
 
-const cellCache = new Lru<Promise<GridPayload['cells']>>(128);
+const cellCache = new Lru<Promise<Pick<GridPayload, 'cells' | 'width' | 'height'>>>(128);
 const cropCache = new Lru<Promise<{ png: Uint8Array; window: CropWindow }>>(1000);
 
 
@@ -439,11 +439,11 @@ export class InspectorSession {
     const cellsKey = `${dbDir}\0${summary.generation}\0${image}`;
     let cells = cellCache.get(cellsKey);
     if (!cells) {
-      cells = this.host.engine.request('grid', { dbDir, image, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => g.cells);
+      cells = this.host.engine.request('grid', { dbDir, image, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => ({ cells: g.cells, width: g.width, height: g.height }));
       cells.catch(() => cellCache.delete(cellsKey));
       cellCache.set(cellsKey, cells);
     }
-    const all = await cells;
+    const { cells: all, width, height } = await cells;
     const { rows, cols } = summary.model;
     const wr = Math.min(3, rows);
     const wc = Math.min(3, cols);
@@ -461,7 +461,8 @@ export class InspectorSession {
         y1 = Math.max(y1, cell.y + cell.height);
       }
     }
-    const png = await this.host.engine.request('crop', { file, rect: { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }, size: THUMBNAIL_SIZE });
+    // imageSize: a code row's token map is drawn at the size its cells are measured in
+    const png = await this.host.engine.request('crop', { file, rect: { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }, size: THUMBNAIL_SIZE, imageSize: { width, height } });
     return { png, window };
   }
 
@@ -486,7 +487,7 @@ export class InspectorSession {
     const grid = this.grid ?? (this.target.dbDir ? await this.loadGrid() : undefined);
     if (!grid) throw new Error(`${this.name} is a format the webview cannot show, and without a database its size is unknown`);
     const size = Math.min(CONVERTED_MAX_SIDE, Math.max(grid.width, grid.height));
-    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size }, { timeoutMs: GRID_TIMEOUT_MS });
+    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size, imageSize: { width: grid.width, height: grid.height } }, { timeoutMs: GRID_TIMEOUT_MS });
     return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
   }
 

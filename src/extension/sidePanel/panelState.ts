@@ -11,7 +11,7 @@ import { imageGlob } from '../../core/imageTypes';
 import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
-import { classifyImages, countStatuses, type ImageEntry, type StatusCounts } from './datasetTreeModel';
+import { archiveCounts, classifyImages, countStatuses, splitByArchive, type ArchiveStatus, type ImageEntry, type StatusCounts } from './datasetTreeModel';
 import { listDiskImages } from './diskImages';
 
 /** Images listed per dataset at most (a tree of more is not browsable anyway). */
@@ -26,8 +26,13 @@ export interface DatasetInfo {
   readonly summary: DbSummary | null;
   /** The database exists but could not be read. */
   readonly error?: string;
+  /** Image files (archive members are listed from their archive, a page at a time). */
   readonly entries: ImageEntry[];
+  readonly archives: ArchiveStatus[];
   readonly counts: StatusCounts;
+  /** The include/exclude globs the listing used (members are filtered by them too). */
+  readonly include: string[];
+  readonly exclude: string[];
   /** More images on disk than were listed. */
   readonly truncated: boolean;
 }
@@ -113,16 +118,17 @@ export class PanelState implements vscode.Disposable {
     } catch (e) {
       error = (e as Error).message;
     }
-    const [indexed, files, archived] = await Promise.all([
+    const [indexed, disk] = await Promise.all([
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
       listDiskImages(root, { include: settings.include, exclude: settings.exclude, skipDirs: [dbDir], limit: LIST_LIMIT }).catch(() => undefined),
-      // archives are folders: their members come from the engine (listed once, off this thread)
-      this.s.engine.request('archiveImages', { root, dbDir, include: settings.include, exclude: settings.exclude }, { timeoutMs: 0 }).catch(() => undefined),
     ]);
-    const disk = files && { images: [...files.images, ...(archived?.images ?? [])], truncated: files.truncated };
     if (summary) this.s.skippedFiles.set(root, summary.failed);
-    const entries = classifyImages(disk?.images, indexed, summary?.failed ?? []);
-    return { root, dbDir, summary, error, entries, counts: countStatuses(entries), truncated: disk?.truncated ?? false };
+    // Archives are folders whose members the engine lists a page at a time when one is expanded.
+    const split = splitByArchive(disk?.archives ?? [], indexed, summary?.failed ?? []);
+    const entries = classifyImages(disk?.images, split.indexed, split.failed);
+    const counts = countStatuses(entries);
+    for (const a of split.archives) for (const [k, n] of Object.entries(archiveCounts(a)) as [keyof StatusCounts, number][]) counts[k] += n;
+    return { root, dbDir, summary, error, entries, archives: split.archives, counts, include: settings.include, exclude: settings.exclude, truncated: disk?.truncated ?? false };
   }
 
   /** The last predictability computed for the database's current generation. */

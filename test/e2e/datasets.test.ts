@@ -1,0 +1,187 @@
+// Archives as folders in a real VS Code (code-server): a WebDataset shard
+// made by GNU tar (images with .txt captions and .json metadata) in the
+// workspace is listed in the Datasets view as a folder, a big shard a page at
+// a time ("Show more…"); after a build, a member opens in the inspector with
+// its caption, the retrieved patches carry their source members' captions and
+// open, and Go to Patch takes a member id.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator } from 'playwright-core';
+import { tempDir, texturedImage } from '../support/fixtures';
+import { writeTinyModel } from '../support/tinyModel';
+import { launchVSCode, type VSCode } from '../support/vscode';
+import { ARCHIVE_PAGE } from '../../src/extension/sidePanel/datasetTreeModel';
+
+const SMALL = 12;
+const BIG = ARCHIVE_PAGE + 20;
+const K = 6;
+let vs: VSCode;
+let ws: string;
+
+const key = (i: number) => String(i).padStart(9, '0');
+const caption = (i: number) => `a photo of sample ${i}, seen from above`;
+
+/** A WebDataset shard written by GNU tar: <key>.jpg, <key>.txt and <key>.json per sample. */
+async function writeShard(out: string, n: number, seed: number, withMeta: boolean): Promise<void> {
+  const staging = tempDir('pl-e2e-shard-');
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    await (await texturedImage(64 + (i % 3) * 8, 64, seed * 1000 + i)).jpeg({ quality: 90 }).toFile(path.join(staging, `${key(i)}.jpg`));
+    names.push(`${key(i)}.jpg`);
+    if (withMeta) {
+      fs.writeFileSync(path.join(staging, `${key(i)}.txt`), `${caption(i)}\n`);
+      fs.writeFileSync(path.join(staging, `${key(i)}.json`), JSON.stringify({ key: key(i), width: 64, url: `https://example.org/${i}.jpg` }));
+      names.push(`${key(i)}.txt`, `${key(i)}.json`);
+    }
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  execFileSync('tar', ['--format=gnu', '-cf', out, '-C', staging, ...names.sort()]);
+}
+
+before(async () => {
+  const work = tempDir('pl-datasets-');
+  const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
+  ws = path.join(work, 'shards-ws');
+  await writeShard(path.join(ws, 'shards', '00000.tar'), SMALL, 5, true);
+  await writeShard(path.join(ws, 'big', '00001.tar'), BIG, 6, false);
+  fs.mkdirSync(path.join(ws, '.vscode'));
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model, 'patchlens.topK': K }));
+  vs = await launchVSCode({ name: 'datasets', workspace: ws });
+  await vs.waitForLog('activated', { timeoutMs: 90_000 });
+}, { timeout: 10 * 60_000 });
+
+after(async () => {
+  await vs?.close();
+});
+
+function pane(title: string): Locator {
+  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+}
+
+function treeItem(p: Locator, name: string | RegExp): Locator {
+  return p.getByRole('treeitem', { name }).first();
+}
+
+async function expand(item: Locator): Promise<void> {
+  await item.waitFor({ timeout: 60_000 });
+  if ((await item.getAttribute('aria-expanded')) === 'false') await item.click();
+  await vs.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await item.elementHandle(), { timeout: 30_000 });
+}
+
+/** The visible inspector's document once its grid is drawn for `name`. */
+async function inspector(name: string): Promise<FrameLocator> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
+    for (let i = 0; i < frames; i++) {
+      const doc = vs.webview({ index: i });
+      if (await doc.locator('[data-testid="image-name"]', { hasText: name }).count().catch(() => 0)) {
+        await doc.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
+        return doc;
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no inspector shows ${name}`);
+    await vs.page.waitForTimeout(250);
+  }
+}
+
+async function clickCell(frame: FrameLocator, row: number, col: number): Promise<void> {
+  const grid = frame.locator('[data-testid="patch-grid"]');
+  const box = (await grid.boundingBox())!;
+  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
+  const s = box.width / Number(d.imageWidth);
+  const x = box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / Number(d.cols)) * s;
+  const y = box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / Number(d.rows)) * s;
+  await vs.page.mouse.click(x, y);
+}
+
+async function openPatchLens(): Promise<Locator> {
+  const item = vs.page.locator('.part.activitybar').getByRole('tab', { name: /^Patch Lens/ });
+  await item.waitFor({ timeout: 60_000 });
+  if ((await item.getAttribute('aria-selected')) !== 'true') await item.click();
+  const ds = pane('Datasets');
+  await ds.waitFor();
+  return ds;
+}
+
+test('the Datasets view lists a tar shard as a folder of its members, a big one a page at a time', { timeout: 180_000 }, async () => {
+  const ds = await openPatchLens();
+  await expand(treeItem(ds, /^shards(?!-ws)/));
+  await expand(treeItem(ds, /^00000\.tar/));
+  await treeItem(ds, /^000000003\.jpg/).waitFor({ timeout: 60_000 });
+  // Only the images are rows: the captions and metadata are not.
+  assert.equal(await ds.getByRole('treeitem', { name: /^000000003\.(txt|json)/ }).count(), 0);
+  await vs.screenshot('shard-as-folder');
+
+  await treeItem(ds, /^00000\.tar/).click(); // collapse it again: the big shard's rows come into view
+  await expand(treeItem(ds, /^big/));
+  await expand(treeItem(ds, /^00001\.tar/));
+  const more = treeItem(ds, /^Show more/);
+  await more.waitFor({ timeout: 60_000 });
+  assert.match(await more.innerText(), new RegExp(`${BIG - ARCHIVE_PAGE}`));
+  await vs.screenshot('big-shard-first-page');
+  await more.click();
+  await ds.locator('.monaco-list').first().focus();
+  await vs.page.keyboard.press('End');
+  await treeItem(ds, new RegExp(`^${key(BIG - 1)}\\.jpg`)).waitFor({ timeout: 30_000 });
+  assert.equal(await ds.getByRole('treeitem', { name: /^Show more/ }).count(), 0);
+  await vs.page.keyboard.press('Home');
+});
+
+test('after a build a member opens in the inspector with its caption; retrieved members show theirs and open', { timeout: 300_000 }, async () => {
+  await vs.runCommand('Patch Lens: Build or Update Patch Database');
+  await vs.waitForLog(new RegExp(`shards-ws: ${SMALL + BIG} images, \\d+ entries`), { timeoutMs: 180_000 });
+  const ds = await openPatchLens();
+  await expand(treeItem(ds, /^shards(?!-ws)/));
+  await expand(treeItem(ds, /^00000\.tar/));
+  const member = treeItem(ds, /^000000003\.jpg.*8×8 tokens/);
+  await member.waitFor({ timeout: 60_000 });
+  await member.click({ button: 'right' });
+  await vs.page.locator('.context-view .monaco-menu').getByRole('menuitem', { name: 'Inspect Patches' }).click();
+  const frame = await inspector('000000003.jpg');
+  assert.equal((await frame.getByTestId('image-caption').textContent())?.trim(), caption(3));
+  assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0), 'the member is drawn');
+  await vs.screenshot('member-inspector');
+
+  await clickCell(frame, 4, 4);
+  const items = frame.getByTestId('retrieved-item');
+  await items.nth(K - 1).waitFor({ timeout: 60_000 });
+  await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+  // The retrieved patches come from members of both shards; those of the captioned one show their captions.
+  const rows = await items.evaluateAll((es) => es.map((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col'), caption: e.querySelector('[data-testid="retrieved-caption"]')?.textContent ?? '' })));
+  for (const r of rows) {
+    const m = /^shards\/00000\.tar\/(\d{9})\.jpg$/.exec(r.image);
+    if (m) assert.equal(r.caption, caption(Number(m[1])), JSON.stringify(r));
+    else assert.match(r.image, /^big\/00001\.tar\/\d{9}\.jpg$/);
+  }
+  const i = rows.findIndex((r) => r.image.startsWith('shards/') && r.caption);
+  assert.ok(i >= 0, `a retrieved patch from the captioned shard: ${JSON.stringify(rows)}`);
+  await vs.screenshot('member-retrieved');
+  await items.nth(i).click();
+  const name = path.posix.basename(rows[i].image);
+  const opened = await inspector(name);
+  const sel = opened.getByTestId('selected-patch');
+  await sel.waitFor({ timeout: 30_000 });
+  assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], [rows[i].row, rows[i].col]);
+  assert.equal((await opened.getByTestId('image-caption').textContent())?.trim(), caption(Number(name.slice(0, 9))));
+  await vs.screenshot('member-retrieved-opened');
+});
+
+test('Go to Patch takes a member id', { timeout: 120_000 }, async () => {
+  await vs.runCommand('Patch Lens: Go to Patch…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill('shards/00000.tar/000000007.jpg:9,9');
+  await vs.page.locator('.quick-input-widget').getByText(/outside the 8×8 grid/).waitFor();
+  await input.fill('shards/00000.tar/000000007.jpg:5,2');
+  await vs.page.keyboard.press('Enter');
+  const frame = await inspector('000000007.jpg');
+  const sel = frame.getByTestId('selected-patch');
+  await sel.waitFor({ timeout: 30_000 });
+  assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], ['5', '2']);
+  assert.equal((await frame.getByTestId('image-caption').textContent())?.trim(), caption(7));
+  assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
+});

@@ -3,7 +3,8 @@
 // workspace is listed in the Datasets view as a folder, a big shard a page at
 // a time ("Show more…"); after a build, a member opens in the inspector with
 // its caption, the retrieved patches carry their source members' captions and
-// open, and Go to Patch takes a member id.
+// open, and Go to Patch takes a member id; a row of an AR-RAG code shard
+// (h5py, no pixels) shows its token map in the token colours.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,8 +15,11 @@ import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 import { launchVSCode, type VSCode } from '../support/vscode';
 import { ARCHIVE_PAGE } from '../../src/extension/sidePanel/datasetTreeModel';
+import { tokenRgb } from '../../src/core/tokenColours';
 
 const SMALL = 12;
+const CODE_ROWS = 3;
+let codeTokens: number[][] = [];
 const BIG = ARCHIVE_PAGE + 20;
 const K = 6;
 let vs: VSCode;
@@ -47,6 +51,19 @@ before(async () => {
   ws = path.join(work, 'shards-ws');
   await writeShard(path.join(ws, 'shards', '00000.tar'), SMALL, 5, true);
   await writeShard(path.join(ws, 'big', '00001.tar'), BIG, 6, false);
+  // AR-RAG's layout (img2code_L.py), for the model's 8x8 grid of d=4 latents
+  fs.mkdirSync(path.join(ws, 'codes'));
+  const made = execFileSync('/usr/bin/python3', ['-c', `
+import h5py, json, numpy as np
+rng = np.random.default_rng(3)
+t = rng.integers(0, 128, (${CODE_ROWS}, 64)).astype(np.int64)
+v = rng.standard_normal((${CODE_ROWS}, 64, 4)).astype(np.float32)
+with h5py.File(${JSON.stringify(path.join(ws, 'codes', 'shard-0.h5'))}, 'w') as f:
+    f.create_dataset('indices', data=t)
+    f.create_dataset('vectors', data=v / np.linalg.norm(v, axis=-1, keepdims=True))
+print(json.dumps(t.tolist()))
+`], { encoding: 'utf8' });
+  codeTokens = JSON.parse(made) as number[][];
   fs.mkdirSync(path.join(ws, '.vscode'));
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model, 'patchlens.topK': K }));
   vs = await launchVSCode({ name: 'datasets', workspace: ws });
@@ -65,6 +82,17 @@ function treeItem(p: Locator, name: string | RegExp): Locator {
   return p.getByRole('treeitem', { name }).first();
 }
 
+/** Moves the tree's focus down a page at a time until a row matching `name` is drawn. */
+async function pageDownTo(p: Locator, name: RegExp): Promise<Locator> {
+  const row = p.getByRole('treeitem', { name }).first();
+  for (let i = 0; i < 60 && !(await row.isVisible()); i++) {
+    if (i === 0) await p.locator('.monaco-list').first().focus();
+    await vs.page.keyboard.press('PageDown');
+  }
+  await row.waitFor({ timeout: 10_000 });
+  return row;
+}
+
 async function expand(item: Locator): Promise<void> {
   await item.waitFor({ timeout: 60_000 });
   if ((await item.getAttribute('aria-expanded')) === 'false') await item.click();
@@ -72,7 +100,7 @@ async function expand(item: Locator): Promise<void> {
 }
 
 /** The visible inspector's document once its grid is drawn for `name`. */
-async function inspector(name: string): Promise<FrameLocator> {
+async function inspector(name: string | RegExp): Promise<FrameLocator> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
@@ -119,21 +147,28 @@ test('the Datasets view lists a tar shard as a folder of its members, a big one 
   await treeItem(ds, /^00000\.tar/).click(); // collapse it again: the big shard's rows come into view
   await expand(treeItem(ds, /^big/));
   await expand(treeItem(ds, /^00001\.tar/));
-  const more = treeItem(ds, /^Show more/);
-  await more.waitFor({ timeout: 60_000 });
-  assert.match(await more.innerText(), new RegExp(`${BIG - ARCHIVE_PAGE}`));
+  // the first page: its last member, then the row for the next page (the tree draws only the rows in view)
+  await treeItem(ds, /^000000000\.jpg/).waitFor({ timeout: 60_000 });
+  await pageDownTo(ds, new RegExp(`^${key(ARCHIVE_PAGE - 1)}\\.jpg`));
+  const more = await pageDownTo(ds, /^Show more/);
+  assert.match(await more.innerText(), new RegExp(`Show more… \\(${BIG - ARCHIVE_PAGE} of ${BIG - ARCHIVE_PAGE} more\\)`));
+  assert.equal(await ds.getByRole('treeitem', { name: new RegExp(`^${key(ARCHIVE_PAGE)}\\.jpg`) }).count(), 0, 'the second page is not listed yet');
   await vs.screenshot('big-shard-first-page');
   await more.click();
-  await ds.locator('.monaco-list').first().focus();
-  await vs.page.keyboard.press('End');
-  await treeItem(ds, new RegExp(`^${key(BIG - 1)}\\.jpg`)).waitFor({ timeout: 30_000 });
+  await pageDownTo(ds, new RegExp(`^${key(BIG - 1)}\\.jpg`));
   assert.equal(await ds.getByRole('treeitem', { name: /^Show more/ }).count(), 0);
+  await vs.screenshot('big-shard-second-page');
+  // back to the top, the big shard's folder collapsed again
   await vs.page.keyboard.press('Home');
+  const big = treeItem(ds, /^big/);
+  await big.waitFor();
+  await big.click();
+  await vs.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'false', await big.elementHandle(), { timeout: 30_000 });
 });
 
 test('after a build a member opens in the inspector with its caption; retrieved members show theirs and open', { timeout: 300_000 }, async () => {
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await vs.waitForLog(new RegExp(`shards-ws: ${SMALL + BIG} images, \\d+ entries`), { timeoutMs: 180_000 });
+  await vs.waitForLog(new RegExp(`shards-ws: ${SMALL + BIG + CODE_ROWS} images, \\d+ entries`), { timeoutMs: 180_000 });
   const ds = await openPatchLens();
   await expand(treeItem(ds, /^shards(?!-ws)/));
   await expand(treeItem(ds, /^00000\.tar/));
@@ -183,5 +218,42 @@ test('Go to Patch takes a member id', { timeout: 120_000 }, async () => {
   await sel.waitFor({ timeout: 30_000 });
   assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], ['5', '2']);
   assert.equal((await frame.getByTestId('image-caption').textContent())?.trim(), caption(7));
+  assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
+});
+
+test('a row of an AR-RAG code shard opens as its token map, each cell in its token\'s colour', { timeout: 120_000 }, async () => {
+  await vs.runCommand('Patch Lens: Go to Patch…');
+  const input = vs.page.locator('.quick-input-widget input').first();
+  await input.waitFor();
+  await input.fill('codes/shard-0.h5/1:3,5');
+  await vs.page.keyboard.press('Enter');
+  const frame = await inspector(/^1$/);
+  const img = frame.locator('.stage .image');
+  await img.evaluate((i: HTMLImageElement) => (i.complete && i.naturalWidth > 0 ? undefined : new Promise((ok) => i.addEventListener('load', ok, { once: true }))));
+  // the centre of every cell, read back from the picture the inspector shows
+  const pixels = await img.evaluate((i: HTMLImageElement) => {
+    const c = document.createElement('canvas');
+    c.width = i.naturalWidth;
+    c.height = i.naturalHeight;
+    const g = c.getContext('2d')!;
+    g.drawImage(i, 0, 0);
+    const out: number[][] = [];
+    for (let cell = 0; cell < 64; cell++) {
+      const x = Math.floor(((cell % 8) + 0.5) * (c.width / 8));
+      const y = Math.floor((Math.floor(cell / 8) + 0.5) * (c.height / 8));
+      out.push(Array.from(g.getImageData(x, y, 1, 1).data.slice(0, 3)));
+    }
+    return out;
+  });
+  for (let cell = 0; cell < 64; cell++) {
+    const want = tokenRgb(codeTokens[1][cell]);
+    assert.ok(pixels[cell].every((v, i) => Math.abs(v - want[i]) <= 2), `cell ${cell}: ${pixels[cell]} is not token ${codeTokens[1][cell]}'s ${want}`);
+  }
+  const sel = frame.getByTestId('selected-patch');
+  await sel.waitFor({ timeout: 30_000 });
+  assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], ['3', '5']);
+  await frame.getByTestId('retrieved-item').first().waitFor({ timeout: 60_000 });
+  await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+  await vs.screenshot('code-row-token-map');
   assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
 });

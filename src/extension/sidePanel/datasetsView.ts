@@ -112,6 +112,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
         item.tooltip = node.prefix ? `${node.archive.rel}/${node.prefix}` : [node.archive.rel, node.archive.error ? `Could not be read: ${node.archive.error}` : 'An archive: its images are listed as a folder, a page at a time.'].join('\n');
         item.resourceUri = node.prefix ? undefined : vscode.Uri.file(abs);
         item.contextValue = 'archive';
+        item.accessibilityInformation = { label: `${name}, ${String(item.description)}` };
         return item;
       }
       case 'more': {

@@ -262,7 +262,7 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
     const y0 = Math.min(...grid.cells.map((c) => c.y));
     const x1 = Math.max(...grid.cells.map((c) => c.x + c.width));
     const y1 = Math.max(...grid.cells.map((c) => c.y + c.height));
-    const png = await this.s.engine.request('crop', { file, rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, size: DUPLICATE_THUMBNAIL });
+    const png = await this.s.engine.request('crop', { file, rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, size: DUPLICATE_THUMBNAIL, imageSize: { width: grid.width, height: grid.height } });
     return { type: 'thumbnailResult', inReplyTo: messageId, png };
   }
 

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
 import { imageGlob } from '../../core/imageTypes';
+import { archiveGlob } from '../../core/datasetLayout';
 import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
@@ -170,8 +171,9 @@ export class PanelState implements vscode.Disposable {
     }
     for (const [key, root] of wanted) {
       if (this.watchers.has(key)) continue;
-      const glob = imageGlob();
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), imageGlob()));
+      // an archive added, grown or removed changes the folders of members the tree shows
+      const a = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), archiveGlob()));
       const poke = (uri: vscode.Uri) => {
         if (path.relative(root, uri.fsPath).split(path.sep).some((p) => p.startsWith('.'))) return;
         clearTimeout(this.timers.get(root));
@@ -183,7 +185,7 @@ export class PanelState implements vscode.Disposable {
         clearTimeout(this.timers.get(root));
         this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
       };
-      this.watchers.set(key, vscode.Disposable.from(w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later)));
+      this.watchers.set(key, vscode.Disposable.from(w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), a, a.onDidCreate(poke), a.onDidChange(poke), a.onDidDelete(poke), m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later)));
     }
   }
 

@@ -14,6 +14,7 @@ import type { FrameLocator, Locator } from 'playwright-core';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 import { launchVSCode, type VSCode } from '../support/vscode';
+import { clickCell } from '../support/patchGrid';
 import { ARCHIVE_PAGE } from '../../src/extension/sidePanel/datasetTreeModel';
 import { tokenRgb } from '../../src/core/tokenColours';
 
@@ -116,16 +117,6 @@ async function inspector(name: string | RegExp): Promise<FrameLocator> {
   }
 }
 
-async function clickCell(frame: FrameLocator, row: number, col: number): Promise<void> {
-  const grid = frame.locator('[data-testid="patch-grid"]');
-  const box = (await grid.boundingBox())!;
-  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
-  const s = box.width / Number(d.imageWidth);
-  const x = box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / Number(d.cols)) * s;
-  const y = box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / Number(d.rows)) * s;
-  await vs.page.mouse.click(x, y);
-}
-
 async function openPatchLens(): Promise<Locator> {
   const item = vs.page.locator('.part.activitybar').getByRole('tab', { name: /^Patch Lens/ });
   await item.waitFor({ timeout: 60_000 });
@@ -155,6 +146,8 @@ test('the Datasets view lists a tar shard as a folder of its members, a big one 
   assert.equal(await ds.getByRole('treeitem', { name: new RegExp(`^${key(ARCHIVE_PAGE)}\\.jpg`) }).count(), 0, 'the second page is not listed yet');
   await vs.screenshot('big-shard-first-page');
   await more.click();
+  await vs.page.mouse.move(800, 500); // off the tree: no hover over its rows
+  await ds.getByRole('treeitem', { name: /^Show more/ }).waitFor({ state: 'detached', timeout: 30_000 });
   await pageDownTo(ds, new RegExp(`^${key(BIG - 1)}\\.jpg`));
   assert.equal(await ds.getByRole('treeitem', { name: /^Show more/ }).count(), 0);
   await vs.screenshot('big-shard-second-page');
@@ -181,7 +174,7 @@ test('after a build a member opens in the inspector with its caption; retrieved 
   assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0), 'the member is drawn');
   await vs.screenshot('member-inspector');
 
-  await clickCell(frame, 4, 4);
+  await clickCell(vs.page, frame, 4, 4);
   const items = frame.getByTestId('retrieved-item');
   await items.nth(K - 1).waitFor({ timeout: 60_000 });
   await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   ARCHIVE_PAGE,
+  emptyCounts,
   archiveDescription,
   classifyImages,
   classifyMember,
@@ -138,6 +139,9 @@ test('archives are folders: their members leave the files\' list, counts reach e
   assert.deepEqual(shards.archives.map((a) => a.rel), ['shards/00000.tar']);
   assert.deepEqual([shards.counts.indexed, shards.counts.failed], [2, 1]);
   assert.deepEqual([tree.counts.indexed, tree.counts.failed], [3, 3]);
+  assert.deepEqual([tree.archivesBelow, shards.archivesBelow], [2, 1]);
+  assert.equal(folderDescription(shards.counts, shards.archivesBelow), '3 images · 1 archive · 1 failed');
+  assert.equal(folderDescription(emptyCounts(), 3), '3 archives');
   assert.equal(archiveDescription(tar, 1234), '1,234 images · 2 indexed · 1 failed');
   assert.equal(archiveDescription(tar), '2 indexed · 1 failed');
   assert.equal(archiveDescription({ ...zip, error: undefined }), '10 B');

@@ -170,20 +170,22 @@ export interface FolderNode {
   readonly images: ImageEntry[];
   /** Archives in this folder (each a folder of its members). */
   readonly archives: ArchiveStatus[];
+  /** Archives at and below this folder (their members not yet indexed are not in `counts`). */
+  archivesBelow: number;
   /** Statuses of every image below this folder. */
   readonly counts: StatusCounts;
 }
 
 /** Groups entries (and archives) by folder, folders first, each level sorted by name. */
 export function folderTree(entries: readonly ImageEntry[], archives: readonly ArchiveStatus[] = []): FolderNode {
-  const root: FolderNode = { name: '', rel: '', folders: [], images: [], archives: [], counts: emptyCounts() };
+  const root: FolderNode = { name: '', rel: '', folders: [], images: [], archives: [], archivesBelow: 0, counts: emptyCounts() };
   const index = new Map<string, FolderNode>([['', root]]);
   const folder = (rel: string): FolderNode => {
     const existing = index.get(rel);
     if (existing) return existing;
     const slash = rel.lastIndexOf('/');
     const parent = folder(slash < 0 ? '' : rel.slice(0, slash));
-    const node: FolderNode = { name: rel.slice(slash + 1), rel, folders: [], images: [], archives: [], counts: emptyCounts() };
+    const node: FolderNode = { name: rel.slice(slash + 1), rel, folders: [], images: [], archives: [], archivesBelow: 0, counts: emptyCounts() };
     parent.folders.push(node);
     index.set(rel, node);
     return node;
@@ -193,10 +195,11 @@ export function folderTree(entries: readonly ImageEntry[], archives: readonly Ar
     return slash < 0 ? '' : rel.slice(0, slash);
   };
   /** Counts into a folder and every ancestor. */
-  const count = (dir: string, c: Partial<StatusCounts>) => {
+  const count = (dir: string, c: Partial<StatusCounts>, archives = 0) => {
     for (let d = dir; ; d = dirOf(d)) {
-      const counts = index.get(d)!.counts;
-      for (const [k, n] of Object.entries(c) as [ImageStatus, number][]) counts[k] += n;
+      const node = index.get(d)!;
+      for (const [k, n] of Object.entries(c) as [ImageStatus, number][]) node.counts[k] += n;
+      node.archivesBelow += archives;
       if (d === '') break;
     }
   };
@@ -208,7 +211,7 @@ export function folderTree(entries: readonly ImageEntry[], archives: readonly Ar
   for (const a of archives) {
     const dir = dirOf(a.rel);
     folder(dir).archives.push(a);
-    count(dir, archiveCounts(a));
+    count(dir, archiveCounts(a), 1);
   }
   const sort = (n: FolderNode) => {
     n.folders.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -305,10 +308,11 @@ export function datasetDescription(s: DatasetState): string {
   return parts.join(' · ');
 }
 
-/** A folder's description: how many images, and what needs attention. */
-export function folderDescription(counts: StatusCounts): string {
+/** A folder's description: how many images (and archives, whose members are counted once indexed), and what needs attention. */
+export function folderDescription(counts: StatusCounts, archives = 0): string {
   const total = counts.indexed + counts.changed + counts.new + counts.failed + counts.missing;
-  const parts = [`${total} ${plural(total, 'image')}`];
+  const parts = total || !archives ? [`${total} ${plural(total, 'image')}`] : [];
+  if (archives) parts.push(`${archives} ${plural(archives, 'archive')}`);
   if (counts.changed) parts.push(`${counts.changed} changed`);
   if (counts.new) parts.push(`${counts.new} not indexed`);
   if (counts.failed) parts.push(`${counts.failed} failed`);

@@ -13,6 +13,7 @@ import {
   classifyMember,
   folderDescription,
   folderTree,
+  plural,
   showMoreLabel,
   ARCHIVE_PAGE,
   imageDescription,
@@ -29,7 +30,8 @@ export type DatasetsNode =
   | { readonly kind: 'folder'; readonly root: string; readonly folder: FolderNode; readonly parent: DatasetsNode }
   | { readonly kind: 'image'; readonly root: string; readonly entry: ImageEntry; readonly parent: DatasetsNode }
   /** An archive (`prefix` '') or a folder inside one, listed from the engine a page at a time. */
-  | { readonly kind: 'archive'; readonly root: string; readonly archive: ArchiveStatus; readonly prefix: string; readonly images?: number; readonly parent: DatasetsNode }
+  // (its status is looked up when drawn: a node VS Code kept from before a build still shows the current one)
+  | { readonly kind: 'archive'; readonly root: string; readonly rel: string; readonly prefix: string; readonly images?: number; readonly parent: DatasetsNode }
   /** The rest of a long list; `page`: the key of an archive level whose next page it shows when clicked. */
   | { readonly kind: 'more'; readonly root: string; readonly text: string; readonly parent: DatasetsNode; readonly page?: string };
 
@@ -80,7 +82,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
       case 'folder': {
         const item = new vscode.TreeItem(node.folder.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `folder:${node.root}\0${node.folder.rel}`;
-        item.description = folderDescription(node.folder.counts);
+        item.description = folderDescription(node.folder.counts, node.folder.archivesBelow);
         item.iconPath = vscode.ThemeIcon.Folder;
         item.resourceUri = vscode.Uri.file(path.join(node.root, node.folder.rel));
         item.tooltip = node.folder.rel;
@@ -101,20 +103,8 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
         if (e.status !== 'missing') item.command = { command: 'patchlens.sidePanel.inspect', title: 'Inspect Patches', arguments: [node] };
         return item;
       }
-      case 'archive': {
-        const abs = path.join(node.root, ...node.archive.rel.split('/'), ...(node.prefix ? node.prefix.split('/') : []));
-        const name = node.prefix ? baseName(node.prefix) : baseName(node.archive.rel);
-        const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `archive:${node.root}\0${node.archive.rel}\0${node.prefix}`;
-        const members = node.prefix ? node.images : this.memberCounts.get(this.levelKey(node));
-        item.description = node.prefix ? `${(node.images ?? 0).toLocaleString('en-US')} images` : archiveDescription(node.archive, members);
-        item.iconPath = node.prefix ? vscode.ThemeIcon.Folder : new vscode.ThemeIcon(node.archive.error ? 'warning' : 'file-zip');
-        item.tooltip = node.prefix ? `${node.archive.rel}/${node.prefix}` : [node.archive.rel, node.archive.error ? `Could not be read: ${node.archive.error}` : 'An archive: its images are listed as a folder, a page at a time.'].join('\n');
-        item.resourceUri = node.prefix ? undefined : vscode.Uri.file(abs);
-        item.contextValue = 'archive';
-        item.accessibilityInformation = { label: `${name}, ${String(item.description)}` };
-        return item;
-      }
+      case 'archive':
+        return this.archiveItem(node);
       case 'more': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('ellipsis');
@@ -193,7 +183,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     }
     const out: DatasetsNode[] = [];
     for (const f of folder.folders) out.push({ kind: 'folder', root: node.root, folder: f, parent: node });
-    for (const a of folder.archives) out.push({ kind: 'archive', root: node.root, archive: a, prefix: '', parent: node });
+    for (const a of folder.archives) out.push({ kind: 'archive', root: node.root, rel: a.rel, prefix: '', parent: node });
     for (const e of folder.images) out.push({ kind: 'image', root: node.root, entry: e, parent: node });
     if (out.length > MAX_CHILDREN) {
       const more = out.length - MAX_CHILDREN;
@@ -205,7 +195,33 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
   }
 
   private levelKey(node: DatasetsNode & { kind: 'archive' }): string {
-    return `${node.root}\0${node.archive.rel}/\0${node.prefix}`;
+    return `${node.root}\0${node.rel}/\0${node.prefix}`;
+  }
+
+  /** An archive's current status (what the database holds of it); undefined once it is gone from disk. */
+  private async archiveStatus(node: DatasetsNode & { kind: 'archive' }): Promise<ArchiveStatus | undefined> {
+    return (await this.state.info(node.root)).archives.find((a) => a.rel === node.rel);
+  }
+
+  private async archiveItem(node: DatasetsNode & { kind: 'archive' }): Promise<vscode.TreeItem> {
+    const status = await this.archiveStatus(node).catch(() => undefined);
+    const name = baseName(node.prefix || node.rel);
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `archive:${node.root}\0${node.rel}\0${node.prefix}`;
+    if (node.prefix) {
+      item.description = `${(node.images ?? 0).toLocaleString('en-US')} ${plural(node.images ?? 0, 'image')}`;
+      item.iconPath = vscode.ThemeIcon.Folder;
+      item.tooltip = `${node.rel}/${node.prefix}`;
+    } else {
+      item.description = status ? archiveDescription(status, this.memberCounts.get(this.levelKey(node))) : 'gone from disk';
+      item.iconPath = new vscode.ThemeIcon(status?.error ? 'warning' : 'file-zip');
+      item.tooltip = [node.rel, status?.error ? `Could not be read: ${status.error}` : 'An archive: its images are listed as a folder, a page at a time.'].join('\n');
+      item.resourceUri = vscode.Uri.file(path.join(node.root, ...node.rel.split('/')));
+    }
+    item.contextValue = 'archive';
+    // the tooltip would be the row's accessible name otherwise
+    item.accessibilityInformation = { label: `${name}, ${String(item.description)}` };
+    return item;
   }
 
   /** An archive level's first pages (as many as were asked for), folders first, from the engine's member index. */
@@ -214,20 +230,22 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     const cached = this.children.get(key);
     if (cached) return cached;
     const info = await this.state.info(node.root);
+    const status = info.archives.find((a) => a.rel === node.rel);
+    if (!status) return [];
     const limit = this.shown.get(key) ?? ARCHIVE_PAGE;
     let page;
     try {
       // listing a big archive the first time reads it through: no time-out
-      page = await this.s.engine.request('archivePage', { root: node.root, dbDir: info.dbDir, archive: node.archive.rel, prefix: node.prefix, offset: 0, limit, include: info.include, exclude: info.exclude }, { timeoutMs: 0 });
+      page = await this.s.engine.request('archivePage', { root: node.root, dbDir: info.dbDir, archive: node.rel, prefix: node.prefix, offset: 0, limit, include: info.include, exclude: info.exclude }, { timeoutMs: 0 });
     } catch (e) {
-      return [{ kind: 'more', root: node.root, text: `Cannot list ${node.archive.rel}: ${(e as Error).message}`, parent: node }];
+      return [{ kind: 'more', root: node.root, text: `Cannot list ${node.rel}: ${(e as Error).message}`, parent: node }];
     }
     const out: DatasetsNode[] = [];
     if (page.error) out.push({ kind: 'more', root: node.root, text: `Unreadable: ${page.error}`, parent: node });
-    const lead = `${node.archive.rel}/${node.prefix ? `${node.prefix}/` : ''}`;
+    const lead = `${node.rel}/${node.prefix ? `${node.prefix}/` : ''}`;
     for (const e of page.entries) {
-      if (e.folder) out.push({ kind: 'archive', root: node.root, archive: node.archive, prefix: node.prefix ? `${node.prefix}/${e.name}` : e.name, images: e.images, parent: node });
-      else out.push({ kind: 'image', root: node.root, entry: classifyMember(node.archive, lead + e.name, e.bytes, page.mtimeMs), parent: node });
+      if (e.folder) out.push({ kind: 'archive', root: node.root, rel: node.rel, prefix: node.prefix ? `${node.prefix}/${e.name}` : e.name, images: e.images, parent: node });
+      else out.push({ kind: 'image', root: node.root, entry: classifyMember(status, lead + e.name, e.bytes, page.mtimeMs), parent: node });
     }
     if (page.total > page.entries.length) out.push({ kind: 'more', root: node.root, text: showMoreLabel(page.entries.length, page.total), parent: node, page: key });
     if (this.memberCounts.get(key) !== page.images) {
@@ -265,7 +283,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     for (let i = 0; i < parts.length; i++) {
       const kids = await this.getChildren(level);
       const want = parts.slice(0, i + 1).join('/');
-      const next = kids.find((k) => (k.kind === 'folder' && k.folder.rel === want) || (k.kind === 'archive' && (k.prefix ? `${k.archive.rel}/${k.prefix}` : k.archive.rel) === want) || (k.kind === 'image' && k.entry.rel === want));
+      const next = kids.find((k) => (k.kind === 'folder' && k.folder.rel === want) || (k.kind === 'archive' && (k.prefix ? `${k.rel}/${k.prefix}` : k.rel) === want) || (k.kind === 'image' && k.entry.rel === want));
       if (!next) return;
       level = next;
     }
@@ -289,7 +307,7 @@ export function targetOf(arg: unknown): { root?: string; file?: string } {
     const n = arg as DatasetsNode;
     if (n.kind === 'image') return { root: n.root, file: path.join(n.root, ...n.entry.rel.split('/')) };
     if (n.kind === 'folder') return { root: n.root, file: path.join(n.root, ...n.folder.rel.split('/')) };
-    if (n.kind === 'archive') return { root: n.root, file: path.join(n.root, ...n.archive.rel.split('/'), ...(n.prefix ? n.prefix.split('/') : [])) };
+    if (n.kind === 'archive') return { root: n.root, file: path.join(n.root, ...n.rel.split('/'), ...(n.prefix ? n.prefix.split('/') : [])) };
     return { root: n.root };
   }
   if (arg && typeof arg === 'object' && 'root' in arg && typeof (arg as { root: unknown }).root === 'string') return { root: (arg as { root: string }).root };

@@ -120,7 +120,7 @@ export class BuildCancelledError extends Error {
   }
 }
 
-function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
+export function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
   const keys = { ...DEFAULT_KEYS, ...Object.fromEntries(Object.entries(k ?? {}).filter(([, v]) => v !== undefined)) } as KeyParams;
   assertHops(keys.hops);
   for (const [name, v, allowed] of [['shape', keys.shape, KEY_SHAPES], ['border', keys.border, BORDERS], ['keys', keys.source, KEY_SOURCES]] as const) {
@@ -163,8 +163,6 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   const dbDir = path.resolve(opts.dbDir ?? defaultDbDir(root));
   const keys = resolveKeys(opts.keys);
   const hnsw = resolveHnsw(opts.hnsw);
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const batchSize = Math.max(1, opts.batchSize ?? 8);
   const log = opts.log ?? (() => {});
   const progress = (phase: BuildPhase, done: number, total: number, message: string) => opts.onProgress?.({ phase, done, total, message });
   const timings: BuildTimings = { loadMs: 0, openMs: 0, startMs: 0, scanMs: 0, decodeMs: 0, encodeMs: 0, keysMs: 0, insertMs: 0, writeMs: 0, pipelineMs: 0 };
@@ -231,22 +229,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     // ---- scan and diff
     progress('scan', 0, 1, 'Scanning dataset');
     const t0 = performance.now();
-    const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: [dbDir] });
-    const skipped = [...scan.skipped];
-    // archives are listed as folders: their member indexes are built once and kept in the database folder
-    const inArchives = await expandArchives(catalog, scan.archives, {
-      include: opts.include,
-      exclude: opts.exclude,
-      cells: info.rows * info.cols,
-      dim: info.dim,
-      modelName: info.manifest.name,
-      signal: opts.signal,
-      onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
-    });
-    checkAbort();
-    const archiveFailures: DbFailure[] = inArchives.problems;
-    for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
-    const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    const { entries, skipped, archiveFailures } = await listDataset(root, dbDir, catalog, info, opts, progress);
     const prevImages = new Map(prev?.manifest.images.map((img, i) => [img.path, { img, i }]) ?? []);
     const prevFailed = new Map(prev?.manifest.failed.map((f) => [f.path, f]) ?? []);
     const kept: { img: DbImage; i: number }[] = [];
@@ -454,93 +437,8 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       }
       progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
     };
-    const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
-    const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
     if (total > 0) progress('encode', 0, total, `Encoding ${total} images`);
-    if (pixels.length > 0) {
-      checkAbort();
-      const ts = performance.now();
-      // No more workers than batches: each loads the model, which is most of a small update's cost.
-      const layout = encoderLayout(opts.workers, opts.threads);
-      const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
-      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers, threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads), maxPixels, protoPatch: patch });
-      const tp = performance.now();
-      timings.startMs = tp - ts;
-      // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
-      const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
-        Promise.all(
-          batch.map(async (b) => {
-            const f = byRel.get(b.rel)!;
-            if (!f.source) return b;
-            try {
-              return { ...b, bytes: await catalog.entryBytes(f) };
-            } catch (err) {
-              return { ...b, error: `cannot read the member: ${(err as Error).message}` };
-            }
-          }),
-        );
-      await pool.encodeAll(
-        pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
-        batchSize,
-        addImage,
-        (t) => {
-          timings.decodeMs += t.decodeMs;
-          timings.encodeMs += t.encodeMs;
-        },
-        opts.signal,
-        pixels.some((f) => f.source) ? prepare : undefined,
-      ).catch((err) => {
-        if (opts.signal?.aborted) throw new BuildCancelledError();
-        throw err;
-      });
-      timings.pipelineMs = performance.now() - tp;
-      await pool.close();
-      pool = undefined;
-    }
-    // AR-RAG code shards: tokens and latents as the file has them, no encoder
-    for (let i = 0; i < codeRows.length; ) {
-      checkAbort();
-      const first = codeRows[i].source as { index: ArchiveIndex; row: number };
-      let n = 1;
-      while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
-        const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
-        if (s.index !== first.index || s.row !== first.row + n) break;
-        n++;
-      }
-      let read: { tokens: Int32Array; latents: Float32Array } | undefined;
-      let readError = '';
-      try {
-        read = await catalog.readCodes(first.index, first.row, n);
-      } catch (err) {
-        readError = `cannot read the code shard: ${(err as Error).message}`;
-      }
-      for (let j = 0; j < n; j++) {
-        const f = codeRows[i + j];
-        if (!read) {
-          addImage({ rel: f.rel, ok: false, error: readError });
-          continue;
-        }
-        const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
-        const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
-        const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
-        if (bad >= 0) {
-          addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
-          continue;
-        }
-        const distances = new Float32Array(cells);
-        for (let c = 0; c < cells; c++) {
-          let d2 = 0;
-          for (let k = 0; k < dim; k++) {
-            const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
-            d2 += diff * diff;
-          }
-          distances[c] = d2;
-        }
-        const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
-        addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: inputWidth, height: inputHeight, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
-      }
-      i += n;
-    }
+    await encodeEntries(toEncode, { info, catalog, opts, timings, patch, onImage: addImage, setPool: (p) => (pool = p) });
     checkAbort();
 
     // ---- write and commit
@@ -672,4 +570,151 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
       }
     }
   }
+}
+
+/** The images of a dataset (files and archive members, by id), and what could not be listed. */
+export async function listDataset(
+  root: string,
+  dbDir: string | undefined,
+  catalog: DatasetCatalog,
+  info: ModelInfo,
+  opts: Pick<BuildOptions, 'include' | 'exclude' | 'signal'>,
+  progress: (phase: BuildPhase, done: number, total: number, message: string) => void,
+): Promise<{ entries: DatasetEntry[]; skipped: { path: string; error: string }[]; archiveFailures: DbFailure[] }> {
+    const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: dbDir ? [dbDir] : [] });
+    const skipped = [...scan.skipped];
+    // archives are listed as folders: their member indexes are built once and kept in the database folder
+    const inArchives = await expandArchives(catalog, scan.archives, {
+      include: opts.include,
+      exclude: opts.exclude,
+      cells: info.rows * info.cols,
+      dim: info.dim,
+      modelName: info.manifest.name,
+      signal: opts.signal,
+      onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
+    });
+    if (opts.signal?.aborted) throw new BuildCancelledError();
+    const archiveFailures: DbFailure[] = inArchives.problems;
+    for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
+    const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { entries, skipped, archiveFailures };
+}
+
+/**
+ * Encodes dataset entries: image files and archive members in the encoder
+ * workers, AR-RAG code shard rows read as they are; each result (or failure)
+ * goes to onImage in completion order.
+ */
+export async function encodeEntries(
+  toEncode: readonly DatasetEntry[],
+  ctx: {
+    readonly info: ModelInfo;
+    readonly catalog: DatasetCatalog;
+    readonly opts: Pick<BuildOptions, 'workers' | 'threads' | 'batchSize' | 'maxPixels' | 'signal'>;
+    readonly timings: BuildTimings;
+    readonly patch: number;
+    readonly onImage: (img: WorkerImage) => void;
+    /** The pool while it runs (closed by the caller on failure). */
+    readonly setPool: (pool: EncoderPool | undefined) => void;
+  },
+): Promise<void> {
+  const { info, catalog, opts, timings, patch } = ctx;
+  const addImage = ctx.onImage;
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new BuildCancelledError();
+  };
+  const batchSize = Math.max(1, opts.batchSize ?? 8);
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { rows, cols, dim, codebookSize } = info;
+  const cells = rows * cols;
+  const byRel = new Map(toEncode.map((f) => [f.rel, f]));
+  let pool: EncoderPool | undefined;
+    const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
+    const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
+    if (pixels.length > 0) {
+      checkAbort();
+      const ts = performance.now();
+      // No more workers than batches: each loads the model, which is most of a small update's cost.
+      const layout = encoderLayout(opts.workers, opts.threads);
+      const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
+      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers, threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads), maxPixels, protoPatch: patch });
+      ctx.setPool(pool);
+      const tp = performance.now();
+      timings.startMs = tp - ts;
+      // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
+      const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
+        Promise.all(
+          batch.map(async (b) => {
+            const f = byRel.get(b.rel)!;
+            if (!f.source) return b;
+            try {
+              return { ...b, bytes: await catalog.entryBytes(f) };
+            } catch (err) {
+              return { ...b, error: `cannot read the member: ${(err as Error).message}` };
+            }
+          }),
+        );
+      await pool.encodeAll(
+        pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
+        batchSize,
+        addImage,
+        (t) => {
+          timings.decodeMs += t.decodeMs;
+          timings.encodeMs += t.encodeMs;
+        },
+        opts.signal,
+        pixels.some((f) => f.source) ? prepare : undefined,
+      ).catch((err) => {
+        if (opts.signal?.aborted) throw new BuildCancelledError();
+        throw err;
+      });
+      timings.pipelineMs = performance.now() - tp;
+      ctx.setPool(undefined);
+      await pool.close();
+      pool = undefined;
+    }
+    // AR-RAG code shards: tokens and latents as the file has them, no encoder
+    for (let i = 0; i < codeRows.length; ) {
+      checkAbort();
+      const first = codeRows[i].source as { index: ArchiveIndex; row: number };
+      let n = 1;
+      while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
+        const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
+        if (s.index !== first.index || s.row !== first.row + n) break;
+        n++;
+      }
+      let read: { tokens: Int32Array; latents: Float32Array } | undefined;
+      let readError = '';
+      try {
+        read = await catalog.readCodes(first.index, first.row, n);
+      } catch (err) {
+        readError = `cannot read the code shard: ${(err as Error).message}`;
+      }
+      for (let j = 0; j < n; j++) {
+        const f = codeRows[i + j];
+        if (!read) {
+          addImage({ rel: f.rel, ok: false, error: readError });
+          continue;
+        }
+        const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
+        const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
+        const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
+        if (bad >= 0) {
+          addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
+          continue;
+        }
+        const distances = new Float32Array(cells);
+        for (let c = 0; c < cells; c++) {
+          let d2 = 0;
+          for (let k = 0; k < dim; k++) {
+            const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
+            d2 += diff * diff;
+          }
+          distances[c] = d2;
+        }
+        const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
+        addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: inputWidth, height: inputHeight, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
+      }
+      i += n;
+    }
 }

@@ -28,6 +28,7 @@ import { tarGzSource, tarSource } from './sources/tarSource';
 import { zipSource } from './sources/zipSource';
 import { parquetSource } from './sources/parquetSource';
 import { CodeShard } from './sources/hdf5Codes';
+import { LRUCache } from 'lru-cache';
 
 const INDEX_FORMAT = 'patchlens.members/v1';
 const SOURCES: Partial<Record<ArchiveKind, ArchiveSource>> = { tar: tarSource, 'tar.gz': tarGzSource, zip: zipSource, parquet: parquetSource };
@@ -87,7 +88,13 @@ export class DatasetCatalog {
   private readonly opts: ListOptions;
   private readonly indexes = new Map<string, ArchiveIndex>();
   private readonly memberMaps = new WeakMap<ArchiveIndex, Map<string, MemberEntry>>();
-  private readonly readers = new Map<string, { index: ArchiveIndex; reader: Promise<MemberReader> }>();
+  /** Open archive readers, the least recently used closed when more than OPEN_READERS are open. */
+  private readonly readers = new LRUCache<string, { index: ArchiveIndex; reader: Promise<MemberReader> }>({
+    max: OPEN_READERS,
+    dispose: (r, _rel, reason) => {
+      if (reason === 'evict') void r.reader.then((x) => x.close(), () => undefined);
+    },
+  });
   private readonly shards = new Map<string, { index: ArchiveIndex; shard: Promise<CodeShard> }>();
   private readonly joined = new Map<string, { mtimeMs: number; map: Map<string, ImageMetadata> }>();
 
@@ -241,20 +248,10 @@ export class DatasetCatalog {
 
   private reader(idx: ArchiveIndex, abs: string): Promise<MemberReader> {
     const have = this.readers.get(idx.rel);
-    if (have && have.index === idx) {
-      // most recently used last
-      this.readers.delete(idx.rel);
-      this.readers.set(idx.rel, have);
-      return have.reader;
-    }
+    if (have && have.index === idx) return have.reader;
     const reader = SOURCES[idx.kind]!.open(abs, this.opts);
     reader.catch(() => this.readers.delete(idx.rel));
     this.readers.set(idx.rel, { index: idx, reader });
-    if (this.readers.size > OPEN_READERS) {
-      const [oldest, r] = this.readers.entries().next().value as [string, { reader: Promise<MemberReader> }];
-      this.readers.delete(oldest);
-      void r.reader.then((x) => x.close(), () => undefined);
-    }
     return reader;
   }
 

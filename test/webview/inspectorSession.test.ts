@@ -255,7 +255,7 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   // (0, 4) in a 4x5 grid: the window shifts inside the grid to rows 0-2, columns 2-4.
   assert.deepEqual(c.window, { row: 0, col: 2, rows: 3, cols: 3 });
   const crop = s.engine.calls.find((x) => x.method === 'crop')!;
-  assert.deepEqual(crop.params, { file: path.join(s.root, 'b.png'), rect: { x: 40, y: 0, width: 60, height: 60 }, size: 96 });
+  assert.deepEqual(crop.params, { file: path.join(s.root, 'b.png'), rect: { x: 40, y: 0, width: 60, height: 60 }, size: 96, imageSize: { width: 100, height: 80 } });
   // The same crop again comes from the cache.
   s.session.receive({ type: 'crop', messageId: 3, image: 'b.png', row: 0, col: 4 });
   await until('second cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 3));
@@ -305,7 +305,7 @@ test('TIFF pixels come from the engine as a PNG of the whole image', async () =>
   s.session.receive({ type: 'imagePixels', messageId: 4 });
   const p = await until('imagePixels', () => s.posted.find((m) => m.type === 'imagePixels') as Extract<HostToInspector, { type: 'imagePixels' }> | undefined);
   assert.equal(p.mime, 'image/png');
-  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, { file: path.join(root, 'scan.tif'), rect: { x: 0, y: 0, width: 100, height: 80 }, size: 100 });
+  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, { file: path.join(root, 'scan.tif'), rect: { x: 0, y: 0, width: 100, height: 80 }, size: 100, imageSize: { width: 100, height: 80 } });
 });
 
 test('select before the grid is there waits for it; answers of an earlier start are dropped', async () => {

@@ -27,6 +27,17 @@ const oneArrow = {
   },
 };
 
+// jsonc-parser's `main` is a UMD build whose require('./impl/format') esbuild cannot
+// follow (the bundle then fails to load: "Cannot find module './impl/format'"); its
+// ES module build bundles cleanly.
+/** @type {esbuild.Plugin} */
+const jsoncEsm = {
+  name: 'jsonc-esm',
+  setup(b) {
+    b.onResolve({ filter: /^jsonc-parser$/ }, () => ({ path: path.join(root, 'node_modules', 'jsonc-parser', 'lib', 'esm', 'main.js') }));
+  },
+};
+
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {
   extension: { entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs' },
@@ -68,7 +79,7 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
-      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow, jsoncEsm] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

@@ -12,6 +12,7 @@
 // Deterministic: randomness comes from the Rng passed in.
 
 import type { Rng } from './rng';
+import { TopK } from './topK';
 
 /** Called between training steps; awaiting it lets a caller report progress and cancel (by throwing). */
 export type TrainStep = (phase: IvfPqPhase, done: number, total: number) => void | Promise<void>;
@@ -458,49 +459,6 @@ export interface IvfPqHit {
   readonly distance: number;
 }
 
-/** A bounded max-heap of (distance, label). */
-class Worst {
-  readonly d: Float64Array;
-  readonly l: Float64Array;
-  size = 0;
-  constructor(readonly k: number) {
-    this.d = new Float64Array(k);
-    this.l = new Float64Array(k);
-  }
-  get bound(): number {
-    return this.size < this.k ? Infinity : this.d[0];
-  }
-  push(dist: number, label: number): void {
-    const { d, l } = this;
-    if (this.size < this.k) {
-      let c = this.size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (d[p] >= dist) break;
-        d[c] = d[p];
-        l[c] = l[p];
-        c = p;
-      }
-      d[c] = dist;
-      l[c] = label;
-      return;
-    }
-    let c = 0;
-    for (;;) {
-      const a = 2 * c + 1;
-      if (a >= this.size) break;
-      const b = a + 1;
-      const m = b < this.size && d[b] > d[a] ? b : a;
-      if (d[m] <= dist) break;
-      d[c] = d[m];
-      l[c] = l[m];
-      c = m;
-    }
-    d[c] = dist;
-    l[c] = label;
-  }
-}
-
 /** OPQ + IVF + PQ over float32 keys, squared L2, no re-ranking. */
 export class IvfPqIndex {
   private listCodes: Uint8Array[] = [];
@@ -600,7 +558,7 @@ export class IvfPqIndex {
     }
     const order = Array.from({ length: nlist }, (_, l) => l);
     if (probes < nlist) order.sort((a, b) => cd[a] - cd[b] || a - b);
-    const top = new Worst(k);
+    const top = new TopK(k);
     const { m, ksub } = pq;
     const table = this.table;
     for (let pi = 0; pi < probes; pi++) {
@@ -613,13 +571,12 @@ export class IvfPqIndex {
       for (let i = 0; i < labels.length; i++) {
         let dist = 0;
         for (let s = 0, o = i * m; s < m; s++) dist += table[s * ksub + codes[o + s]];
-        if (dist >= top.bound) continue;
-        if (filter && !filter(labels[i])) continue;
+        if (!top.admits(dist, labels[i]) || (filter && !filter(labels[i]))) continue;
         top.push(dist, labels[i]);
       }
     }
     const out: IvfPqHit[] = [];
-    for (let i = 0; i < top.size; i++) out.push({ label: top.l[i], distance: top.d[i] });
+    for (let i = 0; i < top.size; i++) out.push({ label: top.s[i], distance: top.d[i] });
     return out.sort((a, b) => a.distance - b.distance || a.label - b.label);
   }
 }

@@ -31,7 +31,7 @@ import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
-import { DEFAULT_FIDELITY_K, DEFAULT_FIDELITY_QUERIES, FidelityCancelledError, fidelityText, hnswSubject, measureFidelity } from '../engine/fidelity';
+import { DEFAULT_FIDELITY_K, DEFAULT_FIDELITY_QUERIES, FidelityCancelledError, fidelitySubject, fidelityText, measureFidelity } from '../engine/fidelity';
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 
@@ -716,24 +716,32 @@ async function cmdFidelity(args: string[]): Promise<unknown> {
   if (positionals.length) throw new UsageError(`fidelity takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db)`);
   const queries = intOpt(v.queries, 'queries', 1, 1_000_000);
   const k = intOpt(v.k, 'k', 1, 10000);
-  const db = v.db ? openDbOrDataset(v.db, '--db') : (await oneShot.openDb(undefined, process.cwd(), false)).db;
+  // --db: a database (folder or URI), or a dataset folder holding one
+  const inDataset = v.db && !isObjectStoreUri(v.db) ? path.join(path.resolve(v.db), DATABASE_FOLDER) : undefined;
+  const dbOpt = inDataset && !fs.existsSync(path.join(path.resolve(v.db!), MANIFEST_FILE)) && !isLanceFolder(path.resolve(v.db!)) && fs.existsSync(inDataset) ? inDataset : v.db;
+  const { db } = await oneShot.openDb(dbOpt, process.cwd(), false, v['storage-option']);
   const tty = process.stderr.isTTY === true && !v.quiet;
   let last = '';
-  const report = await interruptible((signal) =>
-    measureFidelity(hnswSubject(db), {
-      queries,
-      k,
-      signal,
-      onProgress: (phase, done, total) => {
-        if (v.quiet) return;
-        const line = `${phase} ${done}/${total}`;
-        if (tty) process.stderr.write(`\r\x1b[K${line}${done === total && phase === 'arrag' ? '\n' : ''}`);
-        else if (done === total && phase !== last) process.stderr.write(`${line}\n`);
-        last = done === total ? phase : last;
-      },
-    }),
-  );
-  return v.json ? report : fidelityText(report, db.dir);
+  let report;
+  try {
+    report = await interruptible((signal) =>
+      measureFidelity(fidelitySubject(db), {
+        queries,
+        k,
+        signal,
+        onProgress: (phase, done, total) => {
+          if (v.quiet) return;
+          const line = `${phase} ${done}/${total}`;
+          if (tty) process.stderr.write(`\r\x1b[K${line}${done === total && phase === 'arrag' ? '\n' : ''}`);
+          else if (done === total && phase !== last) process.stderr.write(`${line}\n`);
+          last = done === total ? phase : last;
+        },
+      }),
+    );
+  } finally {
+    db.close?.();
+  }
+  return v.json ? report : fidelityText(report, shownUri(db.dir));
 }
 
 const DUPLICATES_USAGE = `Usage: patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]

@@ -12,7 +12,10 @@ import { seededRng, type Rng } from '../core/rng';
 import { IvfPqIndex, samplePoints, type IvfPqPhase } from '../core/ivfPq';
 import { imageKeys } from '../core/neighbourhood';
 import type { PatchDatabase } from './database';
-import type { LabelFilter, SearchHit } from './patchIndex';
+import type { LanceDatabase } from './lanceDatabase';
+import { excludeImages, type LabelFilter, type PatchStore, type SearchHit } from './patchStore';
+
+type Hits = readonly SearchHit[] | Promise<readonly SearchHit[]>;
 
 /** Search parameters of one point of a curve (HNSW: { m, efConstruction, ef }). */
 export type KnobParams = Readonly<Record<string, number>>;
@@ -24,8 +27,8 @@ export interface KnobSearcher {
   readonly current: KnobParams;
   /** The settings the curve is measured at (current among them or not). */
   sweep(k: number): KnobParams[];
-  /** The k nearest live entries passing the filter, at the given setting. */
-  search(query: Readonly<Float32Array>, k: number, filter: LabelFilter, params: KnobParams): readonly SearchHit[];
+  /** The k nearest live entries passing the filter (one made by excludeImages), at the given setting. */
+  search(query: Readonly<Float32Array>, k: number, filter: LabelFilter, params: KnobParams): Hits;
 }
 
 /** What a fidelity report measures: a database's keys, its exact search and its index. */
@@ -34,12 +37,14 @@ export interface FidelitySubject {
   readonly keyDim: number;
   /** Label ranges of the images; queries are drawn from them. */
   readonly images: readonly { readonly firstLabel: number; readonly entries: number }[];
+  /** The filter that leaves out image i's entries. */
+  excluding(image: number): LabelFilter;
   /** The stored key of a label. */
   key(label: number): Float32Array;
   /** Every entry's key with its label, in batches. */
   batches(): Iterable<{ keys: Float32Array; labels: ArrayLike<number> }>;
   /** The reference answer. */
-  exact(query: Readonly<Float32Array>, k: number, filter: LabelFilter): readonly SearchHit[];
+  exact(query: Readonly<Float32Array>, k: number, filter: LabelFilter): Hits;
   readonly index: KnobSearcher;
 }
 
@@ -144,10 +149,7 @@ function sampleQueries(s: FidelitySubject, count: number, rng: Rng): { label: nu
   let i = 0;
   for (const p of picks) {
     while (i + 1 < starts.length && starts[i + 1] <= p) i++;
-    const img = s.images[i];
-    const lo = img.firstLabel;
-    const hi = img.firstLabel + img.entries;
-    out.push({ label: img.firstLabel + (p - starts[i]), filter: (l) => l < lo || l >= hi });
+    out.push({ label: s.images[i].firstLabel + (p - starts[i]), filter: s.excluding(i) });
   }
   return out;
 }
@@ -191,7 +193,7 @@ export async function measureFidelity(s: FidelitySubject, opts: FidelityOptions 
   const queries: Query[] = [];
   for (const [i, q] of sampled.entries()) {
     const key = s.key(q.label);
-    const truth = s.exact(key, k, q.filter);
+    const truth = await s.exact(key, k, q.filter);
     if (truth.length) queries.push({ ...q, key, kth: truth[truth.length - 1].distance, truth: truth.length });
     if (i % 16 === 15) await checkpoint(opts.signal);
     progress('exact', i + 1, sampled.length);
@@ -203,7 +205,9 @@ export async function measureFidelity(s: FidelitySubject, opts: FidelityOptions 
     const times: number[] = [];
     for (const [i, q] of queries.entries()) {
       const t0 = performance.now();
-      const hits = s.index.search(q.key, k, q.filter, params);
+      const found = s.index.search(q.key, k, q.filter, params);
+      // an answer given at once is timed without the await's turn of the event loop
+      const hits = 'then' in found ? await found : found;
       times.push(performance.now() - t0);
       good += recallOf(s, q, hits);
       if (i % 64 === 63) await checkpoint(opts.signal);
@@ -281,14 +285,12 @@ async function arragRecall(s: FidelitySubject, queries: readonly Query[], k: num
   return { params, recall: good / truthTotal };
 }
 
-// ---------------------------------------------------------------- the HNSW database
+// ---------------------------------------------------------------- the backends
 
-/** The HNSW database as a fidelity subject: its stored keys, ExactPatchIndex, and its HNSW index over ef. */
-export function hnswSubject(db: PatchDatabase): FidelitySubject {
+/** A store's keys, label ranges and exact search; `index` says how its approximate index is searched. */
+function storeSubject(db: PatchStore, index: KnobSearcher): FidelitySubject {
   const m = db.manifest;
   const { rows, cols, dim } = m.model;
-  const index = db.index;
-  const graph = { m: m.index.m, efConstruction: m.index.efConstruction };
   const grids = new Map<number, Float32Array>();
   const gridOf = (image: number) => {
     let g = grids.get(image);
@@ -299,7 +301,34 @@ export function hnswSubject(db: PatchDatabase): FidelitySubject {
     }
     return g;
   };
-  const searcher: KnobSearcher = {
+  return {
+    entries: db.entryCount,
+    keyDim: db.keyDim,
+    images: m.images,
+    excluding: (image) => excludeImages(db, [image]),
+    key: (label) => {
+      const loc = db.locate(label);
+      if (!loc) throw new RangeError(`label ${label} is not in the database`);
+      return db.keyAt(gridOf(loc.image), loc.row, loc.col);
+    },
+    *batches() {
+      for (let i = 0; i < m.images.length; i++) {
+        const img = m.images[i];
+        const k = imageKeys(db.sourceGrid(i, m.keys.source), rows, cols, dim, m.keys);
+        yield { keys: k.keys, labels: Float64Array.from({ length: img.entries }, (_, e) => img.firstLabel + e) };
+      }
+    },
+    exact: (query, k, filter) => db.exactIndex().search(query, k, filter),
+    index,
+  };
+}
+
+/** The HNSW database: its graph searched over ef. */
+export function hnswSubject(db: PatchDatabase): FidelitySubject {
+  const m = db.manifest;
+  const index = db.index;
+  const graph = { m: m.index.m, efConstruction: m.index.efConstruction };
+  return storeSubject(db, {
     backend: 'hnsw',
     current: { ...graph, ef: index.getEf() },
     sweep: (k) => {
@@ -315,26 +344,38 @@ export function hnswSubject(db: PatchDatabase): FidelitySubject {
         index.setEf(before);
       }
     },
-  };
-  return {
-    entries: db.entryCount,
-    keyDim: db.keyDim,
-    images: m.images,
-    key: (label) => {
-      const loc = db.locate(label);
-      if (!loc) throw new RangeError(`label ${label} is not in the database`);
-      return db.keyAt(gridOf(loc.image), loc.row, loc.col);
-    },
-    *batches() {
-      for (let i = 0; i < m.images.length; i++) {
-        const img = m.images[i];
-        const k = imageKeys(db.sourceGrid(i, m.keys.source), rows, cols, dim, m.keys);
-        yield { keys: k.keys, labels: Float64Array.from({ length: img.entries }, (_, e) => img.firstLabel + e) };
+  });
+}
+
+/** nprobes of the Lance curve (those past the partitions left out), each with and without re-ranking 10x the candidates. */
+export const LANCE_NPROBES_SWEEP = [1, 5, 10, 20, 50, 100, 200, 400];
+export const LANCE_REFINE_SWEEP = [1, 10];
+
+/** The Lance database: IVF-PQ over nprobes x refine factor (a database without a vector index searches flat: one point). */
+export function lanceSubject(db: LanceDatabase): FidelitySubject {
+  const lance = db.manifest.index.lance ?? { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
+  const ix = db.index;
+  const shape = { partitions: lance.partitions, subVectors: lance.subVectors };
+  const current = ix.settings === 'flat' ? { ...shape, nprobes: 0, refineFactor: 0 } : { ...shape, nprobes: ix.settings.nprobes, refineFactor: ix.settings.refineFactor };
+  return storeSubject(db, {
+    backend: 'lance',
+    current,
+    sweep: () => {
+      if (ix.settings === 'flat') return [current];
+      const probes = new Set([...LANCE_NPROBES_SWEEP.filter((p) => p <= lance.partitions), current.nprobes]);
+      const out: KnobParams[] = [];
+      for (const nprobes of [...probes].sort((a, b) => a - b)) {
+        for (const refineFactor of [...new Set([...LANCE_REFINE_SWEEP, current.refineFactor])].sort((a, b) => a - b)) out.push({ ...shape, nprobes, refineFactor });
       }
+      return out;
     },
-    exact: (query, k, filter) => db.exactIndex().search(query, k, filter),
-    index: searcher,
-  };
+    search: (query, k, filter, p) => ix.searchWith(query, k, p.nprobes === 0 ? 'flat' : { nprobes: p.nprobes, refineFactor: p.refineFactor }, filter),
+  });
+}
+
+/** The subject of either backend. */
+export function fidelitySubject(db: PatchStore): FidelitySubject {
+  return db.backend === 'lance' ? lanceSubject(db as LanceDatabase) : hnswSubject(db as PatchDatabase);
 }
 
 // ---------------------------------------------------------------- in words

@@ -29,6 +29,7 @@ import {
   type InspectorToHost,
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
+import { LRUCache } from 'lru-cache';
 import type { NeighbourhoodShape } from '../../core/vocabulary';
 
 /** Where an inspected image is searched, as resolved by the host (again on every restart). */
@@ -84,30 +85,9 @@ const GRID_TIMEOUT_MS = 180_000;
 /** A rollout with exact search over a large database takes minutes; it can be cancelled. */
 const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 
-/** A small least-recently-used map (engine answers shared by every inspector). */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}
-
-const cellCache = new Lru<Promise<GridPayload['cells']>>(128);
-const cropCache = new Lru<Promise<{ png: Uint8Array; window: CropWindow }>>(1000);
+// Engine answers shared by every inspector, least recently used dropped first.
+const cellCache = new LRUCache<string, Promise<GridPayload['cells']>>({ max: 128 });
+const cropCache = new LRUCache<string, Promise<{ png: Uint8Array; window: CropWindow }>>({ max: 1000 });
 
 
 export class InspectorSession {

@@ -20,7 +20,20 @@ const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.len
 const watch = args.has('--watch');
 const production = args.has('--production');
 
-const external = ['vscode', ...Object.keys(NATIVE_DEPENDENCIES)];
+// A dependency marked `bundled` has its JavaScript in the bundles (LanceDB: so that one
+// apache-arrow serves it and the engine); only its platform packages load at run time.
+const external = ['vscode', ...Object.entries(NATIVE_DEPENDENCIES).flatMap(([name, d]) => (d.bundled ? [`${name}-*`] : [name]))];
+
+// apache-arrow ships an ES module and a CommonJS build; LanceDB require()s one and the
+// engine imports the other, and two Arrows in a bundle do not recognise each other's
+// tables. Every import of it resolves to the CommonJS build.
+/** @type {esbuild.Plugin} */
+const oneArrow = {
+  name: 'one-arrow',
+  setup(b) {
+    b.onResolve({ filter: /^apache-arrow$/ }, () => ({ path: path.join(root, 'node_modules', 'apache-arrow', 'Arrow.node.js') }));
+  },
+};
 
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {
@@ -63,7 +76,7 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
-      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'] } : {}),
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

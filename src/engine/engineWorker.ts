@@ -185,13 +185,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    const res = r.query(grid, row, col, options);
+    const res = await r.query(grid, row, col, options);
     return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: async ({ dbDir, predictability, rollout }, id) => {
     const db = requireDb(dbDir);
     const stats = databaseStats(db);
-    const pred = predictability ? retrievalPredictability(db, predictability) : undefined;
+    const pred = predictability ? await retrievalPredictability(db, predictability) : undefined;
     const steps = stepReporter(id);
     const roll = rollout ? await cancellable(id, (signal) => rolloutStatistic(db, { ...rollout, signal, onProgress: steps })) : undefined;
     return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };

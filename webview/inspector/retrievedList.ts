@@ -4,19 +4,11 @@
 // image in the inspector with the patch selected. One Tab stop, arrow keys
 // inside (a roving tabindex, as VS Code's lists).
 
-import type { CropWindow } from '../../src/protocol';
+import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
 import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 
-export interface RetrievedPatch {
-  readonly image: string;
-  readonly row: number;
-  readonly col: number;
-  readonly token: number;
-  readonly distance: number;
-  /** The source image's caption (shown as text), when it has one. */
-  readonly caption?: string;
-}
+export type { RetrievedPatch };
 
 export interface Thumbnail {
   readonly url: string;

@@ -15,6 +15,7 @@ import { toRel } from './datasetScanner';
 import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
+import { tokenMapPng } from './tokenMap';
 import { DatasetCatalog, sourcesDir, type ResolvedImage } from './datasetCatalog';
 import { captionOf, splitArchiveId, type ImageMetadata } from '../core/datasetLayout';
 
@@ -125,6 +126,8 @@ export class PatchRetriever {
   async imageBytes(image: string): Promise<Uint8Array> {
     const rel = this.relPath(image);
     const m = await this.member(rel);
+    // a code row has no pixels: its token map, at the size the database measures its cells in
+    if (m?.kind === 'codes') return tokenMapPng((await this.catalog.readCodes(m.index, m.row, 1)).tokens, { width: this.db.model.inputWidth, height: this.db.model.inputHeight });
     if (m) return this.catalog.read(m);
     return fs.promises.readFile(path.resolve(this.datasetRoot, image));
   }

@@ -189,6 +189,10 @@ print(json.dumps({'t': f['indices'][:].tolist(), 'v': f['vectors'][:].reshape(5,
     const at = (y * info.width + x) * info.channels;
     assert.deepEqual([data[at], data[at + 1], data[at + 2]], tokenRgb(want.t[3][cell]), `cell ${cell}`);
   }
+  // the retrieved patches' thumbnails read the same map, at the size the database measures the row's cells in
+  const thumb = await sharp(await new PatchRetriever(db, codes).imageBytes('shard-0.h5/3')).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([thumb.info.width, thumb.info.height], [grid.width, grid.height]);
+  assert.deepEqual(thumb.data.equals(data), true);
   // without a size: 16 px a cell
   assert.deepEqual([(await sharp(await reader.read(path.join(codes, 'shard-0.h5', '0'))).metadata()).width], [8 * 16]);
   await reader.close();

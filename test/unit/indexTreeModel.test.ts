@@ -27,7 +27,7 @@ const byLabel = (rows: ReturnType<typeof indexRows>) => new Map(rows.map((r) => 
 
 test('indexRows: what a database holds', () => {
   const rows = byLabel(indexRows({ root: '/d', summary, settings, now, pending: { new: 2, changed: 1 } }));
-  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Fidelity', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying']);
+  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying', 'Fidelity']);
   assert.equal(rows.get('Model')!.description, 'patchlens-vq16 · 24×24 tokens · K=16,384 · d=8');
   assert.equal(rows.get('Keys')!.description, 'causal · h=1 · border skip · latent keys · dim 32');
   assert.equal(rows.get('Index')!.description, 'HNSW · M=16 · efConstruction=200 · ef=64');
@@ -57,7 +57,7 @@ test('indexRows: fidelity not measured, then the recall of the index, its curve 
     computedAt: '2026-01-10T11:58:00Z',
   };
   const rows = indexRows({ root: '/d', summary, settings, now, fidelity });
-  assert.deepEqual(rows.map((r) => r.label).slice(2, 6), ['Index', 'Fidelity', "AR-RAG's database", 'Entries']);
+  assert.deepEqual(rows.map((r) => r.label).slice(-3), ['Rollout copying', 'Fidelity', "AR-RAG's database"]);
   const f = rows.find((r) => r.label === 'Fidelity')!;
   assert.equal(f.description, 'recall@10 99.4% at ef=64 · 0.05 ms');
   assert.match(f.tooltip!, /Of the 10 nearest patches exact search finds for 200 of this database's own patches/);

@@ -180,7 +180,6 @@ export function indexRows(input: IndexInput): IndexRow[] {
     });
   }
   rows.push({ id: id('index'), label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' });
-  rows.push(...fidelityRows(id, root, input.fidelity, now));
   rows.push({ id: id('entries'), label: 'Entries', description: num(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
   const pend = input.pending;
   const extra = [s.failed.length ? `${num(s.failed.length)} failed` : '', pend?.changed ? `${num(pend.changed)} changed` : '', pend?.new ? `${num(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
@@ -223,6 +222,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
         },
   );
   if (s.keys.shape === 'causal') rows.push(rolloutRow(id('rollout'), root, input.rollout, now));
+  rows.push(...fidelityRows(id, root, input.fidelity, now));
   return rows;
 }
 

@@ -35,17 +35,6 @@ const oneArrow = {
   },
 };
 
-// jsonc-parser's `main` is a UMD build whose require('./impl/format') esbuild cannot
-// follow (the bundle then fails to load: "Cannot find module './impl/format'"); its
-// ES module build bundles cleanly.
-/** @type {esbuild.Plugin} */
-const jsoncEsm = {
-  name: 'jsonc-esm',
-  setup(b) {
-    b.onResolve({ filter: /^jsonc-parser$/ }, () => ({ path: path.join(root, 'node_modules', 'jsonc-parser', 'lib', 'esm', 'main.js') }));
-  },
-};
-
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {
   extension: { entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs' },
@@ -87,7 +76,9 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
-      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow, jsoncEsm] } : {}),
+      // jsonc-parser's main is a UMD build whose require('./impl/…') calls esbuild cannot follow; its ES build bundles.
+      alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

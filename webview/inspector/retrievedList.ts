@@ -6,7 +6,7 @@
 
 import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
-import { tokenColour } from './tokenColours';
+import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 
 export type { RetrievedPatch };
 
@@ -194,7 +194,7 @@ export class RetrievedList {
 type RowElement = HTMLElement & { patch?: RetrievedPatch };
 
 export function swatch(token: number): HTMLElement {
-  const s = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  const s = el('span', { class: 'swatch', 'aria-hidden': 'true', title: tokenColourTitle(token) });
   s.style.background = tokenColour(token);
   return s;
 }

@@ -16,6 +16,7 @@ import { RolloutRecorder, runRollout } from './rollout';
 import type { RolloutStep } from '../core/rollout';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
+import { thumbnailWindow, windowRect } from '../core/geometry';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
 import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
@@ -290,6 +291,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   metadata: async ({ dbDir, images }) => {
     const r = await retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
+  },
+  thumbnail: async ({ dbDir, image, row, col, size, model }) => {
+    const { r, grid } = await tokenGrid(dbDir, image, model);
+    if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
+    const window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
+    return { png, window };
   },
   crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {

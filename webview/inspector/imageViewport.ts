@@ -8,7 +8,7 @@ import { neighbourOffsets } from '../../src/core/neighbourhood';
 import { DEFAULT_KEYS, type NeighbourhoodShape } from '../../src/core/vocabulary';
 import { el, formatNumber, replaceChildren, setAttrs, svg } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
-import { tokenColour } from './tokenColours';
+import { tokenColour } from '../shared/tokenColour';
 import type { Cell } from './viewState';
 
 export interface ViewportEvents {

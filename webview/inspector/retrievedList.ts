@@ -4,19 +4,11 @@
 // image in the inspector with the patch selected. One Tab stop, arrow keys
 // inside (a roving tabindex, as VS Code's lists).
 
-import type { CropWindow } from '../../src/protocol';
+import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
-import { tokenColour } from './tokenColours';
+import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 
-export interface RetrievedPatch {
-  readonly image: string;
-  readonly row: number;
-  readonly col: number;
-  readonly token: number;
-  readonly distance: number;
-  /** The source image's caption (shown as text), when it has one. */
-  readonly caption?: string;
-}
+export type { RetrievedPatch };
 
 export interface Thumbnail {
   readonly url: string;
@@ -202,7 +194,7 @@ export class RetrievedList {
 type RowElement = HTMLElement & { patch?: RetrievedPatch };
 
 export function swatch(token: number): HTMLElement {
-  const s = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  const s = el('span', { class: 'swatch', 'aria-hidden': 'true', title: tokenColourTitle(token) });
   s.style.background = tokenColour(token);
   return s;
 }

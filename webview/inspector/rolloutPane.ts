@@ -12,7 +12,7 @@ import { ROLLOUT_MODES, type RolloutMode } from '../../src/core/vocabulary';
 import { displayName, el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import { RetrievedList, type RetrievedPatch, type Thumbnail } from './retrievedList';
-import { tokenColour } from './tokenColours';
+import { tokenColour } from '../shared/tokenColour';
 import type { Cell } from './viewState';
 
 /** What the host sends back for a rollout (the fields the pane uses). */

@@ -635,7 +635,7 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
       const probe = document.createElement('span');
       probe.style.background = c;
       return probe.style.background;
-    }, tokenColour(host.queries[0].reply.tokens[0])));
+    }, tokenColour(host.queries[0].reply.results[0].token)));
     assert.match((await chip.getAttribute('title')) ?? '', /colour in the token map/);
     assert.equal(await tabStops(), 1);
     await items.first().focus();

@@ -22,6 +22,7 @@ import { prototypeOf } from '../core/prototypes';
 import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
 import { scanDataset } from './datasetScanner';
 import { DuplicateSearches } from './duplicateSearches';
+import { fidelitySubject, measureFidelity } from './fidelity';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -52,13 +53,13 @@ async function cancellable<T>(id: number, run: (signal: AbortSignal) => Promise<
 }
 
 /** Step events at most every 50 ms (and the last one). */
-function stepReporter(id: number): (done: number, total: number) => void {
+function stepReporter(id: number): (done: number, total: number, phase?: string) => void {
   let last = 0;
-  return (done, total) => {
+  return (done, total, phase) => {
     const now = performance.now();
     if (done < total && now - last < 50) return;
     last = now;
-    post({ type: 'steps', id, done, total });
+    post({ type: 'steps', id, done, total, ...(phase ? { phase } : {}) });
   };
 }
 const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
@@ -325,6 +326,11 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     storage.set(dbDir, [...options]);
     forget(dbDir); // reopened with them
     return true;
+  },
+  fidelity: async ({ dbDir, queries, k }, id) => {
+    const steps = stepReporter(id);
+    const db = await requireDb(dbDir);
+    return cancellable(id, (signal) => measureFidelity(fidelitySubject(db), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
   },
   cancel: ({ buildId }) => {
     const c = running.get(buildId);

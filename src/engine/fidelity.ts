@@ -194,7 +194,8 @@ export async function measureFidelity(s: FidelitySubject, opts: FidelityOptions 
   for (const [i, q] of sampled.entries()) {
     const key = s.key(q.label);
     const truth = await s.exact(key, k, q.filter);
-    if (truth.length) queries.push({ ...q, key, kth: truth[truth.length - 1].distance, truth: truth.length });
+    // the k-th distance measured here, as every hit is: a backend's own (float32) distances may round below it
+    if (truth.length) queries.push({ ...q, key, kth: Math.max(...truth.map((h) => squaredL2(s.key(h.label), key))), truth: truth.length });
     if (i % 16 === 15) await checkpoint(opts.signal);
     progress('exact', i + 1, sampled.length);
   }

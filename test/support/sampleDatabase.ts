@@ -16,7 +16,7 @@ export function runCli(args: string[], cwd: string) {
 
 /** Builds the CLI bundle, copies `count` sample photos (from `first` on) into `<work>/<name>` and indexes them; returns the database folder. */
 export function sampleDatabase(work: string, count: number, opts: { first?: number; name?: string } = {}): string {
-  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), '--only=cli,encodeWorker'], { cwd: repoRoot, encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), '--only=cli,encodeWorker,engineWorker'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(b.status, 0, b.stderr);
   const root = path.join(work, opts.name ?? 'photos');
   fs.mkdirSync(root, { recursive: true });

@@ -6,6 +6,9 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { PatchDatabase } from '../../src/engine/database';
+import { EngineClient } from '../../src/engine/engineClient';
+import { buildLanceDatabase } from '../../src/engine/lanceBuilder';
+import { bundledModelPath } from '../../src/engine/locations';
 import { FidelityCancelledError, hnswSubject, measureFidelity, type FidelitySubject } from '../../src/engine/fidelity';
 import { tempDir } from '../support/fixtures';
 import { runCli, sampleDatabase } from '../support/sampleDatabase';
@@ -86,4 +89,43 @@ test('fidelity errors: a bad --queries is a usage error; a one-image database sa
   assert.equal(one.code, 1);
   assert.equal(one.stderr.trim().split('\n').length, 1, one.stderr);
   assert.match(one.stderr, /needs at least two indexed images/);
+});
+
+test('the engine worker measures it off the extension host: phase steps while it runs, the same report as the CLI, and a cancel', async () => {
+  const engine = new EngineClient();
+  try {
+    const phases = new Set<string>();
+    const r = await engine.request('fidelity', { dbDir, queries: 60 }, { timeoutMs: 0, onSteps: (_done, _total, phase) => phase && phases.add(phase) });
+    assert.deepEqual([...phases], ['exact', 'sweep', 'opq', 'coarse', 'pq', 'add', 'arrag']);
+    const cli = runCli(['fidelity', '--db', dbDir, '--queries', '60', '--json'], work).json();
+    assert.deepEqual([r.current.recall, r.arrag.recall, r.arrag.params], [cli.current.recall, cli.arrag.recall, cli.arrag.params]);
+    await assert.rejects(
+      engine.request('fidelity', { dbDir, queries: 60 }, { timeoutMs: 0, onStart: (id) => void engine.request('cancel', { buildId: id }) }),
+      (e: Error) => e.name === 'FidelityCancelledError',
+    );
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('a Lance database is measured over nprobes x refine factor: refining 10x gives more of the exact answer than refining 1x', async () => {
+  const uri = path.join(work, 'lance');
+  const res = await buildLanceDatabase({ root: path.dirname(dbDir), model: bundledModelPath(), uri, minIndexRows: 1000 });
+  assert.ok(res.indexed && res.indexed.partitions > 1, 'a vector index is built');
+  const r = runCli(['fidelity', '--db', uri, '--queries', '40', '--json'], work);
+  assert.equal(r.code, 0, r.stderr);
+  const j = r.json();
+  assert.deepEqual(Object.keys(j), ['backend', 'entries', 'k', 'queries', 'current', 'sweep', 'arrag']);
+  assert.equal(j.backend, 'lance');
+  assert.equal(j.entries, 12 * 210);
+  const { partitions, subVectors, nprobes, refineFactor } = res.indexed;
+  assert.deepEqual(j.current.params, { partitions, subVectors, nprobes, refineFactor });
+  type P = { params: { nprobes: number; refineFactor: number }; recall: number };
+  const at = (n: number, rf: number) => (j.sweep as P[]).find((p) => p.params.nprobes === n && p.params.refineFactor === rf)!;
+  assert.deepEqual([...new Set((j.sweep as P[]).map((p) => p.params.refineFactor))], [1, 10]);
+  assert.ok((j.sweep as P[]).every((p) => p.params.nprobes <= partitions));
+  const most = Math.max(...(j.sweep as P[]).map((p) => p.params.nprobes));
+  assert.ok(at(most, 10).recall >= at(most, 1).recall, `refine 10: ${at(most, 10).recall}, refine 1: ${at(most, 1).recall}`);
+  assert.ok(j.current.recall >= 0.9, `recall@10 at the database's settings: ${j.current.recall}`);
+  assert.equal(j.arrag.params.factory, 'OPQ8,IVF64,PQ8np');
 });

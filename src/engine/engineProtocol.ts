@@ -40,7 +40,7 @@ export interface DbImageInfo {
 /** A token grid without its latents; the typed arrays are transferred, not copied. */
 export type GridPayload = Omit<TokenGrid, 'latents'>;
 
-/** A retrieved patch's thumbnail: a PNG of the cells around it, and which cells those are. */
+/** A thumbnail: a PNG of a block of an image's cells, and which cells those are. */
 export interface PatchThumbnail {
   readonly png: Uint8Array;
   readonly window: CellWindow;
@@ -119,8 +119,8 @@ export interface EngineRequests {
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
   codebook: { params: { dbDir: string }; result: CodebookPayload };
-  /** The thumbnail of patch (row, col) of an image: the 3x3 cells around it (shifted inside the grid at its borders), `size` pixels square. */
-  thumbnail: { params: { dbDir: string; image: string; row: number; col: number; size: number; model?: string }; result: PatchThumbnail };
+  /** A thumbnail of an image, `size` pixels square: the 3x3 cells around `cell` (shifted inside the grid at its borders), or without a cell all the cells the model sees. */
+  thumbnail: { params: { dbDir: string; image: string; cell?: { row: number; col: number }; size: number; model?: string }; result: PatchThumbnail };
   /** A crop of an image around a rectangle, as PNG bytes. */
   /** A square PNG of `size` from a rectangle of an image; `imageSize`: the size `rect` is measured in, for a code row's token map (it has no pixels of its own). */
   crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number; imageSize?: { width: number; height: number } }; result: Uint8Array };
@@ -147,6 +147,8 @@ export interface EngineRequests {
   build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
   /** Deletes a database (refused while a build holds its lock); the bytes freed. */
   clearDatabase: { params: { dbDir: string }; result: number };
+  /** Storage options (credentials from SecretStorage, endpoint) for a Lance database URI; kept in the worker's memory only. */
+  storageOptions: { params: { dbDir: string; options: readonly string[] }; result: boolean };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
   /** What a kept search was over. */

@@ -76,6 +76,8 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
+      // jsonc-parser's main is a UMD build whose require('./impl/…') calls esbuild cannot follow; its ES build bundles.
+      alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
       ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,

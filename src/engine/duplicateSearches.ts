@@ -3,7 +3,7 @@
 // cells when it opens it, without the whole result crossing to the host.
 
 import type { FindOptions, FindResult } from '../core/duplicates';
-import type { PatchDatabase } from './database';
+import type { PatchStore } from './patchStore';
 import { databaseDuplicates } from './duplicates';
 import { DUPLICATE_RESULT_LIMIT, type DuplicateSearch, type DuplicateSearchParams, type DuplicateSummary } from './engineProtocol';
 
@@ -15,8 +15,8 @@ export const MAX_PAGE = 500;
 interface Kept {
   readonly search: DuplicateSearch;
   readonly result: FindResult;
-  readonly db: PatchDatabase;
-  readonly against?: PatchDatabase;
+  readonly db: PatchStore;
+  readonly against?: PatchStore;
   readonly params: DuplicateSearchParams;
 }
 
@@ -28,11 +28,11 @@ export class DuplicateSearches {
   private nextId = 1;
   private readonly kept = new Map<number, Kept>();
 
-  constructor(private readonly open: (dbDir: string) => PatchDatabase) {}
+  constructor(private readonly open: (dbDir: string) => PatchStore | Promise<PatchStore>) {}
 
   async run(params: DuplicateSearchParams, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<DuplicateSearch> {
-    const db = this.open(params.dbDir);
-    const against = params.against ? this.open(params.against) : undefined;
+    const db = await this.open(params.dbDir);
+    const against = params.against ? await this.open(params.against) : undefined;
     const t0 = performance.now();
     const result = await databaseDuplicates(db, against, {
       window: params.window,
@@ -86,7 +86,7 @@ export class DuplicateSearches {
 
   /** The pairs of a default search of dbDir that involve `image`, best first. */
   async overlaps(dbDir: string, image: string, limit: number, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<{ searchId: number; pairs: DuplicateSummary[] }> {
-    const db = this.open(dbDir);
+    const db = await this.open(dbDir);
     let found: Kept | undefined;
     for (const k of this.kept.values()) {
       const p = k.params;

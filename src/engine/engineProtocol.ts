@@ -139,6 +139,8 @@ export interface EngineRequests {
   build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
   /** Deletes a database (refused while a build holds its lock); the bytes freed. */
   clearDatabase: { params: { dbDir: string }; result: number };
+  /** Storage options (credentials from SecretStorage, endpoint) for a Lance database URI; kept in the worker's memory only. */
+  storageOptions: { params: { dbDir: string; options: readonly string[] }; result: boolean };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
   /** What a kept search was over. */

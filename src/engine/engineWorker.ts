@@ -6,6 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { PatchDatabase, MANIFEST_FILE, clearDatabase } from './database';
+import { LanceDatabase } from './lanceDatabase';
+import { isLanceFolder, isObjectStoreUri, storageOptions } from './lanceStore';
+import type { PatchStore } from './patchStore';
 import { buildDatabase } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
@@ -29,7 +32,11 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 // ---- caches: a database is reopened when its manifest changes on disk
-const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
+const dbs = new Map<string, { db: PatchStore; mtimeMs: number; size: number; checking: AbortController }>();
+/** Storage options of Lance database URIs (from the extension's SecretStorage), in memory only. */
+const storage = new Map<string, readonly string[]>();
+/** How often an open Lance database asks its store whether a builder committed. */
+const LANCE_RECHECK_MS = 2000;
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 /** Cancellable requests running (builds, duplicate searches, rollouts), by request id. */
 const running = new Map<number, AbortController>();
@@ -60,8 +67,25 @@ const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 const paths = new PathReader();
 
 function forget(dbDir: string): void {
-  dbs.get(dbDir)?.checking.abort();
+  const open = dbs.get(dbDir);
+  open?.checking.abort();
+  open?.db.close?.();
   dbs.delete(dbDir);
+}
+
+/** A Lance database (a URI or a folder of its tables), reopened when a builder has committed since. */
+async function openLance(dbDir: string): Promise<PatchStore | undefined> {
+  const cached = dbs.get(dbDir);
+  if (cached && cached.db instanceof LanceDatabase) {
+    if (Date.now() - cached.mtimeMs < LANCE_RECHECK_MS || !(await cached.db.changed())) {
+      if (Date.now() - cached.mtimeMs >= LANCE_RECHECK_MS) cached.mtimeMs = Date.now();
+      return cached.db;
+    }
+  }
+  forget(dbDir);
+  const db = await LanceDatabase.connect(dbDir, { storage: storageOptions(dbDir, storage.get(dbDir) ?? []) });
+  if (db) dbs.set(dbDir, { db, mtimeMs: Date.now(), size: 0, checking: new AbortController() });
+  return db;
 }
 
 /**
@@ -70,7 +94,8 @@ function forget(dbDir: string): void {
  * background; once that finds damage, every request on the database fails with
  * it (the extension offers the rebuild) until the database changes.
  */
-function openDb(dbDir: string): PatchDatabase | undefined {
+async function openDb(dbDir: string): Promise<PatchStore | undefined> {
+  if (isObjectStoreUri(dbDir) || isLanceFolder(dbDir)) return openLance(dbDir);
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
   if (!st) {
     forget(dbDir);
@@ -90,8 +115,8 @@ function openDb(dbDir: string): PatchDatabase | undefined {
   return db;
 }
 
-function requireDb(dbDir: string): PatchDatabase {
-  const db = openDb(dbDir);
+async function requireDb(dbDir: string): Promise<PatchStore> {
+  const db = await openDb(dbDir);
   if (!db) {
     const err = new Error(`no patch database in ${dbDir}`);
     err.name = 'NoDatabaseError';
@@ -110,8 +135,8 @@ function tokenizer(manifestPath: string): Promise<Tokenizer> {
   return t;
 }
 
-function retriever(dbDir: string, model?: string): PatchRetriever {
-  const db = requireDb(dbDir);
+async function retriever(dbDir: string, model?: string): Promise<PatchRetriever> {
+  const db = await requireDb(dbDir);
   const root = datasetRootOf(dbDir, db.manifest);
   return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, sourcesDir(dbDir)));
 }
@@ -125,7 +150,7 @@ const ON_THE_FLY_GRIDS = 16;
 const onTheFly = new Map<string, Promise<TokenGrid>>();
 
 async function tokenGrid(dbDir: string, image: string, model?: string): Promise<{ r: PatchRetriever; grid: TokenGrid }> {
-  const r = retriever(dbDir, model);
+  const r = await retriever(dbDir, model);
   const abs = path.resolve(r.datasetRoot, image);
   const st = fs.statSync(abs, { throwIfNoEntry: false });
   const key = st ? [dbDir, r.db.manifest.generation, abs, st.size, st.mtimeMs, model ?? ''].join('\0') : undefined;
@@ -145,8 +170,8 @@ async function tokenGrid(dbDir: string, image: string, model?: string): Promise<
   return { r, grid: await pending };
 }
 
-function summary(dbDir: string): DbSummary | null {
-  const db = openDb(dbDir);
+async function summary(dbDir: string): Promise<DbSummary | null> {
+  const db = await openDb(dbDir);
   if (!db) return null;
   const m = db.manifest;
   return {
@@ -178,7 +203,7 @@ type Handler<M extends EngineMethod> = (params: EngineRequests[M]['params'], id:
 
 const handlers: { [M in EngineMethod]: Handler<M> } = {
   summary: ({ dbDir }) => summary(dbDir),
-  images: ({ dbDir }) => requireDb(dbDir).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
+  images: async ({ dbDir }) => (await requireDb(dbDir)).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
   grid: async ({ dbDir, image, model }) => {
     const { grid: g } = await tokenGrid(dbDir, image, model);
     // Copies: the stored records are views into a segment that must not be transferred.
@@ -190,7 +215,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: async ({ dbDir, predictability, rollout }, id) => {
-    const db = requireDb(dbDir);
+    const db = await requireDb(dbDir);
     const stats = databaseStats(db);
     const pred = predictability ? await retrievalPredictability(db, predictability) : undefined;
     const steps = stepReporter(id);
@@ -217,8 +242,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { width, height } = tok.info.manifest.input;
     return { ...payload, png: new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()) };
   },
-  tokenUses: ({ dbDir, token, limit }) => {
-    const db = requireDb(dbDir);
+  tokenUses: async ({ dbDir, token, limit }) => {
+    const db = await requireDb(dbDir);
     const { cols, codebookSize } = db.model;
     if (!Number.isInteger(token) || token < 0 || token >= codebookSize) throw new RangeError(`token must be an integer from 0 to ${codebookSize - 1}`);
     const out: { image: string; positions: { row: number; col: number }[] }[] = [];
@@ -230,8 +255,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     }
     return out.sort((a, b) => b.positions.length - a.positions.length || (a.image < b.image ? -1 : 1));
   },
-  codebook: ({ dbDir }) => {
-    const db = requireDb(dbDir);
+  codebook: async ({ dbDir }) => {
+    const db = await requireDb(dbDir);
     const { patch, sums, counts: protoCounts } = db.codes();
     const K = db.model.codebookSize;
     const counts = new Uint32Array(K);
@@ -265,7 +290,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { images: entries.map((e) => ({ rel: e.rel, bytes: e.bytes, mtimeMs: e.mtimeMs })), problems: problems.map((p) => ({ path: p.path, error: p.error })) };
   },
   metadata: async ({ dbDir, images }) => {
-    const r = retriever(dbDir);
+    const r = await retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
   thumbnail: async ({ dbDir, image, row, col, size, model }) => {
@@ -297,9 +322,15 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
-  fidelity: ({ dbDir, queries, k }, id) => {
+  storageOptions: ({ dbDir, options }) => {
+    storage.set(dbDir, [...options]);
+    forget(dbDir); // reopened with them
+    return true;
+  },
+  fidelity: async ({ dbDir, queries, k }, id) => {
     const steps = stepReporter(id);
-    return cancellable(id, (signal) => measureFidelity(fidelitySubject(requireDb(dbDir)), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
+    const db = await requireDb(dbDir);
+    return cancellable(id, (signal) => measureFidelity(fidelitySubject(db), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
   },
   cancel: ({ buildId }) => {
     const c = running.get(buildId);

@@ -12,6 +12,8 @@ import { LANCE_TABLES } from '../core/vocabulary';
 
 // Lance prints a deprecation warning on every index statistics call unless this is set.
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
+// Lance's own log lines (retries, throttling) would bury the one line an error gets.
+process.env.LANCEDB_LOG ??= 'error';
 
 /** Object-store schemes LanceDB opens; anything else is a local folder. */
 const OBJECT_STORE = /^(s3|s3\+ddb|gs|az|abfss?):\/\//i;
@@ -76,17 +78,21 @@ function scrub(text: string, options: Record<string, string>): string {
   return out;
 }
 
+const CREDENTIALS_REFUSED = /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|401 Unauthorized|ExpiredToken|AuthorizationFailure/i;
+const UNREACHABLE = /error sending request|dns error|Connection refused|ECONNREFUSED|timed out|operation timed out/i;
+const STORE_TROUBLE = new RegExp(`${CREDENTIALS_REFUSED.source}|${UNREACHABLE.source}`, 'i');
+
 /** One line for a failure of the store, naming it and the likely cause. */
 export function storeError(err: unknown, uri: string, options: Record<string, string>, what: string): DatabaseError {
   if (err instanceof DatabaseError) return err;
   const raw = scrub(String((err as Error)?.message ?? err), options);
   const where = shownUri(uri);
   const line = raw.split('\n').find((l) => l.trim()) ?? raw;
-  if (/InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Forbidden|403|401|credential/i.test(raw)) {
+  if (CREDENTIALS_REFUSED.test(raw)) {
     return new DatabaseError(`${what} ${where}: the store refused the credentials`, 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)');
   }
   if (/NoSuchBucket/i.test(raw)) return new DatabaseError(`${what} ${where}: no such bucket`);
-  if (/connect|dns|resolve|timed? ?out|Connection refused|error sending request|ECONNREFUSED|tcp/i.test(raw)) {
+  if (UNREACHABLE.test(raw)) {
     return new DatabaseError(`${what} ${where}: the store cannot be reached (${options.endpoint ? `endpoint ${options.endpoint}` : 'default endpoint'})`, 'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…');
   }
   return new DatabaseError(`${what} ${where}: ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
@@ -119,7 +125,8 @@ export async function openTable(conn: lancedb.Connection, name: string, uri: str
     return await conn.openTable(name);
   } catch (err) {
     const msg = String((err as Error)?.message ?? err);
-    if (/not found|was not found|does not exist|TableNotFound/i.test(msg)) return undefined;
+    // a refusal or an unreachable store also ends in "not found" in LanceDB's message: told apart first
+    if (!STORE_TROUBLE.test(msg) && /was not found|TableNotFound/i.test(msg)) return undefined;
     throw storeError(err, uri, options, 'cannot open the Lance database');
   }
 }

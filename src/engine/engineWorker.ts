@@ -293,10 +293,14 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const r = await retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
-  thumbnail: async ({ dbDir, image, row, col, size, model }) => {
+  thumbnail: async ({ dbDir, image, cell, size, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
-    const window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    let window = { row: 0, col: 0, rows: grid.rows, cols: grid.cols };
+    if (cell) {
+      const { row, col } = cell;
+      if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
+      window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    }
     const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
     return { png, window };
   },

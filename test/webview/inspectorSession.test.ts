@@ -68,7 +68,7 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { i
         },
         crop: () => new Uint8Array([137, 80, 78, 71]),
         thumbnail: () => {
-          const { row, col } = params as { row: number; col: number };
+          const { row, col } = (params as { cell: { row: number; col: number } }).cell;
           return { png: new Uint8Array([137, 80, 78, 71]), window: { row: Math.max(0, Math.min(ROWS - 3, row - 1)), col: Math.max(0, Math.min(COLS - 3, col - 1)), rows: 3, cols: 3 } };
         },
         reconstruct: () => new Uint8Array([1, 2, 3]),
@@ -260,7 +260,7 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   assert.deepEqual(c.window, { row: 0, col: 2, rows: 3, cols: 3 });
   assert.deepEqual([...c.png], [137, 80, 78, 71]);
   const thumbnail = s.engine.calls.find((x) => x.method === 'thumbnail')!;
-  assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', row: 0, col: 4, size: 96, model: '/models/m.json' });
+  assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', cell: { row: 0, col: 4 }, size: 96, model: '/models/m.json' });
   // One call: no token grid of the patch's image comes to the host, no separate crop.
   assert.deepEqual(s.engine.calls.filter((x) => x.method === 'grid' && x.params.image === 'b.png'), []);
   assert.deepEqual(s.engine.calls.filter((x) => x.method === 'crop'), []);

@@ -387,7 +387,7 @@ export class InspectorSession {
     const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
     let p = thumbnailCache.get(key);
     if (!p) {
-      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, row: m.row, col: m.col, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
+      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, cell: { row: m.row, col: m.col }, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
       p.catch(() => thumbnailCache.delete(key));
       thumbnailCache.set(key, p);
     }

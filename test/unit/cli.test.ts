@@ -113,3 +113,15 @@ test('failures exit non-zero with a one-line reason', () => {
   assert.equal(outside.code, 1);
   assert.match(outside.stderr, /outside the 8x8 grid/);
 });
+
+test('every command answers --help (and `help <command>`) with its own usage, exit 0', () => {
+  for (const cmd of ['index', 'query', 'tokens', 'rollout', 'stats', 'duplicates', 'fidelity', 'serve']) {
+    for (const args of [[cmd, '--help'], ['help', cmd]]) {
+      const r = cli(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: patchlens ${cmd} `), args.join(' '));
+      if (cmd !== 'index') assert.doesNotMatch(r.stdout, /patchlens index <dir>/, `${args.join(' ')} prints only its own usage`);
+    }
+  }
+  assert.match(cli(['fidelity', '--help']).stdout, /current: \{ params, recall, p50Ms \}/);
+});

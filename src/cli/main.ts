@@ -259,40 +259,11 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
     const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
     if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
-    if (lance) {
-      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
-      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
-      const dbDir = path.join(root, DATABASE_FOLDER);
-      const uri = lanceUri(v.db ?? dbDir);
-      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
-      const lres = await buildLanceDatabase({
-        root,
-        uri,
-        storage: storageOptions(uri, v['storage-option'] ?? []),
-        model: resolveModel(v.model),
-        keys,
-        workers,
-        batchSize,
-        maxPixels,
-        maxMemberBytes,
-        imageColumn: v['image-column'],
-        rebuild: v.rebuild,
-        include: v.include,
-        exclude: v.exclude,
-        part,
-        finalize: v.finalize,
-        signal: controller.signal,
-        onProgress: (p) => progress.update(p),
-        log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
-      });
-      return v.json ? lres : lanceSummary(lres);
-    }
-    const res = await buildDatabase({
+    // What both backends' builds take from the command line.
+    const build = {
       root,
-      dbDir: v.db ? path.resolve(v.db) : undefined,
       model: resolveModel(v.model),
       keys,
-      hnsw,
       workers,
       batchSize,
       maxPixels,
@@ -301,11 +272,20 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       rebuild: v.rebuild,
       include: v.include,
       exclude: v.exclude,
-      wait: v.wait,
       signal: controller.signal,
-      onProgress: (p) => progress.update(p),
-      log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
-    });
+      onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+      log: v.quiet ? undefined : (line: string) => process.stderr.write(`${shown(line)}\n`),
+    };
+    if (lance) {
+      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
+      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
+      const dbDir = path.join(root, DATABASE_FOLDER);
+      const uri = lanceUri(v.db ?? dbDir);
+      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
+      const lres = await buildLanceDatabase({ ...build, uri, storage: storageOptions(uri, v['storage-option'] ?? []), part, finalize: v.finalize });
+      return v.json ? lres : lanceSummary(lres);
+    }
+    const res = await buildDatabase({ ...build, dbDir: v.db ? path.resolve(v.db) : undefined, hnsw, wait: v.wait });
     if (v.json) return res;
     const lines = [
       res.upToDate

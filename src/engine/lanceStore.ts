@@ -4,11 +4,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type * as lancedb from '@lancedb/lancedb';
 import { Binary, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Schema, Utf8 } from 'apache-arrow';
 import { DatabaseError } from './database';
 import { LANCE_TABLES } from '../core/vocabulary';
+import { sha256 } from './sha256';
 
 // Lance prints a deprecation warning on every index statistics call unless this is set.
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
@@ -189,8 +189,7 @@ export const CODES_SCHEMA = new Schema([
 
 /** A stable 63-bit id of an image path (the split of --part and the entries' image column). */
 export function imageId(rel: string): bigint {
-  const h = createHash('sha256').update(rel).digest();
-  return h.readBigUInt64BE(0) & 0x7fffffffffffffffn;
+  return BigInt(`0x${sha256(rel).slice(0, 16)}`) & 0x7fffffffffffffffn;
 }
 
 /** Which part (1-based) of N an image belongs to. */

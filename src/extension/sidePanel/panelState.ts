@@ -141,41 +141,40 @@ export class PanelState implements vscode.Disposable {
 
   /** The last predictability computed for the database's current generation. */
   predictability(dbDir: string, generation: number): StoredPredictability | undefined {
-    const all = this.s.context.workspaceState.get<Record<string, StoredPredictability>>(PREDICTABILITY_KEY, {});
-    const p = all[dbDir];
-    return p && p.generation === generation ? p : undefined;
+    return this.stored<StoredPredictability>(PREDICTABILITY_KEY, dbDir, generation);
   }
 
-  async setPredictability(dbDir: string, p: StoredPredictability): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredPredictability>>(PREDICTABILITY_KEY, {}) };
-    all[dbDir] = p;
-    await this.s.context.workspaceState.update(PREDICTABILITY_KEY, all);
-    this.changed.fire(undefined);
+  setPredictability(dbDir: string, p: StoredPredictability): Promise<void> {
+    return this.store(PREDICTABILITY_KEY, dbDir, p);
   }
 
   /** The last rollout statistic computed for the database's current generation. */
   rolloutStatistic(dbDir: string, generation: number): StoredRolloutStatistic | undefined {
-    const r = this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {})[dbDir];
-    return r && r.generation === generation ? r : undefined;
+    return this.stored<StoredRolloutStatistic>(ROLLOUT_KEY, dbDir, generation);
   }
 
-  async setRolloutStatistic(dbDir: string, r: StoredRolloutStatistic): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {}) };
-    all[dbDir] = r;
-    await this.s.context.workspaceState.update(ROLLOUT_KEY, all);
-    this.changed.fire(undefined);
+  setRolloutStatistic(dbDir: string, r: StoredRolloutStatistic): Promise<void> {
+    return this.store(ROLLOUT_KEY, dbDir, r);
   }
 
   /** The last fidelity report measured for the database's current generation. */
   fidelity(dbDir: string, generation: number): StoredFidelity | undefined {
-    const f = this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {})[dbDir];
-    return f && f.generation === generation ? f : undefined;
+    return this.stored<StoredFidelity>(FIDELITY_KEY, dbDir, generation);
   }
 
-  async setFidelity(dbDir: string, f: StoredFidelity): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {}) };
-    all[dbDir] = f;
-    await this.s.context.workspaceState.update(FIDELITY_KEY, all);
+  setFidelity(dbDir: string, f: StoredFidelity): Promise<void> {
+    return this.store(FIDELITY_KEY, dbDir, f);
+  }
+
+  /** A measurement kept in the workspace state per database, valid for the generation it was made on. */
+  private stored<T extends { readonly generation: number }>(key: string, dbDir: string, generation: number): T | undefined {
+    const v = this.s.context.workspaceState.get<Record<string, T>>(key, {})[dbDir];
+    return v && v.generation === generation ? v : undefined;
+  }
+
+  private async store<T>(key: string, dbDir: string, value: T): Promise<void> {
+    const all = { ...this.s.context.workspaceState.get<Record<string, T>>(key, {}), [dbDir]: value };
+    await this.s.context.workspaceState.update(key, all);
     this.changed.fire(undefined);
   }
 

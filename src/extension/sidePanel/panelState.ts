@@ -5,6 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isObjectStoreUri } from '../../core/databaseUri';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
 import type { FidelityReport } from '../../engine/fidelity';
@@ -125,6 +126,7 @@ export class PanelState implements vscode.Disposable {
       summary = await this.s.engine.request('summary', { dbDir });
     } catch (e) {
       error = (e as Error).message;
+      this.s.connections.report(root, error);
     }
     const [indexed, disk] = await Promise.all([
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
@@ -198,13 +200,19 @@ export class PanelState implements vscode.Disposable {
         clearTimeout(this.timers.get(root));
         this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
       };
-      // The database's manifest: replaced by every build, also by the CLI's.
-      const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.s.datasets.dbDirFor(root)), MANIFEST_FILE));
       const later = () => {
         clearTimeout(this.timers.get(root));
         this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
       };
-      this.watchers.set(key, vscode.Disposable.from(w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), a, a.onDidCreate(poke), a.onDidChange(poke), a.onDidDelete(poke), m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later)));
+      const parts = [w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), a, a.onDidCreate(poke), a.onDidChange(poke), a.onDidDelete(poke)];
+      const dbDir = this.s.datasets.dbDirFor(root);
+      // A local database's commits: the HNSW manifest (replaced by every build, also the CLI's) or a Lance table's new version.
+      // One in object storage is read again when asked (Refresh) or reopened by the engine when a builder committed.
+      if (!isObjectStoreUri(dbDir)) {
+        const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dbDir), `{${MANIFEST_FILE},*.lance/_versions/*}`));
+        parts.push(m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later));
+      }
+      this.watchers.set(key, vscode.Disposable.from(...parts));
     }
   }
 

@@ -201,7 +201,7 @@ export class BuildManager implements vscode.Disposable {
   private async reportFailure(root: string, e: Error, req: BuildRequest): Promise<void> {
     const kind = e instanceof EngineError ? e.kind : e.name;
     const actions: string[] = [];
-    if (kind === 'DatabaseError' && /cannot be updated|damaged|missing|checksum|truncated/.test(e.message)) actions.push('Rebuild');
+    if (kind === 'RebuildNeededError') actions.push('Rebuild');
     if (kind === 'ManifestError') actions.push('Select Model');
     actions.push('Show Log');
     const choice = await (req.background ? vscode.window.showWarningMessage : vscode.window.showErrorMessage)(`Patch Lens: ${e.message}`, ...actions);

@@ -4,10 +4,11 @@
 
 import type { FindOptions, FindResult } from '../core/duplicates';
 import type { PatchStore } from './patchStore';
+import { LRUCache } from 'lru-cache';
 import { databaseDuplicates } from './duplicates';
 import { DUPLICATE_RESULT_LIMIT, type DuplicateSearch, type DuplicateSearchParams, type DuplicateSummary } from './engineProtocol';
 
-/** Results kept at once (older ones are dropped; asking for them says so). */
+/** Results kept at once (the least recently used are dropped; asking for them says so). */
 const KEPT = 4;
 /** Largest page a request may ask for. */
 export const MAX_PAGE = 500;
@@ -26,7 +27,7 @@ export class SearchGoneError extends Error {
 
 export class DuplicateSearches {
   private nextId = 1;
-  private readonly kept = new Map<number, Kept>();
+  private readonly kept = new LRUCache<number, Kept>({ max: KEPT });
 
   constructor(private readonly open: (dbDir: string) => PatchStore | Promise<PatchStore>) {}
 
@@ -56,7 +57,6 @@ export class DuplicateSearches {
       elapsedMs: performance.now() - t0,
     };
     this.kept.set(searchId, { search, result, db, against, params });
-    while (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value as number);
     return search;
   }
 
@@ -87,10 +87,14 @@ export class DuplicateSearches {
   /** The pairs of a default search of dbDir that involve `image`, best first. */
   async overlaps(dbDir: string, image: string, limit: number, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<{ searchId: number; pairs: DuplicateSummary[] }> {
     const db = await this.open(dbDir);
+    // values() runs from the most recently used, so the first match is the newest.
     let found: Kept | undefined;
     for (const k of this.kept.values()) {
       const p = k.params;
-      if (k.db === db && !p.against && p.window === undefined && p.minShared === undefined && p.near === undefined && p.maxBucket === undefined) found = k;
+      if (k.db === db && !p.against && p.window === undefined && p.minShared === undefined && p.near === undefined && p.maxBucket === undefined) {
+        found = k;
+        break;
+      }
     }
     const searchId = found ? found.search.searchId : (await this.run({ dbDir }, opts)).searchId;
     const { result } = this.get(searchId);

@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { LRUCache } from 'lru-cache';
 import { PatchDatabase, MANIFEST_FILE, DatabaseError, clearDatabase } from './database';
 import { LanceDatabase } from './lanceDatabase';
 import { isLanceFolder, isObjectStoreUri, lanceUri, storageOptions } from './lanceStore';
@@ -163,7 +164,7 @@ async function retriever(dbDir: string, model?: string): Promise<PatchRetriever>
  * otherwise run the encoder again (seconds with a full-size VQ-16 on a CPU).
  */
 const ON_THE_FLY_GRIDS = 16;
-const onTheFly = new Map<string, Promise<TokenGrid>>();
+const onTheFly = new LRUCache<string, Promise<TokenGrid>>({ max: ON_THE_FLY_GRIDS });
 
 async function tokenGrid(dbDir: string, image: string, model?: string): Promise<{ r: PatchRetriever; grid: TokenGrid }> {
   const r = await retriever(dbDir, model);
@@ -187,7 +188,6 @@ async function tokenGrid(dbDir: string, image: string, model?: string): Promise<
       (g) => g.inDatabase && onTheFly.delete(key),
       () => onTheFly.delete(key),
     );
-    if (onTheFly.size > ON_THE_FLY_GRIDS) onTheFly.delete(onTheFly.keys().next().value as string);
   }
   return { r, grid: await pending };
 }
@@ -296,7 +296,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const db = dbs.get(dbDir)?.db;
     if (db) paths.forget(rootOf(dbDir, db));
     forget(dbDir);
-    for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
+    for (const k of [...onTheFly.keys()]) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },
   readImage: async ({ file }) => {

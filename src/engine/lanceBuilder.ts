@@ -14,6 +14,7 @@ import { codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbour
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
 import { describeKeyParams, LANCE_TABLES } from '../core/vocabulary';
 import { DatabaseError } from './database';
+import { RebuildNeededError } from './databaseError';
 import { DatasetCatalog, sourcesDir, type DatasetEntry } from './datasetCatalog';
 import type { WorkerImage } from './encodeProtocol';
 import type { EncoderPool } from './encoderPool';
@@ -197,8 +198,8 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
     const existing = (await readMeta(t.meta)).model;
     if (existing) {
       const d = existing.doc;
-      if (d.model.fingerprint !== info.fingerprint) throw new DatabaseError(`the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
-      if (!sameKeys(d.keys, keys)) throw new DatabaseError(`the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      if (d.model.fingerprint !== info.fingerprint) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      if (!sameKeys(d.keys, keys)) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
     } else {
       const doc: LanceModelMeta = {
         format: LANCE_FORMAT,

@@ -11,6 +11,7 @@ import { entryCount, entryRange, keyDimension } from '../core/neighbourhood';
 import { prototypePatch } from '../core/prototypes';
 import { LANCE_TABLES, type KeyParams } from '../core/vocabulary';
 import { DatabaseError, PatchDatabase } from './database';
+import { RebuildNeededError } from './databaseError';
 import { connectStore, isObjectStoreUri, openTable, shownUri, storeError, viewOf } from './lanceStore';
 import type { ImageExclusion, LabelFilter, SearchHit, StoreCodes, StoreIndex } from './patchStore';
 
@@ -165,7 +166,7 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
       const ds = distances.get(i) as Uint8Array;
       const lt = latents.get(i) as Uint8Array | null;
       if (tk.byteLength !== cells * 4 || ds.byteLength !== cells * 4 || (lt && lt.byteLength !== cells * dim * 4)) {
-        throw new DatabaseError(`the Lance database ${where} has a damaged record for ${paths[i]} (wrong size)`, 'Rebuild it (patchlens index --rebuild)');
+        throw new RebuildNeededError(`the Lance database ${where} has a damaged record for ${paths[i]} (wrong size)`, 'Rebuild it (patchlens index --rebuild)');
       }
       const off = j * rb;
       records.set(tk, off);

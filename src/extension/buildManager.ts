@@ -5,6 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DatasetWatchers, hiddenUnder, watchFiles } from './datasetWatchers';
 import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
@@ -39,8 +40,7 @@ export class BuildManager implements vscode.Disposable {
   readonly onDidChangeState = this.stateChanged.event;
   private readonly status: vscode.StatusBarItem;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly watchers = new Map<string, vscode.Disposable>();
-  private readonly debounce = new Map<string, NodeJS.Timeout>();
+  private readonly watchers = new DatasetWatchers<string>(2000, (root) => void this.build(root, { background: true }));
   /** Datasets whose key settings are being saved for their own rebuild: no "rebuild?" prompt for them. */
   private readonly savingKeysFor = new Set<string>();
 
@@ -202,7 +202,7 @@ export class BuildManager implements vscode.Disposable {
   private async reportFailure(root: string, e: Error, req: BuildRequest): Promise<void> {
     const kind = e instanceof EngineError ? e.kind : e.name;
     const actions: string[] = [];
-    if (kind === 'DatabaseError' && /cannot be updated|damaged|missing|checksum|truncated/.test(e.message)) actions.push('Rebuild');
+    if (kind === 'RebuildNeededError') actions.push('Rebuild');
     if (kind === 'ManifestError') actions.push('Select Model');
     actions.push('Show Log');
     const choice = await (req.background ? vscode.window.showWarningMessage : vscode.window.showErrorMessage)(`Patch Lens: ${e.message}`, ...actions);
@@ -252,34 +252,21 @@ export class BuildManager implements vscode.Disposable {
 
   /** Watches built datasets for image changes when autoUpdate is on (not those whose database patchlens.databases names: a shared one is updated when asked). */
   private syncWatchers(): void {
-    const wanted = new Set<string>();
+    const wanted = new Map<string, string>();
     for (const d of this.datasets.list()) {
       if (!readSettings(vscode.Uri.file(d.root)).autoUpdate) continue;
       if (this.datasets.databaseSetting(d.root).choice || !this.datasets.hasDatabase(d.root)) continue;
-      wanted.add(d.root);
+      wanted.set(d.root, d.root);
     }
-    for (const [root, w] of this.watchers) {
-      if (!wanted.has(root)) {
-        w.dispose();
-        this.watchers.delete(root);
-      }
-    }
-    for (const root of wanted) {
-      if (this.watchers.has(root)) continue;
-      const glob = imageGlob();
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
-      const poke = (uri: vscode.Uri) => {
-        if (path.relative(root, uri.fsPath).split(path.sep).some((part) => part.startsWith('.'))) return; // the database folder, hidden files
-        clearTimeout(this.debounce.get(root));
-        this.debounce.set(root, setTimeout(() => void this.build(root, { background: true }), 2000));
-      };
-      this.watchers.set(root, vscode.Disposable.from(watcher, watcher.onDidCreate(poke), watcher.onDidChange(poke), watcher.onDidDelete(poke)));
-    }
+    this.watchers.sync(wanted, (root) =>
+      watchFiles(root, imageGlob(), (uri) => {
+        if (!hiddenUnder(root, uri)) this.watchers.poke(root); // not the database folder, hidden files
+      }),
+    );
   }
 
   dispose(): void {
-    for (const w of this.watchers.values()) w.dispose();
-    for (const t of this.debounce.values()) clearTimeout(t);
+    this.watchers.dispose();
     for (const s of this.subs) s.dispose();
   }
 }

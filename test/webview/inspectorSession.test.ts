@@ -20,7 +20,7 @@ interface Call {
   params: Record<string, unknown>;
 }
 
-function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { image: string; row: number; col: number; token: number; distance: number }[] } = {}) {
+function fakeEngine(opts: { summary?: boolean; failQuery?: string; failGrid?: { name: string; message: string }; results?: { image: string; row: number; col: number; token: number; distance: number }[] } = {}) {
   const calls: Call[] = [];
   const summary = {
     dbDir: '/db',
@@ -57,7 +57,10 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { i
       calls.push({ method, params: params as Record<string, unknown> });
       const answers: Partial<Record<keyof EngineRequests, () => unknown>> = {
         summary: () => (opts.summary === false ? null : summary),
-        grid: () => grid((params as { image: string }).image),
+        grid: () => {
+          if (opts.failGrid) throw Object.assign(new Error(opts.failGrid.message), { name: opts.failGrid.name });
+          return grid((params as { image: string }).image);
+        },
         query: () => {
           if (opts.failQuery) {
             const e = new Error(opts.failQuery);
@@ -211,6 +214,22 @@ test('engine errors come back as `error` answers with their class, and are logge
   const e = await until('error', () => s.posted.find((m) => m.type === 'error') as Extract<HostToInspector, { type: 'error' }> | undefined);
   assert.deepEqual(e, { type: 'error', inReplyTo: 3, kind: 'DatabaseError', message: 'the index cannot be read' });
   assert.ok(s.logs.some((l) => l.level === 'error' && l.message.includes('the index cannot be read')));
+});
+
+test('Rebuild is offered for the engine\'s RebuildNeededError alone, not for any message that mentions damage', async () => {
+  for (const [failGrid, canBuild] of [
+    [{ name: 'RebuildNeededError', message: 'the database file /db/index.bin is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)' }, true],
+    [{ name: 'ManifestError', message: 'the model file /m/encoder.onnx is missing' }, false],
+  ] as const) {
+    const s = setup({ engine: fakeEngine({ failGrid }) });
+    s.session.receive({ type: 'ready' });
+    const st = await until(`an error status for ${failGrid.name}`, () => {
+      const m = s.posted.find((p) => (p.type === 'status' || p.type === 'init') && p.status.state === 'error');
+      return m && (m.type === 'status' || m.type === 'init') ? m.status : undefined;
+    });
+    assert.equal(st.message, failGrid.message);
+    assert.equal(st.canBuild, canBuild, failGrid.name);
+  }
 });
 
 test('invalid messages are rejected, logged, answered with an error when they carry an id, and never reach the engine', async () => {

@@ -296,8 +296,8 @@ export class InspectorSession {
     const e = err instanceof Error ? err : new Error(String(err));
     this.host.log.error(`Inspector (${this.name}): ${e.message}`);
     if (e.name === 'NoDatabaseError') return this.noDatabase();
-    const rebuild = /damaged|missing|truncated|cannot be read|rebuild/i.test(e.message);
-    return { state: 'error', message: e.message, canBuild: rebuild && this.target.buildRoot !== undefined };
+    // The engine names damage by its error class (carried across the worker), so only then is Rebuild offered.
+    return { state: 'error', message: e.message, canBuild: e.name === 'RebuildNeededError' && this.target.buildRoot !== undefined };
   }
 
   /** Builds (or, with keys, rebuilds with those keys) the image's dataset, then starts again. */

@@ -22,7 +22,7 @@ import { Endpoint, InvalidMessage } from '../../endpoint';
 import { DEFAULT_WINDOW } from '../../core/duplicates';
 import type { Services } from '../services';
 import type { PanelState } from './panelState';
-import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
+import { sideWebviewPage } from './sideWebviewPage';
 import { resolveDatasetPath } from '../inspector/datasetPaths';
 
 const SELECTED_KEY = 'patchlens.duplicates.dataset';
@@ -77,17 +77,7 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    const dist = vscode.Uri.joinPath(this.s.context.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    const uri = (f: string) => view.webview.asWebviewUri(vscode.Uri.joinPath(dist, f)).toString();
-    view.webview.html = webviewHtml({
-      cspSource: view.webview.cspSource,
-      nonce: makeNonce(),
-      script: uri('duplicates.js'),
-      style: uri('duplicates.css'),
-      codicons: uri('codicons/codicon.css'),
-      title: 'Duplicates',
-    });
+    sideWebviewPage(view, this.s.context.extensionUri, 'duplicates', 'Duplicates');
     const endpoint = this.connect();
     const received = view.webview.onDidReceiveMessage((raw: unknown) => endpoint.receive(raw));
     view.onDidDispose(() => {

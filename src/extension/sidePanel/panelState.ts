@@ -3,9 +3,9 @@
 // and one change event. Loaded lazily from the engine worker and the disk,
 // cached until a build, a setting or a file changes.
 
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isObjectStoreUri } from '../../core/databaseUri';
+import { DatasetWatchers, hiddenUnder, watchFiles } from '../datasetWatchers';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
 import type { FidelityReport } from '../../engine/fidelity';
@@ -64,8 +64,7 @@ export class PanelState implements vscode.Disposable {
   /** Fires with a dataset root, or undefined when every dataset may have changed. */
   readonly onDidChange = this.changed.event;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly watchers = new Map<string, vscode.Disposable>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly watchers = new DatasetWatchers<string>(500, (root) => this.invalidate(root));
   private readonly progressTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly s: Services) {
@@ -184,41 +183,25 @@ export class PanelState implements vscode.Disposable {
   private syncWatchers(): void {
     // Keyed by root and database folder: a databaseLocation change moves the manifest watched.
     const wanted = new Map(this.s.datasets.list().map((d) => [`${d.root}\0${this.s.datasets.dbDirFor(d.root)}`, d.root]));
-    for (const [key, w] of this.watchers) {
-      if (!wanted.has(key)) {
-        w.dispose();
-        this.watchers.delete(key);
-      }
-    }
-    for (const [key, root] of wanted) {
-      if (this.watchers.has(key)) continue;
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), imageGlob()));
-      // an archive added, grown or removed changes the folders of members the tree shows
-      const a = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), archiveGlob()));
+    this.watchers.sync(wanted, (root) => {
       const poke = (uri: vscode.Uri) => {
-        if (path.relative(root, uri.fsPath).split(path.sep).some((p) => p.startsWith('.'))) return;
-        clearTimeout(this.timers.get(root));
-        this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
+        if (!hiddenUnder(root, uri)) this.watchers.poke(root);
       };
-      const later = () => {
-        clearTimeout(this.timers.get(root));
-        this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
-      };
-      const parts = [w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), a, a.onDidCreate(poke), a.onDidChange(poke), a.onDidDelete(poke)];
       const dbDir = this.s.datasets.dbDirFor(root);
-      // A local database's commits: the HNSW manifest (replaced by every build, also the CLI's) or a Lance table's new version.
-      // One in object storage is read again when asked (Refresh) or reopened by the engine when a builder committed.
-      if (!isObjectStoreUri(dbDir)) {
-        const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dbDir), `{${MANIFEST_FILE},*.lance/_versions/*}`));
-        parts.push(m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later));
-      }
-      this.watchers.set(key, vscode.Disposable.from(...parts));
-    }
+      return vscode.Disposable.from(
+        watchFiles(root, imageGlob(), poke),
+        // an archive added, grown or removed changes the folders of members the tree shows
+        watchFiles(root, archiveGlob(), poke),
+        // a local database's commits: the HNSW manifest (replaced by every build, also the CLI's) or a Lance table's
+        // new version; one in object storage is read again on Refresh (the engine reopens it when a builder committed)
+        ...(isObjectStoreUri(dbDir) ? [] : [watchFiles(dbDir, `{${MANIFEST_FILE},*.lance/_versions/*}`, () => this.watchers.poke(root))]),
+      );
+    });
   }
 
   dispose(): void {
-    for (const w of this.watchers.values()) w.dispose();
-    for (const t of [...this.timers.values(), ...this.progressTimers.values()]) clearTimeout(t);
+    this.watchers.dispose();
+    for (const t of this.progressTimers.values()) clearTimeout(t);
     for (const s of this.subs) s.dispose();
   }
 }

@@ -12,6 +12,8 @@ import type { KeyParams } from '../core/neighbourhood';
 import type { FindProgress, FindStats } from '../core/duplicates';
 import type { FidelityReport } from './fidelity';
 import type { CellWindow } from '../core/geometry';
+import type { StoreBackend } from './patchStore';
+import type { DatabaseBackend } from '../core/vocabulary';
 
 /** What a database holds, for lists and status views. */
 export interface DbSummary {
@@ -21,7 +23,9 @@ export interface DbSummary {
   readonly updatedAt: string;
   readonly model: { name: string; fingerprint: string; manifestPath: string; rows: number; cols: number; dim: number; codebookSize: number; hasDecoder: boolean };
   readonly keys: KeyParams;
-  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number };
+  readonly backend: StoreBackend;
+  /** `lance`: the IVF-PQ search settings (partitions 0: no vector index yet, every search flat). */
+  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number; lance?: { partitions: number; subVectors: number; nprobes: number; refineFactor: number } };
   readonly images: number;
   readonly entries: number;
   readonly diskBytes: number;
@@ -143,12 +147,16 @@ export interface EngineRequests {
   metadata: { params: { dbDir: string; images: string[] }; result: (Record<string, string> | null)[] };
   /** The model's reconstruction of an image's token grid, as PNG bytes (model input size). */
   reconstruct: { params: { dbDir: string; image: string; model?: string }; result: Uint8Array };
-  /** Builds or updates a database; progress events carry the request id. */
-  build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
+  /** Builds or updates a database; progress events carry the request id. A Lance one when `backend` says so, `dbDir` is an object-store URI or a folder holding Lance tables. */
+  build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'> & { backend?: DatabaseBackend }; result: BuildResult };
   /** Deletes a database (refused while a build holds its lock); the bytes freed. */
   clearDatabase: { params: { dbDir: string }; result: number };
-  /** Storage options (credentials from SecretStorage, endpoint) for a Lance database URI; kept in the worker's memory only. */
-  storageOptions: { params: { dbDir: string; options: readonly string[] }; result: boolean };
+  /**
+   * A database named by the settings: its storage options (`key=value`: credentials from SecretStorage, endpoint, region; over the
+   * AWS_* environment variables) and the dataset folder its images are read from on this machine (a shared database records its
+   * builder's). Kept in the worker's memory only; an open database is reopened with them.
+   */
+  storageOptions: { params: { dbDir: string; options: readonly string[]; root?: string }; result: boolean };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
   /** What a kept search was over. */

@@ -6,11 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { LRUCache } from 'lru-cache';
-import { PatchDatabase, MANIFEST_FILE, clearDatabase } from './database';
+import { PatchDatabase, MANIFEST_FILE, DatabaseError, clearDatabase } from './database';
 import { LanceDatabase } from './lanceDatabase';
-import { isLanceFolder, isObjectStoreUri, storageOptions } from './lanceStore';
+import { isLanceFolder, isObjectStoreUri, lanceUri, storageOptions } from './lanceStore';
+import { buildLanceDatabase } from './lanceBuilder';
 import type { PatchStore } from './patchStore';
-import { buildDatabase } from './indexer';
+import { buildDatabase, type BuildProgress } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
 import { RolloutRecorder, runRollout } from './rollout';
@@ -35,6 +36,22 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 const dbs = new Map<string, { db: PatchStore; mtimeMs: number; size: number; checking: AbortController }>();
 /** Storage options of Lance database URIs (from the extension's SecretStorage), in memory only. */
 const storage = new Map<string, readonly string[]>();
+/** The dataset folder on this machine of a database named by the settings (a shared one records its builder's). */
+const roots = new Map<string, string>();
+
+function rootOf(dbDir: string, db: PatchStore): string {
+  return roots.get(dbDir) ?? datasetRootOf(dbDir, db.manifest);
+}
+
+/** Where member indexes of archives are kept: beside a local database (none for one in object storage). */
+function cacheDirOf(dbDir: string): string | undefined {
+  return isObjectStoreUri(dbDir) ? undefined : sourcesDir(dbDir);
+}
+
+/** Whether a build into dbDir makes a Lance database. */
+function buildsLance(dbDir: string | undefined, backend: string | undefined): dbDir is string {
+  return dbDir !== undefined && (backend === 'lance' || isObjectStoreUri(dbDir) || isLanceFolder(dbDir));
+}
 /** How often an open Lance database asks its store whether a builder committed. */
 const LANCE_RECHECK_MS = 2000;
 const tokenizers = new Map<string, Promise<Tokenizer>>();
@@ -137,8 +154,8 @@ function tokenizer(manifestPath: string): Promise<Tokenizer> {
 
 async function retriever(dbDir: string, model?: string): Promise<PatchRetriever> {
   const db = await requireDb(dbDir);
-  const root = datasetRootOf(dbDir, db.manifest);
-  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, sourcesDir(dbDir)));
+  const root = rootOf(dbDir, db);
+  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, cacheDirOf(dbDir)));
 }
 
 /**
@@ -181,12 +198,13 @@ async function summary(dbDir: string): Promise<DbSummary | null> {
   const m = db.manifest;
   return {
     dbDir,
-    root: datasetRootOf(dbDir, m),
+    root: rootOf(dbDir, db),
     generation: m.generation,
     updatedAt: m.updatedAt,
     model: { name: m.model.name, fingerprint: m.model.fingerprint, manifestPath: m.model.manifestPath, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize, hasDecoder: hasDecoder(m.model.manifestPath) },
     keys: m.keys,
-    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim },
+    backend: db.backend,
+    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim, ...(m.index.lance ? { lance: { ...m.index.lance } } : {}) },
     images: m.images.length,
     entries: db.entryCount,
     diskBytes: db.diskBytes(),
@@ -276,7 +294,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   clearDatabase: async ({ dbDir }) => {
     const db = dbs.get(dbDir)?.db;
-    if (db) paths.forget(datasetRootOf(dbDir, db.manifest));
+    if (db) paths.forget(rootOf(dbDir, db));
     forget(dbDir);
     for (const k of [...onTheFly.keys()]) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
@@ -289,7 +307,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   readArchiveDir: ({ file }) => paths.entries(file),
   archivePage: async ({ root, dbDir, archive, prefix, offset, limit, include, exclude }) => {
     // the member indexes a build kept are used; none are written before there is a database folder
-    const cacheDir = fs.existsSync(dbDir) ? sourcesDir(dbDir) : undefined;
+    const cacheDir = fs.existsSync(dbDir) ? cacheDirOf(dbDir) : undefined;
     return archivePage(paths.catalog(root, cacheDir), archive, prefix, { offset, limit, include, exclude });
   },
   metadata: async ({ dbDir, images }) => {
@@ -315,23 +333,27 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { width, height } = tok.info.manifest.input;
     return new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer());
   },
-  build: (params, id) =>
-    cancellable(id, (signal) =>
-      buildDatabase({
-        ...params,
-        signal,
-        onProgress: (progress) => post({ type: 'progress', id, progress }),
-        log: (line) => post({ type: 'log', id, line }),
-      }),
-    ),
+  build: ({ backend, ...params }, id) =>
+    cancellable(id, (signal) => {
+      const run = { signal, onProgress: (progress: BuildProgress) => post({ type: 'progress', id, progress }), log: (line: string) => post({ type: 'log', id, line }) };
+      if (!buildsLance(params.dbDir, backend)) return buildDatabase({ ...params, ...run });
+      const { dbDir, hnsw: _hnsw, wait: _wait, ...common } = params;
+      if (!isObjectStoreUri(dbDir) && fs.existsSync(path.join(dbDir, MANIFEST_FILE))) {
+        throw new DatabaseError(`${dbDir} holds an HNSW database`, 'Clear it (Patch Lens: Clear Database) or name another folder for the Lance database in patchlens.databases');
+      }
+      return buildLanceDatabase({ ...common, ...run, uri: lanceUri(dbDir), storage: storageOptions(dbDir, storage.get(dbDir) ?? []) });
+    }),
   duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
   duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
-  storageOptions: ({ dbDir, options }) => {
+  storageOptions: ({ dbDir, options, root }) => {
     storage.set(dbDir, [...options]);
+    if (root) roots.set(dbDir, root);
+    else roots.delete(dbDir);
     forget(dbDir); // reopened with them
+    for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return true;
   },
   fidelity: async ({ dbDir, queries, k }, id) => {

@@ -2,30 +2,20 @@
 // s3://, gs://, az://), storage options from the environment and --storage-option,
 // the tables' schemas, and errors turned into one line that never shows a secret.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as lancedb from '@lancedb/lancedb';
 import { Binary, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Schema, Utf8 } from 'apache-arrow';
 import { DatabaseError } from './database';
-import { LANCE_TABLES } from '../core/vocabulary';
 import { sha256 } from './sha256';
+import { isObjectStoreUri, shownUri } from '../core/databaseUri';
 
 // Lance prints a deprecation warning on every index statistics call unless this is set.
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 // Lance's own log lines (retries, throttling) would bury the one line an error gets.
 process.env.LANCEDB_LOG ??= 'error';
 
-/** Object-store schemes LanceDB opens; anything else is a local folder. */
-const OBJECT_STORE = /^(s3|s3\+ddb|gs|az|abfss?):\/\//i;
-
-export function isObjectStoreUri(uri: string): boolean {
-  return OBJECT_STORE.test(uri);
-}
-
-/** Whether a local folder holds a Lance patch database (its meta table). */
-export function isLanceFolder(dir: string): boolean {
-  return fs.existsSync(path.join(dir, `${LANCE_TABLES.meta}.lance`));
-}
+export { isObjectStoreUri, shownUri } from '../core/databaseUri';
+export { isLanceFolder } from './locations';
 
 /** A database location as LanceDB wants it: URIs as given, folders absolute. */
 export function lanceUri(location: string, cwd = process.cwd()): string {
@@ -64,11 +54,6 @@ export function storageOptions(uri: string, pairs: readonly string[] = [], env: 
     out[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1);
   }
   return out;
-}
-
-/** A URI as it may be shown: no user info, no query string. */
-export function shownUri(uri: string): string {
-  return isObjectStoreUri(uri) ? uri.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '') : uri;
 }
 
 /** Removes every secret value from a message (LanceDB errors may echo options). */

@@ -9,6 +9,7 @@ import { cellRects, type Cell } from '../core/geometry';
 import { codeGrid, type KeySource } from '../core/neighbourhood';
 import { planResize } from '../core/geometry';
 import { DatabaseError } from './database';
+import { sha256File } from './sha256';
 import { excludeImages, type PatchStore } from './patchStore';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { toRel } from './datasetScanner';
@@ -143,17 +144,20 @@ export class PatchRetriever {
       const img = this.db.image(i);
       // The stored grid is used only while the file (or the archive holding it) is the one that was indexed.
       let st: { size: number; mtimeMs: number } | undefined;
+      const abs = path.resolve(this.datasetRoot, img.path);
       if (member) {
         const v = await this.catalog.version(member);
         st = v && { size: v.bytes, mtimeMs: v.mtimeMs };
       } else {
         try {
-          st = fs.statSync(path.resolve(this.datasetRoot, img.path));
+          st = fs.statSync(abs);
         } catch {
           st = undefined; // gone, or a member of an archive that is gone (ENOTDIR)
         }
       }
-      if (!st || member?.kind === 'codes' || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
+      // Same size, other time (a copy of the dataset on another machine, a shared database's): the content decides, as a build's does.
+      const same = (s: { size: number; mtimeMs: number }) => s.size === img.bytes && (Math.floor(s.mtimeMs) === img.mtimeMs || (!member && sha256File(abs) === img.sha256));
+      if (!st || member?.kind === 'codes' || same(st)) {
         const rec = this.db.record(i);
         const plan = planResize(img.width, img.height, inputWidth, inputHeight, resize);
         return { image: img.path, inDatabase: true, width: img.width, height: img.height, rows, cols, tokens: rec.tokens, distances: rec.distances, latents: rec.latents, cells: cellRects(plan, rows, cols) };

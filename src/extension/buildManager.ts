@@ -3,7 +3,6 @@
 // status-bar item and a log in the output channel. One build per dataset at a
 // time; the database's lock also keeps the CLI out.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DatasetWatchers, hiddenUnder, watchFiles } from './datasetWatchers';
@@ -11,7 +10,8 @@ import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
 import { imageGlob } from '../core/imageTypes';
-import { MANIFEST_FILE, type NeighbourhoodShape } from '../core/vocabulary';
+import type { NeighbourhoodShape } from '../core/vocabulary';
+import { shownUri } from '../core/databaseUri';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
 import { SkippedFiles, showProblems } from './skippedFiles';
@@ -123,7 +123,7 @@ export class BuildManager implements vscode.Disposable {
     }
     const dbDir = this.datasets.dbDirFor(root);
     const name = path.basename(root);
-    this.log.info(`${req.rebuild ? 'Rebuilding' : 'Building'} ${dbDir} for ${root} with ${model.manifestPath}`);
+    this.log.info(`${req.rebuild ? 'Rebuilding' : 'Building'} ${shownUri(dbDir)} for ${root} with ${model.manifestPath}`);
     const task = (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => {
       token.onCancellationRequested(() => this.cancel(root));
       let reported = 0;
@@ -135,6 +135,7 @@ export class BuildManager implements vscode.Disposable {
           model: model.manifestPath,
           keys: settings.keys,
           hnsw: settings.hnsw,
+          backend: settings.backend,
           rebuild: req.rebuild,
           workers: settings.workers || undefined, // 0: the engine's choice
           maxPixels: settings.maxImagePixels,
@@ -239,7 +240,8 @@ export class BuildManager implements vscode.Disposable {
     const stale = REBUILD_SETTINGS.filter((s) => e.affectsConfiguration(s));
     if (stale.length === 0) return;
     // A dataset rebuilding with the keys just saved for it needs no prompt.
-    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE)));
+    // A database named by patchlens.databases (a team's shared one) is rebuilt only when asked.
+    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && !this.datasets.databaseSetting(d.root).choice && this.datasets.hasDatabase(d.root));
     if (built.length === 0) return;
     void vscode.window
       .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')
@@ -248,12 +250,12 @@ export class BuildManager implements vscode.Disposable {
       });
   }
 
-  /** Watches built datasets for image changes when autoUpdate is on. */
+  /** Watches built datasets for image changes when autoUpdate is on (not those whose database patchlens.databases names: a shared one is updated when asked). */
   private syncWatchers(): void {
     const wanted = new Map<string, string>();
     for (const d of this.datasets.list()) {
       if (!readSettings(vscode.Uri.file(d.root)).autoUpdate) continue;
-      if (!fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE))) continue;
+      if (this.datasets.databaseSetting(d.root).choice || !this.datasets.hasDatabase(d.root)) continue;
       wanted.set(d.root, d.root);
     }
     this.watchers.sync(wanted, (root) =>

@@ -4,6 +4,7 @@
 // cached until a build, a setting or a file changes.
 
 import * as vscode from 'vscode';
+import { isObjectStoreUri } from '../../core/databaseUri';
 import { DatasetWatchers, hiddenUnder, watchFiles } from '../datasetWatchers';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
@@ -124,6 +125,7 @@ export class PanelState implements vscode.Disposable {
       summary = await this.s.engine.request('summary', { dbDir });
     } catch (e) {
       error = (e as Error).message;
+      this.s.connections.report(root, error);
     }
     const [indexed, disk] = await Promise.all([
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
@@ -185,12 +187,14 @@ export class PanelState implements vscode.Disposable {
       const poke = (uri: vscode.Uri) => {
         if (!hiddenUnder(root, uri)) this.watchers.poke(root);
       };
+      const dbDir = this.s.datasets.dbDirFor(root);
       return vscode.Disposable.from(
         watchFiles(root, imageGlob(), poke),
         // an archive added, grown or removed changes the folders of members the tree shows
         watchFiles(root, archiveGlob(), poke),
-        // the database's manifest: replaced by every build, also by the CLI's
-        watchFiles(this.s.datasets.dbDirFor(root), MANIFEST_FILE, () => this.watchers.poke(root)),
+        // a local database's commits: the HNSW manifest (replaced by every build, also the CLI's) or a Lance table's
+        // new version; one in object storage is read again on Refresh (the engine reopens it when a builder committed)
+        ...(isObjectStoreUri(dbDir) ? [] : [watchFiles(dbDir, `{${MANIFEST_FILE},*.lance/_versions/*}`, () => this.watchers.poke(root))]),
       );
     });
   }

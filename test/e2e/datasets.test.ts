@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
 import { clickCell } from '../support/patchGrid';
 import { ARCHIVE_PAGE } from '../../src/extension/sidePanel/datasetTreeModel';
 import { tokenRgb } from '../../src/core/tokenColours';
@@ -80,7 +80,7 @@ after(async () => {
 });
 
 function pane(title: string): Locator {
-  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+  return sideBarPane(vs.page, title);
 }
 
 function treeItem(p: Locator, name: string | RegExp): Locator {

@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
 import { launchVSCode, type VSCode } from '../support/vscode';
+import { clickCell } from '../support/patchGrid';
 import { tempDir, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { clickCell } from '../support/patchGrid';
 
 const work = tempDir('patchlens-e2e-inspector-');
 const K = 8;

@@ -453,3 +453,8 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     close,
   };
 }
+
+/** The side bar pane of a view, by its title. */
+export function sideBarPane(page: Page, title: string): Locator {
+  return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+}

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import { formatCount, formatGrid } from '../core/format';
 import { DB_FORMAT, DB_FORMAT_DELTA, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
 import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbourhood';
 import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
@@ -180,7 +181,7 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
   const info = tok.info;
   await tok.release();
   timings.loadMs = performance.now() - tl;
-  log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
+  log(`model ${info.manifest.name} (${info.fingerprint}): ${formatGrid(info.rows, info.cols)} grid, d=${info.dim}, K=${formatCount(info.codebookSize)}`);
 
   let createdDir: boolean;
   try {

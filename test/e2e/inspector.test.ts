@@ -61,7 +61,7 @@ test('no database yet: the inspector offers Build; the palette build fills it in
 
   // The one dataset (the workspace folder) is built without asking.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await vs.waitForLog(/workspace: 10 images, \d+ entries/, { timeoutMs: 120_000 });
+  await vs.waitForLog(/workspace: 10 images, [\d,]+ entries/, { timeoutMs: 120_000 });
 
   // The open inspector picks the new database up by itself.
   const frame = await inspector(names[2]);

@@ -24,9 +24,9 @@ import {
   type HostToCodebook,
 } from '../../src/protocol';
 import { HostConnection, type VsCodeApi } from '../shared/hostConnection';
+import { formatCell, formatCount } from '../../src/core/format';
 import {
   FILTER_HELP,
-  formatCount,
   parseTokenFilter,
   prototypeRgba,
   restoreCodebookState,
@@ -320,7 +320,7 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     const li = el('li', 'use');
     const name = el('button', 'image-link');
     name.append(icon('file-media'), el('span', 'image-name', u.image));
-    name.title = `Open ${u.image} in the inspector at (${u.positions[0].row},${u.positions[0].col})`;
+    name.title = `Open ${u.image} in the inspector at ${formatCell(u.positions[0].row, u.positions[0].col)}`;
     name.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col }));
     const n = el('span', 'use-count', String(u.positions.length));
     n.title = `${u.positions.length} patch${u.positions.length === 1 ? '' : 'es'}`;
@@ -329,8 +329,8 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     const chips = el('div', 'chips');
     const addChips = (from: number, to: number) => {
       for (const p of u.positions.slice(from, to)) {
-        const c = el('button', 'chip', `${p.row},${p.col}`);
-        c.title = `Inspect ${u.image} at row ${p.row}, column ${p.col}`;
+        const c = el('button', 'chip', formatCell(p.row, p.col));
+        c.title = `Inspect ${u.image} at ${formatCell(p.row, p.col)}`;
         c.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col }));
         chips.append(c);
       }

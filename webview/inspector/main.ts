@@ -32,7 +32,8 @@ import {
   type InspectorStatus,
   type InspectorToHost,
 } from '../../src/protocol';
-import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { formatCell, formatCount, formatDistance, formatDuration, formatGrid } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import { HostConnection, HostError, type VsCodeApi } from '../shared/hostConnection';
 import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
@@ -414,7 +415,7 @@ class InspectorApp {
     if (!this.grid || !this.settings) return;
     const seq = ++this.querySeq;
     const k = this.settings.topK;
-    this.listHeader.textContent = `Searching for patch (${cell.row}, ${cell.col})…`;
+    this.listHeader.textContent = `Searching for patch ${formatCell(cell.row, cell.col)}…`;
     this.element('section-retrieved').dataset.busy = 'true';
     // Marks for the latency benchmark and the webview's developer tools: sent, answered, drawn.
     performance.mark('patchlens:query-sent');
@@ -424,7 +425,7 @@ class InspectorApp {
       performance.mark('patchlens:query-answered');
       const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i], caption: r.captions?.[i] || undefined }));
       this.list.render(patches, r.token, cell);
-      this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
+      this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
       this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);
       performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
       performance.measure('patchlens:query-render', 'patchlens:query-answered');
@@ -565,8 +566,8 @@ class InspectorApp {
       replaceChildren(this.dbBadge);
       return;
     }
-    this.dbBadge.title = `Database of ${d.dataset}: ${d.images} images, ${d.entries} entries. Model ${d.model} (${d.rows}×${d.cols} grid, ${d.codebookSize} codes). Keys: ${d.keys.shape} h=${d.keys.hops}, border ${d.keys.border}, from ${d.keys.source}s.`;
-    replaceChildren(this.dbBadge, el('vscode-icon', { name: 'database' }), ` ${d.model} · ${d.rows}×${d.cols} · ${d.entries.toLocaleString('en-US')} entries`);
+    this.dbBadge.title = `Database of ${d.dataset}: ${formatCount(d.images)} images, ${formatCount(d.entries)} entries. Model ${d.model} (${formatGrid(d.rows, d.cols)} grid, ${formatCount(d.codebookSize)} codes). Keys: ${d.keys.shape} h=${d.keys.hops}, border ${d.keys.border}, from ${d.keys.source}s.`;
+    replaceChildren(this.dbBadge, el('vscode-icon', { name: 'database' }), ` ${d.model} · ${formatGrid(d.rows, d.cols)} · ${formatCount(d.entries)} entries`);
   }
 
   private renderPatchInfo(): void {
@@ -581,9 +582,9 @@ class InspectorApp {
       const i = s.row * g.cols + s.col;
       const token = g.tokens[i];
       rows.push(
-        kv('Position', `row ${s.row}, column ${s.col}`),
+        kv('Position', formatCell(s.row, s.col)),
         kv('Token', el('span', { class: 'token-chip' }, swatch(token), String(token))),
-        kv('Distance to code', formatNumber(g.distances[i], 4)),
+        kv('Distance to code', formatDistance(g.distances[i])),
       );
       if (d && g.inDatabase) {
         const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);

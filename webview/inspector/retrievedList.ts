@@ -4,7 +4,8 @@
 // image in the inspector with the patch selected.
 
 import type { CropWindow } from '../../src/protocol';
-import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { formatCell, formatDistance } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import { tokenColour } from './tokenColours';
 
 export interface RetrievedPatch {
@@ -98,8 +99,8 @@ export class RetrievedList {
         'data-token': p.token,
         'data-distance': p.distance,
         'data-rank': i + 1,
-        title: `${displayName(p.image)}\nPatch (${p.row}, ${p.col}), token ${p.token}, squared distance ${p.distance}\nClick to open it in the inspector`,
-        'aria-label': `${i + 1}: ${name}, patch ${p.row}, ${p.col}, token ${p.token}, distance ${formatNumber(p.distance)}`,
+        title: `${displayName(p.image)}\nPatch ${formatCell(p.row, p.col)}, token ${p.token}, squared distance ${formatDistance(p.distance)}\nClick to open it in the inspector`,
+        'aria-label': `${i + 1}: ${name}, patch ${formatCell(p.row, p.col)}, token ${p.token}, distance ${formatDistance(p.distance)}`,
       },
       el('div', { class: 'rank' }, String(i + 1)),
       thumb,
@@ -110,9 +111,9 @@ export class RetrievedList {
         el(
           'div',
           { class: 'meta' },
-          el('span', { class: 'pos' }, `(${p.row}, ${p.col})`),
+          el('span', { class: 'pos' }, formatCell(p.row, p.col)),
           el('span', { class: 'token-chip', title: same ? 'Same token as the selected patch' : '' }, swatch(p.token), String(p.token)),
-          el('span', { class: 'distance' }, `d ${formatNumber(p.distance)}`),
+          el('span', { class: 'distance' }, `d ${formatDistance(p.distance)}`),
         ),
         ...(p.caption ? [el('div', { class: 'caption', 'data-testid': 'retrieved-caption', title: p.caption }, p.caption)] : []),
       ),

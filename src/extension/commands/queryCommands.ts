@@ -5,13 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatCell, formatCount, formatDistance, formatDuration, formatMean, formatPercent, formatPerplexity } from '../../core/format';
 import type { TokenUse } from '../../engine/engineProtocol';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import type { CodebookView } from '../sidePanel/codebookView';
 import { baseName, plural } from '../sidePanel/datasetTreeModel';
 import type { DatasetsView } from '../sidePanel/datasetsView';
-import { num, pct } from '../sidePanel/indexTreeModel';
 import type { PanelState } from '../sidePanel/panelState';
 import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
@@ -43,12 +43,12 @@ async function showTokenUses(root: string, token: number, uses: readonly TokenUs
   type ImgItem = vscode.QuickPickItem & { use: TokenUse };
   const items: ImgItem[] = uses.map((u) => ({
     label: `$(file-media) ${baseName(u.image)}`,
-    description: `${u.positions.length} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
-    detail: u.positions.slice(0, 12).map((p) => `(${p.row},${p.col})`).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
+    description: `${formatCount(u.positions.length)} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
+    detail: u.positions.slice(0, 12).map((p) => formatCell(p.row, p.col)).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
     use: u,
   }));
   const picked = await vscode.window.showQuickPick(items, {
-    title: `Token ${token}: ${num(positions)} ${plural(positions, 'patch')} in ${num(uses.length)} ${plural(uses.length, 'image')}`,
+    title: `Token ${token}: ${formatCount(positions)} ${plural(positions, 'patch')} in ${formatCount(uses.length)} ${plural(uses.length, 'image')}`,
     placeHolder: 'Open an image in the inspector at a patch that uses the token',
     matchOnDescription: true,
   });
@@ -56,7 +56,7 @@ async function showTokenUses(root: string, token: number, uses: readonly TokenUs
   let pos = picked.use.positions[0];
   if (picked.use.positions.length > 1) {
     const p = await vscode.window.showQuickPick(
-      picked.use.positions.map((q) => ({ label: `$(symbol-array) row ${q.row}, column ${q.col}`, description: `${picked.use.image}:${q.row},${q.col}`, q })),
+      picked.use.positions.map((q) => ({ label: `$(symbol-array) ${formatCell(q.row, q.col)}`, description: `${picked.use.image}:${q.row},${q.col}`, q })),
       { title: `Token ${token} in ${picked.use.image}`, placeHolder: 'Patch to inspect' },
     );
     if (!p) return;
@@ -203,8 +203,8 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   const items: Item[] = [{ label: `Nearest ${result.results.length} ${plural(result.results.length, 'patch')}`, kind: vscode.QuickPickItemKind.Separator }];
   for (const r of result.results) {
     items.push({
-      label: `$(symbol-array) ${baseName(r.image)} (${r.row},${r.col})`,
-      description: `token ${r.token} · distance ${r.distance.toFixed(4)}`,
+      label: `$(symbol-array) ${baseName(r.image)} ${formatCell(r.row, r.col)}`,
+      description: `token ${r.token} · distance ${formatDistance(r.distance)}`,
       detail: r.image.includes('/') ? r.image : undefined,
       open: { image: r.image, row: r.row, col: r.col },
     });
@@ -212,11 +212,11 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   if (result.distribution.length) {
     items.push({ label: 'DAiD distribution over tokens', kind: vscode.QuickPickItemKind.Separator });
     for (const t of result.distribution.slice(0, 10)) {
-      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${pct(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
+      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${formatPercent(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
     }
   }
   const picked = await vscode.window.showQuickPick(items, {
-    title: `Patches like ${path.basename(file)} (${row},${col}) · token ${result.query.token}`,
+    title: `Patches like ${path.basename(file)} ${formatCell(row, col)} · token ${result.query.token}`,
     placeHolder: `Inspect a patch, or list a token's images (k=${settings.topK}${settings.excludeSelf ? ', own image excluded' : ''}, ${settings.queryKeys} keys)`,
     matchOnDescription: true,
   });
@@ -231,20 +231,20 @@ export async function showCodebookStats(d: QueryDeps, arg?: unknown): Promise<vo
   const c = st.codebook;
   type Item = vscode.QuickPickItem & { token?: number; action?: 'view' | 'predict' };
   const items: Item[] = [
-    { label: `$(symbol-color) ${num(c.usedCodes)} of ${num(c.codebookSize)} codes used`, description: `${pct(c.usageFraction)} of the codebook` },
-    { label: `$(circle-slash) ${num(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
-    { label: `$(pulse) perplexity ${c.perplexity.toFixed(1)}`, description: 'exp(entropy) of token usage, in codes' },
-    { label: `$(file-media) ${num(c.tokens)} tokens in ${num(c.images)} ${plural(c.images, 'image')}`, description: `${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image on average` },
+    { label: `$(symbol-color) ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used`, description: `${formatPercent(c.usageFraction)} of the codebook` },
+    { label: `$(circle-slash) ${formatCount(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
+    { label: `$(pulse) perplexity ${formatPerplexity(c.perplexity)}`, description: 'exp(entropy) of token usage, in codes' },
+    { label: `$(file-media) ${formatCount(c.tokens)} tokens in ${formatCount(c.images)} ${plural(c.images, 'image')}`, description: `${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image on average` },
   ];
   const pred = d.state.predictability(info.dbDir, info.summary.generation);
   items.push(
     pred
-      ? { label: `$(beaker) predictability: top-1 ${pct(pred.top1)} · top-5 ${pct(pred.top5)}`, description: `coverage ${pct(pred.coverage)}, ${num(pred.queries)} queries — compute again`, action: 'predict' }
+      ? { label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`, description: `coverage ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`, action: 'predict' }
       : { label: '$(beaker) Compute Retrieval Predictability…', description: 'how often retrieval predicts held-out tokens', action: 'predict' },
   );
   items.push({ label: '$(list-ordered) Open the Codebook view', action: 'view' });
   if (c.topCodes.length) items.push({ label: 'Most used codes', kind: vscode.QuickPickItemKind.Separator });
-  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${num(t.count)} uses · ${pct(t.count / Math.max(1, c.tokens))}`, token: t.token });
+  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${formatCount(t.count)} uses · ${formatPercent(t.count / Math.max(1, c.tokens))}`, token: t.token });
   const picked = await vscode.window.showQuickPick(items, { title: `Codebook of ${path.basename(info.root)} (${st.model.name})`, placeHolder: 'Pick a code to list the images that use it' });
   if (!picked) return;
   if (picked.token !== undefined) await findImagesUsingToken(d, { root: info.root, token: picked.token });
@@ -262,7 +262,7 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
   const n = info.summary.images;
   const fractions = [0.1, 0.05, 0.25];
   const pickedF = await vscode.window.showQuickPick(
-    fractions.map((f, i) => ({ label: `${pct(f)} of the images held out`, description: `${Math.max(1, Math.round(n * f))} of ${n}${i === 0 ? ' · recommended' : ''}`, f })),
+    fractions.map((f, i) => ({ label: `${formatPercent(f)} of the images held out`, description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`, f })),
     { title: 'Compute Retrieval Predictability', placeHolder: 'Held-out images are queried against the others (at most 2,000 patches, seed 0, k=64)' },
   );
   if (!pickedF) return;
@@ -274,9 +274,9 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
     );
     const p = st.predictability!;
     await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Predictability of ${info.root}: top-1 ${pct(p.top1)}, top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)} over ${p.queries} queries of ${p.heldOutImages} held-out images (k=${p.k}, seed ${p.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
     const c = await vscode.window.showInformationMessage(
-      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${pct(p.top1)} of ${num(p.queries)} patches (top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)}).`,
+      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${formatPercent(p.top1)} of ${formatCount(p.queries)} patches (top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}).`,
       'Show Index',
     );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');

@@ -250,18 +250,6 @@ export function statusIcon(status: ImageStatus): { id: string; color?: string } 
 /** At most `max` children are shown under one folder; the rest are summarised. */
 export const MAX_CHILDREN = 2000;
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
-}
-
 /** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
 export function formatAgo(iso: string, now: number): string {
   const t = Date.parse(iso);

@@ -6,7 +6,8 @@
 
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { KeyParams } from '../../core/neighbourhood';
-import { formatAgo, formatBytes, oneLine } from './datasetTreeModel';
+import { formatBytes, formatCount, formatDuration, formatGrid, formatMean, formatPercent } from '../../core/format';
+import { formatAgo, oneLine } from './datasetTreeModel';
 
 export interface IndexRow {
   readonly id: string;
@@ -60,14 +61,6 @@ export interface IndexInput {
   /** What the settings ask for now (to say when a rebuild is needed). */
   readonly settings: { readonly model: ModelSetting; readonly keys: KeyParams; readonly hnsw: { readonly m: number; readonly efConstruction: number } };
   readonly now: number;
-}
-
-export function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 export function keysText(k: KeyParams): string {
@@ -127,7 +120,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
     rows.push({
       id: id('none'),
       label: 'No database',
-      description: n ? `build to index ${num(n)} image${n === 1 ? '' : 's'}` : 'build to index the images',
+      description: n ? `build to index ${formatCount(n)} image${n === 1 ? '' : 's'}` : 'build to index the images',
       tooltip: 'Click to build the patch database of this folder.',
       icon: 'circle-slash',
       command: { command: 'patchlens.buildDatabase', title: 'Build', args: [root] },
@@ -139,7 +132,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
   rows.push({
     id: id('model'),
     label: 'Model',
-    description: `${m.name} · ${m.rows}×${m.cols} tokens · K=${num(m.codebookSize)} · d=${m.dim}`,
+    description: `${m.name} · ${formatGrid(m.rows, m.cols)} tokens · K=${formatCount(m.codebookSize)} · d=${m.dim}`,
     tooltip: `${m.manifestPath}\nfingerprint ${m.fingerprint}${m.hasDecoder ? '\nhas a decoder (reconstructions)' : ''}`,
     icon: 'chip',
   });
@@ -177,13 +170,13 @@ export function indexRows(input: IndexInput): IndexRow[] {
     });
   }
   rows.push({ id: id('index'), label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' });
-  rows.push({ id: id('entries'), label: 'Entries', description: num(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
+  rows.push({ id: id('entries'), label: 'Entries', description: formatCount(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
   const pend = input.pending;
-  const extra = [s.failed.length ? `${num(s.failed.length)} failed` : '', pend?.changed ? `${num(pend.changed)} changed` : '', pend?.new ? `${num(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
+  const extra = [s.failed.length ? `${formatCount(s.failed.length)} failed` : '', pend?.changed ? `${formatCount(pend.changed)} changed` : '', pend?.new ? `${formatCount(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
   rows.push({
     id: id('images'),
     label: 'Images',
-    description: extra ? `${num(s.images)} · ${extra}` : num(s.images),
+    description: extra ? `${formatCount(s.images)} · ${extra}` : formatCount(s.images),
     tooltip: s.failed.length ? `Failed (click to show them in the Problems panel):\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
     icon: 'file-media',
     color: s.failed.length ? 'problemsWarningIcon.foreground' : undefined,
@@ -194,8 +187,8 @@ export function indexRows(input: IndexInput): IndexRow[] {
   rows.push({
     id: id('last'),
     label: 'Last build',
-    description: `${formatAgo(lb.finishedAt, now)} · ${(lb.elapsedMs / 1000).toFixed(1)} s · +${lb.added} ~${lb.updated} −${lb.removed}`,
-    tooltip: `Finished ${lb.finishedAt}: ${lb.added} added, ${lb.updated} updated, ${lb.removed} removed in ${(lb.elapsedMs / 1000).toFixed(1)} s (generation ${s.generation}).`,
+    description: `${formatAgo(lb.finishedAt, now)} · ${formatDuration(lb.elapsedMs)} · +${formatCount(lb.added)} ~${formatCount(lb.updated)} −${formatCount(lb.removed)}`,
+    tooltip: `Finished ${lb.finishedAt}: ${formatCount(lb.added)} added, ${formatCount(lb.updated)} updated, ${formatCount(lb.removed)} removed in ${formatDuration(lb.elapsedMs)} (generation ${s.generation}).`,
     icon: 'history',
   });
   const p = input.predictability;
@@ -204,8 +197,8 @@ export function indexRows(input: IndexInput): IndexRow[] {
       ? {
           id: id('predictability'),
           label: 'Predictability',
-          description: `top-1 ${pct(p.top1)} · top-5 ${pct(p.top5)} · coverage ${pct(p.coverage)}`,
-          tooltip: `Retrieval predictability: for ${num(p.queries)} patches of ${p.heldOutImages} held-out images (${pct(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage). Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
+          description: `top-1 ${formatPercent(p.top1)} · top-5 ${formatPercent(p.top5)} · coverage ${formatPercent(p.coverage)}`,
+          tooltip: `Retrieval predictability: for ${formatCount(p.queries)} patches of ${formatCount(p.heldOutImages)} held-out images (${formatPercent(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage). Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
           icon: 'beaker',
           command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
         }
@@ -226,12 +219,12 @@ export function indexRows(input: IndexInput): IndexRow[] {
 function rolloutRow(rowId: string, root: string, r: IndexInput['rollout'], now: number): IndexRow {
   const command = { command: 'patchlens.computeRolloutStatistic', title: 'Compute Rollout Copying', args: [root] };
   if (!r) return { id: rowId, label: 'Rollout copying', description: 'not computed', tooltip: 'Click to let the database generate the lower half of sampled images and measure how much it copies.', icon: 'debug-start', command };
-  const most = r.mostCopying.slice(0, 5).map((c) => `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${pct(c.topSource.share)} from ${c.topSource.image ?? '-'}`);
+  const most = r.mostCopying.slice(0, 5).map((c) => `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${formatPercent(c.topSource.share)} from ${c.topSource.image ?? '-'}`);
   return {
     id: rowId,
     label: 'Rollout copying',
-    description: `agreement ${pct(r.meanAgreement)} · top source ${pct(r.meanTopSourceShare)} · run ${r.meanLongestCopiedRun.toFixed(1)}`,
-    tooltip: `A greedy rollout (k=${r.k}) from row ${r.fromRow} of ${num(r.images)} sampled images (${pct(r.fraction)}, seed ${r.seed}), each generated by the other images: on average ${pct(r.meanAgreement)} of the generated tokens equal the original, ${pct(r.meanTopSourceShare)} come from the most used source image, and the longest run copied from one image at one offset is ${r.meanLongestCopiedRun.toFixed(1)} cells. Most copying:${most.join('')}\nComputed ${formatAgo(r.computedAt, now)}. Click to compute again.`,
+    description: `agreement ${formatPercent(r.meanAgreement)} · top source ${formatPercent(r.meanTopSourceShare)} · run ${formatMean(r.meanLongestCopiedRun)}`,
+    tooltip: `A greedy rollout (k=${r.k}) from row ${r.fromRow} of ${formatCount(r.images)} sampled images (${formatPercent(r.fraction)}, seed ${r.seed}), each generated by the other images: on average ${formatPercent(r.meanAgreement)} of the generated tokens equal the original, ${formatPercent(r.meanTopSourceShare)} come from the most used source image, and the longest run copied from one image at one offset is ${formatMean(r.meanLongestCopiedRun)} cells. Most copying:${most.join('')}\nComputed ${formatAgo(r.computedAt, now)}. Click to compute again.`,
     icon: 'debug-start',
     command,
   };
@@ -259,5 +252,5 @@ export function indexDatasetDescription(summary: DbSummary | null, building: boo
   if (building) return 'building…';
   if (error) return 'unreadable';
   if (!summary) return 'no database';
-  return `${summary.model.name} · ${num(summary.entries)} entries`;
+  return `${summary.model.name} · ${formatCount(summary.entries)} entries`;
 }

@@ -153,7 +153,7 @@ test('a click lists the code\'s images and positions (names as text); a position
     await first.locator('.chip.more').click();
     assert.equal(await first.locator('.chip').count(), 30);
     await w.screenshot('uses');
-    await w.page.locator('.use').nth(1).locator('.chip', { hasText: '2,3' }).click();
+    await w.page.locator('.use').nth(1).locator('.chip', { hasText: '(2, 3)' }).click();
     const open1 = await w.waitForMessage((m) => m.type === 'openPatch');
     assert.deepEqual(open1, { type: 'openPatch', root: ROOT, image: HOSTILE, row: 2, col: 3 });
     await first.locator('.image-link').click();

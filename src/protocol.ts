@@ -229,6 +229,8 @@ export const inspectorToHostSchema = v.variant('type', [
   message('openPatch', { image: path, row: side, col: side }),
   /** Build or update the database of this image's dataset. */
   message('build', {}),
+  /** Rebuild this image's dataset with keys of this shape and h (the Neighbours controls), saved as its settings. */
+  message('rebuildWithKeys', { shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS) }),
   /** Load the grid again (the Retry button). */
   message('reload', {}),
   /** Show the Patch Lens log. */

@@ -12,132 +12,24 @@
 // killed build therefore leaves the previous database readable.
 
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type DbImage, type DbManifest } from '../core/dbManifest';
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
 import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
-import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, sha256Gently, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
+import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
 import { LayeredPatchIndex } from './layeredPatchIndex';
+import { sha256, sha256File, sha256Gently } from './sha256';
+import { writeFileAtomic } from './fileWrites';
+import { acquireLock } from './buildLock';
+import { DatabaseError } from './databaseError';
 
 import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
 export { LOCK_FILE, MANIFEST_FILE };
-
-export class DatabaseError extends Error {
-  constructor(
-    message: string,
-    /** A short suggestion for the user (e.g. rebuild). */
-    readonly hint?: string,
-  ) {
-    super(hint ? `${message}. ${hint}` : message);
-    this.name = 'DatabaseError';
-  }
-}
-
-export class DatabaseLockedError extends DatabaseError {
-  override name = 'DatabaseLockedError';
-}
-
-const STORAGE_REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EFBIG: 'file too large for the file system',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EIO: 'input/output error',
-  ENOTDIR: 'a file is where a folder should be',
-  ENOENT: 'no such file or folder',
-};
-
-const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EIO']);
-
-/**
- * A file-system failure while writing a database, as a DatabaseError naming the
- * folder and the reason; anything else is returned as it is.
- */
-export function storageError(err: unknown, dbDir: string, what = `cannot write the database in ${dbDir}`): unknown {
-  if (err instanceof DatabaseError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string' || !(code in STORAGE_REASONS)) return err;
-  const msg = (err as Error).message ?? '';
-  const reason = /not written completely/.test(msg) ? msg.replace(/^the index file \S+ /, 'the index file ') : STORAGE_REASONS[code];
-  const hint = `The previous database, if any, is unchanged; ${SPACE_CODES.has(code) ? 'free some space or choose another location' : 'choose a writable location'} with --db`;
-  return new DatabaseError(`${what}: ${reason} (${code})`, hint);
-}
-
-/**
- * Creates a folder and its missing parents; returns whether `dir` itself was
- * created. (Not fs.mkdirSync's recursive mode: Node's loops forever where
- * mkdir fails with ENOENT under an existing parent, e.g. anywhere in /proc.)
- */
-export function makeDirs(dir: string): boolean {
-  try {
-    fs.mkdirSync(dir);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      if (fs.statSync(dir).isDirectory()) return false;
-      throw Object.assign(new Error(`${dir} is a file, not a folder`), { code: 'ENOTDIR' });
-    }
-    const parent = path.dirname(dir);
-    if (code === 'ENOENT' && parent !== dir && !fs.existsSync(parent)) {
-      makeDirs(parent);
-      fs.mkdirSync(dir);
-      return true;
-    }
-    throw err;
-  }
-}
+export { DatabaseError, DatabaseLockedError, storageError } from './databaseError';
 
 export function defaultDbDir(datasetRoot: string): string {
   return path.join(datasetRoot, DATABASE_FOLDER);
-}
-
-export function sha256File(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
-export function fsyncPath(p: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(p, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // fsync of a directory is not possible everywhere; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/** Writes a file so that it is either absent or complete: temp file, fsync, rename, fsync the folder. */
-export function writeFileAtomic(file: string, data: string | Uint8Array, beforeRename?: () => void): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  beforeRename?.();
-  fs.renameSync(tmp, file);
-  fsyncPath(path.dirname(file));
 }
 
 export function fileRef(dir: string, file: string): DbFileRef {
@@ -169,8 +61,6 @@ function readManifestAndChecksum(dbDir: string): { manifest: DbManifest; checksu
   }
 }
 
-const sha256Text = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /**
  * The manifest as written to disk: its JSON plus `checksum`, the SHA-256 of the
  * JSON without it, so that a bit flip anywhere in the manifest (not only in the
@@ -178,7 +68,7 @@ const sha256Text = (text: string) => createHash('sha256').update(text).digest('h
  */
 export function serializeDbManifest(m: DbManifest): string {
   const { checksum: _, ...rest } = m as DbManifest & { checksum?: unknown };
-  return JSON.stringify({ ...rest, checksum: sha256Text(JSON.stringify(rest)) });
+  return JSON.stringify({ ...rest, checksum: sha256(JSON.stringify(rest)) });
 }
 
 /** Checks and strips the checksum of a parsed manifest (JSON.stringify of what JSON.parse gave is the text that was hashed). */
@@ -186,86 +76,8 @@ function checkManifestChecksum(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
   const { checksum, ...rest } = raw as Record<string, unknown>;
   if (typeof checksum !== 'string') throw new DbFormatError('it has no checksum (written by an older version, or edited)');
-  if (sha256Text(JSON.stringify(rest)) !== checksum) throw new DbFormatError('checksum mismatch (the file was changed after it was written)');
+  if (sha256(JSON.stringify(rest)) !== checksum) throw new DbFormatError('checksum mismatch (the file was changed after it was written)');
   return rest;
-}
-
-// ---------------------------------------------------------------- locking
-
-interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-  what: string;
-}
-
-function lockIsStale(info: LockInfo): boolean {
-  if (info.host !== os.hostname()) return false; // cannot tell; treat as held
-  try {
-    process.kill(info.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-/** Takes the database's build lock; a stale lock left by a dead process is recovered. */
-export async function acquireLock(dbDir: string, what: string, opts: { wait?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<() => void> {
-  const file = path.join(dbDir, LOCK_FILE);
-  const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
-  for (;;) {
-    try {
-      const fd = fs.openSync(file, 'wx');
-      const info: LockInfo = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), what };
-      try {
-        fs.writeSync(fd, JSON.stringify(info));
-      } catch (err) {
-        // an empty lock would block every build for 30 s
-        fs.closeSync(fd);
-        fs.rmSync(file, { force: true });
-        throw storageError(err, dbDir);
-      }
-      fs.closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        fs.rmSync(file, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err, dbDir, `cannot write to the database folder ${dbDir}`);
-    }
-    let info: LockInfo | undefined;
-    try {
-      info = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
-    } catch {
-      info = undefined; // being written right now, or garbage
-    }
-    if (info && lockIsStale(info)) {
-      // Rename first so two processes recovering at once cannot both delete a fresh lock.
-      const grave = `${file}.stale-${process.pid}`;
-      try {
-        fs.renameSync(file, grave);
-        fs.rmSync(grave, { force: true });
-      } catch {
-        /* someone else recovered it */
-      }
-      continue;
-    }
-    if (!info) {
-      const st = fs.statSync(file, { throwIfNoEntry: false });
-      if (st && Date.now() - st.mtimeMs > 30_000) {
-        fs.rmSync(file, { force: true }); // unreadable for 30 s: left by a crash mid-write
-        continue;
-      }
-    }
-    if (!opts.wait || Date.now() > deadline) {
-      const who = info ? `process ${info.pid} on ${info.host} (${info.what}, since ${info.startedAt})` : 'another process';
-      throw new DatabaseLockedError(`the database ${dbDir} is being built by ${who}`, opts.wait ? 'Timed out waiting for it' : 'Wait for it to finish, or cancel it');
-    }
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 // ---------------------------------------------------------------- reading
@@ -318,7 +130,7 @@ function readChecked(dbDir: string, ref: DbFileRef, verify: boolean): Buffer {
     throw new DatabaseError(`the database file ${p} is missing (${(err as NodeJS.ErrnoException).code})`, 'Rebuild the database (patchlens index --rebuild)');
   }
   if (buf.length !== ref.bytes) throw new DatabaseError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`, 'Rebuild the database (patchlens index --rebuild)');
-  if (verify && createHash('sha256').update(buf).digest('hex') !== ref.sha256) {
+  if (verify && sha256(buf) !== ref.sha256) {
     throw new DatabaseError(`the database file ${p} is damaged (checksum mismatch)`, 'Rebuild the database (patchlens index --rebuild)');
   }
   return buf;
@@ -603,7 +415,6 @@ export function entryPosition(manifest: DbManifest, e: number): { row: number; c
   return { row: r.rowStart + Math.floor(e / width), col: r.colStart + (e % width) };
 }
 
-/** Removes one generation's files and this process's temp files (a failed build whose folder has no readable manifest). */
 /** Writes `<dbDir>/.gitignore` (`*`) unless one is there: a database is build output, never source. */
 export function ensureGitignore(dbDir: string): void {
   const file = path.join(dbDir, GITIGNORE_FILE);
@@ -611,6 +422,7 @@ export function ensureGitignore(dbDir: string): void {
   writeFileAtomic(file, '# Patch Lens database: build output, rebuilt from the dataset.\n*\n');
 }
 
+/** Removes one generation's files and this process's temp files (a failed build whose folder has no readable manifest). */
 export function removeGeneration(dbDir: string, generation: number): void {
   const tmp = new RegExp(`\\.tmp-${process.pid}-\\d+$`);
   for (const f of fs.readdirSync(dbDir)) {

@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256 } from './sha256';
 import picomatch from 'picomatch';
 import {
   DEFAULT_MAX_MEMBER_BYTES,
@@ -28,6 +28,7 @@ import { tarGzSource, tarSource } from './sources/tarSource';
 import { zipSource } from './sources/zipSource';
 import { parquetSource } from './sources/parquetSource';
 import { CodeShard } from './sources/hdf5Codes';
+import { LRUCache } from 'lru-cache';
 
 const INDEX_FORMAT = 'patchlens.members/v1';
 const SOURCES: Partial<Record<ArchiveKind, ArchiveSource>> = { tar: tarSource, 'tar.gz': tarGzSource, zip: zipSource, parquet: parquetSource };
@@ -66,20 +67,18 @@ export function sourcesDir(dbDir: string): string {
 const HEAD_TAIL = 64 * 1024;
 
 async function headTailHash(abs: string, size: number): Promise<string> {
-  const h = createHash('sha256').update(String(size));
   const fh = await fs.promises.open(abs, 'r');
   try {
     const buf = Buffer.alloc(Math.min(HEAD_TAIL, size));
     await fh.read(buf, 0, buf.length, 0);
-    h.update(buf);
-    if (size > HEAD_TAIL) {
-      await fh.read(buf, 0, buf.length, Math.max(HEAD_TAIL, size - HEAD_TAIL));
-      h.update(buf);
-    }
+    if (size <= HEAD_TAIL) return sha256(String(size), buf);
+    const head = Buffer.from(buf);
+    // the tail is read over the head's buffer: a short tail leaves the head's last bytes after it, as hashed ever since
+    await fh.read(buf, 0, buf.length, Math.max(HEAD_TAIL, size - HEAD_TAIL));
+    return sha256(String(size), head, buf);
   } finally {
     await fh.close();
   }
-  return h.digest('hex');
 }
 
 const OPEN_READERS = 8;
@@ -89,7 +88,13 @@ export class DatasetCatalog {
   private readonly opts: ListOptions;
   private readonly indexes = new Map<string, ArchiveIndex>();
   private readonly memberMaps = new WeakMap<ArchiveIndex, Map<string, MemberEntry>>();
-  private readonly readers = new Map<string, { index: ArchiveIndex; reader: Promise<MemberReader> }>();
+  /** Open archive readers, the least recently used closed when more than OPEN_READERS are open. */
+  private readonly readers = new LRUCache<string, { index: ArchiveIndex; reader: Promise<MemberReader> }>({
+    max: OPEN_READERS,
+    dispose: (r, _rel, reason) => {
+      if (reason === 'evict') void r.reader.then((x) => x.close(), () => undefined);
+    },
+  });
   private readonly shards = new Map<string, { index: ArchiveIndex; shard: Promise<CodeShard> }>();
   private readonly joined = new Map<string, { mtimeMs: number; map: Map<string, ImageMetadata> }>();
 
@@ -107,7 +112,7 @@ export class DatasetCatalog {
 
   private cacheFile(rel: string): string | undefined {
     const dir = this.catalogOpts.cacheDir;
-    return dir ? path.join(dir, `${createHash('sha256').update(rel).digest('hex').slice(0, 24)}.json`) : undefined;
+    return dir ? path.join(dir, `${sha256(rel).slice(0, 24)}.json`) : undefined;
   }
 
   /** The absolute path of an archive or file id's leading part, refusing anything that leaves the root. */
@@ -243,20 +248,10 @@ export class DatasetCatalog {
 
   private reader(idx: ArchiveIndex, abs: string): Promise<MemberReader> {
     const have = this.readers.get(idx.rel);
-    if (have && have.index === idx) {
-      // most recently used last
-      this.readers.delete(idx.rel);
-      this.readers.set(idx.rel, have);
-      return have.reader;
-    }
+    if (have && have.index === idx) return have.reader;
     const reader = SOURCES[idx.kind]!.open(abs, this.opts);
     reader.catch(() => this.readers.delete(idx.rel));
     this.readers.set(idx.rel, { index: idx, reader });
-    if (this.readers.size > OPEN_READERS) {
-      const [oldest, r] = this.readers.entries().next().value as [string, { reader: Promise<MemberReader> }];
-      this.readers.delete(oldest);
-      void r.reader.then((x) => x.close(), () => undefined);
-    }
     return reader;
   }
 
@@ -372,7 +367,7 @@ export class DatasetCatalog {
       const { tokens, latents } = await this.readCodes(e.source.index, e.source.row, 1);
       return codeRowHash(tokens, latents);
     }
-    return createHash('sha256').update(await this.entryBytes(e)).digest('hex');
+    return sha256(await this.entryBytes(e));
   }
 
   async close(): Promise<void> {
@@ -386,7 +381,7 @@ export class DatasetCatalog {
 
 
 export function codeRowHash(tokens: Int32Array, latents: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength)).update(new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength)).digest('hex');
+  return sha256(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength), new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
 }
 
 /** Where an entry of a build comes from when it is not a plain file. */

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
-import { createHash } from 'node:crypto';
+import { sha256 as sha256Of } from './sha256';
 import { Tokenizer } from './tokenizer';
 import { decodeForModel } from './imageDecoder';
 import { cellPools } from '../core/prototypes';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
         try {
           if (f.error !== undefined) throw new Error(f.error);
           const bytes = f.bytes ?? (await fs.promises.readFile(f.abs));
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          const sha256 = sha256Of(bytes);
           const img = await decodeForModel(bytes, input, data.maxPixels);
           return { f, sha256, img };
         } catch (err) {

@@ -16,7 +16,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { DbFileRef, DbManifest } from '../core/dbManifest';
 
 /** The record of the last full check, next to the manifest. */
@@ -86,37 +85,4 @@ export function forgetVerified(dbDir: string): void {
   } catch {
     /* a read-only database keeps its record; the damage is reported all the same */
   }
-}
-
-const CHUNK = 4 << 20;
-const yieldToOthers = () => new Promise<void>((r) => setImmediate(r));
-
-/**
- * SHA-256 of bytes in memory or of a file, in 4 MB steps that let other work
- * (queries) run in between; stops early when the signal aborts.
- */
-export async function sha256Gently(source: Uint8Array | string, signal?: AbortSignal): Promise<string | undefined> {
-  const h = createHash('sha256');
-  if (typeof source !== 'string') {
-    for (let o = 0; o < source.byteLength; o += CHUNK) {
-      if (signal?.aborted) return undefined;
-      h.update(source.subarray(o, Math.min(source.byteLength, o + CHUNK)));
-      await yieldToOthers();
-    }
-    return h.digest('hex');
-  }
-  const fh = await fs.promises.open(source, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      if (signal?.aborted) return undefined;
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-      await yieldToOthers();
-    }
-  } finally {
-    await fh.close();
-  }
-  return h.digest('hex');
 }

@@ -4,13 +4,13 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { ManifestError, parseModelManifest, preprocessingSignature, type ModelManifest } from '../core/modelManifest';
 import { NpyError, halfToFloat, parseNpy } from '../core/npy';
 import { l2NormalizeRows, nearestCodes, rowSquaredNorms } from '../core/quantize';
 import { writeInputTensor } from './imageDecoder';
+import { sha256 } from './sha256';
 
 export interface ModelInfo {
   readonly manifest: ModelManifest;
@@ -38,12 +38,6 @@ export interface TokenizerOptions {
   /** Threads for the encoder's operators (onnxruntime intra-op). */
   readonly threads?: number;
 }
-
-const sha256 = (...parts: (string | Uint8Array)[]) => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest('hex');
-};
 
 function readManifestJson(manifestPath: string): unknown {
   let text: string;

@@ -11,7 +11,7 @@ import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
 import { imageGlob } from '../core/imageTypes';
 import { formatCount, formatDuration } from '../core/format';
-import { MANIFEST_FILE } from '../core/vocabulary';
+import { MANIFEST_FILE, type NeighbourhoodShape } from '../core/vocabulary';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
 import { SkippedFiles, showProblems } from './skippedFiles';
@@ -42,6 +42,8 @@ export class BuildManager implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private readonly watchers = new Map<string, vscode.Disposable>();
   private readonly debounce = new Map<string, NodeJS.Timeout>();
+  /** Datasets whose key settings are being saved for their own rebuild: no "rebuild?" prompt for them. */
+  private readonly savingKeysFor = new Set<string>();
 
   constructor(
     private readonly engine: EngineClient,
@@ -91,6 +93,25 @@ export class BuildManager implements vscode.Disposable {
     });
     this.stateChanged.fire(root);
     return run.promise;
+  }
+
+  /**
+   * Saves key shape and h as settings (the workspace's, else the user's: the
+   * key settings are not per folder) and rebuilds the dataset with them (the
+   * inspector's "Rebuild with these key settings").
+   */
+  async rebuildWithKeys(root: string, keys: { shape: NeighbourhoodShape; hops: number }): Promise<BuildResult | undefined> {
+    const config = vscode.workspace.getConfiguration('patchlens', vscode.Uri.file(root));
+    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    this.savingKeysFor.add(root);
+    try {
+      if (config.get('shape') !== keys.shape) await config.update('shape', keys.shape, target);
+      if (config.get('hops') !== keys.hops) await config.update('hops', keys.hops, target);
+      this.log.info(`Key settings set to ${keys.shape}, h = ${keys.hops} in ${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings; rebuilding ${root}`);
+      return await this.build(root, { rebuild: true });
+    } finally {
+      this.savingKeysFor.delete(root);
+    }
   }
 
   private async execute(run: RunningBuild, req: BuildRequest): Promise<BuildResult | undefined> {
@@ -218,7 +239,8 @@ export class BuildManager implements vscode.Disposable {
     if (e.affectsConfiguration('patchlens.autoUpdate')) this.syncWatchers();
     const stale = REBUILD_SETTINGS.filter((s) => e.affectsConfiguration(s));
     if (stale.length === 0) return;
-    const built = this.datasets.list().filter((d) => fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE)));
+    // A dataset rebuilding with the keys just saved for it needs no prompt.
+    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE)));
     if (built.length === 0) return;
     void vscode.window
       .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')

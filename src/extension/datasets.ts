@@ -2,7 +2,7 @@
 // command (multi-root aware), and where each one's database lives.
 
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../engine/sha256';
 import * as vscode from 'vscode';
 import { readSettings } from './settings';
 import { isInside } from '../core/paths';
@@ -77,7 +77,7 @@ export class DatasetRegistry implements vscode.Disposable {
   dbDirFor(root: string): string {
     // The extension's own folder (the sample dataset) is never written to: it is replaced on update.
     if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage' || isInside(this.context.extensionUri.fsPath, root)) {
-      const id = createHash('sha256').update(root).digest('hex').slice(0, 16);
+      const id = sha256(root).slice(0, 16);
       return path.join(this.context.globalStorageUri.fsPath, 'databases', `${path.basename(root).replace(/[^\w.-]+/g, '_')}-${id}`);
     }
     return path.join(root, DATABASE_FOLDER);

@@ -62,6 +62,10 @@ export interface FakeHostOptions {
   readonly resultToken?: (i: number, trueToken: number) => number;
   /** How many patches a query returns (default: the k asked for). */
   readonly resultCount?: number;
+  /** The image's `src` ('' : the webview asks for its pixels). */
+  readonly imageSrc?: string;
+  /** Answers `imagePixels` only once this settles (a large image still on its way). */
+  readonly pixelsGate?: Promise<unknown>;
 }
 
 export interface FakeHost {
@@ -115,7 +119,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
         case 'ready':
           await w.post({
             type: 'init',
-            image: { name: opts.imageName ?? 'cat.png', path: `photos/${opts.imageName ?? 'cat.png'}`, src: 'https://webview.test/res/cat.png' },
+            image: { name: opts.imageName ?? 'cat.png', path: `photos/${opts.imageName ?? 'cat.png'}`, src: opts.imageSrc ?? 'https://webview.test/res/cat.png' },
             database,
             settings: SETTINGS,
             status: opts.status ?? { state: 'loading', message: 'Reading the token grid…', canBuild: false },
@@ -158,6 +162,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
         case 'reconstruct':
           return w.post({ type: 'reconstruction', inReplyTo: m.messageId, png: await reconstructionPng() });
         case 'imagePixels':
+          await opts.pixelsGate;
           return w.post({ type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' });
       }
     })().catch((e: Error) => w.errors.push(`[fake host] ${e.stack}`));

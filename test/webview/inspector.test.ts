@@ -548,3 +548,108 @@ test('zoom: Ctrl+wheel around the pointer, a plain wheel scrolls, the buttons ke
     await w.close();
   }
 });
+
+test('a long file name stays on one toolbar row, cut with an ellipsis, the full name in its tooltip', async () => {
+  const name = `${'a-very-long-photo-name-from-a-camera-export-'.repeat(4)}final.png`;
+  const { w } = await open('long-name', { imageName: name }, { viewport: { width: 1000, height: 700 } });
+  try {
+    await w.page.locator(GRID).waitFor();
+    const title = w.page.getByTestId('image-name');
+    assert.equal(await title.getAttribute('title'), name);
+    assert.ok(await title.evaluate((e) => e.scrollWidth > e.clientWidth), 'the name is cut');
+    // One row: every toolbar part shares the title's line.
+    const tops = await w.page.locator('.toolbar > *').evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)));
+    assert.ok(Math.max(...tops) - Math.min(...tops) <= 4, JSON.stringify(tops));
+    assert.ok(((await w.page.locator('.toolbar').boundingBox())?.height ?? 99) < 48);
+    await w.screenshot('long-name');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the Neighbours controls say they only draw; "Rebuild with" asks the host to rebuild with them, "Draw" goes back to the keys', async () => {
+  const { w } = await open('keys-banner');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const banner = w.page.getByTestId('keys-banner');
+    assert.equal(await banner.isHidden(), true, 'no banner while the drawn neighbourhood is the database\'s');
+    assert.match((await w.page.locator('.tool-group', { has: w.page.getByTestId('select-hops') }).getAttribute('title')) ?? '', /Drawn only: queries use the keys the database was built with/);
+    await w.page.evaluate(() => {
+      const s = document.querySelector('[data-testid="select-shape"]') as HTMLElement & { value: string };
+      s.value = 'ring';
+      s.dispatchEvent(new Event('change'));
+      const h = document.querySelector('[data-testid="select-hops"]') as HTMLElement & { value: string };
+      h.value = '2';
+      h.dispatchEvent(new Event('change'));
+    });
+    await banner.waitFor();
+    assert.match((await banner.textContent()) ?? '', /Drawn only: ring, h = 2\. Queries use the keys photos's database was built with \(causal, h = 1\)/);
+    await w.screenshot('keys-banner');
+    await w.page.getByTestId('rebuild-with-keys').click();
+    assert.deepEqual(await w.waitForMessage((m) => m.type === 'rebuildWithKeys'), { type: 'rebuildWithKeys', shape: 'ring', hops: 2 });
+    await w.page.getByTestId('draw-database-keys').click();
+    await banner.waitFor({ state: 'hidden' });
+    assert.equal(await w.page.getByTestId('select-shape').evaluate((e) => (e as HTMLElement & { value: string }).value), 'causal');
+    assert.equal(await w.page.getByTestId('select-hops').evaluate((e) => (e as HTMLElement & { value: string }).value), '1');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('an image still on its way: a loading card naming its size and no grid, then the image and its grid', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const { w } = await open('image-loading', { imageSrc: '', pixelsGate: gate });
+  try {
+    const status = w.page.getByTestId('status');
+    await w.page.locator('[data-testid="status"][data-phase="image"]').waitFor();
+    assert.match((await status.textContent()) ?? '', /Drawing the image \(400 × 240 pixels\)…/);
+    assert.equal(await w.page.locator('[data-testid="patch-grid"][data-rows]').evaluate((e) => getComputedStyle(e).visibility), 'hidden');
+    await w.screenshot('image-loading');
+    release();
+    await status.waitFor({ state: 'hidden' });
+    await w.page.locator(GRID).waitFor();
+    assert.equal(await w.page.locator(GRID).evaluate((e) => getComputedStyle(e).visibility), 'visible');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the retrieved list is one Tab stop: arrow keys, Home and End move inside it, Enter opens; listbox and option roles', async () => {
+  const { w, host } = await open('list-keys');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 3);
+    const items = w.page.getByTestId('retrieved-item');
+    await items.first().waitFor();
+    assert.equal(await w.page.getByTestId('retrieved-list').getAttribute('role'), 'listbox');
+    const tabStops = () => items.evaluateAll((els) => els.filter((e) => (e as HTMLElement).tabIndex === 0).length);
+    assert.equal(await items.first().getAttribute('role'), 'option');
+    assert.equal(await tabStops(), 1);
+    await items.first().focus();
+    const focused = () => w.page.evaluate(() => document.activeElement?.getAttribute('data-rank'));
+    await w.page.keyboard.press('ArrowDown');
+    await w.page.keyboard.press('ArrowDown');
+    assert.equal(await focused(), '3');
+    assert.equal(await items.nth(2).getAttribute('aria-selected'), 'true');
+    assert.equal(await tabStops(), 1);
+    await w.page.keyboard.press('End');
+    assert.equal(await focused(), String(SETTINGS.topK));
+    await w.page.keyboard.press('Home');
+    await w.page.keyboard.press('ArrowDown');
+    await w.page.keyboard.press('Enter');
+    const r = host.queries[0].reply;
+    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.images[1] && m.row === r.rows[1] && m.col === r.cols[1]);
+    // Tab leaves the list from the row it is on, Shift+Tab comes back to that row.
+    await w.page.keyboard.press('Tab');
+    assert.notEqual(await w.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'retrieved-item');
+    await w.page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), '2');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

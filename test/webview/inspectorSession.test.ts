@@ -93,6 +93,7 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
   const logs: { level: string; message: string }[] = [];
   const opened: { file: string; row: number; col: number }[] = [];
   const builds: (string | undefined)[] = [];
+  const rebuilds: { root: string; shape: string; hops: number }[] = [];
   const host: InspectorHost = {
     engine,
     log: { info: (m) => logs.push({ level: 'info', message: m }), warn: (m) => logs.push({ level: 'warn', message: m }), error: (m) => logs.push({ level: 'error', message: m }) },
@@ -103,11 +104,12 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
     imageSrc: () => 'https://file+.vscode-resource/a.png',
     isBuilding: () => false,
     build: async (r) => void builds.push(r),
+    rebuildWithKeys: async (r, keys) => void rebuilds.push({ root: r, ...keys }),
     openPatch: (f, row, col) => opened.push({ file: f, row, col }),
     showLog: () => {},
   };
   const session = new InspectorSession(file, host);
-  return { root, file, engine, posted, logs, opened, builds, session };
+  return { root, file, engine, posted, logs, opened, builds, rebuilds, session };
 }
 
 /** Waits until the posted messages satisfy a condition (answers are async). */
@@ -152,6 +154,24 @@ test('no database: init without one and a Build button; Build builds the image\'
   await until('a second init', () => s.posted.filter((m) => m.type === 'init').length === 2);
   assert.deepEqual(s.builds, [s.root]);
   assert.ok(s.posted.some((m) => m.type === 'status' && m.status.state === 'building'));
+});
+
+test('Rebuild with these key settings: the dataset is rebuilt with the shape and h asked for, then the session starts again; an image of no dataset is refused', async () => {
+  const s = setup();
+  await ready(s);
+  s.session.receive({ type: 'rebuildWithKeys', shape: 'ring', hops: 2 });
+  await until('a second init', () => s.posted.filter((m) => m.type === 'init').length === 2);
+  assert.deepEqual(s.rebuilds, [{ root: s.root, shape: 'ring', hops: 2 }]);
+  assert.deepEqual(s.builds, []);
+  const building = s.posted.find((m) => m.type === 'status' && m.status.state === 'building') as Extract<HostToInspector, { type: 'status' }>;
+  assert.match(building.status.message, /Rebuilding the patch database of .* with ring keys, h = 2/);
+  // Out of range h: rejected by the schema.
+  assert.equal(s.session.receive({ type: 'rebuildWithKeys', shape: 'ring', hops: 9 }), undefined);
+  const other = setup({ target: { dbDir: '/db', root: '/data', datasetName: 'data' } });
+  await ready(other);
+  other.session.receive({ type: 'rebuildWithKeys', shape: 'ring', hops: 2 });
+  assert.deepEqual(other.rebuilds, []);
+  assert.ok(other.logs.some((l) => /no dataset whose database could be rebuilt/.test(l.message)), JSON.stringify(other.logs));
 });
 
 test('an image outside every dataset with no database anywhere: a clear message, Build asks for the dataset', async () => {

@@ -42,6 +42,7 @@ export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): B
     },
     isBuilding: () => false,
     build: async () => undefined,
+    rebuildWithKeys: async () => undefined,
     openPatch: (f, row, col) => opened.push({ file: f, row, col }),
     showLog: () => {},
   };

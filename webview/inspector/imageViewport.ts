@@ -114,7 +114,15 @@ export class ImageViewport {
 
   /** Calls back once the image element has decoded (or failed to). */
   onImageLoad(callback: (ok: boolean, naturalWidth: number, naturalHeight: number) => void): void {
-    this.img.addEventListener('load', () => callback(true, this.img.naturalWidth, this.img.naturalHeight));
+    // After decode(): 'load' fires once the bytes are in, while a large photo still takes seconds to decode for its first paint.
+    this.img.addEventListener('load', () => {
+      const img = this.img;
+      const src = img.src;
+      const done = () => {
+        if (img.src === src) callback(true, img.naturalWidth, img.naturalHeight);
+      };
+      img.decode().then(done, done);
+    });
     this.img.addEventListener('error', () => callback(false, 0, 0));
   }
 

@@ -90,6 +90,12 @@ class InspectorApp {
   private readonly statusBox = el('div', { class: 'status-overlay', 'data-testid': 'status', hidden: true });
   private readonly patchInfo = el('div', { class: 'patch-info', 'data-testid': 'patch-info' });
   private readonly listHeader = el('div', { class: 'list-header', 'data-testid': 'retrieved-header' });
+  /** Under the toolbar while the neighbourhood drawn is not the database's keys: says so and offers a rebuild with it. */
+  private readonly keysBanner = el('div', { class: 'keys-banner', role: 'status', 'data-testid': 'keys-banner', hidden: true });
+  /** The host's last status; the page adds its own "drawing the image" while the image decodes. */
+  private hostStatus: InspectorStatus = { state: 'loading', message: '', canBuild: false };
+  /** Whether the image element has decoded (or failed to) since the last init. */
+  private imageShown = false;
   private readonly gridButton: ToolbarButton;
   private readonly tokensButton: ToolbarButton;
   private readonly reconButton: ToolbarButton;
@@ -176,10 +182,15 @@ class InspectorApp {
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Inspector' },
       el('div', { class: 'heading' }, el('vscode-icon', { name: 'symbol-array', class: 'heading-icon' }), this.title, this.subtitle, this.captionLine),
-      el('div', { class: 'spacer' }),
       this.dbBadge,
       el('div', { class: 'tool-group' }, this.gridButton, this.tokensButton, this.reconButton, rolloutButton),
-      el('div', { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch' }, el('span', { class: 'tool-label' }, 'Neighbours'), this.shapeSelect, this.hopsSelect),
+      el(
+        'div',
+        { class: 'tool-group', title: 'The neighbourhood drawn around the selected patch. Drawn only: queries use the keys the database was built with.' },
+        el('span', { class: 'tool-label' }, 'Neighbours'),
+        this.shapeSelect,
+        this.hopsSelect,
+      ),
       el('div', { class: 'tool-group' }, zoomOut, this.viewport.zoomLabel, zoomIn, fit),
     );
     const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
@@ -193,7 +204,7 @@ class InspectorApp {
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
       section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
-    document.getElementById('root')!.replaceChildren(toolbar, el('div', { class: 'main' }, viewer, sidebar));
+    document.getElementById('root')!.replaceChildren(toolbar, this.keysBanner, el('div', { class: 'main' }, viewer, sidebar));
     this.applyModes();
     this.renderPatchInfo();
     this.list.showMessage('Click a patch, or move with the arrow keys and press Enter, to retrieve its nearest patches.');
@@ -230,6 +241,7 @@ class InspectorApp {
     this.originalForAnalysis = undefined;
     this.pixels = undefined;
     this.title.textContent = displayName(m.image.name);
+    this.title.title = displayName(m.image.name);
     this.subtitle.textContent = m.image.path === m.image.name ? '' : displayName(m.image.path);
     this.subtitle.title = displayName(m.image.path);
     const meta = Object.fromEntries((m.image.metadata ?? []).map((f) => [f.name, f.value]));
@@ -237,6 +249,8 @@ class InspectorApp {
     this.captionLine.title = (m.image.metadata ?? []).map((f) => `${f.name}: ${f.value}`).join('\n');
     document.title = `Patch Inspector: ${displayName(m.image.name)}`;
     this.renderDatabaseInfo();
+    this.imageShown = false;
+    this.element('viewer').classList.add('image-pending');
     this.showImage(m.image);
     this.applyModes();
     this.showStatus(m.status);
@@ -282,6 +296,7 @@ class InspectorApp {
     }
     if (this.state.reconstruction) void this.loadReconstruction();
     this.startOverlaps(m.inDatabase);
+    this.renderStatus();
     this.element('viewer').dataset.ready = 'true';
   }
 
@@ -338,8 +353,21 @@ class InspectorApp {
   }
 
   private showStatus(s: InspectorStatus): void {
+    this.hostStatus = s;
+    this.renderStatus();
+  }
+
+  /**
+   * The host's status; once it is ready, "drawing the image" until the image
+   * has decoded (a 12-megapixel photo takes seconds), so no empty grid shows meanwhile.
+   */
+  private renderStatus(): void {
     const box = this.statusBox;
+    const decoding = this.hostStatus.state === 'ready' && !this.imageShown;
+    const size = this.grid ? ` (${formatCount(this.grid.width)} × ${formatCount(this.grid.height)} pixels)` : '';
+    const s: InspectorStatus = decoding ? { state: 'loading', message: `Drawing the image${size}…`, canBuild: false } : this.hostStatus;
     box.dataset.state = s.state;
+    box.dataset.phase = decoding ? 'image' : s.state;
     this.element('viewer').dataset.state = s.state;
     if (s.state === 'ready') {
       box.hidden = true;
@@ -373,11 +401,20 @@ class InspectorApp {
         this.imageUrl = URL.createObjectURL(new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime }));
         this.viewport.setImage(this.imageUrl, this.grid?.width ?? 0, this.grid?.height ?? 0, image.name);
       },
-      (e: Error) => this.conn.post({ type: 'log', level: 'error', message: `inspector webview: the image could not be loaded: ${e.message}` }),
+      (e: Error) => {
+        this.conn.post({ type: 'log', level: 'error', message: `inspector webview: the image could not be loaded: ${e.message}` });
+        this.imageShown = true;
+        this.element('viewer').classList.remove('image-pending');
+        this.element('viewer').classList.add('image-failed');
+        this.renderStatus();
+      },
     );
   }
 
   private onImageLoad(ok: boolean, naturalWidth: number, naturalHeight: number): void {
+    this.imageShown = true;
+    this.element('viewer').classList.remove('image-pending');
+    this.renderStatus();
     if (!ok) {
       this.conn.post({ type: 'log', level: 'warn', message: `inspector webview: the browser could not decode ${this.image?.name ?? 'the image'}` });
       this.element('viewer').classList.add('image-failed');
@@ -542,6 +579,28 @@ class InspectorApp {
     this.viewport.setHighlightToken(s.highlightToken);
     this.recon.setVisible(s.reconstruction && hasDecoder);
     this.element('viewer').classList.toggle('with-recon', s.reconstruction && hasDecoder);
+    this.renderKeysBanner();
+  }
+
+  /** The Neighbours controls redraw only; when they differ from the database's keys, the banner says so and offers a rebuild with them. */
+  private renderKeysBanner(): void {
+    const d = this.database;
+    const n = this.neighbourhood();
+    if (!d || (n.shape === d.keys.shape && n.hops === d.keys.hops)) {
+      this.keysBanner.hidden = true;
+      replaceChildren(this.keysBanner);
+      return;
+    }
+    const drawn = `${KEY_SHAPE_LABELS[n.shape].toLowerCase()}, h = ${n.hops}`;
+    const keys = `${KEY_SHAPE_LABELS[d.keys.shape].toLowerCase()}, h = ${d.keys.hops}`;
+    replaceChildren(
+      this.keysBanner,
+      el('vscode-icon', { name: 'info' }),
+      el('span', { class: 'keys-banner-text' }, `Drawn only: ${drawn}. Queries use the keys ${d.dataset}'s database was built with (${keys}).`),
+      button(`Rebuild with ${drawn}`, 'database', () => this.conn.post({ type: 'rebuildWithKeys', shape: n.shape, hops: n.hops }), 'rebuild-with-keys'),
+      button(`Draw ${keys}`, 'discard', () => this.update({ shape: null, hops: null }), 'draw-database-keys', true),
+    );
+    this.keysBanner.hidden = false;
   }
 
   private saveViewSoon(): void {

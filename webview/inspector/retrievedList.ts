@@ -1,7 +1,8 @@
 // The retrieved patches of the queried patch, nearest first: a thumbnail of
 // each patch's surroundings (loaded when the row scrolls into view), the image
 // name, its position, token and key distance. Activating a row opens that
-// image in the inspector with the patch selected.
+// image in the inspector with the patch selected. One Tab stop, arrow keys
+// inside (a roving tabindex, as VS Code's lists).
 
 import type { CropWindow } from '../../src/protocol';
 import { formatCell, formatDistance } from '../../src/core/format';
@@ -28,6 +29,8 @@ export interface RetrievedListEvents {
   onOpen(patch: RetrievedPatch): void;
   /** Loads a row's thumbnail (cached by the caller). */
   loadThumbnail(patch: RetrievedPatch): Promise<Thumbnail>;
+  /** The pointer rests on a row, or the keyboard focused it (null: neither any more): for the side-by-side comparison. */
+  onPreview?(patch: RetrievedPatch | null, rank: number, row: HTMLElement | null): void;
 }
 
 /** The last path segment of a '/'-separated dataset path. */
@@ -41,10 +44,13 @@ export class RetrievedList {
   private readonly list: HTMLElement;
   private readonly observer: IntersectionObserver;
   private generation = 0;
+  /** The row that holds the list's one Tab stop. */
+  private active = 0;
 
   constructor(private readonly events: RetrievedListEvents) {
-    this.list = el('div', { class: 'retrieved-list', 'aria-label': 'Retrieved patches', 'data-testid': 'retrieved-list' });
+    this.list = el('div', { class: 'retrieved-list', role: 'listbox', 'aria-label': 'Retrieved patches', 'data-testid': 'retrieved-list' });
     this.element = this.list;
+    this.list.addEventListener('keydown', (e) => this.onKey(e));
     this.observer = new IntersectionObserver((entries) => {
       for (const e of entries) {
         if (!e.isIntersecting) continue;
@@ -73,11 +79,49 @@ export class RetrievedList {
       return;
     }
     const rows = patches.map((p, i) => this.row(p, i, queryToken, generation));
+    this.active = 0;
     replaceChildren(this.list, ...rows);
+    this.setActive(0, false);
     this.list.dataset.forRow = String(forCell.row);
     this.list.dataset.forCol = String(forCell.col);
     this.list.dataset.count = String(patches.length);
     for (const r of rows) this.observer.observe(r);
+  }
+
+  private rows(): RowElement[] {
+    return [...this.list.querySelectorAll<RowElement>('.retrieved-item')];
+  }
+
+  /** Moves the Tab stop (and aria-selected) to row i; focuses it when asked. */
+  private setActive(i: number, focus: boolean): void {
+    const rows = this.rows();
+    if (rows.length === 0) return;
+    this.active = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach((r, j) => {
+      r.tabIndex = j === this.active ? 0 : -1;
+      r.setAttribute('aria-selected', String(j === this.active));
+    });
+    if (focus) {
+      rows[this.active].focus();
+      rows[this.active].scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  /** Arrows, Home/End and Page Up/Down move inside the list; Enter or Space opens the row. */
+  private onKey(e: KeyboardEvent): void {
+    const rows = this.rows();
+    if (rows.length === 0) return;
+    const page = Math.max(1, Math.floor(this.list.clientHeight / (rows[0].offsetHeight || 1)) - 1);
+    const moves: Record<string, number> = { ArrowDown: this.active + 1, ArrowUp: this.active - 1, Home: 0, End: rows.length - 1, PageDown: this.active + page, PageUp: this.active - page };
+    if (e.key in moves) {
+      e.preventDefault();
+      this.setActive(moves[e.key], true);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      const p = rows[this.active].patch;
+      if (!p) return;
+      e.preventDefault();
+      this.events.onOpen(p);
+    }
   }
 
   private row(p: RetrievedPatch, i: number, queryToken: number, generation: number): HTMLElement {
@@ -90,8 +134,9 @@ export class RetrievedList {
       'div',
       {
         class: `retrieved-item${same ? ' same-token' : ''}`,
-        role: 'button',
-        tabindex: '0',
+        role: 'option',
+        tabindex: '-1',
+        id: `retrieved-${generation}-${i}`,
         'data-testid': 'retrieved-item',
         'data-image': p.image,
         'data-row': p.row,
@@ -118,18 +163,18 @@ export class RetrievedList {
         ...(p.caption ? [el('div', { class: 'caption', 'data-testid': 'retrieved-caption', title: p.caption }, p.caption)] : []),
       ),
     );
-    const open = () => this.events.onOpen(p);
-    item.addEventListener('click', open);
-    item.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        open();
-      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-        e.preventDefault();
-        const next = (e.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling) as HTMLElement | null;
-        next?.focus();
-      }
+    (item as RowElement).patch = p;
+    item.addEventListener('click', () => {
+      this.setActive(i, false);
+      this.events.onOpen(p);
     });
+    item.addEventListener('focus', () => {
+      this.setActive(i, false);
+      this.events.onPreview?.(p, i + 1, item);
+    });
+    item.addEventListener('blur', () => this.events.onPreview?.(null, 0, null));
+    item.addEventListener('pointerenter', () => this.events.onPreview?.(p, i + 1, item));
+    item.addEventListener('pointerleave', () => this.events.onPreview?.(null, 0, null));
     (item as HTMLElement & { loadThumb?: () => void }).loadThumb = () => {
       this.events.loadThumbnail(p).then(
         (t) => {
@@ -154,6 +199,8 @@ export class RetrievedList {
     return item;
   }
 }
+
+type RowElement = HTMLElement & { patch?: RetrievedPatch };
 
 export function swatch(token: number): HTMLElement {
   const s = el('span', { class: 'swatch', 'aria-hidden': 'true' });

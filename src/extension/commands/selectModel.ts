@@ -21,8 +21,9 @@ export function registerSelectModel(s: Services): vscode.Disposable {
     const bundled = listBundledModels(modelsDir);
     const same = (a: string, b: string) => path.resolve(a) === path.resolve(b);
     const items: Item[] = bundled.map((b) => ({
-      label: `$(package) ${b.name}`,
-      description: [b.id === BUNDLED_MODEL ? 'bundled, default' : 'bundled', b.input ? `${b.input.width}×${b.input.height} input` : '', same(b.manifestPath, current.manifestPath) ? '$(check) in use' : ''].filter(Boolean).join(' · '),
+      // The check mark goes in the label: an icon in a description reads as a blank between two separators.
+      label: `${same(b.manifestPath, current.manifestPath) ? '$(check)' : '$(package)'} ${b.name}`,
+      description: [b.id === BUNDLED_MODEL ? 'bundled, default' : 'bundled', b.input ? `${b.input.width}×${b.input.height} input` : '', same(b.manifestPath, current.manifestPath) ? 'in use' : ''].filter(Boolean).join(' · '),
       detail: b.description,
       bundled: b,
     }));
@@ -32,7 +33,7 @@ export function registerSelectModel(s: Services): vscode.Disposable {
     if (bundled.length === 0) items.push({ label: 'No bundled model in this build', description: modelsDir, kind: vscode.QuickPickItemKind.Separator });
     items.push({ label: '$(folder-opened) Browse…', description: 'a manifest.json of your own ONNX export', browse: true });
     const picked = await vscode.window.showQuickPick(items, {
-      title: 'Patch Lens: Select Model',
+      title: 'Select Model',
       placeHolder: current.ignoredWorkspaceModel ? `Restricted Mode: the workspace's model (${current.ignoredWorkspaceModel}) is ignored` : 'Tokenizer model for new builds',
     });
     if (!picked || (!picked.bundled && !picked.browse)) return;

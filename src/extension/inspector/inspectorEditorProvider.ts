@@ -171,6 +171,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       imageSrc: (file) => (browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) && !isArchiveMemberPath(file) ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : ''),
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
+      rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),
       openPatch: (file, row, col) => void this.openImage(imageUri(file), { row, col }, { preview: false }),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),

@@ -29,6 +29,8 @@ import {
   type InspectorToHost,
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
+import { LRUCache } from 'lru-cache';
+import type { NeighbourhoodShape } from '../../core/vocabulary';
 
 /** Where an inspected image is searched, as resolved by the host (again on every restart). */
 export interface InspectorTarget {
@@ -54,6 +56,8 @@ export interface InspectorHost {
   isBuilding(root: string): boolean;
   /** Builds the dataset's database (root undefined: ask which); resolves when it finished or failed. */
   build(root: string | undefined): Promise<unknown>;
+  /** Saves key shape and h as the dataset's settings and rebuilds its database with them; resolves when it finished or failed. */
+  rebuildWithKeys(root: string, keys: { shape: NeighbourhoodShape; hops: number }): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
   openPatch(file: string, row: number, col: number): void;
   /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
@@ -81,30 +85,9 @@ const GRID_TIMEOUT_MS = 180_000;
 /** A rollout with exact search over a large database takes minutes; it can be cancelled. */
 const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 
-/** A small least-recently-used map (engine answers shared by every inspector). */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: V): void {
-    this.map.delete(key);
-    this.map.set(key, v);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-}
-
-const cellCache = new Lru<Promise<GridPayload['cells']>>(128);
-const cropCache = new Lru<Promise<{ png: Uint8Array; window: CropWindow }>>(1000);
+// Engine answers shared by every inspector, least recently used dropped first.
+const cellCache = new LRUCache<string, Promise<GridPayload['cells']>>({ max: 128 });
+const cropCache = new LRUCache<string, Promise<{ png: Uint8Array; window: CropWindow }>>({ max: 1000 });
 
 
 export class InspectorSession {
@@ -145,6 +128,11 @@ export class InspectorSession {
       .on('ready', () => void this.start())
       .on('reload', () => void this.start())
       .on('build', () => void this.build())
+      .on('rebuildWithKeys', (m) => {
+        const root = this.target.buildRoot;
+        if (!root) throw new InvalidMessage('this image belongs to no dataset whose database could be rebuilt');
+        void this.build({ shape: m.shape, hops: m.hops });
+      })
       .on('showLog', () => this.host.showLog())
       .on('cancelRollout', () => this.cancelRollout())
       .on('openOverlap', (m) => {
@@ -314,11 +302,13 @@ export class InspectorSession {
     return { state: 'error', message: e.message, canBuild: rebuild && this.target.buildRoot !== undefined };
   }
 
-  private async build(): Promise<void> {
+  /** Builds (or, with keys, rebuilds with those keys) the image's dataset, then starts again. */
+  private async build(keys?: { shape: NeighbourhoodShape; hops: number }): Promise<void> {
     const root = this.target.buildRoot;
-    this.host.post({ type: 'status', status: { state: 'building', message: root ? `Building the patch database of ${path.basename(root)}…` : 'Choose the dataset to build…', canBuild: false } });
+    const what = keys ? `Rebuilding the patch database of ${path.basename(root!)} with ${keys.shape} keys, h = ${keys.hops}…` : root ? `Building the patch database of ${path.basename(root)}…` : 'Choose the dataset to build…';
+    this.host.post({ type: 'status', status: { state: 'building', message: what, canBuild: false } });
     try {
-      await this.host.build(root);
+      await (keys ? this.host.rebuildWithKeys(root!, keys) : this.host.build(root));
     } finally {
       if (!this.disposed) await this.start();
     }

@@ -15,7 +15,7 @@ import type { DatasetsView } from '../sidePanel/datasetsView';
 import type { PanelState } from '../sidePanel/panelState';
 import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
-import { checkPosition, parsePatchRef, parseTokenId, type PatchRef } from './patchRef';
+import { ambiguity, checkPosition, matchImages, parseBarePosition, parsePatchRef, parseTokenId, typedImage, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
 import { ARCHIVE_SCHEME, imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
@@ -119,43 +119,151 @@ function activeImage(): vscode.Uri | undefined {
   return uri && (uri.scheme === 'file' || uri.scheme === ARCHIVE_SCHEME) && isInspectable(uri.fsPath) ? uri : undefined;
 }
 
-async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosition: boolean): Promise<{ file: string; root?: string; ref: PatchRef } | undefined> {
+interface PatchTarget {
+  readonly file: string;
+  readonly root?: string;
+  readonly ref: PatchRef;
+}
+
+/** An image of a dataset offered by Go to Patch. */
+type ImageItem = vscode.QuickPickItem & { readonly root?: string; readonly rel?: string; readonly rows?: number; readonly cols?: number };
+
+/** At most this many images are listed at once (a dataset can hold 50,000); typing narrows them. */
+const LISTED_IMAGES = 200;
+
+/**
+ * Asks for a patch: a quick pick of the datasets' images that follows the
+ * typing ("chelsea:3,4" narrows to the images whose name begins "chelsea"),
+ * then the cell when none was typed. The active image is prefilled, selected,
+ * so typing replaces it; a position typed alone ("3,4") means that image.
+ */
+async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): Promise<PatchTarget | undefined> {
   const active = activeImage();
-  const ds = active ? d.s.datasets.datasetFor(active.fsPath) : undefined;
-  const prefill = active ? `${ds ? path.relative(ds.root, active.fsPath).split(path.sep).join('/') : active.fsPath}:` : '';
-  const check = async (v: string): Promise<string | undefined> => {
-    const r = parsePatchRef(v);
-    if ('error' in r) return r.error;
-    if (requirePosition && r.row === undefined) return 'Give the patch as image:row,col, e.g. cat.png:12,7';
-    const hit = resolveImage(d, r.image);
-    if (!hit) return `No image ${r.image} in the datasets`;
-    if (!isInspectable(hit.file)) return `${path.basename(hit.file)} is not an image the inspector opens`;
-    if (isArchiveMemberPath(hit.file) && (await d.s.engine.request('statArchivePath', { file: hit.file }).catch(() => null))?.type !== 'file') return `No member ${r.image} in its archive`;
-    if (hit.root) {
-      const info = await d.state.info(hit.root).catch(() => undefined);
-      if (info?.summary) return checkPosition(r, info.summary.model.rows, info.summary.model.cols);
-    }
-    return undefined;
+  const activeDs = active ? d.s.datasets.datasetFor(active.fsPath) : undefined;
+  const activeRef = active ? (activeDs ? path.relative(activeDs.root, active.fsPath).split(path.sep).join('/') : active.fsPath) : '';
+  const qp = vscode.window.createQuickPick<ImageItem>();
+  qp.title = title;
+  qp.placeholder = 'Type an image (a name, the start of one, or a path) and :row,col, e.g. cat.png:12,7';
+  qp.matchOnDescription = true;
+  qp.value = activeRef ? `${activeRef}:` : '';
+  qp.busy = true;
+  qp.show();
+  const datasets = d.s.datasets.list();
+  const images = await datasetImages(d);
+  const rels = images.map((i) => i.rel);
+  const many = datasets.length > 1;
+  const message = (label: string, detail?: string): ImageItem => ({ label, detail, alwaysShow: true });
+  // a position typed alone means the image already open
+  const withActive = (text: string): string => (activeRef && parseBarePosition(text) ? `${activeRef}:${text.replace(/^\s*:/, '')}` : text);
+  const update = (): void => {
+    const text = withActive(qp.value);
+    const parsed = parsePatchRef(text);
+    const pos = 'error' in parsed || parsed.row === undefined ? undefined : { row: parsed.row, col: parsed.col! };
+    const typed = typedImage(text);
+    const hits = matchImages(typed, rels);
+    const order = hits.resolved !== undefined ? [hits.resolved] : hits.ordered;
+    const items = order.slice(0, LISTED_IMAGES).map((i): ImageItem => {
+      const img = images[i];
+      const dir = img.rel.includes('/') ? img.rel.slice(0, img.rel.lastIndexOf('/')) : '';
+      const where = [dir, many ? path.basename(img.root) : ''].filter(Boolean).join(' · ');
+      return { label: `$(file-media) ${baseName(img.rel)}`, description: [pos ? formatCell(pos.row, pos.col) : '', where].filter(Boolean).join(' · '), alwaysShow: true, ...img };
+    });
+    const outside = pos && items[0]?.rows !== undefined ? checkPosition({ image: typed, ...pos }, items[0].rows, items[0].cols!) : undefined;
+    if (!typed) qp.items = items;
+    else if (outside && items.length === 1) qp.items = [message(`$(error) ${outside}`)];
+    else if (items.length) qp.items = items;
+    else if (resolveImage(d, typed)) qp.items = [message(`$(file-media) ${typed}`, pos ? formatCell(pos.row, pos.col) : undefined)];
+    else qp.items = [message(`$(warning) No image in the datasets matches “${typed}”`, datasets.length ? undefined : 'Add a dataset folder first (Patch Lens: Add Dataset Folder…)')];
+    qp.title = hits.resolved === undefined && hits.prefixCount > 1 ? `${title}: ${ambiguity(typed, order.slice(0, hits.prefixCount).map((i) => images[i].rel))}` : title;
   };
-  const text = await vscode.window.showInputBox({ title, prompt, placeHolder: 'photos/cat.png:12,7', value: prefill, valueSelection: [prefill.length, prefill.length], validateInput: check });
-  if (text === undefined || (await check(text))) return undefined;
-  const ref = parsePatchRef(text) as PatchRef;
-  const hit = resolveImage(d, ref.image)!;
-  return { ...hit, ref };
+  update();
+  qp.busy = false;
+  const changed = qp.onDidChangeValue(update);
+  const picked = await new Promise<{ item?: ImageItem; value: string } | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      const item = qp.activeItems[0];
+      if (item && !item.rel && !item.label.startsWith('$(file-media)')) return; // a message, not an image: keep the picker open
+      const typedRef = parsePatchRef(withActive(qp.value));
+      const outside = item?.rows !== undefined && !('error' in typedRef) ? checkPosition(typedRef, item.rows, item.cols!) : undefined;
+      if (outside) {
+        qp.items = [message(`$(error) ${outside}`)];
+        return;
+      }
+      resolve({ item, value: qp.value });
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+  });
+  changed.dispose();
+  qp.dispose();
+  if (!picked) return undefined;
+  const text = withActive(picked.value);
+  const parsed = parsePatchRef(text);
+  const file = picked.item?.rel !== undefined ? path.join(picked.item.root!, ...picked.item.rel.split('/')) : resolveImage(d, typedImage(text))?.file;
+  if (!file) return undefined;
+  const root = picked.item?.root ?? d.s.datasets.datasetFor(file)?.root;
+  const ref: PatchRef = { image: picked.item?.rel ?? typedImage(text), ...('error' in parsed ? {} : { row: parsed.row, col: parsed.col }) };
+  if (ref.row !== undefined) return { file, root, ref };
+  return askCell(d, title, file, root, requirePosition);
+}
+
+/** Every listed image of the datasets, with its database's grid size when it has one. */
+async function datasetImages(d: QueryDeps): Promise<{ root: string; rel: string; rows?: number; cols?: number }[]> {
+  const images: { root: string; rel: string; rows?: number; cols?: number }[] = [];
+  for (const info of await Promise.all(d.s.datasets.list().map((ds) => d.state.info(ds.root).catch(() => undefined)))) {
+    for (const e of info?.entries ?? []) images.push({ root: info!.root, rel: e.rel, rows: info!.summary?.model.rows, cols: info!.summary?.model.cols });
+  }
+  return images;
+}
+
+/** The image of the datasets a typed name begins, or a sentence naming the candidates when several do. */
+async function imageByPrefix(d: QueryDeps, typed: string): Promise<{ file: string; root: string } | string | undefined> {
+  const images = await datasetImages(d);
+  const hits = matchImages(typed, images.map((i) => i.rel));
+  if (hits.resolved !== undefined) {
+    const img = images[hits.resolved];
+    return { file: path.join(img.root, ...img.rel.split('/')), root: img.root };
+  }
+  return hits.prefixCount > 1 ? ambiguity(typed, hits.ordered.slice(0, hits.prefixCount).map((i) => images[i].rel)) : undefined;
+}
+
+/** The second step of askPatch: the cell of the chosen image (Enter alone opens it unselected, unless a cell is required). */
+async function askCell(d: QueryDeps, title: string, file: string, root: string | undefined, required: boolean): Promise<PatchTarget | undefined> {
+  const summary = root ? (await d.state.info(root).catch(() => undefined))?.summary : undefined;
+  const grid = summary ? ` (rows 0–${summary.model.rows - 1}, columns 0–${summary.model.cols - 1})` : '';
+  const check = (v: string): string | undefined => {
+    if (!v.trim()) return required ? 'Give the patch as row,col, e.g. 12,7' : undefined;
+    const pos = parseBarePosition(v);
+    if (!pos) return 'Give the patch as row,col, e.g. 12,7';
+    return summary ? checkPosition({ image: file, ...pos }, summary.model.rows, summary.model.cols) : undefined;
+  };
+  const text = await vscode.window.showInputBox({
+    title: `${title}: ${path.basename(file)}`,
+    prompt: `Row and column of the token grid, from 0${grid}${required ? '' : '; Enter alone opens the image'}`,
+    placeHolder: 'row,col, e.g. 12,7',
+    validateInput: check,
+  });
+  if (text === undefined || check(text)) return undefined;
+  const pos = parseBarePosition(text);
+  return { file, root, ref: { image: file, ...(pos ?? {}) } };
 }
 
 export async function goToPatch(d: QueryDeps, arg?: unknown): Promise<void> {
   let target: { file: string; root?: string; ref: PatchRef } | undefined;
   if (typeof arg === 'string') {
     const ref = parsePatchRef(arg);
-    const hit = 'error' in ref ? undefined : resolveImage(d, ref.image);
-    if ('error' in ref || !hit) {
-      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${'error' in ref ? ref.error : 'no such image in the datasets'}`);
+    if ('error' in ref) {
+      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${ref.error}`);
+      return;
+    }
+    const hit = resolveImage(d, ref.image) ?? (await imageByPrefix(d, ref.image));
+    if (typeof hit === 'string' || !hit) {
+      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${hit ?? 'no such image in the datasets'}`);
       return;
     }
     target = { ...hit, ref };
   } else {
-    target = await askPatch(d, 'Go to Patch', 'image:row,col (row and column of the token grid, from 0)', false);
+    target = await askPatch(d, 'Go to Patch', false);
   }
   if (!target) return;
   const { ref } = target;
@@ -179,7 +287,7 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
       row = sel.row;
       col = sel.col;
     } else {
-      const asked = await askPatch(d, 'Find Similar Patches', 'The patch to find neighbours of, as image:row,col (select a patch in the inspector to skip this)', true);
+      const asked = await askPatch(d, 'Find Similar Patches', true);
       if (!asked) return;
       file = asked.file;
       row = asked.ref.row;

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       if (!run.sources[c]) continue;
       cells++;
       if (run.tokens[c] === h.tokens[c]) same++;
-      const hit = retriever.search(db.keyAt(vectors, Math.floor(c / m.model.cols), c % m.model.cols), k, { exclude })[0];
+      const hit = (await retriever.search(db.keyAt(vectors, Math.floor(c / m.model.cols), c % m.model.cols), k, { exclude }))[0];
       if (hit?.token === run.tokens[c]) stepSame++;
     }
   }

@@ -1,5 +1,13 @@
-// Bundles every entry point with esbuild. Native modules stay external: they are
-// loaded from node_modules at run time (and shipped beside the bundle in a package).
+// Bundles the entry points with esbuild into dist/: the extension, the CLI, the
+// two worker threads (encodeWorker, engineWorker), one bundle and its CSS per
+// webview, and the codicon font the webviews load. The native modules of
+// scripts/nativeDependencies.mjs stay external: they are loaded from
+// node_modules at run time (and shipped beside the bundles in a package);
+// every other dependency is bundled. Node bundles are CommonJS, so
+// `import.meta.url` is replaced by scripts/importMetaUrl.js.
+// Flags: --only=<target,...> builds some targets (extension, cli, encodeWorker,
+// engineWorker, webview); --watch rebuilds on change; --production minifies
+// and writes no source maps.
 import * as esbuild from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
@@ -12,7 +20,20 @@ const only = [...args].find((a) => a.startsWith('--only='))?.slice('--only='.len
 const watch = args.has('--watch');
 const production = args.has('--production');
 
-const external = ['vscode', ...Object.keys(NATIVE_DEPENDENCIES)];
+// A dependency marked `bundled` has its JavaScript in the bundles (LanceDB: so that one
+// apache-arrow serves it and the engine); only its platform packages load at run time.
+const external = ['vscode', ...Object.entries(NATIVE_DEPENDENCIES).flatMap(([name, d]) => (d.bundled ? [`${name}-*`] : [name]))];
+
+// apache-arrow ships an ES module and a CommonJS build; LanceDB require()s one and the
+// engine imports the other, and two Arrows in a bundle do not recognise each other's
+// tables. Every import of it resolves to the CommonJS build.
+/** @type {esbuild.Plugin} */
+const oneArrow = {
+  name: 'one-arrow',
+  setup(b) {
+    b.onResolve({ filter: /^apache-arrow$/ }, () => ({ path: path.join(root, 'node_modules', 'apache-arrow', 'Arrow.node.js') }));
+  },
+};
 
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {
@@ -57,7 +78,7 @@ const contexts = await Promise.all(
       external,
       // jsonc-parser's "main" is a UMD build whose require('./impl/…') esbuild cannot follow (the
       // installed extension then fails to activate: "Cannot find module './impl/format'"); its ESM build bundles.
-      ...(t.platform === 'node' ? { mainFields: ['module', 'main'], define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'] } : {}),
+      ...(t.platform === 'node' ? { mainFields: ['module', 'main'], define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

@@ -27,7 +27,7 @@ export const TARGETS = Object.freeze({
 export const UNSUPPORTED_TARGETS = Object.freeze({ web: 'the web extension host cannot load native modules' });
 
 /** @typedef {{ os: string, cpu: string, libc?: string }} Target */
-/** @typedef {{ include?: (t: Target) => string[], exclude?: string[], installOnly?: string[], required?: (t: Target) => string[] }} NativeDependency */
+/** @typedef {{ include?: (t: Target) => string[], exclude?: string[], installOnly?: string[], required?: (t: Target) => string[], bundled?: boolean }} NativeDependency */
 
 /** @type {Record<string, NativeDependency>} */
 export const NATIVE_DEPENDENCIES = {
@@ -39,6 +39,14 @@ export const NATIVE_DEPENDENCIES = {
     include: (t) => ['package.json', 'LICENSE*', 'dist/*.js', `bin/napi-v6/${t.os}/${t.cpu}/*`],
     installOnly: ['adm-zip', 'global-agent'],
     required: (t) => [`bin/napi-v6/${t.os}/${t.cpu}/onnxruntime_binding.node`],
+  },
+  '@lancedb/lancedb': {
+    // Its JavaScript and apache-arrow are in the bundles (build.mjs: `bundled`), so one
+    // Arrow serves LanceDB and the engine; a VSIX carries its platform package
+    // (@lancedb/lancedb-linux-x64-gnu, ...), found as an optional dependency of the lock.
+    bundled: true,
+    include: () => ['package.json', 'LICENSE*'],
+    installOnly: ['reflect-metadata'],
   },
   'hnswlib-node': {
     // Compiled from source by its install script, for the machine npm ran on.

@@ -21,9 +21,12 @@ import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MO
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { DuplicateSummary, TokenUse } from './engine/engineProtocol';
 import { FIND_PHASES } from './core/duplicates';
+import type { CellWindow } from './core/geometry';
+import type { TokenProbability } from './core/daid';
+import type { RetrievedPatch } from './engine/retrieval';
 
 export { MAX_K };
-export type { RetrievedPatch } from './engine/retrieval';
+export type { RetrievedPatch };
 
 /** Requests of a message union: the messages that carry a messageId. */
 export type RequestOf<U> = Extract<U, { messageId: number }>;
@@ -98,8 +101,25 @@ const inspectorStatus = v.strictObject({
 export type InspectorStatus = v.InferOutput<typeof inspectorStatus>;
 
 /** Which cells a retrieved patch's thumbnail shows (the patch and its surroundings). */
-const cropWindow = v.strictObject({ row: side, col: side, rows: int(1, MAX_GRID_SIDE), cols: int(1, MAX_GRID_SIDE) });
+const cropWindow = schemaOf<CellWindow>()(v.strictObject({ row: side, col: side, rows: int(1, MAX_GRID_SIDE), cols: int(1, MAX_GRID_SIDE) }));
 export type CropWindow = v.InferOutput<typeof cropWindow>;
+
+/** A retrieved patch as the engine answers it, nearest first. */
+const retrievedPatch = schemaOf<RetrievedPatch>()(
+  v.strictObject({
+    /** Dataset path of the patch's image (any characters: render as text). */
+    image: path,
+    row: side,
+    col: side,
+    token: int(0, 1 << 24),
+    distance: num(0),
+    /** The source image's caption, when it has one. */
+    caption: v.optional(str(8192)),
+  }),
+);
+
+/** One token of the DAiD distribution: its probability and its nearest hit's distance. */
+const tokenProbability = schemaOf<TokenProbability>()(v.strictObject({ token: int(0, 1 << 24), p: num(0, 1), distance: num(0) }));
 
 /** Overlaps an `overlapsResult` lists at most. */
 export const MAX_OVERLAPS = 10;
@@ -167,22 +187,15 @@ export const hostToInspectorSchema = v.variant('type', [
   message('settings', { settings: inspectorSettings }),
   /** Select a patch and query it (the inspector was opened from a retrieved patch). */
   message('select', { row: side, col: side }),
-  /** Answer to `query`: the retrieved patches, nearest first (one column per field), and the DAiD distribution. */
+  /** Answer to `query`: the retrieved patches, nearest first, and the DAiD distribution, largest first (as the engine answers them). */
   message('queryResult', {
     inReplyTo: MESSAGE_ID,
     row: side,
     col: side,
     token: int(0, 1 << 24),
     searchMs: num(0),
-    images: list(path, MAX_K),
-    rows: typed(Int32Array, MAX_K),
-    cols: typed(Int32Array, MAX_K),
-    tokens: typed(Int32Array, MAX_K),
-    distances: typed(Float32Array, MAX_K),
-    daidTokens: typed(Int32Array, MAX_K),
-    daidP: typed(Float32Array, MAX_K),
-    /** Each retrieved patch's source caption ('' when it has none). */
-    captions: v.optional(list(str(8192), MAX_K)),
+    results: list(retrievedPatch, MAX_K),
+    distribution: list(tokenProbability, MAX_K),
   }),
   /** Answer to `crop`: a PNG of the patch's surroundings and the cells it shows. */
   message('cropResult', { inReplyTo: MESSAGE_ID, png: typed(Uint8Array, 16 << 20), window: cropWindow }),
@@ -243,20 +256,6 @@ export type InspectorToHost = v.InferOutput<typeof inspectorToHostSchema>;
 /** The answer type of each inspector request. */
 export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult', overlaps: 'overlapsResult' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
 export type InspectorReplies = RepliesOf<HostToInspector, typeof INSPECTOR_REPLIES>;
-
-/**
- * Checks a queryResult beyond its fields' types: every column has one entry
- * per retrieved patch, and the distribution's columns match.
- */
-export function queryResultConsistent(m: InspectorReplies['query']): string | undefined {
-  const n = m.images.length;
-  for (const [name, col] of [['rows', m.rows], ['cols', m.cols], ['tokens', m.tokens], ['distances', m.distances]] as const) {
-    if (col.length !== n) return `queryResult.${name} has ${col.length} entries for ${n} images`;
-  }
-  if (m.captions && m.captions.length !== n) return `queryResult.captions has ${m.captions.length} entries for ${n} images`;
-  if (m.daidTokens.length !== m.daidP.length) return `queryResult.daidP has ${m.daidP.length} entries for ${m.daidTokens.length} tokens`;
-  return undefined;
-}
 
 /** Checks a grid beyond its fields' types: the tensors' lengths match rows x cols. */
 export function gridConsistent(m: Extract<HostToInspector, { type: 'grid' }>): string | undefined {

@@ -74,13 +74,13 @@ export async function runLatencyBench(opts: { dbDir: string; datasetRoot: string
       const grids = c.inDatabase ? gridsIn : gridsOut;
       const ms: number[] = [];
       const search: number[] = [];
-      for (let i = 0; i < 20; i++) retriever.query(grids[i % grids.length], 1 + (i % (rows - 1)), 1 + (i % (cols - 2)), { k: c.k, excludeSelf: c.excludeSelf }); // warm
+      for (let i = 0; i < 20; i++) await retriever.query(grids[i % grids.length], 1 + (i % (rows - 1)), 1 + (i % (cols - 2)), { k: c.k, excludeSelf: c.excludeSelf }); // warm
       for (let i = 0; i < opts.clicks; i++) {
         const g = grids[i % grids.length];
         const row = Math.floor(rng() * rows);
         const col = Math.floor(rng() * cols);
         const t = now();
-        const r = retriever.query(g, row, col, { k: c.k, excludeSelf: c.excludeSelf });
+        const r = await retriever.query(g, row, col, { k: c.k, excludeSelf: c.excludeSelf });
         ms.push(now() - t);
         search.push(r.searchMs);
       }

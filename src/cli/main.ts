@@ -9,6 +9,10 @@ import { formatBytes, formatCell, formatCount, formatDistance, formatDuration, f
 import { ManifestError } from '../core/modelManifest';
 import { parseNpy } from '../core/npy';
 import { DatabaseError, PatchDatabase } from '../engine/database';
+import { LanceDatabase } from '../engine/lanceDatabase';
+import { buildLanceDatabase, type LanceBuildResult } from '../engine/lanceBuilder';
+import { isLanceFolder, isObjectStoreUri, lanceUri, shownUri, storageOptions } from '../engine/lanceStore';
+import type { PatchStore } from '../engine/patchStore';
 import { BuildCancelledError, buildDatabase, type BuildProgress } from '../engine/indexer';
 import { PatchRetriever } from '../engine/retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from '../engine/stats';
@@ -25,7 +29,7 @@ import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, typ
 import { PathReader } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
-import { BORDERS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
+import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
 
@@ -55,6 +59,7 @@ Usage:
                   [--batch 8] [--max-pixels N] [--max-member-bytes N]
                   [--image-column NAME] [--include GLOB]... [--exclude GLOB]...
                   [--wait] [--json] [--quiet]
+                  [--backend ${DATABASE_BACKENDS.join('|')}] [--part I/N | --finalize] [--storage-option K=V]...
   patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
                   [--exclude-self] [--query-keys ${KEY_SOURCES.join('|')}] [--temperature 1]
                   [--model-dist P.npy [--logits] [--lambda 0.5]] [--json]
@@ -80,12 +85,17 @@ The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
 in the image's folder and its parents, or the current folder). The model
 defaults to the bundled tokenizer. Distances are squared L2. Builds start one
 encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers says otherwise.
+--db s3://bucket/prefix (gs://, az://) or --backend lance makes a Lance
+database (IVF-PQ with re-ranking; a local folder or object storage; several
+builders at once with --part I/N, then --finalize). Credentials come from the
+AWS_* environment variables or --storage-option key=value, and are never stored.
 serve keeps one database open and answers newline-delimited JSON requests
 ({"argv": ["query", ...], "cwd": "/abs"}) on a Unix socket (default
 <database>/serve.sock, owner only) or TCP on 127.0.0.1; Ctrl-C or SIGTERM stops it.`;
 
 const common = {
   db: { type: 'string' },
+  'storage-option': { type: 'string', multiple: true },
   model: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -180,9 +190,18 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
     wait: { type: 'boolean' },
+    backend: { type: 'string' },
+    part: { type: 'string' },
+    finalize: { type: 'boolean' },
   });
   if (v.help) return USAGE;
   const root = path.resolve(one(positionals, 'dataset folder'));
+  const backend = choice(v.backend, 'backend', DATABASE_BACKENDS);
+  const lance = backend === 'lance' || (v.db !== undefined && (isObjectStoreUri(v.db) || isLanceFolder(path.resolve(v.db))));
+  if (backend === 'hnsw' && lance) throw new UsageError(`--backend hnsw needs a local folder; ${v.db} is a Lance database or an object-store URI`);
+  const partMatch = v.part === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(v.part);
+  if (v.part !== undefined && !partMatch) throw new UsageError(`--part must be I/N (e.g. 2/8), got ${JSON.stringify(v.part)}`);
+  if (!lance && (v.part !== undefined || v.finalize)) throw new UsageError('--part and --finalize build a Lance database: add --backend lance or --db s3://…');
   const progress = new Progress(!v.quiet);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -202,6 +221,34 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
     const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
     if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
+    if (lance) {
+      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
+      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
+      const dbDir = path.join(root, DATABASE_FOLDER);
+      const uri = lanceUri(v.db ?? dbDir);
+      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
+      const lres = await buildLanceDatabase({
+        root,
+        uri,
+        storage: storageOptions(uri, v['storage-option'] ?? []),
+        model: resolveModel(v.model),
+        keys,
+        workers,
+        batchSize,
+        maxPixels,
+        maxMemberBytes,
+        imageColumn: v['image-column'],
+        rebuild: v.rebuild,
+        include: v.include,
+        exclude: v.exclude,
+        part,
+        finalize: v.finalize,
+        signal: controller.signal,
+        onProgress: (p) => progress.update(p),
+        log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
+      });
+      return v.json ? lres : lanceSummary(lres);
+    }
     const res = await buildDatabase({
       root,
       dbDir: v.db ? path.resolve(v.db) : undefined,
@@ -235,7 +282,24 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   }
 }
 
+/** A Lance database's search settings, in words. */
+function lanceIndexText(l: { partitions: number; subVectors: number; nprobes: number; refineFactor: number }): string {
+  return l.partitions ? `Lance IVF-PQ partitions=${l.partitions} sub-vectors=${l.subVectors} nprobes=${l.nprobes} refine=${l.refineFactor}` : 'Lance, flat (exact) search: no vector index yet';
+}
+
+/** The text a Lance build prints. */
+function lanceSummary(res: LanceBuildResult): string {
+  const what = res.part ? `part ${res.part.index}/${res.part.count}: ` : '';
+  const idx = res.indexed ? `; IVF-PQ index: ${formatCount(res.indexed.partitions)} partitions, nprobes ${res.indexed.nprobes}, refine ${res.indexed.refineFactor}` : '';
+  return [
+    `${shown(shownUri(res.db))}: ${what}${formatCount(res.images)} images, ${formatCount(res.entries)} entries (${formatCount(res.added)} added, ${formatCount(res.updated)} updated, ${formatCount(res.removed)} removed, ${formatCount(res.unchanged)} unchanged) in ${formatDuration(res.elapsedMs)}${idx}`,
+    ...(res.reappended ? [`  ${formatCount(res.reappended)} commits dropped by the store were appended again`] : []),
+    ...res.skipped.map((s) => `  skipped ${shown(s.path)}: ${shown(s.error)}`),
+  ].join('\n');
+}
+
 function findDb(dbOpt: string | undefined, near: string, cwd: string): string {
+  if (dbOpt && isObjectStoreUri(dbOpt)) return lanceUri(dbOpt);
   const dir = dbOpt ? path.resolve(cwd, dbOpt) : findDatabase(near);
   if (!dir) throw new DatabaseError(`no patch database found in ${near} or its parents`, 'Build one with patchlens index <dir>, or pass --db');
   return dir;
@@ -243,19 +307,28 @@ function findDb(dbOpt: string | undefined, near: string, cwd: string): string {
 
 /** Opens a database for one command; `verify`: hash every file first (--verify), not only when its record of a full check does not match. */
 function openDbOnce(dir: string, verify: boolean): { db: PatchDatabase; root: string } {
+  if (isLanceFolder(dir)) throw new UsageError(`${dir} is a Lance database: serve answers from HNSW databases; run the commands without --server`);
   const db = PatchDatabase.open(dir, verify ? { verify: true } : {});
   if (!db) throw new DatabaseError(`no patch database in ${dir}`, 'Build one with patchlens index <dir>');
   return { db, root: datasetRootOf(dir, db.manifest) };
 }
 
+/** Opens either backend: a Lance database at an object-store URI or a folder holding its tables, else an HNSW one. */
+async function openStore(dir: string, verify: boolean, storage: readonly string[]): Promise<{ db: PatchStore; root: string }> {
+  if (!isObjectStoreUri(dir) && !isLanceFolder(dir)) return openDbOnce(dir, verify);
+  const db = await LanceDatabase.connect(dir, { storage: storageOptions(dir, storage) });
+  if (!db) throw new DatabaseError(`no patch database at ${shownUri(dir)}`, 'Build one with patchlens index <dir> --db <uri>');
+  return { db, root: datasetRootOf(dir, db.manifest) };
+}
+
 const oneShot: CommandContext = {
   cwd: process.cwd(),
-  openDb: async (dbOpt, near, verify) => openDbOnce(findDb(dbOpt, near, process.cwd()), verify),
+  openDb: async (dbOpt, near, verify, storage = []) => openStore(findDb(dbOpt, near, process.cwd()), verify, storage),
   tokenizer: (manifestPath) => Tokenizer.load(manifestPath),
   keepsModels: false,
 };
 
-function tokenizerLoader(ctx: CommandContext, model: string | undefined, db: PatchDatabase): () => Promise<Tokenizer> {
+function tokenizerLoader(ctx: CommandContext, model: string | undefined, db: PatchStore): () => Promise<Tokenizer> {
   let t: Promise<Tokenizer> | undefined;
   return () => (t ??= ctx.tokenizer(model ? path.resolve(ctx.cwd, model) : db.model.manifestPath));
 }
@@ -286,17 +359,18 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
     queryKeys: choice(v['query-keys'], 'query-keys', KEY_SOURCES),
     temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
   };
-  const { db, root } = await ctx.openDb(v.db, path.dirname(image), v.verify === true);
+  const { db, root } = await ctx.openDb(v.db, path.dirname(image), v.verify === true, v['storage-option']);
   const retriever = new PatchRetriever(db, root, tokenizerLoader(ctx, v.model, db));
   const grid = await retriever.tokenGrid(image);
   // --ef holds for this query only (a server answers others from the same index)
-  const efBefore = db.index.getEf();
-  if (ef !== undefined) db.index.setEf(ef);
-  let res: ReturnType<PatchRetriever['query']>;
+  if (ef !== undefined && !db.index.setEf) throw new UsageError('--ef is the HNSW search width; a Lance database has none');
+  const efBefore = db.index.getEf?.();
+  if (ef !== undefined) db.index.setEf?.(ef);
+  let res: Awaited<ReturnType<PatchRetriever['query']>>;
   try {
-    res = retriever.query(grid, Number(at[1]), Number(at[2]), options);
+    res = await retriever.query(grid, Number(at[1]), Number(at[2]), options);
   } finally {
-    db.index.setEf(efBefore);
+    if (efBefore !== undefined) db.index.setEf?.(efBefore);
   }
   let merged: { token: number; p: number }[] | undefined;
   let lambda: number | undefined;
@@ -315,7 +389,7 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
   if (v.json) return { query: (await retriever.withCaptions([query]))[0], results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
     `${shown(query.image)} ${formatCell(query.row, query.col)}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
-    `  ${formatCount(results.length)} nearest (${res.exact ? 'exact' : 'HNSW'}, ${formatDuration(res.searchMs)}):`,
+    `  ${formatCount(results.length)} nearest (${res.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${formatDuration(res.searchMs)}):`,
     ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} ${formatCell(r.row, r.col)}  token ${r.token}  d=${formatDistance(r.distance)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
     '  DAiD distribution:',
     ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}  d=${formatDistance(d.distance)}${d.token === query.token ? '  <- true token' : ''}`),
@@ -362,8 +436,9 @@ async function cmdRollout(args: string[]): Promise<unknown> {
   const seed = intOpt(v.seed, 'seed', 0, 2 ** 32 - 1);
   const ef = intOpt(v.ef, 'ef', 1, 10000);
   const out = v.out ? path.resolve(v.out) : undefined;
-  const { db, root } = await oneShot.openDb(v.db, path.dirname(image), false);
-  if (ef !== undefined) db.index.setEf(ef);
+  const { db, root } = await oneShot.openDb(v.db, path.dirname(image), false, v['storage-option']);
+  if (ef !== undefined && !db.index.setEf) throw new UsageError('--ef is the HNSW search width; a Lance database has none');
+  if (ef !== undefined) db.index.setEf?.(ef);
   const loadTokenizer = tokenizerLoader(oneShot, v.model, db);
   const retriever = new PatchRetriever(db, root, loadTokenizer);
   // Refused before any image is read or tokenized.
@@ -396,7 +471,7 @@ async function cmdRollout(args: string[]): Promise<unknown> {
   };
   const s = run.summary;
   return [
-    `${shown(run.image)}: ${run.mode} rollout from ${formatCell(run.from.row, run.from.col)} (${formatGrid(run.rows, run.cols)}, k=${run.k}, ${run.exact ? 'exact' : 'HNSW'}, ${formatDuration(run.elapsedMs)})`,
+    `${shown(run.image)}: ${run.mode} rollout from ${formatCell(run.from.row, run.from.col)} (${formatGrid(run.rows, run.cols)}, k=${run.k}, ${run.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${formatDuration(run.elapsedMs)})`,
     `  ${formatCount(s.generated)} cells generated; agreement with the original ${formatPercent(s.agreement)}`,
     `  top source ${s.topSource.image === null ? '-' : shown(s.topSource.image)} (${formatPercent(s.topSource.share)} of the generated cells); longest copied run ${formatCount(s.longestCopiedRun.cells)} cells${s.longestCopiedRun.image === null ? '' : ` from ${shown(s.longestCopiedRun.image)}`}`,
     ...s.sourceCounts.slice(1, 5).map((c) => `    also ${shown(c.image)}: ${formatCount(c.cells)} cells`),
@@ -432,7 +507,7 @@ export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): 
     };
     if (!ctx.keepsModels) await tok.release();
   } else {
-    const { db, root } = await ctx.openDb(dbDir, path.dirname(image), v.verify === true);
+    const { db, root } = await ctx.openDb(dbDir, path.dirname(image), v.verify === true, v['storage-option']);
     const retriever = new PatchRetriever(db, root, tokenizerLoader(ctx, v.model, db));
     const g = await retriever.tokenGrid(image);
     const dim = db.model.dim;
@@ -474,13 +549,13 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
   });
   if (v.help) return USAGE;
   const rolloutFraction = numOpt(v.rollout, 'rollout', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
-  const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true);
+  const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true, v['storage-option']);
   const stats = databaseStats(db);
   const fraction = numOpt(v.predictability, 'predictability', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
   const pred =
     fraction === undefined
       ? undefined
-      : retrievalPredictability(db, {
+      : await retrievalPredictability(db, {
           fraction,
           seed: intOpt(v.seed, 'seed', 0, 2 ** 31),
           k: intOpt(v.k, 'k', 1, 10000),
@@ -496,7 +571,7 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
   const lines = [
     `${shown(stats.db)} (generation ${stats.generation}, ${stats.updatedAt})`,
     `  model ${stats.model.name} [${stats.model.fingerprint}]: ${formatGrid(stats.model.rows, stats.model.cols)} grid, d=${stats.model.dim}, K=${formatCount(stats.model.codebookSize)}`,
-    `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`,
+    `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); ${stats.index.lance ? lanceIndexText(stats.index.lance) : `HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`}`,
     `  ${formatCount(stats.images)} images (${formatCount(stats.failed)} failed), ${formatCount(stats.entries)} entries, ${formatBytes(stats.diskBytes)} on disk`,
     `  codebook: ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used (${formatPercent(c.usageFraction)}), perplexity ${formatPerplexity(c.perplexity)}, ${formatCount(c.deadCodes)} dead, ${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image`,
     `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${formatCount(t.count)})`).join(', ')}`,

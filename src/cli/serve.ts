@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { MANIFEST_FILE } from '../core/dbManifest';
 import { DatabaseError, type PatchDatabase } from '../engine/database';
+import type { PatchStore } from '../engine/patchStore';
 import { datasetRootOf } from '../engine/locations';
 import { Tokenizer } from '../engine/tokenizer';
 
@@ -34,7 +35,7 @@ export interface CommandContext {
   /** The folder relative paths are resolved against. */
   readonly cwd: string;
   /** The database named by --db, or found from `near` (a folder) upwards; `verify`: hash every file first (--verify). */
-  openDb(dbOpt: string | undefined, near: string, verify: boolean): Promise<{ db: PatchDatabase; root: string }>;
+  openDb(dbOpt: string | undefined, near: string, verify: boolean, storage?: readonly string[]): Promise<{ db: PatchStore; root: string }>;
   /** A loaded tokenizer for a model manifest path. */
   tokenizer(manifestPath: string): Promise<Tokenizer>;
   /** Whether tokenizers stay loaded for later commands (else a command releases what it loaded). */

@@ -59,8 +59,20 @@ export interface DbModel {
   readonly resize: string;
 }
 
+/** How a Lance database searches: IVF-PQ with re-ranking on the full keys, or flat (exact) while it has no vector index. */
+export interface LanceSearchParams {
+  /** IVF partitions of the vector index (0: none yet, every search is flat). */
+  readonly partitions: number;
+  readonly subVectors: number;
+  /** Partitions searched, and candidates re-ranked per result (refine factor). */
+  readonly nprobes: number;
+  readonly refineFactor: number;
+}
+
 export interface DbIndexInfo extends DbFileRef {
-  readonly kind: 'hnsw';
+  readonly kind: 'hnsw' | 'lance';
+  /** A Lance database's search settings (kind lance). */
+  readonly lance?: LanceSearchParams;
   readonly m: number;
   readonly efConstruction: number;
   readonly ef: number;

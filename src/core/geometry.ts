@@ -78,3 +78,36 @@ export function cellRects(plan: ResizePlan, rows: number, cols: number): Cell[] 
   }
   return out;
 }
+
+/** A block of grid cells: its top-left cell and its size in cells. */
+export interface CellWindow {
+  readonly row: number;
+  readonly col: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** The cells a retrieved patch's thumbnail shows: the 3x3 around it, shifted inside the grid at its borders so it stays square. */
+export function thumbnailWindow(gridRows: number, gridCols: number, row: number, col: number): CellWindow {
+  const rows = Math.min(3, gridRows);
+  const cols = Math.min(3, gridCols);
+  return { row: Math.max(0, Math.min(gridRows - rows, row - 1)), col: Math.max(0, Math.min(gridCols - cols, col - 1)), rows, cols };
+}
+
+/** The source-pixel rectangle covering a window's cells (`cells` row-major, `gridCols` wide); at least 1x1. */
+export function windowRect(cells: readonly Rect[], gridCols: number, w: CellWindow): Rect {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let r = w.row; r < w.row + w.rows; r++) {
+    for (let c = w.col; c < w.col + w.cols; c++) {
+      const cell = cells[r * gridCols + c];
+      x0 = Math.min(x0, cell.x);
+      y0 = Math.min(y0, cell.y);
+      x1 = Math.max(x1, cell.x + cell.width);
+      y1 = Math.max(y1, cell.y + cell.height);
+    }
+  }
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}

@@ -114,18 +114,33 @@ export class Rollout {
 
   /** Generates the next cell; undefined when the grid is complete. */
   step(search: RolloutSearch): RolloutStep | undefined {
+    const next = this.begin();
+    return next && 'token' in next ? next : next && this.finish(next, search(this.key, next.row, next.col));
+  }
+
+  /** step() with a search that answers later (a database on object storage). */
+  async stepAsync(search: (key: Float32Array, row: number, col: number) => Promise<readonly RolloutHit[]>): Promise<RolloutStep | undefined> {
+    const next = this.begin();
+    return next && 'token' in next ? next : next && this.finish(next, await search(this.key, next.row, next.col));
+  }
+
+  /** The next cell: a finished step when it has no key, else its position with this.key written. */
+  private begin(): RolloutStep | { cell: number; row: number; col: number; original: number } | undefined {
     if (this.finished) return undefined;
     const { rows, cols, dim, keys } = this.plan;
     const cell = this.cursor++;
     const row = Math.floor(cell / cols);
     const col = cell % cols;
     const original = this.plan.original[cell];
-    const base = { index: cell - this.start, row, col, original };
     if (!hasEntry(rows, cols, keys.shape, keys.hops, keys.border, row, col)) {
-      return { ...base, token: original, source: null, keyed: false, candidates: [], distribution: [] };
+      return { index: cell - this.start, row, col, original, token: original, source: null, keyed: false, candidates: [], distribution: [] };
     }
     writeKey(this.vectors, rows, cols, dim, this.offsets, row, col, this.key);
-    const candidates = search(this.key, row, col);
+    return { cell, row, col, original };
+  }
+
+  private finish({ cell, row, col, original }: { cell: number; row: number; col: number; original: number }, candidates: readonly RolloutHit[]): RolloutStep {
+    const base = { index: cell - this.start, row, col, original };
     const distribution = retrievalDistribution(candidates, this.plan.temperature);
     const source = this.choose(candidates, distribution);
     if (!source) return { ...base, token: original, source: null, keyed: true, candidates, distribution };

@@ -96,3 +96,10 @@ export const GENERATION_FILES = {
 
 /** Any generation's file name (the names GENERATION_FILES makes). */
 export const GENERATION_FILE_PATTERN = /^(seg|index|codes|delta)-\d+\.(bin|hnsw)$/;
+
+/** Database backends: the local HNSW one (default) and Lance (a folder or object storage, many builders). */
+export const DATABASE_BACKENDS = ['hnsw', 'lance'] as const;
+export type DatabaseBackend = (typeof DATABASE_BACKENDS)[number];
+
+/** The tables of a Lance database. */
+export const LANCE_TABLES = { meta: 'meta', images: 'images', entries: 'entries', codes: 'codes' } as const;

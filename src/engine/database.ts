@@ -15,9 +15,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DbFormatError, recordBytes, validateDbManifest, type DbFileRef, type DbImage, type DbManifest } from '../core/dbManifest';
 import { codeGrid, entryRange, imageKeys, keyDimension, neighbourOffsets, writeKey, type KeySource } from '../core/neighbourhood';
-import { ExactPatchIndex, HnswPatchIndex, type PatchIndex } from './patchIndex';
+import { ExactPatchIndex, HnswPatchIndex } from './patchIndex';
 import { VERIFIED_FILE, fileIdentity, forgetVerified, manifestFiles, recordMatches, verifiedRecordText, type FileIdentity, type OpenCheck } from './integrity';
 import { LayeredPatchIndex } from './layeredPatchIndex';
+import type { ImageRecord, PatchStore, StoreBackend, StoreCodes, StoreIndex } from './patchStore';
 import { sha256, sha256File, sha256Gently } from './sha256';
 import { writeFileAtomic } from './fileWrites';
 import { acquireLock } from './buildLock';
@@ -93,11 +94,7 @@ export interface OpenOptions {
   readonly ef?: number;
 }
 
-export interface ImageRecord {
-  readonly tokens: Int32Array;
-  readonly distances: Float32Array;
-  readonly latents: Float32Array;
-}
+export type { ImageRecord };
 
 const REBUILD_HINT = 'Rebuild the database (patchlens index --rebuild)';
 
@@ -142,20 +139,21 @@ function aligned(buf: Buffer): Uint8Array {
 }
 
 /** A database opened for reading: the manifest, the image records and the index, in memory. */
-export class PatchDatabase {
+export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements PatchStore {
+  readonly backend: StoreBackend = 'hnsw';
   readonly imageIndex = new Map<string, number>();
   private readonly labelStarts: Float64Array;
   private readonly labelOrder: Int32Array;
   private exact?: ExactPatchIndex;
-  private codesCache?: { patch: number; sums: Float32Array; counts: Uint32Array; codebook: Float32Array };
+  private codesCache?: StoreCodes;
   private found?: DatabaseError;
   private background?: Promise<DatabaseError | undefined>;
 
-  private constructor(
+  protected constructor(
     readonly dir: string,
     readonly manifest: DbManifest,
     private readonly segments: Uint8Array[],
-    readonly index: LayeredPatchIndex,
+    readonly index: I,
     /** What the open checked of the files' contents. */
     readonly checked: OpenCheck,
   ) {
@@ -327,7 +325,7 @@ export class PatchDatabase {
   }
 
   /** The brute-force index over the same keys (built on first use from the stored records). */
-  exactIndex(): PatchIndex {
+  exactIndex(): StoreIndex {
     if (this.exact) return this.exact;
     const { rows, cols, dim } = this.manifest.model;
     const ex = new ExactPatchIndex(this.keyDim, this.entryCount);
@@ -352,7 +350,7 @@ export class PatchDatabase {
   }
 
   /** The codes file: per-code pixel sums and counts (prototypes) and the codebook as used for keys. */
-  codes(): { patch: number; sums: Float32Array; counts: Uint32Array; codebook: Float32Array } {
+  codes(): StoreCodes {
     if (this.codesCache) return this.codesCache;
     const buf = aligned(readChecked(this.dir, this.manifest.prototypes, false));
     const { codebookSize: K, dim } = this.manifest.model;

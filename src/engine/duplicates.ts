@@ -6,13 +6,14 @@
 import { sameKeys } from '../core/dbManifest';
 import { checkAborted, findDuplicates, type FindOptions, type FindResult, type TokenImage, type TokenSource } from '../core/duplicates';
 import { imageKeys } from '../core/neighbourhood';
-import { DatabaseError, type PatchDatabase } from './database';
+import { DatabaseError } from './database';
+import { excludeImages, type PatchStore } from './patchStore';
 
 /** Neighbours looked at per entry in near mode. */
 export const NEAR_NEIGHBOURS = 16;
 
 /** The token grids of a database's images, read through its image records. */
-export function databaseTokens(db: PatchDatabase): TokenSource {
+export function databaseTokens(db: PatchStore): TokenSource {
   const { rows, cols } = db.model;
   const count = db.manifest.images.length;
   return {
@@ -39,7 +40,7 @@ export interface DatabaseDuplicateOptions extends Omit<FindOptions, 'extra'> {
  * Pairs of images of `db` sharing patch content, or with `against`, pairs of
  * one image of `db` and one of `against` (never two of one database).
  */
-export async function databaseDuplicates(db: PatchDatabase, against: PatchDatabase | undefined, opts: DatabaseDuplicateOptions = {}): Promise<FindResult> {
+export async function databaseDuplicates(db: PatchStore, against: PatchStore | undefined, opts: DatabaseDuplicateOptions = {}): Promise<FindResult> {
   if (against) {
     if (against.model.fingerprint !== db.model.fingerprint) {
       throw new DatabaseError(
@@ -61,14 +62,14 @@ export async function databaseDuplicates(db: PatchDatabase, against: PatchDataba
 }
 
 /** Entries of db within `eps` of an entry of another image (of `against` when given), through the index. */
-function nearPairs(
-  db: PatchDatabase,
-  against: PatchDatabase | undefined,
+async function nearPairs(
+  db: PatchStore,
+  against: PatchStore | undefined,
   eps: number,
   k: number,
   record: (ia: number, ca: number, ib: number, cb: number) => void,
   opts: Pick<FindOptions, 'signal' | 'onProgress'>,
-): void {
+): Promise<void> {
   const target = against ?? db;
   const offset = against ? db.manifest.images.length : 0;
   const { rows, cols, dim } = db.model;
@@ -79,12 +80,10 @@ function nearPairs(
     checkAborted(opts.signal);
     const img = db.image(i);
     const keys = imageKeys(db.sourceGrid(i, db.keys.source), rows, cols, dim, db.keys);
-    const first = img.firstLabel;
-    const last = first + img.entries;
-    const filter = against ? undefined : (label: number) => label < first || label >= last;
+    const filter = against ? undefined : excludeImages(db, [i]);
     for (let e = 0; e < img.entries; e++) {
       query.set(keys.keys.subarray(e * keyDim, (e + 1) * keyDim));
-      for (const hit of target.index.search(query, k, filter)) {
+      for (const hit of await target.index.search(query, k, filter)) {
         if (hit.distance > eps) continue;
         const at = target.locate(hit.label);
         if (!at) continue;

@@ -10,6 +10,7 @@ import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
 import type { QueryOptions, QueryResult, TokenGrid } from './retrieval';
 import type { KeyParams } from '../core/neighbourhood';
 import type { FindProgress, FindStats } from '../core/duplicates';
+import type { CellWindow } from '../core/geometry';
 
 /** What a database holds, for lists and status views. */
 export interface DbSummary {
@@ -37,6 +38,12 @@ export interface DbImageInfo {
 
 /** A token grid without its latents; the typed arrays are transferred, not copied. */
 export type GridPayload = Omit<TokenGrid, 'latents'>;
+
+/** A retrieved patch's thumbnail: a PNG of the cells around it, and which cells those are. */
+export interface PatchThumbnail {
+  readonly png: Uint8Array;
+  readonly window: CellWindow;
+}
 
 export interface TokenUse {
   readonly image: string;
@@ -111,6 +118,8 @@ export interface EngineRequests {
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
   codebook: { params: { dbDir: string }; result: CodebookPayload };
+  /** The thumbnail of patch (row, col) of an image: the 3x3 cells around it (shifted inside the grid at its borders), `size` pixels square. */
+  thumbnail: { params: { dbDir: string; image: string; row: number; col: number; size: number; model?: string }; result: PatchThumbnail };
   /** A crop of an image around a rectangle, as PNG bytes. */
   crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number }; result: Uint8Array };
   /** The bytes of an image by absolute path: a file, or a member of an archive on the way (…/0.tar/a.jpg). */

@@ -13,6 +13,7 @@ import { RolloutRecorder, runRollout } from './rollout';
 import type { RolloutStep } from '../core/rollout';
 import { Tokenizer } from './tokenizer';
 import { cropToPng } from './imageDecoder';
+import { thumbnailWindow, windowRect } from '../core/geometry';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
 import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
@@ -184,13 +185,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    const res = r.query(grid, row, col, options);
+    const res = await r.query(grid, row, col, options);
     return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: async ({ dbDir, predictability, rollout }, id) => {
     const db = requireDb(dbDir);
     const stats = databaseStats(db);
-    const pred = predictability ? retrievalPredictability(db, predictability) : undefined;
+    const pred = predictability ? await retrievalPredictability(db, predictability) : undefined;
     const steps = stepReporter(id);
     const roll = rollout ? await cancellable(id, (signal) => rolloutStatistic(db, { ...rollout, signal, onProgress: steps })) : undefined;
     return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };
@@ -265,6 +266,13 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   metadata: async ({ dbDir, images }) => {
     const r = retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
+  },
+  thumbnail: async ({ dbDir, image, row, col, size, model }) => {
+    const { r, grid } = await tokenGrid(dbDir, image, model);
+    if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
+    const window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
+    return { png, window };
   },
   crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {

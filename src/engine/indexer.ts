@@ -119,7 +119,7 @@ export class BuildCancelledError extends Error {
   }
 }
 
-function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
+export function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
   const keys = { ...DEFAULT_KEYS, ...Object.fromEntries(Object.entries(k ?? {}).filter(([, v]) => v !== undefined)) } as KeyParams;
   assertHops(keys.hops);
   for (const [name, v, allowed] of [['shape', keys.shape, KEY_SHAPES], ['border', keys.border, BORDERS], ['keys', keys.source, KEY_SOURCES]] as const) {
@@ -364,22 +364,8 @@ async function scanAndDiff(b: Build, info: ModelInfo, catalog: DatasetCatalog, p
   const { opts } = b;
   b.progress('scan', 0, 1, 'Scanning dataset');
   const t0 = performance.now();
-  const scan = scanDataset(b.root, { include: opts.include, exclude: opts.exclude, skipDirs: [b.dbDir] });
-  const skipped = [...scan.skipped];
-  // archives are listed as folders: their member indexes are built once and kept in the database folder
-  const inArchives = await expandArchives(catalog, scan.archives, {
-    include: opts.include,
-    exclude: opts.exclude,
-    cells: info.rows * info.cols,
-    dim: info.dim,
-    modelName: info.manifest.name,
-    signal: opts.signal,
-    onArchive: (rel, done, total) => b.progress('scan', done, total, `Listing ${rel}`),
-  });
+  const { entries, skipped, archiveFailures } = await listDataset(b.root, b.dbDir, catalog, info, opts, b.progress);
   b.checkAbort();
-  const archiveFailures: DbFailure[] = inArchives.problems;
-  for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
-  const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((x, y) => (x.rel < y.rel ? -1 : x.rel > y.rel ? 1 : 0));
   const prevImages = new Map(prev?.manifest.images.map((img, i) => [img.path, { img, i }]) ?? []);
   const prevFailed = new Map(prev?.manifest.failed.map((f) => [f.path, f]) ?? []);
   const kept: { img: DbImage; i: number }[] = [];
@@ -545,7 +531,7 @@ function startGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undefi
 async function encodeNew(b: Build, info: ModelInfo, catalog: DatasetCatalog, prev: PatchDatabase | undefined, diff: Diff, gen: Generation, run: RunState): Promise<Added> {
   const { opts, keys, timings } = b;
   const { toEncode, failed, skipped } = diff;
-  const { rows, cols, dim, codebookSize, cells, perImage, patch, index, sums, counts, segment, newSegIndex, images } = gen;
+  const { rows, cols, dim, cells, perImage, patch, index, sums, counts, segment, newSegIndex, images } = gen;
   let nextLabel = prev?.manifest.nextLabel ?? 0;
   let encodedCount = 0;
   let addedOk = 0;
@@ -600,101 +586,8 @@ async function encodeNew(b: Build, info: ModelInfo, catalog: DatasetCatalog, pre
     }
     b.progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
   };
-  const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
-  const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
   if (total > 0) b.progress('encode', 0, total, `Encoding ${total} images`);
-  if (pixels.length > 0) {
-    b.checkAbort();
-    const ts = performance.now();
-    // No more workers than batches: each loads the model, which is most of a small update's cost.
-    const layout = encoderLayout(opts.workers, opts.threads);
-    const workers = Math.min(layout.workers, Math.ceil(pixels.length / b.batchSize));
-    const pool = await EncoderPool.start({
-      manifestPath: info.manifest.manifestPath,
-      workers,
-      threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads),
-      maxPixels: b.maxPixels,
-      protoPatch: patch,
-    });
-    run.pool = pool;
-    const tp = performance.now();
-    timings.startMs = tp - ts;
-    // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
-    const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
-      Promise.all(
-        batch.map(async (e) => {
-          const f = byRel.get(e.rel)!;
-          if (!f.source) return e;
-          try {
-            return { ...e, bytes: await catalog.entryBytes(f) };
-          } catch (err) {
-            return { ...e, error: `cannot read the member: ${(err as Error).message}` };
-          }
-        }),
-      );
-    await pool
-      .encodeAll(
-        pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
-        b.batchSize,
-        addImage,
-        (t) => {
-          timings.decodeMs += t.decodeMs;
-          timings.encodeMs += t.encodeMs;
-        },
-        opts.signal,
-        pixels.some((f) => f.source) ? prepare : undefined,
-      )
-      .catch((err) => {
-        if (opts.signal?.aborted) throw new BuildCancelledError();
-        throw err;
-      });
-    timings.pipelineMs = performance.now() - tp;
-    await pool.close();
-    run.pool = undefined;
-  }
-  // AR-RAG code shards: tokens and latents as the file has them, no encoder
-  for (let i = 0; i < codeRows.length; ) {
-    b.checkAbort();
-    const first = codeRows[i].source as { index: ArchiveIndex; row: number };
-    let n = 1;
-    while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
-      const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
-      if (s.index !== first.index || s.row !== first.row + n) break;
-      n++;
-    }
-    let read: { tokens: Int32Array; latents: Float32Array } | undefined;
-    let readError = '';
-    try {
-      read = await catalog.readCodes(first.index, first.row, n);
-    } catch (err) {
-      readError = `cannot read the code shard: ${(err as Error).message}`;
-    }
-    for (let j = 0; j < n; j++) {
-      const f = codeRows[i + j];
-      if (!read) {
-        addImage({ rel: f.rel, ok: false, error: readError });
-        continue;
-      }
-      const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
-      const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
-      const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
-      if (bad >= 0) {
-        addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
-        continue;
-      }
-      const distances = new Float32Array(cells);
-      for (let c = 0; c < cells; c++) {
-        let d2 = 0;
-        for (let k = 0; k < dim; k++) {
-          const diff2 = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
-          d2 += diff2 * diff2;
-        }
-        distances[c] = d2;
-      }
-      addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: info.manifest.input.width, height: info.manifest.input.height, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
-    }
-    i += n;
-  }
+  await encodeEntries(toEncode, { info, catalog, opts: { ...opts, batchSize: b.batchSize, maxPixels: b.maxPixels }, timings, patch, onImage: addImage, setPool: (p) => (run.pool = p) });
   b.checkAbort();
   return { addedOk, updatedOk, nextLabel };
 }
@@ -830,4 +723,151 @@ async function cleanUp(b: Build, run: RunState, catalog: DatasetCatalog, created
       /* not empty, or gone */
     }
   }
+}
+
+/** The images of a dataset (files and archive members, by id), and what could not be listed. */
+export async function listDataset(
+  root: string,
+  dbDir: string | undefined,
+  catalog: DatasetCatalog,
+  info: ModelInfo,
+  opts: Pick<BuildOptions, 'include' | 'exclude' | 'signal'>,
+  progress: (phase: BuildPhase, done: number, total: number, message: string) => void,
+): Promise<{ entries: DatasetEntry[]; skipped: { path: string; error: string }[]; archiveFailures: DbFailure[] }> {
+    const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: dbDir ? [dbDir] : [] });
+    const skipped = [...scan.skipped];
+    // archives are listed as folders: their member indexes are built once and kept in the database folder
+    const inArchives = await expandArchives(catalog, scan.archives, {
+      include: opts.include,
+      exclude: opts.exclude,
+      cells: info.rows * info.cols,
+      dim: info.dim,
+      modelName: info.manifest.name,
+      signal: opts.signal,
+      onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
+    });
+    if (opts.signal?.aborted) throw new BuildCancelledError();
+    const archiveFailures: DbFailure[] = inArchives.problems;
+    for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
+    const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { entries, skipped, archiveFailures };
+}
+
+/**
+ * Encodes dataset entries: image files and archive members in the encoder
+ * workers, AR-RAG code shard rows read as they are; each result (or failure)
+ * goes to onImage in completion order.
+ */
+export async function encodeEntries(
+  toEncode: readonly DatasetEntry[],
+  ctx: {
+    readonly info: ModelInfo;
+    readonly catalog: DatasetCatalog;
+    readonly opts: Pick<BuildOptions, 'workers' | 'threads' | 'batchSize' | 'maxPixels' | 'signal'>;
+    readonly timings: BuildTimings;
+    readonly patch: number;
+    readonly onImage: (img: WorkerImage) => void;
+    /** The pool while it runs (closed by the caller on failure). */
+    readonly setPool: (pool: EncoderPool | undefined) => void;
+  },
+): Promise<void> {
+  const { info, catalog, opts, timings, patch } = ctx;
+  const addImage = ctx.onImage;
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new BuildCancelledError();
+  };
+  const batchSize = Math.max(1, opts.batchSize ?? 8);
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { rows, cols, dim, codebookSize } = info;
+  const cells = rows * cols;
+  const byRel = new Map(toEncode.map((f) => [f.rel, f]));
+  let pool: EncoderPool | undefined;
+    const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
+    const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
+    if (pixels.length > 0) {
+      checkAbort();
+      const ts = performance.now();
+      // No more workers than batches: each loads the model, which is most of a small update's cost.
+      const layout = encoderLayout(opts.workers, opts.threads);
+      const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
+      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers, threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads), maxPixels, protoPatch: patch });
+      ctx.setPool(pool);
+      const tp = performance.now();
+      timings.startMs = tp - ts;
+      // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
+      const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
+        Promise.all(
+          batch.map(async (b) => {
+            const f = byRel.get(b.rel)!;
+            if (!f.source) return b;
+            try {
+              return { ...b, bytes: await catalog.entryBytes(f) };
+            } catch (err) {
+              return { ...b, error: `cannot read the member: ${(err as Error).message}` };
+            }
+          }),
+        );
+      await pool.encodeAll(
+        pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
+        batchSize,
+        addImage,
+        (t) => {
+          timings.decodeMs += t.decodeMs;
+          timings.encodeMs += t.encodeMs;
+        },
+        opts.signal,
+        pixels.some((f) => f.source) ? prepare : undefined,
+      ).catch((err) => {
+        if (opts.signal?.aborted) throw new BuildCancelledError();
+        throw err;
+      });
+      timings.pipelineMs = performance.now() - tp;
+      ctx.setPool(undefined);
+      await pool.close();
+      pool = undefined;
+    }
+    // AR-RAG code shards: tokens and latents as the file has them, no encoder
+    for (let i = 0; i < codeRows.length; ) {
+      checkAbort();
+      const first = codeRows[i].source as { index: ArchiveIndex; row: number };
+      let n = 1;
+      while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
+        const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
+        if (s.index !== first.index || s.row !== first.row + n) break;
+        n++;
+      }
+      let read: { tokens: Int32Array; latents: Float32Array } | undefined;
+      let readError = '';
+      try {
+        read = await catalog.readCodes(first.index, first.row, n);
+      } catch (err) {
+        readError = `cannot read the code shard: ${(err as Error).message}`;
+      }
+      for (let j = 0; j < n; j++) {
+        const f = codeRows[i + j];
+        if (!read) {
+          addImage({ rel: f.rel, ok: false, error: readError });
+          continue;
+        }
+        const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
+        const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
+        const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
+        if (bad >= 0) {
+          addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
+          continue;
+        }
+        const distances = new Float32Array(cells);
+        for (let c = 0; c < cells; c++) {
+          let d2 = 0;
+          for (let k = 0; k < dim; k++) {
+            const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
+            d2 += diff * diff;
+          }
+          distances[c] = d2;
+        }
+        const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
+        addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: inputWidth, height: inputHeight, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
+      }
+      i += n;
+    }
 }

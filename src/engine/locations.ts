@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DbManifest } from '../core/dbManifest';
-import { DATABASE_FOLDER, MANIFEST_FILE } from '../core/vocabulary';
+import { DATABASE_FOLDER, LANCE_TABLES, MANIFEST_FILE } from '../core/vocabulary';
 
 export const BUNDLED_MODEL = 'patchlens-vq16';
 
@@ -30,7 +30,7 @@ export function findDatabase(start: string): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
     const candidate = path.join(dir, DATABASE_FOLDER);
-    if (fs.existsSync(path.join(candidate, MANIFEST_FILE))) return candidate;
+    if (fs.existsSync(path.join(candidate, MANIFEST_FILE)) || fs.existsSync(path.join(candidate, `${LANCE_TABLES.meta}.lance`))) return candidate;
     const up = path.dirname(dir);
     if (up === dir) return undefined;
     dir = up;

@@ -8,7 +8,8 @@ import { retrievalDistribution, type TokenProbability } from '../core/daid';
 import { cellRects, type Cell } from '../core/geometry';
 import { codeGrid, type KeySource } from '../core/neighbourhood';
 import { planResize } from '../core/geometry';
-import { DatabaseError, type PatchDatabase } from './database';
+import { DatabaseError } from './database';
+import { excludeImages, type PatchStore } from './patchStore';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { toRel } from './datasetScanner';
 import { isInside } from '../core/paths';
@@ -69,7 +70,7 @@ export class PatchRetriever {
   private catalogCache?: DatasetCatalog;
 
   constructor(
-    readonly db: PatchDatabase,
+    readonly db: PatchStore,
     readonly datasetRoot: string,
     /** Loads the database's model when an image outside the database must be tokenized. */
     private readonly loadTokenizer?: () => Promise<Tokenizer>,
@@ -180,17 +181,14 @@ export class PatchRetriever {
   selfFilter(grid: Pick<TokenGrid, 'image' | 'inDatabase'>): LabelFilter | undefined {
     const selfIdx = grid.inDatabase ? this.db.imageIndex.get(grid.image) : undefined;
     if (selfIdx === undefined) return undefined;
-    const img = this.db.image(selfIdx);
-    const lo = img.firstLabel;
-    const hi = img.firstLabel + img.entries;
-    return (label) => label < lo || label >= hi;
+    return excludeImages(this.db, [selfIdx]);
   }
 
   /** The k nearest entries of a key (exact or HNSW), nearest first, with their tokens and positions. */
-  search(key: Readonly<Float32Array>, k: number, opts: { exact?: boolean; exclude?: LabelFilter } = {}): RetrievedPatch[] {
+  async search(key: Readonly<Float32Array>, k: number, opts: { exact?: boolean; exclude?: LabelFilter } = {}): Promise<RetrievedPatch[]> {
     const { cols } = this.db.model;
     const index = opts.exact ? this.db.exactIndex() : this.db.index;
-    const hits = index.search(key, k, opts.exclude);
+    const hits = await index.search(key, k, opts.exclude);
     const results: RetrievedPatch[] = [];
     for (const h of hits) {
       const loc = this.db.locate(h.label);
@@ -202,7 +200,7 @@ export class PatchRetriever {
   }
 
   /** Nearest entries to the key of (row, col) in the grid, and their DAiD distribution. */
-  query(grid: TokenGrid, row: number, col: number, opts: QueryOptions = {}): QueryResult {
+  async query(grid: TokenGrid, row: number, col: number, opts: QueryOptions = {}): Promise<QueryResult> {
     const { rows, cols, dim } = this.db.model;
     if (!Number.isInteger(row) || !Number.isInteger(col) || row < 0 || col < 0 || row >= rows || col >= cols) {
       throw new RangeError(`patch ${row},${col} is outside the ${rows}x${cols} grid`);
@@ -213,7 +211,7 @@ export class PatchRetriever {
     const vectors = source === 'latent' ? grid.latents : codeGrid(grid.tokens, this.db.codebook, dim);
     const key = this.db.keyAt(vectors, row, col);
     const t0 = performance.now();
-    const results = this.search(key, k, { exact: opts.exact, exclude: opts.excludeSelf ? this.selfFilter(grid) : undefined });
+    const results = await this.search(key, k, { exact: opts.exact, exclude: opts.excludeSelf ? this.selfFilter(grid) : undefined });
     const searchMs = performance.now() - t0;
     return {
       query: { image: grid.image, row, col, token: grid.tokens[row * cols + col], inDatabase: grid.inDatabase },

@@ -95,9 +95,9 @@ export async function runRollout(retriever: PatchRetriever, grid: Pick<TokenGrid
   const exact = opts.exact ?? false;
   if (exact) db.exactIndex(); // built once, outside the timed searches
   let searchMs = 0;
-  const search = (key: Float32Array) => {
+  const search = async (key: Float32Array) => {
     const t = performance.now();
-    const hits = retriever.search(key, k, { exact, exclude });
+    const hits = await retriever.search(key, k, { exact, exclude });
     searchMs += performance.now() - t;
     return hits;
   };
@@ -107,7 +107,7 @@ export async function runRollout(retriever: PatchRetriever, grid: Pick<TokenGrid
   let slice = t0;
   for (;;) {
     if (hooks.signal?.aborted) throw new RolloutCancelledError();
-    const step = rollout.step(search);
+    const step = await rollout.stepAsync(search);
     if (!step) break;
     hooks.onStep?.(step, rollout.done, rollout.total);
     if (performance.now() - slice > SLICE_MS) {

@@ -2,10 +2,11 @@
 // retrieval predictability (how often DAiD's top tokens are the true one).
 
 import { codebookStats, type CodebookStats } from '../core/codebookStats';
+import type { LanceSearchParams } from '../core/dbManifest';
 import { retrievalDistribution } from '../core/daid';
 import { seededRng, shuffled } from '../core/rng';
 import { codeGrid, type KeySource } from '../core/neighbourhood';
-import type { PatchDatabase } from './database';
+import { excludeImages, type PatchStore } from './patchStore';
 import { entryPosition } from './database';
 import { PatchRetriever } from './retrieval';
 import { DEFAULT_ROLLOUT_K, runRollout } from './rollout';
@@ -16,7 +17,7 @@ export interface DatabaseStats {
   readonly updatedAt: string;
   readonly model: { name: string; fingerprint: string; rows: number; cols: number; dim: number; codebookSize: number };
   readonly keys: { shape: string; hops: number; border: string; source: string; dim: number };
-  readonly index: { kind: string; m: number; efConstruction: number; ef: number };
+  readonly index: { kind: string; m: number; efConstruction: number; ef: number; lance?: LanceSearchParams };
   readonly images: number;
   readonly failed: number;
   readonly entries: number;
@@ -26,7 +27,7 @@ export interface DatabaseStats {
   readonly usage: number[];
 }
 
-export function databaseStats(db: PatchDatabase, top = 20): DatabaseStats {
+export function databaseStats(db: PatchStore, top = 20): DatabaseStats {
   const m = db.manifest;
   const grids = (function* () {
     for (let i = 0; i < m.images.length; i++) yield db.record(i).tokens;
@@ -38,7 +39,7 @@ export function databaseStats(db: PatchDatabase, top = 20): DatabaseStats {
     updatedAt: m.updatedAt,
     model: { name: m.model.name, fingerprint: m.model.fingerprint, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize },
     keys: { ...m.keys, dim: m.index.keyDim },
-    index: { kind: m.index.kind, m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef },
+    index: { kind: m.index.kind, m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, ...(m.index.lance ? { lance: m.index.lance } : {}) },
     images: m.images.length,
     failed: m.failed.length,
     entries: db.entryCount,
@@ -77,7 +78,7 @@ export interface Predictability {
  * the other images only and checks DAiD's argmax (top-1) and top-5 against the
  * true token.
  */
-export function retrievalPredictability(db: PatchDatabase, opts: PredictabilityOptions): Predictability {
+export async function retrievalPredictability(db: PatchStore, opts: PredictabilityOptions): Promise<Predictability> {
   if (!(opts.fraction > 0 && opts.fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${opts.fraction}`);
   const seed = opts.seed ?? 0;
   const k = opts.k ?? 64;
@@ -88,17 +89,7 @@ export function retrievalPredictability(db: PatchDatabase, opts: PredictabilityO
   const held = shuffled(Array.from({ length: n }, (_, i) => i), rng).slice(0, Math.max(1, Math.round(n * opts.fraction)));
   if (n < 2) throw new RangeError('predictability needs at least two indexed images');
   // Held-out labels are excluded from every search: only other images answer.
-  const ranges = held.map((i) => [m.images[i].firstLabel, m.images[i].firstLabel + m.images[i].entries] as const).sort((a, b) => a[0] - b[0]);
-  const filter = (label: number) => {
-    let lo = 0;
-    let hi = ranges.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (ranges[mid][0] <= label) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return hi < 0 || label >= ranges[hi][1];
-  };
+  const filter = excludeImages(db, held);
   const perImage = m.images[held[0]].entries;
   const totalEntries = held.length * perImage;
   const stride = Math.max(1, Math.ceil(totalEntries / maxQueries));
@@ -116,7 +107,7 @@ export function retrievalPredictability(db: PatchDatabase, opts: PredictabilityO
     const grid = source === 'latent' ? rec.latents : codeGrid(rec.tokens, db.codebook, dim);
     const pos = entryPosition(m, e % perImage);
     const truth = rec.tokens[pos.row * cols + pos.col];
-    const hits = index.search(db.keyAt(grid, pos.row, pos.col), k, filter);
+    const hits = await index.search(db.keyAt(grid, pos.row, pos.col), k, filter);
     const dist = retrievalDistribution(
       hits.map((h) => {
         const loc = db.locate(h.label)!;
@@ -170,7 +161,7 @@ export interface RolloutStatistic {
  * retrieving from the other images only (as `patchlens rollout` does by
  * default): how much the database reproduces the images, and how much it copies.
  */
-export async function rolloutStatistic(db: PatchDatabase, opts: RolloutStatisticOptions): Promise<RolloutStatistic> {
+export async function rolloutStatistic(db: PatchStore, opts: RolloutStatisticOptions): Promise<RolloutStatistic> {
   if (!(opts.fraction > 0 && opts.fraction <= 1)) throw new RangeError(`fraction must be in (0, 1], got ${opts.fraction}`);
   const m = db.manifest;
   const n = m.images.length;

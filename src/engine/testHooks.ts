@@ -10,9 +10,10 @@ import * as fs from 'node:fs';
  * encode: the first image of the new generation is in its segment file;
  * index: the new index file is written, the codes file and manifest are not;
  * manifest: the new manifest is in its temp file (fsynced), not yet renamed;
- * commit: the new manifest is in place, the old generation's files not yet removed.
+ * commit: the new manifest is in place, the old generation's files not yet removed;
+ * lance-entries: a Lance builder appended a batch's entries, not yet its images.
  */
-export type PausePoint = 'encode' | 'index' | 'manifest' | 'commit';
+export type PausePoint = 'encode' | 'index' | 'manifest' | 'commit' | 'lance-entries';
 
 export function pauseAt(point: PausePoint): void {
   if (process.env.PATCHLENS_TEST_PAUSE_AT !== point) return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { cellRects, modelRectToSource, planResize } from '../../src/core/geometry';
+import { cellRects, modelRectToSource, planResize, thumbnailWindow, windowRect } from '../../src/core/geometry';
 
 test('crop resizes the shorter side to the target and centres the crop', () => {
   const p = planResize(800, 600, 384, 384, 'crop');
@@ -46,4 +46,18 @@ test('a tiny image is upscaled, never cropped to zero', () => {
   assert.equal(p.resizedWidth, 64);
   assert.equal(p.offsetX, 0);
   assert.throws(() => planResize(0, 5, 64, 64, 'crop'), RangeError);
+});
+
+test('a thumbnail shows the 3x3 cells around its patch, shifted inside the grid at the borders; its rectangle covers them', () => {
+  // (0, 4) in a 4x5 grid: rows 0-2, columns 2-4.
+  assert.deepEqual(thumbnailWindow(4, 5, 0, 4), { row: 0, col: 2, rows: 3, cols: 3 });
+  assert.deepEqual(thumbnailWindow(4, 5, 2, 2), { row: 1, col: 1, rows: 3, cols: 3 });
+  assert.deepEqual(thumbnailWindow(4, 5, 3, 0), { row: 1, col: 0, rows: 3, cols: 3 });
+  // A grid smaller than 3 on a side: the whole side.
+  assert.deepEqual(thumbnailWindow(2, 1, 1, 0), { row: 0, col: 0, rows: 2, cols: 1 });
+  const cells = Array.from({ length: 20 }, (_, i) => ({ x: (i % 5) * 20, y: Math.floor(i / 5) * 20, width: 20, height: 20 }));
+  assert.deepEqual(windowRect(cells, 5, thumbnailWindow(4, 5, 0, 4)), { x: 40, y: 0, width: 60, height: 60 });
+  // Cells that cover only padding (empty) still give a 1x1 rectangle.
+  const empty = Array.from({ length: 9 }, () => ({ x: 7, y: 3, width: 0, height: 0 }));
+  assert.deepEqual(windowRect(empty, 3, thumbnailWindow(3, 3, 1, 1)), { x: 7, y: 3, width: 1, height: 1 });
 });

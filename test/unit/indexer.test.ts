@@ -63,12 +63,12 @@ test('a patch of an indexed image finds itself first at distance 0; HNSW agrees 
   let total = 0;
   for (let row = 1; row < 8; row++) {
     for (let col = 1; col < 7; col++) {
-      const exact = r.query(g, row, col, { k: 10, exact: true });
+      const exact = await r.query(g, row, col, { k: 10, exact: true });
       assert.equal(exact.results[0].image, 'img-03.png');
       assert.deepEqual([exact.results[0].row, exact.results[0].col], [row, col]);
       assert.equal(exact.results[0].distance, 0);
       assert.equal(exact.query.token, g.tokens[row * 8 + col]);
-      const approx = r.query(g, row, col, { k: 10 });
+      const approx = await r.query(g, row, col, { k: 10 });
       const truth = new Set(exact.results.map((x) => `${x.image}:${x.row}:${x.col}`));
       agree += approx.results.filter((x) => truth.has(`${x.image}:${x.row}:${x.col}`)).length;
       total += 10;
@@ -77,12 +77,12 @@ test('a patch of an indexed image finds itself first at distance 0; HNSW agrees 
     }
   }
   assert.ok(agree / total >= 0.95, `recall@10 ${agree / total}`);
-  const excl = r.query(g, 4, 4, { k: 20, exact: true, excludeSelf: true });
+  const excl = await r.query(g, 4, 4, { k: 20, exact: true, excludeSelf: true });
   assert.ok(excl.results.every((x) => x.image !== 'img-03.png'));
   // DAiD: the distribution covers exactly the retrieved tokens and sums to 1
   assert.deepEqual(new Set(excl.distribution.map((d) => d.token)), new Set(excl.results.map((x) => x.token)));
   assert.ok(Math.abs(excl.distribution.reduce((a, d) => a + d.p, 0) - 1) < 1e-9);
-  assert.throws(() => r.query(g, 8, 0), RangeError);
+  await assert.rejects(() => r.query(g, 8, 0), RangeError);
 });
 
 test('an image outside the database is tokenized on the fly and gets the same tokens as when indexed', async () => {
@@ -95,7 +95,7 @@ test('an image outside the database is tokenized on the fly and gets the same to
   const outside = await r.tokenGrid(extra);
   assert.equal(outside.inDatabase, false);
   assert.deepEqual(Array.from(outside.tokens), Array.from(inside.tokens));
-  const q = r.query(outside, 3, 3, { k: 1, exact: true });
+  const q = await r.query(outside, 3, 3, { k: 1, exact: true });
   assert.deepEqual([q.results[0].image, q.results[0].row, q.results[0].col, q.results[0].distance], ['img-02.png', 3, 3, 0]);
 });
 
@@ -123,10 +123,10 @@ test('incremental: only new and changed images are encoded, removed ones dropped
   const fresh = await r.tokenGrid(path.join(root, 'img-02.png'));
   assert.deepEqual(Array.from(g.tokens), Array.from(fresh.tokens));
   for (let row = 1; row < 8; row += 2) {
-    const q = r.query(g, row, 3, { k: 50, exact: true });
+    const q = await r.query(g, row, 3, { k: 50, exact: true });
     assert.ok(q.results.every((x) => x.image !== 'img-01.png'));
     assert.deepEqual([q.results[0].image, q.results[0].distance], ['img-02.png', 0]);
-    const h = r.query(g, row, 3, { k: 50 });
+    const h = await r.query(g, row, 3, { k: 50 });
     assert.ok(h.results.every((x) => x.image !== 'img-01.png'));
   }
   assert.equal((await buildDatabase({ root, model })).upToDate, true);
@@ -145,7 +145,7 @@ test('removing most images compacts the segments; nothing stray is left in the f
   assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`, 'verified.json']);
   assert.match(fs.readFileSync(path.join(res.db, '.gitignore'), 'utf8'), /^\*$/m, 'git ignores the whole database folder');
   const g = await retriever(root).tokenGrid('img-07.png');
-  assert.equal(retriever(root).query(g, 2, 2, { k: 1, exact: true }).results[0].distance, 0);
+  assert.equal((await retriever(root).query(g, 2, 2, { k: 1, exact: true })).results[0].distance, 0);
 });
 
 test('other key parameters or another model are never mixed in: clear error, or rebuild explicitly', async () => {
@@ -161,7 +161,7 @@ test('other key parameters or another model are never mixed in: clear error, or 
   // code keys: a query built from codes matches the stored code keys exactly
   const r = new PatchRetriever(db, root);
   const g = await r.tokenGrid('img-01.png');
-  const q = r.query(g, 0, 0, { k: 1, exact: true, queryKeys: 'code' });
+  const q = await r.query(g, 0, 0, { k: 1, exact: true, queryKeys: 'code' });
   assert.equal(q.results[0].distance, 0);
 });
 
@@ -169,7 +169,7 @@ test('a cancelled build leaves the previous database exactly as it was', async (
   const root = await dataset('cancel', 4);
   await buildDatabase({ root, model });
   const before = fs.readFileSync(path.join(root, '.patchlens', 'manifest.json'), 'utf8');
-  const q0 = retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
+  const q0 = await retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
   await writeDataset(root, 6, { prefix: 'more', seed: 8 });
   const controller = new AbortController();
   const run = buildDatabase({ root, model, signal: controller.signal, batchSize: 1, onProgress: (p) => p.phase === 'encode' && p.done === 2 && controller.abort() });
@@ -177,7 +177,7 @@ test('a cancelled build leaves the previous database exactly as it was', async (
   assert.equal(fs.readFileSync(path.join(root, '.patchlens', 'manifest.json'), 'utf8'), before);
   assert.ok(!fs.existsSync(path.join(root, '.patchlens', 'lock')), 'the lock is released');
   assert.deepEqual(fs.readdirSync(path.join(root, '.patchlens')).filter((f) => f.includes('-2.')), [], 'no files of the cancelled generation');
-  const q1 = retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
+  const q1 = await retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
   assert.deepEqual(q1.results, q0.results);
 });
 
@@ -287,10 +287,10 @@ test('a small update writes a delta beside the unchanged index file; searches se
   for (const name of ['img-02.png', 'new-00.png', 'img-30.png']) {
     const g = await r.tokenGrid(name);
     for (const [row, col] of [[1, 1], [4, 5], [7, 6]]) {
-      const h = r.query(g, row, col, { k: 30 });
+      const h = await r.query(g, row, col, { k: 30 });
       assert.deepEqual([h.results[0].image, h.results[0].distance], [name, 0], `${name} ${row},${col}`);
       assert.ok(h.results.every((x) => x.image !== 'img-01.png'));
-      assert.deepEqual(r.query(g, row, col, { k: 1, exact: true }).results.map((x) => [x.image, x.distance]), [[name, 0]]);
+      assert.deepEqual((await r.query(g, row, col, { k: 1, exact: true })).results.map((x) => [x.image, x.distance]), [[name, 0]]);
     }
   }
   // Ten more images: past the delta's share, so a new base holds everything and the delta is gone.
@@ -304,7 +304,7 @@ test('a small update writes a delta beside the unchanged index file; searches se
   const r3 = retriever(root);
   for (const name of ['new-00.png', 'more-03.png', 'img-40.png']) {
     const g = await r3.tokenGrid(name);
-    assert.deepEqual([r3.query(g, 3, 3, { k: 5 }).results[0].image, r3.query(g, 3, 3, { k: 5 }).results[0].distance], [name, 0]);
+    assert.deepEqual([(await r3.query(g, 3, 3, { k: 5 })).results[0].image, (await r3.query(g, 3, 3, { k: 5 })).results[0].distance], [name, 0]);
   }
   assert.ok(!fs.readdirSync(third.db).some((f) => f.startsWith('delta-')), 'no stray delta');
 });

@@ -107,7 +107,7 @@ test('the greedy exact rollout equals the same steps done one code-key exact que
       assert.equal(run.sources[cell], null);
       continue;
     }
-    const res = retriever.query(by, row, col, { k: 8, exact: true, excludeSelf: true, queryKeys: 'code' });
+    const res = await retriever.query(by, row, col, { k: 8, exact: true, excludeSelf: true, queryKeys: 'code' });
     const nearest = res.results[0];
     by.tokens[cell] = nearest.token;
     assert.deepEqual(run.sources[cell], nearest, `step at ${row},${col}`);

@@ -142,13 +142,8 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
             col,
             token: tokens[row * IMAGE.cols + col],
             searchMs: 0.42,
-            images: results.map((r) => r.image),
-            rows: Int32Array.from(results, (r) => r.row),
-            cols: Int32Array.from(results, (r) => r.col),
-            tokens: Int32Array.from(results, (r) => r.token),
-            distances: Float32Array.from(results, (r) => r.distance),
-            daidTokens: Int32Array.from(dist, (d) => d.token),
-            daidP: Float32Array.from(dist, (d) => d.p),
+            results,
+            distribution: dist.map(({ token, p, distance }) => ({ token, p, distance })),
           };
           queries.push({ row, col, reply });
           return w.post(reply);

@@ -70,8 +70,8 @@ test('DAiD chart: a true token ranked below the cut is drawn once; bars and the 
     await w.page.getByTestId('daid-bar').first().waitFor();
     await w.page.getByTestId('daid-more').waitFor();
     const reply = host.queries[0].reply;
-    assert.equal(reply.daidTokens.length, 20);
-    const rank = [...reply.daidTokens].indexOf(reply.token) + 1;
+    assert.equal(reply.distribution.length, 20);
+    const rank = reply.distribution.findIndex((d) => d.token === reply.token) + 1;
     assert.ok(rank > 12, `true token at rank ${rank}`);
     const bars = w.page.getByTestId('daid-bar');
     assert.equal(await bars.count(), 13);
@@ -107,29 +107,29 @@ test('a click selects the patch under it and queries it; the list and DAiD bars 
     const reply = host.queries[0].reply;
     for (let i = 0; i < SETTINGS.topK; i++) {
       const a = await items.nth(i).evaluate((e) => ({ ...(e as HTMLElement).dataset }));
-      assert.equal(a.image, reply.images[i]);
-      assert.equal(Number(a.row), reply.rows[i]);
-      assert.equal(Number(a.col), reply.cols[i]);
-      assert.equal(Number(a.token), reply.tokens[i]);
-      assert.ok(Math.abs(Number(a.distance) - reply.distances[i]) < 1e-6);
+      assert.equal(a.image, reply.results[i].image);
+      assert.equal(Number(a.row), reply.results[i].row);
+      assert.equal(Number(a.col), reply.results[i].col);
+      assert.equal(Number(a.token), reply.results[i].token);
+      assert.ok(Math.abs(Number(a.distance) - reply.results[i].distance) < 1e-6);
     }
     // DAiD: one bar per retrieved token, largest first, the true token marked with its rank.
     const bars = w.page.getByTestId('daid-bar');
-    assert.equal(await bars.count(), reply.daidTokens.length);
-    for (let i = 0; i < reply.daidTokens.length; i++) {
-      assert.equal(Number(await bars.nth(i).getAttribute('data-token')), reply.daidTokens[i]);
-      assert.ok(Math.abs(Number(await bars.nth(i).getAttribute('data-p')) - reply.daidP[i]) < 1e-6);
+    assert.equal(await bars.count(), reply.distribution.length);
+    for (let i = 0; i < reply.distribution.length; i++) {
+      assert.equal(Number(await bars.nth(i).getAttribute('data-token')), reply.distribution[i].token);
+      assert.ok(Math.abs(Number(await bars.nth(i).getAttribute('data-p')) - reply.distribution[i].p) < 1e-6);
     }
-    const rank = [...reply.daidTokens].indexOf(reply.token) + 1;
+    const rank = reply.distribution.findIndex((d) => d.token === reply.token) + 1;
     assert.ok(rank > 0);
     assert.equal(await w.page.locator('.daid').getAttribute('data-true-rank'), String(rank));
     assert.equal(await w.page.locator('.daid-bar.true-token').getAttribute('data-token'), String(reply.token));
-    assert.match((await w.page.getByTestId('daid-summary').textContent()) ?? '', new RegExp(`is rank ${rank} of ${reply.daidTokens.length}`));
+    assert.match((await w.page.getByTestId('daid-summary').textContent()) ?? '', new RegExp(`is rank ${rank} of ${reply.distribution.length}`));
     // Thumbnails: a crop request per visible row; each shows the patch outlined.
     await w.waitForMessage((m) => m.type === 'crop');
     await w.page.locator('.thumb-patch:not([hidden])').first().waitFor();
     const crop = w.sent.find((m) => m.type === 'crop')!;
-    assert.deepEqual({ image: crop.image, row: crop.row, col: crop.col }, { image: reply.images[0], row: reply.rows[0], col: reply.cols[0] });
+    assert.deepEqual({ image: crop.image, row: crop.row, col: crop.col }, { image: reply.results[0].image, row: reply.results[0].row, col: reply.results[0].col });
     await w.screenshot('selected');
     await assertClean(w);
   } finally {
@@ -227,11 +227,11 @@ test('activating a retrieved patch asks the host to open it; hover shows the pat
     await w.page.getByTestId('retrieved-item').nth(2).click();
     const o = await w.waitForMessage((m) => m.type === 'openPatch');
     const r = host.queries[0].reply;
-    assert.deepEqual(o, { type: 'openPatch', image: r.images[2], row: r.rows[2], col: r.cols[2] });
+    assert.deepEqual(o, { type: 'openPatch', image: r.results[2].image, row: r.results[2].row, col: r.results[2].col });
     // Keyboard: focus a row and press Enter.
     await w.page.getByTestId('retrieved-item').nth(1).focus();
     await w.page.keyboard.press('Enter');
-    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.images[1] && m.row === r.rows[1]);
+    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.results[1].image && m.row === r.results[1].row);
     await assertClean(w);
   } finally {
     await w.close();
@@ -642,7 +642,7 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
     await w.page.keyboard.press('ArrowDown');
     await w.page.keyboard.press('Enter');
     const r = host.queries[0].reply;
-    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.images[1] && m.row === r.rows[1] && m.col === r.cols[1]);
+    await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.results[1].image && m.row === r.results[1].row && m.col === r.results[1].col);
     // Tab leaves the list from the row it is on, Shift+Tab comes back to that row.
     await w.page.keyboard.press('Tab');
     assert.notEqual(await w.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'retrieved-item');

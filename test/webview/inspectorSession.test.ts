@@ -67,6 +67,10 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { i
           return { query: { image: 'a.png', row: 1, col: 2, token: 6, inDatabase: true }, results, distribution: [{ token: 3, p: 0.6, distance: 0.1 }, { token: 5, p: 0.4, distance: 0.2 }], exact: false, searchMs: 0.3 };
         },
         crop: () => new Uint8Array([137, 80, 78, 71]),
+        thumbnail: () => {
+          const { row, col } = params as { row: number; col: number };
+          return { png: new Uint8Array([137, 80, 78, 71]), window: { row: Math.max(0, Math.min(ROWS - 3, row - 1)), col: Math.max(0, Math.min(COLS - 3, col - 1)), rows: 3, cols: 3 } };
+        },
         reconstruct: () => new Uint8Array([1, 2, 3]),
       };
       return answers[method]!() as EngineRequests[M]['result'];
@@ -183,17 +187,17 @@ test('an image outside every dataset with no database anywhere: a clear message,
   assert.equal(s.engine.calls.length, 0);
 });
 
-test('query: answered by id with the results in columns, the DAiD distribution, and the settings passed on', async () => {
+test('query: answered by id with the results and the DAiD distribution as the engine gave them, and the settings passed on', async () => {
   const s = setup();
   await ready(s);
   s.session.receive({ type: 'query', messageId: 7, row: 1, col: 2, k: 3, excludeSelf: false });
   const r = await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult') as Extract<HostToInspector, { type: 'queryResult' }> | undefined);
   assert.equal(r.inReplyTo, 7);
-  assert.deepEqual(r.images, ['b.png', 'sub/c.png']);
-  assert.deepEqual([...r.rows], [1, 3]);
-  assert.deepEqual([...r.tokens], [3, 5]);
-  assert.ok(r.distances instanceof Float32Array);
-  assert.deepEqual([...r.daidTokens], [3, 5]);
+  assert.deepEqual(r.results.map((p) => p.image), ['b.png', 'sub/c.png']);
+  assert.deepEqual(r.results.map((p) => p.row), [1, 3]);
+  assert.deepEqual(r.results.map((p) => p.token), [3, 5]);
+  assert.deepEqual(r.results.map((p) => p.distance), [0.1, 0.2]);
+  assert.deepEqual(r.distribution, [{ token: 3, p: 0.6, distance: 0.1 }, { token: 5, p: 0.4, distance: 0.2 }]);
   assert.equal(r.token, 6);
   const q = s.engine.calls.find((c) => c.method === 'query')!;
   assert.deepEqual(q.params.options, { k: 3, excludeSelf: false, queryKeys: 'code', temperature: 0.5 });
@@ -245,21 +249,25 @@ test('invalid messages are rejected, logged, answered with an error when they ca
   assert.deepEqual(s.opened, []);
 });
 
-test('crops and opens accept the images a query offered, inside the dataset; a crop shows the 3x3 cells around the patch', async () => {
+test('crops and opens accept the images a query offered, inside the dataset; a crop is one engine request, cached', async () => {
   const s = setup({ engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }, { image: '../outside.png', row: 1, col: 1, token: 2, distance: 0.2 }] }) });
   await ready(s);
   s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 2, excludeSelf: true });
   await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
   s.session.receive({ type: 'crop', messageId: 2, image: 'b.png', row: 0, col: 4 });
   const c = await until('cropResult', () => s.posted.find((m) => m.type === 'cropResult') as Extract<HostToInspector, { type: 'cropResult' }> | undefined);
-  // (0, 4) in a 4x5 grid: the window shifts inside the grid to rows 0-2, columns 2-4.
+  // The engine's window as it answered, with its PNG.
   assert.deepEqual(c.window, { row: 0, col: 2, rows: 3, cols: 3 });
-  const crop = s.engine.calls.find((x) => x.method === 'crop')!;
-  assert.deepEqual(crop.params, { file: path.join(s.root, 'b.png'), rect: { x: 40, y: 0, width: 60, height: 60 }, size: 96 });
+  assert.deepEqual([...c.png], [137, 80, 78, 71]);
+  const thumbnail = s.engine.calls.find((x) => x.method === 'thumbnail')!;
+  assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', row: 0, col: 4, size: 96, model: '/models/m.json' });
+  // One call: no token grid of the patch's image comes to the host, no separate crop.
+  assert.deepEqual(s.engine.calls.filter((x) => x.method === 'grid' && x.params.image === 'b.png'), []);
+  assert.deepEqual(s.engine.calls.filter((x) => x.method === 'crop'), []);
   // The same crop again comes from the cache.
   s.session.receive({ type: 'crop', messageId: 3, image: 'b.png', row: 0, col: 4 });
   await until('second cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 3));
-  assert.equal(s.engine.calls.filter((x) => x.method === 'crop').length, 1);
+  assert.equal(s.engine.calls.filter((x) => x.method === 'thumbnail').length, 1);
   // A database entry pointing outside the dataset is offered but still refused.
   const logs = s.logs.length;
   s.session.receive({ type: 'openPatch', image: '../outside.png', row: 1, col: 1 });

@@ -32,7 +32,7 @@ export class DaidChart {
   }
 
   /** tokens and p sorted by probability, largest first. */
-  render(tokens: Int32Array, p: Float32Array, trueToken: number, temperature: number): void {
+  render(tokens: ArrayLike<number>, p: ArrayLike<number>, trueToken: number, temperature: number): void {
     if (tokens.length === 0) return this.clear('No tokens retrieved.');
     let rank = -1;
     for (let i = 0; i < tokens.length; i++) if (tokens[i] === trueToken) rank = i + 1;

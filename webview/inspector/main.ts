@@ -22,7 +22,6 @@ import {
   gridConsistent,
   hostToInspectorSchema,
   INSPECTOR_REPLIES,
-  queryResultConsistent,
   rolloutResultConsistent,
   type HostToInspector,
   type InspectorDatabase,
@@ -45,6 +44,7 @@ import { TokenUsage } from './tokenUsage';
 import { OverlapsPane } from './overlapsPane';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
 import { captionOf } from '../../src/core/datasetLayout';
+import { LRUCache } from 'lru-cache';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
 
@@ -70,7 +70,13 @@ class InspectorApp {
   private viewRestored = false;
   private pendingSelect?: Cell;
   private querySeq = 0;
-  private readonly thumbnails = new Map<string, Promise<Thumbnail>>();
+  /** Thumbnails by patch; the least recently used one's object URL is revoked when it is dropped. */
+  private readonly thumbnails = new LRUCache<string, Promise<Thumbnail>>({
+    max: THUMBNAIL_CACHE,
+    dispose: (t, _key, reason) => {
+      if (reason === 'evict') void t.then((o) => URL.revokeObjectURL(o.url), () => {});
+    },
+  });
   private saveTimer?: ReturnType<typeof setTimeout>;
 
   // ---- parts of the page
@@ -110,7 +116,7 @@ class InspectorApp {
       hostToInspectorSchema,
       INSPECTOR_REPLIES,
       {
-        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'queryResult' ? queryResultConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
+        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
         onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
       },
     );
@@ -460,10 +466,10 @@ class InspectorApp {
       const r = await this.conn.request({ type: 'query', row: cell.row, col: cell.col, k, excludeSelf: this.excludeSelf() });
       if (seq !== this.querySeq) return;
       performance.mark('patchlens:query-answered');
-      const patches: RetrievedPatch[] = r.images.map((image, i) => ({ image, row: r.rows[i], col: r.cols[i], token: r.tokens[i], distance: r.distances[i], caption: r.captions?.[i] || undefined }));
+      const patches = r.results;
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
-      this.daid.render(r.daidTokens, r.daidP, r.token, this.settings.temperature);
+      this.daid.render(r.distribution.map((d) => d.token), r.distribution.map((d) => d.p), r.token, this.settings.temperature);
       performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
       performance.measure('patchlens:query-render', 'patchlens:query-answered');
       this.state = { ...this.state, queried: cell };
@@ -489,11 +495,6 @@ class InspectorApp {
       }));
       t.catch(() => this.thumbnails.delete(key));
       this.thumbnails.set(key, t);
-      if (this.thumbnails.size > THUMBNAIL_CACHE) {
-        const [oldKey, old] = this.thumbnails.entries().next().value as [string, Promise<Thumbnail>];
-        this.thumbnails.delete(oldKey);
-        void old.then((o) => URL.revokeObjectURL(o.url), () => {});
-      }
     }
     return t;
   }

@@ -4,20 +4,12 @@
 // image in the inspector with the patch selected. One Tab stop, arrow keys
 // inside (a roving tabindex, as VS Code's lists).
 
-import type { CropWindow } from '../../src/protocol';
+import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { formatCell, formatDistance } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
 import { tokenColour } from './tokenColours';
 
-export interface RetrievedPatch {
-  readonly image: string;
-  readonly row: number;
-  readonly col: number;
-  readonly token: number;
-  readonly distance: number;
-  /** The source image's caption (shown as text), when it has one. */
-  readonly caption?: string;
-}
+export type { RetrievedPatch };
 
 export interface Thumbnail {
   readonly url: string;

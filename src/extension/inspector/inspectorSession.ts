@@ -15,12 +15,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from '../../engine/engineClient';
-import type { DbSummary, GridPayload } from '../../engine/engineProtocol';
+import type { DbSummary, GridPayload, PatchThumbnail } from '../../engine/engineProtocol';
 import { Endpoint, InvalidMessage } from '../../endpoint';
 import {
   inspectorToHostSchema,
   MAX_OVERLAPS,
-  type CropWindow,
   type HostToInspector,
   type InspectorDatabase,
   type InspectorImage,
@@ -85,9 +84,8 @@ const GRID_TIMEOUT_MS = 180_000;
 /** A rollout with exact search over a large database takes minutes; it can be cancelled. */
 const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 
-// Engine answers shared by every inspector, least recently used dropped first.
-const cellCache = new LRUCache<string, Promise<GridPayload['cells']>>({ max: 128 });
-const cropCache = new LRUCache<string, Promise<{ png: Uint8Array; window: CropWindow }>>({ max: 1000 });
+/** Thumbnails of retrieved patches, shared by every inspector; the least recently used dropped first. */
+const thumbnailCache = new LRUCache<string, Promise<PatchThumbnail>>({ max: 1000 });
 
 
 export class InspectorSession {
@@ -360,37 +358,11 @@ export class InspectorSession {
       options: { k: m.k, excludeSelf: m.excludeSelf, queryKeys: s.queryKeys, temperature: s.temperature },
       model: this.modelPath(),
     });
-    const n = r.results.length;
-    const out = {
-      type: 'queryResult' as const,
-      inReplyTo: m.messageId,
-      row: m.row,
-      col: m.col,
-      token: r.query.token,
-      searchMs: r.searchMs,
-      images: new Array<string>(n),
-      rows: new Int32Array(n),
-      cols: new Int32Array(n),
-      tokens: new Int32Array(n),
-      distances: new Float32Array(n),
-      daidTokens: new Int32Array(r.distribution.length),
-      daidP: new Float32Array(r.distribution.length),
-      captions: new Array<string>(n),
-    };
-    r.results.forEach((p, i) => {
-      out.images[i] = p.image;
-      out.captions[i] = p.caption ?? '';
-      out.rows[i] = p.row;
-      out.cols[i] = p.col;
-      out.tokens[i] = p.token;
-      out.distances[i] = p.distance;
-      this.offered.add(p.image);
-    });
-    r.distribution.forEach((d, i) => {
-      out.daidTokens[i] = d.token;
-      out.daidP[i] = d.p;
-    });
-    return out;
+    for (const p of r.results) this.offered.add(p.image);
+    // Only the fields the wire carries (the schema is strict), in the engine's shape; an empty caption is none.
+    const results = r.results.map(({ image, row, col, token, distance, caption }) => (!caption ? { image, row, col, token, distance } : { image, row, col, token, distance, caption }));
+    const distribution = r.distribution.map(({ token, p, distance }) => ({ token, p, distance }));
+    return { type: 'queryResult', inReplyTo: m.messageId, row: m.row, col: m.col, token: r.query.token, searchMs: r.searchMs, results, distribution };
   }
 
   /** The images this one overlaps most, from a duplicate search of its database (images in the database only). */
@@ -408,51 +380,20 @@ export class InspectorSession {
   }
 
   private async crop(m: Extract<InspectorToHost, { type: 'crop' }>): Promise<HostToInspector> {
-    const file = this.offeredFile(m.image);
+    this.offeredFile(m.image);
     const summary = this.summary;
     this.checkCell(m.row, m.col, summary);
     const dbDir = this.target.dbDir!;
     const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
-    let p = cropCache.get(key);
+    let p = thumbnailCache.get(key);
     if (!p) {
-      p = this.makeCrop(dbDir, summary!, file, m.image, m.row, m.col);
-      p.catch(() => cropCache.delete(key));
-      cropCache.set(key, p);
+      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, row: m.row, col: m.col, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
+      p.catch(() => thumbnailCache.delete(key));
+      thumbnailCache.set(key, p);
     }
-    const c = await p;
+    const t = await p;
     // A copy: the cached bytes stay usable whatever the transport does with the message's buffers.
-    return { type: 'cropResult', inReplyTo: m.messageId, png: c.png.slice(), window: c.window };
-  }
-
-  /** A thumbnail of the 3x3 cells around a patch (shifted inside the grid at its borders, so it stays square). */
-  private async makeCrop(dbDir: string, summary: DbSummary, file: string, image: string, row: number, col: number): Promise<{ png: Uint8Array; window: CropWindow }> {
-    const cellsKey = `${dbDir}\0${summary.generation}\0${image}`;
-    let cells = cellCache.get(cellsKey);
-    if (!cells) {
-      cells = this.host.engine.request('grid', { dbDir, image, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS }).then((g) => g.cells);
-      cells.catch(() => cellCache.delete(cellsKey));
-      cellCache.set(cellsKey, cells);
-    }
-    const all = await cells;
-    const { rows, cols } = summary.model;
-    const wr = Math.min(3, rows);
-    const wc = Math.min(3, cols);
-    const window = { row: Math.max(0, Math.min(rows - wr, row - 1)), col: Math.max(0, Math.min(cols - wc, col - 1)), rows: wr, cols: wc };
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -Infinity;
-    let y1 = -Infinity;
-    for (let r = window.row; r < window.row + wr; r++) {
-      for (let c = window.col; c < window.col + wc; c++) {
-        const cell = all[r * cols + c];
-        x0 = Math.min(x0, cell.x);
-        y0 = Math.min(y0, cell.y);
-        x1 = Math.max(x1, cell.x + cell.width);
-        y1 = Math.max(y1, cell.y + cell.height);
-      }
-    }
-    const png = await this.host.engine.request('crop', { file, rect: { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }, size: THUMBNAIL_SIZE });
-    return { png, window };
+    return { type: 'cropResult', inReplyTo: m.messageId, png: t.png.slice(), window: t.window };
   }
 
   private async reconstruct(m: Extract<InspectorToHost, { type: 'reconstruct' }>): Promise<HostToInspector> {

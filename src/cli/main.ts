@@ -581,7 +581,7 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
           ...rollout.mostCopying.slice(0, 5).map((c) => `    ${shown(c.image)}: ${formatCount(c.longestCopiedRun.cells)} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${formatPercent(c.topSource.share)} from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`),
         ]
       : []),
-    ...(pred ? [`  retrieval predictability (${formatCount(pred.heldOutImages)} held-out images, ${formatCount(pred.queries)} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${formatPercent(pred.top1)}, top-5 ${formatPercent(pred.top5)}, true token retrieved ${formatPercent(pred.coverage)}`] : []),
+    ...(pred ? [`  retrieval predictability (${formatCount(pred.heldOutImages)} held-out images, ${formatCount(pred.queries)} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${formatPercent(pred.top1)} (baselines: most frequent token ${pred.mostFrequentToken} ${formatPercent(pred.mostFrequent)}, chance 1/${formatCount(Math.round(1 / pred.chance))} ${formatPercent(pred.chance)}), top-5 ${formatPercent(pred.top5)}, true token retrieved at all (coverage) ${formatPercent(pred.coverage)}`] : []),
   ];
   return lines.join('\n');
 }

@@ -98,7 +98,12 @@ test('on the sample: codebook statistics, retrieval predictability in the Index 
   const ix = pane('Index');
   const pred = ix.getByRole('treeitem', { name: /^Predictability: top-1/ }).first();
   await pred.waitFor();
-  assert.match(await pred.innerText(), /top-1 [<>]?\d+(\.\d)?% · top-5 [<>]?\d+(\.\d)?% · coverage [<>]?\d+(\.\d)?%/);
+  const pct = '[<>]?\\d+(\\.\\d)?%';
+  assert.match(await pred.innerText(), new RegExp(`top-1 ${pct} vs ${pct} baseline`));
+  // the figures and their baselines, a row each, under the row
+  await pred.locator('.monaco-tl-twistie').click();
+  for (const label of ['Top-1', 'Top-5', 'Coverage', 'Most frequent token', 'Chance']) await ix.getByRole('treeitem', { name: new RegExp(`^${label}: `) }).first().waitFor();
+  assert.match(await ix.getByRole('treeitem', { name: /^Chance: / }).first().innerText(), /1\/128/);
   await vs.screenshot('predictability');
   await vs.runCommand('Patch Lens: Clear Database');
   await pick(/^sample/);

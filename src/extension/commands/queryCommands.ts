@@ -347,7 +347,7 @@ export async function showCodebookStats(d: QueryDeps, arg?: unknown): Promise<vo
   const pred = d.state.predictability(info.dbDir, info.summary.generation);
   items.push(
     pred
-      ? { label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`, description: `coverage ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`, action: 'predict' }
+      ? { label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`, description: `${pred.mostFrequent === undefined ? '' : `most frequent token ${formatPercent(pred.mostFrequent)}, chance ${formatPercent(pred.chance ?? 0)}; `}true token retrieved at all (coverage) ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`, action: 'predict' }
       : { label: '$(beaker) Compute Retrieval Predictability…', description: 'how often retrieval predicts held-out tokens', action: 'predict' },
   );
   items.push({ label: '$(list-ordered) Open the Codebook view', action: 'view' });
@@ -382,9 +382,9 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
     );
     const p = st.predictability!;
     await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
+    d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}, baselines most frequent token ${p.mostFrequentToken} ${formatPercent(p.mostFrequent)} and chance ${formatPercent(p.chance)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
     const c = await vscode.window.showInformationMessage(
-      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${formatPercent(p.top1)} of ${formatCount(p.queries)} patches (top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}).`,
+      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${formatPercent(p.top1)} of ${formatCount(p.queries)} patches, against ${formatPercent(p.mostFrequent)} for always guessing the most frequent token and ${formatPercent(p.chance)} by chance (top-5 ${formatPercent(p.top5)}; the true token is retrieved at all in ${formatPercent(p.coverage)}).`,
       'Show Index',
     );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');

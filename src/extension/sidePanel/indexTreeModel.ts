@@ -18,6 +18,8 @@ export interface IndexRow {
   readonly icon: string;
   readonly color?: string;
   readonly command?: { readonly command: string; readonly title: string; readonly args?: readonly unknown[] };
+  /** Rows shown under this one (collapsed), for detail a sidebar-wide row cannot hold. */
+  readonly children?: readonly IndexRow[];
 }
 
 export interface ModelSetting {
@@ -45,6 +47,10 @@ export interface IndexInput {
     readonly fraction: number;
     readonly seed: number;
     readonly computedAt: string;
+    /** The baselines (absent in results stored before they were computed). */
+    readonly mostFrequent?: number;
+    readonly mostFrequentToken?: number;
+    readonly chance?: number;
   };
   readonly rollout?: {
     readonly images: number;
@@ -197,10 +203,12 @@ export function indexRows(input: IndexInput): IndexRow[] {
       ? {
           id: id('predictability'),
           label: 'Predictability',
-          description: `top-1 ${formatPercent(p.top1)} · top-5 ${formatPercent(p.top5)} · coverage ${formatPercent(p.coverage)}`,
-          tooltip: `Retrieval predictability: for ${formatCount(p.queries)} patches of ${formatCount(p.heldOutImages)} held-out images (${formatPercent(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage). Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
+          // short enough for a sidebar; the figures and their baselines are the rows under it
+          description: p.mostFrequent === undefined ? `top-1 ${formatPercent(p.top1)}` : `top-1 ${formatPercent(p.top1)} vs ${formatPercent(p.mostFrequent)} baseline`,
+          tooltip: `Retrieval predictability: for ${formatCount(p.queries)} patches of ${formatCount(p.heldOutImages)} held-out images (${formatPercent(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage).${p.mostFrequent === undefined ? '' : ` Baselines: always guessing the most used token gives ${formatPercent(p.mostFrequent)}, a uniform guess ${formatPercent(p.chance ?? 0)}.`} Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
           icon: 'beaker',
           command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
+          children: predictabilityRows(id, p),
         }
       : {
           id: id('predictability'),
@@ -228,6 +236,38 @@ function rolloutRow(rowId: string, root: string, r: IndexInput['rollout'], now: 
     icon: 'debug-start',
     command,
   };
+}
+
+/** The figures of a predictability result, one a row, each with what it is measured against. */
+function predictabilityRows(id: (k: string) => string, p: NonNullable<IndexInput['predictability']>): IndexRow[] {
+  const rows: IndexRow[] = [
+    { id: id('pred-top1'), label: 'Top-1', description: formatPercent(p.top1), tooltip: "DAiD's most probable token is the held-out patch's true token.", icon: 'target' },
+    { id: id('pred-top5'), label: 'Top-5', description: formatPercent(p.top5), tooltip: "The true token is among DAiD's five most probable tokens.", icon: 'list-ordered' },
+    {
+      id: id('pred-coverage'),
+      label: 'Coverage',
+      description: `${formatPercent(p.coverage)} retrieved at all`,
+      tooltip: `The true token is among the tokens of the k=${p.k} nearest patches at all: the ceiling for DAiD, which gives a token never retrieved no probability.`,
+      icon: 'eye',
+    },
+  ];
+  if (p.mostFrequent !== undefined)
+    rows.push({
+      id: id('pred-most-frequent'),
+      label: 'Most frequent token',
+      description: `${formatPercent(p.mostFrequent)} · token ${p.mostFrequentToken}`,
+      tooltip: `Baseline for top-1: always guessing token ${p.mostFrequentToken}, the most used value of the other images' patches.`,
+      icon: 'graph',
+    });
+  if (p.chance !== undefined)
+    rows.push({
+      id: id('pred-chance'),
+      label: 'Chance',
+      description: `${formatPercent(p.chance)} · 1/${formatCount(Math.round(1 / p.chance))}`,
+      tooltip: 'Baseline for top-1: a uniform guess over the codebook (1/K).',
+      icon: 'question',
+    });
+  return rows;
 }
 
 function shortModel(manifestPath: string): string {

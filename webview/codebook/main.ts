@@ -41,7 +41,8 @@ import {
 } from './model';
 
 const ROW_H = 24;
-const CHIPS = 24;
+// About two rows of chips at sidebar widths, so an image's uses stay a few lines tall; "+N" shows the rest.
+const CHIPS = 8;
 
 const api = acquireVsCodeApi<CodebookViewState>();
 const st: CodebookViewState = restoreCodebookState(api.getState());
@@ -144,8 +145,9 @@ function applyFilter(keepScroll = false): void {
   spacer.style.height = `${shown.length * ROW_H}px`;
   if (!keepScroll) list.scrollTop = 0;
   active = st.selected !== undefined ? shown.indexOf(st.selected) : -1;
-  const matched = f.kind === 'all' ? '' : ` · ${formatCount(shown.length)} matching`;
-  summaryEl.textContent = summary ? summaryText(summary, data.images) + matched : '';
+  // the matching count first: it is what a filter changes, and the line may wrap in a narrow sidebar
+  const matched = f.kind === 'all' ? '' : `${formatCount(shown.length)} matching · `;
+  summaryEl.textContent = summary ? matched + summaryText(summary, data.images) : '';
   if (data.staleImages > 0) summaryEl.title = `Prototypes still include ${data.staleImages} removed or replaced image(s); a rebuild recomputes them.`;
   else summaryEl.title = '';
   render();

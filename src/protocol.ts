@@ -238,8 +238,8 @@ export const inspectorToHostSchema = v.variant('type', [
   message('openOverlap', { searchId: int(1, Number.MAX_SAFE_INTEGER), rank: count }),
   /** Stop lighting the shared cells. */
   message('clearShared', {}),
-  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
-  message('openPatch', { image: path, row: side, col: side }),
+  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected: in the preview tab, or kept (`keep`: a double click). */
+  message('openPatch', { image: path, row: side, col: side, keep: v.optional(v.boolean()) }),
   /** Build or update the database of this image's dataset. */
   message('build', {}),
   /** Rebuild this image's dataset with keys of this shape and h (the Neighbours controls), saved as its settings. */
@@ -355,8 +355,8 @@ export const codebookToHostSchema = v.variant('type', [
   message('refresh', {}),
   /** The images and positions that use `token` in dataset `root`; answered by `tokenUsesResult`. */
   message('tokenUses', { messageId: MESSAGE_ID, root: path, token: code }),
-  /** Open an image of dataset `root` in the inspector with patch (row, col) selected. */
-  message('openPatch', { root: path, image: path, row: side, col: side }),
+  /** Open an image of dataset `root` in the inspector with patch (row, col) selected: in the preview tab, or kept (`keep`: a double click). */
+  message('openPatch', { root: path, image: path, row: side, col: side, keep: v.optional(v.boolean()) }),
   /** Build or update the database of dataset `root`. */
   message('build', { root: path }),
 ]);

@@ -160,6 +160,10 @@ test('a click lists the code\'s images and positions (names as text); a position
     await first.locator('.image-link').click();
     const open2 = await w.waitForMessage((m) => m.type === 'openPatch' && m.image === 'sub/a.png');
     assert.deepEqual(open2, { type: 'openPatch', root: ROOT, image: 'sub/a.png', row: 0, col: 0 });
+    // a click previews (the host reuses the preview tab); a double click keeps the tab
+    await first.locator('.chip').nth(1).dblclick();
+    const kept = await w.waitForMessage((m) => m.type === 'openPatch' && m.keep === true);
+    assert.deepEqual(kept, { type: 'openPatch', root: ROOT, image: 'sub/a.png', row: 0, col: 1, keep: true });
     await assertClean(w);
   } finally {
     await w.close();

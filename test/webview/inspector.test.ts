@@ -232,6 +232,10 @@ test('activating a retrieved patch asks the host to open it; hover shows the pat
     await w.page.getByTestId('retrieved-item').nth(1).focus();
     await w.page.keyboard.press('Enter');
     await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.results[1].image && m.row === r.results[1].row);
+    // A click previews (no keep: the host reuses the preview tab); a double click keeps the tab.
+    await w.page.getByTestId('retrieved-item').nth(3).dblclick();
+    const kept = await w.waitForMessage((m) => m.type === 'openPatch' && m.keep === true);
+    assert.deepEqual(kept, { type: 'openPatch', image: r.results[3].image, row: r.results[3].row, col: r.results[3].col, keep: true });
     await assertClean(w);
   } finally {
     await w.close();

@@ -324,6 +324,8 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     name.append(icon('file-media'), el('span', 'image-name', u.image));
     name.title = `Open ${u.image} in the inspector at ${formatCell(u.positions[0].row, u.positions[0].col)}`;
     name.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col }));
+    // a click previews (the preview tab is reused), a double click keeps the tab
+    name.addEventListener('dblclick', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col, keep: true }));
     const n = el('span', 'use-count', String(u.positions.length));
     n.title = `${u.positions.length} patch${u.positions.length === 1 ? '' : 'es'}`;
     const head = el('div', 'use-head');
@@ -334,6 +336,7 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
         const c = el('button', 'chip', formatCell(p.row, p.col));
         c.title = `Inspect ${u.image} at ${formatCell(p.row, p.col)}`;
         c.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col }));
+        c.addEventListener('dblclick', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col, keep: true }));
         chips.append(c);
       }
     };

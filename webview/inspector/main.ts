@@ -131,7 +131,7 @@ class InspectorApp {
     });
     this.viewport.onImageLoad((ok, w, h) => this.onImageLoad(ok, w, h));
     this.list = new RetrievedList({
-      onOpen: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
+      onOpen: (p, keep) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col, ...(keep ? { keep: true } : {}) }),
       loadThumbnail: (p) => this.thumbnail(p),
     });
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });

@@ -18,7 +18,8 @@ export interface Thumbnail {
 
 export interface RetrievedListEvents {
   /** The user activated a row. */
-  onOpen(patch: RetrievedPatch): void;
+  /** `keep`: a double click, for a kept tab rather than the preview. */
+  onOpen(patch: RetrievedPatch, keep?: boolean): void;
   /** Loads a row's thumbnail (cached by the caller). */
   loadThumbnail(patch: RetrievedPatch): Promise<Thumbnail>;
   /** The pointer rests on a row, or the keyboard focused it (null: neither any more): for the side-by-side comparison. */
@@ -160,6 +161,7 @@ export class RetrievedList {
       this.setActive(i, false);
       this.events.onOpen(p);
     });
+    item.addEventListener('dblclick', () => this.events.onOpen(p, true));
     item.addEventListener('focus', () => {
       this.setActive(i, false);
       this.events.onPreview?.(p, i + 1, item);

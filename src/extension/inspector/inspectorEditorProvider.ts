@@ -172,7 +172,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),
-      openPatch: (file, row, col) => void this.openImage(imageUri(file), { row, col }, { preview: false }),
+      // a jump reuses the preview tab (as a single click in the Explorer); a double click keeps it
+      openPatch: (file, row, col, keep) => void this.openImage(imageUri(file), { row, col }, { preview: !keep }),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
     };

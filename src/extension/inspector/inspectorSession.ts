@@ -58,7 +58,8 @@ export interface InspectorHost {
   /** Saves key shape and h as the dataset's settings and rebuilds its database with them; resolves when it finished or failed. */
   rebuildWithKeys(root: string, keys: { shape: NeighbourhoodShape; hops: number }): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
-  openPatch(file: string, row: number, col: number): void;
+  /** `keep`: a kept tab (a double click) instead of the preview tab a jump reuses. */
+  openPatch(file: string, row: number, col: number, keep: boolean): void;
   /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
   openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
@@ -144,7 +145,7 @@ export class InspectorSession {
       .on('openPatch', (m) => {
         const file = this.offeredFile(m.image);
         this.checkCell(m.row, m.col, this.summary);
-        this.host.openPatch(file, m.row, m.col);
+        this.host.openPatch(file, m.row, m.col, m.keep === true);
       })
       .handle('query', (m) => this.query(m))
       .handle('crop', (m) => this.crop(m))

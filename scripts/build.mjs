@@ -76,9 +76,9 @@ const contexts = await Promise.all(
       outdir: 'dist',
       target: t.platform === 'node' ? 'node20' : 'chrome120',
       external,
-      // jsonc-parser's "main" is a UMD build whose require('./impl/…') esbuild cannot follow (the
-      // installed extension then fails to activate: "Cannot find module './impl/format'"); its ESM build bundles.
-      ...(t.platform === 'node' ? { mainFields: ['module', 'main'], define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
+      // jsonc-parser's main is a UMD build whose require('./impl/…') calls esbuild cannot follow; its ES build bundles.
+      alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

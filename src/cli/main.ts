@@ -32,6 +32,7 @@ import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
 import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
+import { DEFAULT_FIDELITY_K, DEFAULT_FIDELITY_QUERIES, FidelityCancelledError, fidelitySubject, fidelityText, measureFidelity } from '../engine/fidelity';
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 
@@ -71,6 +72,7 @@ Usage:
                   [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
   patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
                   [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
+  patchlens fidelity [--db D] [--queries ${DEFAULT_FIDELITY_QUERIES}] [--k ${DEFAULT_FIDELITY_K}] [--json] [--quiet]
   patchlens serve [--db D] [--socket PATH | --port N] [--json]
   query, tokens and stats take --server PATH (a serve socket, or [127.0.0.1:]PORT)
   to be answered by a running server, and --verify to hash every database file
@@ -648,7 +650,7 @@ function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof ServerReplyError) return { message: err.message, exitCode: err.exitCode };
   const usage = err instanceof UsageError;
   const msg = err instanceof Error ? err.message : String(err);
-  const cancelled = err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError;
+  const cancelled = err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof FidelityCancelledError;
   return { message: `${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}`, exitCode: usage ? 2 : cancelled ? 130 : 1 };
 }
 
@@ -707,6 +709,41 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
     .join('\n');
 }
 
+/** Recall of the database's index against exact search on its own keys, the ef curve, and AR-RAG's OPQ+IVF+PQ8 on the same keys. */
+async function cmdFidelity(args: string[]): Promise<unknown> {
+  const { values: v, positionals } = parse(args, { queries: { type: 'string' }, k: { type: 'string' } });
+  if (v.help) return USAGE;
+  if (positionals.length) throw new UsageError(`fidelity takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db)`);
+  const queries = intOpt(v.queries, 'queries', 1, 1_000_000);
+  const k = intOpt(v.k, 'k', 1, 10000);
+  // --db: a database (folder or URI), or a dataset folder holding one
+  const inDataset = v.db && !isObjectStoreUri(v.db) ? path.join(path.resolve(v.db), DATABASE_FOLDER) : undefined;
+  const dbOpt = inDataset && !fs.existsSync(path.join(path.resolve(v.db!), MANIFEST_FILE)) && !isLanceFolder(path.resolve(v.db!)) && fs.existsSync(inDataset) ? inDataset : v.db;
+  const { db } = await oneShot.openDb(dbOpt, process.cwd(), false, v['storage-option']);
+  const tty = process.stderr.isTTY === true && !v.quiet;
+  let last = '';
+  let report;
+  try {
+    report = await interruptible((signal) =>
+      measureFidelity(fidelitySubject(db), {
+        queries,
+        k,
+        signal,
+        onProgress: (phase, done, total) => {
+          if (v.quiet) return;
+          const line = `${phase} ${done}/${total}`;
+          if (tty) process.stderr.write(`\r\x1b[K${line}${done === total && phase === 'arrag' ? '\n' : ''}`);
+          else if (done === total && phase !== last) process.stderr.write(`${line}\n`);
+          last = done === total ? phase : last;
+        },
+      }),
+    );
+  } finally {
+    db.close?.();
+  }
+  return v.json ? report : fidelityText(report, shownUri(db.dir));
+}
+
 const DUPLICATES_USAGE = `Usage: patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
                   [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
 
@@ -757,6 +794,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'duplicates':
         out = await cmdDuplicates(rest);
         break;
+      case 'fidelity':
+        out = await cmdFidelity(rest);
+        break;
       case '--version':
       case 'version':
         out = VERSION;
@@ -775,7 +815,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const { message, exitCode } = describeError(err);
     const usage = exitCode === 2;
-    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof ServerReplyError;
+    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof FidelityCancelledError || err instanceof ServerReplyError;
     process.stderr.write(`patchlens: ${message}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

@@ -25,7 +25,7 @@ interface Pending {
   onProgress?: (p: BuildProgress) => void;
   onSearchProgress?: (p: FindProgress) => void;
   onLog?: (line: string) => void;
-  onSteps?: (done: number, total: number) => void;
+  onSteps?: (done: number, total: number, phase?: string) => void;
 }
 
 export interface RequestOptions {
@@ -35,8 +35,8 @@ export interface RequestOptions {
   /** Progress of a duplicate search. */
   readonly onSearchProgress?: (p: FindProgress) => void;
   readonly onLog?: (line: string) => void;
-  /** Steps of a rollout (or images of the rollout statistic) done. */
-  readonly onSteps?: (done: number, total: number) => void;
+  /** Steps of a rollout (or images of the rollout statistic, or of a fidelity report's phase) done. */
+  readonly onSteps?: (done: number, total: number, phase?: string) => void;
   /** Called with the request id as soon as it is sent (to cancel builds and rollouts). */
   readonly onStart?: (id: number) => void;
 }
@@ -64,7 +64,7 @@ export class EngineClient {
     if (!p) return;
     if (m.type === 'progress') return p.onProgress?.(m.progress);
     if (m.type === 'log') return p.onLog?.(m.line);
-    if (m.type === 'steps') return p.onSteps?.(m.done, m.total);
+    if (m.type === 'steps') return p.onSteps?.(m.done, m.total, m.phase);
     if (m.type === 'searchProgress') return p.onSearchProgress?.(m.progress);
     this.pending.delete(m.id);
     if (p.timer) clearTimeout(p.timer);

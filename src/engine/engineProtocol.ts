@@ -10,6 +10,7 @@ import type { BuildOptions, BuildProgress, BuildResult } from './indexer';
 import type { QueryOptions, QueryResult, TokenGrid } from './retrieval';
 import type { KeyParams } from '../core/neighbourhood';
 import type { FindProgress, FindStats } from '../core/duplicates';
+import type { FidelityReport } from './fidelity';
 import type { CellWindow } from '../core/geometry';
 
 /** What a database holds, for lists and status views. */
@@ -148,6 +149,8 @@ export interface EngineRequests {
   duplicateCells: { params: { searchId: number; rank: number }; result: { pair: DuplicateSummary; cells: Int32Array } };
   /** The images an image of a database overlaps most (a default search of the database, kept while it is current). */
   overlaps: { params: { dbDir: string; image: string; limit?: number }; result: { searchId: number; pairs: DuplicateSummary[] } };
+  /** Recall of the index against exact search on the database's own keys, its curve, and AR-RAG's OPQ+IVF+PQ8 on the same keys (`steps` events carry the phase; `cancel` stops it). */
+  fidelity: { params: { dbDir: string; queries?: number; k?: number }; result: FidelityReport };
   /** Cancels the build, duplicate search, rollout or rollout statistic started by request `buildId`. */
   cancel: { params: { buildId: number }; result: boolean };
   /** Checks that the native modules load in the worker; returns their versions. */
@@ -166,7 +169,7 @@ export type EngineMessage =
   /** Progress of the build started by request `id`. */
   | { type: 'progress'; id: number; progress: BuildProgress }
   /** Steps done of the rollout (or images of the rollout statistic) started by request `id`. */
-  | { type: 'steps'; id: number; done: number; total: number }
+  | { type: 'steps'; id: number; done: number; total: number; phase?: string }
   /** Progress of the duplicate search started by request `id`. */
   | { type: 'searchProgress'; id: number; progress: FindProgress }
   /** A log line of the build started by request `id`. */

@@ -19,6 +19,7 @@ import { prototypeOf } from '../core/prototypes';
 import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
 import { scanDataset } from './datasetScanner';
 import { DuplicateSearches } from './duplicateSearches';
+import { fidelitySubject, measureFidelity } from './fidelity';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
 
 const port = parentPort!;
@@ -45,13 +46,13 @@ async function cancellable<T>(id: number, run: (signal: AbortSignal) => Promise<
 }
 
 /** Step events at most every 50 ms (and the last one). */
-function stepReporter(id: number): (done: number, total: number) => void {
+function stepReporter(id: number): (done: number, total: number, phase?: string) => void {
   let last = 0;
-  return (done, total) => {
+  return (done, total, phase) => {
     const now = performance.now();
     if (done < total && now - last < 50) return;
     last = now;
-    post({ type: 'steps', id, done, total });
+    post({ type: 'steps', id, done, total, ...(phase ? { phase } : {}) });
   };
 }
 const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
@@ -296,6 +297,10 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  fidelity: ({ dbDir, queries, k }, id) => {
+    const steps = stepReporter(id);
+    return cancellable(id, (signal) => measureFidelity(fidelitySubject(requireDb(dbDir)), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
+  },
   cancel: ({ buildId }) => {
     const c = running.get(buildId);
     c?.abort();

@@ -27,7 +27,7 @@ const byLabel = (rows: ReturnType<typeof indexRows>) => new Map(rows.map((r) => 
 
 test('indexRows: what a database holds', () => {
   const rows = byLabel(indexRows({ root: '/d', summary, settings, now, pending: { new: 2, changed: 1 } }));
-  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying']);
+  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying', 'Fidelity']);
   assert.equal(rows.get('Model')!.description, 'patchlens-vq16 · 24×24 tokens · K=16,384 · d=8');
   assert.equal(rows.get('Keys')!.description, 'causal · h=1 · border skip · latent keys · dim 32');
   assert.equal(rows.get('Index')!.description, 'HNSW · M=16 · efConstruction=200 · ef=64');
@@ -39,6 +39,35 @@ test('indexRows: what a database holds', () => {
   assert.equal(rows.get('Predictability')!.description, 'not computed');
   assert.equal(rows.get('Predictability')!.command!.command, 'patchlens.computePredictability');
   assert.deepEqual(rows.get('Predictability')!.command!.args, ['/d']);
+});
+
+test('indexRows: fidelity not measured, then the recall of the index, its curve and what AR-RAG\'s database loses, in words', () => {
+  const none = indexRows({ root: '/d', summary, settings, now }).find((r) => r.label === 'Fidelity')!;
+  assert.equal(none.description, 'not measured');
+  assert.deepEqual(none.command, { command: 'patchlens.computeFidelity', title: 'Measure Index Fidelity', args: ['/d'] });
+  const point = (ef: number, recall: number, p50Ms: number) => ({ params: { m: 16, efConstruction: 200, ef }, recall, p50Ms });
+  const fidelity = {
+    backend: 'hnsw',
+    entries: 25300,
+    k: 10,
+    queries: 200,
+    current: point(64, 0.994, 0.05),
+    sweep: [point(10, 0.962, 0.026), point(64, 0.994, 0.05), point(512, 1, 0.47)],
+    arrag: { params: { factory: 'OPQ8,IVF648,PQ8np', nlist: 648, subQuantizers: 8, bits: 8, nprobe: 4096, rerank: false as const, trainingKeys: 25300, opqIterations: 10 }, recall: 0.85 },
+    computedAt: '2026-01-10T11:58:00Z',
+  };
+  const rows = indexRows({ root: '/d', summary, settings, now, fidelity });
+  assert.deepEqual(rows.map((r) => r.label).slice(-3), ['Rollout copying', 'Fidelity', "AR-RAG's database"]);
+  const f = rows.find((r) => r.label === 'Fidelity')!;
+  assert.equal(f.description, 'recall@10 99.4% at ef=64 · 0.05 ms');
+  assert.match(f.tooltip!, /Of the 10 nearest patches exact search finds for 200 of this database's own patches/);
+  assert.match(f.tooltip!, /ef=10: 96\.2% in 0\.026 ms\n {2}ef=64: 99\.4% in 0\.050 ms \(current\)\n {2}ef=512: 100% in 0\.470 ms/);
+  assert.match(f.tooltip!, /Measured 2 min ago/);
+  const a = rows.find((r) => r.label === "AR-RAG's database")!;
+  assert.equal(a.description, 'recall@10 85.0% · loses 15.0% of the true neighbours');
+  assert.match(a.tooltip!, /^AR-RAG's FAISS database \(OPQ8,IVF648,PQ8np, nprobe 4096, no re-ranking\) finds 85\.0% of the true 10 nearest patches: 15\.0% of what DAiD would see are farther patches, against 0\.6% with this index\./);
+  assert.match(a.tooltip!, /648 IVF lists, 8 sub-quantizers of 8 bits, i\.e\. 8 bytes a patch/);
+  assert.equal(a.color, 'problemsWarningIcon.foreground');
 });
 
 test('indexRows: predictability when computed', () => {

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { CodebookData, CodebookDataset } from '../../src/protocol';
 import { closeBrowser, openWebview, type WebviewPage } from '../support/webviewHarness';
+import { tokenColour } from '../../webview/shared/tokenColour';
 
 after(closeBrowser);
 
@@ -80,6 +81,18 @@ test('codes in usage order with thumbnails, counts and shares; dead codes marked
     // The thumbnail is the prototype: its top-left pixel.
     const px = await first.locator('canvas.thumb').evaluate((cv) => Array.from((cv as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data));
     assert.deepEqual(px, [(shown[0] * 4) % 256, 0, 255 - ((shown[0] * 4) % 256), 255]);
+    // Beside it, the token's colour in the inspector (one colour system: the same function), with its meaning in the tooltip.
+    const dot = first.locator('.map-colour');
+    const sameColour = (c: string) => w.page.evaluate((css) => {
+      const probe = document.createElement('span');
+      probe.style.background = css;
+      document.body.append(probe);
+      const out = getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      return out;
+    }, c);
+    assert.equal(await dot.evaluate((e) => getComputedStyle(e).backgroundColor), await sameColour(tokenColour(shown[0])));
+    assert.match((await dot.getAttribute('title')) ?? '', /colour in the token map .*prototype, the mean of its patches/);
     const used = c.filter((x) => x > 0).length;
     assert.match(await w.page.locator('.summary').innerText(), new RegExp(`^${used} of ${K} codes used · ${K - used} dead · perplexity \\d+\\.\\d · 3 images`));
     // Dead codes: scroll to the end of the list.

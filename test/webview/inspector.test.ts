@@ -6,6 +6,7 @@
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
+import { tokenColour } from '../../webview/shared/tokenColour';
 import { closeBrowser, openWebview, type WebviewOptions, type WebviewPage } from '../support/webviewHarness';
 import { attachFakeHost, DATABASE, gridCells, gridTokens, HOSTILE_NAMES, IMAGE, SETTINGS, testImagePng, type FakeHostOptions } from './fakeInspectorHost';
 
@@ -632,6 +633,14 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
     assert.equal(await w.page.getByTestId('retrieved-list').getAttribute('role'), 'listbox');
     const tabStops = () => items.evaluateAll((els) => els.filter((e) => (e as HTMLElement).tabIndex === 0).length);
     assert.equal(await items.first().getAttribute('role'), 'option');
+    // The token's swatch: the colour the Codebook view shows beside the prototype, its meaning in the tooltip.
+    const chip = items.first().locator('.token-chip .swatch');
+    assert.equal(await chip.evaluate((e) => (e as HTMLElement).style.background), await w.page.evaluate((c) => {
+      const probe = document.createElement('span');
+      probe.style.background = c;
+      return probe.style.background;
+    }, tokenColour(host.queries[0].reply.results[0].token)));
+    assert.match((await chip.getAttribute('title')) ?? '', /colour in the token map/);
     assert.equal(await tabStops(), 1);
     await items.first().focus();
     const focused = () => w.page.evaluate(() => document.activeElement?.getAttribute('data-rank'));

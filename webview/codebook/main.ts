@@ -25,6 +25,7 @@ import {
 } from '../../src/protocol';
 import { HostConnection, type VsCodeApi } from '../shared/hostConnection';
 import { formatCell, formatCount } from '../../src/core/format';
+import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 import {
   FILTER_HELP,
   parseTokenFilter,
@@ -170,12 +171,15 @@ function makeRow(): HTMLElement {
   const row = el('div', 'row');
   row.setAttribute('role', 'option');
   const thumb = el('canvas', 'thumb');
+  // Beside the prototype (what the token looks like), the colour the inspector marks it with.
+  const colour = el('span', 'map-colour');
+  colour.setAttribute('aria-hidden', 'true');
   const id = el('span', 'id');
   const bar = el('span', 'bar');
   bar.append(el('span', 'fill'));
   const count = el('span', 'count');
   const share = el('span', 'share');
-  row.append(thumb, id, bar, count, share);
+  row.append(thumb, colour, id, bar, count, share);
   row.addEventListener('click', () => {
     const i = Number(row.dataset.index);
     active = i;
@@ -213,7 +217,9 @@ function render(): void {
     row.classList.toggle('selected', code === st.selected);
     row.classList.toggle('active', i === active);
     row.setAttribute('aria-selected', String(code === st.selected));
-    const [thumb, id, bar, cnt, share] = row.children as unknown as [HTMLCanvasElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement];
+    const [thumb, colour, id, bar, cnt, share] = row.children as unknown as [HTMLCanvasElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement];
+    colour.style.background = tokenColour(code);
+    colour.title = tokenColourTitle(code);
     if (row.dataset.drawn !== `${code}:${data.generation}`) {
       thumb.classList.toggle('none', !drawThumb(thumb, code));
       row.dataset.drawn = `${code}:${data.generation}`;
@@ -291,8 +297,14 @@ function showDetailsHeader(token: number): void {
   const head = el('div', 'details-head');
   const big = el('canvas', 'thumb big');
   big.classList.toggle('none', !drawThumb(big, token));
+  big.title = 'Prototype: the mean of the patches with this token';
   const titles = el('div', 'titles');
-  titles.append(el('div', 'title', `Token ${token}`));
+  const colour = el('span', 'map-colour');
+  colour.style.background = tokenColour(token);
+  colour.title = tokenColourTitle(token);
+  const title = el('div', 'title', `Token ${token} `);
+  title.append(colour);
+  titles.append(title);
   const count = data ? data.counts[token] : 0;
   titles.append(el('div', 'subtitle', count ? `${formatCount(count)} patches · ${shareText(count, summary?.tokens ?? 0)} of all` : 'dead code'));
   const close = document.createElement('vscode-toolbar-button');

@@ -9,7 +9,7 @@ import { DEFAULT_KEYS, type NeighbourhoodShape } from '../../src/core/vocabulary
 import { formatCell, formatDistance } from '../../src/core/format';
 import { el, replaceChildren, setAttrs, svg } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
-import { tokenColour } from './tokenColours';
+import { tokenColour } from '../shared/tokenColour';
 import type { Cell } from './viewState';
 
 export interface ViewportEvents {

@@ -7,7 +7,7 @@
 import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { formatCell, formatDistance } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
-import { tokenColour } from './tokenColours';
+import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 
 export type { RetrievedPatch };
 
@@ -197,7 +197,7 @@ export class RetrievedList {
 type RowElement = HTMLElement & { patch?: RetrievedPatch };
 
 export function swatch(token: number): HTMLElement {
-  const s = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  const s = el('span', { class: 'swatch', 'aria-hidden': 'true', title: tokenColourTitle(token) });
   s.style.background = tokenColour(token);
   return s;
 }

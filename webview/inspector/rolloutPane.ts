@@ -13,7 +13,7 @@ import { formatCell, formatCount, formatDistance, formatDuration, formatPercent 
 import { displayName, el, replaceChildren } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import { RetrievedList, type RetrievedPatch, type Thumbnail } from './retrievedList';
-import { tokenColour } from './tokenColours';
+import { tokenColour } from '../shared/tokenColour';
 import type { Cell } from './viewState';
 
 /** What the host sends back for a rollout (the fields the pane uses). */

@@ -8,6 +8,7 @@ import type { DbSummary } from '../../engine/engineProtocol';
 import type { KeyParams } from '../../core/neighbourhood';
 import { formatBytes, formatCount, formatDuration, formatGrid, formatMean, formatPercent } from '../../core/format';
 import { formatAgo, oneLine } from './datasetTreeModel';
+import { arragLoss, knobText, type FidelityReport } from '../../engine/fidelity';
 
 export interface IndexRow {
   readonly id: string;
@@ -64,6 +65,8 @@ export interface IndexInput {
     readonly mostCopying: readonly { readonly image: string; readonly topSource: { readonly image: string | null; readonly share: number }; readonly longestCopiedRun: { readonly image: string | null; readonly cells: number } }[];
     readonly computedAt: string;
   };
+  /** The last fidelity report of this generation of the database. */
+  readonly fidelity?: FidelityReport & { readonly computedAt: string };
   /** What the settings ask for now (to say when a rebuild is needed). */
   readonly settings: { readonly model: ModelSetting; readonly keys: KeyParams; readonly hnsw: { readonly m: number; readonly efConstruction: number } };
   readonly now: number;
@@ -220,7 +223,36 @@ export function indexRows(input: IndexInput): IndexRow[] {
         },
   );
   if (s.keys.shape === 'causal') rows.push(rolloutRow(id('rollout'), root, input.rollout, now));
+  rows.push(...fidelityRows(id, root, input.fidelity, now));
   return rows;
+}
+
+/** The index's recall against exact search and AR-RAG's database on the same keys (or an invitation to measure them). */
+function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fidelity'], now: number): IndexRow[] {
+  const command = { command: 'patchlens.computeFidelity', title: 'Measure Index Fidelity', args: [root] };
+  if (!f) return [{ id: id('fidelity'), label: 'Fidelity', description: 'not measured', tooltip: "Click to measure how many of the true nearest patches the index returns, against exact search on this database's own patches, and what AR-RAG's FAISS database would return on them.", icon: 'pulse', command }];
+  const at = knobText(f.current.params, f.sweep);
+  const curve = f.sweep.map((p) => `\n  ${knobText(p.params, f.sweep)}: ${formatPercent(p.recall)} in ${p.p50Ms.toFixed(3)} ms${knobText(p.params) === knobText(f.current.params) ? ' (current)' : ''}`).join('');
+  const a = f.arrag;
+  return [
+    {
+      id: id('fidelity'),
+      label: 'Fidelity',
+      description: `recall@${f.k} ${formatPercent(f.current.recall)} at ${at} · ${f.current.p50Ms.toFixed(2)} ms`,
+      tooltip: `Of the ${f.k} nearest patches exact search finds for ${formatCount(f.queries)} of this database's own patches (seed 0; each query leaves its own image out, as the inspector does), the ${f.backend.toUpperCase()} index at its settings (${knobText(f.current.params)}) returns ${formatPercent(f.current.recall)}, in a median ${f.current.p50Ms.toFixed(3)} ms a search. Along the search knob:${curve}\nMeasured ${formatAgo(f.computedAt, now)}. Click to measure again.`,
+      icon: 'pulse',
+      command,
+    },
+    {
+      id: id('arrag'),
+      label: "AR-RAG's database",
+      description: `recall@${f.k} ${formatPercent(a.recall)} · loses ${formatPercent(1 - a.recall)} of the true neighbours`,
+      tooltip: `${arragLoss(f)}\nThe same keys in AR-RAG's own FAISS configuration (${a.params.factory}: an OPQ rotation, ${formatCount(a.params.nlist)} IVF lists, ${a.params.subQuantizers} sub-quantizers of ${a.params.bits} bits, i.e. ${a.params.subQuantizers} bytes a patch, trained on ${formatCount(a.params.trainingKeys)} keys as build_index_L.py does), searched with nprobe ${formatCount(a.params.nprobe)} as its generation scripts do and without re-ranking on the full keys. The patches it returns instead are farther ones, so DAiD's distribution is built from other tokens than the database holds nearest.`,
+      icon: 'warning',
+      color: a.recall < f.current.recall - 0.05 ? 'problemsWarningIcon.foreground' : undefined,
+      command,
+    },
+  ];
 }
 
 /** How much a rollout from the middle row reproduces and copies (or an invitation to compute it). */

@@ -65,6 +65,7 @@ export class IndexView implements vscode.TreeDataProvider<IndexNode>, vscode.Dis
       building: progress,
       predictability: info.summary ? this.state.predictability(info.dbDir, info.summary.generation) : undefined,
       rollout: info.summary ? this.state.rolloutStatistic(info.dbDir, info.summary.generation) : undefined,
+      fidelity: info.summary ? this.state.fidelity(info.dbDir, info.summary.generation) : undefined,
       settings: { model: withName(resolveModel(scope)), keys: settings.keys, hnsw: settings.hnsw },
       now: Date.now(),
     });

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
+import type { FidelityReport } from '../../engine/fidelity';
 import { imageGlob } from '../../core/imageTypes';
 import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
@@ -18,6 +19,7 @@ import { listDiskImages } from './diskImages';
 const LIST_LIMIT = 50_000;
 const PREDICTABILITY_KEY = 'patchlens.predictability';
 const ROLLOUT_KEY = 'patchlens.rolloutStatistic';
+const FIDELITY_KEY = 'patchlens.fidelity';
 
 export interface DatasetInfo {
   readonly root: string;
@@ -43,6 +45,11 @@ export interface StoredPredictability extends Omit<Predictability, Baselines>, P
 
 export interface StoredRolloutStatistic extends RolloutStatistic {
   readonly fraction: number;
+  readonly generation: number;
+  readonly computedAt: string;
+}
+
+export interface StoredFidelity extends FidelityReport {
   readonly generation: number;
   readonly computedAt: string;
 }
@@ -152,6 +159,19 @@ export class PanelState implements vscode.Disposable {
     const all = { ...this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {}) };
     all[dbDir] = r;
     await this.s.context.workspaceState.update(ROLLOUT_KEY, all);
+    this.changed.fire(undefined);
+  }
+
+  /** The last fidelity report measured for the database's current generation. */
+  fidelity(dbDir: string, generation: number): StoredFidelity | undefined {
+    const f = this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {})[dbDir];
+    return f && f.generation === generation ? f : undefined;
+  }
+
+  async setFidelity(dbDir: string, f: StoredFidelity): Promise<void> {
+    const all = { ...this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {}) };
+    all[dbDir] = f;
+    await this.s.context.workspaceState.update(FIDELITY_KEY, all);
     this.changed.fire(undefined);
   }
 

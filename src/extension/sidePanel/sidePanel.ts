@@ -7,6 +7,7 @@ import { registerDatasetCommands } from '../commands/datasetCommands';
 import { computePredictability, findImagesUsingToken, findSimilarPatches, goToPatch, showCodebookStats, type QueryDeps } from '../commands/queryCommands';
 import { registerSelectModel } from '../commands/selectModel';
 import { computeRolloutStatistic } from '../commands/rolloutStatistic';
+import { computeFidelity } from '../commands/fidelityCommand';
 import { CodebookView } from './codebookView';
 import { DuplicatesView } from './duplicatesView';
 import { findDuplicates, findLeaksAgainst } from '../commands/duplicateCommands';
@@ -47,6 +48,7 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.showCodebookStats', report('Show Codebook Statistics', (arg) => showCodebookStats(d, arg))),
     vscode.commands.registerCommand('patchlens.computePredictability', report('Compute Retrieval Predictability', (arg) => computePredictability(d, arg))),
     vscode.commands.registerCommand('patchlens.computeRolloutStatistic', report('Compute Rollout Copying', (arg) => computeRolloutStatistic(d, arg))),
+    vscode.commands.registerCommand('patchlens.computeFidelity', report('Measure Index Fidelity', (arg) => computeFidelity(d, arg))),
     vscode.commands.registerCommand('patchlens.findDuplicates', report('Find Duplicates', (arg, opts) => findDuplicates(s, state, duplicates, arg, opts))),
     vscode.commands.registerCommand('patchlens.findLeaksAgainst', report('Find Leaks Against', (arg, opts) => findLeaksAgainst(s, state, duplicates, arg, opts))),
     vscode.commands.registerCommand('patchlens.cancelDuplicates', () => duplicates.cancel()),

@@ -33,6 +33,7 @@ const USAGE = `npm run bench:update -- [options]
   --entries N      database entries (default 100k; 1m for the large figure)
   --share X        share of the images each update replaces, in percent (default 1)
   --rounds N       CLI and watcher updates each (default 2)
+  --backend B      hnsw (default) or lance (CLI updates only: the watcher builds HNSW databases)
   --out NAME       results name under bench/results (default update, or update-<entries>)`;
 
 interface Run {
@@ -41,7 +42,7 @@ interface Run {
   updated: number;
   removed: number;
   /** What the update wrote for the index: a delta file or a whole new index. */
-  wrote: 'delta' | 'index';
+  wrote: 'delta' | 'index' | 'rows';
   indexBytes: number;
   timings?: Record<string, number>;
 }
@@ -71,14 +72,19 @@ async function replaceImages(root: string, pool: string[], count: number): Promi
   return chosen;
 }
 
-function describe(dbDir: string, ms: number, r: { added: number; updated: number; removed: number; timings?: Record<string, number> }): Run {
+function describe(dbDir: string, ms: number, r: { added: number; updated: number; removed: number; timings?: Record<string, number>; backend?: string }): Run {
+  // a Lance update appends and deletes rows; its vector index is rebuilt only past 10% unindexed
+  if (r.backend === 'lance') return { ms, added: r.added, updated: r.updated, removed: r.removed, wrote: 'rows', indexBytes: 0, timings: r.timings };
   const m = PatchDatabase.open(dbDir, { verify: false })!.manifest;
   const wrote = m.index.delta && m.index.delta.file.endsWith(`-${m.generation}.hnsw`) ? 'delta' : 'index';
   return { ms, added: r.added, updated: r.updated, removed: r.removed, wrote, indexBytes: wrote === 'delta' ? m.index.delta!.bytes : m.index.bytes, timings: r.timings };
 }
 
 async function main(): Promise<void> {
-  const v = parseBenchArgs(USAGE, { model: { type: 'string' }, images: { type: 'string' }, entries: { type: 'string' }, share: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' } });
+  const v = parseBenchArgs(USAGE, { model: { type: 'string' }, images: { type: 'string' }, entries: { type: 'string' }, share: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } });
+  const lance = v.backend === 'lance';
+  if (v.backend !== undefined && !lance && v.backend !== 'hnsw') fail('--backend must be hnsw or lance');
+  const backendArgs = lance ? ['--backend', 'lance'] : [];
   const log = (l: string) => console.error(l);
   const model = await resolveModel(v.model);
   const images = resolveImages(v.images);
@@ -103,15 +109,16 @@ async function main(): Promise<void> {
   const engine = new EngineClient();
   try {
     log(`== full build: ${names.length} images (~${names.length * perImage} entries), patchlens index (CLI)`);
-    const full = await cli(['index', root, '--db', dbDir, '--model', model, '--json', '--quiet']);
+    const full = await cli(['index', root, '--db', dbDir, '--model', model, ...backendArgs, '--json', '--quiet']);
     const fullRes = JSON.parse(full.out);
     log(`  ${(full.ms / 1000).toFixed(1)} s (${fullRes.entries} entries)`);
     const runs: { via: 'cli' | 'watcher'; run: Run }[] = [];
     for (let r = 0; r < rounds; r++) {
       await replaceImages(root, pool, perUpdate);
-      const c = await cli(['index', root, '--db', dbDir, '--model', model, '--json', '--quiet']);
+      const c = await cli(['index', root, '--db', dbDir, '--model', model, ...backendArgs, '--json', '--quiet']);
       runs.push({ via: 'cli', run: describe(dbDir, c.ms, JSON.parse(c.out)) });
       log(`  update ${perUpdate} images via the CLI: ${(c.ms / 1000).toFixed(2)} s (${((c.ms / full.ms) * 100).toFixed(1)} % of the full build), wrote ${runs.at(-1)!.run.wrote}`);
+      if (lance) continue;
       await replaceImages(root, pool, perUpdate);
       const t0 = now();
       const w = await engine.request('build', { root, dbDir, model }, { timeoutMs: 0 });
@@ -121,19 +128,20 @@ async function main(): Promise<void> {
     }
     const med = (via: 'cli' | 'watcher') => {
       const xs = runs.filter((x) => x.via === via).map((x) => x.run.ms).sort((a, b) => a - b);
-      return xs[Math.floor((xs.length - 1) / 2)];
+      return xs.length ? xs[Math.floor((xs.length - 1) / 2)] : NaN;
     };
     const result = {
       benchmark: 'update',
       date: new Date().toISOString(),
       machine: machineInfo(),
+      backend: lance ? 'lance' : 'hnsw',
       data: { model: path.relative(ROOT, model), images: names.length, entries: fullRes.entries, perUpdateImages: perUpdate, share },
       fullBuild: { ms: sig(full.ms), timings: fullRes.timings },
       updates: runs.map((x) => ({ via: x.via, ...x.run, ms: sig(x.run.ms), shareOfFull: sig(x.run.ms / full.ms) })),
       cli: { medianMs: sig(med('cli')), shareOfFull: sig(med('cli') / full.ms) },
       watcher: { medianMs: sig(med('watcher')), shareOfFull: sig(med('watcher') / full.ms) },
     };
-    const file = writeResult(v.out ?? (entries === 100_000 ? 'update' : `update-${entries}`), result);
+    const file = writeResult(v.out ?? `${entries === 100_000 ? 'update' : `update-${entries}`}${lance ? '-lance' : ''}`, result);
     console.log(
       table(
         ['', 'wall s', 'of the full build', 'index bytes written'],

@@ -1,10 +1,12 @@
 // Bundles the entry points with esbuild into dist/: the extension, the CLI, the
 // two worker threads (encodeWorker, engineWorker), one bundle and its CSS per
 // webview, and the codicon font the webviews load. The native modules of
-// scripts/nativeDependencies.mjs stay external: they are loaded from
-// node_modules at run time (and shipped beside the bundles in a package);
-// every other dependency is bundled. Node bundles are CommonJS, so
-// `import.meta.url` is replaced by scripts/importMetaUrl.js.
+// scripts/nativeDependencies.mjs stay external (of one marked `bundled`, only
+// its platform packages, `<name>-*`): they are loaded from node_modules at run
+// time (and shipped beside the bundles in a package); every other dependency
+// is bundled, apache-arrow as one copy and jsonc-parser from its ES modules
+// (see below). Node bundles are CommonJS, so `import.meta.url` is replaced by
+// scripts/importMetaUrl.js.
 // Flags: --only=<target,...> builds some targets (extension, cli, encodeWorker,
 // engineWorker, webview); --watch rebuilds on change; --production minifies
 // and writes no source maps.

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SUPPORTED_EXTENSIONS } from '../src/core/imageTypes';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../src/core/datasetLayout';
-import { BORDERS, DATABASE_FOLDER, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
+import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
 
 export const INSPECT_COMMAND = 'patchlens.inspectPatches';
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
@@ -28,6 +28,7 @@ export const SETTING_FIELDS: Readonly<Record<string, Readonly<Record<string, unk
   'patchlens.queryKeySource': { enum: [...KEY_SOURCES], default: DEFAULT_KEYS.source },
   'patchlens.topK': { minimum: 1, maximum: MAX_K, default: DEFAULT_K },
   'patchlens.databaseLocation': { enum: [...DATABASE_LOCATIONS], default: DATABASE_LOCATIONS[0] },
+  'patchlens.backend': { enum: [...DATABASE_BACKENDS], default: DATABASE_BACKENDS[0] },
   'patchlens.maxMemberBytes': { default: DEFAULT_MAX_MEMBER_BYTES },
 };
 

@@ -26,7 +26,7 @@ import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../e
 import { DEFAULT_HNSW } from '../engine/patchIndex';
 import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, type CommandContext } from './serve';
-import { PathReader } from '../engine/datasetCatalog';
+import { PathReader, archiveOfPath } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
 import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
@@ -94,6 +94,43 @@ AWS_* environment variables or --storage-option key=value, and are never stored.
 serve keeps one database open and answers newline-delimited JSON requests
 ({"argv": ["query", ...], "cwd": "/abs"}) on a Unix socket (default
 <database>/serve.sock, owner only) or TCP on 127.0.0.1; Ctrl-C or SIGTERM stops it.`;
+
+/** One command's lines of USAGE ("Usage: patchlens <cmd> ..."), and its notes when it has some. */
+function commandUsage(cmd: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  patchlens ${cmd} `));
+  if (start < 0) return USAGE;
+  let end = start + 1;
+  while (end < lines.length && lines[end].startsWith('    ') && !lines[end].startsWith('  patchlens ')) end++;
+  // "  patchlens" becomes "Usage: patchlens": continuation lines move right with it
+  const usage = ['Usage:' + lines[start].slice(1), ...lines.slice(start + 1, end).map((l) => '    ' + l)].join('\n');
+  const notes = COMMAND_NOTES[cmd];
+  return notes ? `${usage}\n\n${notes}` : usage;
+}
+
+const COMMAND_NOTES: Record<string, string> = {
+  duplicates: `Pairs of images ranked by how much patch content they share. Every w x w
+window of tokens (w = --window) is hashed; two images share a cell when a
+window covering it occurs in both. --near EPS also matches entries whose keys
+lie within squared L2 distance EPS (through the index). --against D2 compares
+the images of --db with those of D2 (a test set against a training set) and
+never pairs two images of one database. Windows occurring more than
+--max-bucket times (uniform backgrounds) are not counted as evidence.
+--min-shared N: fewest shared cells a reported pair has (default w*w).
+D and D2 are database folders or dataset folders holding a .patchlens database.
+
+JSON: { pairs: [{ a, b, score, sharedCells, cells: [{ a: [row, col], b: [row, col] }], identical }] },
+best first; score is the fraction of the smaller image's cells that are shared;
+identical is true for byte-identical files (same content hash).`,
+  fidelity: `Recall@k of the database's index at its settings against exact search, on a
+seeded sample of the database's own keys (each query leaves its own image
+out), the curve over the search knob (HNSW: ef; Lance: nprobes x refine
+factor), and AR-RAG's FAISS configuration (OPQ + IVF + PQ8, no re-ranking)
+trained and measured on the same keys. D is a database (folder or s3:// URI)
+or a dataset folder holding one. --json prints
+{ backend, entries, k, queries, current: { params, recall, p50Ms },
+  sweep: [{ params, recall, p50Ms }], arrag: { params, recall } }.`,
+};
 
 const common = {
   db: { type: 'string' },
@@ -196,7 +233,7 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     part: { type: 'string' },
     finalize: { type: 'boolean' },
   });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('index');
   const root = path.resolve(one(positionals, 'dataset folder'));
   const backend = choice(v.backend, 'backend', DATABASE_BACKENDS);
   const lance = backend === 'lance' || (v.db !== undefined && (isObjectStoreUri(v.db) || isLanceFolder(path.resolve(v.db))));
@@ -223,40 +260,11 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
     const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
     if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
-    if (lance) {
-      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
-      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
-      const dbDir = path.join(root, DATABASE_FOLDER);
-      const uri = lanceUri(v.db ?? dbDir);
-      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
-      const lres = await buildLanceDatabase({
-        root,
-        uri,
-        storage: storageOptions(uri, v['storage-option'] ?? []),
-        model: resolveModel(v.model),
-        keys,
-        workers,
-        batchSize,
-        maxPixels,
-        maxMemberBytes,
-        imageColumn: v['image-column'],
-        rebuild: v.rebuild,
-        include: v.include,
-        exclude: v.exclude,
-        part,
-        finalize: v.finalize,
-        signal: controller.signal,
-        onProgress: (p) => progress.update(p),
-        log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
-      });
-      return v.json ? lres : lanceSummary(lres);
-    }
-    const res = await buildDatabase({
+    // What both backends' builds take from the command line.
+    const build = {
       root,
-      dbDir: v.db ? path.resolve(v.db) : undefined,
       model: resolveModel(v.model),
       keys,
-      hnsw,
       workers,
       batchSize,
       maxPixels,
@@ -265,11 +273,20 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       rebuild: v.rebuild,
       include: v.include,
       exclude: v.exclude,
-      wait: v.wait,
       signal: controller.signal,
-      onProgress: (p) => progress.update(p),
-      log: v.quiet ? undefined : (line) => process.stderr.write(`${shown(line)}\n`),
-    });
+      onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+      log: v.quiet ? undefined : (line: string) => process.stderr.write(`${shown(line)}\n`),
+    };
+    if (lance) {
+      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
+      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
+      const dbDir = path.join(root, DATABASE_FOLDER);
+      const uri = lanceUri(v.db ?? dbDir);
+      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
+      const lres = await buildLanceDatabase({ ...build, uri, storage: storageOptions(uri, v['storage-option'] ?? []), part, finalize: v.finalize });
+      return v.json ? lres : lanceSummary(lres);
+    }
+    const res = await buildDatabase({ ...build, dbDir: v.db ? path.resolve(v.db) : undefined, hnsw, wait: v.wait });
     if (v.json) return res;
     const lines = [
       res.upToDate
@@ -349,7 +366,7 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
     logits: { type: 'boolean' },
     lambda: { type: 'string' },
   });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('query');
   const image = path.resolve(ctx.cwd, one(positionals, 'image'));
   const at = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.at ?? '');
   if (!at) throw new UsageError('--at <row>,<col> is required (e.g. --at 5,7)');
@@ -427,7 +444,7 @@ async function cmdRollout(args: string[]): Promise<unknown> {
     ef: { type: 'string' },
     out: { type: 'string' },
   });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('rollout');
   const image = path.resolve(one(positionals, 'image'));
   const from = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.from ?? '');
   if (!from) throw new UsageError('--from <row>,<col> is required (e.g. --from 12,0)');
@@ -485,7 +502,7 @@ async function cmdRollout(args: string[]): Promise<unknown> {
 
 export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
   const { values: v, positionals } = parse(args, { latents: { type: 'boolean' }, verify: { type: 'boolean' } });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('tokens');
   const image = path.resolve(ctx.cwd, one(positionals, 'image'));
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
@@ -498,7 +515,8 @@ export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): 
     const [enc] = await tok.encode([decoded.rgb]);
     const { rows, cols, dim } = tok.info;
     out = {
-      image: path.basename(image),
+      // no dataset root without a database: a member is named from its archive on (<archive>/<member>)
+      image: archiveOfPath(image)?.id ?? path.basename(image),
       width: decoded.width,
       height: decoded.height,
       rows,
@@ -549,7 +567,7 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
     exact: { type: 'boolean' },
     rollout: { type: 'string' },
   });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('stats');
   const rolloutFraction = numOpt(v.rollout, 'rollout', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
   const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true, v['storage-option']);
   const stats = databaseStats(db);
@@ -590,7 +608,7 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
 
 async function cmdServe(args: string[]): Promise<string | undefined> {
   const { values: v } = parse(args, { socket: { type: 'string' }, port: { type: 'string' } });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('serve');
   if (v.socket !== undefined && v.port !== undefined) throw new UsageError('give --socket or --port, not both');
   const port = intOpt(v.port, 'port', 0, 65535);
   const dbDir = findDb(v.db, process.cwd(), process.cwd());
@@ -674,7 +692,7 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
     limit: { type: 'string' },
     'max-bucket': { type: 'string' },
   });
-  if (v.help) return DUPLICATES_USAGE;
+  if (v.help) return commandUsage('duplicates');
   if (positionals.length) throw new UsageError(`duplicates takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db and --against)`);
   const window = intOpt(v.window, 'window', 1, 64) ?? DEFAULT_WINDOW;
   const minShared = intOpt(v['min-shared'], 'min-shared', 1, 1 << 24);
@@ -712,7 +730,7 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
 /** Recall of the database's index against exact search on its own keys, the ef curve, and AR-RAG's OPQ+IVF+PQ8 on the same keys. */
 async function cmdFidelity(args: string[]): Promise<unknown> {
   const { values: v, positionals } = parse(args, { queries: { type: 'string' }, k: { type: 'string' } });
-  if (v.help) return USAGE;
+  if (v.help) return commandUsage('fidelity');
   if (positionals.length) throw new UsageError(`fidelity takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db)`);
   const queries = intOpt(v.queries, 'queries', 1, 1_000_000);
   const k = intOpt(v.k, 'k', 1, 10000);
@@ -744,22 +762,6 @@ async function cmdFidelity(args: string[]): Promise<unknown> {
   return v.json ? report : fidelityText(report, shownUri(db.dir));
 }
 
-const DUPLICATES_USAGE = `Usage: patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
-                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
-
-Pairs of images ranked by how much patch content they share. Every w x w
-window of tokens (w = --window) is hashed; two images share a cell when a
-window covering it occurs in both. --near EPS also matches entries whose keys
-lie within squared L2 distance EPS (through the index). --against D2 compares
-the images of --db with those of D2 (a test set against a training set) and
-never pairs two images of one database. Windows occurring more than
---max-bucket times (uniform backgrounds) are not counted as evidence.
---min-shared N: fewest shared cells a reported pair has (default w*w).
-D and D2 are database folders or dataset folders holding a .patchlens database.
-
-JSON: { pairs: [{ a, b, score, sharedCells, cells: [{ a: [row, col], b: [row, col] }], identical }] },
-best first; score is the fraction of the smaller image's cells that are shared;
-identical is true for byte-identical files (same content hash).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -805,7 +807,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE + '\n');
+        // `patchlens help <command>`: that command's usage, as `<command> --help` prints it
+        process.stdout.write((cmd === 'help' && rest[0] ? commandUsage(rest[0]) : USAGE) + '\n');
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);

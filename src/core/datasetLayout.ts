@@ -18,6 +18,11 @@ export const ARCHIVE_EXTENSIONS: Readonly<Record<ArchiveKind, readonly string[]>
   hdf5: ['.h5', '.hdf5'],
 };
 
+/** A glob matching every archive file (`**\/*.{tar,tar.gz,...}`), for file watchers. */
+export function archiveGlob(prefix = '**/*'): string {
+  return `${prefix}.{${Object.values(ARCHIVE_EXTENSIONS).flat().map((e) => e.slice(1)).join(',')}}`;
+}
+
 /** Kinds whose entries are token grids (no pixels): built without running the encoder. */
 export const CODE_KINDS: readonly ArchiveKind[] = ['hdf5'];
 

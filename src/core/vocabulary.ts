@@ -103,3 +103,10 @@ export type DatabaseBackend = (typeof DATABASE_BACKENDS)[number];
 
 /** The tables of a Lance database. */
 export const LANCE_TABLES = { meta: 'meta', images: 'images', entries: 'entries', codes: 'codes' } as const;
+
+/** Results a user can export: a query's retrieved patches and DAiD distribution, codebook statistics, retrieval predictability. */
+export const EXPORT_KINDS = ['retrieved', 'daid', 'codebook', 'predictability'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+/** File formats of an export (CSV for spreadsheets, JSON for notebooks). */
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];

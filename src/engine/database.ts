@@ -22,7 +22,7 @@ import type { ImageRecord, PatchStore, StoreBackend, StoreCodes, StoreIndex } fr
 import { sha256, sha256File, sha256Gently } from './sha256';
 import { writeFileAtomic } from './fileWrites';
 import { acquireLock } from './buildLock';
-import { DatabaseError } from './databaseError';
+import { RebuildNeededError, DatabaseError } from './databaseError';
 
 import { DATABASE_FOLDER, GENERATION_FILES, GENERATION_FILE_PATTERN, GITIGNORE_FILE, LOCK_FILE, MANIFEST_FILE } from '../core/vocabulary';
 
@@ -58,7 +58,7 @@ function readManifestAndChecksum(dbDir: string): { manifest: DbManifest; checksu
     return { manifest: validateDbManifest(checkManifestChecksum(raw)), checksum: String(checksum) };
   } catch (err) {
     const why = err instanceof DbFormatError ? err.message : `not valid JSON (${(err as Error).message})`;
-    throw new DatabaseError(`the database manifest ${p} is damaged: ${why}`, 'Rebuild the database (patchlens index --rebuild)');
+    throw new RebuildNeededError(`the database manifest ${p} is damaged: ${why}`);
   }
 }
 
@@ -96,10 +96,8 @@ export interface OpenOptions {
 
 export type { ImageRecord };
 
-const REBUILD_HINT = 'Rebuild the database (patchlens index --rebuild)';
-
 function damaged(dbDir: string, file: string): DatabaseError {
-  return new DatabaseError(`the database file ${path.join(dbDir, file)} is damaged (checksum mismatch)`, REBUILD_HINT);
+  return new RebuildNeededError(`the database file ${path.join(dbDir, file)} is damaged (checksum mismatch)`);
 }
 
 /** Each file's identity, checking that it is there and has the size the manifest says. */
@@ -110,10 +108,10 @@ function identities(dbDir: string, refs: readonly DbFileRef[]): FileIdentity[] {
     try {
       id = fileIdentity(dbDir, ref.file);
     } catch (err) {
-      throw new DatabaseError(`the database file ${p} cannot be read (${(err as NodeJS.ErrnoException).code})`, REBUILD_HINT);
+      throw new RebuildNeededError(`the database file ${p} cannot be read (${(err as NodeJS.ErrnoException).code})`);
     }
-    if (!id) throw new DatabaseError(`the database file ${p} is missing (ENOENT)`, REBUILD_HINT);
-    if (id.bytes !== ref.bytes) throw new DatabaseError(`the database file ${p} has ${id.bytes} bytes, the manifest says ${ref.bytes} (truncated or replaced)`, REBUILD_HINT);
+    if (!id) throw new RebuildNeededError(`the database file ${p} is missing (ENOENT)`);
+    if (id.bytes !== ref.bytes) throw new RebuildNeededError(`the database file ${p} has ${id.bytes} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
     return id;
   });
 }
@@ -124,11 +122,11 @@ function readChecked(dbDir: string, ref: DbFileRef, verify: boolean): Buffer {
   try {
     buf = fs.readFileSync(p);
   } catch (err) {
-    throw new DatabaseError(`the database file ${p} is missing (${(err as NodeJS.ErrnoException).code})`, 'Rebuild the database (patchlens index --rebuild)');
+    throw new RebuildNeededError(`the database file ${p} is missing (${(err as NodeJS.ErrnoException).code})`);
   }
-  if (buf.length !== ref.bytes) throw new DatabaseError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`, 'Rebuild the database (patchlens index --rebuild)');
+  if (buf.length !== ref.bytes) throw new RebuildNeededError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
   if (verify && sha256(buf) !== ref.sha256) {
-    throw new DatabaseError(`the database file ${p} is damaged (checksum mismatch)`, 'Rebuild the database (patchlens index --rebuild)');
+    throw new RebuildNeededError(`the database file ${p} is damaged (checksum mismatch)`);
   }
   return buf;
 }
@@ -206,7 +204,7 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
       // Base entries removed since the base was written are marked in memory only.
       for (const [first, count] of delta?.baseRemoved ?? []) index.remove(Array.from({ length: count }, (_, i) => first + i));
     } catch (err) {
-      throw new DatabaseError(`the index ${file} cannot be read: ${(err as Error).message}`, 'Rebuild the database (patchlens index --rebuild)');
+      throw new RebuildNeededError(`the index ${file} cannot be read: ${(err as Error).message}`);
     }
     return new PatchDatabase(dbDir, manifest, segments, index, checked);
   }
@@ -356,7 +354,7 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
     const { codebookSize: K, dim } = this.manifest.model;
     const p = this.manifest.prototypes.patch;
     const n = K * p * p * 3;
-    if (buf.byteLength !== (n + K + K * dim) * 4) throw new DatabaseError(`the codes file ${this.manifest.prototypes.file} has the wrong size`, 'Rebuild the database (patchlens index --rebuild)');
+    if (buf.byteLength !== (n + K + K * dim) * 4) throw new RebuildNeededError(`the codes file ${this.manifest.prototypes.file} has the wrong size`);
     this.codesCache = {
       patch: p,
       sums: new Float32Array(buf.buffer, buf.byteOffset, n),

@@ -12,6 +12,18 @@ export class DatabaseError extends Error {
   }
 }
 
+/**
+ * A database that only a rebuild mends: its files are missing, truncated or
+ * damaged, or it cannot be updated with this model or these keys. The extension
+ * offers Rebuild on this class alone (its name crosses the engine worker).
+ */
+export class RebuildNeededError extends DatabaseError {
+  override name = 'RebuildNeededError';
+  constructor(message: string, hint = 'Rebuild the database (patchlens index --rebuild)') {
+    super(message, hint);
+  }
+}
+
 export class DatabaseLockedError extends DatabaseError {
   override name = 'DatabaseLockedError';
 }

@@ -28,6 +28,7 @@ import { tarGzSource, tarSource } from './sources/tarSource';
 import { zipSource } from './sources/zipSource';
 import { parquetSource } from './sources/parquetSource';
 import { CodeShard } from './sources/hdf5Codes';
+import { tokenMapPng } from './tokenMap';
 import { LRUCache } from 'lru-cache';
 
 const INDEX_FORMAT = 'patchlens.members/v1';
@@ -104,6 +105,11 @@ export class DatasetCatalog {
   ) {
     this.root = path.resolve(root);
     this.opts = { maxMemberBytes: catalogOpts.maxMemberBytes ?? DEFAULT_MAX_MEMBER_BYTES, imageColumn: catalogOpts.imageColumn || undefined };
+  }
+
+  /** Where member indexes are kept, if anywhere. */
+  get cacheDir(): string | undefined {
+    return this.catalogOpts.cacheDir;
   }
 
   private get optionKey(): string {
@@ -484,7 +490,9 @@ export class PathReader {
   /** The catalog of a dataset root (member indexes from `cacheDir` when given). */
   catalog(root: string, cacheDir?: string): DatasetCatalog {
     let c = this.catalogs.get(root);
-    if (!c) {
+    // one made before the database existed keeps no indexes: the build's are reused once there are some
+    if (!c || (cacheDir && !c.cacheDir)) {
+      void c?.close();
       c = new DatasetCatalog(root, { cacheDir });
       this.catalogs.set(root, c);
     }
@@ -505,10 +513,15 @@ export class PathReader {
     return image ? { catalog, image } : undefined;
   }
 
-  /** The bytes of the image at an absolute path (a file, or a member inside an archive on the way). */
-  async read(abs: string): Promise<Uint8Array> {
+  /**
+   * The bytes of the image at an absolute path (a file, or a member inside an
+   * archive on the way); a row of an AR-RAG code shard, which has no pixels,
+   * reads as its token map (a PNG of `size`, the size its grid's cells are measured in).
+   */
+  async read(abs: string, size?: { width: number; height: number }): Promise<Uint8Array> {
     const r = await this.resolve(abs);
     if (!r) return fs.promises.readFile(abs); // the error names the file
+    if (r.image.kind === 'codes') return tokenMapPng((await r.catalog.readCodes(r.image.index, r.image.row, 1)).tokens, size);
     return r.catalog.read(r.image);
   }
 
@@ -550,20 +563,7 @@ export class PathReader {
   async entries(abs: string): Promise<{ name: string; type: 'file' | 'folder' }[]> {
     const a = await this.archiveAt(abs);
     if (!a) return [];
-    const { index, prefix } = a;
-    if (index.codes) return prefix === '' ? Array.from({ length: index.codes.rows }, (_, i) => ({ name: String(i), type: 'file' as const })) : [];
-    const lead = prefix === '' ? '' : `${prefix}/`;
-    const folders = new Set<string>();
-    const files: string[] = [];
-    for (const m of index.members) {
-      if (!m.name.startsWith(lead)) continue;
-      const rest = m.name.slice(lead.length);
-      const slash = rest.indexOf('/');
-      if (slash < 0) files.push(rest);
-      else folders.add(rest.slice(0, slash));
-    }
-    const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-    return [...[...folders].sort(byName).map((name) => ({ name, type: 'folder' as const })), ...files.sort(byName).map((name) => ({ name, type: 'file' as const }))];
+    return levelOf(a.index, a.prefix).entries.map((e) => ({ name: e.name, type: e.folder ? ('folder' as const) : ('file' as const) }));
   }
 
   forget(root: string): void {
@@ -577,4 +577,74 @@ export class PathReader {
     this.catalogs.clear();
     await Promise.all(all.map((c) => c.close()));
   }
+}
+
+/** One entry of a level of an archive: a folder inside it (with how many images are below), or an image. */
+export interface ArchiveLevelEntry {
+  readonly name: string;
+  readonly folder: boolean;
+  /** An image's bytes (a code row's tokens and latents); 0 for a folder. */
+  readonly bytes: number;
+  /** Images below a folder; 1 for an image. */
+  readonly images: number;
+}
+
+/** A level of an archive: folders first, then images, each sorted (code rows in row order). */
+export interface ArchiveLevel {
+  readonly entries: readonly ArchiveLevelEntry[];
+  /** Images at and below this level. */
+  readonly images: number;
+}
+
+const levels = new WeakMap<ArchiveIndex, Map<string, ArchiveLevel>>();
+
+/**
+ * The entries directly under `prefix` ('' for the archive itself) of an
+ * archive, keeping only the member ids `wanted` accepts. Computed once per
+ * index, level and filter, so paging through a 100k-member shard sorts it once.
+ */
+export function levelOf(index: ArchiveIndex, prefix: string, wanted?: (id: string) => boolean, filterKey = ''): ArchiveLevel {
+  let byKey = levels.get(index);
+  if (!byKey) levels.set(index, (byKey = new Map()));
+  const key = `${prefix}\0${filterKey}`;
+  const have = byKey.get(key);
+  if (have) return have;
+  const lead = prefix === '' ? '' : `${prefix}/`;
+  const folders = new Map<string, number>();
+  const files: ArchiveLevelEntry[] = [];
+  if (index.codes) {
+    const rowBytes = index.codes.cells * (1 + index.codes.dim) * 4;
+    if (prefix === '') for (let i = 0; i < index.codes.rows; i++) if (!wanted || wanted(`${index.rel}/${i}`)) files.push({ name: String(i), folder: false, bytes: rowBytes, images: 1 });
+  } else {
+    for (const m of index.members) {
+      if (!m.name.startsWith(lead) || (wanted && !wanted(memberId(index.rel, m.name)))) continue;
+      const rest = m.name.slice(lead.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) files.push({ name: rest, folder: false, bytes: m.size, images: 1 });
+      else folders.set(rest.slice(0, slash), (folders.get(rest.slice(0, slash)) ?? 0) + 1);
+    }
+    files.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  }
+  const folderEntries = [...folders].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([name, images]) => ({ name, folder: true, bytes: 0, images }));
+  let images = files.length;
+  for (const n of folders.values()) images += n;
+  const level = { entries: [...folderEntries, ...files], images };
+  byKey.set(key, level);
+  return level;
+}
+
+/** One page of a level of an archive in a dataset, for the Datasets view; `error`: the archive could not be read. */
+export async function archivePage(
+  catalog: DatasetCatalog,
+  rel: string,
+  prefix: string,
+  opts: { offset: number; limit: number; include?: readonly string[]; exclude?: readonly string[] },
+): Promise<{ total: number; images: number; mtimeMs: number; entries: ArchiveLevelEntry[]; error?: string }> {
+  const index = await catalog.index(rel);
+  const inc = opts.include?.length ? picomatch(opts.include as string[], { dot: true }) : undefined;
+  const exc = opts.exclude?.length ? picomatch(opts.exclude as string[], { dot: true }) : undefined;
+  const wanted = inc || exc ? (id: string) => (!inc || inc(id)) && !(exc && exc(id)) : undefined;
+  const level = levelOf(index, prefix, wanted, JSON.stringify([opts.include ?? [], opts.exclude ?? []]));
+  const error = index.problems.find((p) => p.path === rel)?.error;
+  return { total: level.entries.length, images: level.images, mtimeMs: index.mtimeMs, entries: level.entries.slice(opts.offset, opts.offset + opts.limit), error };
 }

@@ -3,11 +3,12 @@
 // cells when it opens it, without the whole result crossing to the host.
 
 import type { FindOptions, FindResult } from '../core/duplicates';
-import type { PatchDatabase } from './database';
+import type { PatchStore } from './patchStore';
+import { LRUCache } from 'lru-cache';
 import { databaseDuplicates } from './duplicates';
 import { DUPLICATE_RESULT_LIMIT, type DuplicateSearch, type DuplicateSearchParams, type DuplicateSummary } from './engineProtocol';
 
-/** Results kept at once (older ones are dropped; asking for them says so). */
+/** Results kept at once (the least recently used are dropped; asking for them says so). */
 const KEPT = 4;
 /** Largest page a request may ask for. */
 export const MAX_PAGE = 500;
@@ -15,8 +16,8 @@ export const MAX_PAGE = 500;
 interface Kept {
   readonly search: DuplicateSearch;
   readonly result: FindResult;
-  readonly db: PatchDatabase;
-  readonly against?: PatchDatabase;
+  readonly db: PatchStore;
+  readonly against?: PatchStore;
   readonly params: DuplicateSearchParams;
 }
 
@@ -26,13 +27,13 @@ export class SearchGoneError extends Error {
 
 export class DuplicateSearches {
   private nextId = 1;
-  private readonly kept = new Map<number, Kept>();
+  private readonly kept = new LRUCache<number, Kept>({ max: KEPT });
 
-  constructor(private readonly open: (dbDir: string) => PatchDatabase) {}
+  constructor(private readonly open: (dbDir: string) => PatchStore | Promise<PatchStore>) {}
 
   async run(params: DuplicateSearchParams, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<DuplicateSearch> {
-    const db = this.open(params.dbDir);
-    const against = params.against ? this.open(params.against) : undefined;
+    const db = await this.open(params.dbDir);
+    const against = params.against ? await this.open(params.against) : undefined;
     const t0 = performance.now();
     const result = await databaseDuplicates(db, against, {
       window: params.window,
@@ -56,7 +57,6 @@ export class DuplicateSearches {
       elapsedMs: performance.now() - t0,
     };
     this.kept.set(searchId, { search, result, db, against, params });
-    while (this.kept.size > KEPT) this.kept.delete(this.kept.keys().next().value as number);
     return search;
   }
 
@@ -86,11 +86,15 @@ export class DuplicateSearches {
 
   /** The pairs of a default search of dbDir that involve `image`, best first. */
   async overlaps(dbDir: string, image: string, limit: number, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<{ searchId: number; pairs: DuplicateSummary[] }> {
-    const db = this.open(dbDir);
+    const db = await this.open(dbDir);
+    // values() runs from the most recently used, so the first match is the newest.
     let found: Kept | undefined;
     for (const k of this.kept.values()) {
       const p = k.params;
-      if (k.db === db && !p.against && p.window === undefined && p.minShared === undefined && p.near === undefined && p.maxBucket === undefined) found = k;
+      if (k.db === db && !p.against && p.window === undefined && p.minShared === undefined && p.near === undefined && p.maxBucket === undefined) {
+        found = k;
+        break;
+      }
     }
     const searchId = found ? found.search.searchId : (await this.run({ dbDir }, opts)).searchId;
     const { result } = this.get(searchId);

@@ -41,10 +41,23 @@ export interface RequestOptions {
   readonly onStart?: (id: number) => void;
 }
 
+/**
+ * Runs before a request is sent: a promise to wait for (the request is sent
+ * after it settles, so what it sends first arrives first), or undefined to
+ * send at once.
+ */
+export type BeforeRequest = (method: EngineMethod, params: unknown) => Promise<void> | undefined;
+
 export class EngineClient {
   private worker?: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private before?: BeforeRequest;
+
+  /** Sets what runs before each request (the extension hands a database's storage options over first). */
+  setBeforeRequest(before: BeforeRequest | undefined): void {
+    this.before = before;
+  }
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
@@ -81,6 +94,11 @@ export class EngineClient {
   }
 
   request<M extends EngineMethod>(method: M, params: EngineRequests[M]['params'], opts: RequestOptions = {}): Promise<EngineRequests[M]['result']> {
+    const first = method === 'storageOptions' ? undefined : this.before?.(method, params);
+    return first ? first.then(() => this.send(method, params, opts)) : this.send(method, params, opts);
+  }
+
+  private send<M extends EngineMethod>(method: M, params: EngineRequests[M]['params'], opts: RequestOptions): Promise<EngineRequests[M]['result']> {
     const w = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

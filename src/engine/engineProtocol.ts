@@ -12,6 +12,8 @@ import type { KeyParams } from '../core/neighbourhood';
 import type { FindProgress, FindStats } from '../core/duplicates';
 import type { FidelityReport } from './fidelity';
 import type { CellWindow } from '../core/geometry';
+import type { StoreBackend } from './patchStore';
+import type { DatabaseBackend } from '../core/vocabulary';
 
 /** What a database holds, for lists and status views. */
 export interface DbSummary {
@@ -21,7 +23,9 @@ export interface DbSummary {
   readonly updatedAt: string;
   readonly model: { name: string; fingerprint: string; manifestPath: string; rows: number; cols: number; dim: number; codebookSize: number; hasDecoder: boolean };
   readonly keys: KeyParams;
-  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number };
+  readonly backend: StoreBackend;
+  /** `lance`: the IVF-PQ search settings (partitions 0: no vector index yet, every search flat). */
+  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number; lance?: { partitions: number; subVectors: number; nprobes: number; refineFactor: number } };
   readonly images: number;
   readonly entries: number;
   readonly diskBytes: number;
@@ -40,7 +44,7 @@ export interface DbImageInfo {
 /** A token grid without its latents; the typed arrays are transferred, not copied. */
 export type GridPayload = Omit<TokenGrid, 'latents'>;
 
-/** A retrieved patch's thumbnail: a PNG of the cells around it, and which cells those are. */
+/** A thumbnail: a PNG of a block of an image's cells, and which cells those are. */
 export interface PatchThumbnail {
   readonly png: Uint8Array;
   readonly window: CellWindow;
@@ -119,26 +123,40 @@ export interface EngineRequests {
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
   codebook: { params: { dbDir: string }; result: CodebookPayload };
-  /** The thumbnail of patch (row, col) of an image: the 3x3 cells around it (shifted inside the grid at its borders), `size` pixels square. */
-  thumbnail: { params: { dbDir: string; image: string; row: number; col: number; size: number; model?: string }; result: PatchThumbnail };
+  /** A thumbnail of an image, `size` pixels square: the 3x3 cells around `cell` (shifted inside the grid at its borders), or without a cell all the cells the model sees. */
+  thumbnail: { params: { dbDir: string; image: string; cell?: { row: number; col: number }; size: number; model?: string }; result: PatchThumbnail };
   /** A crop of an image around a rectangle, as PNG bytes. */
-  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number }; result: Uint8Array };
+  /** A square PNG of `size` from a rectangle of an image; `imageSize`: the size `rect` is measured in, for a code row's token map (it has no pixels of its own). */
+  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number; imageSize?: { width: number; height: number } }; result: Uint8Array };
   /** The bytes of an image by absolute path: a file, or a member of an archive on the way (…/0.tar/a.jpg). */
   readImage: { params: { file: string }; result: Uint8Array };
   /** An archive (a folder), a folder inside one or a member (a file), by absolute path; null for anything else. */
   statArchivePath: { params: { file: string }; result: { type: 'file' | 'folder'; size: number; mtimeMs: number } | null };
   /** The entries of an archive or of a folder inside one. */
   readArchiveDir: { params: { file: string }; result: { name: string; type: 'file' | 'folder' }[] };
-  /** The images inside a dataset's archives, by id (member indexes kept with the database); with the problems found. */
-  archiveImages: { params: { root: string; dbDir: string; include?: string[]; exclude?: string[] }; result: { images: { rel: string; bytes: number; mtimeMs: number }[]; problems: { path: string; error: string }[] } };
+  /**
+   * One page of an archive in a dataset (or of a folder inside it, `prefix`) for the Datasets view:
+   * folders first, then images; the member index is built once (kept with the database when it exists).
+   * `total`: entries at this level; `images`: images at and below it; `error`: the archive could not be read.
+   */
+  archivePage: {
+    params: { root: string; dbDir: string; archive: string; prefix: string; offset: number; limit: number; include?: string[]; exclude?: string[] };
+    result: { total: number; images: number; mtimeMs: number; entries: { name: string; folder: boolean; bytes: number; images: number }[]; error?: string };
+  };
   /** Metadata (caption, prompt, category, JSON fields) of dataset images by id; null where there is none. */
   metadata: { params: { dbDir: string; images: string[] }; result: (Record<string, string> | null)[] };
   /** The model's reconstruction of an image's token grid, as PNG bytes (model input size). */
   reconstruct: { params: { dbDir: string; image: string; model?: string }; result: Uint8Array };
-  /** Builds or updates a database; progress events carry the request id. */
-  build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'>; result: BuildResult };
+  /** Builds or updates a database; progress events carry the request id. A Lance one when `backend` says so, `dbDir` is an object-store URI or a folder holding Lance tables. */
+  build: { params: Omit<BuildOptions, 'signal' | 'onProgress' | 'log'> & { backend?: DatabaseBackend }; result: BuildResult };
   /** Deletes a database (refused while a build holds its lock); the bytes freed. */
   clearDatabase: { params: { dbDir: string }; result: number };
+  /**
+   * A database named by the settings: its storage options (`key=value`: credentials from SecretStorage, endpoint, region; over the
+   * AWS_* environment variables) and the dataset folder its images are read from on this machine (a shared database records its
+   * builder's). Kept in the worker's memory only; an open database is reopened with them.
+   */
+  storageOptions: { params: { dbDir: string; options: readonly string[]; root?: string }; result: boolean };
   /** Ranks the database's image pairs by shared patch content (or its leaks into `against`); searchProgress events carry the request id. */
   duplicates: { params: DuplicateSearchParams; result: DuplicateSearch };
   /** What a kept search was over. */

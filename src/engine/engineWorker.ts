@@ -5,8 +5,13 @@ import { parentPort } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { PatchDatabase, MANIFEST_FILE, clearDatabase } from './database';
-import { buildDatabase } from './indexer';
+import { LRUCache } from 'lru-cache';
+import { PatchDatabase, MANIFEST_FILE, DatabaseError, clearDatabase } from './database';
+import { LanceDatabase } from './lanceDatabase';
+import { isLanceFolder, isObjectStoreUri, lanceUri, storageOptions } from './lanceStore';
+import { buildLanceDatabase } from './lanceBuilder';
+import type { PatchStore } from './patchStore';
+import { buildDatabase, type BuildProgress } from './indexer';
 import { PatchRetriever, type TokenGrid } from './retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from './stats';
 import { RolloutRecorder, runRollout } from './rollout';
@@ -16,8 +21,7 @@ import { cropToPng } from './imageDecoder';
 import { thumbnailWindow, windowRect } from '../core/geometry';
 import { datasetRootOf } from './locations';
 import { prototypeOf } from '../core/prototypes';
-import { PathReader, expandArchives, sourcesDir } from './datasetCatalog';
-import { scanDataset } from './datasetScanner';
+import { PathReader, archivePage, sourcesDir } from './datasetCatalog';
 import { DuplicateSearches } from './duplicateSearches';
 import { fidelitySubject, measureFidelity } from './fidelity';
 import type { DbSummary, EngineMessage, EngineRequest, EngineRequests, EngineMethod } from './engineProtocol';
@@ -29,7 +33,27 @@ function post(msg: EngineMessage, transfer: ArrayBuffer[] = []): void {
 }
 
 // ---- caches: a database is reopened when its manifest changes on disk
-const dbs = new Map<string, { db: PatchDatabase; mtimeMs: number; size: number; checking: AbortController }>();
+const dbs = new Map<string, { db: PatchStore; mtimeMs: number; size: number; checking: AbortController }>();
+/** Storage options of Lance database URIs (from the extension's SecretStorage), in memory only. */
+const storage = new Map<string, readonly string[]>();
+/** The dataset folder on this machine of a database named by the settings (a shared one records its builder's). */
+const roots = new Map<string, string>();
+
+function rootOf(dbDir: string, db: PatchStore): string {
+  return roots.get(dbDir) ?? datasetRootOf(dbDir, db.manifest);
+}
+
+/** Where member indexes of archives are kept: beside a local database (none for one in object storage). */
+function cacheDirOf(dbDir: string): string | undefined {
+  return isObjectStoreUri(dbDir) ? undefined : sourcesDir(dbDir);
+}
+
+/** Whether a build into dbDir makes a Lance database. */
+function buildsLance(dbDir: string | undefined, backend: string | undefined): dbDir is string {
+  return dbDir !== undefined && (backend === 'lance' || isObjectStoreUri(dbDir) || isLanceFolder(dbDir));
+}
+/** How often an open Lance database asks its store whether a builder committed. */
+const LANCE_RECHECK_MS = 2000;
 const tokenizers = new Map<string, Promise<Tokenizer>>();
 /** Cancellable requests running (builds, duplicate searches, rollouts), by request id. */
 const running = new Map<number, AbortController>();
@@ -60,8 +84,25 @@ const searches = new DuplicateSearches((dbDir) => requireDb(dbDir));
 const paths = new PathReader();
 
 function forget(dbDir: string): void {
-  dbs.get(dbDir)?.checking.abort();
+  const open = dbs.get(dbDir);
+  open?.checking.abort();
+  open?.db.close?.();
   dbs.delete(dbDir);
+}
+
+/** A Lance database (a URI or a folder of its tables), reopened when a builder has committed since. */
+async function openLance(dbDir: string): Promise<PatchStore | undefined> {
+  const cached = dbs.get(dbDir);
+  if (cached && cached.db instanceof LanceDatabase) {
+    if (Date.now() - cached.mtimeMs < LANCE_RECHECK_MS || !(await cached.db.changed())) {
+      if (Date.now() - cached.mtimeMs >= LANCE_RECHECK_MS) cached.mtimeMs = Date.now();
+      return cached.db;
+    }
+  }
+  forget(dbDir);
+  const db = await LanceDatabase.connect(dbDir, { storage: storageOptions(dbDir, storage.get(dbDir) ?? []) });
+  if (db) dbs.set(dbDir, { db, mtimeMs: Date.now(), size: 0, checking: new AbortController() });
+  return db;
 }
 
 /**
@@ -70,7 +111,8 @@ function forget(dbDir: string): void {
  * background; once that finds damage, every request on the database fails with
  * it (the extension offers the rebuild) until the database changes.
  */
-function openDb(dbDir: string): PatchDatabase | undefined {
+async function openDb(dbDir: string): Promise<PatchStore | undefined> {
+  if (isObjectStoreUri(dbDir) || isLanceFolder(dbDir)) return openLance(dbDir);
   const st = fs.statSync(path.join(dbDir, MANIFEST_FILE), { throwIfNoEntry: false });
   if (!st) {
     forget(dbDir);
@@ -90,8 +132,8 @@ function openDb(dbDir: string): PatchDatabase | undefined {
   return db;
 }
 
-function requireDb(dbDir: string): PatchDatabase {
-  const db = openDb(dbDir);
+async function requireDb(dbDir: string): Promise<PatchStore> {
+  const db = await openDb(dbDir);
   if (!db) {
     const err = new Error(`no patch database in ${dbDir}`);
     err.name = 'NoDatabaseError';
@@ -110,10 +152,10 @@ function tokenizer(manifestPath: string): Promise<Tokenizer> {
   return t;
 }
 
-function retriever(dbDir: string, model?: string): PatchRetriever {
-  const db = requireDb(dbDir);
-  const root = datasetRootOf(dbDir, db.manifest);
-  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, sourcesDir(dbDir)));
+async function retriever(dbDir: string, model?: string): Promise<PatchRetriever> {
+  const db = await requireDb(dbDir);
+  const root = rootOf(dbDir, db);
+  return new PatchRetriever(db, root, () => tokenizer(model ?? db.model.manifestPath), undefined, paths.catalog(root, cacheDirOf(dbDir)));
 }
 
 /**
@@ -122,12 +164,18 @@ function retriever(dbDir: string, model?: string): PatchRetriever {
  * otherwise run the encoder again (seconds with a full-size VQ-16 on a CPU).
  */
 const ON_THE_FLY_GRIDS = 16;
-const onTheFly = new Map<string, Promise<TokenGrid>>();
+const onTheFly = new LRUCache<string, Promise<TokenGrid>>({ max: ON_THE_FLY_GRIDS });
 
 async function tokenGrid(dbDir: string, image: string, model?: string): Promise<{ r: PatchRetriever; grid: TokenGrid }> {
-  const r = retriever(dbDir, model);
+  const r = await retriever(dbDir, model);
   const abs = path.resolve(r.datasetRoot, image);
-  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  // a member's path goes through its archive file: stat says ENOTDIR, and the grid comes from the database
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    st = undefined;
+  }
   const key = st ? [dbDir, r.db.manifest.generation, abs, st.size, st.mtimeMs, model ?? ''].join('\0') : undefined;
   if (key === undefined) return { r, grid: await r.tokenGrid(image) };
   let pending = onTheFly.get(key);
@@ -140,23 +188,23 @@ async function tokenGrid(dbDir: string, image: string, model?: string): Promise<
       (g) => g.inDatabase && onTheFly.delete(key),
       () => onTheFly.delete(key),
     );
-    if (onTheFly.size > ON_THE_FLY_GRIDS) onTheFly.delete(onTheFly.keys().next().value as string);
   }
   return { r, grid: await pending };
 }
 
-function summary(dbDir: string): DbSummary | null {
-  const db = openDb(dbDir);
+async function summary(dbDir: string): Promise<DbSummary | null> {
+  const db = await openDb(dbDir);
   if (!db) return null;
   const m = db.manifest;
   return {
     dbDir,
-    root: datasetRootOf(dbDir, m),
+    root: rootOf(dbDir, db),
     generation: m.generation,
     updatedAt: m.updatedAt,
     model: { name: m.model.name, fingerprint: m.model.fingerprint, manifestPath: m.model.manifestPath, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize, hasDecoder: hasDecoder(m.model.manifestPath) },
     keys: m.keys,
-    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim },
+    backend: db.backend,
+    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim, ...(m.index.lance ? { lance: { ...m.index.lance } } : {}) },
     images: m.images.length,
     entries: db.entryCount,
     diskBytes: db.diskBytes(),
@@ -178,7 +226,7 @@ type Handler<M extends EngineMethod> = (params: EngineRequests[M]['params'], id:
 
 const handlers: { [M in EngineMethod]: Handler<M> } = {
   summary: ({ dbDir }) => summary(dbDir),
-  images: ({ dbDir }) => requireDb(dbDir).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
+  images: async ({ dbDir }) => (await requireDb(dbDir)).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
   grid: async ({ dbDir, image, model }) => {
     const { grid: g } = await tokenGrid(dbDir, image, model);
     // Copies: the stored records are views into a segment that must not be transferred.
@@ -190,7 +238,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { ...res, results: await r.withCaptions(res.results) };
   },
   stats: async ({ dbDir, predictability, rollout }, id) => {
-    const db = requireDb(dbDir);
+    const db = await requireDb(dbDir);
     const stats = databaseStats(db);
     const pred = predictability ? await retrievalPredictability(db, predictability) : undefined;
     const steps = stepReporter(id);
@@ -217,8 +265,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { width, height } = tok.info.manifest.input;
     return { ...payload, png: new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()) };
   },
-  tokenUses: ({ dbDir, token, limit }) => {
-    const db = requireDb(dbDir);
+  tokenUses: async ({ dbDir, token, limit }) => {
+    const db = await requireDb(dbDir);
     const { cols, codebookSize } = db.model;
     if (!Number.isInteger(token) || token < 0 || token >= codebookSize) throw new RangeError(`token must be an integer from 0 to ${codebookSize - 1}`);
     const out: { image: string; positions: { row: number; col: number }[] }[] = [];
@@ -230,8 +278,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     }
     return out.sort((a, b) => b.positions.length - a.positions.length || (a.image < b.image ? -1 : 1));
   },
-  codebook: ({ dbDir }) => {
-    const db = requireDb(dbDir);
+  codebook: async ({ dbDir }) => {
+    const db = await requireDb(dbDir);
     const { patch, sums, counts: protoCounts } = db.codes();
     const K = db.model.codebookSize;
     const counts = new Uint32Array(K);
@@ -246,9 +294,9 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   clearDatabase: async ({ dbDir }) => {
     const db = dbs.get(dbDir)?.db;
-    if (db) paths.forget(datasetRootOf(dbDir, db.manifest));
+    if (db) paths.forget(rootOf(dbDir, db));
     forget(dbDir);
-    for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
+    for (const k of [...onTheFly.keys()]) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
     return clearDatabase(dbDir);
   },
   readImage: async ({ file }) => {
@@ -257,25 +305,27 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
   statArchivePath: async ({ file }) => (await paths.stat(file)) ?? null,
   readArchiveDir: ({ file }) => paths.entries(file),
-  archiveImages: async ({ root, dbDir, include, exclude }) => {
-    const scan = scanDataset(root, { include, exclude, skipDirs: [dbDir] });
+  archivePage: async ({ root, dbDir, archive, prefix, offset, limit, include, exclude }) => {
     // the member indexes a build kept are used; none are written before there is a database folder
-    const cacheDir = fs.existsSync(dbDir) ? sourcesDir(dbDir) : undefined;
-    const { entries, problems } = await expandArchives(paths.catalog(root, cacheDir), scan.archives, { include, exclude, cells: 0, dim: 0, modelName: '', codeShapes: false });
-    return { images: entries.map((e) => ({ rel: e.rel, bytes: e.bytes, mtimeMs: e.mtimeMs })), problems: problems.map((p) => ({ path: p.path, error: p.error })) };
+    const cacheDir = fs.existsSync(dbDir) ? cacheDirOf(dbDir) : undefined;
+    return archivePage(paths.catalog(root, cacheDir), archive, prefix, { offset, limit, include, exclude });
   },
   metadata: async ({ dbDir, images }) => {
-    const r = retriever(dbDir);
+    const r = await retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
-  thumbnail: async ({ dbDir, image, row, col, size, model }) => {
+  thumbnail: async ({ dbDir, image, cell, size, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
-    if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
-    const window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    let window = { row: 0, col: 0, rows: grid.rows, cols: grid.cols };
+    if (cell) {
+      const { row, col } = cell;
+      if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
+      window = thumbnailWindow(grid.rows, grid.cols, row, col);
+    }
     const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
     return { png, window };
   },
-  crop: async ({ file, rect, size }) => new Uint8Array(await cropToPng(await paths.read(file), rect, size)),
+  crop: async ({ file, rect, size, imageSize }) => new Uint8Array(await cropToPng(await paths.read(file, imageSize), rect, size)),
   reconstruct: async ({ dbDir, image, model }) => {
     const { r, grid: g } = await tokenGrid(dbDir, image, model);
     const tok = await tokenizer(model ?? r.db.model.manifestPath);
@@ -283,23 +333,33 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const { width, height } = tok.info.manifest.input;
     return new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer());
   },
-  build: (params, id) =>
-    cancellable(id, (signal) =>
-      buildDatabase({
-        ...params,
-        signal,
-        onProgress: (progress) => post({ type: 'progress', id, progress }),
-        log: (line) => post({ type: 'log', id, line }),
-      }),
-    ),
+  build: ({ backend, ...params }, id) =>
+    cancellable(id, (signal) => {
+      const run = { signal, onProgress: (progress: BuildProgress) => post({ type: 'progress', id, progress }), log: (line: string) => post({ type: 'log', id, line }) };
+      if (!buildsLance(params.dbDir, backend)) return buildDatabase({ ...params, ...run });
+      const { dbDir, hnsw: _hnsw, wait: _wait, ...common } = params;
+      if (!isObjectStoreUri(dbDir) && fs.existsSync(path.join(dbDir, MANIFEST_FILE))) {
+        throw new DatabaseError(`${dbDir} holds an HNSW database`, 'Clear it (Patch Lens: Clear Database) or name another folder for the Lance database in patchlens.databases');
+      }
+      return buildLanceDatabase({ ...common, ...run, uri: lanceUri(dbDir), storage: storageOptions(dbDir, storage.get(dbDir) ?? []) });
+    }),
   duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
   duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
   overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
-  fidelity: ({ dbDir, queries, k }, id) => {
+  storageOptions: ({ dbDir, options, root }) => {
+    storage.set(dbDir, [...options]);
+    if (root) roots.set(dbDir, root);
+    else roots.delete(dbDir);
+    forget(dbDir); // reopened with them
+    for (const k of onTheFly.keys()) if (k.startsWith(`${dbDir}\0`)) onTheFly.delete(k);
+    return true;
+  },
+  fidelity: async ({ dbDir, queries, k }, id) => {
     const steps = stepReporter(id);
-    return cancellable(id, (signal) => measureFidelity(fidelitySubject(requireDb(dbDir)), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
+    const db = await requireDb(dbDir);
+    return cancellable(id, (signal) => measureFidelity(fidelitySubject(db), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
   },
   cancel: ({ buildId }) => {
     const c = running.get(buildId);

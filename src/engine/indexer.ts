@@ -15,6 +15,7 @@ import { DatasetCatalog, codeRowHash, expandArchives, sourcesDir, type ArchiveIn
 import type { EncodeFile, WorkerImage } from './encodeProtocol';
 import { EncoderPool, encoderLayout } from './encoderPool';
 import { DEFAULT_HNSW, HnswPatchIndex, type HnswParams } from './patchIndex';
+import { RebuildNeededError } from './databaseError';
 import { LayeredPatchIndex } from './layeredPatchIndex';
 import { Tokenizer, type ModelInfo } from './tokenizer';
 import { pauseAt } from './testHooks';
@@ -354,7 +355,7 @@ function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevMa
   b.timings.openMs = performance.now() - to;
   if (prev) {
     const why = incompatibility(prev.manifest, info, b.keys, b.hnsw);
-    if (why) throw new DatabaseError(`the database ${b.dbDir} cannot be updated: ${why}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+    if (why) throw new RebuildNeededError(`the database ${b.dbDir} cannot be updated: ${why}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
   }
   return { prev, prevManifest: prev?.manifest };
 }

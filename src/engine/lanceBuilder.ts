@@ -14,6 +14,7 @@ import { codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbour
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
 import { describeKeyParams, LANCE_TABLES } from '../core/vocabulary';
 import { DatabaseError } from './database';
+import { RebuildNeededError } from './databaseError';
 import { DatasetCatalog, sourcesDir, type DatasetEntry } from './datasetCatalog';
 import type { WorkerImage } from './encodeProtocol';
 import type { EncoderPool } from './encoderPool';
@@ -51,8 +52,8 @@ export interface LanceBuildResult extends BuildResult {
 export const LANCE_MIN_INDEX_ROWS = 50_000;
 /** Images appended per commit (each commit is checked). */
 export const LANCE_COMMIT_IMAGES = 64;
-/** Re-appends of one commit before the builder stops. */
-const MAX_REAPPENDS = 3;
+/** Re-appends of one commit before the builder stops (each after a random pause, so colliding writers drift apart). */
+const MAX_REAPPENDS = 6;
 /** Ids per IN (...) list. */
 const ID_CHUNK = 512;
 
@@ -89,6 +90,21 @@ async function createOrOpen(conn: lancedb.Connection, name: string, schema: Sche
   }
 }
 
+/** Reads that met another writer's half-written file on a store without atomic puts (s3rver): worth another try. */
+const TORN = /Range started at|does not have sufficient data|unexpected end of file|Generic S3 error|early eof/i;
+
+/** Runs a store operation, again after a short random pause when it met a torn file. */
+async function torn<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (attempt >= MAX_REAPPENDS || !TORN.test(String((err as Error)?.message))) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200 * (attempt + 1)));
+    }
+  }
+}
+
 const idList = (ids: readonly bigint[]) => ids.map((i) => i.toString()).join(', ');
 function* chunks<T>(xs: readonly T[], n: number): Generator<T[]> {
   for (let i = 0; i < xs.length; i += n) yield xs.slice(i, i + n);
@@ -96,14 +112,34 @@ function* chunks<T>(xs: readonly T[], n: number): Generator<T[]> {
 
 /** Rows of `table` whose `column` is one of ids (chunked IN lists), read from the store's latest version. */
 async function countIn(table: lancedb.Table, column: string, ids: readonly bigint[]): Promise<number> {
-  await table.checkoutLatest();
-  let n = 0;
-  for (const c of chunks(ids, ID_CHUNK)) n += await table.countRows(`${column} IN (${idList(c)})`);
-  return n;
+  return torn(async () => {
+    await table.checkoutLatest();
+    let n = 0;
+    for (const c of chunks(ids, ID_CHUNK)) n += await table.countRows(`${column} IN (${idList(c)})`);
+    return n;
+  });
+}
+
+/** The ids of images lacking their record or some of their entries. */
+async function incomplete(t: Tables, ids: readonly bigint[], perImage: number): Promise<Set<bigint>> {
+  return torn(() => incompleteOnce(t, ids, perImage));
+}
+
+async function incompleteOnce(t: Tables, ids: readonly bigint[], perImage: number): Promise<Set<bigint>> {
+  const lost = new Set<bigint>();
+  await t.entries.checkoutLatest();
+  await t.images.checkoutLatest();
+  for (const c of chunks(ids, ID_CHUNK)) {
+    const counts = new Map<bigint, number>();
+    for (const r of (await t.entries.query().where(`image IN (${idList(c)})`).select(['image']).toArray()) as { image: bigint }[]) counts.set(BigInt(r.image), (counts.get(BigInt(r.image)) ?? 0) + 1);
+    const have = new Set(((await t.images.query().where(`id IN (${idList(c)})`).select(['id']).toArray()) as { id: bigint }[]).map((r) => BigInt(r.id)));
+    for (const id of c) if (counts.get(id) !== perImage || !have.has(id)) lost.add(id);
+  }
+  return lost;
 }
 
 async function deleteIn(table: lancedb.Table, column: string, ids: readonly bigint[]): Promise<void> {
-  for (const c of chunks(ids, ID_CHUNK)) await table.delete(`${column} IN (${idList(c)})`);
+  for (const c of chunks(ids, ID_CHUNK)) await torn(() => table.delete(`${column} IN (${idList(c)})`));
 }
 
 /** An Arrow table of entries: keys [n x keyDim], tokens, image ids, rows, cols. */
@@ -162,8 +198,8 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
     const existing = (await readMeta(t.meta)).model;
     if (existing) {
       const d = existing.doc;
-      if (d.model.fingerprint !== info.fingerprint) throw new DatabaseError(`the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
-      if (!sameKeys(d.keys, keys)) throw new DatabaseError(`the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      if (d.model.fingerprint !== info.fingerprint) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      if (!sameKeys(d.keys, keys)) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
     } else {
       const doc: LanceModelMeta = {
         format: LANCE_FORMAT,
@@ -273,14 +309,21 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         const codesRow = { commit: randomUUID(), ids: bytesOf(Int32Array.from(used)), sums: bytesOf(sparseSums), counts: bytesOf(Uint32Array.from(used, (c) => counts[c])), stale: 0 };
         const batchTable = entriesBatch(keyDim, keysAll, token, image, row, col);
         for (let attempt = 0; ; attempt++) {
-          // entries of these images left by a builder killed between its two appends are replaced, never doubled
-          if ((await countIn(t.entries, 'image', ids)) > 0) await deleteIn(t.entries, 'image', ids);
-          if ((await countIn(t.images, 'id', ids)) > 0) await deleteIn(t.images, 'id', ids);
-          await t.entries.add(batchTable);
-          pauseAt('lance-entries');
-          await t.images.add(imageRows, { mode: 'append' });
-          const gotEntries = await countIn(t.entries, 'image', ids);
-          const gotImages = await countIn(t.images, 'id', ids);
+          let gotEntries = -1;
+          let gotImages = -1;
+          try {
+            // entries of these images left by a builder killed between its two appends are replaced, never doubled
+            if ((await countIn(t.entries, 'image', ids)) > 0) await deleteIn(t.entries, 'image', ids);
+            if ((await countIn(t.images, 'id', ids)) > 0) await deleteIn(t.images, 'id', ids);
+            await t.entries.add(batchTable);
+            pauseAt('lance-entries');
+            await t.images.add(imageRows, { mode: 'append' });
+            gotEntries = await countIn(t.entries, 'image', ids);
+            gotImages = await countIn(t.images, 'id', ids);
+          } catch (err) {
+            // a store without atomic puts shows another writer's half-written manifest: read again
+            if (attempt >= MAX_REAPPENDS || !TORN.test(String((err as Error)?.message))) throw err;
+          }
           if (gotEntries === n * perImage && gotImages === n) break;
           if (attempt >= MAX_REAPPENDS) {
             throw new DatabaseError(
@@ -289,9 +332,10 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
             );
           }
           reappended++;
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * (attempt + 1)));
           log(`the store at ${where} dropped a commit (${gotEntries}/${n * perImage} entries, ${gotImages}/${n} images): appending again`);
         }
-        await t.codes.add([codesRow]);
+        await torn(() => t.codes.add([codesRow]));
         committedIds.push(...ids);
         timings.writeMs += performance.now() - tw;
       };
@@ -315,20 +359,28 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         progress('encode', encoded, toEncode.length, img.ok ? img.rel : `skipped ${img.rel}`);
       };
       if (toEncode.length) progress('encode', 0, toEncode.length, `Encoding ${toEncode.length} images`);
-      await encodeEntries(toEncode, { info, catalog, opts, timings, patch, onImage, setPool: (p) => (pool = p) });
-      if (pending.length) flush();
-      await writing;
-      if (failure) throw failure;
-      checkAbort();
-      const ok = committedIds.length;
-      const newOk = ok - Math.min(ok, updated);
-      added = newOk;
-      updated = Math.min(ok, updated);
-      // a later commit of another builder may still overwrite one of ours on a store without conditional writes: check all once more
-      if (committedIds.length) {
-        const got = await countIn(t.images, 'id', committedIds);
-        if (got !== committedIds.length) throw new DatabaseError(`the store at ${where} lost ${committedIds.length - got} of the ${committedIds.length} images this builder committed`, 'Run the same command again to append them (the store does not honour conditional writes: one builder at a time there)');
+      let todo = toEncode;
+      for (let pass = 0; todo.length; pass++) {
+        await encodeEntries(todo, { info, catalog, opts, timings, patch, onImage, setPool: (p) => (pool = p) });
+        if (pending.length) flush();
+        await writing;
+        if (failure) throw failure;
+        checkAbort();
+        // a later commit of another writer may still have overwritten one of ours (a store without
+        // conditional writes): every committed image must have its record and all its entries
+        const lost = await incomplete(t, committedIds, perImage);
+        if (!lost.size) break;
+        if (pass >= MAX_REAPPENDS) throw new DatabaseError(`the store at ${where} lost the rows of ${lost.size} of the ${committedIds.length} images this builder committed`, 'Run the same command again to append them (the store does not honour conditional writes: one builder at a time there)');
+        await deleteIn(t.entries, 'image', [...lost]);
+        await deleteIn(t.images, 'id', [...lost]);
+        reappended += lost.size;
+        log(`the store at ${where} lost the rows of ${lost.size} images after their commits: encoding them again`);
+        todo = todo.filter((f) => lost.has(imageId(f.rel)));
+        for (let i = committedIds.length - 1; i >= 0; i--) if (lost.has(committedIds[i])) committedIds.splice(i, 1);
       }
+      const ok = committedIds.length;
+      added = ok - Math.min(ok, updated);
+      updated = Math.min(ok, updated);
     }
 
     // ---- the vector index: trained once the parts are in

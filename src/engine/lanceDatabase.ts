@@ -11,6 +11,7 @@ import { entryCount, entryRange, keyDimension } from '../core/neighbourhood';
 import { prototypePatch } from '../core/prototypes';
 import { LANCE_TABLES, type KeyParams } from '../core/vocabulary';
 import { DatabaseError, PatchDatabase } from './database';
+import { RebuildNeededError } from './databaseError';
 import { connectStore, isObjectStoreUri, openTable, shownUri, storeError, viewOf } from './lanceStore';
 import type { ImageExclusion, LabelFilter, SearchHit, StoreCodes, StoreIndex } from './patchStore';
 
@@ -165,7 +166,7 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
       const ds = distances.get(i) as Uint8Array;
       const lt = latents.get(i) as Uint8Array | null;
       if (tk.byteLength !== cells * 4 || ds.byteLength !== cells * 4 || (lt && lt.byteLength !== cells * dim * 4)) {
-        throw new DatabaseError(`the Lance database ${where} has a damaged record for ${paths[i]} (wrong size)`, 'Rebuild it (patchlens index --rebuild)');
+        throw new RebuildNeededError(`the Lance database ${where} has a damaged record for ${paths[i]} (wrong size)`, 'Rebuild it (patchlens index --rebuild)');
       }
       const off = j * rb;
       records.set(tk, off);
@@ -235,7 +236,7 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
       root: doc.root,
       model: doc.model,
       keys,
-      index: { kind: 'lance', file: LANCE_TABLES.entries, bytes: 0, sha256: '', m: 0, efConstruction: 0, ef: 0, keyDim, entries: entryRows, lance },
+      index: { kind: 'lance', file: LANCE_TABLES.entries, bytes: 0, sha256: '', m: 0, efConstruction: 0, ef: 0, keyDim, entries: n * perImage, lance },
       prototypes: { file: LANCE_TABLES.codes, bytes: 0, sha256: '', patch, staleImages: stale },
       segments: [],
       nextLabel: n * perImage,
@@ -243,10 +244,8 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
       failed: [],
       lastBuild: { startedAt: now, finishedAt: indexMeta?.builtAt ?? now, elapsedMs: 0, added: 0, updated: 0, removed: 0, unchanged: n, failed: 0 },
     };
-    if (entryRows !== n * perImage) {
-      // entries of an image whose record was not committed (a builder killed between the two), or the reverse
-      throw new DatabaseError(`the Lance database ${where} has ${entryRows} entries for ${n} images (expected ${n * perImage}): a builder stopped between its commits`, 'Run the same patchlens index again; it completes what is missing');
-    }
+    // Entries of an image whose record is not in (a builder killed between its two appends) are
+    // never answered (labelOf knows no such image); re-running that builder replaces them.
     return new LanceDatabase(uri, manifest, records, index, { patch, sums, counts, codebook: modelMeta.codebook }, onStore, conn, versions, [meta, images, entries, codesTable], flatOf);
   }
 

@@ -2,28 +2,20 @@
 // s3://, gs://, az://), storage options from the environment and --storage-option,
 // the tables' schemas, and errors turned into one line that never shows a secret.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type * as lancedb from '@lancedb/lancedb';
 import { Binary, Field, FixedSizeList, Float32, Float64, Int16, Int32, Int64, Schema, Utf8 } from 'apache-arrow';
 import { DatabaseError } from './database';
-import { LANCE_TABLES } from '../core/vocabulary';
+import { sha256 } from './sha256';
+import { isObjectStoreUri, shownUri } from '../core/databaseUri';
 
 // Lance prints a deprecation warning on every index statistics call unless this is set.
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
+// Lance's own log lines (retries, throttling) would bury the one line an error gets.
+process.env.LANCEDB_LOG ??= 'error';
 
-/** Object-store schemes LanceDB opens; anything else is a local folder. */
-const OBJECT_STORE = /^(s3|s3\+ddb|gs|az|abfss?):\/\//i;
-
-export function isObjectStoreUri(uri: string): boolean {
-  return OBJECT_STORE.test(uri);
-}
-
-/** Whether a local folder holds a Lance patch database (its meta table). */
-export function isLanceFolder(dir: string): boolean {
-  return fs.existsSync(path.join(dir, `${LANCE_TABLES.meta}.lance`));
-}
+export { isObjectStoreUri, shownUri } from '../core/databaseUri';
+export { isLanceFolder } from './locations';
 
 /** A database location as LanceDB wants it: URIs as given, folders absolute. */
 export function lanceUri(location: string, cwd = process.cwd()): string {
@@ -64,11 +56,6 @@ export function storageOptions(uri: string, pairs: readonly string[] = [], env: 
   return out;
 }
 
-/** A URI as it may be shown: no user info, no query string. */
-export function shownUri(uri: string): string {
-  return isObjectStoreUri(uri) ? uri.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '') : uri;
-}
-
 /** Removes every secret value from a message (LanceDB errors may echo options). */
 function scrub(text: string, options: Record<string, string>): string {
   let out = text;
@@ -76,17 +63,21 @@ function scrub(text: string, options: Record<string, string>): string {
   return out;
 }
 
+const CREDENTIALS_REFUSED = /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|401 Unauthorized|ExpiredToken|AuthorizationFailure/i;
+const UNREACHABLE = /error sending request|dns error|Connection refused|ECONNREFUSED|timed out|operation timed out/i;
+const STORE_TROUBLE = new RegExp(`${CREDENTIALS_REFUSED.source}|${UNREACHABLE.source}`, 'i');
+
 /** One line for a failure of the store, naming it and the likely cause. */
 export function storeError(err: unknown, uri: string, options: Record<string, string>, what: string): DatabaseError {
   if (err instanceof DatabaseError) return err;
   const raw = scrub(String((err as Error)?.message ?? err), options);
   const where = shownUri(uri);
   const line = raw.split('\n').find((l) => l.trim()) ?? raw;
-  if (/InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|Forbidden|403|401|credential/i.test(raw)) {
+  if (CREDENTIALS_REFUSED.test(raw)) {
     return new DatabaseError(`${what} ${where}: the store refused the credentials`, 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)');
   }
   if (/NoSuchBucket/i.test(raw)) return new DatabaseError(`${what} ${where}: no such bucket`);
-  if (/connect|dns|resolve|timed? ?out|Connection refused|error sending request|ECONNREFUSED|tcp/i.test(raw)) {
+  if (UNREACHABLE.test(raw)) {
     return new DatabaseError(`${what} ${where}: the store cannot be reached (${options.endpoint ? `endpoint ${options.endpoint}` : 'default endpoint'})`, 'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…');
   }
   return new DatabaseError(`${what} ${where}: ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
@@ -119,7 +110,8 @@ export async function openTable(conn: lancedb.Connection, name: string, uri: str
     return await conn.openTable(name);
   } catch (err) {
     const msg = String((err as Error)?.message ?? err);
-    if (/not found|was not found|does not exist|TableNotFound/i.test(msg)) return undefined;
+    // a refusal or an unreachable store also ends in "not found" in LanceDB's message: told apart first
+    if (!STORE_TROUBLE.test(msg) && /was not found|TableNotFound/i.test(msg)) return undefined;
     throw storeError(err, uri, options, 'cannot open the Lance database');
   }
 }
@@ -182,8 +174,7 @@ export const CODES_SCHEMA = new Schema([
 
 /** A stable 63-bit id of an image path (the split of --part and the entries' image column). */
 export function imageId(rel: string): bigint {
-  const h = createHash('sha256').update(rel).digest();
-  return h.readBigUInt64BE(0) & 0x7fffffffffffffffn;
+  return BigInt(`0x${sha256(rel).slice(0, 16)}`) & 0x7fffffffffffffffn;
 }
 
 /** Which part (1-based) of N an image belongs to. */

@@ -37,6 +37,11 @@ export function findDatabase(start: string): string | undefined {
   }
 }
 
+/** Whether a local folder holds a Lance patch database (its meta table). */
+export function isLanceFolder(dir: string): boolean {
+  return fs.existsSync(path.join(dir, `${LANCE_TABLES.meta}.lance`));
+}
+
 /** The dataset a database describes: its parent for <root>/.patchlens, else the root it recorded. */
 export function datasetRootOf(dbDir: string, manifest: DbManifest): string {
   if (path.basename(dbDir) === DATABASE_FOLDER) return path.dirname(path.resolve(dbDir));

@@ -9,12 +9,14 @@ import { cellRects, type Cell } from '../core/geometry';
 import { codeGrid, type KeySource } from '../core/neighbourhood';
 import { planResize } from '../core/geometry';
 import { DatabaseError } from './database';
+import { sha256File } from './sha256';
 import { excludeImages, type PatchStore } from './patchStore';
 import { decodeForModel, DEFAULT_MAX_PIXELS } from './imageDecoder';
 import { toRel } from './datasetScanner';
 import { isInside } from '../core/paths';
 import type { Tokenizer } from './tokenizer';
 import type { LabelFilter } from './patchIndex';
+import { tokenMapPng } from './tokenMap';
 import { DatasetCatalog, sourcesDir, type ResolvedImage } from './datasetCatalog';
 import { captionOf, splitArchiveId, type ImageMetadata } from '../core/datasetLayout';
 
@@ -125,6 +127,8 @@ export class PatchRetriever {
   async imageBytes(image: string): Promise<Uint8Array> {
     const rel = this.relPath(image);
     const m = await this.member(rel);
+    // a code row has no pixels: its token map, at the size the database measures its cells in
+    if (m?.kind === 'codes') return tokenMapPng((await this.catalog.readCodes(m.index, m.row, 1)).tokens, { width: this.db.model.inputWidth, height: this.db.model.inputHeight });
     if (m) return this.catalog.read(m);
     return fs.promises.readFile(path.resolve(this.datasetRoot, image));
   }
@@ -140,13 +144,20 @@ export class PatchRetriever {
       const img = this.db.image(i);
       // The stored grid is used only while the file (or the archive holding it) is the one that was indexed.
       let st: { size: number; mtimeMs: number } | undefined;
+      const abs = path.resolve(this.datasetRoot, img.path);
       if (member) {
         const v = await this.catalog.version(member);
         st = v && { size: v.bytes, mtimeMs: v.mtimeMs };
       } else {
-        st = fs.statSync(path.resolve(this.datasetRoot, img.path), { throwIfNoEntry: false });
+        try {
+          st = fs.statSync(abs);
+        } catch {
+          st = undefined; // gone, or a member of an archive that is gone (ENOTDIR)
+        }
       }
-      if (!st || member?.kind === 'codes' || (st.size === img.bytes && Math.floor(st.mtimeMs) === img.mtimeMs)) {
+      // Same size, other time (a copy of the dataset on another machine, a shared database's): the content decides, as a build's does.
+      const same = (s: { size: number; mtimeMs: number }) => s.size === img.bytes && (Math.floor(s.mtimeMs) === img.mtimeMs || (!member && sha256File(abs) === img.sha256));
+      if (!st || member?.kind === 'codes' || same(st)) {
         const rec = this.db.record(i);
         const plan = planResize(img.width, img.height, inputWidth, inputHeight, resize);
         return { image: img.path, inDatabase: true, width: img.width, height: img.height, rows, cols, tokens: rec.tokens, distances: rec.distances, latents: rec.latents, cells: cellRects(plan, rows, cols) };

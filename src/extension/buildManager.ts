@@ -3,15 +3,16 @@
 // status-bar item and a log in the output channel. One build per dataset at a
 // time; the database's lock also keeps the CLI out.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DatasetWatchers, hiddenUnder, watchFiles } from './datasetWatchers';
 import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
 import { imageGlob } from '../core/imageTypes';
 import { formatCount, formatDuration } from '../core/format';
 import { MANIFEST_FILE, type NeighbourhoodShape } from '../core/vocabulary';
+import { shownUri } from '../core/databaseUri';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';
 import { SkippedFiles, showProblems } from './skippedFiles';
@@ -40,8 +41,7 @@ export class BuildManager implements vscode.Disposable {
   readonly onDidChangeState = this.stateChanged.event;
   private readonly status: vscode.StatusBarItem;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly watchers = new Map<string, vscode.Disposable>();
-  private readonly debounce = new Map<string, NodeJS.Timeout>();
+  private readonly watchers = new DatasetWatchers<string>(2000, (root) => void this.build(root, { background: true }));
   /** Datasets whose key settings are being saved for their own rebuild: no "rebuild?" prompt for them. */
   private readonly savingKeysFor = new Set<string>();
 
@@ -124,7 +124,7 @@ export class BuildManager implements vscode.Disposable {
     }
     const dbDir = this.datasets.dbDirFor(root);
     const name = path.basename(root);
-    this.log.info(`${req.rebuild ? 'Rebuilding' : 'Building'} ${dbDir} for ${root} with ${model.manifestPath}`);
+    this.log.info(`${req.rebuild ? 'Rebuilding' : 'Building'} ${shownUri(dbDir)} for ${root} with ${model.manifestPath}`);
     const task = (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => {
       token.onCancellationRequested(() => this.cancel(root));
       let reported = 0;
@@ -136,6 +136,7 @@ export class BuildManager implements vscode.Disposable {
           model: model.manifestPath,
           keys: settings.keys,
           hnsw: settings.hnsw,
+          backend: settings.backend,
           rebuild: req.rebuild,
           workers: settings.workers || undefined, // 0: the engine's choice
           maxPixels: settings.maxImagePixels,
@@ -202,7 +203,7 @@ export class BuildManager implements vscode.Disposable {
   private async reportFailure(root: string, e: Error, req: BuildRequest): Promise<void> {
     const kind = e instanceof EngineError ? e.kind : e.name;
     const actions: string[] = [];
-    if (kind === 'DatabaseError' && /cannot be updated|damaged|missing|checksum|truncated/.test(e.message)) actions.push('Rebuild');
+    if (kind === 'RebuildNeededError') actions.push('Rebuild');
     if (kind === 'ManifestError') actions.push('Select Model');
     actions.push('Show Log');
     const choice = await (req.background ? vscode.window.showWarningMessage : vscode.window.showErrorMessage)(`Patch Lens: ${e.message}`, ...actions);
@@ -240,7 +241,8 @@ export class BuildManager implements vscode.Disposable {
     const stale = REBUILD_SETTINGS.filter((s) => e.affectsConfiguration(s));
     if (stale.length === 0) return;
     // A dataset rebuilding with the keys just saved for it needs no prompt.
-    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE)));
+    // A database named by patchlens.databases (a team's shared one) is rebuilt only when asked.
+    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && !this.datasets.databaseSetting(d.root).choice && this.datasets.hasDatabase(d.root));
     if (built.length === 0) return;
     void vscode.window
       .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')
@@ -249,36 +251,23 @@ export class BuildManager implements vscode.Disposable {
       });
   }
 
-  /** Watches built datasets for image changes when autoUpdate is on. */
+  /** Watches built datasets for image changes when autoUpdate is on (not those whose database patchlens.databases names: a shared one is updated when asked). */
   private syncWatchers(): void {
-    const wanted = new Set<string>();
+    const wanted = new Map<string, string>();
     for (const d of this.datasets.list()) {
       if (!readSettings(vscode.Uri.file(d.root)).autoUpdate) continue;
-      if (!fs.existsSync(path.join(this.datasets.dbDirFor(d.root), MANIFEST_FILE))) continue;
-      wanted.add(d.root);
+      if (this.datasets.databaseSetting(d.root).choice || !this.datasets.hasDatabase(d.root)) continue;
+      wanted.set(d.root, d.root);
     }
-    for (const [root, w] of this.watchers) {
-      if (!wanted.has(root)) {
-        w.dispose();
-        this.watchers.delete(root);
-      }
-    }
-    for (const root of wanted) {
-      if (this.watchers.has(root)) continue;
-      const glob = imageGlob();
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
-      const poke = (uri: vscode.Uri) => {
-        if (path.relative(root, uri.fsPath).split(path.sep).some((part) => part.startsWith('.'))) return; // the database folder, hidden files
-        clearTimeout(this.debounce.get(root));
-        this.debounce.set(root, setTimeout(() => void this.build(root, { background: true }), 2000));
-      };
-      this.watchers.set(root, vscode.Disposable.from(watcher, watcher.onDidCreate(poke), watcher.onDidChange(poke), watcher.onDidDelete(poke)));
-    }
+    this.watchers.sync(wanted, (root) =>
+      watchFiles(root, imageGlob(), (uri) => {
+        if (!hiddenUnder(root, uri)) this.watchers.poke(root); // not the database folder, hidden files
+      }),
+    );
   }
 
   dispose(): void {
-    for (const w of this.watchers.values()) w.dispose();
-    for (const t of this.debounce.values()) clearTimeout(t);
+    this.watchers.dispose();
     for (const s of this.subs) s.dispose();
   }
 }

@@ -1,12 +1,18 @@
 // The datasets Patch Lens knows: workspace folders plus folders added by
-// command (multi-root aware), and where each one's database lives.
+// command (multi-root aware), and where each one's database lives: the one
+// patchlens.databases names (a Lance database at a URI or in a folder), else
+// the default location.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sha256 } from '../engine/sha256';
 import * as vscode from 'vscode';
-import { readSettings } from './settings';
+import { readSettings, resolveDatabase } from './settings';
 import { isInside } from '../core/paths';
-import { DATABASE_FOLDER } from '../core/vocabulary';
+import { DATABASE_FOLDER, MANIFEST_FILE } from '../core/vocabulary';
+import { isObjectStoreUri, shownUri } from '../core/databaseUri';
+import { isLanceFolder } from '../engine/locations';
+import type { DatabaseResolution } from './databaseChoice';
 
 const EXTRA_KEY = 'patchlens.extraDatasets';
 const HIDDEN_KEY = 'patchlens.hiddenDatasets';
@@ -23,14 +29,20 @@ export class DatasetRegistry implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subs: vscode.Disposable[] = [];
+  /** Ignored workspace entries already reported (once a session each). */
+  private readonly reportedIgnored = new Set<string>();
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log?: vscode.LogOutputChannel,
+  ) {
     this.subs.push(
       this.changed,
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.changed.fire()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('patchlens.databaseLocation')) this.changed.fire();
+        if (e.affectsConfiguration('patchlens.databaseLocation') || e.affectsConfiguration('patchlens.databases')) this.changed.fire();
       }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire()),
     );
   }
 
@@ -73,8 +85,36 @@ export class DatasetRegistry implements vscode.Disposable {
       .sort((a, b) => b.root.length - a.root.length)[0];
   }
 
-  /** Where the database of a dataset lives, per the databaseLocation setting. */
+  /** The database patchlens.databases names for a dataset (and a workspace entry ignored in Restricted Mode, reported once). */
+  databaseSetting(root: string): DatabaseResolution {
+    const r = resolveDatabase(root);
+    if (r.ignored && !this.reportedIgnored.has(`${root}\0${r.ignored}`)) {
+      this.reportedIgnored.add(`${root}\0${r.ignored}`);
+      const using = r.choice ? `${shownUri(r.choice.location)} from your user settings` : 'the default database location';
+      const line = `This workspace is not trusted, so its patchlens.databases entry for ${path.basename(root)} (${shownUri(r.ignored)}) is ignored and not connected to; using ${using}.`;
+      this.log?.warn(line);
+      void vscode.window.showWarningMessage(`Patch Lens: ${line} Trust the workspace or set the entry in user settings to use it.`, 'Manage Workspace Trust').then((c) => {
+        if (c) void vscode.commands.executeCommand('workbench.trust.manage');
+      });
+    }
+    return r;
+  }
+
+  /** The dataset whose setting names a database location (an object-store URI or folder), if any. */
+  rootOfDatabase(location: string): string | undefined {
+    return this.list().find((d) => resolveDatabase(d.root).choice?.location === location)?.root;
+  }
+
+  /** Whether a dataset has a database, as far as can be told without the engine (an object-store URI: assumed). */
+  hasDatabase(root: string): boolean {
+    const db = this.dbDirFor(root);
+    return isObjectStoreUri(db) || fs.existsSync(path.join(db, MANIFEST_FILE)) || isLanceFolder(db);
+  }
+
+  /** Where the database of a dataset lives: the one patchlens.databases names, else per the databaseLocation setting. */
   dbDirFor(root: string): string {
+    const named = this.databaseSetting(root).choice;
+    if (named) return named.location;
     // The extension's own folder (the sample dataset) is never written to: it is replaced on update.
     if (readSettings(vscode.Uri.file(root)).databaseLocation === 'storage' || isInside(this.context.extensionUri.fsPath, root)) {
       const id = sha256(root).slice(0, 16);

@@ -10,17 +10,20 @@ import { registerSidePanel } from './sidePanel/sidePanel';
 import { registerArchiveFileSystem } from './archiveFileSystem';
 import type { Services } from './services';
 import { SkippedFiles } from './skippedFiles';
+import { StorageConnections, registerStorageCommands } from './storageConnections';
 
 let services: Services | undefined;
 
 export function activate(context: vscode.ExtensionContext): Services {
   const log = vscode.window.createOutputChannel('Patch Lens', { log: true });
   const engine = new EngineClient();
-  const datasets = new DatasetRegistry(context);
+  const datasets = new DatasetRegistry(context, log);
   const skippedFiles = new SkippedFiles();
   const builds = new BuildManager(engine, datasets, log, skippedFiles);
-  services = { context, log, engine, datasets, builds, skippedFiles };
-  context.subscriptions.push(log, datasets, builds, skippedFiles, { dispose: () => void engine.dispose() });
+  const connections = new StorageConnections(context, engine, datasets, log);
+  services = { context, log, engine, datasets, builds, skippedFiles, connections };
+  context.subscriptions.push(log, datasets, builds, skippedFiles, connections, { dispose: () => void engine.dispose() });
+  context.subscriptions.push(...registerStorageCommands(connections));
   context.subscriptions.push(registerArchiveFileSystem(engine));
   context.subscriptions.push(...registerBuildCommands(services));
   context.subscriptions.push(...registerInspector(services));

@@ -6,6 +6,7 @@ import type { EngineClient } from '../engine/engineClient';
 import type { BuildManager } from './buildManager';
 import type { DatasetRegistry } from './datasets';
 import type { SkippedFiles } from './skippedFiles';
+import type { StorageConnections } from './storageConnections';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -15,4 +16,6 @@ export interface Services {
   readonly builds: BuildManager;
   /** Skipped files in the Problems panel. */
   readonly skippedFiles: SkippedFiles;
+  /** Storage options and dataset folders of the databases patchlens.databases names, handed to the engine. */
+  readonly connections: StorageConnections;
 }

@@ -1,15 +1,16 @@
 // Patch Lens settings, read in one place. In an untrusted workspace the model
-// manifest named by workspace settings is ignored (user settings or the
-// bundled model only).
+// manifest and the databases named by workspace settings are ignored (user
+// settings or the defaults only; see databaseChoice.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonc } from './jsonc';
-import { BORDERS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type DatabaseLocation, type KeyParams, type KeySource } from '../core/vocabulary';
+import { BORDERS, DATABASE_BACKENDS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type DatabaseBackend, type DatabaseLocation, type KeyParams, type KeySource } from '../core/vocabulary';
 import type { HnswParams } from '../engine/patchIndex';
 import { bundledModelPath } from '../engine/locations';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
+import { databaseFor, mergeObjects, trustedLevels, type DatabaseResolution } from './databaseChoice';
 
 export interface ModelChoice {
   /** Absolute manifest path. */
@@ -27,6 +28,8 @@ export interface PatchLensSettings {
   readonly temperature: number;
   readonly excludeSelf: boolean;
   readonly databaseLocation: DatabaseLocation;
+  /** The backend of a database built where none is yet (an s3:// URI is always Lance). */
+  readonly backend: DatabaseBackend;
   readonly include: string[];
   readonly exclude: string[];
   readonly maxImagePixels: number;
@@ -70,6 +73,7 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
     temperature: typeof t === 'number' && t > 0 && Number.isFinite(t) ? t : 1,
     excludeSelf: c.get<boolean>('excludeSelf') ?? true,
     databaseLocation: oneOf(c.get('databaseLocation'), DATABASE_LOCATIONS, DATABASE_LOCATIONS[0]),
+    backend: oneOf(c.get('backend'), DATABASE_BACKENDS, DATABASE_BACKENDS[0]),
     include: strings(c.get('include')),
     exclude: strings(c.get('exclude')),
     maxImagePixels: clampInt(c.get('maxImagePixels'), 1, 2 ** 40, 100_000_000),
@@ -86,11 +90,11 @@ export function readSettings(scope?: vscode.Uri): PatchLensSettings {
 }
 
 /**
- * The patchlens.model that the workspace's own settings files name. In an
+ * The value of a setting that the workspace's own settings files give. In an
  * untrusted workspace VS Code leaves restricted settings out of the
  * configuration API altogether, so the files are read to say what is ignored.
  */
-export function workspaceFileModelSetting(scope?: vscode.Uri): string | undefined {
+export function workspaceFileSetting(key: string, scope?: vscode.Uri): unknown {
   const read = (file: string): Record<string, unknown> | undefined => {
     try {
       const j = parseJsonc(fs.readFileSync(file, 'utf8'));
@@ -103,34 +107,51 @@ export function workspaceFileModelSetting(scope?: vscode.Uri): string | undefine
   const folders = folder ? [folder] : (vscode.workspace.workspaceFolders ?? []);
   for (const f of folders) {
     if (f.uri.scheme !== 'file') continue;
-    const v = read(path.join(f.uri.fsPath, '.vscode', 'settings.json'))?.['patchlens.model'];
-    if (typeof v === 'string' && v) return v;
+    const v = read(path.join(f.uri.fsPath, '.vscode', 'settings.json'))?.[key];
+    if (v !== undefined && v !== '') return v;
   }
   const ws = vscode.workspace.workspaceFile;
   if (ws?.scheme === 'file') {
     const settings = read(ws.fsPath)?.settings as Record<string, unknown> | undefined;
-    const v = settings?.['patchlens.model'];
-    if (typeof v === 'string' && v) return v;
+    const v = settings?.[key];
+    if (v !== undefined && v !== '') return v;
   }
   return undefined;
+}
+
+/** What relative paths in settings are resolved against: the first workspace folder. */
+function settingsBase(): string {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
 }
 
 /** The model to use, honouring workspace trust. */
 export function resolveModel(scope?: vscode.Uri): ModelChoice {
   const info = vscode.workspace.getConfiguration('patchlens', scope).inspect<string>('model');
-  const workspaceValue = info?.workspaceFolderValue ?? info?.workspaceValue ?? (vscode.workspace.isTrusted ? undefined : workspaceFileModelSetting(scope));
-  const userValue = info?.globalValue;
-  const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const fromFiles = () => {
+    const v = workspaceFileSetting('patchlens.model', scope);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const nonEmpty = (v?: string) => (v ? v : undefined);
+  const { user: userValue, workspace, ignored } = trustedLevels(info, vscode.workspace.isTrusted, fromFiles, (outer, inner) => nonEmpty(inner) ?? nonEmpty(outer));
+  const base = settingsBase();
   const abs = (p: string) => {
     const bundled = /^bundled:([\w.-]+)$/.exec(p);
     if (bundled) return bundledModelPath(bundled[1]);
     return path.isAbsolute(p) ? p : path.resolve(base, p);
   };
-  if (workspaceValue) {
-    if (vscode.workspace.isTrusted) return { manifestPath: abs(workspaceValue), origin: 'workspace' };
-    if (userValue) return { manifestPath: abs(userValue), origin: 'user', ignoredWorkspaceModel: workspaceValue };
-    return { manifestPath: bundledModelPath(), origin: 'bundled', ignoredWorkspaceModel: workspaceValue };
+  if (workspace) return { manifestPath: abs(workspace), origin: 'workspace' };
+  if (ignored) {
+    if (userValue) return { manifestPath: abs(userValue), origin: 'user', ignoredWorkspaceModel: ignored };
+    return { manifestPath: bundledModelPath(), origin: 'bundled', ignoredWorkspaceModel: ignored };
   }
   if (userValue) return { manifestPath: abs(userValue), origin: 'user' };
   return { manifestPath: bundledModelPath(), origin: 'bundled' };
+}
+
+/** The database patchlens.databases names for a dataset folder, honouring workspace trust. */
+export function resolveDatabase(root: string): DatabaseResolution {
+  const scope = vscode.Uri.file(root);
+  const info = vscode.workspace.getConfiguration('patchlens', scope).inspect<Record<string, unknown>>('databases');
+  const fromFiles = () => mergeObjects(workspaceFileSetting('patchlens.databases', scope) as Record<string, unknown> | undefined);
+  return databaseFor(root, trustedLevels(info, vscode.workspace.isTrusted, fromFiles, mergeObjects), settingsBase());
 }

@@ -24,6 +24,8 @@ const PACKAGES = [
   'sharp', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/colour', 'detect-libc', 'semver',
   'onnxruntime-node', 'onnxruntime-common',
   'hnswlib-node', 'bindings', 'file-uri-to-path',
+  // LanceDB's JavaScript (and apache-arrow) is in the bundles; its platform binary ships beside them
+  '@lancedb/lancedb', '@lancedb/lancedb-linux-x64-gnu',
 ];
 const ALLOWED: RegExp[] = [
   /^extension\.vsixmanifest$/,
@@ -55,13 +57,15 @@ test('the VSIX holds only allowed files, and what the extension needs', () => {
     'extension/media/sample/bridge.jpg', 'extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md',
     'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
     'extension/node_modules/hnswlib-node/build/Release/addon.node',
+    'extension/node_modules/@lancedb/lancedb-linux-x64-gnu/lancedb.linux-x64-gnu.node',
   ]) assert.ok(names.includes(need), need);
   assert.ok(names.some((n) => /^extension\/node_modules\/@img\/sharp-linux-x64\/lib\/.*\.node$/.test(n)));
   // onnxruntime-node carries every platform's binaries; the VSIX only linux-x64's.
   assert.deepEqual(names.filter((n) => n.includes('/onnxruntime-node/bin/') && !n.includes('/bin/napi-v6/linux/x64/')), []);
   const mb = fs.statSync(vsix).size / 1e6;
   process.stderr.write(`# VSIX: ${names.length} files, ${mb.toFixed(1)} MB\n`);
-  assert.ok(mb < 60, `${mb} MB`);
+  // LanceDB's binary is ~160 MB (about 45 MB compressed) of the total
+  assert.ok(mb < 120, `${mb} MB`);
 });
 
 test('every native binary in the VSIX is ELF x86-64', () => {

@@ -132,7 +132,7 @@ test('the engine worker stops answering from a database its background check fou
     if (!failure) await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(failure, 'the damage was reported');
-  assert.equal(failure.name, 'DatabaseError');
+  assert.equal(failure.name, 'RebuildNeededError');
   assert.match(failure.message, new RegExp(`the database file .*${manifest.index.file} is damaged \\(checksum mismatch\\)\\. Rebuild the database`));
   await assert.rejects(engine.request('summary', { dbDir: db }), /is damaged/, 'every request on it');
 });

@@ -120,3 +120,36 @@ test('failures exit non-zero with a one-line reason', () => {
   assert.equal(outside.code, 1);
   assert.match(outside.stderr, /outside the 8x8 grid/);
 });
+
+test('every command answers --help (and `help <command>`) with its own usage, exit 0', () => {
+  for (const cmd of ['index', 'query', 'tokens', 'rollout', 'stats', 'duplicates', 'fidelity', 'serve']) {
+    for (const args of [[cmd, '--help'], ['help', cmd]]) {
+      const r = cli(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^Usage: patchlens ${cmd} `), args.join(' '));
+      if (cmd !== 'index') assert.doesNotMatch(r.stdout, /patchlens index <dir>/, `${args.join(' ')} prints only its own usage`);
+    }
+  }
+  assert.match(cli(['fidelity', '--help']).stdout, /current: \{ params, recall, p50Ms \}/);
+});
+
+test('bin/patchlens.js in a checkout warns when a source file is newer than dist/cli.js', () => {
+  const checkout = path.join(work, 'checkout');
+  fs.mkdirSync(path.join(checkout, 'bin'), { recursive: true });
+  fs.mkdirSync(path.join(checkout, 'dist'), { recursive: true });
+  fs.mkdirSync(path.join(checkout, 'src', 'cli'), { recursive: true });
+  fs.copyFileSync(path.join(repo, 'bin', 'patchlens.js'), path.join(checkout, 'bin', 'patchlens.js'));
+  fs.writeFileSync(path.join(checkout, 'dist', 'cli.js'), 'exports.main = async () => 0;\n');
+  const source = path.join(checkout, 'src', 'cli', 'main.ts');
+  fs.writeFileSync(source, '// source\n');
+  const run = () => spawnSync(process.execPath, [path.join(checkout, 'bin', 'patchlens.js'), 'help'], { encoding: 'utf8' });
+  const built = fs.statSync(path.join(checkout, 'dist', 'cli.js')).mtime;
+  fs.utimesSync(source, built, new Date(built.getTime() - 60_000));
+  let r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  fs.utimesSync(source, built, new Date(built.getTime() + 60_000));
+  r = run();
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /warning: src\/cli\/main\.ts is newer than dist\/cli\.js; run `npm run build`/);
+});

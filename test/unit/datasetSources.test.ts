@@ -13,8 +13,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildDatabase } from '../../src/engine/indexer';
 import { PatchDatabase } from '../../src/engine/database';
 import { PatchRetriever } from '../../src/engine/retrieval';
-import { DatasetCatalog, sourcesDir } from '../../src/engine/datasetCatalog';
+import { DatasetCatalog, PathReader, archivePage, levelOf, sourcesDir } from '../../src/engine/datasetCatalog';
 import { captionOf } from '../../src/core/datasetLayout';
+import { tokenRgb } from '../../src/core/tokenColours';
+import sharp from 'sharp';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, writeDataset } from '../support/fixtures';
 
@@ -83,6 +85,17 @@ test('a root of shards, zips and Parquet files: every image inside is indexed un
   const db = PatchDatabase.open(res.db)!;
   const ids = db.manifest.images.map((i) => i.path);
   assert.deepEqual(ids, ['mjhq.zip/animals/bbb222.png', 'mjhq.zip/people/aaa111.png', 'shards/00000.tar/img-00.png', 'shards/00000.tar/img-01.png', 'shards/00000.tar/img-02.png', 'shards/00001.tgz/img-03.png', 'train.parquet/img-06.png', 'train.parquet/img-07.png']);
+  // the CLI takes <root>/<id> and prints the id; without a database it names the member from its archive on
+  const cli = (...a: string[]) => JSON.parse(run(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...a, '--json'])) as { image: string; tokens: number[][]; results?: { image: string; caption?: string }[] };
+  const viaDb = cli('tokens', path.join(root, 'shards', '00000.tar', 'img-01.png'));
+  assert.equal(viaDb.image, 'shards/00000.tar/img-01.png');
+  const noDb = cli('tokens', path.join(root, 'shards', '00000.tar', 'img-01.png'), '--model', model);
+  assert.equal(noDb.image, '00000.tar/img-01.png');
+  assert.deepEqual(noDb.tokens, viaDb.tokens);
+  const hits = cli('query', path.join(root, 'mjhq.zip', 'people', 'aaa111.png'), '--at', '2,2', '--k', '20');
+  assert.ok(hits.results!.every((h) => ids.includes(h.image)), JSON.stringify(hits.results));
+  for (const h of hits.results!) if (h.image.startsWith('shards/00000.tar/')) assert.equal(h.caption, `a photo of sample ${path.posix.basename(h.image, '.png')}`);
+  assert.equal(hits.results!.find((h) => h.image === 'mjhq.zip/people/aaa111.png')?.caption ?? 'a portrait, golden hour', 'a portrait, golden hour');
   const ref = PatchDatabase.open((await buildDatabase({ root: plain, model, workers: 1 })).db)!;
   const same: Record<string, string> = { 'mjhq.zip/people/aaa111.png': names[4], 'mjhq.zip/animals/bbb222.png': names[5] };
   for (const id of ids) {
@@ -165,6 +178,24 @@ print(json.dumps({'t': f['indices'][:].tolist(), 'v': f['vectors'][:].reshape(5,
   const tokens = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'tokens', path.join(codes, 'shard-0.h5', '4'), '--json'], { encoding: 'utf8' });
   assert.equal(tokens.status, 0, tokens.stderr);
   assert.deepEqual((JSON.parse(tokens.stdout) as { tokens: number[][] }).tokens.flat(), want.t[4]);
+  // no pixels: a row reads as its token map, each cell in its token's colour, at the size its cells are measured in
+  const reader = new PathReader();
+  const png = await reader.read(path.join(codes, 'shard-0.h5', '3'), { width: grid.width, height: grid.height });
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([info.width, info.height], [grid.width, grid.height]);
+  for (const [cell, rect] of grid.cells.entries()) {
+    const x = Math.floor(rect.x + rect.width / 2);
+    const y = Math.floor(rect.y + rect.height / 2);
+    const at = (y * info.width + x) * info.channels;
+    assert.deepEqual([data[at], data[at + 1], data[at + 2]], tokenRgb(want.t[3][cell]), `cell ${cell}`);
+  }
+  // the retrieved patches' thumbnails read the same map, at the size the database measures the row's cells in
+  const thumb = await sharp(await new PatchRetriever(db, codes).imageBytes('shard-0.h5/3')).raw().toBuffer({ resolveWithObject: true });
+  assert.deepEqual([thumb.info.width, thumb.info.height], [grid.width, grid.height]);
+  assert.deepEqual(thumb.data.equals(data), true);
+  // without a size: 16 px a cell
+  assert.deepEqual([(await sharp(await reader.read(path.join(codes, 'shard-0.h5', '0'))).metadata()).width], [8 * 16]);
+  await reader.close();
 });
 
 test('bad input: truncated and corrupt archives, non-image members, duplicates, hostile names, no image column, zip bombs; the rest indexed', async () => {
@@ -246,5 +277,46 @@ open(path, 'wb').write(bytes(data))
   const cat = new DatasetCatalog(bad);
   assert.equal(await cat.resolve('odd.tar/../loose.png'), undefined);
   assert.equal(await cat.resolve('../root/meta_data.json'), undefined);
+  await cat.close();
+});
+
+test('the Datasets view pages a big GNU tar shard: folders first, a page at a time, filtered by include/exclude, sorted once', async () => {
+  const dir = path.join(work, 'paged-src');
+  fs.mkdirSync(path.join(dir, 'imgs'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'b'));
+  const png = fs.readFileSync(path.join(src, names[0]));
+  const members: string[] = [];
+  for (let i = 0; i < 230; i++) members.push(`imgs/${String(i).padStart(4, '0')}.png`);
+  members.push('b/x.png', 'b/y.png', 'top-1.png', 'top-0.png', 'top-0.txt');
+  for (const m of members) fs.writeFileSync(path.join(dir, m), m.endsWith('.txt') ? 'a caption\n' : png);
+  const pagedRoot = path.join(work, 'paged');
+  fs.mkdirSync(pagedRoot);
+  // members in a shuffled order: the listing sorts them
+  run('tar', ['--format=gnu', '-cf', path.join(pagedRoot, 'big.tar'), ...[...members].reverse()], dir);
+  const cat = new DatasetCatalog(pagedRoot);
+  const top = await archivePage(cat, 'big.tar', '', { offset: 0, limit: 3 });
+  assert.equal(top.total, 4);
+  assert.equal(top.images, 234);
+  assert.deepEqual(top.entries.map((e) => [e.name, e.folder, e.images]), [['b', true, 2], ['imgs', true, 230], ['top-0.png', false, 1]]);
+  assert.equal(top.entries[2].bytes, png.length);
+  const second = await archivePage(cat, 'big.tar', 'imgs', { offset: 100, limit: 100 });
+  assert.equal(second.total, 230);
+  assert.deepEqual([second.entries.length, second.entries[0].name, second.entries[99].name], [100, '0100.png', '0199.png']);
+  const last = await archivePage(cat, 'big.tar', 'imgs', { offset: 200, limit: 100 });
+  assert.deepEqual([last.entries.length, last.entries.at(-1)!.name], [30, '0229.png']);
+  const idx = await cat.index('big.tar');
+  assert.equal(levelOf(idx, 'imgs'), levelOf(idx, 'imgs'), 'a level is listed and sorted once, then paged');
+  // member ids are filtered by the dataset's globs
+  const only = await archivePage(cat, 'big.tar', '', { offset: 0, limit: 100, exclude: ['big.tar/imgs/**'], include: ['**/*.png'] });
+  assert.deepEqual(only.entries.map((e) => e.name), ['b', 'top-0.png', 'top-1.png']);
+  // the file system provider's directory listing is the same level, whole
+  const reader = new PathReader();
+  assert.deepEqual((await reader.entries(path.join(pagedRoot, 'big.tar', 'b'))).map((e) => `${e.type}:${e.name}`), ['file:x.png', 'file:y.png']);
+  await reader.close();
+  // an unreadable archive says why
+  fs.writeFileSync(path.join(pagedRoot, 'junk.tar'), 'not a tar at all'.repeat(64));
+  const junk = await archivePage(cat, 'junk.tar', '', { offset: 0, limit: 10 });
+  assert.deepEqual([junk.total, junk.entries.length], [0, 0]);
+  assert.match(junk.error ?? '', /tar/);
   await cat.close();
 });

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
+  ARCHIVE_PAGE,
+  emptyCounts,
+  archiveDescription,
   classifyImages,
+  classifyMember,
   countStatuses,
   datasetDescription,
   folderDescription,
@@ -11,6 +15,8 @@ import {
   imageTooltip,
   oneLine,
   plural,
+  showMoreLabel,
+  splitByArchive,
   statusIcon,
 } from '../../src/extension/sidePanel/datasetTreeModel';
 
@@ -105,4 +111,40 @@ test('formatting helpers', () => {
   assert.equal(plural(1, 'patch'), 'patch');
   assert.equal(plural(3, 'image'), 'images');
   assert.equal(oneLine('x'.repeat(20), 10), `${'x'.repeat(9)}…`);
+});
+
+test('archives are folders: their members leave the files\' list, counts reach every ancestor, members classify against the database', () => {
+  const archives = [disk('shards/00000.tar', 5000, 7000), disk('broken.zip', 10)];
+  const split = splitByArchive(
+    archives,
+    [idx('a.png'), idx('shards/00000.tar/x.jpg', 300, 7000), idx('shards/00000.tar/y.jpg', 300, 6000)],
+    [{ path: 'shards/00000.tar/bad.jpg', error: 'not a readable image' }, { path: 'broken.zip', error: 'not a readable zip archive' }, { path: 'c.png', error: 'too big' }],
+  );
+  assert.deepEqual(split.indexed.map((i) => i.path), ['a.png']);
+  assert.deepEqual(split.failed.map((f) => f.path), ['c.png']);
+  const [tar, zip] = split.archives;
+  assert.deepEqual([...tar.indexed.keys()], ['shards/00000.tar/x.jpg', 'shards/00000.tar/y.jpg']);
+  assert.equal(zip.error, 'not a readable zip archive');
+  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/x.jpg', 300, 7000.4).status, 'indexed');
+  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/y.jpg', 300, 7000).status, 'changed');
+  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/bad.jpg', 1, 7000), { rel: 'shards/00000.tar/bad.jpg', status: 'failed', error: 'not a readable image' });
+  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/z.jpg', 1, 7000), { rel: 'shards/00000.tar/z.jpg', status: 'new' });
+  const tree = folderTree(classifyImages([disk('a.png'), disk('c.png')], split.indexed, split.failed), split.archives);
+  assert.deepEqual(tree.archives.map((a) => a.rel), ['broken.zip']);
+  const shards = tree.folders.find((f) => f.name === 'shards')!;
+  assert.deepEqual(shards.archives.map((a) => a.rel), ['shards/00000.tar']);
+  assert.deepEqual([shards.counts.indexed, shards.counts.failed], [2, 1]);
+  assert.deepEqual([tree.counts.indexed, tree.counts.failed], [3, 3]);
+  assert.deepEqual([tree.archivesBelow, shards.archivesBelow], [2, 1]);
+  assert.equal(folderDescription(shards.counts, shards.archivesBelow), '3 images · 1 archive · 1 failed');
+  assert.equal(folderDescription(emptyCounts(), 3), '3 archives');
+  assert.equal(archiveDescription(tar, 1234), '1,234 images · 2 indexed · 1 failed');
+  assert.equal(archiveDescription(tar), '2 indexed · 1 failed');
+  assert.equal(archiveDescription({ ...zip, error: undefined }), '10 B');
+  assert.match(archiveDescription(zip), /^unreadable: not a readable zip archive/);
+});
+
+test('a long archive level ends in a "Show more…" row saying how many the next page adds', () => {
+  assert.equal(showMoreLabel(ARCHIVE_PAGE, 100_000), `Show more… (${ARCHIVE_PAGE} of ${(100_000 - ARCHIVE_PAGE).toLocaleString('en-US')} more)`);
+  assert.equal(showMoreLabel(2 * ARCHIVE_PAGE, 2 * ARCHIVE_PAGE + 7), 'Show more… (7 of 7 more)');
 });

@@ -21,6 +21,10 @@ test('listDiskImages: supported images, by the indexer\'s rules', async () => {
   put('sub/c.webp');
   put('sub/skip/d.png');
   put('db/e.png');
+  put('shards/00000.tar', 7);
+  put('mjhq.zip');
+  put('codes/shard-0.h5');
+  put('db/f.tgz');
   fs.symlinkSync(path.join(root, 'sub'), path.join(root, 'loop'));
   fs.symlinkSync('/', path.join(root, 'outside'));
   const all = await listDiskImages(root, { skipDirs: [path.join(root, 'db')] });
@@ -29,9 +33,14 @@ test('listDiskImages: supported images, by the indexer\'s rules', async () => {
   const scan = scanDataset(root, { skipDirs: [path.join(root, 'db')] });
   assert.deepEqual(all.images.map((i) => [i.rel, i.bytes, i.mtimeMs]), scan.files.map((f) => [f.rel, f.bytes, f.mtimeMs]));
   assert.equal(all.images.find((i) => i.rel === 'b.JPG')!.bytes, 5);
+  // archives are listed apart (folders of members in the tree), as the indexer's scan lists them
+  assert.deepEqual(all.archives.map((a) => [a.rel, a.bytes]), [['codes/shard-0.h5', 3], ['mjhq.zip', 3], ['shards/00000.tar', 7]]);
+  assert.deepEqual(all.archives.map((a) => a.rel), scan.archives.map((a) => a.rel));
   assert.equal(all.truncated, false);
   const some = await listDiskImages(root, { include: ['loop/**'], exclude: ['**/skip/**'] });
   assert.deepEqual(some.images.map((i) => i.rel), ['loop/c.webp']);
+  // include globs name images (members too): an archive is kept, its members are filtered; exclude drops it
+  assert.deepEqual((await listDiskImages(root, { include: ['loop/**'], exclude: ['*.zip'] })).archives.map((a) => a.rel), ['codes/shard-0.h5', 'db/f.tgz', 'shards/00000.tar']);
   const limited = await listDiskImages(root, { limit: 2 });
   assert.equal(limited.images.length, 2);
   assert.equal(limited.truncated, true);

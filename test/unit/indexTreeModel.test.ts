@@ -11,6 +11,7 @@ const summary: DbSummary = {
   updatedAt: '2026-01-10T11:00:00Z',
   model: { name: 'patchlens-vq16', fingerprint: 'abc', manifestPath: '/ext/media/models/patchlens-vq16/manifest.json', rows: 24, cols: 24, dim: 8, codebookSize: 16384, hasDecoder: true },
   keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' },
+  backend: 'hnsw',
   index: { m: 16, efConstruction: 200, ef: 64, keyDim: 32 },
   images: 50,
   entries: 25300,
@@ -131,4 +132,38 @@ test('trustRow: shown only when a workspace model setting is ignored', () => {
   assert.equal(row.label, 'Restricted Mode');
   assert.match(row.tooltip!, /\.\/evil\/manifest\.json\) is ignored; builds use the bundled model/);
   assert.match(trustRow({ manifestPath: '/u/m.json', origin: 'user', ignoredWorkspaceModel: 'x' })!.tooltip!, /model from your user settings/);
+});
+
+test('indexRows: a Lance database named by patchlens.databases: where it is, its IVF-PQ settings, no HNSW rebuild prompt', () => {
+  const lance: DbSummary = { ...summary, dbDir: 's3://team/db', backend: 'lance', index: { m: 0, efConstruction: 0, ef: 0, keyDim: 32, lance: { partitions: 700, subVectors: 16, nprobes: 210, refineFactor: 10 } } };
+  const rows = byLabel(indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: lance, settings, now }));
+  assert.equal(rows.get('Database')!.description, 's3://team/db (user settings)');
+  assert.equal(rows.get('Database')!.icon, 'cloud');
+  assert.equal(rows.get('Database')!.command!.command, 'patchlens.setStorageCredentials');
+  assert.equal(rows.get('Index')!.description, 'Lance IVF-PQ · 700 partitions · PQ16 · nprobes=210 · refine=10');
+  assert.equal(rows.has('Settings changed'), false, 'HNSW settings do not apply to a Lance database');
+  const flat = indexRows({ root: '/d', database: { location: '/lance/db', origin: 'workspace' }, summary: { ...lance, index: { ...lance.index, lance: { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 } } }, settings, now });
+  assert.equal(flat.find((r) => r.label === 'Index')!.description, 'Lance · flat (exact) search');
+  assert.equal(flat.find((r) => r.label === 'Database')!.icon, 'database');
+});
+
+test('indexRows: a store that refuses the credentials or cannot be reached: one line and the credentials command', () => {
+  const error = 'cannot open the Lance database s3://team/db: the store refused the credentials. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)';
+  const rows = indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: null, error, settings, now });
+  const bad = rows.find((r) => r.id.endsWith('error'))!;
+  assert.equal(bad.label, 'Credentials refused');
+  assert.equal(bad.description, 'cannot open the Lance database s3://team/db: the store refused the credentials');
+  assert.deepEqual(bad.command, { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: ['/d'] });
+  const down = indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: null, error: 'cannot open the Lance database s3://team/db: the store cannot be reached (endpoint http://127.0.0.1:9)', settings, now });
+  assert.equal(down.find((r) => r.id.endsWith('error'))!.label, 'Store unreachable');
+});
+
+test('indexRows: a workspace database entry ignored in Restricted Mode says so, and what is used instead', () => {
+  const rows = indexRows({ root: '/d', ignoredDatabase: 's3://evil/db', summary: null, settings, now });
+  assert.equal(rows[0].label, 'Restricted Mode');
+  assert.equal(rows[0].description, 'workspace database setting ignored');
+  assert.match(rows[0].tooltip!, /s3:\/\/evil\/db\) is ignored: Patch Lens does not connect to it\. Using the default database location/);
+  assert.equal(rows[0].command!.command, 'workbench.trust.manage');
+  const user = indexRows({ root: '/d', ignoredDatabase: 's3://evil/db', database: { location: 's3://mine/db', origin: 'user' }, summary: null, settings, now });
+  assert.match(user[0].tooltip!, /Using s3:\/\/mine\/db from your user settings/);
 });

@@ -39,6 +39,9 @@ test('every image type the engine reads opens in the inspector: explorer menu, c
   }
   assert.ok(SUPPORTED_EXTENSIONS.includes('.avif'));
   assert.deepEqual([...INSPECTABLE_EXTENSIONS], [...SUPPORTED_EXTENSIONS]);
+  // a row of an AR-RAG code shard has no extension: it opens as its token map
+  assert.ok(isInspectable('/d/codes/shard-0.h5/12') && isInspectable('/d/c.HDF5/0'));
+  for (const not of ['/d/codes/shard-0.h5/x', '/d/shards/0.tar/12', '/d/12']) assert.equal(isInspectable(not), false, not);
   for (const other of ['.txt', '.json', '.svg', '.pngx']) {
     assert.equal(matchesWhen(other), false, other);
     assert.equal(matchesEditor(`photo${other}`), false, other);

@@ -75,6 +75,8 @@ export interface FakeHost {
   /** Called for each query with its answer (for tests that check what was drawn). */
   readonly queries: { row: number; col: number; reply: Extract<HostToInspector, { type: 'queryResult' }> }[];
   sendGrid(): Promise<void>;
+  /** Posts `init` again, as the host does when a session restarts (after a build) on the same image. */
+  sendInit(): Promise<void>;
 }
 
 let imagePng: Promise<Uint8Array> | undefined;
@@ -107,23 +109,25 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
   const names = opts.names ?? ['a.png', 'b.png', 'nested/c.png'];
   const tokens = gridTokens();
   const queries: FakeHost['queries'] = [];
-  const host = { png, queries, gridDelayMs: 0, sendGrid: async () => {} };
+  const host = { png, queries, gridDelayMs: 0, sendGrid: async () => {}, sendInit: async () => {} };
   const database = opts.database === undefined ? DATABASE : opts.database;
   const sendGrid = async () => {
     await w.post({ type: 'grid', width: IMAGE.width, height: IMAGE.height, rows: IMAGE.rows, cols: IMAGE.cols, inDatabase: true, tokens, distances: new Float32Array(tokens.length).map((_, i) => 0.01 * (i % 17)), cells: gridCells() });
     await w.post({ type: 'status', status: { state: 'ready', message: '', canBuild: false } });
   };
+  const sendInit = () =>
+    w.post({
+      type: 'init',
+      image: { name: opts.imageName ?? 'cat.png', path: `photos/${opts.imageName ?? 'cat.png'}`, src: opts.imageSrc ?? 'https://webview.test/res/cat.png' },
+      database,
+      settings: SETTINGS,
+      status: opts.status ?? { state: 'loading', message: 'Reading the token grid…', canBuild: false },
+    });
   w.onMessage((m) => {
     void (async () => {
       switch (m.type) {
         case 'ready':
-          await w.post({
-            type: 'init',
-            image: { name: opts.imageName ?? 'cat.png', path: `photos/${opts.imageName ?? 'cat.png'}`, src: opts.imageSrc ?? 'https://webview.test/res/cat.png' },
-            database,
-            settings: SETTINGS,
-            status: opts.status ?? { state: 'loading', message: 'Reading the token grid…', canBuild: false },
-          });
+          await sendInit();
           if (host.gridDelayMs) await new Promise((r) => setTimeout(r, host.gridDelayMs));
           if (database && !opts.status) await sendGrid();
           return;
@@ -163,5 +167,6 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
     })().catch((e: Error) => w.errors.push(`[fake host] ${e.stack}`));
   });
   host.sendGrid = sendGrid;
+  host.sendInit = sendInit;
   return host;
 }

@@ -623,6 +623,20 @@ test('an image still on its way: a loading card naming its size and no grid, the
   }
 });
 
+test('the same image again (the session restarted after a build): the grid shows again, with no decode left to wait for', async () => {
+  const { w, host } = await open('image-again');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await host.sendInit();
+    await host.sendGrid();
+    await w.page.getByTestId('status').waitFor({ state: 'hidden' });
+    assert.equal(await w.page.locator(GRID).evaluate((e) => getComputedStyle(e).visibility), 'visible');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
 test('the retrieved list is one Tab stop: arrow keys, Home and End move inside it, Enter opens; listbox and option roles', async () => {
   const { w, host } = await open('list-keys');
   try {

@@ -20,7 +20,7 @@ interface Call {
   params: Record<string, unknown>;
 }
 
-function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { image: string; row: number; col: number; token: number; distance: number }[] } = {}) {
+function fakeEngine(opts: { summary?: boolean; failQuery?: string; failGrid?: { name: string; message: string }; results?: { image: string; row: number; col: number; token: number; distance: number }[] } = {}) {
   const calls: Call[] = [];
   const summary = {
     dbDir: '/db',
@@ -57,7 +57,10 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { i
       calls.push({ method, params: params as Record<string, unknown> });
       const answers: Partial<Record<keyof EngineRequests, () => unknown>> = {
         summary: () => (opts.summary === false ? null : summary),
-        grid: () => grid((params as { image: string }).image),
+        grid: () => {
+          if (opts.failGrid) throw Object.assign(new Error(opts.failGrid.message), { name: opts.failGrid.name });
+          return grid((params as { image: string }).image);
+        },
         query: () => {
           if (opts.failQuery) {
             const e = new Error(opts.failQuery);
@@ -68,7 +71,7 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; results?: { i
         },
         crop: () => new Uint8Array([137, 80, 78, 71]),
         thumbnail: () => {
-          const { row, col } = params as { row: number; col: number };
+          const { row, col } = (params as { cell: { row: number; col: number } }).cell;
           return { png: new Uint8Array([137, 80, 78, 71]), window: { row: Math.max(0, Math.min(ROWS - 3, row - 1)), col: Math.max(0, Math.min(COLS - 3, col - 1)), rows: 3, cols: 3 } };
         },
         reconstruct: () => new Uint8Array([1, 2, 3]),
@@ -213,6 +216,22 @@ test('engine errors come back as `error` answers with their class, and are logge
   assert.ok(s.logs.some((l) => l.level === 'error' && l.message.includes('the index cannot be read')));
 });
 
+test('Rebuild is offered for the engine\'s RebuildNeededError alone, not for any message that mentions damage', async () => {
+  for (const [failGrid, canBuild] of [
+    [{ name: 'RebuildNeededError', message: 'the database file /db/index.bin is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)' }, true],
+    [{ name: 'ManifestError', message: 'the model file /m/encoder.onnx is missing' }, false],
+  ] as const) {
+    const s = setup({ engine: fakeEngine({ failGrid }) });
+    s.session.receive({ type: 'ready' });
+    const st = await until(`an error status for ${failGrid.name}`, () => {
+      const m = s.posted.find((p) => (p.type === 'status' || p.type === 'init') && p.status.state === 'error');
+      return m && (m.type === 'status' || m.type === 'init') ? m.status : undefined;
+    });
+    assert.equal(st.message, failGrid.message);
+    assert.equal(st.canBuild, canBuild, failGrid.name);
+  }
+});
+
 test('invalid messages are rejected, logged, answered with an error when they carry an id, and never reach the engine', async () => {
   const s = setup();
   await ready(s);
@@ -260,7 +279,7 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   assert.deepEqual(c.window, { row: 0, col: 2, rows: 3, cols: 3 });
   assert.deepEqual([...c.png], [137, 80, 78, 71]);
   const thumbnail = s.engine.calls.find((x) => x.method === 'thumbnail')!;
-  assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', row: 0, col: 4, size: 96, model: '/models/m.json' });
+  assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', cell: { row: 0, col: 4 }, size: 96, model: '/models/m.json' });
   // One call: no token grid of the patch's image comes to the host, no separate crop.
   assert.deepEqual(s.engine.calls.filter((x) => x.method === 'grid' && x.params.image === 'b.png'), []);
   assert.deepEqual(s.engine.calls.filter((x) => x.method === 'crop'), []);
@@ -313,7 +332,7 @@ test('TIFF pixels come from the engine as a PNG of the whole image', async () =>
   s.session.receive({ type: 'imagePixels', messageId: 4 });
   const p = await until('imagePixels', () => s.posted.find((m) => m.type === 'imagePixels') as Extract<HostToInspector, { type: 'imagePixels' }> | undefined);
   assert.equal(p.mime, 'image/png');
-  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, { file: path.join(root, 'scan.tif'), rect: { x: 0, y: 0, width: 100, height: 80 }, size: 100 });
+  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, { file: path.join(root, 'scan.tif'), rect: { x: 0, y: 0, width: 100, height: 80 }, size: 100, imageSize: { width: 100, height: 80 } });
 });
 
 test('select before the grid is there waits for it; answers of an earlier start are dropped', async () => {

@@ -82,6 +82,12 @@ test('Rollout: from the selected cell, the decoded rollout beside the original, 
     await w.page.getByTestId('rollout-step').filter({ hasText: 'Step 11 of 32: (5, 2)' }).waitFor();
     await source.click();
     assert.deepEqual(bridge.opened, [{ file: path.join(root, 'a.png'), row: 5, col: 2 }]);
+    // a click while it plays stops playback at the clicked cell's step (a step chosen is not moved on from)
+    await w.page.getByTestId('rollout-play').click();
+    await w.page.getByTestId('rollout-step').filter({ hasText: /Step 1[2-9] of 32/ }).waitFor();
+    await w.page.mouse.click(box.x + ((2 + 0.5) / side) * box.width, box.y + ((5 + 0.5) / side) * box.height);
+    await w.page.waitForTimeout(800);
+    assert.match((await w.page.getByTestId('rollout-step').textContent()) ?? '', /^Step 11 of 32: \(5, 2\)/);
 
     // sampled, with a seed: the host receives the choice
     await w.page.getByTestId('rollout-mode').selectOption('sample');

@@ -94,6 +94,8 @@ export class ImageViewport {
   /** Shows an image (webview URI or blob URL) drawn at width x height image pixels. */
   setImage(src: string, width: number, height: number, alt: string): void {
     if (this.img.getAttribute('src') !== src) this.img.src = src;
+    // The same image again (a session re-initialised after a build): no new 'load' comes, so answer from the one already in.
+    else if (this.img.complete) this.reportLoaded();
     this.img.alt = alt;
     if (width > 0 && height > 0) this.setImageSize(width, height);
   }
@@ -112,19 +114,29 @@ export class ImageViewport {
     else this.applyTransform();
   }
 
-  /** Calls back once the image element has decoded (or failed to). */
+  private loaded?: (ok: boolean, naturalWidth: number, naturalHeight: number) => void;
+
+  /** Calls back once the image element has decoded (or failed to), and again when setImage is given the same image. */
   onImageLoad(callback: (ok: boolean, naturalWidth: number, naturalHeight: number) => void): void {
-    // After decode(): 'load' fires once the bytes are in, while a large photo still takes seconds to decode for its first paint.
-    this.img.addEventListener('load', () => {
-      const img = this.img;
-      const src = img.src;
-      const done = () => {
-        if (img.src === src) callback(true, img.naturalWidth, img.naturalHeight);
-      };
-      img.decode().then(done, done);
-    });
+    this.loaded = callback;
+    this.img.addEventListener('load', () => this.reportLoaded());
     this.img.addEventListener('error', () => callback(false, 0, 0));
   }
+
+  private reportLoaded(): void {
+    const img = this.img;
+    const src = img.src;
+    if (img.complete && img.naturalWidth === 0) {
+      this.loaded?.(false, 0, 0);
+      return;
+    }
+    // After decode(): 'load' fires once the bytes are in, while a large photo still takes seconds to decode for its first paint.
+    const done = () => {
+      if (img.src === src) this.loaded?.(true, img.naturalWidth, img.naturalHeight);
+    };
+    img.decode().then(done, done);
+  }
+
 
   setGrid(geometry: GridGeometry, tokens: Int32Array, distances: Float32Array, hasEntry: (row: number, col: number) => boolean): void {
     this.geometry = geometry;

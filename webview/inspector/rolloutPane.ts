@@ -132,9 +132,14 @@ export class RolloutPane {
     this.cancelButton.addEventListener('click', () => this.deps.cancel());
 
     this.slider = el('input', { type: 'range', min: 0, max: 0, value: 0, class: 'rollout-slider', 'aria-label': 'Generation step', 'data-testid': 'rollout-slider' }) as Input;
-    this.slider.addEventListener('input', () => this.setStep(Number(this.slider.value)));
-    const prev = iconButton('chevron-left', 'Previous step', () => this.setStep(this.step - 1));
-    const next = iconButton('chevron-right', 'Next step', () => this.setStep(this.step + 1));
+    // a step the user chooses stops playback, which would otherwise move on from under it
+    const choose = (step: number) => {
+      this.stopPlaying();
+      this.setStep(step);
+    };
+    this.slider.addEventListener('input', () => choose(Number(this.slider.value)));
+    const prev = iconButton('chevron-left', 'Previous step', () => choose(this.step - 1));
+    const next = iconButton('chevron-right', 'Next step', () => choose(this.step + 1));
     this.playButton = iconButton('play', 'Play the generation order', () => this.togglePlay());
     this.playButton.dataset.testid = 'rollout-play';
     this.stepper = el('div', { class: 'rollout-stepper', hidden: true }, prev, this.playButton, next, this.slider);
@@ -415,8 +420,9 @@ export class RolloutPane {
     this.playButton.setAttribute('icon', 'debug-pause');
     this.playButton.title = 'Pause';
     this.playing = setInterval(() => {
-      if (this.step >= steps) return this.stopPlaying();
       this.setStep(this.step + 1);
+      // stopped on the last step itself: a timer left for one more tick would move a step chosen meanwhile
+      if (this.step >= steps) this.stopPlaying();
     }, every);
   }
 
@@ -434,6 +440,7 @@ export class RolloutPane {
     const c = Math.floor(((e.clientX - rect.left) / rect.width) * d.cols);
     const r = Math.floor(((e.clientY - rect.top) / rect.height) * d.rows);
     if (r < 0 || c < 0 || r >= d.rows || c >= d.cols) return;
+    this.stopPlaying();
     this.showSource({ row: r, col: c });
   }
 

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { shownUri } from '../../core/databaseUri';
 import { targetOf, type DatasetsNode } from '../sidePanel/datasetsView';
 import { formatBytes, formatCount } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
@@ -74,7 +75,7 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
       await s.datasets.remove(root);
       const ws = (vscode.workspace.workspaceFolders ?? []).some((f) => f.uri.fsPath === root);
       void vscode.window.showInformationMessage(
-        `Patch Lens: ${path.basename(root)} removed from the side panel; its images${fs.existsSync(s.datasets.dbDirFor(root)) ? ' and patch database' : ''} stay on disk.${ws ? ' Add it back with Add Dataset Folder…' : ''}`,
+        `Patch Lens: ${path.basename(root)} removed from the side panel; its images${s.datasets.hasDatabase(root) ? ' and patch database' : ''} stay ${s.datasets.databaseSetting(root).choice ? 'where they are' : 'on disk'}.${ws ? ' Add it back with Add Dataset Folder…' : ''}`,
       );
     }),
     vscode.commands.registerCommand('patchlens.clearDatabase', async (arg?: unknown) => {
@@ -86,7 +87,16 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
         return;
       }
       const dbDir = s.datasets.dbDirFor(root);
+      const named = s.datasets.databaseSetting(root).choice;
+      if (named) {
+        void vscode.window.showInformationMessage(`Patch Lens: the database of ${name} is the one patchlens.databases names (${shownUri(named.location)}); Patch Lens does not delete it. Remove the entry to use a database of its own.`);
+        return;
+      }
       const info = await state.info(root).catch(() => undefined);
+      if (info?.summary?.backend === 'lance') {
+        void vscode.window.showInformationMessage(`Patch Lens: the database of ${name} is a Lance database (${dbDir}); delete its folder to clear it.`);
+        return;
+      }
       if (!fs.existsSync(path.join(dbDir, MANIFEST_FILE)) && !info?.summary) {
         void vscode.window.showInformationMessage(`Patch Lens: ${name} has no patch database.`);
         return;

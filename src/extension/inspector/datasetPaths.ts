@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { datasetPathProblem, isInside } from '../../core/paths';
 import { SUPPORTED_EXTENSIONS, browserMime } from '../../core/imageTypes';
+import { CODE_KINDS, archiveKind } from '../../core/datasetLayout';
 
 export { browserMime, isInside };
 
@@ -27,6 +28,9 @@ export function resolveDatasetPath(root: string, rel: string): { ok: true; file:
 /** Image extensions the inspector opens: every type the engine reads (the explorer menu's and the custom editor's, see package.json). */
 export const INSPECTABLE_EXTENSIONS = SUPPORTED_EXTENSIONS;
 
+/** An image file or member by its extension, or a row of an AR-RAG code shard (…/0.h5/12: shown as its token map). */
 export function isInspectable(file: string): boolean {
-  return (INSPECTABLE_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
+  if ((INSPECTABLE_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase())) return true;
+  const shard = archiveKind(path.basename(path.dirname(file)));
+  return shard !== undefined && CODE_KINDS.includes(shard) && /^\d+$/.test(path.basename(file));
 }

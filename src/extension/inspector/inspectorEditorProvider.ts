@@ -3,10 +3,8 @@
 // InspectorSession. Also opens images in it (commands, retrieved patches) and
 // keeps the open inspectors current after builds and settings changes.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MANIFEST_FILE } from '../../core/dbManifest';
 import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
@@ -188,8 +186,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const ds = this.s.datasets.datasetFor(file);
     if (ds) return { dbDir: this.s.datasets.dbDirFor(ds.root), root: ds.root, datasetName: ds.name, buildRoot: ds.root };
     for (const d of this.s.datasets.list()) {
-      const dbDir = this.s.datasets.dbDirFor(d.root);
-      if (fs.existsSync(path.join(dbDir, MANIFEST_FILE))) return { dbDir, root: d.root, datasetName: d.name };
+      if (this.s.datasets.hasDatabase(d.root)) return { dbDir: this.s.datasets.dbDirFor(d.root), root: d.root, datasetName: d.name };
     }
     return {};
   }

@@ -297,8 +297,8 @@ export class InspectorSession {
     const e = err instanceof Error ? err : new Error(String(err));
     this.host.log.error(`Inspector (${this.name}): ${e.message}`);
     if (e.name === 'NoDatabaseError') return this.noDatabase();
-    const rebuild = /damaged|missing|truncated|cannot be read|rebuild/i.test(e.message);
-    return { state: 'error', message: e.message, canBuild: rebuild && this.target.buildRoot !== undefined };
+    // The engine names damage by its error class (carried across the worker), so only then is Rebuild offered.
+    return { state: 'error', message: e.message, canBuild: e.name === 'RebuildNeededError' && this.target.buildRoot !== undefined };
   }
 
   /** Builds (or, with keys, rebuilds with those keys) the image's dataset, then starts again. */
@@ -388,7 +388,7 @@ export class InspectorSession {
     const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
     let p = thumbnailCache.get(key);
     if (!p) {
-      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, row: m.row, col: m.col, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
+      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, cell: { row: m.row, col: m.col }, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
       p.catch(() => thumbnailCache.delete(key));
       thumbnailCache.set(key, p);
     }
@@ -418,7 +418,7 @@ export class InspectorSession {
     const grid = this.grid ?? (this.target.dbDir ? await this.loadGrid() : undefined);
     if (!grid) throw new Error(`${this.name} is a format the webview cannot show, and without a database its size is unknown`);
     const size = Math.min(CONVERTED_MAX_SIDE, Math.max(grid.width, grid.height));
-    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size }, { timeoutMs: GRID_TIMEOUT_MS });
+    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size, imageSize: { width: grid.width, height: grid.height } }, { timeoutMs: GRID_TIMEOUT_MS });
     return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
   }
 

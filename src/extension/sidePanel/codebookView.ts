@@ -12,7 +12,7 @@ import type { Services } from '../services';
 import { openInInspector } from '../commands/inspect';
 import { codebookEndpoint } from './codebookMessages';
 import type { PanelState } from './panelState';
-import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
+import { sideWebviewPage } from './sideWebviewPage';
 import { resolveDatasetPath } from '../inspector/datasetPaths';
 
 const SELECTED_KEY = 'patchlens.codebook.dataset';
@@ -77,17 +77,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
     this.view = view;
     this.ready = false;
     this.stale = true;
-    const dist = vscode.Uri.joinPath(this.s.context.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    const uri = (f: string) => view.webview.asWebviewUri(vscode.Uri.joinPath(dist, f)).toString();
-    view.webview.html = webviewHtml({
-      cspSource: view.webview.cspSource,
-      nonce: makeNonce(),
-      script: uri('codebook.js'),
-      style: uri('codebook.css'),
-      codicons: uri('codicons/codicon.css'),
-      title: 'Codebook',
-    });
+    sideWebviewPage(view, this.s.context.extensionUri, 'codebook', 'Codebook');
     const endpoint = this.connect(codebookEndpoint((m) => view.webview.postMessage(m), this.s.log));
     const subs = [
       view.webview.onDidReceiveMessage((raw: unknown) => endpoint.receive(raw)),

@@ -2,6 +2,7 @@
 // each (indexed, changed since indexing, not indexed yet, failed with the
 // reason, deleted but still in the database), grouped by folder, with the
 // labels and descriptions the tree shows. Pure: no `vscode` import.
+import { formatBytes } from '../../core/format';
 
 export type ImageStatus = 'indexed' | 'changed' | 'new' | 'failed' | 'missing';
 
@@ -84,6 +85,83 @@ export function countStatuses(entries: readonly ImageEntry[]): StatusCounts {
   return c;
 }
 
+/** An archive file of a dataset (a folder in the tree), with what the database holds of its members. */
+export interface ArchiveStatus {
+  /** '/'-separated path relative to the dataset root. */
+  readonly rel: string;
+  readonly bytes: number;
+  readonly mtimeMs: number;
+  /** Members in the database, by id. */
+  readonly indexed: ReadonlyMap<string, IndexedImage>;
+  /** Members that failed to index, by id. */
+  readonly failed: ReadonlyMap<string, FailedImage>;
+  /** Why the last build could not read the archive itself. */
+  readonly error?: string;
+}
+
+/**
+ * Splits the database's images into the members of the given archives (by
+ * archive) and the rest: members are listed a page at a time when their
+ * archive is expanded, not with the folder's files.
+ */
+export function splitByArchive(archives: readonly DiskImage[], indexed: readonly IndexedImage[], failed: readonly FailedImage[]): { indexed: IndexedImage[]; failed: FailedImage[]; archives: ArchiveStatus[] } {
+  const byRel = new Map(archives.map((a) => [a.rel, { rel: a.rel, bytes: a.bytes, mtimeMs: a.mtimeMs, indexed: new Map<string, IndexedImage>(), failed: new Map<string, FailedImage>(), error: undefined as string | undefined }]));
+  const archiveOf = (id: string) => {
+    for (let i = id.indexOf('/'); i >= 0; i = id.indexOf('/', i + 1)) {
+      const a = byRel.get(id.slice(0, i));
+      if (a) return a;
+    }
+    return undefined;
+  };
+  const rest = { indexed: [] as IndexedImage[], failed: [] as FailedImage[] };
+  for (const i of indexed) {
+    const a = archiveOf(i.path);
+    if (a) a.indexed.set(i.path, i);
+    else rest.indexed.push(i);
+  }
+  for (const f of failed) {
+    const own = byRel.get(f.path);
+    const a = own ?? archiveOf(f.path);
+    if (own) own.error = f.error;
+    else if (a) a.failed.set(f.path, f);
+    else rest.failed.push(f);
+  }
+  return { ...rest, archives: [...byRel.values()] };
+}
+
+/** The status of a member listed from its archive (compared as the indexer compares: bytes and the archive's mtime). */
+export function classifyMember(a: ArchiveStatus, id: string, bytes: number, mtimeMs: number): ImageEntry {
+  const i = a.indexed.get(id);
+  if (i) return { rel: id, status: i.bytes === bytes && Math.floor(i.mtimeMs) === Math.floor(mtimeMs) ? 'indexed' : 'changed', width: i.width, height: i.height };
+  const f = a.failed.get(id);
+  return f ? { rel: id, status: 'failed', error: f.error } : { rel: id, status: 'new' };
+}
+
+/** What the database holds of an archive's members, as counts (members not yet indexed are counted once listed). */
+export function archiveCounts(a: ArchiveStatus): StatusCounts {
+  const c = emptyCounts();
+  c.indexed = a.indexed.size;
+  c.failed = a.failed.size + (a.error ? 1 : 0);
+  return c;
+}
+
+/** An archive's description: its members once known, else what the database holds of them. */
+export function archiveDescription(a: ArchiveStatus, members?: number): string {
+  if (a.error) return `unreadable: ${oneLine(a.error, 80)}`;
+  const parts: string[] = [];
+  if (members !== undefined) parts.push(`${members.toLocaleString('en-US')} ${plural(members, 'image')}`);
+  if (a.indexed.size) parts.push(`${a.indexed.size.toLocaleString('en-US')} indexed`);
+  if (a.failed.size) parts.push(`${a.failed.size.toLocaleString('en-US')} failed`);
+  if (!parts.length) parts.push(formatBytes(a.bytes));
+  return parts.join(' · ');
+}
+
+/** The row after a page of an archive's entries: how many are left and how many the next page shows. */
+export function showMoreLabel(shown: number, total: number, page = ARCHIVE_PAGE): string {
+  const left = total - shown;
+  return `Show more… (${Math.min(page, left).toLocaleString('en-US')} of ${left.toLocaleString('en-US')} more)`;
+}
+
 export interface FolderNode {
   /** Folder name ('' for the dataset root). */
   readonly name: string;
@@ -91,40 +169,55 @@ export interface FolderNode {
   readonly rel: string;
   readonly folders: FolderNode[];
   readonly images: ImageEntry[];
+  /** Archives in this folder (each a folder of its members). */
+  readonly archives: ArchiveStatus[];
+  /** Archives at and below this folder (their members not yet indexed are not in `counts`). */
+  archivesBelow: number;
   /** Statuses of every image below this folder. */
   readonly counts: StatusCounts;
 }
 
-/** Groups entries by folder, folders first, each level sorted by name. */
-export function folderTree(entries: readonly ImageEntry[]): FolderNode {
-  const root: FolderNode = { name: '', rel: '', folders: [], images: [], counts: emptyCounts() };
+/** Groups entries (and archives) by folder, folders first, each level sorted by name. */
+export function folderTree(entries: readonly ImageEntry[], archives: readonly ArchiveStatus[] = []): FolderNode {
+  const root: FolderNode = { name: '', rel: '', folders: [], images: [], archives: [], archivesBelow: 0, counts: emptyCounts() };
   const index = new Map<string, FolderNode>([['', root]]);
   const folder = (rel: string): FolderNode => {
     const existing = index.get(rel);
     if (existing) return existing;
     const slash = rel.lastIndexOf('/');
     const parent = folder(slash < 0 ? '' : rel.slice(0, slash));
-    const node: FolderNode = { name: rel.slice(slash + 1), rel, folders: [], images: [], counts: emptyCounts() };
+    const node: FolderNode = { name: rel.slice(slash + 1), rel, folders: [], images: [], archives: [], archivesBelow: 0, counts: emptyCounts() };
     parent.folders.push(node);
     index.set(rel, node);
     return node;
   };
-  for (const e of entries) {
-    const slash = e.rel.lastIndexOf('/');
-    const dir = slash < 0 ? '' : e.rel.slice(0, slash);
-    folder(dir).images.push(e);
-    // Count into every ancestor.
-    let d: string | undefined = dir;
-    for (;;) {
-      index.get(d)!.counts[e.status]++;
+  const dirOf = (rel: string) => {
+    const slash = rel.lastIndexOf('/');
+    return slash < 0 ? '' : rel.slice(0, slash);
+  };
+  /** Counts into a folder and every ancestor. */
+  const count = (dir: string, c: Partial<StatusCounts>, archives = 0) => {
+    for (let d = dir; ; d = dirOf(d)) {
+      const node = index.get(d)!;
+      for (const [k, n] of Object.entries(c) as [ImageStatus, number][]) node.counts[k] += n;
+      node.archivesBelow += archives;
       if (d === '') break;
-      const s = d.lastIndexOf('/');
-      d = s < 0 ? '' : d.slice(0, s);
     }
+  };
+  for (const e of entries) {
+    const dir = dirOf(e.rel);
+    folder(dir).images.push(e);
+    count(dir, { [e.status]: 1 });
+  }
+  for (const a of archives) {
+    const dir = dirOf(a.rel);
+    folder(dir).archives.push(a);
+    count(dir, archiveCounts(a), 1);
   }
   const sort = (n: FolderNode) => {
     n.folders.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     n.images.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+    n.archives.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     n.folders.forEach(sort);
   };
   sort(root);
@@ -216,10 +309,11 @@ export function datasetDescription(s: DatasetState): string {
   return parts.join(' · ');
 }
 
-/** A folder's description: how many images, and what needs attention. */
-export function folderDescription(counts: StatusCounts): string {
+/** A folder's description: how many images (and archives, whose members are counted once indexed), and what needs attention. */
+export function folderDescription(counts: StatusCounts, archives = 0): string {
   const total = counts.indexed + counts.changed + counts.new + counts.failed + counts.missing;
-  const parts = [`${total} ${plural(total, 'image')}`];
+  const parts = total || !archives ? [`${total} ${plural(total, 'image')}`] : [];
+  if (archives) parts.push(`${archives} ${plural(archives, 'archive')}`);
   if (counts.changed) parts.push(`${counts.changed} changed`);
   if (counts.new) parts.push(`${counts.new} not indexed`);
   if (counts.failed) parts.push(`${counts.failed} failed`);
@@ -249,6 +343,9 @@ export function statusIcon(status: ImageStatus): { id: string; color?: string } 
 
 /** At most `max` children are shown under one folder; the rest are summarised. */
 export const MAX_CHILDREN = 2000;
+
+/** Members of an archive (or of a folder inside one) shown a page at a time: a 100k-member shard is never listed at once. */
+export const ARCHIVE_PAGE = 100;
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
 export function formatAgo(iso: string, now: number): string {

@@ -1,4 +1,4 @@
-// Lists a dataset's image files for the Datasets tree, asynchronously (the
+// Lists a dataset's image and archive files for the Datasets tree, asynchronously (the
 // extension host's thread is never blocked on a big folder) and by the same
 // rules as the indexer's scanner: supported extensions, include/exclude
 // globs, hidden entries, node_modules and the database folder skipped,
@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { isSupportedImage } from '../../core/imageTypes';
+import { archiveKind } from '../../core/datasetLayout';
 import type { DiskImage } from './datasetTreeModel';
 import { isInside } from '../../core/paths';
 
@@ -19,7 +20,8 @@ export interface ListOptions {
   readonly limit?: number;
 }
 
-export async function listDiskImages(root: string, opts: ListOptions = {}): Promise<{ images: DiskImage[]; truncated: boolean }> {
+/** Image files (up to the limit) and archive files (tar, zip, Parquet, HDF5: folders of members in the tree). */
+export async function listDiskImages(root: string, opts: ListOptions = {}): Promise<{ images: DiskImage[]; archives: DiskImage[]; truncated: boolean }> {
   const rootAbs = path.resolve(root);
   const rootReal = await fs.promises.realpath(rootAbs);
   const inc = opts.include?.length ? picomatch(opts.include as string[], { dot: true }) : undefined;
@@ -28,6 +30,7 @@ export async function listDiskImages(root: string, opts: ListOptions = {}): Prom
   for (const d of opts.skipDirs ?? []) skip.add(await fs.promises.realpath(d).catch(() => path.resolve(d)));
   const limit = opts.limit ?? Infinity;
   const images: DiskImage[] = [];
+  const archives: DiskImage[] = [];
   const visited = new Set<string>();
   let truncated = false;
   const walk = async (dirAbs: string, dirReal: string): Promise<void> => {
@@ -61,13 +64,15 @@ export async function listDiskImages(root: string, opts: ListOptions = {}): Prom
       if (isDir) {
         if (e.name === 'node_modules' || skip.has(real)) continue;
         await walk(abs, real);
-      } else if (isFile && isSupportedImage(e.name)) {
+      } else if (isFile && (isSupportedImage(e.name) || archiveKind(e.name))) {
         const rel = path.relative(rootAbs, abs).split(path.sep).join('/');
-        if (inc && !inc(rel)) continue;
+        const archive = !isSupportedImage(e.name);
+        // include globs name images (members included): an archive is kept and its members filtered
+        if (!archive && inc && !inc(rel)) continue;
         if (exc && exc(rel)) continue;
         try {
           const st = await fs.promises.stat(abs);
-          images.push({ rel, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+          (archive ? archives : images).push({ rel, bytes: st.size, mtimeMs: Math.floor(st.mtimeMs) });
         } catch {
           continue;
         }
@@ -76,5 +81,5 @@ export async function listDiskImages(root: string, opts: ListOptions = {}): Prom
     }
   };
   await walk(rootAbs, rootReal);
-  return { images, truncated };
+  return { images, archives, truncated };
 }

@@ -16,21 +16,17 @@ import {
   duplicatesToHostSchema,
   type CodebookDataset,
   type DuplicateResults,
+  type DuplicatesToHost,
   type HostToDuplicates,
 } from '../../protocol';
-import { checkMessage } from '../../messageSchema';
+import { Endpoint, InvalidMessage } from '../../endpoint';
 import { DEFAULT_WINDOW } from '../../core/duplicates';
 import type { Services } from '../services';
 import type { PanelState } from './panelState';
-import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
+import { sideWebviewPage } from './sideWebviewPage';
 import { resolveDatasetPath } from '../inspector/datasetPaths';
 
 const SELECTED_KEY = 'patchlens.duplicates.dataset';
-
-/** A request that passed its schema but asks for something this view did not offer. */
-class InvalidMessage extends Error {
-  override name = 'InvalidMessage';
-}
 
 /** The other side of a leak search: a database and the dataset folder its paths are relative to. */
 export interface LeakTarget {
@@ -82,20 +78,12 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    const dist = vscode.Uri.joinPath(this.s.context.extensionUri, 'dist');
-    view.webview.options = { enableScripts: true, localResourceRoots: [dist] };
-    const uri = (f: string) => view.webview.asWebviewUri(vscode.Uri.joinPath(dist, f)).toString();
-    view.webview.html = webviewHtml({
-      cspSource: view.webview.cspSource,
-      nonce: makeNonce(),
-      script: uri('duplicates.js'),
-      style: uri('duplicates.css'),
-      codicons: uri('codicons/codicon.css'),
-      title: 'Duplicates',
-    });
-    const received = view.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw));
+    sideWebviewPage(view, this.s.context.extensionUri, 'duplicates', 'Duplicates');
+    const endpoint = this.connect();
+    const received = view.webview.onDidReceiveMessage((raw: unknown) => endpoint.receive(raw));
     view.onDidDispose(() => {
       received.dispose();
+      endpoint.dispose();
       if (this.view === view) {
         this.view = undefined;
         this.ready = false;
@@ -103,42 +91,26 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
     });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
-    const checked = checkMessage(duplicatesToHostSchema, raw);
-    if (!checked.ok) {
-      this.s.log.warn(`Duplicates view: rejected a message: ${checked.reason}`);
-      const id = raw && typeof raw === 'object' ? (raw as { messageId?: unknown }).messageId : undefined;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) this.post({ type: 'error', inReplyTo: id, kind: 'InvalidMessage', message: checked.reason });
-      return;
-    }
-    const m = checked.message;
-    switch (m.type) {
-      case 'ready':
+  /** The view's endpoint: checks what the webview sends, and answers every request, a rejected one with an error at once. */
+  private connect(): Endpoint<HostToDuplicates, DuplicatesToHost> {
+    return new Endpoint<HostToDuplicates, DuplicatesToHost>({
+      name: 'Duplicates view',
+      schema: duplicatesToHostSchema,
+      post: (m) => this.post(m as HostToDuplicates),
+      onRejected: (reason) => this.s.log.warn(`Duplicates view: rejected a message: ${reason}`),
+      onFailed: (type, e) => this.s.log.error(`Duplicates view: ${type} failed: ${e.message}`),
+    })
+      .on('ready', () => {
         this.ready = true;
-        return this.onReady();
-      case 'selectDataset':
-        return this.selectDataset(m.root);
-      case 'find':
-        return this.find(m.root, undefined, m.window, m.near);
-      case 'findLeaks':
-        await vscode.commands.executeCommand('patchlens.findLeaksAgainst', m.root, { window: m.window, near: m.near });
-        return;
-      case 'cancel':
-        return this.cancel();
-      case 'openPair':
-        return this.openPair(m.searchId, m.rank);
-      case 'page':
-      case 'thumbnail':
-        try {
-          this.post(m.type === 'page' ? await this.page(m.messageId, m.searchId, m.offset) : await this.thumbnail(m.messageId, m.searchId, m.rank, m.side));
-        } catch (e) {
-          const err = e as Error;
-          if (err instanceof InvalidMessage) this.s.log.warn(`Duplicates view: rejected a message: ${err.message}`);
-          else this.s.log.error(`Duplicates view: ${m.type} failed: ${err.message}`);
-          this.post({ type: 'error', inReplyTo: m.messageId, kind: err.name || 'Error', message: err.message });
-        }
-        return;
-    }
+        this.onReady();
+      })
+      .on('selectDataset', (m) => this.selectDataset(m.root))
+      .on('find', (m) => this.find(m.root, undefined, m.window, m.near))
+      .on('findLeaks', (m) => vscode.commands.executeCommand('patchlens.findLeaksAgainst', m.root, { window: m.window, near: m.near }))
+      .on('cancel', () => this.cancel())
+      .on('openPair', (m) => this.openPair(m.searchId, m.rank))
+      .handle('page', (m) => this.page(m.messageId, m.searchId, m.offset))
+      .handle('thumbnail', (m) => this.thumbnail(m.messageId, m.searchId, m.rank, m.side));
   }
 
   private post(m: HostToDuplicates): void {
@@ -257,13 +229,8 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
   private async thumbnail(messageId: number, searchId: number, rank: number, side: 'a' | 'b'): Promise<Extract<HostToDuplicates, { type: 'thumbnailResult' }>> {
     const shown = this.current(searchId);
     const { file, dbDir } = await this.sideFile(shown, rank, side);
-    // the part of the image the model sees: the union of its cells
-    const grid = await this.s.engine.request('grid', { dbDir, image: file });
-    const x0 = Math.min(...grid.cells.map((c) => c.x));
-    const y0 = Math.min(...grid.cells.map((c) => c.y));
-    const x1 = Math.max(...grid.cells.map((c) => c.x + c.width));
-    const y1 = Math.max(...grid.cells.map((c) => c.y + c.height));
-    const png = await this.s.engine.request('crop', { file, rect: { x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, size: DUPLICATE_THUMBNAIL });
+    // the part of the image the model sees: all its cells
+    const { png } = await this.s.engine.request('thumbnail', { dbDir, image: file, size: DUPLICATE_THUMBNAIL });
     return { type: 'thumbnailResult', inReplyTo: messageId, png };
   }
 

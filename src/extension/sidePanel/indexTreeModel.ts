@@ -1,7 +1,8 @@
 // The Index view as data: per dataset, what its patch database holds (model,
 // key parameters, index, entries, images, size, last build, retrieval
 // predictability) and what needs attention (settings that need a rebuild, a
-// running build, the model setting ignored in Restricted Mode).
+// running build, the model or database setting ignored in Restricted Mode, a
+// store that refuses the credentials or cannot be reached).
 // Pure: no `vscode` import.
 
 import type { DbSummary } from '../../engine/engineProtocol';
@@ -9,6 +10,8 @@ import type { KeyParams } from '../../core/neighbourhood';
 import { formatBytes, formatCount, formatDuration, formatGrid, formatMean, formatPercent } from '../../core/format';
 import { formatAgo, oneLine } from './datasetTreeModel';
 import { arragLoss, knobText, type FidelityReport } from '../../engine/fidelity';
+import { isObjectStoreUri, shownUri } from '../../core/databaseUri';
+import { storeProblem } from '../storeProblem';
 
 export interface IndexRow {
   readonly id: string;
@@ -33,6 +36,10 @@ export interface ModelSetting {
 
 export interface IndexInput {
   readonly root: string;
+  /** The database patchlens.databases names for the dataset (none: the default location). */
+  readonly database?: { readonly location: string; readonly origin: 'user' | 'workspace' };
+  /** The workspace's patchlens.databases entry, ignored in an untrusted workspace. */
+  readonly ignoredDatabase?: string;
   readonly summary: DbSummary | null;
   readonly error?: string;
   /** Images on disk the database does not hold yet, and changed ones. */
@@ -101,6 +108,18 @@ export function indexRows(input: IndexInput): IndexRow[] {
   const { root, summary: s, now } = input;
   const rows: IndexRow[] = [];
   const id = (k: string) => `${root}\0${k}`;
+  if (input.ignoredDatabase) {
+    rows.push({
+      id: id('database-ignored'),
+      label: 'Restricted Mode',
+      description: 'workspace database setting ignored',
+      tooltip: `This workspace is not trusted, so its patchlens.databases entry for this folder (${shownUri(input.ignoredDatabase)}) is ignored: Patch Lens does not connect to it. ${input.database ? `Using ${shownUri(input.database.location)} from your user settings.` : 'Using the default database location.'} Trust the workspace, or set the entry in user settings, to use it.`,
+      icon: 'shield',
+      color: 'problemsWarningIcon.foreground',
+      command: { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
+    });
+  }
+  if (input.database) rows.push(databaseRow(id('database'), input.database));
   if (input.building) {
     const b = input.building;
     rows.push({
@@ -111,6 +130,19 @@ export function indexRows(input: IndexInput): IndexRow[] {
       icon: 'sync~spin',
       command: { command: 'patchlens.cancelBuild', title: 'Cancel Build', args: [root] },
     });
+  }
+  const problem = input.error && input.database ? storeProblem(input.error) : undefined;
+  if (input.error && problem) {
+    rows.push({
+      id: id('error'),
+      label: problem.kind === 'credentials' ? 'Credentials refused' : 'Store unreachable',
+      description: oneLine(problem.line, 80),
+      tooltip: `${problem.line}\nClick to set the credentials and endpoint of ${shownUri(input.database!.location)} (kept in VS Code's secret storage).`,
+      icon: 'error',
+      color: 'problemsErrorIcon.foreground',
+      command: { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: [root] },
+    });
+    return rows;
   }
   if (input.error) {
     rows.push({
@@ -165,7 +197,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
     icon: 'key',
   });
   const keysDiffer = want.keys.shape !== s.keys.shape || want.keys.hops !== s.keys.hops || want.keys.border !== s.keys.border || want.keys.source !== s.keys.source;
-  const hnswDiffer = want.hnsw.m !== s.index.m || want.hnsw.efConstruction !== s.index.efConstruction;
+  const hnswDiffer = s.backend === 'hnsw' && (want.hnsw.m !== s.index.m || want.hnsw.efConstruction !== s.index.efConstruction);
   if (keysDiffer || hnswDiffer) {
     const what = [keysDiffer ? keysText(want.keys) : '', hnswDiffer ? `M=${want.hnsw.m}, efConstruction=${want.hnsw.efConstruction}` : ''].filter(Boolean).join('; ');
     rows.push({
@@ -178,7 +210,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
       command: { command: 'patchlens.rebuildDatabase', title: 'Rebuild', args: [root] },
     });
   }
-  rows.push({ id: id('index'), label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' });
+  rows.push(indexRow(id('index'), s));
   rows.push({ id: id('entries'), label: 'Entries', description: formatCount(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
   const pend = input.pending;
   const extra = [s.failed.length ? `${formatCount(s.failed.length)} failed` : '', pend?.changed ? `${formatCount(pend.changed)} changed` : '', pend?.new ? `${formatCount(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
@@ -300,6 +332,35 @@ function predictabilityRows(id: (k: string) => string, p: NonNullable<IndexInput
       icon: 'question',
     });
   return rows;
+}
+
+/** The index row: HNSW's graph settings, or Lance's IVF-PQ search settings. */
+function indexRow(rowId: string, s: DbSummary): IndexRow {
+  const l = s.index.lance;
+  if (s.backend !== 'lance' || !l) {
+    return { id: rowId, label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' };
+  }
+  if (!l.partitions) return { id: rowId, label: 'Index', description: 'Lance · flat (exact) search', tooltip: 'A Lance database without a vector index yet (too few entries to need one): every search is exact.', icon: 'type-hierarchy' };
+  return {
+    id: rowId,
+    label: 'Index',
+    description: `Lance IVF-PQ · ${formatCount(l.partitions)} partitions · PQ${l.subVectors} · nprobes=${l.nprobes} · refine=${l.refineFactor}`,
+    tooltip: `A Lance database: IVF-PQ over the keys (${formatCount(l.partitions)} partitions, ${l.subVectors} sub-vectors); a search probes ${l.nprobes} partitions and re-ranks ${l.refineFactor} candidates a result on the full keys.`,
+    icon: 'type-hierarchy',
+  };
+}
+
+/** Where a database named by patchlens.databases lives. */
+function databaseRow(rowId: string, d: NonNullable<IndexInput['database']>): IndexRow {
+  const remote = isObjectStoreUri(d.location);
+  return {
+    id: rowId,
+    label: 'Database',
+    description: `${shownUri(d.location)} (${d.origin} settings)`,
+    tooltip: `patchlens.databases in ${d.origin} settings names ${shownUri(d.location)} for this folder${remote ? '; credentials from Patch Lens: Set Storage Credentials… or the AWS_* environment variables' : ''}.`,
+    icon: remote ? 'cloud' : 'database',
+    ...(remote ? { command: { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: [] } } : {}),
+  };
 }
 
 function shortModel(manifestPath: string): string {

@@ -57,8 +57,11 @@ export class IndexView implements vscode.TreeDataProvider<IndexNode>, vscode.Dis
     const settings = readSettings(scope);
     const info = await this.state.info(node.root).catch((e: Error) => ({ summary: null, error: e.message, counts: undefined, dbDir: '' }));
     const progress = this.s.builds.progressOf(node.root);
+    const named = this.s.datasets.databaseSetting(node.root);
     const rows = indexRows({
       root: node.root,
+      ...(named.choice ? { database: named.choice } : {}),
+      ...(named.ignored ? { ignoredDatabase: named.ignored } : {}),
       summary: info.summary,
       error: info.error,
       pending: info.counts ? { new: info.counts.new, changed: info.counts.changed } : undefined,

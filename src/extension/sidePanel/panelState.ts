@@ -3,16 +3,18 @@
 // and one change event. Loaded lazily from the engine worker and the disk,
 // cached until a build, a setting or a file changes.
 
-import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isObjectStoreUri } from '../../core/databaseUri';
+import { DatasetWatchers, hiddenUnder, watchFiles } from '../datasetWatchers';
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { Predictability, RolloutStatistic } from '../../engine/stats';
 import type { FidelityReport } from '../../engine/fidelity';
 import { imageGlob } from '../../core/imageTypes';
+import { archiveGlob } from '../../core/datasetLayout';
 import { MANIFEST_FILE } from '../../core/vocabulary';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
-import { classifyImages, countStatuses, type ImageEntry, type StatusCounts } from './datasetTreeModel';
+import { archiveCounts, classifyImages, countStatuses, splitByArchive, type ArchiveStatus, type ImageEntry, type StatusCounts } from './datasetTreeModel';
 import { listDiskImages } from './diskImages';
 
 /** Images listed per dataset at most (a tree of more is not browsable anyway). */
@@ -28,8 +30,13 @@ export interface DatasetInfo {
   readonly summary: DbSummary | null;
   /** The database exists but could not be read. */
   readonly error?: string;
+  /** Image files (archive members are listed from their archive, a page at a time). */
   readonly entries: ImageEntry[];
+  readonly archives: ArchiveStatus[];
   readonly counts: StatusCounts;
+  /** The include/exclude globs the listing used (members are filtered by them too). */
+  readonly include: string[];
+  readonly exclude: string[];
   /** More images on disk than were listed. */
   readonly truncated: boolean;
 }
@@ -60,8 +67,7 @@ export class PanelState implements vscode.Disposable {
   /** Fires with a dataset root, or undefined when every dataset may have changed. */
   readonly onDidChange = this.changed.event;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly watchers = new Map<string, vscode.Disposable>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly watchers = new DatasetWatchers<string>(500, (root) => this.invalidate(root));
   private readonly progressTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly s: Services) {
@@ -122,56 +128,57 @@ export class PanelState implements vscode.Disposable {
       summary = await this.s.engine.request('summary', { dbDir });
     } catch (e) {
       error = (e as Error).message;
+      this.s.connections.report(root, error);
     }
-    const [indexed, files, archived] = await Promise.all([
+    const [indexed, disk] = await Promise.all([
       summary ? this.s.engine.request('images', { dbDir }).catch(() => []) : Promise.resolve([]),
       listDiskImages(root, { include: settings.include, exclude: settings.exclude, skipDirs: [dbDir], limit: LIST_LIMIT }).catch(() => undefined),
-      // archives are folders: their members come from the engine (listed once, off this thread)
-      this.s.engine.request('archiveImages', { root, dbDir, include: settings.include, exclude: settings.exclude }, { timeoutMs: 0 }).catch(() => undefined),
     ]);
-    const disk = files && { images: [...files.images, ...(archived?.images ?? [])], truncated: files.truncated };
     if (summary) this.s.skippedFiles.set(root, summary.failed);
-    const entries = classifyImages(disk?.images, indexed, summary?.failed ?? []);
-    return { root, dbDir, summary, error, entries, counts: countStatuses(entries), truncated: disk?.truncated ?? false };
+    // Archives are folders whose members the engine lists a page at a time when one is expanded.
+    const split = splitByArchive(disk?.archives ?? [], indexed, summary?.failed ?? []);
+    const entries = classifyImages(disk?.images, split.indexed, split.failed);
+    const counts = countStatuses(entries);
+    for (const a of split.archives) for (const [k, n] of Object.entries(archiveCounts(a)) as [keyof StatusCounts, number][]) counts[k] += n;
+    return { root, dbDir, summary, error, entries, archives: split.archives, counts, include: settings.include, exclude: settings.exclude, truncated: disk?.truncated ?? false };
   }
 
   /** The last predictability computed for the database's current generation. */
   predictability(dbDir: string, generation: number): StoredPredictability | undefined {
-    const all = this.s.context.workspaceState.get<Record<string, StoredPredictability>>(PREDICTABILITY_KEY, {});
-    const p = all[dbDir];
-    return p && p.generation === generation ? p : undefined;
+    return this.stored<StoredPredictability>(PREDICTABILITY_KEY, dbDir, generation);
   }
 
-  async setPredictability(dbDir: string, p: StoredPredictability): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredPredictability>>(PREDICTABILITY_KEY, {}) };
-    all[dbDir] = p;
-    await this.s.context.workspaceState.update(PREDICTABILITY_KEY, all);
-    this.changed.fire(undefined);
+  setPredictability(dbDir: string, p: StoredPredictability): Promise<void> {
+    return this.store(PREDICTABILITY_KEY, dbDir, p);
   }
 
   /** The last rollout statistic computed for the database's current generation. */
   rolloutStatistic(dbDir: string, generation: number): StoredRolloutStatistic | undefined {
-    const r = this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {})[dbDir];
-    return r && r.generation === generation ? r : undefined;
+    return this.stored<StoredRolloutStatistic>(ROLLOUT_KEY, dbDir, generation);
   }
 
-  async setRolloutStatistic(dbDir: string, r: StoredRolloutStatistic): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredRolloutStatistic>>(ROLLOUT_KEY, {}) };
-    all[dbDir] = r;
-    await this.s.context.workspaceState.update(ROLLOUT_KEY, all);
-    this.changed.fire(undefined);
+  setRolloutStatistic(dbDir: string, r: StoredRolloutStatistic): Promise<void> {
+    return this.store(ROLLOUT_KEY, dbDir, r);
   }
 
   /** The last fidelity report measured for the database's current generation. */
   fidelity(dbDir: string, generation: number): StoredFidelity | undefined {
-    const f = this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {})[dbDir];
-    return f && f.generation === generation ? f : undefined;
+    return this.stored<StoredFidelity>(FIDELITY_KEY, dbDir, generation);
   }
 
-  async setFidelity(dbDir: string, f: StoredFidelity): Promise<void> {
-    const all = { ...this.s.context.workspaceState.get<Record<string, StoredFidelity>>(FIDELITY_KEY, {}) };
-    all[dbDir] = f;
-    await this.s.context.workspaceState.update(FIDELITY_KEY, all);
+  setFidelity(dbDir: string, f: StoredFidelity): Promise<void> {
+    return this.store(FIDELITY_KEY, dbDir, f);
+  }
+
+  /** A measurement kept in the workspace state per database, valid for the generation it was made on. */
+  private stored<T extends { readonly generation: number }>(key: string, dbDir: string, generation: number): T | undefined {
+    const v = this.s.context.workspaceState.get<Record<string, T>>(key, {})[dbDir];
+    return v && v.generation === generation ? v : undefined;
+  }
+
+  private async store<T>(key: string, dbDir: string, value: T): Promise<void> {
+    const all = { ...this.s.context.workspaceState.get<Record<string, T>>(key, {}), [dbDir]: value };
+    await this.s.context.workspaceState.update(key, all);
     this.changed.fire(undefined);
   }
 
@@ -179,34 +186,25 @@ export class PanelState implements vscode.Disposable {
   private syncWatchers(): void {
     // Keyed by root and database folder: a databaseLocation change moves the manifest watched.
     const wanted = new Map(this.s.datasets.list().map((d) => [`${d.root}\0${this.s.datasets.dbDirFor(d.root)}`, d.root]));
-    for (const [key, w] of this.watchers) {
-      if (!wanted.has(key)) {
-        w.dispose();
-        this.watchers.delete(key);
-      }
-    }
-    for (const [key, root] of wanted) {
-      if (this.watchers.has(key)) continue;
-      const glob = imageGlob();
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), glob));
+    this.watchers.sync(wanted, (root) => {
       const poke = (uri: vscode.Uri) => {
-        if (path.relative(root, uri.fsPath).split(path.sep).some((p) => p.startsWith('.'))) return;
-        clearTimeout(this.timers.get(root));
-        this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
+        if (!hiddenUnder(root, uri)) this.watchers.poke(root);
       };
-      // The database's manifest: replaced by every build, also by the CLI's.
-      const m = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(this.s.datasets.dbDirFor(root)), MANIFEST_FILE));
-      const later = () => {
-        clearTimeout(this.timers.get(root));
-        this.timers.set(root, setTimeout(() => this.invalidate(root), 500));
-      };
-      this.watchers.set(key, vscode.Disposable.from(w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke), m, m.onDidCreate(later), m.onDidChange(later), m.onDidDelete(later)));
-    }
+      const dbDir = this.s.datasets.dbDirFor(root);
+      return vscode.Disposable.from(
+        watchFiles(root, imageGlob(), poke),
+        // an archive added, grown or removed changes the folders of members the tree shows
+        watchFiles(root, archiveGlob(), poke),
+        // a local database's commits: the HNSW manifest (replaced by every build, also the CLI's) or a Lance table's
+        // new version; one in object storage is read again on Refresh (the engine reopens it when a builder committed)
+        ...(isObjectStoreUri(dbDir) ? [] : [watchFiles(dbDir, `{${MANIFEST_FILE},*.lance/_versions/*}`, () => this.watchers.poke(root))]),
+      );
+    });
   }
 
   dispose(): void {
-    for (const w of this.watchers.values()) w.dispose();
-    for (const t of [...this.timers.values(), ...this.progressTimers.values()]) clearTimeout(t);
+    this.watchers.dispose();
+    for (const t of this.progressTimers.values()) clearTimeout(t);
     for (const s of this.subs) s.dispose();
   }
 }

@@ -88,6 +88,19 @@ const inspectorSettings = v.strictObject({
 });
 export type InspectorSettings = v.InferOutput<typeof inspectorSettings>;
 
+/** What the inspector draws over the image: the pixels, or each cell coloured by its token. */
+export const INSPECTOR_OVERLAYS = ['image', 'tokens'] as const;
+
+/** The view settings a jump carries into the inspector it opens: the neighbourhood drawn (null: the database's keys) and the modes. */
+const inspectorView = v.strictObject({
+  shape: v.nullable(v.picklist(KEY_SHAPES)),
+  hops: v.nullable(int(MIN_HOPS, MAX_HOPS)),
+  overlay: v.picklist(INSPECTOR_OVERLAYS),
+  showGrid: v.boolean(),
+  reconstruction: v.boolean(),
+});
+export type InspectorView = v.InferOutput<typeof inspectorView>;
+
 const INSPECTOR_STATES = ['loading', 'noDatabase', 'building', 'error', 'ready'] as const;
 export type InspectorState = (typeof INSPECTOR_STATES)[number];
 
@@ -168,8 +181,8 @@ export type RolloutWire = v.InferOutput<v.ObjectSchema<typeof rolloutWire, undef
 
 /** Messages the host sends to the inspector webview. */
 export const hostToInspectorSchema = v.variant('type', [
-  /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
-  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus }),
+  /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status; `view`: the settings of the inspector a jump came from, for a fresh view. */
+  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus, view: v.optional(inspectorView) }),
   /** What the host is doing, or why there is nothing to show (loading, no database, building, error). */
   message('status', { status: inspectorStatus }),
   /** The token grid: tokens, latent-to-code distances, and each cell's x, y, width, height in image pixels (rows*cols*4). */
@@ -240,6 +253,8 @@ export const inspectorToHostSchema = v.variant('type', [
   message('clearShared', {}),
   /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected: in the preview tab, or kept (`keep`: a double click). */
   message('openPatch', { image: path, row: side, col: side, keep: v.optional(v.boolean()) }),
+  /** The inspector's view settings changed (neighbourhood drawn, modes): a jump from it, or from the Codebook view, carries them on. */
+  message('view', { view: inspectorView }),
   /** Build or update the database of this image's dataset. */
   message('build', {}),
   /** Rebuild this image's dataset with keys of this shape and h (the Neighbours controls), saved as its settings. */

@@ -11,7 +11,7 @@ import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
 import { imageGlob } from '../core/imageTypes';
 import { formatCount, formatDuration } from '../core/format';
-import { MANIFEST_FILE, type NeighbourhoodShape } from '../core/vocabulary';
+import type { NeighbourhoodShape } from '../core/vocabulary';
 import { shownUri } from '../core/databaseUri';
 import type { DatasetRegistry } from './datasets';
 import { REBUILD_SETTINGS, readSettings, resolveModel } from './settings';

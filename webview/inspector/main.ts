@@ -30,6 +30,7 @@ import {
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
+  type InspectorView,
 } from '../../src/protocol';
 import { formatCell, formatCount, formatDistance, formatDuration, formatGrid } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
@@ -78,6 +79,8 @@ class InspectorApp {
     },
   });
   private saveTimer?: ReturnType<typeof setTimeout>;
+  /** The view settings last reported to the host (JSON). */
+  private reportedView = '';
 
   // ---- parts of the page
   private readonly viewport: ImageViewport;
@@ -234,7 +237,8 @@ class InspectorApp {
   private onInit(m: Extract<HostToInspector, { type: 'init' }>): void {
     this.conn.cancelAll('the inspector was reloaded');
     const sameImage = this.state.image === m.image.path;
-    if (!sameImage) this.state = { ...DEFAULT_VIEW_STATE, image: m.image.path };
+    // a fresh view (not this image's own, restored) starts with the settings of the inspector a jump came from
+    if (!sameImage) this.state = { ...DEFAULT_VIEW_STATE, ...m.view, image: m.image.path };
     this.image = m.image;
     this.database = m.database;
     this.settings = m.settings;
@@ -616,6 +620,17 @@ class InspectorApp {
       this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
     }
     this.api.setState(this.state);
+    this.reportView();
+  }
+
+  /** Tells the host the view settings a jump from here carries on, when they changed. */
+  private reportView(): void {
+    const s = this.state;
+    const view: InspectorView = { shape: s.shape, hops: s.hops, overlay: s.overlay, showGrid: s.showGrid, reconstruction: s.reconstruction };
+    const key = JSON.stringify(view);
+    if (key === this.reportedView) return;
+    this.reportedView = key;
+    this.conn.post({ type: 'view', view });
   }
 
   // ------------------------------------------------------------ panels

@@ -9,6 +9,7 @@ import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
 import { InspectorSession, type InspectorHost, type InspectorTarget, type SharedCells } from './inspectorSession';
+import type { InspectorView } from '../../protocol';
 import { makeNonce, webviewHtml } from './webviewHtml';
 import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
@@ -27,6 +28,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   private readonly pendingSelect = new Map<string, { row: number; col: number }>();
   /** Shared cells to light in inspectors being opened, by file. */
   private readonly pendingShared = new Map<string, SharedCells>();
+  /** View settings (neighbourhood drawn, modes) for inspectors a jump is opening, by file. */
+  private readonly pendingView = new Map<string, InspectorView>();
   private readonly subs: vscode.Disposable[] = [];
   private warnedUntrustedModel = false;
   private lastActive?: OpenInspector;
@@ -78,6 +81,11 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       this.pendingSelect.delete(file);
       session.select(pending.row, pending.col);
     }
+    const view = this.pendingView.get(file);
+    if (view) {
+      this.pendingView.delete(file);
+      session.carryView(view);
+    }
     const shared = this.pendingShared.get(file);
     if (shared) {
       this.pendingShared.delete(file);
@@ -108,11 +116,18 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     this.s.log.info(`Inspector: opened ${file}`);
   }
 
-  /** Opens an image in the inspector; with a patch, selects it there (in an open inspector, or once the new one has its grid). */
-  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
+  /**
+   * Opens an image in the inspector; with a patch (a jump), selects it there (in an open inspector, or once the new one
+   * has its grid) and a new inspector starts with `view`: the settings of the inspector the jump came from, or of the one
+   * last active (a jump from the Codebook view or a command).
+   */
+  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}, view = this.lastActive?.session.view): Promise<void> {
     const file = uri.fsPath;
     if (patch) this.pendingSelect.set(file, patch);
+    if (patch && view) this.pendingView.set(file, view);
     await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE, options);
+    // an inspector of this image was open already: it keeps its own view
+    this.pendingView.delete(file);
     const still = patch ? this.pendingSelect.get(file) : undefined;
     if (still) {
       // The open call revealed an existing inspector instead of making a new one.
@@ -171,7 +186,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),
       // a jump reuses the preview tab (as a single click in the Explorer); a double click keeps it
-      openPatch: (file, row, col, keep) => void this.openImage(imageUri(file), { row, col }, { preview: !keep }),
+      openPatch: (file, row, col, keep, view) => void this.openImage(imageUri(file), { row, col }, { preview: !keep }, view),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
     };

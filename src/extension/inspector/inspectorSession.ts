@@ -26,6 +26,7 @@ import {
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
+  type InspectorView,
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
 import { LRUCache } from 'lru-cache';
@@ -58,8 +59,8 @@ export interface InspectorHost {
   /** Saves key shape and h as the dataset's settings and rebuilds its database with them; resolves when it finished or failed. */
   rebuildWithKeys(root: string, keys: { shape: NeighbourhoodShape; hops: number }): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
-  /** `keep`: a kept tab (a double click) instead of the preview tab a jump reuses. */
-  openPatch(file: string, row: number, col: number, keep: boolean): void;
+  /** `keep`: a kept tab (a double click) instead of the preview tab a jump reuses; `view`: this inspector's view settings, for the one it opens. */
+  openPatch(file: string, row: number, col: number, keep: boolean, view: InspectorView | undefined): void;
   /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
   openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
@@ -97,6 +98,10 @@ export class InspectorSession {
   private grid?: GridPayload;
   private gridPromise?: Promise<GridPayload>;
   private pendingSelect?: { row: number; col: number };
+  /** View settings carried in from the inspector a jump came from (sent with every init; the webview applies them to a fresh view only). */
+  private carriedView?: InspectorView;
+  /** The webview's view settings, as it last reported them. */
+  private currentView?: InspectorView;
   /** Lit after every grid (kept across restarts until the webview clears it). */
   private shared?: SharedCells;
   /** Duplicate pairs this session listed as overlaps; openOverlap accepts only these. */
@@ -145,7 +150,10 @@ export class InspectorSession {
       .on('openPatch', (m) => {
         const file = this.offeredFile(m.image);
         this.checkCell(m.row, m.col, this.summary);
-        this.host.openPatch(file, m.row, m.col, m.keep === true);
+        this.host.openPatch(file, m.row, m.col, m.keep === true, this.currentView);
+      })
+      .on('view', (m) => {
+        this.currentView = m.view;
       })
       .handle('query', (m) => this.query(m))
       .handle('crop', (m) => this.crop(m))
@@ -162,6 +170,16 @@ export class InspectorSession {
   /** The dataset folder of the database in use (to restart after its build). */
   get root(): string | undefined {
     return this.target.root ?? this.target.buildRoot;
+  }
+
+  /** The view settings a jump from here carries on: the webview's own once it reported them, else those it was opened with. */
+  get view(): InspectorView | undefined {
+    return this.currentView ?? this.carriedView;
+  }
+
+  /** Opens the view with another inspector's settings (a jump), unless the webview restores a view of its own for this image. */
+  carryView(view: InspectorView): void {
+    this.carriedView = view;
   }
 
   /** Selects a patch once the grid is there (the inspector was opened from a retrieved patch). */
@@ -214,7 +232,7 @@ export class InspectorSession {
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
     let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
-    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
+    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status, ...(this.carriedView ? { view: this.carriedView } : {}) });
 
     if (!t.dbDir) {
       const building = t.buildRoot !== undefined && this.host.isBuilding(t.buildRoot);

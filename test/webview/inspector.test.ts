@@ -680,3 +680,33 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
     await w.close();
   }
 });
+
+test('a jump keeps the view: settings init carries start a fresh view; the view reports its own, and its saved view wins on reload', async () => {
+  const view = { shape: 'ring', hops: 2, overlay: 'tokens', showGrid: false, reconstruction: false } as const;
+  const { w } = await open('jump-view', { view });
+  try {
+    await w.page.locator(GRID).waitFor();
+    const value = (id: string) => w.page.getByTestId(id).evaluate((e) => (e as HTMLElement & { value: string }).value);
+    const checked = (id: string) => w.page.getByTestId(id).evaluate((e) => (e as HTMLElement & { checked: boolean }).checked);
+    assert.deepEqual([await value('select-shape'), await value('select-hops')], ['ring', '2']);
+    assert.deepEqual([await checked('tool-symbol-color'), await checked('tool-table')], [true, false]);
+    // ring h = 2 around (2, 3): the full 5x5 square less the centre
+    await w.clickCell(2, 3);
+    await w.page.getByTestId('neighbour-cell').nth(23).waitFor();
+    assert.equal(await w.page.getByTestId('neighbour-cell').count(), 24);
+    // what the host hears: the carried view, then each change (for the next jump)
+    assert.deepEqual(await w.waitForMessage((m) => m.type === 'view'), { type: 'view', view });
+    await w.page.getByTestId('select-hops').evaluate((e) => {
+      (e as HTMLElement & { value: string }).value = '3';
+      e.dispatchEvent(new Event('change'));
+    });
+    assert.deepEqual(await w.waitForMessage((m) => m.type === 'view' && (m.view as { hops: number }).hops === 3), { type: 'view', view: { ...view, hops: 3 } });
+    // the same image again (a reload): its own saved view, not the carried one
+    await w.reload();
+    await w.page.locator(GRID).waitFor();
+    assert.equal(await value('select-hops'), '3');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});

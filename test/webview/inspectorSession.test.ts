@@ -99,6 +99,7 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
   const posted: HostToInspector[] = [];
   const logs: { level: string; message: string }[] = [];
   const opened: { file: string; row: number; col: number }[] = [];
+  const jumps: { keep: boolean; view: unknown }[] = [];
   const builds: (string | undefined)[] = [];
   const rebuilds: { root: string; shape: string; hops: number }[] = [];
   const host: InspectorHost = {
@@ -112,11 +113,14 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
     isBuilding: () => false,
     build: async (r) => void builds.push(r),
     rebuildWithKeys: async (r, keys) => void rebuilds.push({ root: r, ...keys }),
-    openPatch: (f, row, col) => opened.push({ file: f, row, col }),
+    openPatch: (f, row, col, keep, view) => {
+      opened.push({ file: f, row, col });
+      jumps.push({ keep, view });
+    },
     showLog: () => {},
   };
   const session = new InspectorSession(file, host);
-  return { root, file, engine, posted, logs, opened, builds, rebuilds, session };
+  return { root, file, engine, posted, logs, opened, jumps, builds, rebuilds, session };
 }
 
 /** Waits until the posted messages satisfy a condition (answers are async). */
@@ -355,4 +359,28 @@ test('dataset paths: relative, inside the folder; absolute, escaping and NUL pat
   for (const bad of ['../x.png', 'a/../../x.png', '/etc/passwd', 'C:\\x.png', '', 'a\0.png', '.', 'a/..']) {
     assert.equal(resolveDatasetPath(root, bad).ok, false, bad);
   }
+});
+
+test('a jump carries the view settings: the ones an inspector was opened with, then the ones its webview reports', async () => {
+  const s = setup({ engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }] }) });
+  const carried = { shape: 'ring', hops: 2, overlay: 'tokens', showGrid: false, reconstruction: false } as const;
+  s.session.carryView(carried);
+  await ready(s);
+  const init = s.posted.find((m) => m.type === 'init') as Extract<HostToInspector, { type: 'init' }>;
+  assert.deepEqual(init.view, carried);
+  s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 5, excludeSelf: true });
+  await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
+  s.session.receive({ type: 'openPatch', image: 'b.png', row: 0, col: 4 });
+  const mine = { shape: null, hops: 3, overlay: 'image', showGrid: true, reconstruction: true } as const;
+  s.session.receive({ type: 'view', view: mine });
+  s.session.receive({ type: 'openPatch', image: 'b.png', row: 0, col: 4, keep: true });
+  assert.deepEqual(s.jumps, [
+    { keep: false, view: carried },
+    { keep: true, view: mine },
+  ]);
+  // a view outside the vocabulary is refused like any message
+  const logs = s.logs.length;
+  s.session.receive({ type: 'view', view: { ...mine, hops: 9 } });
+  await until('refusal', () => s.logs.slice(logs).find((l) => l.level === 'warn'));
+  assert.deepEqual(s.session.view, mine);
 });

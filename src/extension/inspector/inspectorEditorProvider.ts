@@ -73,7 +73,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       style: asUri('dist', 'inspector.css'),
       codicons: asUri('dist', 'codicons', 'codicon.css'),
     });
-    const session = new InspectorSession(file, this.host(webview, roots));
+    const session = new InspectorSession(file, this.host(panel, roots));
     const entry: OpenInspector = { session, panel };
     this.open.add(entry);
     const pending = this.pendingSelect.get(file);
@@ -138,6 +138,11 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
   }
 
+  private async keepThenOpen(from: vscode.WebviewPanel, uri: vscode.Uri, patch: { row: number; col: number }, options: vscode.TextDocumentShowOptions, view: InspectorView | undefined): Promise<void> {
+    if (from.active) await vscode.commands.executeCommand('workbench.action.keepEditor');
+    await this.openImage(uri, patch, options, view);
+  }
+
   /** Opens an image in the inspector in a given editor column with the cells it shares with another image lit. */
   async openShared(uri: vscode.Uri, shared: SharedCells, viewColumn: vscode.ViewColumn): Promise<void> {
     const file = uri.fsPath;
@@ -161,7 +166,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     for (const o of this.open) void o.session.start();
   }
 
-  private host(webview: vscode.Webview, roots: readonly vscode.Uri[]): InspectorHost {
+  private host(panel: vscode.WebviewPanel, roots: readonly vscode.Uri[]): InspectorHost {
+    const webview = panel.webview;
     const s = this.s;
     return {
       engine: s.engine,
@@ -185,8 +191,9 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),
-      // a jump reuses the preview tab (as a single click in the Explorer); a double click keeps it
-      openPatch: (file, row, col, keep, view) => void this.openImage(imageUri(file), { row, col }, { preview: !keep }, view),
+      // A jump reuses the preview tab (as a single click in the Explorer); a double click keeps it. The inspector the
+      // jump comes from is kept first, so browsing its list replaces the last jump's tab and never the list itself.
+      openPatch: (file, row, col, keep, view) => void this.keepThenOpen(panel, imageUri(file), { row, col }, { preview: !keep }, view),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
     };

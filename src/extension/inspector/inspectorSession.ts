@@ -150,7 +150,7 @@ export class InspectorSession {
       .on('openPatch', (m) => {
         const file = this.offeredFile(m.image);
         this.checkCell(m.row, m.col, this.summary);
-        this.host.openPatch(file, m.row, m.col, m.keep === true, this.currentView);
+        this.host.openPatch(file, m.row, m.col, m.keep === true, this.view);
       })
       .on('view', (m) => {
         this.currentView = m.view;

@@ -43,7 +43,7 @@ import {
 
 const ROW_H = 24;
 // About two rows of chips at sidebar widths, so an image's uses stay a few lines tall; "+N" shows the rest.
-const CHIPS = 8;
+const CHIPS = 6;
 
 const api = acquireVsCodeApi<CodebookViewState>();
 const st: CodebookViewState = restoreCodebookState(api.getState());
@@ -268,13 +268,14 @@ function select(token: number): void {
   if (!data) return;
   st.selected = token;
   save();
-  render();
+  // the details first: they take part of the height, and the row must be scrolled into the list that is left
+  showDetailsHeader(token);
   const i = shown.indexOf(token);
   if (i >= 0) {
     active = i;
     scrollIntoView(i);
   }
-  showDetailsHeader(token);
+  render();
   if (data.counts[token] === 0) {
     const note = el('p', 'note', 'Dead code: no indexed patch has this token. It may still be used by images indexed later.');
     details.append(note);

@@ -181,7 +181,11 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
   const changed = qp.onDidChangeValue(update);
   const picked = await new Promise<{ item?: ImageItem; value: string } | undefined>((resolve) => {
     qp.onDidAccept(() => {
-      const item = qp.activeItems[0];
+      // Enter can arrive before the list follows the last keystroke: a typed name that resolves to one image wins over
+      // the row still highlighted (a message, or an image of the shorter text)
+      const typed = typedImage(withActive(qp.value));
+      const resolved = typed ? matchImages(typed, rels).resolved : undefined;
+      const item: ImageItem | undefined = resolved !== undefined ? { label: `$(file-media) ${baseName(images[resolved].rel)}`, ...images[resolved] } : qp.activeItems[0];
       if (item && !item.rel && !item.label.startsWith('$(file-media)')) return; // a message, not an image: keep the picker open
       const typedRef = parsePatchRef(withActive(qp.value));
       const outside = item?.rows !== undefined && !('error' in typedRef) ? checkPosition(typedRef, item.rows, item.cols!) : undefined;

@@ -4,6 +4,7 @@
 import * as esbuild from 'esbuild';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATIVE_DEPENDENCIES } from '../scripts/nativeDependencies.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 await esbuild.build({
@@ -25,7 +26,8 @@ await esbuild.build({
   format: 'cjs',
   target: 'node20',
   outdir: 'dist/bench',
-  external: ['onnxruntime-node', 'hnswlib-node', 'sharp', 'tsx', 'tsx/*'],
+  // the native dependencies as the extension's bundles leave them out (LanceDB's included: the engine worker loads it)
+  external: [...Object.entries(NATIVE_DEPENDENCIES).flatMap(([name, d]) => (d.bundled ? [`${name}-*`] : [name])), 'tsx', 'tsx/*'],
   sourcemap: 'linked',
   logLevel: 'warning',
   legalComments: 'none',

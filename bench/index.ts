@@ -16,13 +16,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseNpy, writeNpy } from '../src/core/npy';
-import { PatchDatabase } from '../src/engine/database';
 import { DEFAULT_HNSW } from '../src/engine/patchIndex';
 import { PYTHON, ROOT, RESULTS, faissVersion, fail, mkCache, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
-import { databaseKeys, queryKeys, realSet } from './lib/realKeys';
+import { realKeys } from './lib/realKeys';
 import { SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
 const USAGE = `npm run bench:index -- [options]
@@ -130,28 +129,8 @@ async function main(): Promise<void> {
 
   // 1-2. Real keys.
   log(`== keys: ${path.relative(ROOT, images)} cropped and flipped to ~${entries} entries`);
-  const real = await realSet({ model, images, entries, holdOutEvery: 10, queryVariants: 10, log });
-  const db = PatchDatabase.open(real.dbDir, { verify: false })!;
-  const dir = path.join(real.set.dir, `keys-${real.info.fingerprint}`);
-  fs.mkdirSync(dir, { recursive: true });
   const limit = v.limit === undefined ? undefined : intListArg(v.limit, 'limit', [])[0];
-  const subset = limit !== undefined && limit < db.entryCount;
-  const keysFile = path.join(dir, subset ? `keys-subset-${limit}.npy` : `keys-${db.entryCount}.npy`);
-  const queriesFile = path.join(dir, `queries-${nq}.npy`);
-  let keys: Float32Array;
-  if (fs.existsSync(keysFile)) keys = parseNpy(fs.readFileSync(keysFile)).data;
-  else {
-    keys = databaseKeys(db, subset ? limit : undefined);
-    fs.writeFileSync(keysFile, writeNpy(keys, [keys.length / db.keyDim, db.keyDim]));
-  }
-  let queries: Float32Array;
-  if (fs.existsSync(queriesFile)) queries = parseNpy(fs.readFileSync(queriesFile)).data;
-  else {
-    const q = await queryKeys(model, real.set.queryImages, nq);
-    queries = q.keys;
-    fs.writeFileSync(queriesFile, writeNpy(queries, [queries.length / db.keyDim, db.keyDim]));
-  }
-  const dim = db.keyDim;
+  const { real, db, keys, queries, dim, keysFile, queriesFile, dir, subset } = await realKeys({ model, images, entries, holdOutEvery: 10, queryVariants: 10, queries: nq, limit, log });
   const set: KeySet = { keys, dim, queries };
   const n = keys.length / dim;
   const q = queries.length / dim;

@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       table(
         ['', 'wall s', 'of the full build', 'index bytes written'],
         [
-          [`full build, ${names.length} images`, sig(full.ms / 1000), '1', ''],
+          [`full build, ${names.length} images`, sig(full.ms / 1000), '100 %', ''],
           ...runs.map((x) => [`update ${perUpdate} images (${(share * 100).toFixed(0)} %) via ${x.via === 'cli' ? 'patchlens index' : 'the engine worker (watcher)'}`, sig(x.run.ms / 1000), `${((x.run.ms / full.ms) * 100).toFixed(1)} %`, `${x.run.indexBytes} (${x.run.wrote})`]),
         ],
       ),

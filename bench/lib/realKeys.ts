@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseNpy, writeNpy } from '../../src/core/npy';
 import { entryCount, imageKeys, keyDimension } from '../../src/core/neighbourhood';
 import { PatchDatabase } from '../../src/engine/database';
 import { buildDatabase, DEFAULT_KEYS, type BuildResult } from '../../src/engine/indexer';
@@ -139,4 +140,43 @@ export async function queryKeys(model: string, folder: string, count: number, se
   } finally {
     await tok.release();
   }
+}
+
+export interface RealKeys {
+  readonly real: RealSet;
+  readonly db: PatchDatabase;
+  /** The database's keys (a seeded subset of whole images with `limit`), and the held-out query keys. */
+  readonly keys: Float32Array;
+  readonly queries: Float32Array;
+  readonly dim: number;
+  /** The same keys and queries as .npy files (cached), for FAISS. */
+  readonly keysFile: string;
+  readonly queriesFile: string;
+  /** The folder the .npy files are cached in. */
+  readonly dir: string;
+  readonly subset: boolean;
+}
+
+/** The real set's database and its keys and `queries` query keys, from .npy files cached beside it. */
+export async function realKeys(opts: RealSetOptions & { readonly queries: number; readonly limit?: number }): Promise<RealKeys> {
+  const real = await realSet(opts);
+  const db = PatchDatabase.open(real.dbDir, { verify: false })!;
+  const dir = path.join(real.set.dir, `keys-${real.info.fingerprint}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const subset = opts.limit !== undefined && opts.limit < db.entryCount;
+  const keysFile = path.join(dir, subset ? `keys-subset-${opts.limit}.npy` : `keys-${db.entryCount}.npy`);
+  const queriesFile = path.join(dir, `queries-${opts.queries}.npy`);
+  let keys: Float32Array;
+  if (fs.existsSync(keysFile)) keys = parseNpy(fs.readFileSync(keysFile)).data;
+  else {
+    keys = databaseKeys(db, subset ? opts.limit : undefined);
+    fs.writeFileSync(keysFile, writeNpy(keys, [keys.length / db.keyDim, db.keyDim]));
+  }
+  let queries: Float32Array;
+  if (fs.existsSync(queriesFile)) queries = parseNpy(fs.readFileSync(queriesFile)).data;
+  else {
+    queries = (await queryKeys(opts.model, real.set.queryImages, opts.queries)).keys;
+    fs.writeFileSync(queriesFile, writeNpy(queries, [queries.length / db.keyDim, db.keyDim]));
+  }
+  return { real, db, keys, queries, dim: db.keyDim, keysFile, queriesFile, dir, subset };
 }

@@ -154,6 +154,15 @@ export function incompatibility(m: DbManifest, info: ModelInfo, keys: KeyParams,
 /** How many code-shard rows are read and added at a time. */
 const CODE_ROWS_PER_READ = 256;
 
+/** Whether an image whose size or time differs from its record still holds the recorded content (a touched or copied file). */
+export async function sameContent(f: DatasetEntry, sha256: string, catalog: DatasetCatalog): Promise<boolean> {
+  try {
+    return (f.source ? await catalog.entryHash(f) : sha256File(f.abs)) === sha256;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Builds or updates the database of a dataset, in stages: load the model, lock
  * the folder, open the previous database, scan and diff, start a generation,
@@ -382,13 +391,7 @@ async function scanAndDiff(b: Build, info: ModelInfo, catalog: DatasetCatalog, p
         kept.push(p);
         continue;
       }
-      let hash: string | undefined;
-      try {
-        hash = f.source ? await catalog.entryHash(f) : sha256File(f.abs);
-      } catch {
-        hash = undefined;
-      }
-      if (hash === p.img.sha256) {
+      if (await sameContent(f, p.img.sha256, catalog)) {
         kept.push({ img: { ...p.img, mtimeMs: f.mtimeMs, bytes: f.bytes }, i: p.i });
         touched++;
         continue;

@@ -18,7 +18,7 @@ import { RebuildNeededError } from './databaseError';
 import { DatasetCatalog, sourcesDir, type DatasetEntry } from './datasetCatalog';
 import type { WorkerImage } from './encodeProtocol';
 import type { EncoderPool } from './encoderPool';
-import { BuildCancelledError, encodeEntries, listDataset, resolveKeys, type BuildOptions, type BuildResult, type BuildTimings } from './indexer';
+import { BuildCancelledError, encodeEntries, listDataset, sameContent, resolveKeys, type BuildOptions, type BuildResult, type BuildTimings } from './indexer';
 import { LANCE_FORMAT, readMeta, type LanceIndexMeta, type LanceModelMeta } from './lanceDatabase';
 import { CODES_SCHEMA, IMAGES_SCHEMA, META_SCHEMA, bytesOf, connectStore, lanceModule, entriesSchema, imageId, isObjectStoreUri, openTable, partOf, shownUri, storeError } from './lanceStore';
 import { Tokenizer } from './tokenizer';
@@ -234,7 +234,8 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
       for (const f of entries) {
         const p = prev.get(f.rel);
         prev.delete(f.rel);
-        if (p && p.bytes === f.bytes && p.mtime_ms === f.mtimeMs) {
+        // another builder's copy of the dataset has other file times: the content decides
+        if (p && p.bytes === f.bytes && (p.mtime_ms === f.mtimeMs || (await sameContent(f, p.sha256, catalog)))) {
           unchanged++;
           continue;
         }

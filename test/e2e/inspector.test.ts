@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { clickGridCell, launchVSCode, type VSCode } from '../support/vscode';
 import { tempDir, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 
@@ -37,17 +37,6 @@ async function inspector(name: string): Promise<FrameLocator> {
   await frame.getByTestId('image-name').filter({ hasText: name }).waitFor({ timeout: 60_000 });
   await frame.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
   return frame;
-}
-
-/** Clicks the centre of a grid cell (page coordinates from the grid's hooks and box). */
-async function clickCell(frame: FrameLocator, row: number, col: number): Promise<void> {
-  const grid = frame.locator('[data-testid="patch-grid"]');
-  const box = (await grid.boundingBox())!;
-  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
-  const s = box.width / Number(d.imageWidth);
-  const x = box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / Number(d.cols)) * s;
-  const y = box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / Number(d.rows)) * s;
-  await vs.page.mouse.click(x, y);
 }
 
 /** Picks a value in one of the toolbar's selects (shape, hops). */
@@ -83,7 +72,7 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
   await vs.screenshot('inspector-opened');
 
-  await clickCell(frame, 3, 2);
+  await clickGridCell(vs.page, frame, 3, 2);
   const selected = frame.getByTestId('selected-patch');
   await selected.waitFor();
   assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], ['3', '2']);

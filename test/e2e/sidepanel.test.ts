@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
 
 const repo = path.resolve(__dirname, '..', '..');
 const BIG_COPIES = 100;
@@ -51,9 +51,8 @@ after(async () => {
   await vs?.close();
 });
 
-/** The side bar pane of a view, by its title. */
 function pane(title: string): Locator {
-  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+  return sideBarPane(vs.page, title);
 }
 
 async function expandPane(title: string): Promise<Locator> {

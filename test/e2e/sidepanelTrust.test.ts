@@ -1,5 +1,6 @@
-// The side panel in Restricted Mode: the workspace's model setting is ignored
-// and the Index view says so; "Open Sample Dataset" adds the extension's
+// The side panel in Restricted Mode: the workspace's model setting and its
+// database entry (patchlens.databases, an s3:// URI) are ignored, never
+// connected to, and the Index view and a notification say so; "Open Sample Dataset" adds the extension's
 // sample photos and builds their database outside the extension's folder.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { tempDir, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
 
 const sampleDir = path.resolve(__dirname, '..', '..', 'media', 'sample');
 let vs: VSCode;
@@ -19,7 +20,7 @@ before(async () => {
   const ws = path.join(work, 'untrusted');
   await writeDataset(ws, 2, { seed: 5 });
   fs.mkdirSync(path.join(ws, '.vscode'));
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': './evil/manifest.json' }));
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': './evil/manifest.json', 'patchlens.databases': { '.': 's3://evil-bucket/db' } }));
   vs = await launchVSCode({ name: 'sidepanel-trust', workspace: ws, trusted: false, settings: { 'patchlens.model': model, 'patchlens.autoUpdate': false } });
 }, { timeout: 10 * 60_000 });
 
@@ -28,7 +29,7 @@ after(async () => {
 });
 
 function pane(title: string): Locator {
-  return vs.page.locator('.part.sidebar .pane').filter({ has: vs.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
+  return sideBarPane(vs.page, title);
 }
 
 test('Restricted Mode: the Index view shows that the workspace model setting is ignored', { timeout: 180_000 }, async () => {
@@ -41,12 +42,17 @@ test('Restricted Mode: the Index view shows that the workspace model setting is 
   const header = ix.locator('.pane-header').first();
   await header.waitFor();
   if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  const row = ix.getByRole('treeitem', { name: /^Restricted Mode/ }).first();
+  const row = ix.getByRole('treeitem', { name: /^Restricted Mode/ }).filter({ hasText: 'workspace model setting ignored' }).first();
   await row.waitFor();
-  assert.match(await row.innerText(), /workspace model setting ignored/);
   // Builds would use the user's model, not the workspace's.
   assert.match(await ix.getByRole('treeitem', { name: /^Model/ }).first().innerText(), /user-model \(user settings\)/);
   await vs.screenshot('restricted-mode-index');
+  // The workspace's database entry: ignored, said in the Index view and once in a notification, never connected to.
+  await ix.getByRole('treeitem', { name: /^Restricted Mode/ }).filter({ hasText: 'workspace database setting ignored' }).first().waitFor();
+  assert.equal(await ix.getByRole('treeitem', { name: /^Database/ }).count(), 0, 'no database from the workspace settings');
+  await vs.page.locator('.notification-toast').filter({ hasText: /patchlens\.databases entry for untrusted \(s3:\/\/evil-bucket\/db\) is ignored and not connected to; using the default database location/ }).first().waitFor();
+  await vs.waitForLog(/Untrusted|not trusted/);
+  assert.ok(!vs.logs().patchLens.includes('Connecting to s3://evil-bucket'), 'no connection to the workspace\'s store');
   // Select Model says so too, and offers the bundled models and Browse….
   await vs.runCommand('Patch Lens: Select Model');
   const input = vs.page.locator('.quick-input-widget input').first();

@@ -45,6 +45,13 @@ test('classifyImages: indexed, changed, new, failed and deleted images', () => {
   assert.deepEqual(countStatuses(entries), { indexed: 2, changed: 1, new: 1, failed: 1, missing: 1 });
 });
 
+test('classifyImages: a database built from another copy of the dataset: other file times, same sizes, are indexed', () => {
+  const disk2 = [disk('a.png', 100, 9_999_999), disk('b.png', 101, 9_999_999)];
+  const indexed = [idx('a.png', 100, 1000), idx('b.png', 100, 1000)];
+  assert.deepEqual(classifyImages(disk2, indexed, [], true).map((e) => [e.rel, e.status]), [['a.png', 'indexed'], ['b.png', 'changed']]);
+  assert.deepEqual(classifyImages(disk2, indexed, []).map((e) => e.status), ['changed', 'changed'], 'a database of its own compares times too');
+});
+
 test('classifyImages: without a disk listing the database is shown as it is', () => {
   const entries = classifyImages(undefined, [idx('b.png'), idx('a.png')], [{ path: 'x.png', error: 'boom' }, { path: 'a.png', error: 'old' }]);
   assert.deepEqual(entries.map((e) => [e.rel, e.status]), [['a.png', 'indexed'], ['b.png', 'indexed'], ['x.png', 'failed']]);

@@ -68,6 +68,9 @@ test('a Lance folder outside the dataset: built with backend lance, read from an
   // the pixels come from this machine's copy: a thumbnail reads it
   const th = await engine.request('thumbnail', { dbDir: db, image: 'img-02.png', size: 32 });
   assert.ok(th.png.byteLength > 0);
+  // a build from this copy re-encodes nothing: same sizes, other times, the same content
+  const again = await build(db, 'lance', mine);
+  assert.deepEqual([again.added, again.updated, again.removed, again.unchanged], [0, 0, 0, 6]);
 });
 
 test('a Lance build refuses a folder that holds an HNSW database', async () => {

@@ -30,6 +30,7 @@ import {
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
 import { LRUCache } from 'lru-cache';
+import { storeProblem } from '../storeProblem';
 import type { NeighbourhoodShape } from '../../core/vocabulary';
 
 /** Where an inspected image is searched, as resolved by the host (again on every restart). */
@@ -315,6 +316,9 @@ export class InspectorSession {
     const e = err instanceof Error ? err : new Error(String(err));
     this.host.log.error(`Inspector (${this.name}): ${e.message}`);
     if (e.name === 'NoDatabaseError') return this.noDatabase();
+    // A store that refuses the credentials or cannot be reached: the line without the CLI's hint, and the command that fixes it.
+    const store = storeProblem(e.message);
+    if (store) return { state: 'error', message: `${store.line}. Run Patch Lens: Set Storage Credentials… to change them.`, canBuild: false };
     // The engine names damage by its error class (carried across the worker), so only then is Rebuild offered.
     return { state: 'error', message: e.message, canBuild: e.name === 'RebuildNeededError' && this.target.buildRoot !== undefined };
   }

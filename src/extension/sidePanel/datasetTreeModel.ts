@@ -49,8 +49,11 @@ export function emptyCounts(): StatusCounts {
  * folder could not be listed; the database's view is shown as it is.
  * Sizes and modification times compare as the indexer compares them (bytes and
  * whole milliseconds), so "changed" means the next update re-reads the file.
+ * `sizesOnly`: a database built from another copy of the dataset (one that
+ * patchlens.databases names, built on other machines), whose file times say
+ * nothing here: the size decides (the inspector compares contents).
  */
-export function classifyImages(disk: readonly DiskImage[] | undefined, indexed: readonly IndexedImage[], failed: readonly FailedImage[]): ImageEntry[] {
+export function classifyImages(disk: readonly DiskImage[] | undefined, indexed: readonly IndexedImage[], failed: readonly FailedImage[], sizesOnly = false): ImageEntry[] {
   const byPath = new Map(indexed.map((i) => [i.path, i]));
   const failedByPath = new Map(failed.map((f) => [f.path, f]));
   const out: ImageEntry[] = [];
@@ -64,7 +67,7 @@ export function classifyImages(disk: readonly DiskImage[] | undefined, indexed: 
     seen.add(d.rel);
     const i = byPath.get(d.rel);
     if (i) {
-      const same = i.bytes === d.bytes && Math.floor(i.mtimeMs) === Math.floor(d.mtimeMs);
+      const same = i.bytes === d.bytes && (sizesOnly || Math.floor(i.mtimeMs) === Math.floor(d.mtimeMs));
       out.push({ rel: d.rel, status: same ? 'indexed' : 'changed', width: i.width, height: i.height });
       continue;
     }

@@ -137,7 +137,7 @@ export class PanelState implements vscode.Disposable {
     if (summary) this.s.skippedFiles.set(root, summary.failed);
     // Archives are folders whose members the engine lists a page at a time when one is expanded.
     const split = splitByArchive(disk?.archives ?? [], indexed, summary?.failed ?? []);
-    const entries = classifyImages(disk?.images, split.indexed, split.failed);
+    const entries = classifyImages(disk?.images, split.indexed, split.failed, this.s.datasets.databaseSetting(root).choice !== undefined);
     const counts = countStatuses(entries);
     for (const a of split.archives) for (const [k, n] of Object.entries(archiveCounts(a)) as [keyof StatusCounts, number][]) counts[k] += n;
     return { root, dbDir, summary, error, entries, archives: split.archives, counts, include: settings.include, exclude: settings.exclude, truncated: disk?.truncated ?? false };

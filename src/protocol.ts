@@ -17,7 +17,7 @@
 // Adding a message: webview/shared/README.md.
 
 import { errorMessage, int, list, message, MESSAGE_ID, num, schemaOf, str, typed, v } from './messageSchema';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
+import { BORDERS, type ExportKind, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { DuplicateSummary, TokenUse } from './engine/engineProtocol';
 import { FIND_PHASES } from './core/duplicates';
@@ -229,6 +229,10 @@ export const hostToInspectorSchema = v.variant('type', [
 ]);
 export type HostToInspector = v.InferOutput<typeof hostToInspectorSchema>;
 
+/** The exports of one query (the inspector's Retrieved and DAiD sections). */
+export const QUERY_EXPORT_KINDS = ['retrieved', 'daid'] as const satisfies readonly ExportKind[];
+export type QueryExportKind = (typeof QUERY_EXPORT_KINDS)[number];
+
 /** Messages the inspector webview sends to the host. */
 export const inspectorToHostSchema = v.variant('type', [
   /** The webview has loaded and listens; answered by `init`. */
@@ -261,6 +265,8 @@ export const inspectorToHostSchema = v.variant('type', [
   message('rebuildWithKeys', { shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS) }),
   /** Load the grid again (the Retry button). */
   message('reload', {}),
+  /** Save the last query's retrieved patches or DAiD distribution as CSV or JSON (the host asks where). */
+  message('export', { kind: v.picklist(QUERY_EXPORT_KINDS) }),
   /** Show the Patch Lens log. */
   message('showLog', {}),
   /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */

@@ -7,6 +7,8 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
 import { tokenColour } from '../../webview/shared/tokenColour';
+import * as v from 'valibot';
+import { inspectorToHostSchema } from '../../src/protocol';
 import { closeBrowser, openWebview, type WebviewOptions, type WebviewPage } from '../support/webviewHarness';
 import { attachFakeHost, DATABASE, gridCells, gridTokens, HOSTILE_NAMES, IMAGE, SETTINGS, testImagePng, type FakeHostOptions } from './fakeInspectorHost';
 
@@ -708,5 +710,43 @@ test('a jump keeps the view: settings init carries start a fresh view; the view 
     await assertClean(w);
   } finally {
     await w.close();
+  }
+});
+
+test('the Retrieved and DAiD export buttons: labelled, off until a query answers, then each sends a valid export message; off again after a failed query', async () => {
+  const { w } = await open('export-buttons');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const retrieved = w.page.getByTestId('export-retrieved');
+    const daid = w.page.getByTestId('export-daid');
+    assert.equal(await retrieved.getAttribute('aria-label'), 'Export the retrieved patches as CSV or JSON');
+    assert.equal(await daid.getAttribute('aria-label'), 'Export the DAiD distribution as CSV or JSON');
+    assert.equal(await retrieved.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true, 'nothing to export before a query');
+    await retrieved.click({ force: true });
+    await w.clickCell(2, 3);
+    await w.page.getByTestId('daid-bar').first().waitFor();
+    await w.page.waitForFunction(() => !(document.querySelector('[data-testid="export-daid"]') as HTMLElement & { disabled: boolean }).disabled);
+    assert.equal(w.sent.filter((m) => m.type === 'export').length, 0, 'a disabled button sends nothing');
+    const openBefore = await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open);
+    await daid.click();
+    const m = await w.waitForMessage((x) => x.type === 'export', 5000);
+    assert.deepEqual(m, { type: 'export', kind: 'daid' });
+    assert.ok(v.is(inspectorToHostSchema, m), 'the message passes the host\'s schema');
+    assert.equal(await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open), openBefore, 'the click does not fold the section');
+    await retrieved.click();
+    await w.waitForMessage((x) => x.type === 'export' && x.kind === 'retrieved', 5000);
+    await w.screenshot('export-buttons');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+  const failed = await open('export-after-failure', { failQueries: 'the index cannot be read' });
+  try {
+    await failed.w.page.locator(GRID).waitFor();
+    await failed.w.clickCell(0, 0);
+    await failed.w.page.locator('.list-message.error').waitFor();
+    assert.equal(await failed.w.page.getByTestId('export-retrieved').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+  } finally {
+    await failed.w.close();
   }
 });

@@ -31,6 +31,7 @@ import {
   type InspectorStatus,
   type InspectorToHost,
   type InspectorView,
+  type QueryExportKind,
 } from '../../src/protocol';
 import { formatCell, formatCount, formatDistance, formatDuration, formatGrid } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
@@ -86,6 +87,8 @@ class InspectorApp {
   private readonly viewport: ImageViewport;
   private readonly list: RetrievedList;
   private readonly daid: DaidChart;
+  /** Export buttons of the Retrieved and DAiD sections: enabled once a query has answered. */
+  private readonly exportButtons: Record<QueryExportKind, ToolbarButton>;
   private readonly usage: TokenUsage;
   private readonly overlaps: OverlapsPane;
   private overlapsSeq = 0;
@@ -138,6 +141,8 @@ class InspectorApp {
       loadThumbnail: (p) => this.thumbnail(p),
     });
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
+    const exportQuery = (kind: QueryExportKind) => this.conn.post({ type: 'export', kind });
+    this.exportButtons = { retrieved: exportButton('retrieved', 'retrieved patches', exportQuery), daid: exportButton('daid', 'DAiD distribution', exportQuery) };
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
     this.overlaps = new OverlapsPane({
@@ -208,8 +213,8 @@ class InspectorApp {
       { class: 'sidebar' },
       section('Patch', this.patchInfo, 'section-patch'),
       section('Rollout', this.rollout.controls, 'section-rollout'),
-      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
-      section('DAiD distribution', this.daid.element, 'section-daid'),
+      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved', this.exportButtons.retrieved),
+      section('DAiD distribution', this.daid.element, 'section-daid', this.exportButtons.daid),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
       section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
@@ -266,6 +271,7 @@ class InspectorApp {
     this.showStatus(m.status);
     this.usage.clear();
     this.daid.clear('Select a patch to see the distribution over the tokens it retrieves.');
+    this.setExportable(false);
     this.renderPatchInfo();
     this.saveViewSoon();
   }
@@ -474,6 +480,7 @@ class InspectorApp {
       this.list.render(patches, r.token, cell);
       this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
       this.daid.render(r.distribution.map((d) => d.token), r.distribution.map((d) => d.p), r.token, this.settings.temperature);
+      this.setExportable(true);
       performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
       performance.measure('patchlens:query-render', 'patchlens:query-answered');
       this.state = { ...this.state, queried: cell };
@@ -483,10 +490,16 @@ class InspectorApp {
       if (seq !== this.querySeq || (e instanceof HostError && e.kind === 'Cancelled')) return;
       this.listHeader.textContent = '';
       this.list.showMessage(`The search failed: ${(e as Error).message}`, 'error');
+      this.setExportable(false);
       this.daid.clear('No distribution: the search failed.');
     } finally {
       if (seq === this.querySeq) delete this.element('section-retrieved').dataset.busy;
     }
+  }
+
+  /** The host exports the last query it answered: offer it only while the list shows one. */
+  private setExportable(on: boolean): void {
+    for (const b of Object.values(this.exportButtons)) b.disabled = !on;
   }
 
   private thumbnail(p: RetrievedPatch): Promise<Thumbnail> {
@@ -700,8 +713,20 @@ function button(text: string, icon: string, onClick: () => void, testId: string,
   return b;
 }
 
-function section(title: string, body: HTMLElement, cls: string): HTMLElement {
-  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}` }, el('div', { class: 'section-body' }, body));
+function section(title: string, body: HTMLElement, cls: string, action?: HTMLElement): HTMLElement {
+  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}`, 'always-show-header-actions': true }, ...(action ? [action] : []), el('div', { class: 'section-body' }, body));
+}
+
+/** A section's export button (in its header): saves the last query's table as CSV or JSON, through the host's save dialog. */
+function exportButton(kind: QueryExportKind, what: string, onClick: (kind: QueryExportKind) => void): ToolbarButton {
+  const label = `Export the ${what} as CSV or JSON`;
+  const b = el('vscode-toolbar-button', { icon: 'export', label, 'aria-label': label, title: label, slot: 'actions', 'data-testid': `export-${kind}` }) as ToolbarButton;
+  b.disabled = true;
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (!b.disabled) onClick(kind);
+  });
+  return b;
 }
 
 function kv(key: string, value: string | HTMLElement): HTMLElement {

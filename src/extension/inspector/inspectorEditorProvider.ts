@@ -10,8 +10,10 @@ import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
 import { InspectorSession, type InspectorHost, type InspectorTarget, type SharedCells } from './inspectorSession';
 import type { InspectorView } from '../../protocol';
+import { formatCell } from '../../core/format';
 import { makeNonce, webviewHtml } from './webviewHtml';
 import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
+import { saveWithDialog, type OfferedExport } from '../commands/exportResults';
 
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
 
@@ -162,6 +164,18 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     return { uri: imageUri(entry.session.file), row: entry.selection.row, col: entry.selection.col };
   }
 
+  /** The tables of the active inspector's last query (else the one active last), for "Export Results…". */
+  exportTables(): OfferedExport[] {
+    const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
+    if (!entry) return [];
+    const out: OfferedExport[] = [];
+    for (const [kind, what] of [['retrieved', 'Retrieved patches'], ['daid', 'DAiD distribution']] as const) {
+      const t = entry.session.exportTable(kind);
+      if (t) out.push({ label: `${what} of ${entry.session.name} ${formatCell(Number(t.table.about.row), Number(t.table.about.col))}`, ...t });
+    }
+    return out;
+  }
+
   private restartAll(): void {
     for (const o of this.open) void o.session.start();
   }
@@ -196,6 +210,7 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       openPatch: (file, row, col, keep, view) => void this.keepThenOpen(panel, imageUri(file), { row, col }, { preview: !keep }, view),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
+      saveExport: (table, defaultName) => saveWithDialog(s, table, defaultName),
     };
   }
 

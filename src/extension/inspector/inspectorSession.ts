@@ -32,6 +32,9 @@ import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
 import { LRUCache } from 'lru-cache';
 import { storeProblem } from '../storeProblem';
 import type { NeighbourhoodShape } from '../../core/vocabulary';
+import { daidTable, retrievedTable, type ExportTable, type QueryAbout, type RetrievedRow } from '../../core/exportTable';
+import type { QueryExportKind } from '../../protocol';
+import { exportFileName } from '../saveTable';
 
 /** Where an inspected image is searched, as resolved by the host (again on every restart). */
 export interface InspectorTarget {
@@ -65,6 +68,16 @@ export interface InspectorHost {
   /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
   openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
+  /** Asks where to save an export table and writes it (a save dialog); tells the user how it went. */
+  saveExport(table: ExportTable, defaultName: string): Promise<unknown>;
+}
+
+/** The last query answered in an inspector, kept for exports. */
+interface LastQuery {
+  readonly about: QueryAbout;
+  readonly results: readonly RetrievedRow[];
+  readonly tokens: Int32Array;
+  readonly p: Float64Array;
 }
 
 /** The cells an image shares with another one, lit when it is opened from a duplicate pair. */
@@ -114,6 +127,8 @@ export class InspectorSession {
   private disposed = false;
   /** The rollout running in the engine (its request id once sent). */
   private running?: { id?: number };
+  /** The last query answered, for exports (kept across restarts: it describes what the webview shows). */
+  private lastQuery?: LastQuery;
 
   /** Checks what the webview sends, answers its requests (an `error` for a rejected one) and drops answers from before a restart. */
   private readonly endpoint: Endpoint<HostToInspector, InspectorToHost>;
@@ -139,6 +154,11 @@ export class InspectorSession {
         void this.build({ shape: m.shape, hops: m.hops });
       })
       .on('showLog', () => this.host.showLog())
+      .on('export', (m) => {
+        const t = this.exportTable(m.kind);
+        if (!t) throw new InvalidMessage('there is no query to export yet');
+        void this.host.saveExport(t.table, t.defaultName);
+      })
       .on('cancelRollout', () => this.cancelRollout())
       .on('openOverlap', (m) => {
         if (!this.offeredPairs.has(`${m.searchId}:${m.rank}`)) throw new InvalidMessage(`pair ${m.rank} of search ${m.searchId} was not offered`);
@@ -201,6 +221,14 @@ export class InspectorSession {
     if (!s || !g) return;
     const n = g.rows * g.cols;
     this.host.post({ type: 'shared', other: s.other, score: s.score, sharedCells: s.sharedCells, cells: s.cells.filter((c) => c >= 0 && c < n) });
+  }
+
+  /** The last query's table of a kind and a file name for it; undefined before the first query. */
+  exportTable(kind: QueryExportKind): { table: ExportTable; defaultName: string } | undefined {
+    const q = this.lastQuery;
+    if (!q) return undefined;
+    const table = kind === 'retrieved' ? retrievedTable(q.about, q.results) : daidTable(q.about, q.tokens, q.p);
+    return { table, defaultName: exportFileName(kind, q.about.image, q.about) };
   }
 
   /** Handles one message from the webview; returns it once validated (undefined if rejected). */
@@ -385,6 +413,23 @@ export class InspectorSession {
     // Only the fields the wire carries (the schema is strict), in the engine's shape; an empty caption is none.
     const results = r.results.map(({ image, row, col, token, distance, caption }) => (!caption ? { image, row, col, token, distance } : { image, row, col, token, distance, caption }));
     const distribution = r.distribution.map(({ token, p, distance }) => ({ token, p, distance }));
+    const t = this.target;
+    const keys = this.summary?.keys;
+    this.lastQuery = {
+      about: {
+        dataset: t.datasetName ?? (t.root ? path.basename(t.root) : ''),
+        image: (t.root ? toDatasetPath(t.root, this.file) : undefined) ?? this.file,
+        row: m.row,
+        col: m.col,
+        token: r.query.token,
+        k: m.k,
+        temperature: s.temperature,
+        keys: keys ? `${s.queryKeys} keys, ${keys.shape} h=${keys.hops}, border ${keys.border}` : `${s.queryKeys} keys`,
+      },
+      results,
+      tokens: Int32Array.from(distribution, (d) => d.token),
+      p: Float64Array.from(distribution, (d) => d.p),
+    };
     return { type: 'queryResult', inReplyTo: m.messageId, row: m.row, col: m.col, token: r.query.token, searchMs: r.searchMs, results, distribution };
   }
 

@@ -27,6 +27,8 @@ export function registerInspector(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown, show?: unknown) => inspectPatches(s, provider, arg, args, show)),
     // For other commands (Find Similar Patches): the active inspector's image and selected patch, or undefined.
     vscode.commands.registerCommand('patchlens.inspector.getSelection', () => provider.selection()),
+    // For "Export Results…": the active inspector's last query as tables.
+    vscode.commands.registerCommand('patchlens.inspector.exportTables', () => provider.exportTables()),
     // For the Duplicates view: (uri, { other, score, sharedCells, cells }, viewColumn).
     vscode.commands.registerCommand('patchlens.inspector.showShared', (uri: unknown, shared: unknown, column: unknown) => {
       if (!(uri instanceof vscode.Uri) || !isInspectable(uri.fsPath) || !isSharedCells(shared)) return;

@@ -61,6 +61,9 @@ export class EngineClient {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
+    // LanceDB's native logger reads the process's real environment, which a worker thread's process.env
+    // does not write: set here, or its retry warnings (naming the store and the access key id) reach stderr.
+    process.env.LANCEDB_LOG ??= 'error';
     const w = startWorker('engineWorker', undefined);
     w.on('message', (m: EngineMessage) => this.onMessage(m));
     w.on('error', (err) => this.failAll(new EngineError('EngineCrashed', `the engine worker failed: ${err.message}`)));

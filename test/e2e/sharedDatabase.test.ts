@@ -1,10 +1,12 @@
 // A team's database in VS Code (code-server): a Lance database on an S3
-// fake (s3rver on 127.0.0.1), built by the CLI from another copy of the
-// dataset, named for the workspace folder by patchlens.databases. The
+// fake (s3rver on 127.0.0.1), built by two CLI builders (--part 1/2, 2/2,
+// then --finalize) from another copy of the dataset, named for the workspace
+// folder by patchlens.databases. The
 // credentials are set through Set Storage Credentials… (VS Code's secret
 // storage; the extension host has no AWS_* variables); the Index view shows
 // where the database is and its Lance index; the inspector lists retrieved
-// patches from it; a build from VS Code appends to it; wrong credentials give
+// patches from it; its fidelity is measured; a build from VS Code appends to
+// it; wrong credentials give
 // one line (Index view, notification, inspector) and the credentials command;
 // no secret reaches the log.
 import { after, before, test } from 'node:test';
@@ -39,8 +41,12 @@ before(async () => {
   const builder = path.join(work, 'builder', 'photos');
   names = await writeDataset(builder, IMAGES, { seed: 21 });
   const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, AWS_ALLOW_HTTP: 'true' };
-  // not execFileSync: s3rver answers from this process
-  await promisify(execFile)(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', builder, '--db', DB, '--model', model, '--quiet'], { env, encoding: 'utf8' });
+  // Two builders, each its part, then the index (one after the other: s3rver ignores conditional writes).
+  // Not execFileSync: s3rver answers from this process.
+  const index = (...args: string[]) => promisify(execFile)(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', builder, '--db', DB, '--model', model, '--quiet', ...args], { env, encoding: 'utf8' });
+  await index('--part', '1/2');
+  await index('--part', '2/2');
+  await index('--finalize');
   const ws = path.join(work, 'photos');
   fs.cpSync(builder, ws, { recursive: true });
   vs = await launchVSCode({ name: 'shared-database', workspace: ws, settings: { 'patchlens.databases': { [ws]: DB }, 'patchlens.model': model, 'patchlens.autoUpdate': false, 'patchlens.topK': K } });
@@ -56,11 +62,13 @@ async function indexPane(): Promise<Locator> {
   const tab = vs.page.locator('.part.activitybar').getByRole('tab', { name: /^Patch Lens/ });
   await tab.waitFor({ timeout: 60_000 });
   if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
-  const ix = sideBarPane(vs.page, 'Index');
-  const header = ix.locator('.pane-header').first();
-  await header.waitFor();
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  return ix;
+  // Room for the Index view's rows (a row scrolled out of the tree is not in the page): the other views folded.
+  for (const [title, expanded] of [['Datasets', false], ['Codebook', false], ['Index', true]] as const) {
+    const header = sideBarPane(vs.page, title).locator('.pane-header').first();
+    await header.waitFor();
+    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+  }
+  return sideBarPane(vs.page, 'Index');
 }
 
 /** Answers the input boxes of Set Storage Credentials…, one after another. */
@@ -105,6 +113,15 @@ test('the inspector lists retrieved patches from the shared database', { timeout
   await vs.screenshot('shared-database-inspector');
 });
 
+test('Measure Index Fidelity on the shared database: the Index view shows its recall', { timeout: 180_000 }, async () => {
+  await vs.runCommand('Patch Lens: Measure Index Fidelity');
+  await vs.waitForLog(/Index fidelity of .*photos: recall@10 100\.0% at /, { timeoutMs: 120_000 });
+  const ix = await indexPane();
+  const row = ix.getByRole('treeitem', { name: /^Fidelity/ }).first();
+  await row.waitFor();
+  assert.match(await row.innerText(), /recall@10 100\.0%/);
+});
+
 test('Build from VS Code appends to the shared database', { timeout: 180_000 }, async () => {
   await (await texturedImage(64, 64, 77)).png().toFile(path.join(vs.workspace, 'added.png'));
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
@@ -114,7 +131,8 @@ test('Build from VS Code appends to the shared database', { timeout: 180_000 }, 
 
 test('wrong credentials: one line in the inspector, the Index view and a notification, with the credentials command; no secret in the log', { timeout: 180_000 }, async () => {
   await setCredentials('NOBODY', 'not-the-secret');
-  // the open inspector (the side bar shows the Explorer: its one webview) says it in one line, with the command
+  // the open inspector (with the Explorer in the side bar, the one webview) says it in one line, with the command
+  await vs.runCommand('View: Show Explorer');
   const status = vs.webview({ extensionId: 'patchlens.patch-lens' }).getByTestId('status');
   await status.filter({ hasText: 'the store refused the credentials. Run Patch Lens: Set Storage Credentials… to change them.' }).waitFor({ timeout: 90_000 });
   assert.doesNotMatch((await status.textContent()) ?? '', /--storage-option|AWS_ACCESS_KEY_ID/);
@@ -128,4 +146,6 @@ test('wrong credentials: one line in the inspector, the Index view and a notific
   await vs.screenshot('shared-database-refused');
   const log = vs.logs().patchLens;
   assert.ok(!log.includes('not-the-secret') && !log.includes('S3RVER'), 'no credential in the Patch Lens log');
+  await vs.runCommand('Patch Lens: Clear Storage Credentials');
+  await vs.page.locator('.notification-toast').filter({ hasText: 'credentials for s3://bucket removed' }).first().waitFor();
 });

@@ -23,6 +23,8 @@ const S3rver = require('s3rver') as new (o: object) => { run(): Promise<{ port: 
 
 const work = tempDir('pl-engine-shared-');
 const per = entryCount(8, 8, 'causal', 1, 'skip');
+// enough keys for AR-RAG's 8-bit codebooks in the fidelity report (256 training points)
+const N = 8;
 let model = '';
 let root = '';
 let server: InstanceType<typeof S3rver>;
@@ -36,7 +38,7 @@ before(async () => {
   endpoint = `http://127.0.0.1:${(await server.run()).port}`;
   model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 64 });
   root = path.join(work, 'data');
-  await writeDataset(root, 6, { seed: 7 });
+  await writeDataset(root, N, { seed: 7 });
   engine = new EngineClient();
 });
 
@@ -48,14 +50,14 @@ after(async () => {
 test('a Lance folder outside the dataset: built with backend lance, read from another copy of the dataset', async () => {
   const db = path.join(work, 'shared-lance');
   const res = await build(db, 'lance');
-  assert.deepEqual([res.images, res.entries], [6, 6 * per]);
+  assert.deepEqual([res.images, res.entries], [N, N * per]);
   assert.ok(fs.existsSync(path.join(db, 'meta.lance')) && !fs.existsSync(path.join(db, 'manifest.json')));
   // another machine's copy of the dataset, at another path (other file times: the content says they are the indexed images)
   const mine = path.join(work, 'my-copy');
   fs.cpSync(root, mine, { recursive: true });
   assert.equal(await engine.request('storageOptions', { dbDir: db, options: [], root: mine }), true);
   const s = (await engine.request('summary', { dbDir: db }))!;
-  assert.deepEqual([s.backend, s.root, s.images, s.entries, s.index.lance?.partitions], ['lance', mine, 6, 6 * per, 0]);
+  assert.deepEqual([s.backend, s.root, s.images, s.entries, s.index.lance?.partitions], ['lance', mine, N, N * per, 0]);
   const grid = await engine.request('grid', { dbDir: db, image: path.join(mine, 'img-02.png') });
   assert.equal(grid.inDatabase, true);
   const q = await engine.request('query', { dbDir: db, image: path.join(mine, 'img-02.png'), row: 3, col: 3, options: { k: 4, excludeSelf: true } });
@@ -64,13 +66,13 @@ test('a Lance folder outside the dataset: built with backend lance, read from an
   const uses = await engine.request('tokenUses', { dbDir: db, token: grid.tokens[0] });
   assert.ok(uses.some((u) => u.image === 'img-02.png'));
   const cb = await engine.request('codebook', { dbDir: db });
-  assert.equal(cb.counts.reduce((a, b) => a + b, 0), 6 * 64);
+  assert.equal(cb.counts.reduce((a, b) => a + b, 0), N * 64);
   // the pixels come from this machine's copy: a thumbnail reads it
   const th = await engine.request('thumbnail', { dbDir: db, image: 'img-02.png', size: 32 });
   assert.ok(th.png.byteLength > 0);
   // a build from this copy re-encodes nothing: same sizes, other times, the same content
   const again = await build(db, 'lance', mine);
-  assert.deepEqual([again.added, again.updated, again.removed, again.unchanged], [0, 0, 0, 6]);
+  assert.deepEqual([again.added, again.updated, again.removed, again.unchanged], [0, 0, 0, N]);
 });
 
 test('a Lance build refuses a folder that holds an HNSW database', async () => {
@@ -84,11 +86,13 @@ test('an s3:// database with the credentials VS Code keeps: build, summary, quer
   const creds = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', region: 'us-east-1', endpoint };
   await engine.request('storageOptions', { dbDir: db, options: credentialPairs(creds), root });
   const res = await build(db);
-  assert.deepEqual([res.images, res.entries], [6, 6 * per]);
+  assert.deepEqual([res.images, res.entries], [N, N * per]);
   const s = (await engine.request('summary', { dbDir: db }))!;
-  assert.deepEqual([s.backend, s.images], ['lance', 6]);
+  assert.deepEqual([s.backend, s.images], ['lance', N]);
   const q = await engine.request('query', { dbDir: db, image: path.join(root, 'img-01.png'), row: 2, col: 2, options: { k: 3 } });
   assert.deepEqual([q.results[0].image, q.results[0].distance], ['img-01.png', 0]);
+  const f = await engine.request('fidelity', { dbDir: db, queries: 20, k: 5 }, { timeoutMs: 0 });
+  assert.deepEqual([f.backend, f.queries, f.current.recall], ['lance', 20, 1], 'a flat Lance database is exact');
 
   await engine.request('storageOptions', { dbDir: db, options: credentialPairs({ ...creds, accessKeyId: 'NOBODY', secretAccessKey: 'not-the-secret' }), root });
   const wrong = await engine.request('summary', { dbDir: db }).then(() => undefined, (e: Error) => e);

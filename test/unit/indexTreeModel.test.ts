@@ -139,7 +139,7 @@ test('indexRows: a Lance database named by patchlens.databases: where it is, its
   const rows = byLabel(indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: lance, settings, now }));
   assert.equal(rows.get('Database')!.description, 's3://team/db (user settings)');
   assert.equal(rows.get('Database')!.icon, 'cloud');
-  assert.equal(rows.get('Database')!.command!.command, 'patchlens.setStorageCredentials');
+  assert.deepEqual(rows.get('Database')!.command, { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: ['/d'] });
   assert.equal(rows.get('Index')!.description, 'Lance IVF-PQ · 700 partitions · PQ16 · nprobes=210 · refine=10');
   assert.equal(rows.has('Settings changed'), false, 'HNSW settings do not apply to a Lance database');
   const flat = indexRows({ root: '/d', database: { location: '/lance/db', origin: 'workspace' }, summary: { ...lance, index: { ...lance.index, lance: { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 } } }, settings, now });

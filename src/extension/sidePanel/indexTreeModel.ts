@@ -119,7 +119,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
       command: { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
     });
   }
-  if (input.database) rows.push(databaseRow(id('database'), input.database));
+  if (input.database) rows.push(databaseRow(id('database'), root, input.database));
   if (input.building) {
     const b = input.building;
     rows.push({
@@ -351,7 +351,7 @@ function indexRow(rowId: string, s: DbSummary): IndexRow {
 }
 
 /** Where a database named by patchlens.databases lives. */
-function databaseRow(rowId: string, d: NonNullable<IndexInput['database']>): IndexRow {
+function databaseRow(rowId: string, root: string, d: NonNullable<IndexInput['database']>): IndexRow {
   const remote = isObjectStoreUri(d.location);
   return {
     id: rowId,
@@ -359,7 +359,7 @@ function databaseRow(rowId: string, d: NonNullable<IndexInput['database']>): Ind
     description: `${shownUri(d.location)} (${d.origin} settings)`,
     tooltip: `patchlens.databases in ${d.origin} settings names ${shownUri(d.location)} for this folder${remote ? '; credentials from Patch Lens: Set Storage Credentials… or the AWS_* environment variables' : ''}.`,
     icon: remote ? 'cloud' : 'database',
-    ...(remote ? { command: { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: [] } } : {}),
+    ...(remote ? { command: { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: [root] } } : {}),
   };
 }
 

@@ -8,7 +8,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { clickGridCell, launchVSCode, type VSCode } from '../support/vscode';
+import { launchVSCode, type VSCode } from '../support/vscode';
+import { clickCell } from '../support/patchGrid';
 import { tempDir, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 
@@ -72,7 +73,7 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
   await vs.screenshot('inspector-opened');
 
-  await clickGridCell(vs.page, frame, 3, 2);
+  await clickCell(vs.page, frame, 3, 2);
   const selected = frame.getByTestId('selected-patch');
   await selected.waitFor();
   assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], ['3', '2']);

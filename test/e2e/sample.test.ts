@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchVSCode, type VSCode } from '../support/vscode';
+import { clickCell } from '../support/patchGrid';
 
 const repo = path.resolve(__dirname, '..', '..');
 const PHOTOS = ['bridge.jpg', 'coffee.jpg', 'astronaut.jpg', 'brick-wall.jpg', 'by-the-water.jpg', 'aitzgorri.jpg', 'cameraman.jpg', 'chelsea-the-cat.jpg', 'analog-pattern.jpg'];
@@ -35,11 +36,8 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.decode());
 
   // a patch in the middle of the photo
-  const box = (await grid.boundingBox())!;
-  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
-  const s = box.width / Number(d.imageWidth);
   const [row, col] = [9, 7];
-  await vs.page.mouse.click(box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / 16) * s, box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / 16) * s);
+  await clickCell(vs.page, frame, row, col);
   const selected = frame.getByTestId('selected-patch');
   await selected.waitFor();
   assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], [String(row), String(col)]);
@@ -52,6 +50,7 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   await items.nth(5).scrollIntoViewIfNeeded();
   await frame.locator('.thumb-image[src^="blob:"]').nth(5).waitFor({ timeout: 60_000 });
   await vs.runCommand('Notifications: Clear All Notifications');
+  const box = (await grid.boundingBox())!;
   await vs.page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.25); // a hover tooltip in the picture
   await vs.screenshot('readme');
   assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);

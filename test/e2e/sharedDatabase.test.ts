@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { clickGridCell, launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
+import { clickCell } from '../support/patchGrid';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (o: object) => { run(): Promise<{ port: number }>; close(): Promise<void> };
@@ -104,7 +105,7 @@ test('the inspector lists retrieved patches from the shared database', { timeout
   const frame = vs.webview({ extensionId: 'patchlens.patch-lens' });
   await frame.getByTestId('image-name').filter({ hasText: names[3] }).waitFor({ timeout: 60_000 });
   await frame.locator('[data-testid="patch-grid"][data-rows="8"]').waitFor({ timeout: 60_000 });
-  await clickGridCell(vs.page, frame, 4, 4);
+  await clickCell(vs.page, frame, 4, 4);
   const items = frame.getByTestId('retrieved-item');
   await items.nth(K - 1).waitFor({ timeout: 60_000 });
   assert.equal(await items.count(), K);

@@ -454,17 +454,6 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
   };
 }
 
-/** Clicks the centre of a cell of an inspector's patch grid (page coordinates from the grid's hooks and box). */
-export async function clickGridCell(page: Page, frame: FrameLocator, row: number, col: number): Promise<void> {
-  const grid = frame.locator('[data-testid="patch-grid"]');
-  const box = (await grid.boundingBox())!;
-  const d = await grid.evaluate((e) => ({ ...(e as SVGElement).dataset }));
-  const s = box.width / Number(d.imageWidth);
-  const x = box.x + (Number(d.viewX) + ((col + 0.5) * Number(d.viewWidth)) / Number(d.cols)) * s;
-  const y = box.y + (Number(d.viewY) + ((row + 0.5) * Number(d.viewHeight)) / Number(d.rows)) * s;
-  await page.mouse.click(x, y);
-}
-
 /** The side bar pane of a view, by its title. */
 export function sideBarPane(page: Page, title: string): Locator {
   return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });

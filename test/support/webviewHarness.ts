@@ -20,6 +20,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { webviewHtml } from '../../src/extension/inspector/webviewHtml';
 import { themeFor, VSCODE_DEFAULT_STYLES, type TestTheme } from './vscodeTheme';
 import { CHROMIUM, CHROMIUM_ARGS, repoRoot } from './chromium';
+import { cellPoint, clickCell } from './patchGrid';
 
 export { CHROMIUM };
 export const ORIGIN = 'https://webview.test';
@@ -263,17 +264,6 @@ export async function openWebview(opts: WebviewOptions): Promise<WebviewPage> {
   await page.goto(`${ORIGIN}/index.html`);
 
   const resultsDir = path.join(repoRoot, 'test-results', 'webview');
-  const point = async (row: number, col: number) => {
-    const grid = page.locator('[data-testid="patch-grid"][data-rows]');
-    await grid.waitFor();
-    const a = await grid.evaluate((e) => {
-      const box = e.getBoundingClientRect();
-      const d = (e as SVGElement).dataset;
-      return { box: { x: box.x, y: box.y, width: box.width, height: box.height }, w: Number(d.imageWidth), vx: Number(d.viewX), vy: Number(d.viewY), vw: Number(d.viewWidth), vh: Number(d.viewHeight), rows: Number(d.rows), cols: Number(d.cols) };
-    });
-    const s = a.box.width / a.w;
-    return { x: a.box.x + (a.vx + ((col + 0.5) * a.vw) / a.cols) * s, y: a.box.y + (a.vy + ((row + 0.5) * a.vh) / a.rows) * s };
-  };
   return {
     page,
     context,
@@ -313,11 +303,8 @@ export async function openWebview(opts: WebviewOptions): Promise<WebviewPage> {
       await page.screenshot({ path: file });
       return file;
     },
-    cellPoint: point,
-    clickCell: async (row, col) => {
-      const p = await point(row, col);
-      await page.mouse.click(p.x, p.y);
-    },
+    cellPoint: (row, col) => cellPoint(page, row, col),
+    clickCell: (row, col) => clickCell(page, page, row, col),
     close: () => context.close(),
   };
 }

@@ -249,10 +249,9 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
       else out.push({ kind: 'image', root: node.root, entry: classifyMember(status, lead + e.name, e.bytes, page.mtimeMs), parent: node });
     }
     if (page.total > page.entries.length) out.push({ kind: 'more', root: node.root, text: showMoreLabel(page.entries.length, page.total), parent: node, page: key });
-    if (this.memberCounts.get(key) !== page.images) {
-      this.memberCounts.set(key, page.images);
-      if (!node.prefix) setTimeout(() => this.changed.fire(node), 0); // the archive's description: its member count
-    }
+    // The archive's description shows this count from its next redraw on. Refreshing the archive row now, while
+    // VS Code is taking in these children, left their commands stale: "Show more" did nothing when clicked.
+    this.memberCounts.set(key, page.images);
     this.children.set(key, out);
     return out;
   }

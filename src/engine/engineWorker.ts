@@ -240,8 +240,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   stats: async ({ dbDir, predictability, rollout }, id) => {
     const db = await requireDb(dbDir);
     const stats = databaseStats(db);
-    const pred = predictability ? await retrievalPredictability(db, predictability) : undefined;
     const steps = stepReporter(id);
+    const pred = predictability ? await cancellable(id, (signal) => retrievalPredictability(db, { ...predictability, signal, onProgress: steps })) : undefined;
     const roll = rollout ? await cancellable(id, (signal) => rolloutStatistic(db, { ...rollout, signal, onProgress: steps })) : undefined;
     return { ...stats, ...(pred ? { predictability: pred } : {}), ...(roll ? { rollout: roll } : {}) };
   },

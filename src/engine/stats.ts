@@ -59,6 +59,16 @@ export interface PredictabilityOptions {
   readonly maxQueries?: number;
   readonly exact?: boolean;
   readonly queryKeys?: KeySource;
+  readonly signal?: AbortSignal;
+  /** Queries done of those planned. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export class PredictabilityCancelledError extends Error {
+  override name = 'PredictabilityCancelledError';
+  constructor() {
+    super('predictability cancelled');
+  }
 }
 
 export interface Predictability {
@@ -122,7 +132,10 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
   let top5 = 0;
   let covered = 0;
   let e = Math.floor(rng() * stride);
+  const planned = Math.ceil((totalEntries - e) / stride);
   for (; e < totalEntries; e += stride) {
+    if (opts.signal?.aborted) throw new PredictabilityCancelledError();
+    opts.onProgress?.(queries, planned);
     const img = held[Math.floor(e / perImage)];
     const rec = db.record(img);
     const grid = source === 'latent' ? rec.latents : codeGrid(rec.tokens, db.codebook, dim);
@@ -143,6 +156,7 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
     if (rank >= 0 && rank < 5) top5++;
     if (rank >= 0) covered++;
   }
+  opts.onProgress?.(queries, planned);
   return {
     heldOutImages: held.length,
     queries,

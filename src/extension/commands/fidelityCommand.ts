@@ -9,6 +9,7 @@ import { arragLoss, knobText, type FidelityPhase } from '../../engine/fidelity';
 import { formatPercent } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { pickBuiltDataset } from './pickBuilt';
+import { engineTask } from './engineTask';
 
 const PHASES: Record<FidelityPhase, string> = {
   exact: 'exact search (the reference)',
@@ -28,27 +29,9 @@ export async function computeFidelity(d: QueryDeps, arg?: unknown): Promise<void
     return;
   }
   const name = path.basename(info.root);
-  let id: number | undefined;
   const started = Date.now();
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: measuring the index of ${name}`, cancellable: true }, (progress, token) => {
-      token.onCancellationRequested(() => id !== undefined && void d.s.engine.request('cancel', { buildId: id }));
-      let shown = '';
-      return d.s.engine.request(
-        'fidelity',
-        { dbDir: info.dbDir },
-        {
-          timeoutMs: 0,
-          onStart: (i) => (id = i),
-          onSteps: (done, total, phase) => {
-            const what = PHASES[phase as FidelityPhase] ?? phase ?? '';
-            const message = `${what} ${done}/${total}`;
-            if (message !== shown) progress.report({ message });
-            shown = message;
-          },
-        },
-      );
-    });
+    const r = await engineTask(d.s.engine, `Patch Lens: measuring the index of ${name}`, 'fidelity', { dbDir: info.dbDir }, (done, total, phase) => `${PHASES[phase as FidelityPhase] ?? phase ?? ''} ${done}/${total}`);
     await d.state.setFidelity(info.dbDir, { ...r, generation: info.summary.generation, computedAt: new Date().toISOString() });
     d.s.log.info(`Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const c = await vscode.window.showInformationMessage(`Patch Lens: ${name}: the index finds ${formatPercent(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`, 'Show Index');

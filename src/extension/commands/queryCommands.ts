@@ -17,6 +17,7 @@ import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
 import { ambiguity, checkPosition, matchImages, parseBarePosition, parsePatchRef, parseTokenId, typedImage, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
+import { engineTask } from './engineTask';
 import { ARCHIVE_SCHEME, imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
 export interface QueryDeps {
@@ -381,9 +382,7 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
   const name = path.basename(info.root);
   const started = Date.now();
   try {
-    const st = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: computing retrieval predictability of ${name}…` }, () =>
-      d.s.engine.request('stats', { dbDir: info.dbDir, predictability: { fraction: pickedF.f, seed: 0, k: 64, maxQueries: 2000 } }, { timeoutMs: 30 * 60_000 }),
-    );
+    const st = await engineTask(d.s.engine, `Patch Lens: computing retrieval predictability of ${name}`, 'stats', { dbDir: info.dbDir, predictability: { fraction: pickedF.f, seed: 0, k: 64, maxQueries: 2000 } }, (done, total) => `${formatCount(done)} of ${formatCount(total)} patches`);
     const p = st.predictability!;
     await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
     d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}, baselines most frequent token ${p.mostFrequentToken} ${formatPercent(p.mostFrequent)} and chance ${formatPercent(p.chance)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
@@ -393,6 +392,7 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
     );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');
   } catch (e) {
+    if ((e as Error).name === 'PredictabilityCancelledError') return;
     void vscode.window.showErrorMessage(`Patch Lens: predictability of ${name} failed: ${(e as Error).message}`);
   }
 }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { formatCount, formatMean, formatPercent } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { pickBuiltDataset } from './pickBuilt';
+import { engineTask } from './engineTask';
 
 export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Promise<void> {
   const info = await pickBuiltDataset(d.s, d.state, 'Compute Rollout Copying', typeof arg === 'string' ? arg : undefined);
@@ -27,24 +28,8 @@ export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Prom
   );
   if (!pickedF) return;
   const name = path.basename(info.root);
-  let id: number | undefined;
   try {
-    const st = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: rolling out ${name}`, cancellable: true }, (progress, token) => {
-      let last = 0;
-      token.onCancellationRequested(() => id !== undefined && void d.s.engine.request('cancel', { buildId: id }));
-      return d.s.engine.request(
-        'stats',
-        { dbDir: info.dbDir, rollout: { fraction: pickedF.f, seed: 0, k: 64 } },
-        {
-          timeoutMs: 0,
-          onStart: (i) => (id = i),
-          onSteps: (done, total) => {
-            progress.report({ message: `${done} of ${total} images`, increment: ((done - last) / total) * 100 });
-            last = done;
-          },
-        },
-      );
-    });
+    const st = await engineTask(d.s.engine, `Patch Lens: rolling out ${name}`, 'stats', { dbDir: info.dbDir, rollout: { fraction: pickedF.f, seed: 0, k: 64 } }, (done, total) => `${formatCount(done)} of ${formatCount(total)} images`);
     const r = st.rollout!;
     await d.state.setRolloutStatistic(info.dbDir, { ...r, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
     d.s.log.info(`Rollout copying of ${info.root}: mean agreement ${formatPercent(r.meanAgreement)}, mean top-source share ${formatPercent(r.meanTopSourceShare)}, mean longest copied run ${formatMean(r.meanLongestCopiedRun)} cells over ${formatCount(r.images)} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying.slice(0, 5).map((c) => `${c.image} (${formatCount(c.longestCopiedRun.cells)} cells from ${c.longestCopiedRun.image ?? '-'})`).join(', ')}`);

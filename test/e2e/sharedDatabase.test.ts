@@ -116,11 +116,11 @@ test('the inspector lists retrieved patches from the shared database', { timeout
 
 test('Measure Index Fidelity on the shared database: the Index view shows its recall', { timeout: 180_000 }, async () => {
   await vs.runCommand('Patch Lens: Measure Index Fidelity');
-  await vs.waitForLog(/Index fidelity of .*photos: recall@10 100\.0% at /, { timeoutMs: 120_000 });
+  await vs.waitForLog(/Index fidelity of .*photos: recall@10 100% at flat \(exact\) search/, { timeoutMs: 120_000 });
   const ix = await indexPane();
   const row = ix.getByRole('treeitem', { name: /^Fidelity/ }).first();
   await row.waitFor();
-  assert.match(await row.innerText(), /recall@10 100\.0%/);
+  assert.match(await row.innerText(), /recall@10 100%/);
 });
 
 test('Build from VS Code appends to the shared database', { timeout: 180_000 }, async () => {

@@ -17,7 +17,7 @@
 // Adding a message: webview/shared/README.md.
 
 import { errorMessage, int, list, message, MESSAGE_ID, num, schemaOf, str, typed, v } from './messageSchema';
-import { BORDERS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
+import { BORDERS, type ExportKind, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, ROLLOUT_MODES, type KeyParams } from './core/vocabulary';
 import { BROWSER_MIMES } from './core/imageTypes';
 import type { DuplicateSummary, TokenUse } from './engine/engineProtocol';
 import { FIND_PHASES } from './core/duplicates';
@@ -87,6 +87,19 @@ const inspectorSettings = v.strictObject({
   queryKeys: v.picklist(KEY_SOURCES),
 });
 export type InspectorSettings = v.InferOutput<typeof inspectorSettings>;
+
+/** What the inspector draws over the image: the pixels, or each cell coloured by its token. */
+export const INSPECTOR_OVERLAYS = ['image', 'tokens'] as const;
+
+/** The view settings a jump carries into the inspector it opens: the neighbourhood drawn (null: the database's keys) and the modes. */
+const inspectorView = v.strictObject({
+  shape: v.nullable(v.picklist(KEY_SHAPES)),
+  hops: v.nullable(int(MIN_HOPS, MAX_HOPS)),
+  overlay: v.picklist(INSPECTOR_OVERLAYS),
+  showGrid: v.boolean(),
+  reconstruction: v.boolean(),
+});
+export type InspectorView = v.InferOutput<typeof inspectorView>;
 
 const INSPECTOR_STATES = ['loading', 'noDatabase', 'building', 'error', 'ready'] as const;
 export type InspectorState = (typeof INSPECTOR_STATES)[number];
@@ -168,8 +181,8 @@ export type RolloutWire = v.InferOutput<v.ObjectSchema<typeof rolloutWire, undef
 
 /** Messages the host sends to the inspector webview. */
 export const hostToInspectorSchema = v.variant('type', [
-  /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status. */
-  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus }),
+  /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status; `view`: the settings of the inspector a jump came from, for a fresh view. */
+  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus, view: v.optional(inspectorView) }),
   /** What the host is doing, or why there is nothing to show (loading, no database, building, error). */
   message('status', { status: inspectorStatus }),
   /** The token grid: tokens, latent-to-code distances, and each cell's x, y, width, height in image pixels (rows*cols*4). */
@@ -216,6 +229,10 @@ export const hostToInspectorSchema = v.variant('type', [
 ]);
 export type HostToInspector = v.InferOutput<typeof hostToInspectorSchema>;
 
+/** The exports of one query (the inspector's Retrieved and DAiD sections). */
+export const QUERY_EXPORT_KINDS = ['retrieved', 'daid'] as const satisfies readonly ExportKind[];
+export type QueryExportKind = (typeof QUERY_EXPORT_KINDS)[number];
+
 /** Messages the inspector webview sends to the host. */
 export const inspectorToHostSchema = v.variant('type', [
   /** The webview has loaded and listens; answered by `init`. */
@@ -238,14 +255,18 @@ export const inspectorToHostSchema = v.variant('type', [
   message('openOverlap', { searchId: int(1, Number.MAX_SAFE_INTEGER), rank: count }),
   /** Stop lighting the shared cells. */
   message('clearShared', {}),
-  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected. */
-  message('openPatch', { image: path, row: side, col: side }),
+  /** Open a dataset image (a retrieved patch's) in the inspector with that patch selected: in the preview tab, or kept (`keep`: a double click). */
+  message('openPatch', { image: path, row: side, col: side, keep: v.optional(v.boolean()) }),
+  /** The inspector's view settings changed (neighbourhood drawn, modes): a jump from it, or from the Codebook view, carries them on. */
+  message('view', { view: inspectorView }),
   /** Build or update the database of this image's dataset. */
   message('build', {}),
   /** Rebuild this image's dataset with keys of this shape and h (the Neighbours controls), saved as its settings. */
   message('rebuildWithKeys', { shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS) }),
   /** Load the grid again (the Retry button). */
   message('reload', {}),
+  /** Save the last query's retrieved patches or DAiD distribution as CSV or JSON (the host asks where). */
+  message('export', { kind: v.picklist(QUERY_EXPORT_KINDS) }),
   /** Show the Patch Lens log. */
   message('showLog', {}),
   /** A line for the Patch Lens log (messages the webview rejected, failures in the webview). */
@@ -355,8 +376,8 @@ export const codebookToHostSchema = v.variant('type', [
   message('refresh', {}),
   /** The images and positions that use `token` in dataset `root`; answered by `tokenUsesResult`. */
   message('tokenUses', { messageId: MESSAGE_ID, root: path, token: code }),
-  /** Open an image of dataset `root` in the inspector with patch (row, col) selected. */
-  message('openPatch', { root: path, image: path, row: side, col: side }),
+  /** Open an image of dataset `root` in the inspector with patch (row, col) selected: in the preview tab, or kept (`keep`: a double click). */
+  message('openPatch', { root: path, image: path, row: side, col: side, keep: v.optional(v.boolean()) }),
   /** Build or update the database of dataset `root`. */
   message('build', { root: path }),
 ]);

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isProbabilityVector, mergeDistributions, softmax, topK } from '../core/daid';
+import { formatBytes, formatCell, formatCount, formatDistance, formatDuration, formatGrid, formatMean, formatPercent, formatPerplexity } from '../core/format';
 import { ManifestError } from '../core/modelManifest';
 import { parseNpy } from '../core/npy';
 import { DatabaseError, PatchDatabase } from '../engine/database';
@@ -289,8 +290,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
     if (v.json) return res;
     const lines = [
       res.upToDate
-        ? `${shown(res.db)}: up to date (${res.images} images, ${res.entries} entries)`
-        : `${shown(res.db)}: ${res.images} images, ${res.entries} entries (${res.added} added, ${res.updated} updated, ${res.removed} removed, ${res.unchanged} unchanged) in ${(res.elapsedMs / 1000).toFixed(1)} s`,
+        ? `${shown(res.db)}: up to date (${formatCount(res.images)} images, ${formatCount(res.entries)} entries)`
+        : `${shown(res.db)}: ${formatCount(res.images)} images, ${formatCount(res.entries)} entries (${formatCount(res.added)} added, ${formatCount(res.updated)} updated, ${formatCount(res.removed)} removed, ${formatCount(res.unchanged)} unchanged) in ${formatDuration(res.elapsedMs)}`,
       ...res.skipped.map((s) => `  skipped ${shown(s.path)}: ${shown(s.error)}`),
     ];
     return lines.join('\n');
@@ -308,10 +309,10 @@ function lanceIndexText(l: { partitions: number; subVectors: number; nprobes: nu
 /** The text a Lance build prints. */
 function lanceSummary(res: LanceBuildResult): string {
   const what = res.part ? `part ${res.part.index}/${res.part.count}: ` : '';
-  const idx = res.indexed ? `; IVF-PQ index: ${res.indexed.partitions} partitions, nprobes ${res.indexed.nprobes}, refine ${res.indexed.refineFactor}` : '';
+  const idx = res.indexed ? `; IVF-PQ index: ${formatCount(res.indexed.partitions)} partitions, nprobes ${res.indexed.nprobes}, refine ${res.indexed.refineFactor}` : '';
   return [
-    `${shown(shownUri(res.db))}: ${what}${res.images} images, ${res.entries} entries (${res.added} added, ${res.updated} updated, ${res.removed} removed, ${res.unchanged} unchanged) in ${(res.elapsedMs / 1000).toFixed(1)} s${idx}`,
-    ...(res.reappended ? [`  ${res.reappended} commits dropped by the store were appended again`] : []),
+    `${shown(shownUri(res.db))}: ${what}${formatCount(res.images)} images, ${formatCount(res.entries)} entries (${formatCount(res.added)} added, ${formatCount(res.updated)} updated, ${formatCount(res.removed)} removed, ${formatCount(res.unchanged)} unchanged) in ${formatDuration(res.elapsedMs)}${idx}`,
+    ...(res.reappended ? [`  ${formatCount(res.reappended)} commits dropped by the store were appended again`] : []),
     ...res.skipped.map((s) => `  skipped ${shown(s.path)}: ${shown(s.error)}`),
   ].join('\n');
 }
@@ -406,12 +407,12 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
   const results = await retriever.withCaptions(res.results);
   if (v.json) return { query: (await retriever.withCaptions([query]))[0], results, distribution, ...(merged ? { merged, lambda } : {}) };
   const lines = [
-    `${shown(query.image)} @ ${query.row},${query.col}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
-    `  ${results.length} nearest (${res.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${res.searchMs.toFixed(1)} ms):`,
-    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} @ ${r.row},${r.col}  token ${r.token}  d=${r.distance.toFixed(4)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
+    `${shown(query.image)} ${formatCell(query.row, query.col)}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
+    `  ${formatCount(results.length)} nearest (${res.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${formatDuration(res.searchMs)}):`,
+    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} ${formatCell(r.row, r.col)}  token ${r.token}  d=${formatDistance(r.distance)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
     '  DAiD distribution:',
-    ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}  d=${d.distance.toFixed(4)}${d.token === query.token ? '  <- true token' : ''}`),
-    ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${d.p.toFixed(4)}`)] : []),
+    ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}  d=${formatDistance(d.distance)}${d.token === query.token ? '  <- true token' : ''}`),
+    ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}`)] : []),
   ];
   return lines.join('\n');
 }
@@ -488,12 +489,11 @@ async function cmdRollout(args: string[]): Promise<unknown> {
     return run.tokens[cell] === run.original[cell] ? ` ${t} ` : ` ${t}*`;
   };
   const s = run.summary;
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return [
-    `${shown(run.image)}: ${run.mode} rollout from ${run.from.row},${run.from.col} (${run.rows}x${run.cols}, k=${run.k}, ${run.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${run.elapsedMs.toFixed(0)} ms)`,
-    `  ${s.generated} cells generated; agreement with the original ${pct(s.agreement)}`,
-    `  top source ${s.topSource.image === null ? '-' : shown(s.topSource.image)} (${pct(s.topSource.share)} of the generated cells); longest copied run ${s.longestCopiedRun.cells} cells${s.longestCopiedRun.image === null ? '' : ` from ${shown(s.longestCopiedRun.image)}`}`,
-    ...s.sourceCounts.slice(1, 5).map((c) => `    also ${shown(c.image)}: ${c.cells} cells`),
+    `${shown(run.image)}: ${run.mode} rollout from ${formatCell(run.from.row, run.from.col)} (${formatGrid(run.rows, run.cols)}, k=${run.k}, ${run.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${formatDuration(run.elapsedMs)})`,
+    `  ${formatCount(s.generated)} cells generated; agreement with the original ${formatPercent(s.agreement)}`,
+    `  top source ${s.topSource.image === null ? '-' : shown(s.topSource.image)} (${formatPercent(s.topSource.share)} of the generated cells); longest copied run ${formatCount(s.longestCopiedRun.cells)} cells${s.longestCopiedRun.image === null ? '' : ` from ${shown(s.longestCopiedRun.image)}`}`,
+    ...s.sourceCounts.slice(1, 5).map((c) => `    also ${shown(c.image)}: ${formatCount(c.cells)} cells`),
     ...(out ? [`  decoded image written to ${shown(out)}`] : []),
     '  tokens (* differs from the original, [ ] kept: no key or nothing retrieved):',
     ...Array.from({ length: run.rows }, (_, r) => '  ' + Array.from({ length: run.cols }, (_, c) => mark(r, c)).join('')),
@@ -590,18 +590,18 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
   const c = stats.codebook;
   const lines = [
     `${shown(stats.db)} (generation ${stats.generation}, ${stats.updatedAt})`,
-    `  model ${stats.model.name} [${stats.model.fingerprint}]: ${stats.model.rows}x${stats.model.cols} grid, d=${stats.model.dim}, K=${stats.model.codebookSize}`,
+    `  model ${stats.model.name} [${stats.model.fingerprint}]: ${formatGrid(stats.model.rows, stats.model.cols)} grid, d=${stats.model.dim}, K=${formatCount(stats.model.codebookSize)}`,
     `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); ${stats.index.lance ? lanceIndexText(stats.index.lance) : `HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`}`,
-    `  ${stats.images} images (${stats.failed} failed), ${stats.entries} entries, ${(stats.diskBytes / 1e6).toFixed(1)} MB on disk`,
-    `  codebook: ${c.usedCodes}/${c.codebookSize} codes used (${(c.usageFraction * 100).toFixed(1)}%), perplexity ${c.perplexity.toFixed(1)}, ${c.deadCodes} dead, ${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image`,
-    `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${t.count})`).join(', ')}`,
+    `  ${formatCount(stats.images)} images (${formatCount(stats.failed)} failed), ${formatCount(stats.entries)} entries, ${formatBytes(stats.diskBytes)} on disk`,
+    `  codebook: ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used (${formatPercent(c.usageFraction)}), perplexity ${formatPerplexity(c.perplexity)}, ${formatCount(c.deadCodes)} dead, ${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image`,
+    `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${formatCount(t.count)})`).join(', ')}`,
     ...(rollout
       ? [
-          `  rollout from row ${rollout.fromRow} (${rollout.images} sampled images, greedy, k=${rollout.k}, seed ${rollout.seed}): mean agreement ${(rollout.meanAgreement * 100).toFixed(1)}%, mean top-source share ${(rollout.meanTopSourceShare * 100).toFixed(1)}%, mean longest copied run ${rollout.meanLongestCopiedRun.toFixed(1)} cells`,
-          ...rollout.mostCopying.slice(0, 5).map((c) => `    ${shown(c.image)}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${(c.topSource.share * 100).toFixed(1)}% from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`),
+          `  rollout from row ${rollout.fromRow} (${formatCount(rollout.images)} sampled images, greedy, k=${rollout.k}, seed ${rollout.seed}): mean agreement ${formatPercent(rollout.meanAgreement)}, mean top-source share ${formatPercent(rollout.meanTopSourceShare)}, mean longest copied run ${formatMean(rollout.meanLongestCopiedRun)} cells`,
+          ...rollout.mostCopying.slice(0, 5).map((c) => `    ${shown(c.image)}: ${formatCount(c.longestCopiedRun.cells)} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${formatPercent(c.topSource.share)} from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`),
         ]
       : []),
-    ...(pred ? [`  retrieval predictability (${pred.heldOutImages} held-out images, ${pred.queries} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${(pred.top1 * 100).toFixed(1)}%, top-5 ${(pred.top5 * 100).toFixed(1)}%, true token retrieved ${(pred.coverage * 100).toFixed(1)}%`] : []),
+    ...(pred ? [`  retrieval predictability (${formatCount(pred.heldOutImages)} held-out images, ${formatCount(pred.queries)} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${formatPercent(pred.top1)} (baselines: most frequent token ${pred.mostFrequentToken} ${formatPercent(pred.mostFrequent)}, chance 1/${formatCount(Math.round(1 / pred.chance))} ${formatPercent(pred.chance)}), top-5 ${formatPercent(pred.top5)}, true token retrieved at all (coverage) ${formatPercent(pred.coverage)}`] : []),
   ];
   return lines.join('\n');
 }
@@ -716,14 +716,14 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
   const s = res.stats;
   if (!v.quiet) {
     process.stderr.write(
-      `${s.images} images, ${s.windows} windows (${s.distinctWindows} distinct, ${s.sharedWindows} shared, ${s.commonWindows} too common to count), ${s.candidatePairs} candidate pairs, ${res.totalPairs} with at least ${minShared ?? window * window} shared cells\n`,
+      `${formatCount(s.images)} images, ${formatCount(s.windows)} windows (${formatCount(s.distinctWindows)} distinct, ${formatCount(s.sharedWindows)} shared, ${formatCount(s.commonWindows)} too common to count), ${formatCount(s.candidatePairs)} candidate pairs, ${formatCount(res.totalPairs)} with at least ${formatCount(minShared ?? window * window)} shared cells\n`,
     );
   }
   if (v.json) return { pairs: res.pairs.map((p) => pairJson(p, db.model.cols)) };
   if (!res.pairs.length) return 'no shared content found';
   const cells = db.model.rows * db.model.cols;
   return res.pairs
-    .map((p) => `${p.score.toFixed(3)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`)
+    .map((p) => `${formatPercent(p.score).padStart(6)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`)
     .join('\n');
 }
 

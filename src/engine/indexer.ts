@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatCount, formatGrid } from '../core/format';
 import { DB_FORMAT, DB_FORMAT_DELTA, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
 import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbourhood';
 import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
@@ -321,7 +322,7 @@ async function loadModel(b: Build): Promise<ModelInfo> {
   const info = tok.info;
   await tok.release();
   b.timings.loadMs = performance.now() - tl;
-  b.log(`model ${info.manifest.name} (${info.fingerprint}): ${info.rows}x${info.cols} grid, d=${info.dim}, K=${info.codebookSize}`);
+  b.log(`model ${info.manifest.name} (${info.fingerprint}): ${formatGrid(info.rows, info.cols)} grid, d=${info.dim}, K=${formatCount(info.codebookSize)}`);
   return info;
 }
 

@@ -68,6 +68,12 @@ export interface Predictability {
   readonly top5: number;
   /** Fraction of queries whose true token was among the retrieved tokens at all. */
   readonly coverage: number;
+  /** Baseline: the fraction of queries whose true token is the most used value of the other images' entries. */
+  readonly mostFrequent: number;
+  /** That most used token. */
+  readonly mostFrequentToken: number;
+  /** Baseline: a uniform guess over the codebook, 1/K. */
+  readonly chance: number;
   readonly k: number;
   readonly seed: number;
   readonly exact: boolean;
@@ -96,6 +102,21 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
   const index = opts.exact ? db.exactIndex() : db.index;
   const source = opts.queryKeys ?? m.keys.source;
   const { cols, dim } = m.model;
+  // The most-frequent-token baseline: the value the other images' entries hold most often.
+  const heldSet = new Set(held);
+  const entryCells = Array.from({ length: perImage }, (_, e) => {
+    const p = entryPosition(m, e);
+    return p.row * cols + p.col;
+  });
+  const counts = new Uint32Array(m.model.codebookSize);
+  for (let i = 0; i < n; i++) {
+    if (heldSet.has(i)) continue;
+    const tokens = db.record(i).tokens;
+    for (const c of entryCells) counts[tokens[c]]++;
+  }
+  let mostFrequentToken = 0;
+  for (let t = 1; t < counts.length; t++) if (counts[t] > counts[mostFrequentToken]) mostFrequentToken = t;
+  let mostHits = 0;
   let queries = 0;
   let top1 = 0;
   let top5 = 0;
@@ -116,12 +137,25 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
       opts.temperature ?? 1,
     );
     queries++;
+    if (truth === mostFrequentToken) mostHits++;
     const rank = dist.findIndex((d) => d.token === truth);
     if (rank === 0) top1++;
     if (rank >= 0 && rank < 5) top5++;
     if (rank >= 0) covered++;
   }
-  return { heldOutImages: held.length, queries, top1: queries ? top1 / queries : 0, top5: queries ? top5 / queries : 0, coverage: queries ? covered / queries : 0, k, seed, exact: opts.exact ?? false };
+  return {
+    heldOutImages: held.length,
+    queries,
+    top1: queries ? top1 / queries : 0,
+    top5: queries ? top5 / queries : 0,
+    coverage: queries ? covered / queries : 0,
+    mostFrequent: queries ? mostHits / queries : 0,
+    mostFrequentToken,
+    chance: 1 / m.model.codebookSize,
+    k,
+    seed,
+    exact: opts.exact ?? false,
+  };
 }
 
 export interface RolloutStatisticOptions {

@@ -10,6 +10,7 @@ import type { EngineClient } from '../engine/engineClient';
 import { EngineError } from '../engine/engineClient';
 import type { BuildProgress, BuildResult } from '../engine/indexer';
 import { imageGlob } from '../core/imageTypes';
+import { formatCount, formatDuration } from '../core/format';
 import type { NeighbourhoodShape } from '../core/vocabulary';
 import { shownUri } from '../core/databaseUri';
 import type { DatasetRegistry } from './datasets';
@@ -169,8 +170,8 @@ export class BuildManager implements vscode.Disposable {
         ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Patch Lens: updating ${name}` }, (p) => task(p, new vscode.CancellationTokenSource().token))
         : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: indexing ${name}`, cancellable: true }, task);
       const summary = result.upToDate
-        ? `${name}: up to date (${result.images} images, ${result.entries} entries)`
-        : `${name}: ${result.images} images, ${result.entries} entries (${result.added} added, ${result.updated} updated, ${result.removed} removed) in ${(result.elapsedMs / 1000).toFixed(1)} s`;
+        ? `${name}: up to date (${formatCount(result.images)} images, ${formatCount(result.entries)} entries)`
+        : `${name}: ${formatCount(result.images)} images, ${formatCount(result.entries)} entries (${formatCount(result.added)} added, ${formatCount(result.updated)} updated, ${formatCount(result.removed)} removed) in ${formatDuration(result.elapsedMs)}`;
       // The engine logged each newly skipped file already; the Problems panel lists them all.
       const skipped = result.skipped.length ? SkippedFiles.describe(result.skipped) : '';
       this.log.info(skipped ? `${summary}; ${skipped}` : summary);

@@ -100,7 +100,7 @@ test('Find Duplicates lists the copy and the pasted region; a pair opens side by
       const name = (await doc.getByTestId('image-name').innerText()).trim();
       const cells = await doc.locator('[data-testid="shared-cells"] rect').evaluateAll((rs) => rs.map((r) => `${(r as SVGElement).dataset.row},${(r as SVGElement).dataset.col}`));
       lit.set(name, cells.sort());
-      assert.match(await doc.getByTestId('shared-banner').innerText(), /16 cells \(25%\) shared with/);
+      assert.match(await doc.getByTestId('shared-banner').innerText(), /16 cells \(25\.0%\) shared with/);
     }
     if (lit.size < 2) await vs.page.waitForTimeout(250);
   }

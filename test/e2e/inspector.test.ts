@@ -40,6 +40,14 @@ async function inspector(name: string): Promise<FrameLocator> {
   return frame;
 }
 
+/** Picks a value in one of the toolbar's selects (shape, hops). */
+async function setSelect(frame: FrameLocator, name: string, value: string): Promise<void> {
+  await frame.getByTestId(`select-${name}`).evaluate((e, v) => {
+    (e as HTMLElement & { value: string }).value = v;
+    e.dispatchEvent(new Event('change'));
+  }, value);
+}
+
 test('no database yet: the inspector offers Build; the palette build fills it in; select -> retrieve -> open a retrieved patch', { timeout: 5 * 60_000 }, async () => {
   await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
   const first = vs.webview({ extensionId: 'patchlens.patch-lens' });
@@ -51,7 +59,7 @@ test('no database yet: the inspector offers Build; the palette build fills it in
 
   // The one dataset (the workspace folder) is built without asking.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await vs.waitForLog(/workspace: 10 images, \d+ entries/, { timeoutMs: 120_000 });
+  await vs.waitForLog(/workspace: 10 images, [\d,]+ entries/, { timeoutMs: 120_000 });
 
   // The open inspector picks the new database up by itself.
   const frame = await inspector(names[2]);
@@ -79,6 +87,8 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
   await vs.screenshot('inspector-retrieved');
 
+  // The view settings travel with a jump: draw h = 2 here, and the opened inspector draws h = 2 too.
+  await setSelect(frame, 'hops', '2');
   const target = await items.nth(1).evaluate((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col') }));
   assert.notEqual(target.image, names[2], 'the inspected image is excluded');
   await items.nth(1).click();
@@ -87,8 +97,22 @@ test('no database yet: the inspector offers Build; the palette build fills it in
   await sel.waitFor({ timeout: 30_000 });
   assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], [target.row, target.col]);
   await opened.getByTestId('retrieved-item').first().waitFor({ timeout: 30_000 });
-  await vs.page.locator('.tabs-container .tab', { hasText: target.image }).waitFor();
+  assert.equal(await opened.getByTestId('select-hops').evaluate((e) => (e as HTMLElement & { value: string }).value), '2');
+  // A jump opens the preview tab (italic title); the inspector it came from is kept.
+  const tab = (name: string) => vs.page.locator('.tabs-container .tab', { hasText: name });
+  await tab(target.image).locator('.italic').waitFor();
+  assert.equal(await tab(names[2]).locator('.italic').count(), 0, 'the inspector a jump came from is kept');
   await vs.screenshot('inspector-opened-retrieved');
+
+  // A second jump from the first inspector reuses that preview tab instead of adding one.
+  await tab(names[2]).first().click();
+  const source = await inspector(names[2]);
+  const other = source.locator(`[data-testid="retrieved-item"]:not([data-image="${target.image}"])`).first();
+  const second = (await other.getAttribute('data-image'))!;
+  await other.click();
+  await inspector(second);
+  await tab(second).locator('.italic').waitFor();
+  assert.equal(await tab(target.image).count(), 0, 'the second jump replaced the first one\'s preview tab');
 
   // Back to the first inspector: its webview was unloaded while hidden and comes back as it was.
   await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();

@@ -25,8 +25,8 @@ after(async () => {
 test('sample photos with the bundled model: build, inspect, select a patch, retrieve', { timeout: 6 * 60_000 }, async () => {
   // The one dataset (the workspace folder) is built without asking.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await vs.waitForLog(new RegExp(`workspace: ${PHOTOS.length} images, ${PHOTOS.length * 15 * 14} entries`), { timeoutMs: 180_000 });
-  assert.match(vs.logs().patchLens, /model patchlens-vq16 \([0-9a-f]{16}\): 16x16 grid, d=8/);
+  await vs.waitForLog(new RegExp(`workspace: ${PHOTOS.length} images, ${(PHOTOS.length * 15 * 14).toLocaleString('en-US')} entries`), { timeoutMs: 180_000 });
+  assert.match(vs.logs().patchLens, /model patchlens-vq16 \([0-9a-f]{16}\): 16×16 grid, d=8/);
 
   await vs.rightClickExplorerItem('bridge.jpg', 'Inspect Patches');
   const frame = vs.webview({ extensionId: 'patchlens.patch-lens' });

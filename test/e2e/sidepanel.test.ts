@@ -128,7 +128,7 @@ test('a build shows progress and a status bar item, then completes; the tree sho
   // A second request for the same dataset waits for the running build, and says so.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
   await notification(/A build of photos is already running; it will finish first/);
-  const done = await notification(/photos: \d+ images, \d+ entries/, 180_000);
+  const done = await notification(/photos: [\d,]+ images, [\d,]+ entries/, 180_000);
   assert.match(done, new RegExp(`photos: ${small.length + BIG_COPIES} images`));
   // The notification names the skipped file; the Problems panel lists it with its reason.
   assert.match(done, /1 file skipped \(broken\.png\)/);
@@ -190,7 +190,7 @@ test('the Codebook view shows codes with the counts the engine computed', { time
   const cell = grid.indexOf(tokenOfSmall);
   const [r, c] = [Math.floor(cell / 8), cell % 8];
   const use = doc.locator('.use').filter({ has: doc.locator('.image-name', { hasText: small[0] }) });
-  await use.locator('.chip', { hasText: `${r},${c}` }).first().click();
+  await use.locator('.chip', { hasText: `(${r}, ${c})` }).first().click();
   await vs.page.locator('.tabs-container .tab').filter({ hasText: small[0] }).first().waitFor();
   await inspectorWithSelection(r, c);
   await vs.screenshot('codebook-opens-inspector');
@@ -207,7 +207,7 @@ test('Go to Patch opens the inspector at the patch; Find Similar Patches queries
   await vs.page.locator('.tabs-container .tab.active').filter({ hasText: small[3] }).first().waitFor();
   await inspectorWithSelection(5, 4);
   await vs.runCommand('Patch Lens: Find Similar Patches');
-  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Patches like ${small[3]} (5,4)` }).waitFor();
+  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Patches like ${small[3]} (5, 4)` }).waitFor();
   const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   await rows.first().waitFor();
   assert.match(await rows.filter({ hasText: /distance/ }).first().innerText(), /token \d+ · distance \d/);
@@ -263,7 +263,7 @@ test('Cancel stops a rebuild and leaves the previous database usable', { timeout
 test('the file watcher indexes a new image after the first build (autoUpdate)', { timeout: 120_000 }, async () => {
   const png = await (await texturedImage(80, 72, 77)).png().toBuffer();
   fs.writeFileSync(path.join(ws, 'img-new.png'), png);
-  await vs.waitForLog(/photos: \d+ images, \d+ entries \(1 added, 0 updated, 0 removed\)/, { timeoutMs: 90_000 });
+  await vs.waitForLog(/photos: [\d,]+ images, [\d,]+ entries \(1 added, 0 updated, 0 removed\)/, { timeoutMs: 90_000 });
   // The tree draws only the rows in view: scroll it to its last row (img-new.png sorts last).
   const ds = pane('Datasets');
   await ds.locator('.monaco-list').first().focus();

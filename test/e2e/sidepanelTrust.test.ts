@@ -68,7 +68,7 @@ test('Open Sample Dataset adds the sample photos and builds their database in th
   await vs.runCommand('Patch Lens: Open Sample Dataset');
   const ds = pane('Datasets');
   await ds.getByRole('treeitem', { name: /^sample/ }).first().waitFor();
-  const done = vs.page.locator('.notification-toast').filter({ hasText: /sample: \d+ images, \d+ entries/ }).first();
+  const done = vs.page.locator('.notification-toast').filter({ hasText: /sample: [\d,]+ images, [\d,]+ entries/ }).first();
   await done.waitFor({ timeout: 240_000 });
   assert.match(await done.innerText(), new RegExp(`sample: ${count} images`));
   const line = await vs.waitForLog(/Building .* for .*media[/\\]sample/);
@@ -104,7 +104,12 @@ test('on the sample: codebook statistics, retrieval predictability in the Index 
   const ix = pane('Index');
   const pred = ix.getByRole('treeitem', { name: /^Predictability: top-1/ }).first();
   await pred.waitFor();
-  assert.match(await pred.innerText(), /top-1 \d+\.\d% · top-5 \d+\.\d% · coverage \d+\.\d%/);
+  const pct = '[<>]?\\d+(\\.\\d)?%';
+  assert.match(await pred.innerText(), new RegExp(`top-1 ${pct} vs ${pct} baseline`));
+  // the figures and their baselines, a row each, under the row
+  await pred.locator('.monaco-tl-twistie').click();
+  for (const label of ['Top-1', 'Top-5', 'Coverage', 'Most frequent token', 'Chance']) await ix.getByRole('treeitem', { name: new RegExp(`^${label}: `) }).first().waitFor();
+  assert.match(await ix.getByRole('treeitem', { name: /^Chance: / }).first().innerText(), /1\/128/);
   await vs.screenshot('predictability');
   await vs.runCommand('Patch Lens: Clear Database');
   await pick(/^sample/);

@@ -90,6 +90,13 @@ test('stats --json: codebook usage and predictability', () => {
   assert.equal(j.usage.reduce((a: number, b: number) => a + b, 0), 5 * 64);
   assert.equal(j.predictability.heldOutImages, 2);
   assert.ok(j.predictability.top5 >= j.predictability.top1);
+  // the baselines beside top-1: the most used token of the other images, and 1/K
+  assert.equal(j.predictability.chance, 1 / 64);
+  assert.ok(Number.isInteger(j.predictability.mostFrequentToken) && j.predictability.mostFrequentToken >= 0 && j.predictability.mostFrequentToken < 64);
+  assert.ok(j.predictability.mostFrequent >= 0 && j.predictability.mostFrequent <= 1);
+  const text = cli(['stats', '--db', path.join(root, '.patchlens'), '--predictability', '0.4', '--seed', '1']).stdout;
+  assert.match(text, new RegExp(`top-1 [^ ]+% \\(baselines: most frequent token ${j.predictability.mostFrequentToken} [^ ]+%, chance 1/64 1\\.6%\\)`));
+  assert.match(text, /true token retrieved at all \(coverage\) [^ ]+%/);
   // found from the current folder too
   assert.equal(cli(['stats', '--json'], { cwd: path.join(root) }).json().images, 5);
 });

@@ -40,7 +40,7 @@ test('summarize: used, dead, tokens, perplexity', () => {
   assert.ok(Math.abs(uniform.perplexity - 4) < 1e-9);
   assert.equal(summarize(new Uint32Array(3)).perplexity, 0);
   assert.equal(summaryText(uniform, 1), '4 of 4 codes used · 0 dead · perplexity 4.0 · 1 image');
-  assert.equal(shareText(1, 3), '33%');
+  assert.equal(shareText(1, 3), '33.3%');
   assert.equal(shareText(1, 200), '0.5%');
   assert.equal(shareText(1, 5000), '<0.1%');
   assert.equal(shareText(0, 10), '');

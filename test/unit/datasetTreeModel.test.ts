@@ -11,7 +11,6 @@ import {
   folderDescription,
   folderTree,
   formatAgo,
-  formatBytes,
   imageDescription,
   imageTooltip,
   oneLine,
@@ -107,9 +106,6 @@ test('dataset descriptions', () => {
 });
 
 test('formatting helpers', () => {
-  assert.equal(formatBytes(512), '512 B');
-  assert.equal(formatBytes(1536), '1.5 KB');
-  assert.equal(formatBytes(250 * 1024 * 1024), '250 MB');
   const now = Date.parse('2026-01-10T12:00:00Z');
   assert.equal(formatAgo('2026-01-10T11:59:50Z', now), 'just now');
   assert.equal(formatAgo('2026-01-10T11:55:00Z', now), '5 min ago');

@@ -62,7 +62,7 @@ test('indexRows: fidelity not measured, then the recall of the index, its curve 
   const f = rows.find((r) => r.label === 'Fidelity')!;
   assert.equal(f.description, 'recall@10 99.4% at ef=64 · 0.05 ms');
   assert.match(f.tooltip!, /Of the 10 nearest patches exact search finds for 200 of this database's own patches/);
-  assert.match(f.tooltip!, /ef=10: 96\.2% in 0\.026 ms\n {2}ef=64: 99\.4% in 0\.050 ms \(current\)\n {2}ef=512: 100\.0% in 0\.470 ms/);
+  assert.match(f.tooltip!, /ef=10: 96\.2% in 0\.026 ms\n {2}ef=64: 99\.4% in 0\.050 ms \(current\)\n {2}ef=512: 100% in 0\.470 ms/);
   assert.match(f.tooltip!, /Measured 2 min ago/);
   const a = rows.find((r) => r.label === "AR-RAG's database")!;
   assert.equal(a.description, 'recall@10 85.0% · loses 15.0% of the true neighbours');
@@ -74,8 +74,14 @@ test('indexRows: fidelity not measured, then the recall of the index, its curve 
 test('indexRows: predictability when computed', () => {
   const p = { top1: 0.1234, top5: 0.4, coverage: 0.9, queries: 2000, heldOutImages: 5, k: 64, fraction: 0.1, seed: 0, computedAt: '2026-01-10T11:59:00Z' };
   const row = indexRows({ root: '/d', summary, settings, now, predictability: p }).find((r) => r.label === 'Predictability')!;
-  assert.equal(row.description, 'top-1 12.3% · top-5 40.0% · coverage 90.0%');
+  assert.equal(row.description, 'top-1 12.3%', 'a result stored before the baselines: top-1 alone');
   assert.match(row.tooltip!, /2,000 patches of 5 held-out images/);
+  assert.deepEqual(row.children!.map((c) => [c.label, c.description]), [['Top-1', '12.3%'], ['Top-5', '40.0%'], ['Coverage', '90.0% retrieved at all']]);
+  const withBaselines = indexRows({ root: '/d', summary, settings, now, predictability: { ...p, mostFrequent: 0.041, mostFrequentToken: 7, chance: 1 / 16384 } }).find((r) => r.label === 'Predictability')!;
+  assert.equal(withBaselines.description, 'top-1 12.3% vs 4.1% baseline');
+  assert.ok(withBaselines.description!.length <= 30, 'fits a sidebar row');
+  assert.deepEqual(withBaselines.children!.slice(3).map((c) => [c.label, c.description]), [['Most frequent token', '4.1% · token 7'], ['Chance', '<0.1% · 1/16,384']]);
+  assert.match(withBaselines.tooltip!, /most used token gives 4\.1%, a uniform guess <0\.1%/);
 });
 
 test('indexRows: the rollout statistic, offered for causal keys only', () => {

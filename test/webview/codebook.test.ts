@@ -48,7 +48,7 @@ function expectedOrder(): number[] {
   return Array.from({ length: K }, (_, i) => i).sort((a, b) => c[b] - c[a] || a - b);
 }
 
-async function open(name: string, opts: { theme?: 'dark' | 'light'; state?: unknown } = {}): Promise<WebviewPage> {
+async function open(name: string, opts: { theme?: 'dark' | 'light'; state?: unknown; viewport?: { width: number; height: number } } = {}): Promise<WebviewPage> {
   const w = await openWebview({ name: `codebook-${name}`, bundle: 'codebook', viewport: { width: 320, height: 640 }, ...opts });
   w.onMessage((m) => {
     if (m.type === 'ready') {
@@ -160,18 +160,23 @@ test('a click lists the code\'s images and positions (names as text); a position
     assert.deepEqual(await names.allInnerTexts(), ['sub/a.png', HOSTILE]);
     assert.equal(await w.page.locator('.use-list img').count(), 0);
     assert.match(await w.page.locator('.details .subtitle').innerText(), /31 patches in 2 images/);
-    // 24 chips, then "+6" shows the rest.
+    // 6 chips (about two rows in a sidebar), then "+24" shows the rest.
     const first = w.page.locator('.use').first();
-    assert.equal(await first.locator('.chip:not(.more)').count(), 24);
+    assert.equal(await first.locator('.chip:not(.more)').count(), 6);
+    assert.equal(await first.locator('.chip.more').innerText(), '+24');
     await first.locator('.chip.more').click();
     assert.equal(await first.locator('.chip').count(), 30);
     await w.screenshot('uses');
-    await w.page.locator('.use').nth(1).locator('.chip', { hasText: '2,3' }).click();
+    await w.page.locator('.use').nth(1).locator('.chip', { hasText: '(2, 3)' }).click();
     const open1 = await w.waitForMessage((m) => m.type === 'openPatch');
     assert.deepEqual(open1, { type: 'openPatch', root: ROOT, image: HOSTILE, row: 2, col: 3 });
     await first.locator('.image-link').click();
     const open2 = await w.waitForMessage((m) => m.type === 'openPatch' && m.image === 'sub/a.png');
     assert.deepEqual(open2, { type: 'openPatch', root: ROOT, image: 'sub/a.png', row: 0, col: 0 });
+    // a click previews (the host reuses the preview tab); a double click keeps the tab
+    await first.locator('.chip').nth(1).dblclick();
+    const kept = await w.waitForMessage((m) => m.type === 'openPatch' && m.keep === true);
+    assert.deepEqual(kept, { type: 'openPatch', root: ROOT, image: 'sub/a.png', row: 0, col: 1, keep: true });
     await assertClean(w);
   } finally {
     await w.close();
@@ -266,6 +271,42 @@ test('looks native in a light theme too', async () => {
   try {
     await w.page.locator(`.row[data-token="${expectedOrder()[2]}"]`).click();
     await w.screenshot('light');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('in a short, narrow sidebar the selected code leaves five code rows and several images in view; the summary wraps, the matching count first', async () => {
+  const w = await open('sidebar', { viewport: { width: 260, height: 420 } });
+  try {
+    w.onMessage((m) => {
+      if (m.type === 'tokenUses') {
+        const uses = Array.from({ length: 6 }, (_, i) => ({ image: `folder/image-with-a-long-name-${i}.png`, positions: Array.from({ length: 20 }, (_, j) => ({ row: j % 8, col: (j * 3) % 8 })) }));
+        void w.post({ type: 'tokenUsesResult', inReplyTo: m.messageId, token: m.token, uses, totalImages: 6, totalPositions: 120 });
+      }
+    });
+    await w.page.locator('vscode-textfield.filter input').fill('1-40');
+    const summary = w.page.locator('.summary');
+    assert.match(await summary.innerText(), /^\d+ matching · \d+ of \d+ codes used/);
+    const clipped = await summary.evaluate((e) => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight);
+    assert.equal(clipped, false, 'nothing of the summary is cut off');
+    await w.page.locator('.row').first().click();
+    await w.page.locator('.use').nth(5).waitFor({ state: 'attached' });
+    const box = async (sel: string) => (await w.page.locator(sel).first().boundingBox())!;
+    const list = await box('.list');
+    assert.ok(list.height >= 5 * 24, `the list keeps five rows (${list.height} px)`);
+    const uses = await box('.uses');
+    const visibleUses = await w.page.locator('.use').evaluateAll(
+      (els, b) => els.filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.top >= b.y - 1 && r.bottom <= b.y + b.height + 1;
+      }).length,
+      uses,
+    );
+    const useHeights = await w.page.locator('.use').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().height)));
+    assert.ok(visibleUses >= 2, `at least two images' uses are wholly in view (${visibleUses}; uses area ${Math.round(uses.height)} px, list ${Math.round(list.height)} px, uses ${useHeights.join(', ')} px)`);
+    await w.screenshot('sidebar');
     await assertClean(w);
   } finally {
     await w.close();

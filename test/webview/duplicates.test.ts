@@ -61,7 +61,7 @@ test('Find sends the dataset and options; progress with Cancel; then ranked pair
     await w.post({ type: 'progress', phase: 'pair', done: 5, total: 10 });
     const progress = w.page.locator('[data-testid="progress"]');
     await progress.waitFor();
-    assert.match(await progress.innerText(), /Pairing images… 50%/);
+    assert.match(await progress.innerText(), /Pairing images… 50\.0%/);
     assert.equal(await w.page.locator('[data-testid="cancel"]').isVisible(), true);
     assert.equal(await w.page.locator('[data-testid="find"]').getAttribute('disabled'), '');
     await w.page.locator('[data-testid="cancel"]').click();
@@ -72,7 +72,7 @@ test('Find sends the dataset and options; progress with Cancel; then ranked pair
     const rows = w.page.locator('[data-testid="pair"]');
     await rows.first().waitFor();
     assert.equal(await progress.isVisible(), false);
-    assert.match(await w.page.locator('[data-testid="summary"]').innerText(), /120 pairs in photos; 60 images, 1\.2 s, window 3 × 3; 2 windows too common to count/);
+    assert.match(await w.page.locator('[data-testid="summary"]').innerText(), /120 pairs in photos; 60 images, 1\.2 s, window 3×3; 2 windows too common to count/);
     assert.equal(await rows.count(), PAGE);
     const first = rows.first();
     assert.equal(await first.locator('[data-testid="score"]').innerText(), '100%');

@@ -66,6 +66,8 @@ export interface FakeHostOptions {
   readonly imageSrc?: string;
   /** Answers `imagePixels` only once this settles (a large image still on its way). */
   readonly pixelsGate?: Promise<unknown>;
+  /** The view settings `init` carries (a jump from another inspector). */
+  readonly view?: Extract<HostToInspector, { type: 'init' }>['view'];
 }
 
 export interface FakeHost {
@@ -122,6 +124,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
       database,
       settings: SETTINGS,
       status: opts.status ?? { state: 'loading', message: 'Reading the token grid…', canBuild: false },
+      ...(opts.view ? { view: opts.view } : {}),
     });
   w.onMessage((m) => {
     void (async () => {

@@ -7,6 +7,8 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
 import { tokenColour } from '../../webview/shared/tokenColour';
+import * as v from 'valibot';
+import { inspectorToHostSchema } from '../../src/protocol';
 import { closeBrowser, openWebview, type WebviewOptions, type WebviewPage } from '../support/webviewHarness';
 import { attachFakeHost, DATABASE, gridCells, gridTokens, HOSTILE_NAMES, IMAGE, SETTINGS, testImagePng, type FakeHostOptions } from './fakeInspectorHost';
 
@@ -233,6 +235,10 @@ test('activating a retrieved patch asks the host to open it; hover shows the pat
     await w.page.getByTestId('retrieved-item').nth(1).focus();
     await w.page.keyboard.press('Enter');
     await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.results[1].image && m.row === r.results[1].row);
+    // A click previews (no keep: the host reuses the preview tab); a double click keeps the tab.
+    await w.page.getByTestId('retrieved-item').nth(3).dblclick();
+    const kept = await w.waitForMessage((m) => m.type === 'openPatch' && m.keep === true);
+    assert.deepEqual(kept, { type: 'openPatch', image: r.results[3].image, row: r.results[3].row, col: r.results[3].col, keep: true });
     await assertClean(w);
   } finally {
     await w.close();
@@ -674,5 +680,73 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
     await assertClean(w);
   } finally {
     await w.close();
+  }
+});
+
+test('a jump keeps the view: settings init carries start a fresh view; the view reports its own, and its saved view wins on reload', async () => {
+  const view = { shape: 'ring', hops: 2, overlay: 'tokens', showGrid: false, reconstruction: false } as const;
+  const { w } = await open('jump-view', { view });
+  try {
+    await w.page.locator(GRID).waitFor();
+    const value = (id: string) => w.page.getByTestId(id).evaluate((e) => (e as HTMLElement & { value: string }).value);
+    const checked = (id: string) => w.page.getByTestId(id).evaluate((e) => (e as HTMLElement & { checked: boolean }).checked);
+    assert.deepEqual([await value('select-shape'), await value('select-hops')], ['ring', '2']);
+    assert.deepEqual([await checked('tool-symbol-color'), await checked('tool-table')], [true, false]);
+    // ring h = 2 around (2, 3): the full 5x5 square less the centre
+    await w.clickCell(2, 3);
+    await w.page.getByTestId('neighbour-cell').nth(23).waitFor();
+    assert.equal(await w.page.getByTestId('neighbour-cell').count(), 24);
+    // what the host hears: the carried view, then each change (for the next jump)
+    assert.deepEqual(await w.waitForMessage((m) => m.type === 'view'), { type: 'view', view });
+    await w.page.getByTestId('select-hops').evaluate((e) => {
+      (e as HTMLElement & { value: string }).value = '3';
+      e.dispatchEvent(new Event('change'));
+    });
+    assert.deepEqual(await w.waitForMessage((m) => m.type === 'view' && (m.view as { hops: number }).hops === 3), { type: 'view', view: { ...view, hops: 3 } });
+    // the same image again (a reload): its own saved view, not the carried one
+    await w.reload();
+    await w.page.locator(GRID).waitFor();
+    assert.equal(await value('select-hops'), '3');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the Retrieved and DAiD export buttons: labelled, off until a query answers, then each sends a valid export message; off again after a failed query', async () => {
+  const { w } = await open('export-buttons');
+  try {
+    await w.page.locator(GRID).waitFor();
+    const retrieved = w.page.getByTestId('export-retrieved');
+    const daid = w.page.getByTestId('export-daid');
+    assert.equal(await retrieved.getAttribute('aria-label'), 'Export the retrieved patches as CSV or JSON');
+    assert.equal(await daid.getAttribute('aria-label'), 'Export the DAiD distribution as CSV or JSON');
+    assert.equal(await retrieved.evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true, 'nothing to export before a query');
+    await retrieved.click({ force: true });
+    await w.clickCell(2, 3);
+    await w.page.getByTestId('daid-bar').first().waitFor();
+    await w.page.waitForFunction(() => !(document.querySelector('[data-testid="export-daid"]') as HTMLElement & { disabled: boolean }).disabled);
+    assert.equal(w.sent.filter((m) => m.type === 'export').length, 0, 'a disabled button sends nothing');
+    const openBefore = await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open);
+    await daid.click();
+    const m = await w.waitForMessage((x) => x.type === 'export', 5000);
+    assert.deepEqual(m, { type: 'export', kind: 'daid' });
+    assert.ok(v.is(inspectorToHostSchema, m), 'the message passes the host\'s schema');
+    assert.equal(await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open), openBefore, 'the click does not fold the section');
+    await retrieved.click();
+    await w.waitForMessage((x) => x.type === 'export' && x.kind === 'retrieved', 5000);
+    await w.screenshot('export-buttons');
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+  const failed = await open('export-after-failure', { failQueries: 'the index cannot be read' });
+  try {
+    await failed.w.page.locator(GRID).waitFor();
+    await failed.w.clickCell(0, 0);
+    await failed.w.page.locator('.list-message.error').waitFor();
+    assert.equal(await failed.w.page.getByTestId('export-retrieved').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+  } finally {
+    await failed.w.close();
   }
 });

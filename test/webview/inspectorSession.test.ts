@@ -11,6 +11,7 @@ import { InspectorSession, type InspectorHost, type InspectorTarget } from '../.
 import { resolveDatasetPath, toDatasetPath } from '../../src/extension/inspector/datasetPaths';
 import type { HostToInspector } from '../../src/protocol';
 import { tempDir } from '../support/fixtures';
+import { saveTable } from '../../src/extension/saveTable';
 
 const ROWS = 4;
 const COLS = 5;
@@ -91,7 +92,7 @@ function datasetFolder(): string {
   return dir;
 }
 
-function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnType<typeof fakeEngine> } = {}) {
+function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnType<typeof fakeEngine>; saveAs?: (defaultName: string) => string | undefined } = {}) {
   const root = opts.file ? path.dirname(opts.file) : datasetFolder();
   const file = opts.file ?? path.join(root, 'a.png');
   fs.writeFileSync(file, Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
@@ -99,8 +100,11 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
   const posted: HostToInspector[] = [];
   const logs: { level: string; message: string }[] = [];
   const opened: { file: string; row: number; col: number }[] = [];
+  const jumps: { keep: boolean; view: unknown }[] = [];
   const builds: (string | undefined)[] = [];
   const rebuilds: { root: string; shape: string; hops: number }[] = [];
+  const saved: { defaultName: string; file?: string }[] = [];
+  const exportDir = path.join(root, '..', `${path.basename(root)}-exports`);
   const host: InspectorHost = {
     engine,
     log: { info: (m) => logs.push({ level: 'info', message: m }), warn: (m) => logs.push({ level: 'warn', message: m }), error: (m) => logs.push({ level: 'error', message: m }) },
@@ -112,11 +116,25 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
     isBuilding: () => false,
     build: async (r) => void builds.push(r),
     rebuildWithKeys: async (r, keys) => void rebuilds.push({ root: r, ...keys }),
-    openPatch: (f, row, col) => opened.push({ file: f, row, col }),
+    openPatch: (f, row, col, keep, view) => {
+      opened.push({ file: f, row, col });
+      jumps.push({ keep, view });
+    },
     showLog: () => {},
+    // The save dialog's seam: the user picks a file name (saveAs) in a folder of exports; the real writer saves there.
+    saveExport: async (table, defaultName) => {
+      const chosen = opts.saveAs ? opts.saveAs(defaultName) : defaultName;
+      const r = await saveTable(table, defaultName, async () => {
+        if (!chosen) return undefined;
+        fs.mkdirSync(exportDir, { recursive: true });
+        const target = path.join(exportDir, chosen);
+        return { file: target, write: (bytes) => fs.promises.writeFile(target, bytes) };
+      });
+      saved.push({ defaultName, file: r?.file });
+    },
   };
   const session = new InspectorSession(file, host);
-  return { root, file, engine, posted, logs, opened, builds, rebuilds, session };
+  return { root, file, engine, posted, logs, opened, jumps, builds, rebuilds, saved, session };
 }
 
 /** Waits until the posted messages satisfy a condition (answers are async). */
@@ -355,4 +373,64 @@ test('dataset paths: relative, inside the folder; absolute, escaping and NUL pat
   for (const bad of ['../x.png', 'a/../../x.png', '/etc/passwd', 'C:\\x.png', '', 'a\0.png', '.', 'a/..']) {
     assert.equal(resolveDatasetPath(root, bad).ok, false, bad);
   }
+});
+
+test('a jump carries the view settings: the ones an inspector was opened with, then the ones its webview reports', async () => {
+  const s = setup({ engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }] }) });
+  const carried = { shape: 'ring', hops: 2, overlay: 'tokens', showGrid: false, reconstruction: false } as const;
+  s.session.carryView(carried);
+  await ready(s);
+  const init = s.posted.find((m) => m.type === 'init') as Extract<HostToInspector, { type: 'init' }>;
+  assert.deepEqual(init.view, carried);
+  s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 5, excludeSelf: true });
+  await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
+  s.session.receive({ type: 'openPatch', image: 'b.png', row: 0, col: 4 });
+  const mine = { shape: null, hops: 3, overlay: 'image', showGrid: true, reconstruction: true } as const;
+  s.session.receive({ type: 'view', view: mine });
+  s.session.receive({ type: 'openPatch', image: 'b.png', row: 0, col: 4, keep: true });
+  assert.deepEqual(s.jumps, [
+    { keep: false, view: carried },
+    { keep: true, view: mine },
+  ]);
+  // a view outside the vocabulary is refused like any message
+  const logs = s.logs.length;
+  s.session.receive({ type: 'view', view: { ...mine, hops: 9 } });
+  await until('refusal', () => s.logs.slice(logs).find((l) => l.level === 'warn'));
+  assert.deepEqual(s.session.view, mine);
+});
+
+test('export: the last query\'s retrieved patches as CSV and its DAiD distribution as JSON, by the chosen file\'s extension; nothing to export before a query', async () => {
+  const s = setup({ saveAs: (name) => (name.endsWith('-daid.csv') ? name.replace(/\.csv$/, '.json') : name) });
+  await ready(s);
+  assert.ok(s.session.receive({ type: 'export', kind: 'retrieved' }), 'the message is valid');
+  assert.equal(s.saved.length, 0, 'nothing to save before a query');
+  assert.ok(s.logs.some((l) => /no query to export yet/.test(l.message)), JSON.stringify(s.logs));
+  assert.equal(s.session.receive({ type: 'export', kind: 'codebook' }), undefined, 'a dataset table is not a query export');
+
+  s.session.receive({ type: 'query', messageId: 7, row: 1, col: 2, k: 3, excludeSelf: false });
+  await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
+  s.session.receive({ type: 'export', kind: 'retrieved' });
+  s.session.receive({ type: 'export', kind: 'daid' });
+  await until('two saved files', () => s.saved.length === 2);
+  assert.deepEqual(s.saved.map((x) => x.defaultName), ['a-1-2-retrieved.csv', 'a-1-2-daid.csv']);
+
+  const csv = fs.readFileSync(s.saved[0].file!, 'utf8');
+  assert.equal(
+    csv,
+    'rank,image,row,col,token,squared_distance,same_token,caption\r\n1,b.png,1,1,3,0.1,false,\r\n2,sub/c.png,3,4,5,0.2,false,\r\n',
+  );
+  assert.match(s.saved[1].file!, /-daid\.json$/);
+  const doc = JSON.parse(fs.readFileSync(s.saved[1].file!, 'utf8')) as { kind: string; about: Record<string, unknown>; rows: Record<string, unknown>[] };
+  assert.equal(doc.kind, 'daid');
+  assert.deepEqual(doc.about, { dataset: 'data', image: 'a.png', row: 1, col: 2, token: 6, k: 3, temperature: 0.5, keys: 'code keys, causal h=1, border skip' });
+  assert.deepEqual(doc.rows, [{ rank: 1, token: 3, p: 0.6, true_token: false }, { rank: 2, token: 5, p: 0.4, true_token: false }]);
+
+  // Cancelling the dialog writes nothing.
+  const c = setup({ saveAs: () => undefined });
+  await ready(c);
+  c.session.receive({ type: 'query', messageId: 1, row: 1, col: 2, k: 3, excludeSelf: false });
+  await until('queryResult', () => c.posted.find((m) => m.type === 'queryResult'));
+  c.session.receive({ type: 'export', kind: 'retrieved' });
+  await until('the dialog answered', () => c.saved.length === 1);
+  assert.equal(c.saved[0].file, undefined);
 });

@@ -46,7 +46,7 @@ test('Rollout: from the selected cell, the decoded rollout beside the original, 
   try {
     await w.page.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
     await w.clickCell(4, 0);
-    await w.page.getByTestId('rollout-start').filter({ hasText: 'row 4, column 0' }).waitFor();
+    await w.page.getByTestId('rollout-start').filter({ hasText: 'Starts at (4, 0)' }).waitFor();
     await w.page.getByTestId('rollout-run').click();
     const sent = await w.waitForMessage((m) => m.type === 'rollout');
     assert.deepEqual([sent.row, sent.col, sent.mode, sent.k, sent.excludeSelf], [4, 0, 'greedy', 64, true]);

@@ -8,6 +8,7 @@ import type { EngineClient } from '../../src/engine/engineClient';
 import { toDatasetPath } from '../../src/extension/inspector/datasetPaths';
 import { InspectorSession, type InspectorHost } from '../../src/extension/inspector/inspectorSession';
 import type { InspectorSettings } from '../../src/protocol';
+import type { ExportTable } from '../../src/core/exportTable';
 import { ORIGIN, type WebviewPage } from '../support/webviewHarness';
 
 export interface BridgeOptions {
@@ -23,11 +24,14 @@ export interface Bridge {
   /** openPatch calls the session made (a retrieved patch was activated). */
   readonly opened: { file: string; row: number; col: number }[];
   readonly logs: { level: string; message: string }[];
+  /** Exports the session asked to save (the save dialog's seam): the table and the file name offered. */
+  readonly exports: { table: ExportTable; defaultName: string }[];
 }
 
 export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): Bridge {
   const opened: Bridge['opened'] = [];
   const logs: Bridge['logs'] = [];
+  const exports: Bridge['exports'] = [];
   const settings: InspectorSettings = { topK: 10, excludeSelf: true, temperature: 1, queryKeys: 'latent', ...o.settings };
   const host: InspectorHost = {
     engine: o.engine,
@@ -45,8 +49,9 @@ export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): B
     rebuildWithKeys: async () => undefined,
     openPatch: (f, row, col) => opened.push({ file: f, row, col }),
     showLog: () => {},
+    saveExport: async (table, defaultName) => void exports.push({ table, defaultName }),
   };
   const session = new InspectorSession(file, host);
   w.onMessage((m) => session.receive(m));
-  return { session, opened, logs };
+  return { session, opened, logs, exports };
 }

@@ -24,10 +24,10 @@ import {
   type HostToCodebook,
 } from '../../src/protocol';
 import { HostConnection, type VsCodeApi } from '../shared/hostConnection';
+import { formatCell, formatCount } from '../../src/core/format';
 import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 import {
   FILTER_HELP,
-  formatCount,
   parseTokenFilter,
   prototypeRgba,
   restoreCodebookState,
@@ -42,7 +42,8 @@ import {
 } from './model';
 
 const ROW_H = 24;
-const CHIPS = 24;
+// About two rows of chips at sidebar widths, so an image's uses stay a few lines tall; "+N" shows the rest.
+const CHIPS = 6;
 
 const api = acquireVsCodeApi<CodebookViewState>();
 const st: CodebookViewState = restoreCodebookState(api.getState());
@@ -145,8 +146,9 @@ function applyFilter(keepScroll = false): void {
   spacer.style.height = `${shown.length * ROW_H}px`;
   if (!keepScroll) list.scrollTop = 0;
   active = st.selected !== undefined ? shown.indexOf(st.selected) : -1;
-  const matched = f.kind === 'all' ? '' : ` · ${formatCount(shown.length)} matching`;
-  summaryEl.textContent = summary ? summaryText(summary, data.images) + matched : '';
+  // the matching count first: it is what a filter changes, and the line may wrap in a narrow sidebar
+  const matched = f.kind === 'all' ? '' : `${formatCount(shown.length)} matching · `;
+  summaryEl.textContent = summary ? matched + summaryText(summary, data.images) : '';
   if (data.staleImages > 0) summaryEl.title = `Prototypes still include ${data.staleImages} removed or replaced image(s); a rebuild recomputes them.`;
   else summaryEl.title = '';
   render();
@@ -266,13 +268,14 @@ function select(token: number): void {
   if (!data) return;
   st.selected = token;
   save();
-  render();
+  // the details first: they take part of the height, and the row must be scrolled into the list that is left
+  showDetailsHeader(token);
   const i = shown.indexOf(token);
   if (i >= 0) {
     active = i;
     scrollIntoView(i);
   }
-  showDetailsHeader(token);
+  render();
   if (data.counts[token] === 0) {
     const note = el('p', 'note', 'Dead code: no indexed patch has this token. It may still be used by images indexed later.');
     details.append(note);
@@ -332,8 +335,10 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     const li = el('li', 'use');
     const name = el('button', 'image-link');
     name.append(icon('file-media'), el('span', 'image-name', u.image));
-    name.title = `Open ${u.image} in the inspector at (${u.positions[0].row},${u.positions[0].col})`;
+    name.title = `Open ${u.image} in the inspector at ${formatCell(u.positions[0].row, u.positions[0].col)}`;
     name.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col }));
+    // a click previews (the preview tab is reused), a double click keeps the tab
+    name.addEventListener('dblclick', () => post({ type: 'openPatch', root, image: u.image, row: u.positions[0].row, col: u.positions[0].col, keep: true }));
     const n = el('span', 'use-count', String(u.positions.length));
     n.title = `${u.positions.length} patch${u.positions.length === 1 ? '' : 'es'}`;
     const head = el('div', 'use-head');
@@ -341,9 +346,10 @@ function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages:
     const chips = el('div', 'chips');
     const addChips = (from: number, to: number) => {
       for (const p of u.positions.slice(from, to)) {
-        const c = el('button', 'chip', `${p.row},${p.col}`);
-        c.title = `Inspect ${u.image} at row ${p.row}, column ${p.col}`;
+        const c = el('button', 'chip', formatCell(p.row, p.col));
+        c.title = `Inspect ${u.image} at ${formatCell(p.row, p.col)}`;
         c.addEventListener('click', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col }));
+        c.addEventListener('dblclick', () => post({ type: 'openPatch', root, image: u.image, row: p.row, col: p.col, keep: true }));
         chips.append(c);
       }
     };

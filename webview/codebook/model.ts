@@ -2,6 +2,7 @@
 // summary line, the rows a scrolled list shows. Pure: no DOM, no `vscode`.
 
 import { perplexity } from '../../src/core/codebookStats';
+import { formatCount, formatPercent, formatPerplexity } from '../../src/core/format';
 import { int, num, passes, str, v } from '../../src/messageSchema';
 
 /** Code ids by usage, most used first; ties (and dead codes) by id. */
@@ -88,19 +89,14 @@ export function summarize(counts: ArrayLike<number>): CodebookSummary {
   return { codes: counts.length, used, dead: counts.length - used, tokens, perplexity: perplexity(counts), max };
 }
 
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 export function summaryText(s: CodebookSummary, images: number): string {
-  return `${formatCount(s.used)} of ${formatCount(s.codes)} codes used · ${formatCount(s.dead)} dead · perplexity ${s.perplexity.toFixed(1)} · ${formatCount(images)} image${images === 1 ? '' : 's'}`;
+  return `${formatCount(s.used)} of ${formatCount(s.codes)} codes used · ${formatCount(s.dead)} dead · perplexity ${formatPerplexity(s.perplexity)} · ${formatCount(images)} image${images === 1 ? '' : 's'}`;
 }
 
 /** Usage share of a code, as shown next to its count. */
 export function shareText(count: number, tokens: number): string {
   if (!tokens || !count) return '';
-  const p = (count / tokens) * 100;
-  return p >= 10 ? `${p.toFixed(0)}%` : p >= 0.1 ? `${p.toFixed(1)}%` : '<0.1%';
+  return formatPercent(count / tokens);
 }
 
 /** Rows [first, last) of a fixed-height list to render for a scroll position, with overscan. */

@@ -23,7 +23,8 @@ import {
   type DuplicatesToHost,
   type HostToDuplicates,
 } from '../../src/protocol';
-import { displayName, el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
+import { formatCount, formatDuration, formatGrid, formatPercent } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import { HostConnection } from '../shared/hostConnection';
 import { restoreDuplicatesState, type DuplicatesState } from './viewState';
 
@@ -193,12 +194,12 @@ class DuplicatesApp {
     this.list.replaceChildren();
     this.summary.className = 'summary';
     const what = r.against ? `leaks of ${displayName(r.dataset)} into ${displayName(r.against)}` : `in ${displayName(r.dataset)}`;
-    const kept = r.totalPairs > r.pairs ? ` (the best ${formatNumber(r.pairs, 6)} kept)` : '';
+    const kept = r.totalPairs > r.pairs ? ` (the best ${formatCount(r.pairs)} kept)` : '';
     this.summary.textContent =
       r.totalPairs === 0
-        ? `No pairs share content ${what}: ${formatNumber(r.images, 6)} images, ${(r.elapsedMs / 1000).toFixed(1)} s.`
-        : `${formatNumber(r.totalPairs, 6)} pairs ${what}${kept}; ${formatNumber(r.images, 6)} images, ${(r.elapsedMs / 1000).toFixed(1)} s, window ${r.window} × ${r.window}${r.near >= 0 ? `, near ${r.near}` : ''}${r.commonWindows ? `; ${formatNumber(r.commonWindows, 6)} windows too common to count` : ''}.`;
-    this.summary.title = `${formatNumber(r.distinctWindows, 9)} distinct windows`;
+        ? `No pairs share content ${what}: ${formatCount(r.images)} images, ${formatDuration(r.elapsedMs)}.`
+        : `${formatCount(r.totalPairs)} pairs ${what}${kept}; ${formatCount(r.images)} images, ${formatDuration(r.elapsedMs)}, window ${formatGrid(r.window, r.window)}${r.near >= 0 ? `, near ${r.near}` : ''}${r.commonWindows ? `; ${formatCount(r.commonWindows)} windows too common to count` : ''}.`;
+    this.summary.title = `${formatCount(r.distinctWindows)} distinct windows`;
     void this.loadPage();
   }
 

@@ -2,7 +2,8 @@
 // the retrieved token ids (each token's nearest hit), as bars, largest first,
 // with the queried patch's true token marked and its rank stated.
 
-import { el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
+import { formatPercent, formatSignificant } from '../../src/core/format';
+import { el, replaceChildren } from '../shared/dom';
 import { swatch } from './retrievedList';
 
 const SHOWN = 12;
@@ -42,7 +43,7 @@ export class DaidChart {
       rank > 0
         ? el('span', {}, 'True token ', trueChip, ` is rank ${rank} of ${tokens.length} (p ${formatPercent(p[rank - 1])}).`)
         : el('span', {}, 'True token ', trueChip, ` is not among the ${tokens.length} retrieved tokens.`),
-      el('span', { class: 'daid-formula' }, ` softmax(−d / ${formatNumber(temperature)}) over each token's nearest hit.`),
+      el('span', { class: 'daid-formula' }, ` softmax(−d / ${formatSignificant(temperature)}) over each token's nearest hit.`),
     );
     const max = p[0] || 1;
     const rows: HTMLElement[] = [];
@@ -73,7 +74,7 @@ export class DaidChart {
         'data-rank': rank,
         role: 'button',
         tabindex: '0',
-        title: `Token ${token}: p = ${p}${isTrue ? ' (the selected patch\'s true token)' : ''}. Click to outline its cells.`,
+        title: `Token ${token}: p = ${formatPercent(p)}${isTrue ? ' (the selected patch\'s true token)' : ''}. Click to outline its cells.`,
       },
       el('span', { class: 'bar-token' }, swatch(token), String(token)),
       el('div', { class: 'bar-track' }, fill),

@@ -6,7 +6,8 @@
 
 import { neighbourOffsets } from '../../src/core/neighbourhood';
 import { DEFAULT_KEYS, type NeighbourhoodShape } from '../../src/core/vocabulary';
-import { el, formatNumber, replaceChildren, setAttrs, svg } from '../shared/dom';
+import { formatCell, formatDistance } from '../../src/core/format';
+import { el, replaceChildren, setAttrs, svg } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import { tokenColour } from '../shared/tokenColour';
 import type { Cell } from './viewState';
@@ -511,9 +512,9 @@ export class ImageViewport {
     const same = !this.tooltip.hidden && this.tooltipTokens === t && this.tooltip.dataset.row === String(cell.row) && this.tooltip.dataset.col === String(cell.col);
     if (!same) replaceChildren(
       this.tooltip,
-      el('div', { class: 'tt-title' }, `Patch (${cell.row}, ${cell.col})`),
+      el('div', { class: 'tt-title' }, `Patch ${formatCell(cell.row, cell.col)}`),
       el('div', {}, el('span', { class: 'tt-key' }, 'Token '), el('span', { class: 'tt-value', 'data-testid': 'tooltip-token' }, String(t[i]))),
-      el('div', {}, el('span', { class: 'tt-key' }, 'Distance to code '), el('span', { class: 'tt-value' }, formatNumber(d[i], 4))),
+      el('div', {}, el('span', { class: 'tt-key' }, 'Distance to code '), el('span', { class: 'tt-value' }, formatDistance(d[i]))),
       this.hasEntry(cell.row, cell.col) ? null : el('div', { class: 'tt-note' }, 'No database entry (its neighbourhood leaves the grid)'),
     );
     this.tooltip.hidden = false;

@@ -30,8 +30,11 @@ import {
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
+  type InspectorView,
+  type QueryExportKind,
 } from '../../src/protocol';
-import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { formatCell, formatCount, formatDistance, formatDuration, formatGrid } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import { HostConnection, HostError, type VsCodeApi } from '../shared/hostConnection';
 import { DaidChart } from './daidChart';
 import { GridGeometry } from './gridGeometry';
@@ -77,11 +80,15 @@ class InspectorApp {
     },
   });
   private saveTimer?: ReturnType<typeof setTimeout>;
+  /** The view settings last reported to the host (JSON). */
+  private reportedView = '';
 
   // ---- parts of the page
   private readonly viewport: ImageViewport;
   private readonly list: RetrievedList;
   private readonly daid: DaidChart;
+  /** Export buttons of the Retrieved and DAiD sections: enabled once a query has answered. */
+  private readonly exportButtons: Record<QueryExportKind, ToolbarButton>;
   private readonly usage: TokenUsage;
   private readonly overlaps: OverlapsPane;
   private overlapsSeq = 0;
@@ -130,10 +137,12 @@ class InspectorApp {
     });
     this.viewport.onImageLoad((ok, w, h) => this.onImageLoad(ok, w, h));
     this.list = new RetrievedList({
-      onOpen: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
+      onOpen: (p, keep) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col, ...(keep ? { keep: true } : {}) }),
       loadThumbnail: (p) => this.thumbnail(p),
     });
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
+    const exportQuery = (kind: QueryExportKind) => this.conn.post({ type: 'export', kind });
+    this.exportButtons = { retrieved: exportButton('retrieved', 'retrieved patches', exportQuery), daid: exportButton('daid', 'DAiD distribution', exportQuery) };
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
     this.overlaps = new OverlapsPane({
@@ -204,8 +213,8 @@ class InspectorApp {
       { class: 'sidebar' },
       section('Patch', this.patchInfo, 'section-patch'),
       section('Rollout', this.rollout.controls, 'section-rollout'),
-      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved'),
-      section('DAiD distribution', this.daid.element, 'section-daid'),
+      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved', this.exportButtons.retrieved),
+      section('DAiD distribution', this.daid.element, 'section-daid', this.exportButtons.daid),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
       section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
@@ -233,7 +242,8 @@ class InspectorApp {
   private onInit(m: Extract<HostToInspector, { type: 'init' }>): void {
     this.conn.cancelAll('the inspector was reloaded');
     const sameImage = this.state.image === m.image.path;
-    if (!sameImage) this.state = { ...DEFAULT_VIEW_STATE, image: m.image.path };
+    // a fresh view (not this image's own, restored) starts with the settings of the inspector a jump came from
+    if (!sameImage) this.state = { ...DEFAULT_VIEW_STATE, ...m.view, image: m.image.path };
     this.image = m.image;
     this.database = m.database;
     this.settings = m.settings;
@@ -261,6 +271,7 @@ class InspectorApp {
     this.showStatus(m.status);
     this.usage.clear();
     this.daid.clear('Select a patch to see the distribution over the tokens it retrieves.');
+    this.setExportable(false);
     this.renderPatchInfo();
     this.saveViewSoon();
   }
@@ -369,7 +380,7 @@ class InspectorApp {
   private renderStatus(): void {
     const box = this.statusBox;
     const decoding = this.hostStatus.state === 'ready' && !this.imageShown;
-    const size = this.grid ? ` (${this.grid.width.toLocaleString('en-US')} × ${this.grid.height.toLocaleString('en-US')} pixels)` : '';
+    const size = this.grid ? ` (${formatCount(this.grid.width)} × ${formatCount(this.grid.height)} pixels)` : '';
     const s: InspectorStatus = decoding ? { state: 'loading', message: `Drawing the image${size}…`, canBuild: false } : this.hostStatus;
     box.dataset.state = s.state;
     box.dataset.phase = decoding ? 'image' : s.state;
@@ -457,7 +468,7 @@ class InspectorApp {
     if (!this.grid || !this.settings) return;
     const seq = ++this.querySeq;
     const k = this.settings.topK;
-    this.listHeader.textContent = `Searching for patch (${cell.row}, ${cell.col})…`;
+    this.listHeader.textContent = `Searching for patch ${formatCell(cell.row, cell.col)}…`;
     this.element('section-retrieved').dataset.busy = 'true';
     // Marks for the latency benchmark and the webview's developer tools: sent, answered, drawn.
     performance.mark('patchlens:query-sent');
@@ -467,8 +478,9 @@ class InspectorApp {
       performance.mark('patchlens:query-answered');
       const patches = r.results;
       this.list.render(patches, r.token, cell);
-      this.listHeader.textContent = `${patches.length} nearest of patch (${r.row}, ${r.col}) · ${formatNumber(r.searchMs, 2)} ms`;
+      this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
       this.daid.render(r.distribution.map((d) => d.token), r.distribution.map((d) => d.p), r.token, this.settings.temperature);
+      this.setExportable(true);
       performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
       performance.measure('patchlens:query-render', 'patchlens:query-answered');
       this.state = { ...this.state, queried: cell };
@@ -478,10 +490,16 @@ class InspectorApp {
       if (seq !== this.querySeq || (e instanceof HostError && e.kind === 'Cancelled')) return;
       this.listHeader.textContent = '';
       this.list.showMessage(`The search failed: ${(e as Error).message}`, 'error');
+      this.setExportable(false);
       this.daid.clear('No distribution: the search failed.');
     } finally {
       if (seq === this.querySeq) delete this.element('section-retrieved').dataset.busy;
     }
+  }
+
+  /** The host exports the last query it answered: offer it only while the list shows one. */
+  private setExportable(on: boolean): void {
+    for (const b of Object.values(this.exportButtons)) b.disabled = !on;
   }
 
   private thumbnail(p: RetrievedPatch): Promise<Thumbnail> {
@@ -618,6 +636,17 @@ class InspectorApp {
       this.state = { ...this.state, zoom: v.zoom, centerX: Number.isFinite(v.centerX) ? v.centerX : 0, centerY: Number.isFinite(v.centerY) ? v.centerY : 0 };
     }
     this.api.setState(this.state);
+    this.reportView();
+  }
+
+  /** Tells the host the view settings a jump from here carries on, when they changed. */
+  private reportView(): void {
+    const s = this.state;
+    const view: InspectorView = { shape: s.shape, hops: s.hops, overlay: s.overlay, showGrid: s.showGrid, reconstruction: s.reconstruction };
+    const key = JSON.stringify(view);
+    if (key === this.reportedView) return;
+    this.reportedView = key;
+    this.conn.post({ type: 'view', view });
   }
 
   // ------------------------------------------------------------ panels
@@ -628,8 +657,8 @@ class InspectorApp {
       replaceChildren(this.dbBadge);
       return;
     }
-    this.dbBadge.title = `Database of ${d.dataset}: ${d.images} images, ${d.entries} entries. Model ${d.model} (${d.rows}×${d.cols} grid, ${d.codebookSize} codes). Keys: ${d.keys.shape} h=${d.keys.hops}, border ${d.keys.border}, from ${d.keys.source}s.`;
-    replaceChildren(this.dbBadge, el('vscode-icon', { name: 'database' }), ` ${d.model} · ${d.rows}×${d.cols} · ${d.entries.toLocaleString('en-US')} entries`);
+    this.dbBadge.title = `Database of ${d.dataset}: ${formatCount(d.images)} images, ${formatCount(d.entries)} entries. Model ${d.model} (${formatGrid(d.rows, d.cols)} grid, ${formatCount(d.codebookSize)} codes). Keys: ${d.keys.shape} h=${d.keys.hops}, border ${d.keys.border}, from ${d.keys.source}s.`;
+    replaceChildren(this.dbBadge, el('vscode-icon', { name: 'database' }), ` ${d.model} · ${formatGrid(d.rows, d.cols)} · ${formatCount(d.entries)} entries`);
   }
 
   private renderPatchInfo(): void {
@@ -644,9 +673,9 @@ class InspectorApp {
       const i = s.row * g.cols + s.col;
       const token = g.tokens[i];
       rows.push(
-        kv('Position', `row ${s.row}, column ${s.col}`),
+        kv('Position', formatCell(s.row, s.col)),
         kv('Token', el('span', { class: 'token-chip' }, swatch(token), String(token))),
-        kv('Distance to code', formatNumber(g.distances[i], 4)),
+        kv('Distance to code', formatDistance(g.distances[i])),
       );
       if (d && g.inDatabase) {
         const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);
@@ -687,8 +716,20 @@ function button(text: string, icon: string, onClick: () => void, testId: string,
   return b;
 }
 
-function section(title: string, body: HTMLElement, cls: string): HTMLElement {
-  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}` }, el('div', { class: 'section-body' }, body));
+function section(title: string, body: HTMLElement, cls: string, action?: HTMLElement): HTMLElement {
+  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}`, 'always-show-header-actions': true }, ...(action ? [action] : []), el('div', { class: 'section-body' }, body));
+}
+
+/** A section's export button (in its header): saves the last query's table as CSV or JSON, through the host's save dialog. */
+function exportButton(kind: QueryExportKind, what: string, onClick: (kind: QueryExportKind) => void): ToolbarButton {
+  const label = `Export the ${what} as CSV or JSON`;
+  const b = el('vscode-toolbar-button', { icon: 'export', label, 'aria-label': label, title: label, slot: 'actions', 'data-testid': `export-${kind}` }) as ToolbarButton;
+  b.disabled = true;
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    if (!b.disabled) onClick(kind);
+  });
+  return b;
 }
 
 function kv(key: string, value: string | HTMLElement): HTMLElement {

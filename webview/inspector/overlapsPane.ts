@@ -4,7 +4,8 @@
 // shared with. Activating a row opens that pair side by side.
 
 import './overlapsPane.css';
-import { displayName, el, formatPercent, replaceChildren } from '../shared/dom';
+import { formatCount, formatPercent } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 
 export interface Overlap {
   readonly searchId: number;
@@ -51,7 +52,7 @@ export class OverlapsPane {
     replaceChildren(
       this.banner,
       el('span', { class: 'shared-swatch' }),
-      el('span', { class: 'shared-text' }, `${shared.sharedCells} cells (${formatPercent(shared.score)}) shared with `, el('strong', { title: displayName(shared.other) }, displayName(baseName(shared.other)))),
+      el('span', { class: 'shared-text' }, `${formatCount(shared.sharedCells)} cells (${formatPercent(shared.score)}) shared with `, el('strong', { title: displayName(shared.other) }, displayName(baseName(shared.other)))),
       clear,
     );
     this.banner.hidden = false;
@@ -77,7 +78,7 @@ export class OverlapsPane {
         'div',
         { class: 'overlap-row', role: 'button', tabindex: '0', 'data-testid': 'overlap-row', 'data-image': o.other, title: `Open side by side with ${displayName(o.other)}` },
         el('span', { class: 'overlap-name' }, displayName(baseName(o.other))),
-        el('span', { class: 'overlap-score' }, o.identical ? 'identical file' : `${formatPercent(o.score)} · ${o.sharedCells} cells`),
+        el('span', { class: 'overlap-score' }, o.identical ? 'identical file' : `${formatPercent(o.score)} · ${formatCount(o.sharedCells)} cells`),
       );
       const open = () => this.events.onOpen(o);
       row.addEventListener('click', open);

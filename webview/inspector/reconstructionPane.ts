@@ -3,7 +3,8 @@
 // The original is brought to that size cell by cell from the engine's cell
 // rectangles, so it matches what the encoder saw (crop, stretch or padding).
 
-import { el, formatNumber, replaceChildren } from '../shared/dom';
+import { formatSignificant } from '../../src/core/format';
+import { el, replaceChildren } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import type { Cell } from './viewState';
 
@@ -115,7 +116,7 @@ export class ReconstructionPane {
       framed(reconCanvas, `Reconstruction (${w}×${h}) from the token grid`),
       framed(heatCanvas, 'Error |x − x̂| per pixel'),
       legend,
-      el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-stats', 'data-psnr': Number.isFinite(psnr) ? psnr.toFixed(2) : 'inf' }, `PSNR ${Number.isFinite(psnr) ? formatNumber(psnr, 3) : '∞'} dB · RMSE ${formatNumber(Math.sqrt(mse), 3)} (of 255)`),
+      el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-stats', 'data-psnr': Number.isFinite(psnr) ? psnr.toFixed(2) : 'inf' }, `PSNR ${Number.isFinite(psnr) ? formatSignificant(psnr) : '∞'} dB · RMSE ${formatSignificant(Math.sqrt(mse))} (of 255)`),
     );
   }
 

@@ -5,7 +5,8 @@
 // inside (a roving tabindex, as VS Code's lists).
 
 import type { CropWindow, RetrievedPatch } from '../../src/protocol';
-import { displayName, el, formatNumber, replaceChildren } from '../shared/dom';
+import { formatCell, formatDistance } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import { tokenColour, tokenColourTitle } from '../shared/tokenColour';
 
 export type { RetrievedPatch };
@@ -17,7 +18,8 @@ export interface Thumbnail {
 
 export interface RetrievedListEvents {
   /** The user activated a row. */
-  onOpen(patch: RetrievedPatch): void;
+  /** `keep`: a double click, for a kept tab rather than the preview. */
+  onOpen(patch: RetrievedPatch, keep?: boolean): void;
   /** Loads a row's thumbnail (cached by the caller). */
   loadThumbnail(patch: RetrievedPatch): Promise<Thumbnail>;
   /** The pointer rests on a row, or the keyboard focused it (null: neither any more): for the side-by-side comparison. */
@@ -135,8 +137,8 @@ export class RetrievedList {
         'data-token': p.token,
         'data-distance': p.distance,
         'data-rank': i + 1,
-        title: `${displayName(p.image)}\nPatch (${p.row}, ${p.col}), token ${p.token}, squared distance ${p.distance}\nClick to open it in the inspector`,
-        'aria-label': `${i + 1}: ${name}, patch ${p.row}, ${p.col}, token ${p.token}, distance ${formatNumber(p.distance)}`,
+        title: `${displayName(p.image)}\nPatch ${formatCell(p.row, p.col)}, token ${p.token}, squared distance ${formatDistance(p.distance)}\nClick to open it in the inspector`,
+        'aria-label': `${i + 1}: ${name}, patch ${formatCell(p.row, p.col)}, token ${p.token}, distance ${formatDistance(p.distance)}`,
       },
       el('div', { class: 'rank' }, String(i + 1)),
       thumb,
@@ -147,9 +149,9 @@ export class RetrievedList {
         el(
           'div',
           { class: 'meta' },
-          el('span', { class: 'pos' }, `(${p.row}, ${p.col})`),
+          el('span', { class: 'pos' }, formatCell(p.row, p.col)),
           el('span', { class: 'token-chip', title: same ? 'Same token as the selected patch' : '' }, swatch(p.token), String(p.token)),
-          el('span', { class: 'distance' }, `d ${formatNumber(p.distance)}`),
+          el('span', { class: 'distance' }, `d ${formatDistance(p.distance)}`),
         ),
         ...(p.caption ? [el('div', { class: 'caption', 'data-testid': 'retrieved-caption', title: p.caption }, p.caption)] : []),
       ),
@@ -159,6 +161,7 @@ export class RetrievedList {
       this.setActive(i, false);
       this.events.onOpen(p);
     });
+    item.addEventListener('dblclick', () => this.events.onOpen(p, true));
     item.addEventListener('focus', () => {
       this.setActive(i, false);
       this.events.onPreview?.(p, i + 1, item);

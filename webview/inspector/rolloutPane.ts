@@ -9,7 +9,8 @@
 
 import './rollout.css';
 import { ROLLOUT_MODES, type RolloutMode } from '../../src/core/vocabulary';
-import { displayName, el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
+import { formatCell, formatCount, formatDistance, formatDuration, formatPercent } from '../../src/core/format';
+import { displayName, el, replaceChildren } from '../shared/dom';
 import type { GridGeometry } from './gridGeometry';
 import { RetrievedList, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { tokenColour } from '../shared/tokenColour';
@@ -199,7 +200,7 @@ export class RolloutPane {
 
   setSelection(cell: Cell | null): void {
     this.selection = cell;
-    this.startLabel.textContent = cell ? `Starts at row ${cell.row}, column ${cell.col}: the cells before it keep this image's tokens.` : 'Select a cell to start from.';
+    this.startLabel.textContent = cell ? `Starts at ${formatCell(cell.row, cell.col)}: the cells before it keep this image's tokens.` : 'Select a cell to start from.';
     this.syncInputs();
   }
 
@@ -218,13 +219,13 @@ export class RolloutPane {
     this.syncInputs();
     this.progress.hidden = false;
     this.progress.value = 0;
-    this.showMessage(`Rolling out from (${cell.row}, ${cell.col})…`);
+    this.showMessage(`Rolling out from ${formatCell(cell.row, cell.col)}…`);
     try {
       const data = await this.deps.run(request);
       if (seq !== this.seq) return;
       this.temperature = request.temperature;
       await this.show(data);
-      this.showMessage(`${data.mode === 'greedy' ? 'Greedy' : `Sampled (seed ${request.seed})`} rollout from (${data.from.row}, ${data.from.col}), k = ${data.k}: ${data.generated} cells generated in ${formatNumber(data.elapsedMs, 3)} ms.`);
+      this.showMessage(`${data.mode === 'greedy' ? 'Greedy' : `Sampled (seed ${request.seed})`} rollout from ${formatCell(data.from.row, data.from.col)}, k = ${data.k}: ${formatCount(data.generated)} cells generated in ${formatDuration(data.elapsedMs)}.`);
     } catch (e) {
       if (seq !== this.seq) return;
       const err = e as Error;
@@ -243,7 +244,7 @@ export class RolloutPane {
     if (!this.running) return;
     this.progress.max = Math.max(1, total);
     this.progress.value = done;
-    this.progress.title = `${done} of ${total} cells`;
+    this.progress.title = `${formatCount(done)} of ${formatCount(total)} cells`;
   }
 
   hide(): void {
@@ -332,7 +333,7 @@ export class RolloutPane {
       this.indicators,
       indicator('Agreement', formatPercent(d.agreement), 'Generated cells whose token equals the original\'s', 'rollout-agreement'),
       indicator('Top source', `${formatPercent(d.topSource.share)} · ${top}`, 'Share of the generated cells taken from the most used source image', 'rollout-top-source'),
-      indicator('Longest copied run', `${d.longestCopiedRun.cells} cells · ${run}`, 'The longest run of consecutive generated cells copied from one image at one offset (a copied region)', 'rollout-longest-run'),
+      indicator('Longest copied run', `${formatCount(d.longestCopiedRun.cells)} cells · ${run}`, 'The longest run of consecutive generated cells copied from one image at one offset (a copied region)', 'rollout-longest-run'),
     );
   }
 
@@ -356,7 +357,7 @@ export class RolloutPane {
       colour.style.background = SOURCE_COLOURS[i];
       const item = el(
         'div',
-        { class: 'legend-item', role: 'button', tabindex: '0', 'data-testid': 'rollout-legend-item', 'data-image': s.image, 'data-cells': s.cells, title: `${displayName(s.image)}: ${s.cells} generated cells. Click to open it.` },
+        { class: 'legend-item', role: 'button', tabindex: '0', 'data-testid': 'rollout-legend-item', 'data-image': s.image, 'data-cells': s.cells, title: `${displayName(s.image)}: ${formatCount(s.cells)} generated cells. Click to open it.` },
         colour,
         img,
         el('span', { class: 'legend-name' }, displayName(baseName(s.image))),
@@ -393,7 +394,7 @@ export class RolloutPane {
     this.drawOverlays();
     const start = d.from.row * d.cols + d.from.col;
     if (this.step === 0) {
-      this.stepLabel.textContent = `Step 0 of ${steps}: only the prompt (the cells before (${d.from.row}, ${d.from.col})).`;
+      this.stepLabel.textContent = `Step 0 of ${steps}: only the prompt (the cells before ${formatCell(d.from.row, d.from.col)}).`;
       return;
     }
     const s = this.step - 1;
@@ -404,8 +405,8 @@ export class RolloutPane {
     this.stepLabel.dataset.step = String(this.step);
     this.stepLabel.textContent =
       src < 0
-        ? `Step ${this.step} of ${steps}: (${r}, ${c}) keeps token ${d.tokens[cell]} (${d.stepStart[s + 1] > d.stepStart[s] ? 'nothing retrieved' : 'no key at the border'}).`
-        : `Step ${this.step} of ${steps}: (${r}, ${c}) → token ${d.tokens[cell]} (original ${d.original[cell]}) from ${displayName(baseName(d.images[src]))} (${d.sourceRow[cell]}, ${d.sourceCol[cell]}), d ${formatNumber(d.sourceDistance[cell])}.`;
+        ? `Step ${this.step} of ${steps}: ${formatCell(r, c)} keeps token ${d.tokens[cell]} (${d.stepStart[s + 1] > d.stepStart[s] ? 'nothing retrieved' : 'no key at the border'}).`
+        : `Step ${this.step} of ${steps}: ${formatCell(r, c)} → token ${d.tokens[cell]} (original ${d.original[cell]}) from ${displayName(baseName(d.images[src]))} ${formatCell(d.sourceRow[cell], d.sourceCol[cell])}, d ${formatDistance(d.sourceDistance[cell])}.`;
     this.deps.showDistribution(d.stepTokens.subarray(d.stepStart[s], d.stepStart[s + 1]), d.stepP.subarray(d.stepStart[s], d.stepStart[s + 1]), d.original[cell], this.temperature);
   }
 
@@ -456,11 +457,11 @@ export class RolloutPane {
     this.sourceBox.dataset.row = String(cell.row);
     this.sourceBox.dataset.col = String(cell.col);
     if (src < 0) {
-      replaceChildren(this.sourceBox, el('div', { class: 'hint' }, i < start ? `(${cell.row}, ${cell.col}) is part of the prompt: this image's own token.` : `(${cell.row}, ${cell.col}) has no key (border) or retrieved nothing: it keeps this image's token.`));
+      replaceChildren(this.sourceBox, el('div', { class: 'hint' }, i < start ? `${formatCell(cell.row, cell.col)} is part of the prompt: this image's own token.` : `${formatCell(cell.row, cell.col)} has no key (border) or retrieved nothing: it keeps this image's token.`));
       return;
     }
     const patch: RetrievedPatch = { image: d.images[src], row: d.sourceRow[i], col: d.sourceCol[i], token: d.tokens[i], distance: d.sourceDistance[i] };
-    replaceChildren(this.sourceBox, el('div', { class: 'legend-title' }, `Source of (${cell.row}, ${cell.col})`), this.sourceList.element);
+    replaceChildren(this.sourceBox, el('div', { class: 'legend-title' }, `Source of ${formatCell(cell.row, cell.col)}`), this.sourceList.element);
     this.sourceList.render([patch], d.original[i], cell);
   }
 

@@ -3,7 +3,8 @@
 // outline its cells).
 
 import { perplexity } from '../../src/core/codebookStats';
-import { el, formatNumber, formatPercent, replaceChildren } from '../shared/dom';
+import { formatCount, formatPercent, formatPerplexity } from '../../src/core/format';
+import { el, replaceChildren } from '../shared/dom';
 import { swatch } from './retrievedList';
 
 const SHOWN = 10;
@@ -26,16 +27,16 @@ export class TokenUsage {
     const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     const max = sorted[0]?.[1] ?? 1;
     this.element.dataset.distinct = String(counts.size);
-    const of = codebookSize ? ` of ${codebookSize} codes (${formatPercent(counts.size / codebookSize)})` : ' codes';
+    const of = codebookSize ? ` of ${formatCount(codebookSize)} codes (${formatPercent(counts.size / codebookSize)})` : ' codes';
     const rows = sorted.slice(0, SHOWN).map(([token, c]) => {
       const fill = el('div', { class: 'bar-fill' });
       fill.style.width = `${(c / max) * 100}%`;
       const row = el(
         'div',
-        { class: `usage-row${token === highlighted ? ' highlighted' : ''}`, role: 'button', tabindex: '0', 'data-token': token, title: `Token ${token}: ${c} of ${n} patches. Click to outline them.` },
+        { class: `usage-row${token === highlighted ? ' highlighted' : ''}`, role: 'button', tabindex: '0', 'data-token': token, title: `Token ${token}: ${formatCount(c)} of ${formatCount(n)} patches. Click to outline them.` },
         el('span', { class: 'bar-token' }, swatch(token), String(token)),
         el('div', { class: 'bar-track' }, fill),
-        el('span', { class: 'bar-p' }, String(c)),
+        el('span', { class: 'bar-p' }, formatCount(c)),
       );
       row.addEventListener('click', () => this.onToken(token));
       row.addEventListener('keydown', (e) => {
@@ -48,7 +49,7 @@ export class TokenUsage {
     });
     replaceChildren(
       this.element,
-      el('div', { class: 'usage-summary' }, `${counts.size} distinct${of} in ${n} patches · perplexity ${formatNumber(perplexity([...counts.values()]))}`),
+      el('div', { class: 'usage-summary' }, `${formatCount(counts.size)} distinct${of} in ${formatCount(n)} patches · perplexity ${formatPerplexity(perplexity([...counts.values()]))}`),
       ...rows,
     );
   }

@@ -4,7 +4,7 @@
 // an older or damaged state falls back to the defaults field by field.
 
 import { int, num, passes, str, v } from '../../src/messageSchema';
-import { MAX_GRID_SIDE } from '../../src/protocol';
+import { INSPECTOR_OVERLAYS, MAX_GRID_SIDE } from '../../src/protocol';
 import { KEY_SHAPES, MAX_HOPS, MIN_HOPS } from '../../src/core/vocabulary';
 
 export interface Cell {
@@ -28,7 +28,7 @@ const FIELDS = {
   queried: v.nullable(cell),
   showGrid: v.boolean(),
   /** 'tokens': each cell coloured by its token id. */
-  overlay: v.picklist(['image', 'tokens']),
+  overlay: v.picklist(INSPECTOR_OVERLAYS),
   reconstruction: v.boolean(),
   /** Neighbourhood drawn around the selection; null: the database's. */
   hops: v.nullable(int(MIN_HOPS, MAX_HOPS)),

@@ -44,20 +44,6 @@ export function replaceChildren(e: Element, ...children: Child[]): void {
   append(e, children);
 }
 
-/** A number with a fixed count of significant digits, without exponent noise for everyday values. */
-export function formatNumber(v: number, digits = 3): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-4) return v.toExponential(digits - 1);
-  return Number(v.toPrecision(digits)).toString();
-}
-
-export function formatPercent(p: number): string {
-  const pct = p * 100;
-  return `${pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toFixed(2)}%`;
-}
-
 /**
  * A file name for display: control characters and bidirectional overrides
  * (which can make "gnp.exe" read as "exe.png") shown as visible code points.

@@ -13,6 +13,7 @@ import {
   sampleKey,
   type ImageMetadata,
 } from '../../core/datasetLayout';
+import { formatBytes } from '../../core/format';
 import type { ArchiveListing, MemberEntry, SourceProblem } from '../datasetSource';
 
 export interface RawMember {
@@ -27,10 +28,6 @@ export interface RawMember {
 export function isMetadataMember(name: string, size: number): boolean {
   const { ext } = sampleKey(normalMemberName(name));
   return ext in METADATA_EXTENSIONS && size <= MAX_METADATA_CHARS * 4;
-}
-
-function formatBytes(n: number): string {
-  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${n} bytes`;
 }
 
 /**

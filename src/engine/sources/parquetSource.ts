@@ -4,6 +4,7 @@
 // metadata. Rows are read a row group at a time (one group's images held).
 
 import { memberNameProblem, normalMemberName, MAX_METADATA_CHARS, type ImageMetadata } from '../../core/datasetLayout';
+import { formatBytes } from '../../core/format';
 import { SourceError, type ArchiveListing, type ArchiveSource, type ListOptions, type MemberEntry, type MemberReader, type SourceProblem } from '../datasetSource';
 
 type Hyparquet = typeof import('hyparquet', { with: { 'resolution-mode': 'import' } });
@@ -122,7 +123,7 @@ async function listParquet(abs: string, rel: string, opts: ListOptions): Promise
         return;
       }
       if (bytes.length > opts.maxMemberBytes) {
-        problems.push({ path: `${rel}/${name}`, error: `row ${row}'s image is ${bytes.length} bytes, over the member limit of ${opts.maxMemberBytes}` });
+        problems.push({ path: `${rel}/${name}`, error: `row ${row}'s image is ${formatBytes(bytes.length)}, over the member limit of ${formatBytes(opts.maxMemberBytes)}` });
         return;
       }
       if (names.has(name)) {

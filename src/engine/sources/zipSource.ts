@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
+import { formatBytes } from '../../core/format';
 import { SourceError, type ArchiveListing, type ArchiveSource, type ListOptions, type MemberEntry, type MemberReader, type SourceProblem } from '../datasetSource';
 import { assembleListing, isMetadataMember, type RawMember } from './assembleListing';
 
@@ -128,7 +129,7 @@ async function listZip(abs: string, rel: string, opts: ListOptions): Promise<Arc
 
 async function readZipMember(fh: fs.promises.FileHandle, m: { name: string; offset: number; size: number; stored?: number; method?: number }, maxBytes: number): Promise<Uint8Array> {
   const stored = m.stored ?? m.size;
-  if (m.size > maxBytes) throw new SourceError(`${m.name} is ${m.size} bytes, over the member limit of ${maxBytes}`);
+  if (m.size > maxBytes) throw new SourceError(`${m.name} is ${formatBytes(m.size)}, over the member limit of ${formatBytes(maxBytes)}`);
   const buf = Buffer.allocUnsafeSlow(stored);
   let done = 0;
   while (done < stored) {

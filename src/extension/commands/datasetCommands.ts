@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { shownUri } from '../../core/databaseUri';
 import { targetOf, type DatasetsNode } from '../sidePanel/datasetsView';
-import { formatBytes } from '../sidePanel/datasetTreeModel';
+import { formatBytes, formatCount } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { openInInspector } from './inspect';
 import { pickDataset } from '../buildCommands';
@@ -101,7 +101,7 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
         void vscode.window.showInformationMessage(`Patch Lens: ${name} has no patch database.`);
         return;
       }
-      const size = info?.summary ? ` (${info.summary.images} images, ${formatBytes(info.summary.diskBytes)})` : '';
+      const size = info?.summary ? ` (${formatCount(info.summary.images)} images, ${formatBytes(info.summary.diskBytes)})` : '';
       const ok = await vscode.window.showWarningMessage(
         `Delete the patch database of ${name}${size}?`,
         { modal: true, detail: `${dbDir}\nThe images are not touched; build again to recreate it.` },

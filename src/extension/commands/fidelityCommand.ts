@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { arragLoss, knobText, type FidelityPhase } from '../../engine/fidelity';
-import { pct } from '../sidePanel/indexTreeModel';
+import { formatPercent } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { pickBuiltDataset } from './pickBuilt';
 
@@ -50,8 +50,8 @@ export async function computeFidelity(d: QueryDeps, arg?: unknown): Promise<void
       );
     });
     await d.state.setFidelity(info.dbDir, { ...r, generation: info.summary.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Index fidelity of ${info.root}: recall@${r.k} ${pct(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${pct(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${pct(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    const c = await vscode.window.showInformationMessage(`Patch Lens: ${name}: the index finds ${pct(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`, 'Show Index');
+    d.s.log.info(`Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const c = await vscode.window.showInformationMessage(`Patch Lens: ${name}: the index finds ${formatPercent(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`, 'Show Index');
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');
   } catch (e) {
     if ((e as Error).name === 'FidelityCancelledError') return;

@@ -17,8 +17,9 @@ export interface InspectorSelection {
 }
 
 /** Opens an image in the inspector with a patch selected. */
-export async function openInInspector(uri: vscode.Uri, at?: PatchPosition): Promise<void> {
-  await vscode.commands.executeCommand('patchlens.inspectPatches', uri, at);
+export async function openInInspector(uri: vscode.Uri, at?: PatchPosition, keep = false): Promise<void> {
+  // a jump reuses the preview tab; `keep` (a double click) opens a kept one
+  await vscode.commands.executeCommand('patchlens.inspectPatches', uri, at, { preview: !keep });
 }
 
 /** The inspector's selected patch, if an inspector is open with one. */

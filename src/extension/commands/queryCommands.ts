@@ -5,17 +5,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatCell, formatCount, formatDistance, formatDuration, formatMean, formatPercent, formatPerplexity } from '../../core/format';
 import type { TokenUse } from '../../engine/engineProtocol';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import type { CodebookView } from '../sidePanel/codebookView';
 import { baseName, plural } from '../sidePanel/datasetTreeModel';
 import type { DatasetsView } from '../sidePanel/datasetsView';
-import { num, pct } from '../sidePanel/indexTreeModel';
 import type { PanelState } from '../sidePanel/panelState';
 import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
-import { checkPosition, parsePatchRef, parseTokenId, type PatchRef } from './patchRef';
+import { ambiguity, checkPosition, matchImages, parseBarePosition, parsePatchRef, parseTokenId, typedImage, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
 import { ARCHIVE_SCHEME, imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 
@@ -43,12 +43,12 @@ async function showTokenUses(root: string, token: number, uses: readonly TokenUs
   type ImgItem = vscode.QuickPickItem & { use: TokenUse };
   const items: ImgItem[] = uses.map((u) => ({
     label: `$(file-media) ${baseName(u.image)}`,
-    description: `${u.positions.length} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
-    detail: u.positions.slice(0, 12).map((p) => `(${p.row},${p.col})`).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
+    description: `${formatCount(u.positions.length)} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
+    detail: u.positions.slice(0, 12).map((p) => formatCell(p.row, p.col)).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
     use: u,
   }));
   const picked = await vscode.window.showQuickPick(items, {
-    title: `Token ${token}: ${num(positions)} ${plural(positions, 'patch')} in ${num(uses.length)} ${plural(uses.length, 'image')}`,
+    title: `Token ${token}: ${formatCount(positions)} ${plural(positions, 'patch')} in ${formatCount(uses.length)} ${plural(uses.length, 'image')}`,
     placeHolder: 'Open an image in the inspector at a patch that uses the token',
     matchOnDescription: true,
   });
@@ -56,7 +56,7 @@ async function showTokenUses(root: string, token: number, uses: readonly TokenUs
   let pos = picked.use.positions[0];
   if (picked.use.positions.length > 1) {
     const p = await vscode.window.showQuickPick(
-      picked.use.positions.map((q) => ({ label: `$(symbol-array) row ${q.row}, column ${q.col}`, description: `${picked.use.image}:${q.row},${q.col}`, q })),
+      picked.use.positions.map((q) => ({ label: `$(symbol-array) ${formatCell(q.row, q.col)}`, description: `${picked.use.image}:${q.row},${q.col}`, q })),
       { title: `Token ${token} in ${picked.use.image}`, placeHolder: 'Patch to inspect' },
     );
     if (!p) return;
@@ -119,43 +119,155 @@ function activeImage(): vscode.Uri | undefined {
   return uri && (uri.scheme === 'file' || uri.scheme === ARCHIVE_SCHEME) && isInspectable(uri.fsPath) ? uri : undefined;
 }
 
-async function askPatch(d: QueryDeps, title: string, prompt: string, requirePosition: boolean): Promise<{ file: string; root?: string; ref: PatchRef } | undefined> {
+interface PatchTarget {
+  readonly file: string;
+  readonly root?: string;
+  readonly ref: PatchRef;
+}
+
+/** An image of a dataset offered by Go to Patch. */
+type ImageItem = vscode.QuickPickItem & { readonly root?: string; readonly rel?: string; readonly rows?: number; readonly cols?: number };
+
+/** At most this many images are listed at once (a dataset can hold 50,000); typing narrows them. */
+const LISTED_IMAGES = 200;
+
+/**
+ * Asks for a patch: a quick pick of the datasets' images that follows the
+ * typing ("chelsea:3,4" narrows to the images whose name begins "chelsea"),
+ * then the cell when none was typed. The active image is prefilled, selected,
+ * so typing replaces it; a position typed alone ("3,4") means that image.
+ */
+async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): Promise<PatchTarget | undefined> {
   const active = activeImage();
-  const ds = active ? d.s.datasets.datasetFor(active.fsPath) : undefined;
-  const prefill = active ? `${ds ? path.relative(ds.root, active.fsPath).split(path.sep).join('/') : active.fsPath}:` : '';
-  const check = async (v: string): Promise<string | undefined> => {
-    const r = parsePatchRef(v);
-    if ('error' in r) return r.error;
-    if (requirePosition && r.row === undefined) return 'Give the patch as image:row,col, e.g. cat.png:12,7';
-    const hit = resolveImage(d, r.image);
-    if (!hit) return `No image ${r.image} in the datasets`;
-    if (!isInspectable(hit.file)) return `${path.basename(hit.file)} is not an image the inspector opens`;
-    if (isArchiveMemberPath(hit.file) && (await d.s.engine.request('statArchivePath', { file: hit.file }).catch(() => null))?.type !== 'file') return `No member ${r.image} in its archive`;
-    if (hit.root) {
-      const info = await d.state.info(hit.root).catch(() => undefined);
-      if (info?.summary) return checkPosition(r, info.summary.model.rows, info.summary.model.cols);
-    }
-    return undefined;
+  const activeDs = active ? d.s.datasets.datasetFor(active.fsPath) : undefined;
+  const activeRef = active ? (activeDs ? path.relative(activeDs.root, active.fsPath).split(path.sep).join('/') : active.fsPath) : '';
+  const qp = vscode.window.createQuickPick<ImageItem>();
+  qp.title = title;
+  qp.placeholder = 'Type an image (a name, the start of one, or a path) and :row,col, e.g. cat.png:12,7';
+  qp.matchOnDescription = true;
+  qp.value = activeRef ? `${activeRef}:` : '';
+  qp.busy = true;
+  qp.show();
+  const datasets = d.s.datasets.list();
+  const images = await datasetImages(d);
+  const rels = images.map((i) => i.rel);
+  const many = datasets.length > 1;
+  const message = (label: string, detail?: string): ImageItem => ({ label, detail, alwaysShow: true });
+  // a position typed alone means the image already open
+  const withActive = (text: string): string => (activeRef && parseBarePosition(text) ? `${activeRef}:${text.replace(/^\s*:/, '')}` : text);
+  const update = (): void => {
+    const text = withActive(qp.value);
+    const parsed = parsePatchRef(text);
+    const pos = 'error' in parsed || parsed.row === undefined ? undefined : { row: parsed.row, col: parsed.col! };
+    const typed = typedImage(text);
+    const hits = matchImages(typed, rels);
+    const order = hits.resolved !== undefined ? [hits.resolved] : hits.ordered;
+    const items = order.slice(0, LISTED_IMAGES).map((i): ImageItem => {
+      const img = images[i];
+      const dir = img.rel.includes('/') ? img.rel.slice(0, img.rel.lastIndexOf('/')) : '';
+      const where = [dir, many ? path.basename(img.root) : ''].filter(Boolean).join(' · ');
+      return { label: `$(file-media) ${baseName(img.rel)}`, description: [pos ? formatCell(pos.row, pos.col) : '', where].filter(Boolean).join(' · '), alwaysShow: true, ...img };
+    });
+    const outside = pos && items[0]?.rows !== undefined ? checkPosition({ image: typed, ...pos }, items[0].rows, items[0].cols!) : undefined;
+    if (!typed) qp.items = items;
+    else if (outside && items.length === 1) qp.items = [message(`$(error) ${outside}`)];
+    else if (items.length) qp.items = items;
+    else if (resolveImage(d, typed)) qp.items = [message(`$(file-media) ${typed}`, pos ? formatCell(pos.row, pos.col) : undefined)];
+    else qp.items = [message(`$(warning) No image in the datasets matches “${typed}”`, datasets.length ? undefined : 'Add a dataset folder first (Patch Lens: Add Dataset Folder…)')];
+    qp.title = hits.resolved === undefined && hits.prefixCount > 1 ? `${title}: ${ambiguity(typed, order.slice(0, hits.prefixCount).map((i) => images[i].rel))}` : title;
   };
-  const text = await vscode.window.showInputBox({ title, prompt, placeHolder: 'photos/cat.png:12,7', value: prefill, valueSelection: [prefill.length, prefill.length], validateInput: check });
-  if (text === undefined || (await check(text))) return undefined;
-  const ref = parsePatchRef(text) as PatchRef;
-  const hit = resolveImage(d, ref.image)!;
-  return { ...hit, ref };
+  update();
+  qp.busy = false;
+  const changed = qp.onDidChangeValue(update);
+  const picked = await new Promise<{ item?: ImageItem; value: string } | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      // Enter can arrive before the list follows the last keystroke: a typed name that resolves to one image wins over
+      // the row still highlighted (a message, or an image of the shorter text)
+      const typed = typedImage(withActive(qp.value));
+      const resolved = typed ? matchImages(typed, rels).resolved : undefined;
+      const item: ImageItem | undefined = resolved !== undefined ? { label: `$(file-media) ${baseName(images[resolved].rel)}`, ...images[resolved] } : qp.activeItems[0];
+      if (item && !item.rel && !item.label.startsWith('$(file-media)')) return; // a message, not an image: keep the picker open
+      const typedRef = parsePatchRef(withActive(qp.value));
+      const outside = item?.rows !== undefined && !('error' in typedRef) ? checkPosition(typedRef, item.rows, item.cols!) : undefined;
+      if (outside) {
+        qp.items = [message(`$(error) ${outside}`)];
+        return;
+      }
+      resolve({ item, value: qp.value });
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+  });
+  changed.dispose();
+  qp.dispose();
+  if (!picked) return undefined;
+  const text = withActive(picked.value);
+  const parsed = parsePatchRef(text);
+  const file = picked.item?.rel !== undefined ? path.join(picked.item.root!, ...picked.item.rel.split('/')) : resolveImage(d, typedImage(text))?.file;
+  if (!file) return undefined;
+  const root = picked.item?.root ?? d.s.datasets.datasetFor(file)?.root;
+  const ref: PatchRef = { image: picked.item?.rel ?? typedImage(text), ...('error' in parsed ? {} : { row: parsed.row, col: parsed.col }) };
+  if (ref.row !== undefined) return { file, root, ref };
+  return askCell(d, title, file, root, requirePosition);
+}
+
+/** Every listed image of the datasets, with its database's grid size when it has one. */
+async function datasetImages(d: QueryDeps): Promise<{ root: string; rel: string; rows?: number; cols?: number }[]> {
+  const images: { root: string; rel: string; rows?: number; cols?: number }[] = [];
+  for (const info of await Promise.all(d.s.datasets.list().map((ds) => d.state.info(ds.root).catch(() => undefined)))) {
+    for (const e of info?.entries ?? []) images.push({ root: info!.root, rel: e.rel, rows: info!.summary?.model.rows, cols: info!.summary?.model.cols });
+  }
+  return images;
+}
+
+/** The image of the datasets a typed name begins, or a sentence naming the candidates when several do. */
+async function imageByPrefix(d: QueryDeps, typed: string): Promise<{ file: string; root: string } | string | undefined> {
+  const images = await datasetImages(d);
+  const hits = matchImages(typed, images.map((i) => i.rel));
+  if (hits.resolved !== undefined) {
+    const img = images[hits.resolved];
+    return { file: path.join(img.root, ...img.rel.split('/')), root: img.root };
+  }
+  return hits.prefixCount > 1 ? ambiguity(typed, hits.ordered.slice(0, hits.prefixCount).map((i) => images[i].rel)) : undefined;
+}
+
+/** The second step of askPatch: the cell of the chosen image (Enter alone opens it unselected, unless a cell is required). */
+async function askCell(d: QueryDeps, title: string, file: string, root: string | undefined, required: boolean): Promise<PatchTarget | undefined> {
+  const summary = root ? (await d.state.info(root).catch(() => undefined))?.summary : undefined;
+  const grid = summary ? ` (rows 0–${summary.model.rows - 1}, columns 0–${summary.model.cols - 1})` : '';
+  const check = (v: string): string | undefined => {
+    if (!v.trim()) return required ? 'Give the patch as row,col, e.g. 12,7' : undefined;
+    const pos = parseBarePosition(v);
+    if (!pos) return 'Give the patch as row,col, e.g. 12,7';
+    return summary ? checkPosition({ image: file, ...pos }, summary.model.rows, summary.model.cols) : undefined;
+  };
+  const text = await vscode.window.showInputBox({
+    title: `${title}: ${path.basename(file)}`,
+    prompt: `Row and column of the token grid, from 0${grid}${required ? '' : '; Enter alone opens the image'}`,
+    placeHolder: 'row,col, e.g. 12,7',
+    validateInput: check,
+  });
+  if (text === undefined || check(text)) return undefined;
+  const pos = parseBarePosition(text);
+  return { file, root, ref: { image: file, ...(pos ?? {}) } };
 }
 
 export async function goToPatch(d: QueryDeps, arg?: unknown): Promise<void> {
   let target: { file: string; root?: string; ref: PatchRef } | undefined;
   if (typeof arg === 'string') {
     const ref = parsePatchRef(arg);
-    const hit = 'error' in ref ? undefined : resolveImage(d, ref.image);
-    if ('error' in ref || !hit) {
-      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${'error' in ref ? ref.error : 'no such image in the datasets'}`);
+    if ('error' in ref) {
+      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${ref.error}`);
+      return;
+    }
+    const hit = resolveImage(d, ref.image) ?? (await imageByPrefix(d, ref.image));
+    if (typeof hit === 'string' || !hit) {
+      void vscode.window.showErrorMessage(`Patch Lens: cannot go to ${arg}: ${hit ?? 'no such image in the datasets'}`);
       return;
     }
     target = { ...hit, ref };
   } else {
-    target = await askPatch(d, 'Go to Patch', 'image:row,col (row and column of the token grid, from 0)', false);
+    target = await askPatch(d, 'Go to Patch', false);
   }
   if (!target) return;
   const { ref } = target;
@@ -179,7 +291,7 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
       row = sel.row;
       col = sel.col;
     } else {
-      const asked = await askPatch(d, 'Find Similar Patches', 'The patch to find neighbours of, as image:row,col (select a patch in the inspector to skip this)', true);
+      const asked = await askPatch(d, 'Find Similar Patches', true);
       if (!asked) return;
       file = asked.file;
       row = asked.ref.row;
@@ -203,8 +315,8 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   const items: Item[] = [{ label: `Nearest ${result.results.length} ${plural(result.results.length, 'patch')}`, kind: vscode.QuickPickItemKind.Separator }];
   for (const r of result.results) {
     items.push({
-      label: `$(symbol-array) ${baseName(r.image)} (${r.row},${r.col})`,
-      description: `token ${r.token} · distance ${r.distance.toFixed(4)}`,
+      label: `$(symbol-array) ${baseName(r.image)} ${formatCell(r.row, r.col)}`,
+      description: `token ${r.token} · distance ${formatDistance(r.distance)}`,
       detail: r.image.includes('/') ? r.image : undefined,
       open: { image: r.image, row: r.row, col: r.col },
     });
@@ -212,11 +324,11 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   if (result.distribution.length) {
     items.push({ label: 'DAiD distribution over tokens', kind: vscode.QuickPickItemKind.Separator });
     for (const t of result.distribution.slice(0, 10)) {
-      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${pct(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
+      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${formatPercent(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
     }
   }
   const picked = await vscode.window.showQuickPick(items, {
-    title: `Patches like ${path.basename(file)} (${row},${col}) · token ${result.query.token}`,
+    title: `Patches like ${path.basename(file)} ${formatCell(row, col)} · token ${result.query.token}`,
     placeHolder: `Inspect a patch, or list a token's images (k=${settings.topK}${settings.excludeSelf ? ', own image excluded' : ''}, ${settings.queryKeys} keys)`,
     matchOnDescription: true,
   });
@@ -231,20 +343,20 @@ export async function showCodebookStats(d: QueryDeps, arg?: unknown): Promise<vo
   const c = st.codebook;
   type Item = vscode.QuickPickItem & { token?: number; action?: 'view' | 'predict' };
   const items: Item[] = [
-    { label: `$(symbol-color) ${num(c.usedCodes)} of ${num(c.codebookSize)} codes used`, description: `${pct(c.usageFraction)} of the codebook` },
-    { label: `$(circle-slash) ${num(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
-    { label: `$(pulse) perplexity ${c.perplexity.toFixed(1)}`, description: 'exp(entropy) of token usage, in codes' },
-    { label: `$(file-media) ${num(c.tokens)} tokens in ${num(c.images)} ${plural(c.images, 'image')}`, description: `${c.meanDistinctTokensPerImage.toFixed(1)} distinct tokens per image on average` },
+    { label: `$(symbol-color) ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used`, description: `${formatPercent(c.usageFraction)} of the codebook` },
+    { label: `$(circle-slash) ${formatCount(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
+    { label: `$(pulse) perplexity ${formatPerplexity(c.perplexity)}`, description: 'exp(entropy) of token usage, in codes' },
+    { label: `$(file-media) ${formatCount(c.tokens)} tokens in ${formatCount(c.images)} ${plural(c.images, 'image')}`, description: `${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image on average` },
   ];
   const pred = d.state.predictability(info.dbDir, info.summary.generation);
   items.push(
     pred
-      ? { label: `$(beaker) predictability: top-1 ${pct(pred.top1)} · top-5 ${pct(pred.top5)}`, description: `coverage ${pct(pred.coverage)}, ${num(pred.queries)} queries — compute again`, action: 'predict' }
+      ? { label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`, description: `${pred.mostFrequent === undefined ? '' : `most frequent token ${formatPercent(pred.mostFrequent)}, chance ${formatPercent(pred.chance ?? 0)}; `}true token retrieved at all (coverage) ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`, action: 'predict' }
       : { label: '$(beaker) Compute Retrieval Predictability…', description: 'how often retrieval predicts held-out tokens', action: 'predict' },
   );
   items.push({ label: '$(list-ordered) Open the Codebook view', action: 'view' });
   if (c.topCodes.length) items.push({ label: 'Most used codes', kind: vscode.QuickPickItemKind.Separator });
-  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${num(t.count)} uses · ${pct(t.count / Math.max(1, c.tokens))}`, token: t.token });
+  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${formatCount(t.count)} uses · ${formatPercent(t.count / Math.max(1, c.tokens))}`, token: t.token });
   const picked = await vscode.window.showQuickPick(items, { title: `Codebook of ${path.basename(info.root)} (${st.model.name})`, placeHolder: 'Pick a code to list the images that use it' });
   if (!picked) return;
   if (picked.token !== undefined) await findImagesUsingToken(d, { root: info.root, token: picked.token });
@@ -262,7 +374,7 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
   const n = info.summary.images;
   const fractions = [0.1, 0.05, 0.25];
   const pickedF = await vscode.window.showQuickPick(
-    fractions.map((f, i) => ({ label: `${pct(f)} of the images held out`, description: `${Math.max(1, Math.round(n * f))} of ${n}${i === 0 ? ' · recommended' : ''}`, f })),
+    fractions.map((f, i) => ({ label: `${formatPercent(f)} of the images held out`, description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`, f })),
     { title: 'Compute Retrieval Predictability', placeHolder: 'Held-out images are queried against the others (at most 2,000 patches, seed 0, k=64)' },
   );
   if (!pickedF) return;
@@ -274,9 +386,9 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
     );
     const p = st.predictability!;
     await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Predictability of ${info.root}: top-1 ${pct(p.top1)}, top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)} over ${p.queries} queries of ${p.heldOutImages} held-out images (k=${p.k}, seed ${p.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}, baselines most frequent token ${p.mostFrequentToken} ${formatPercent(p.mostFrequent)} and chance ${formatPercent(p.chance)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
     const c = await vscode.window.showInformationMessage(
-      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${pct(p.top1)} of ${num(p.queries)} patches (top-5 ${pct(p.top5)}, coverage ${pct(p.coverage)}).`,
+      `Patch Lens: ${name}: retrieval predicts the held-out token first in ${formatPercent(p.top1)} of ${formatCount(p.queries)} patches, against ${formatPercent(p.mostFrequent)} for always guessing the most frequent token and ${formatPercent(p.chance)} by chance (top-5 ${formatPercent(p.top5)}; the true token is retrieved at all in ${formatPercent(p.coverage)}).`,
       'Show Index',
     );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');

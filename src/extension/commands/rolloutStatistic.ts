@@ -4,7 +4,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { num, pct } from '../sidePanel/indexTreeModel';
+import { formatCount, formatMean, formatPercent } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { pickBuiltDataset } from './pickBuilt';
 
@@ -22,7 +22,7 @@ export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Prom
   const n = info.summary.images;
   const fractions = [0.1, 0.05, 0.25, 1];
   const pickedF = await vscode.window.showQuickPick(
-    fractions.map((f, i) => ({ label: `${pct(f)} of the images`, description: `${Math.max(1, Math.round(n * f))} of ${n}${i === 0 ? ' · recommended' : ''}`, f })),
+    fractions.map((f, i) => ({ label: `${formatPercent(f)} of the images`, description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`, f })),
     { title: 'Compute Rollout Copying', placeHolder: 'Each sampled image is generated from its middle row by the other images (greedy, k=64, seed 0)' },
   );
   if (!pickedF) return;
@@ -47,9 +47,9 @@ export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Prom
     });
     const r = st.rollout!;
     await d.state.setRolloutStatistic(info.dbDir, { ...r, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Rollout copying of ${info.root}: mean agreement ${pct(r.meanAgreement)}, mean top-source share ${pct(r.meanTopSourceShare)}, mean longest copied run ${r.meanLongestCopiedRun.toFixed(1)} cells over ${r.images} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying.slice(0, 5).map((c) => `${c.image} (${c.longestCopiedRun.cells} cells from ${c.longestCopiedRun.image ?? '-'})`).join(', ')}`);
+    d.s.log.info(`Rollout copying of ${info.root}: mean agreement ${formatPercent(r.meanAgreement)}, mean top-source share ${formatPercent(r.meanTopSourceShare)}, mean longest copied run ${formatMean(r.meanLongestCopiedRun)} cells over ${formatCount(r.images)} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying.slice(0, 5).map((c) => `${c.image} (${formatCount(c.longestCopiedRun.cells)} cells from ${c.longestCopiedRun.image ?? '-'})`).join(', ')}`);
     const c = await vscode.window.showInformationMessage(
-      `Patch Lens: ${name}: rolled out from the middle row, ${num(r.images)} images reproduce ${pct(r.meanAgreement)} of their tokens; ${pct(r.meanTopSourceShare)} of each rollout comes from its top source on average.`,
+      `Patch Lens: ${name}: rolled out from the middle row, ${formatCount(r.images)} images reproduce ${formatPercent(r.meanAgreement)} of their tokens; ${formatPercent(r.meanTopSourceShare)} of each rollout comes from its top source on average.`,
       'Show Index',
     );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');

@@ -9,8 +9,11 @@ import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
 import { InspectorSession, type InspectorHost, type InspectorTarget, type SharedCells } from './inspectorSession';
+import type { InspectorView } from '../../protocol';
+import { formatCell } from '../../core/format';
 import { makeNonce, webviewHtml } from './webviewHtml';
 import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
+import { saveWithDialog, type OfferedExport } from '../commands/exportResults';
 
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';
 
@@ -27,6 +30,8 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
   private readonly pendingSelect = new Map<string, { row: number; col: number }>();
   /** Shared cells to light in inspectors being opened, by file. */
   private readonly pendingShared = new Map<string, SharedCells>();
+  /** View settings (neighbourhood drawn, modes) for inspectors a jump is opening, by file. */
+  private readonly pendingView = new Map<string, InspectorView>();
   private readonly subs: vscode.Disposable[] = [];
   private warnedUntrustedModel = false;
   private lastActive?: OpenInspector;
@@ -70,13 +75,18 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       style: asUri('dist', 'inspector.css'),
       codicons: asUri('dist', 'codicons', 'codicon.css'),
     });
-    const session = new InspectorSession(file, this.host(webview, roots));
+    const session = new InspectorSession(file, this.host(panel, roots));
     const entry: OpenInspector = { session, panel };
     this.open.add(entry);
     const pending = this.pendingSelect.get(file);
     if (pending) {
       this.pendingSelect.delete(file);
       session.select(pending.row, pending.col);
+    }
+    const view = this.pendingView.get(file);
+    if (view) {
+      this.pendingView.delete(file);
+      session.carryView(view);
     }
     const shared = this.pendingShared.get(file);
     if (shared) {
@@ -108,11 +118,18 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     this.s.log.info(`Inspector: opened ${file}`);
   }
 
-  /** Opens an image in the inspector; with a patch, selects it there (in an open inspector, or once the new one has its grid). */
-  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
+  /**
+   * Opens an image in the inspector; with a patch (a jump), selects it there (in an open inspector, or once the new one
+   * has its grid) and a new inspector starts with `view`: the settings of the inspector the jump came from, or of the one
+   * last active (a jump from the Codebook view or a command).
+   */
+  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}, view = this.lastActive?.session.view): Promise<void> {
     const file = uri.fsPath;
     if (patch) this.pendingSelect.set(file, patch);
+    if (patch && view) this.pendingView.set(file, view);
     await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE, options);
+    // an inspector of this image was open already: it keeps its own view
+    this.pendingView.delete(file);
     const still = patch ? this.pendingSelect.get(file) : undefined;
     if (still) {
       // The open call revealed an existing inspector instead of making a new one.
@@ -121,6 +138,11 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       const target = existing.find((o) => o.panel.active) ?? existing[0];
       target?.session.select(still.row, still.col);
     }
+  }
+
+  private async keepThenOpen(from: vscode.WebviewPanel, uri: vscode.Uri, patch: { row: number; col: number }, options: vscode.TextDocumentShowOptions, view: InspectorView | undefined): Promise<void> {
+    if (from.active) await vscode.commands.executeCommand('workbench.action.keepEditor');
+    await this.openImage(uri, patch, options, view);
   }
 
   /** Opens an image in the inspector in a given editor column with the cells it shares with another image lit. */
@@ -142,11 +164,24 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     return { uri: imageUri(entry.session.file), row: entry.selection.row, col: entry.selection.col };
   }
 
+  /** The tables of the active inspector's last query (else the one active last), for "Export Results…". */
+  exportTables(): OfferedExport[] {
+    const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
+    if (!entry) return [];
+    const out: OfferedExport[] = [];
+    for (const [kind, what] of [['retrieved', 'Retrieved patches'], ['daid', 'DAiD distribution']] as const) {
+      const t = entry.session.exportTable(kind);
+      if (t) out.push({ label: `${what} of ${entry.session.name} ${formatCell(Number(t.table.about.row), Number(t.table.about.col))}`, ...t });
+    }
+    return out;
+  }
+
   private restartAll(): void {
     for (const o of this.open) void o.session.start();
   }
 
-  private host(webview: vscode.Webview, roots: readonly vscode.Uri[]): InspectorHost {
+  private host(panel: vscode.WebviewPanel, roots: readonly vscode.Uri[]): InspectorHost {
+    const webview = panel.webview;
     const s = this.s;
     return {
       engine: s.engine,
@@ -170,9 +205,12 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),
-      openPatch: (file, row, col) => void this.openImage(imageUri(file), { row, col }, { preview: false }),
+      // A jump reuses the preview tab (as a single click in the Explorer); a double click keeps it. The inspector the
+      // jump comes from is kept first, so browsing its list replaces the last jump's tab and never the list itself.
+      openPatch: (file, row, col, keep, view) => void this.keepThenOpen(panel, imageUri(file), { row, col }, { preview: !keep }, view),
       openDuplicatePair: (searchId, rank) => void vscode.commands.executeCommand('patchlens.duplicates.openPair', searchId, rank),
       showLog: () => s.log.show(),
+      saveExport: (table, defaultName) => saveWithDialog(s, table, defaultName),
     };
   }
 

@@ -26,11 +26,15 @@ import {
   type InspectorSettings,
   type InspectorStatus,
   type InspectorToHost,
+  type InspectorView,
 } from '../../protocol';
 import { browserMime, resolveDatasetPath, toDatasetPath } from './datasetPaths';
 import { LRUCache } from 'lru-cache';
 import { storeProblem } from '../storeProblem';
 import type { NeighbourhoodShape } from '../../core/vocabulary';
+import { daidTable, retrievedTable, type ExportTable, type QueryAbout, type RetrievedRow } from '../../core/exportTable';
+import type { QueryExportKind } from '../../protocol';
+import { exportFileName } from '../saveTable';
 
 /** Where an inspected image is searched, as resolved by the host (again on every restart). */
 export interface InspectorTarget {
@@ -59,10 +63,21 @@ export interface InspectorHost {
   /** Saves key shape and h as the dataset's settings and rebuilds its database with them; resolves when it finished or failed. */
   rebuildWithKeys(root: string, keys: { shape: NeighbourhoodShape; hops: number }): Promise<unknown>;
   /** Opens another image in the inspector with a patch selected. */
-  openPatch(file: string, row: number, col: number): void;
+  /** `keep`: a kept tab (a double click) instead of the preview tab a jump reuses; `view`: this inspector's view settings, for the one it opens. */
+  openPatch(file: string, row: number, col: number, keep: boolean, view: InspectorView | undefined): void;
   /** Opens pair `rank` of duplicate search `searchId` side by side (the Duplicates view's command). */
   openDuplicatePair?(searchId: number, rank: number): void;
   showLog(): void;
+  /** Asks where to save an export table and writes it (a save dialog); tells the user how it went. */
+  saveExport(table: ExportTable, defaultName: string): Promise<unknown>;
+}
+
+/** The last query answered in an inspector, kept for exports. */
+interface LastQuery {
+  readonly about: QueryAbout;
+  readonly results: readonly RetrievedRow[];
+  readonly tokens: Int32Array;
+  readonly p: Float64Array;
 }
 
 /** The cells an image shares with another one, lit when it is opened from a duplicate pair. */
@@ -97,6 +112,10 @@ export class InspectorSession {
   private grid?: GridPayload;
   private gridPromise?: Promise<GridPayload>;
   private pendingSelect?: { row: number; col: number };
+  /** View settings carried in from the inspector a jump came from (sent with every init; the webview applies them to a fresh view only). */
+  private carriedView?: InspectorView;
+  /** The webview's view settings, as it last reported them. */
+  private currentView?: InspectorView;
   /** Lit after every grid (kept across restarts until the webview clears it). */
   private shared?: SharedCells;
   /** Duplicate pairs this session listed as overlaps; openOverlap accepts only these. */
@@ -108,6 +127,8 @@ export class InspectorSession {
   private disposed = false;
   /** The rollout running in the engine (its request id once sent). */
   private running?: { id?: number };
+  /** The last query answered, for exports (kept across restarts: it describes what the webview shows). */
+  private lastQuery?: LastQuery;
 
   /** Checks what the webview sends, answers its requests (an `error` for a rejected one) and drops answers from before a restart. */
   private readonly endpoint: Endpoint<HostToInspector, InspectorToHost>;
@@ -133,6 +154,11 @@ export class InspectorSession {
         void this.build({ shape: m.shape, hops: m.hops });
       })
       .on('showLog', () => this.host.showLog())
+      .on('export', (m) => {
+        const t = this.exportTable(m.kind);
+        if (!t) throw new InvalidMessage('there is no query to export yet');
+        void this.host.saveExport(t.table, t.defaultName);
+      })
       .on('cancelRollout', () => this.cancelRollout())
       .on('openOverlap', (m) => {
         if (!this.offeredPairs.has(`${m.searchId}:${m.rank}`)) throw new InvalidMessage(`pair ${m.rank} of search ${m.searchId} was not offered`);
@@ -145,7 +171,10 @@ export class InspectorSession {
       .on('openPatch', (m) => {
         const file = this.offeredFile(m.image);
         this.checkCell(m.row, m.col, this.summary);
-        this.host.openPatch(file, m.row, m.col);
+        this.host.openPatch(file, m.row, m.col, m.keep === true, this.view);
+      })
+      .on('view', (m) => {
+        this.currentView = m.view;
       })
       .handle('query', (m) => this.query(m))
       .handle('crop', (m) => this.crop(m))
@@ -162,6 +191,16 @@ export class InspectorSession {
   /** The dataset folder of the database in use (to restart after its build). */
   get root(): string | undefined {
     return this.target.root ?? this.target.buildRoot;
+  }
+
+  /** The view settings a jump from here carries on: the webview's own once it reported them, else those it was opened with. */
+  get view(): InspectorView | undefined {
+    return this.currentView ?? this.carriedView;
+  }
+
+  /** Opens the view with another inspector's settings (a jump), unless the webview restores a view of its own for this image. */
+  carryView(view: InspectorView): void {
+    this.carriedView = view;
   }
 
   /** Selects a patch once the grid is there (the inspector was opened from a retrieved patch). */
@@ -182,6 +221,14 @@ export class InspectorSession {
     if (!s || !g) return;
     const n = g.rows * g.cols;
     this.host.post({ type: 'shared', other: s.other, score: s.score, sharedCells: s.sharedCells, cells: s.cells.filter((c) => c >= 0 && c < n) });
+  }
+
+  /** The last query's table of a kind and a file name for it; undefined before the first query. */
+  exportTable(kind: QueryExportKind): { table: ExportTable; defaultName: string } | undefined {
+    const q = this.lastQuery;
+    if (!q) return undefined;
+    const table = kind === 'retrieved' ? retrievedTable(q.about, q.results) : daidTable(q.about, q.tokens, q.p);
+    return { table, defaultName: exportFileName(kind, q.about.image, q.about) };
   }
 
   /** Handles one message from the webview; returns it once validated (undefined if rejected). */
@@ -214,7 +261,7 @@ export class InspectorSession {
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
     let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
-    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status });
+    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status, ...(this.carriedView ? { view: this.carriedView } : {}) });
 
     if (!t.dbDir) {
       const building = t.buildRoot !== undefined && this.host.isBuilding(t.buildRoot);
@@ -366,6 +413,23 @@ export class InspectorSession {
     // Only the fields the wire carries (the schema is strict), in the engine's shape; an empty caption is none.
     const results = r.results.map(({ image, row, col, token, distance, caption }) => (!caption ? { image, row, col, token, distance } : { image, row, col, token, distance, caption }));
     const distribution = r.distribution.map(({ token, p, distance }) => ({ token, p, distance }));
+    const t = this.target;
+    const keys = this.summary?.keys;
+    this.lastQuery = {
+      about: {
+        dataset: t.datasetName ?? (t.root ? path.basename(t.root) : ''),
+        image: (t.root ? toDatasetPath(t.root, this.file) : undefined) ?? this.file,
+        row: m.row,
+        col: m.col,
+        token: r.query.token,
+        k: m.k,
+        temperature: s.temperature,
+        keys: keys ? `${s.queryKeys} keys, ${keys.shape} h=${keys.hops}, border ${keys.border}` : `${s.queryKeys} keys`,
+      },
+      results,
+      tokens: Int32Array.from(distribution, (d) => d.token),
+      p: Float64Array.from(distribution, (d) => d.p),
+    };
     return { type: 'queryResult', inReplyTo: m.messageId, row: m.row, col: m.col, token: r.query.token, searchMs: r.searchMs, results, distribution };
   }
 

@@ -24,9 +24,11 @@ export function registerInspector(s: Services): vscode.Disposable[] {
       // View state lives in the webview's getState/setState; hidden inspectors are unloaded.
       webviewOptions: { retainContextWhenHidden: false },
     }),
-    vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown) => inspectPatches(s, provider, arg, args)),
+    vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown, show?: unknown) => inspectPatches(s, provider, arg, args, show)),
     // For other commands (Find Similar Patches): the active inspector's image and selected patch, or undefined.
     vscode.commands.registerCommand('patchlens.inspector.getSelection', () => provider.selection()),
+    // For "Export Results…": the active inspector's last query as tables.
+    vscode.commands.registerCommand('patchlens.inspector.exportTables', () => provider.exportTables()),
     // For the Duplicates view: (uri, { other, score, sharedCells, cells }, viewColumn).
     vscode.commands.registerCommand('patchlens.inspector.showShared', (uri: unknown, shared: unknown, column: unknown) => {
       if (!(uri instanceof vscode.Uri) || !isInspectable(uri.fsPath) || !isSharedCells(shared)) return;
@@ -47,11 +49,12 @@ function isPatch(v: unknown): v is { row: number; col: number } {
   return !!p && !Array.isArray(p) && Number.isInteger(p.row) && Number.isInteger(p.col) && (p.row as number) >= 0 && (p.col as number) >= 0;
 }
 
-async function inspectPatches(s: Services, provider: InspectorEditorProvider, arg: unknown, args: unknown): Promise<void> {
+async function inspectPatches(s: Services, provider: InspectorEditorProvider, arg: unknown, args: unknown, show?: unknown): Promise<void> {
   // The side panel and the palette open one image at a patch: (uri, { row, col }).
   if (arg instanceof vscode.Uri && isPatch(args)) {
     if (!isInspectable(arg.fsPath)) return;
-    return provider.openImage(arg, { row: args.row, col: args.col });
+    const keep = (show as { preview?: unknown } | undefined)?.preview === false;
+    return provider.openImage(arg, { row: args.row, col: args.col }, { preview: !keep });
   }
   // The explorer passes the clicked item and the whole selection; the image preview's title button passes its file.
   const selected = Array.isArray(args) && args.length > 0 ? args : arg instanceof vscode.Uri ? [arg] : [];

@@ -119,7 +119,7 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         if (!known(m.root)) return;
         const target = resolveDatasetPath(m.root, m.image);
         if (!target.ok) return this.s.log.warn(`Codebook view: rejected a message: ${target.reason}`);
-        openInInspector(vscode.Uri.file(target.file), { row: m.row, col: m.col }).catch((e: Error) => this.s.log.error(`Codebook view: openPatch failed: ${e.message}`));
+        openInInspector(vscode.Uri.file(target.file), { row: m.row, col: m.col }, m.keep === true).catch((e: Error) => this.s.log.error(`Codebook view: openPatch failed: ${e.message}`));
       })
       .handle('tokenUses', async (m) => {
         if (!known(m.root)) throw Object.assign(new Error('that dataset is no longer in the side panel'), { name: 'UnknownDataset' });

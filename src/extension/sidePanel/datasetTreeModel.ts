@@ -2,6 +2,7 @@
 // each (indexed, changed since indexing, not indexed yet, failed with the
 // reason, deleted but still in the database), grouped by folder, with the
 // labels and descriptions the tree shows. Pure: no `vscode` import.
+import { formatBytes } from '../../core/format';
 
 export type ImageStatus = 'indexed' | 'changed' | 'new' | 'failed' | 'missing';
 
@@ -348,18 +349,6 @@ export const MAX_CHILDREN = 2000;
 
 /** Members of an archive (or of a folder inside one) shown a page at a time: a 100k-member shard is never listed at once. */
 export const ARCHIVE_PAGE = 100;
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
-}
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", else the date. */
 export function formatAgo(iso: string, now: number): string {

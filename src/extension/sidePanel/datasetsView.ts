@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Dataset } from '../datasets';
 import type { Services } from '../services';
+import { formatCount } from '../../core/format';
 import {
   MAX_CHILDREN,
   baseName,
@@ -188,7 +189,7 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     if (out.length > MAX_CHILDREN) {
       const more = out.length - MAX_CHILDREN;
       out.length = MAX_CHILDREN;
-      out.push({ kind: 'more', root: node.root, text: `… ${more.toLocaleString('en-US')} more (use Go to Patch…)`, parent: node });
+      out.push({ kind: 'more', root: node.root, text: `… ${formatCount(more)} more (use Go to Patch…)`, parent: node });
     }
     this.children.set(key, out);
     return out;

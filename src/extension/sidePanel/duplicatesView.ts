@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DuplicateSearch, DuplicateSearchParams } from '../../engine/engineProtocol';
 import { EngineError } from '../../engine/engineClient';
+import { formatCount, formatDuration } from '../../core/format';
 import {
   DUPLICATE_THUMBNAIL,
   DUPLICATES_PAGE,
@@ -179,7 +180,7 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
         near,
       };
       this.shown = { search, results, rootA: info.summary.root, rootB: against?.root ?? info.summary.root };
-      this.s.log.info(`Duplicates: ${search.totalPairs} pairs in ${(search.elapsedMs / 1000).toFixed(1)} s (${search.stats.images} images, ${search.stats.commonWindows} windows too common to count)`);
+      this.s.log.info(`Duplicates: ${formatCount(search.totalPairs)} pairs in ${formatDuration(search.elapsedMs)} (${formatCount(search.stats.images)} images, ${formatCount(search.stats.commonWindows)} windows too common to count)`);
       this.post({ type: 'results', results });
     } catch (e) {
       const err = e as Error;

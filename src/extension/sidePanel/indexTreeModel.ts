@@ -7,7 +7,8 @@
 
 import type { DbSummary } from '../../engine/engineProtocol';
 import type { KeyParams } from '../../core/neighbourhood';
-import { formatAgo, formatBytes, oneLine } from './datasetTreeModel';
+import { formatBytes, formatCount, formatDuration, formatGrid, formatMean, formatPercent } from '../../core/format';
+import { formatAgo, oneLine } from './datasetTreeModel';
 import { arragLoss, knobText, type FidelityReport } from '../../engine/fidelity';
 import { isObjectStoreUri, shownUri } from '../../core/databaseUri';
 import { storeProblem } from '../storeProblem';
@@ -21,6 +22,8 @@ export interface IndexRow {
   readonly icon: string;
   readonly color?: string;
   readonly command?: { readonly command: string; readonly title: string; readonly args?: readonly unknown[] };
+  /** Rows shown under this one (collapsed), for detail a sidebar-wide row cannot hold. */
+  readonly children?: readonly IndexRow[];
 }
 
 export interface ModelSetting {
@@ -52,6 +55,10 @@ export interface IndexInput {
     readonly fraction: number;
     readonly seed: number;
     readonly computedAt: string;
+    /** The baselines (absent in results stored before they were computed). */
+    readonly mostFrequent?: number;
+    readonly mostFrequentToken?: number;
+    readonly chance?: number;
   };
   readonly rollout?: {
     readonly images: number;
@@ -70,14 +77,6 @@ export interface IndexInput {
   /** What the settings ask for now (to say when a rebuild is needed). */
   readonly settings: { readonly model: ModelSetting; readonly keys: KeyParams; readonly hnsw: { readonly m: number; readonly efConstruction: number } };
   readonly now: number;
-}
-
-export function pct(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
-}
-
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 export function keysText(k: KeyParams): string {
@@ -162,7 +161,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
     rows.push({
       id: id('none'),
       label: 'No database',
-      description: n ? `build to index ${num(n)} image${n === 1 ? '' : 's'}` : 'build to index the images',
+      description: n ? `build to index ${formatCount(n)} image${n === 1 ? '' : 's'}` : 'build to index the images',
       tooltip: 'Click to build the patch database of this folder.',
       icon: 'circle-slash',
       command: { command: 'patchlens.buildDatabase', title: 'Build', args: [root] },
@@ -174,7 +173,7 @@ export function indexRows(input: IndexInput): IndexRow[] {
   rows.push({
     id: id('model'),
     label: 'Model',
-    description: `${m.name} · ${m.rows}×${m.cols} tokens · K=${num(m.codebookSize)} · d=${m.dim}`,
+    description: `${m.name} · ${formatGrid(m.rows, m.cols)} tokens · K=${formatCount(m.codebookSize)} · d=${m.dim}`,
     tooltip: `${m.manifestPath}\nfingerprint ${m.fingerprint}${m.hasDecoder ? '\nhas a decoder (reconstructions)' : ''}`,
     icon: 'chip',
   });
@@ -212,13 +211,13 @@ export function indexRows(input: IndexInput): IndexRow[] {
     });
   }
   rows.push(indexRow(id('index'), s));
-  rows.push({ id: id('entries'), label: 'Entries', description: num(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
+  rows.push({ id: id('entries'), label: 'Entries', description: formatCount(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
   const pend = input.pending;
-  const extra = [s.failed.length ? `${num(s.failed.length)} failed` : '', pend?.changed ? `${num(pend.changed)} changed` : '', pend?.new ? `${num(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
+  const extra = [s.failed.length ? `${formatCount(s.failed.length)} failed` : '', pend?.changed ? `${formatCount(pend.changed)} changed` : '', pend?.new ? `${formatCount(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
   rows.push({
     id: id('images'),
     label: 'Images',
-    description: extra ? `${num(s.images)} · ${extra}` : num(s.images),
+    description: extra ? `${formatCount(s.images)} · ${extra}` : formatCount(s.images),
     tooltip: s.failed.length ? `Failed (click to show them in the Problems panel):\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
     icon: 'file-media',
     color: s.failed.length ? 'problemsWarningIcon.foreground' : undefined,
@@ -229,8 +228,8 @@ export function indexRows(input: IndexInput): IndexRow[] {
   rows.push({
     id: id('last'),
     label: 'Last build',
-    description: `${formatAgo(lb.finishedAt, now)} · ${(lb.elapsedMs / 1000).toFixed(1)} s · +${lb.added} ~${lb.updated} −${lb.removed}`,
-    tooltip: `Finished ${lb.finishedAt}: ${lb.added} added, ${lb.updated} updated, ${lb.removed} removed in ${(lb.elapsedMs / 1000).toFixed(1)} s (generation ${s.generation}).`,
+    description: `${formatAgo(lb.finishedAt, now)} · ${formatDuration(lb.elapsedMs)} · +${formatCount(lb.added)} ~${formatCount(lb.updated)} −${formatCount(lb.removed)}`,
+    tooltip: `Finished ${lb.finishedAt}: ${formatCount(lb.added)} added, ${formatCount(lb.updated)} updated, ${formatCount(lb.removed)} removed in ${formatDuration(lb.elapsedMs)} (generation ${s.generation}).`,
     icon: 'history',
   });
   const p = input.predictability;
@@ -239,10 +238,12 @@ export function indexRows(input: IndexInput): IndexRow[] {
       ? {
           id: id('predictability'),
           label: 'Predictability',
-          description: `top-1 ${pct(p.top1)} · top-5 ${pct(p.top5)} · coverage ${pct(p.coverage)}`,
-          tooltip: `Retrieval predictability: for ${num(p.queries)} patches of ${p.heldOutImages} held-out images (${pct(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage). Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
+          // short enough for a sidebar; the figures and their baselines are the rows under it
+          description: p.mostFrequent === undefined ? `top-1 ${formatPercent(p.top1)}` : `top-1 ${formatPercent(p.top1)} vs ${formatPercent(p.mostFrequent)} baseline`,
+          tooltip: `Retrieval predictability: for ${formatCount(p.queries)} patches of ${formatCount(p.heldOutImages)} held-out images (${formatPercent(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage).${p.mostFrequent === undefined ? '' : ` Baselines: always guessing the most used token gives ${formatPercent(p.mostFrequent)}, a uniform guess ${formatPercent(p.chance ?? 0)}.`} Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
           icon: 'beaker',
           command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
+          children: predictabilityRows(id, p),
         }
       : {
           id: id('predictability'),
@@ -263,22 +264,22 @@ function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fi
   const command = { command: 'patchlens.computeFidelity', title: 'Measure Index Fidelity', args: [root] };
   if (!f) return [{ id: id('fidelity'), label: 'Fidelity', description: 'not measured', tooltip: "Click to measure how many of the true nearest patches the index returns, against exact search on this database's own patches, and what AR-RAG's FAISS database would return on them.", icon: 'pulse', command }];
   const at = knobText(f.current.params, f.sweep);
-  const curve = f.sweep.map((p) => `\n  ${knobText(p.params, f.sweep)}: ${pct(p.recall)} in ${p.p50Ms.toFixed(3)} ms${knobText(p.params) === knobText(f.current.params) ? ' (current)' : ''}`).join('');
+  const curve = f.sweep.map((p) => `\n  ${knobText(p.params, f.sweep)}: ${formatPercent(p.recall)} in ${p.p50Ms.toFixed(3)} ms${knobText(p.params) === knobText(f.current.params) ? ' (current)' : ''}`).join('');
   const a = f.arrag;
   return [
     {
       id: id('fidelity'),
       label: 'Fidelity',
-      description: `recall@${f.k} ${pct(f.current.recall)} at ${at} · ${f.current.p50Ms.toFixed(2)} ms`,
-      tooltip: `Of the ${f.k} nearest patches exact search finds for ${num(f.queries)} of this database's own patches (seed 0; each query leaves its own image out, as the inspector does), the ${f.backend.toUpperCase()} index at its settings (${knobText(f.current.params)}) returns ${pct(f.current.recall)}, in a median ${f.current.p50Ms.toFixed(3)} ms a search. Along the search knob:${curve}\nMeasured ${formatAgo(f.computedAt, now)}. Click to measure again.`,
+      description: `recall@${f.k} ${formatPercent(f.current.recall)} at ${at} · ${f.current.p50Ms.toFixed(2)} ms`,
+      tooltip: `Of the ${f.k} nearest patches exact search finds for ${formatCount(f.queries)} of this database's own patches (seed 0; each query leaves its own image out, as the inspector does), the ${f.backend.toUpperCase()} index at its settings (${knobText(f.current.params)}) returns ${formatPercent(f.current.recall)}, in a median ${f.current.p50Ms.toFixed(3)} ms a search. Along the search knob:${curve}\nMeasured ${formatAgo(f.computedAt, now)}. Click to measure again.`,
       icon: 'pulse',
       command,
     },
     {
       id: id('arrag'),
       label: "AR-RAG's database",
-      description: `recall@${f.k} ${pct(a.recall)} · loses ${pct(1 - a.recall)} of the true neighbours`,
-      tooltip: `${arragLoss(f)}\nThe same keys in AR-RAG's own FAISS configuration (${a.params.factory}: an OPQ rotation, ${num(a.params.nlist)} IVF lists, ${a.params.subQuantizers} sub-quantizers of ${a.params.bits} bits, i.e. ${a.params.subQuantizers} bytes a patch, trained on ${num(a.params.trainingKeys)} keys as build_index_L.py does), searched with nprobe ${num(a.params.nprobe)} as its generation scripts do and without re-ranking on the full keys. The patches it returns instead are farther ones, so DAiD's distribution is built from other tokens than the database holds nearest.`,
+      description: `recall@${f.k} ${formatPercent(a.recall)} · loses ${formatPercent(1 - a.recall)} of the true neighbours`,
+      tooltip: `${arragLoss(f)}\nThe same keys in AR-RAG's own FAISS configuration (${a.params.factory}: an OPQ rotation, ${formatCount(a.params.nlist)} IVF lists, ${a.params.subQuantizers} sub-quantizers of ${a.params.bits} bits, i.e. ${a.params.subQuantizers} bytes a patch, trained on ${formatCount(a.params.trainingKeys)} keys as build_index_L.py does), searched with nprobe ${formatCount(a.params.nprobe)} as its generation scripts do and without re-ranking on the full keys. The patches it returns instead are farther ones, so DAiD's distribution is built from other tokens than the database holds nearest.`,
       icon: 'warning',
       color: a.recall < f.current.recall - 0.05 ? 'problemsWarningIcon.foreground' : undefined,
       command,
@@ -290,15 +291,47 @@ function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fi
 function rolloutRow(rowId: string, root: string, r: IndexInput['rollout'], now: number): IndexRow {
   const command = { command: 'patchlens.computeRolloutStatistic', title: 'Compute Rollout Copying', args: [root] };
   if (!r) return { id: rowId, label: 'Rollout copying', description: 'not computed', tooltip: 'Click to let the database generate the lower half of sampled images and measure how much it copies.', icon: 'debug-start', command };
-  const most = r.mostCopying.slice(0, 5).map((c) => `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${pct(c.topSource.share)} from ${c.topSource.image ?? '-'}`);
+  const most = r.mostCopying.slice(0, 5).map((c) => `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${formatPercent(c.topSource.share)} from ${c.topSource.image ?? '-'}`);
   return {
     id: rowId,
     label: 'Rollout copying',
-    description: `agreement ${pct(r.meanAgreement)} · top source ${pct(r.meanTopSourceShare)} · run ${r.meanLongestCopiedRun.toFixed(1)}`,
-    tooltip: `A greedy rollout (k=${r.k}) from row ${r.fromRow} of ${num(r.images)} sampled images (${pct(r.fraction)}, seed ${r.seed}), each generated by the other images: on average ${pct(r.meanAgreement)} of the generated tokens equal the original, ${pct(r.meanTopSourceShare)} come from the most used source image, and the longest run copied from one image at one offset is ${r.meanLongestCopiedRun.toFixed(1)} cells. Most copying:${most.join('')}\nComputed ${formatAgo(r.computedAt, now)}. Click to compute again.`,
+    description: `agreement ${formatPercent(r.meanAgreement)} · top source ${formatPercent(r.meanTopSourceShare)} · run ${formatMean(r.meanLongestCopiedRun)}`,
+    tooltip: `A greedy rollout (k=${r.k}) from row ${r.fromRow} of ${formatCount(r.images)} sampled images (${formatPercent(r.fraction)}, seed ${r.seed}), each generated by the other images: on average ${formatPercent(r.meanAgreement)} of the generated tokens equal the original, ${formatPercent(r.meanTopSourceShare)} come from the most used source image, and the longest run copied from one image at one offset is ${formatMean(r.meanLongestCopiedRun)} cells. Most copying:${most.join('')}\nComputed ${formatAgo(r.computedAt, now)}. Click to compute again.`,
     icon: 'debug-start',
     command,
   };
+}
+
+/** The figures of a predictability result, one a row, each with what it is measured against. */
+function predictabilityRows(id: (k: string) => string, p: NonNullable<IndexInput['predictability']>): IndexRow[] {
+  const rows: IndexRow[] = [
+    { id: id('pred-top1'), label: 'Top-1', description: formatPercent(p.top1), tooltip: "DAiD's most probable token is the held-out patch's true token.", icon: 'target' },
+    { id: id('pred-top5'), label: 'Top-5', description: formatPercent(p.top5), tooltip: "The true token is among DAiD's five most probable tokens.", icon: 'list-ordered' },
+    {
+      id: id('pred-coverage'),
+      label: 'Coverage',
+      description: `${formatPercent(p.coverage)} retrieved at all`,
+      tooltip: `The true token is among the tokens of the k=${p.k} nearest patches at all: the ceiling for DAiD, which gives a token never retrieved no probability.`,
+      icon: 'eye',
+    },
+  ];
+  if (p.mostFrequent !== undefined)
+    rows.push({
+      id: id('pred-most-frequent'),
+      label: 'Most frequent token',
+      description: `${formatPercent(p.mostFrequent)} · token ${p.mostFrequentToken}`,
+      tooltip: `Baseline for top-1: always guessing token ${p.mostFrequentToken}, the most used value of the other images' patches.`,
+      icon: 'graph',
+    });
+  if (p.chance !== undefined)
+    rows.push({
+      id: id('pred-chance'),
+      label: 'Chance',
+      description: `${formatPercent(p.chance)} · 1/${formatCount(Math.round(1 / p.chance))}`,
+      tooltip: 'Baseline for top-1: a uniform guess over the codebook (1/K).',
+      icon: 'question',
+    });
+  return rows;
 }
 
 /** The index row: HNSW's graph settings, or Lance's IVF-PQ search settings. */
@@ -311,8 +344,8 @@ function indexRow(rowId: string, s: DbSummary): IndexRow {
   return {
     id: rowId,
     label: 'Index',
-    description: `Lance IVF-PQ · ${num(l.partitions)} partitions · PQ${l.subVectors} · nprobes=${l.nprobes} · refine=${l.refineFactor}`,
-    tooltip: `A Lance database: IVF-PQ over the keys (${num(l.partitions)} partitions, ${l.subVectors} sub-vectors); a search probes ${l.nprobes} partitions and re-ranks ${l.refineFactor} candidates a result on the full keys.`,
+    description: `Lance IVF-PQ · ${formatCount(l.partitions)} partitions · PQ${l.subVectors} · nprobes=${l.nprobes} · refine=${l.refineFactor}`,
+    tooltip: `A Lance database: IVF-PQ over the keys (${formatCount(l.partitions)} partitions, ${l.subVectors} sub-vectors); a search probes ${l.nprobes} partitions and re-ranks ${l.refineFactor} candidates a result on the full keys.`,
     icon: 'type-hierarchy',
   };
 }
@@ -352,5 +385,5 @@ export function indexDatasetDescription(summary: DbSummary | null, building: boo
   if (building) return 'building…';
   if (error) return 'unreadable';
   if (!summary) return 'no database';
-  return `${summary.model.name} · ${num(summary.entries)} entries`;
+  return `${summary.model.name} · ${formatCount(summary.entries)} entries`;
 }

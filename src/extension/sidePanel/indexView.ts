@@ -52,7 +52,7 @@ export class IndexView implements vscode.TreeDataProvider<IndexNode>, vscode.Dis
       for (const d of list) out.push({ kind: 'dataset', root: d.root, name: d.name });
       return out;
     }
-    if (node.kind === 'row') return [];
+    if (node.kind === 'row') return (node.row.children ?? []).map((row) => ({ kind: 'row', row }));
     const scope = vscode.Uri.file(node.root);
     const settings = readSettings(scope);
     const info = await this.state.info(node.root).catch((e: Error) => ({ summary: null, error: e.message, counts: undefined, dbDir: '' }));
@@ -91,7 +91,7 @@ function withName<T extends { manifestPath: string }>(m: T): T & { name?: string
 }
 
 function rowItem(r: IndexRow): vscode.TreeItem {
-  const item = new vscode.TreeItem(r.label, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(r.label, r.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `indexrow:${r.id}`;
   item.description = r.description;
   item.tooltip = r.tooltip;

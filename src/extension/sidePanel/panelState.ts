@@ -41,7 +41,10 @@ export interface DatasetInfo {
   readonly truncated: boolean;
 }
 
-export interface StoredPredictability extends Predictability {
+/** Results stored before the baselines were computed lack them. */
+type Baselines = 'mostFrequent' | 'mostFrequentToken' | 'chance';
+
+export interface StoredPredictability extends Omit<Predictability, Baselines>, Partial<Pick<Predictability, Baselines>> {
   readonly fraction: number;
   readonly generation: number;
   readonly computedAt: string;

@@ -8,6 +8,7 @@ import { computePredictability, findImagesUsingToken, findSimilarPatches, goToPa
 import { registerSelectModel } from '../commands/selectModel';
 import { computeRolloutStatistic } from '../commands/rolloutStatistic';
 import { computeFidelity } from '../commands/fidelityCommand';
+import { exportResults } from '../commands/exportResults';
 import { CodebookView } from './codebookView';
 import { DuplicatesView } from './duplicatesView';
 import { findDuplicates, findLeaksAgainst } from '../commands/duplicateCommands';
@@ -53,6 +54,7 @@ export function registerSidePanel(s: Services): vscode.Disposable[] {
     vscode.commands.registerCommand('patchlens.findLeaksAgainst', report('Find Leaks Against', (arg, opts) => findLeaksAgainst(s, state, duplicates, arg, opts))),
     vscode.commands.registerCommand('patchlens.cancelDuplicates', () => duplicates.cancel()),
     vscode.commands.registerCommand('patchlens.duplicates.openPair', report('Open Duplicate Pair', (searchId, rank) => duplicates.openKeptPair(searchId, rank))),
+    vscode.commands.registerCommand('patchlens.exportResults', report('Export Results', () => exportResults(d))),
     vscode.commands.registerCommand('patchlens.goToPatch', report('Go to Patch', (arg) => goToPatch(d, arg))),
   ];
 }

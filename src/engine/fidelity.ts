@@ -383,6 +383,8 @@ export function fidelitySubject(db: PatchStore): FidelitySubject {
 
 /** "ef=64" (the knob's values only: the params that differ along the sweep, or all). */
 export function knobText(params: KnobParams, sweep: readonly CurvePoint[] = []): string {
+  // a Lance database without a vector index: its one point is exact search (nprobes 0 in the JSON)
+  if (params.nprobes === 0) return 'flat (exact) search';
   const varying = Object.keys(params).filter((key) => sweep.some((p) => p.params[key] !== params[key]));
   return (varying.length ? varying : Object.keys(params)).map((key) => `${key}=${params[key]}`).join(' ');
 }

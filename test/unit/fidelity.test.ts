@@ -9,7 +9,7 @@ import { PatchDatabase } from '../../src/engine/database';
 import { EngineClient } from '../../src/engine/engineClient';
 import { buildLanceDatabase } from '../../src/engine/lanceBuilder';
 import { bundledModelPath } from '../../src/engine/locations';
-import { FidelityCancelledError, hnswSubject, measureFidelity, type FidelitySubject } from '../../src/engine/fidelity';
+import { FidelityCancelledError, hnswSubject, knobText, measureFidelity, type FidelitySubject } from '../../src/engine/fidelity';
 import { tempDir } from '../support/fixtures';
 import { runCli, sampleDatabase } from '../support/sampleDatabase';
 
@@ -128,4 +128,11 @@ test('a Lance database is measured over nprobes x refine factor: refining 10x gi
   assert.ok(at(most, 10).recall >= at(most, 1).recall, `refine 10: ${at(most, 10).recall}, refine 1: ${at(most, 1).recall}`);
   assert.ok(j.current.recall >= 0.9, `recall@10 at the database's settings: ${j.current.recall}`);
   assert.equal(j.arrag.params.factory, 'OPQ8,IVF64,PQ8np');
+});
+
+test('a Lance database without a vector index reads as flat (exact) search, not as zero partitions and probes', () => {
+  const flat = { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
+  assert.equal(knobText(flat), 'flat (exact) search');
+  assert.equal(knobText(flat, [{ params: flat, recall: 1, p50Ms: 1 }]), 'flat (exact) search');
+  assert.equal(knobText({ partitions: 8, subVectors: 16, nprobes: 3, refineFactor: 10 }, [{ params: { partitions: 8, subVectors: 16, nprobes: 5, refineFactor: 10 }, recall: 1, p50Ms: 1 }]), 'nprobes=3');
 });

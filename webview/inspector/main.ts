@@ -47,7 +47,7 @@ import { ComparePane, type CompareSide } from './comparePane';
 import { thumbnailWindow } from '../../src/core/geometry';
 import { OverlapsPane } from './overlapsPane';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
-import { captionOf } from '../../src/core/datasetLayout';
+import { CODE_KINDS, captionOf, splitArchiveId } from '../../src/core/datasetLayout';
 import { LRUCache } from 'lru-cache';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
@@ -587,7 +587,10 @@ class InspectorApp {
     if (!g || !this.database?.hasDecoder) return;
     this.recon.showMessage('Decoding the token grid…');
     try {
-      const [r, original] = await Promise.all([this.conn.request({ type: 'reconstruct' }, 120_000), this.analysisImage()]);
+      // a row of a code shard has no pixels (its picture is its token map): nothing to measure the reconstruction against
+      const kind = splitArchiveId(this.image?.path ?? '')?.kind;
+      const codes = kind !== undefined && CODE_KINDS.includes(kind);
+      const [r, original] = await Promise.all([this.conn.request({ type: 'reconstruct' }, 120_000), codes ? undefined : this.analysisImage()]);
       if (g !== this.geometry) return;
       await this.recon.render({ reconstruction: r.png, original, geometry: g });
       this.recon.setSelection(this.state.selection);

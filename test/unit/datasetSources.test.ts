@@ -313,6 +313,25 @@ open(path, 'wb').write(bytes(data))
   assert.match(why.get('px.tar/huge.png')!, /image is 200x200 = .*, over the limit of .* \(maxImagePixels\)/);
 });
 
+test('a WebDataset sample with two images (one key, .jpg and .png): the preferred one is indexed with the caption, the other reported', async () => {
+  const dir = path.join(work, 'dupkeys');
+  const staging = path.join(work, 'dupkeys-src');
+  fs.mkdirSync(dir);
+  fs.mkdirSync(staging);
+  fs.copyFileSync(path.join(src, names[4]), path.join(staging, 'k.png'));
+  await sharp(path.join(src, names[5])).jpeg().toFile(path.join(staging, 'k.jpg'));
+  fs.writeFileSync(path.join(staging, 'k.txt'), 'the one caption\n');
+  fs.copyFileSync(path.join(src, names[6]), path.join(staging, 'other.png'));
+  run('tar', ['--format=gnu', '-cf', path.join(dir, 'dup.tar'), 'k.jpg', 'k.png', 'k.txt', 'other.png'], staging);
+  const res = await buildDatabase({ root: dir, model, workers: 1 });
+  const db = PatchDatabase.open(res.db)!;
+  const indexed = db.manifest.images.map((i) => i.path);
+  // png comes before jpg in the image types' order of preference (src/core/vocabulary.ts)
+  assert.deepEqual(indexed, ['dup.tar/k.png', 'dup.tar/other.png']);
+  assert.deepEqual(res.skipped, [{ path: 'dup.tar/k.jpg', error: 'sample "k" has another image member (k.png is indexed)' }]);
+  assert.equal(captionOf(await new PatchRetriever(db, dir).metadata('dup.tar/k.png')), 'the one caption');
+});
+
 test('the Datasets view pages a big GNU tar shard: folders first, a page at a time, filtered by include/exclude, sorted once', async () => {
   const dir = path.join(work, 'paged-src');
   fs.mkdirSync(path.join(dir, 'imgs'), { recursive: true });

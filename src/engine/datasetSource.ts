@@ -16,6 +16,8 @@ export interface MemberEntry {
   /** zip: stored (compressed) bytes and the compression method (0 stored, 8 deflate). */
   readonly stored?: number;
   readonly method?: number;
+  /** zip: the CRC-32 the archive records for the uncompressed bytes (damaged data is refused, not decoded). */
+  readonly crc32?: number;
   /** Parquet: the row group holding the row. */
   readonly group?: number;
   readonly meta?: ImageMetadata;

@@ -280,6 +280,58 @@ open(path, 'wb').write(bytes(data))
   await cat.close();
 });
 
+test('a zip member with damaged data and a member over the pixel limit: each reported by its id, the rest of the archive indexed', async () => {
+  const dir = path.join(work, 'members');
+  fs.mkdirSync(dir);
+  const p = (i: number) => path.join(src, names[i]);
+  // Python's zipfile; then the middle of broken.png's bytes overwritten (its headers intact). It is stored, not
+  // deflated, so no inflate error can catch the damage: only the archive's CRC-32 tells
+  py(`
+import zipfile
+path = ${JSON.stringify(path.join(dir, 'z.zip'))}
+with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.write(${JSON.stringify(p(0))}, 'good.png')
+    z.write(${JSON.stringify(p(1))}, 'broken.png', compress_type=zipfile.ZIP_STORED)
+    z.write(${JSON.stringify(p(2))}, 'after.png')
+with zipfile.ZipFile(path) as z:
+    info = z.getinfo('broken.png')
+data = bytearray(open(path, 'rb').read())
+start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+mid = start + info.compress_size // 2
+data[mid:mid + 64] = bytes(range(64))
+open(path, 'wb').write(bytes(data))
+`);
+  // 200x200: over a 20,000-pixel limit (the fixtures are at most 128x104); refused from its header
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: '#3a6' } }).png().toFile(path.join(work, 'huge.png'));
+  run('tar', ['--format=gnu', '-cf', path.join(dir, 'px.tar'), '-C', work, 'huge.png', '-C', src, names[3]]);
+  const res = await buildDatabase({ root: dir, model, workers: 1, maxPixels: 20_000 });
+  const db = PatchDatabase.open(res.db)!;
+  assert.deepEqual(db.manifest.images.map((i) => i.path), [`px.tar/${names[3]}`, 'z.zip/after.png', 'z.zip/good.png']);
+  const why = new Map(res.skipped.map((s) => [s.path, s.error]));
+  assert.deepEqual([...why.keys()].sort(), ['px.tar/huge.png', 'z.zip/broken.png'], JSON.stringify(res.skipped));
+  assert.match(why.get('z.zip/broken.png')!, /^cannot read the member: broken\.png is damaged: its bytes do not match the archive's CRC-32 \([0-9a-f]{8}, read [0-9a-f]{8}\); not read$/);
+  assert.match(why.get('px.tar/huge.png')!, /image is 200x200 = .*, over the limit of .* \(maxImagePixels\)/);
+});
+
+test('a WebDataset sample with two images (one key, .jpg and .png): the preferred one is indexed with the caption, the other reported', async () => {
+  const dir = path.join(work, 'dupkeys');
+  const staging = path.join(work, 'dupkeys-src');
+  fs.mkdirSync(dir);
+  fs.mkdirSync(staging);
+  fs.copyFileSync(path.join(src, names[4]), path.join(staging, 'k.png'));
+  await sharp(path.join(src, names[5])).jpeg().toFile(path.join(staging, 'k.jpg'));
+  fs.writeFileSync(path.join(staging, 'k.txt'), 'the one caption\n');
+  fs.copyFileSync(path.join(src, names[6]), path.join(staging, 'other.png'));
+  run('tar', ['--format=gnu', '-cf', path.join(dir, 'dup.tar'), 'k.jpg', 'k.png', 'k.txt', 'other.png'], staging);
+  const res = await buildDatabase({ root: dir, model, workers: 1 });
+  const db = PatchDatabase.open(res.db)!;
+  const indexed = db.manifest.images.map((i) => i.path);
+  // png comes before jpg in the image types' order of preference (src/core/vocabulary.ts)
+  assert.deepEqual(indexed, ['dup.tar/k.png', 'dup.tar/other.png']);
+  assert.deepEqual(res.skipped, [{ path: 'dup.tar/k.jpg', error: 'sample "k" has another image member (k.png is indexed)' }]);
+  assert.equal(captionOf(await new PatchRetriever(db, dir).metadata('dup.tar/k.png')), 'the one caption');
+});
+
 test('the Datasets view pages a big GNU tar shard: folders first, a page at a time, filtered by include/exclude, sorted once', async () => {
   const dir = path.join(work, 'paged-src');
   fs.mkdirSync(path.join(dir, 'imgs'), { recursive: true });

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
 import { tokenColour } from '../../webview/shared/tokenColour';
+import { formatDistance } from '../../src/core/format';
 import * as v from 'valibot';
 import { inspectorToHostSchema } from '../../src/protocol';
 import { closeBrowser, openWebview, type WebviewOptions, type WebviewPage } from '../support/webviewHarness';
@@ -748,5 +749,86 @@ test('the Retrieved and DAiD export buttons: labelled, off until a query answers
     assert.equal(await failed.w.page.getByTestId('export-retrieved').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
   } finally {
     await failed.w.close();
+  }
+});
+
+test('compare on hover: the query and the hovered (or focused) retrieved patch side by side, their neighbourhoods, tokens and distance; no new crop for a row already drawn', async () => {
+  const { w, host } = await open('compare-hover');
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 3);
+    const items = w.page.getByTestId('retrieved-item');
+    await items.nth(SETTINGS.topK - 1).waitFor();
+    // rows load their crops as they scroll into view: let the first four draw theirs
+    for (let i = 0; i < 4; i++) {
+      await items.nth(i).scrollIntoViewIfNeeded();
+      await items.nth(i).locator('.thumb-image[src^="blob:"]').waitFor();
+    }
+    const crops = () => w.sent.filter((m) => m.type === 'crop').length;
+    const before = crops();
+    const r = host.queries[0].reply;
+    const pane = w.page.getByTestId('compare-pane');
+    assert.equal(await pane.isHidden(), true);
+
+    await items.nth(1).hover();
+    await pane.waitFor();
+    const q = pane.getByTestId('compare-query');
+    const s = pane.getByTestId('compare-retrieved');
+    await s.locator('.compare-image[src^="blob:"]').waitFor();
+    assert.deepEqual(await q.evaluate((e) => [e.dataset.row, e.dataset.col, e.dataset.token]), ['2', '3', String(r.token)]);
+    assert.deepEqual(await s.evaluate((e) => [e.dataset.row, e.dataset.col, e.dataset.token]), [String(r.results[1].row), String(r.results[1].col), String(r.results[1].token)]);
+    assert.equal(await pane.getByTestId('compare-distance').textContent(), `squared distance ${formatDistance(r.results[1].distance)}`);
+    assert.equal(await pane.getByTestId('compare-verdict').textContent(), r.results[1].token === r.token ? 'same token' : 'different tokens');
+    assert.match((await s.locator('.compare-heading').textContent()) ?? '', new RegExp(`^#2 · ${r.results[1].image.split('/').pop()!.replace('.', '\\.')}$`));
+    // The database's keys (causal, h = 1) over each side, in key order, inside the 3 x 3 cells shown.
+    const drawn = (side: typeof q) => side.getByTestId('compare-neighbour').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    assert.deepEqual(await drawn(q), neighbourOffsets('causal', 1).map((o) => `${2 + o.dr},${3 + o.dc}`));
+    const p = r.results[1];
+    const inGrid = neighbourOffsets('causal', 1).filter((o) => p.row + o.dr >= 0 && p.col + o.dc >= 0 && p.col + o.dc < IMAGE.cols);
+    assert.deepEqual(await drawn(s), inGrid.map((o) => `${p.row + o.dr},${p.col + o.dc}`));
+    // The query's picture is the image on screen, scaled so its 3 x 3 window fills the picture.
+    assert.equal(await q.locator('.compare-image').getAttribute('src'), 'https://webview.test/res/cat.png');
+    const picture = (await q.locator('.compare-picture').boundingBox())!;
+    assert.ok(picture.width >= 150, JSON.stringify(picture));
+    // Beside the row, not over it; and the row names the pane for screen readers.
+    const rowBox = (await items.nth(1).boundingBox())!;
+    const paneBox = (await pane.boundingBox())!;
+    assert.ok(paneBox.x + paneBox.width <= rowBox.x + 1 || paneBox.y >= rowBox.y + rowBox.height - 1 || paneBox.y + paneBox.height <= rowBox.y + 1, JSON.stringify({ rowBox, paneBox }));
+    assert.equal(await items.nth(1).getAttribute('aria-describedby'), 'compare-pane');
+    await w.screenshot('compare-hover');
+
+    // Leaving the row hides it; the keyboard shows it for the focused row.
+    await w.page.mouse.move(1, 1);
+    await pane.waitFor({ state: 'hidden' });
+    await items.nth(3).focus();
+    await pane.waitFor();
+    assert.equal(await s.getAttribute('data-row'), String(r.results[3].row));
+    await s.locator('.compare-image[src^="blob:"]').waitFor();
+    // Both rows had their crops already: hovering and focusing asked the host for nothing.
+    assert.equal(crops(), before);
+    await w.page.keyboard.press('ArrowDown');
+    await w.page.waitForFunction((row) => document.querySelector('[data-testid="compare-retrieved"]')?.getAttribute('data-row') === row, String(r.results[4].row));
+    await w.page.keyboard.press('Tab');
+    await pane.waitFor({ state: 'hidden' });
+    await assertClean(w);
+  } finally {
+    await w.close();
+  }
+});
+
+test('compare on hover with h = 2 keys: the note says how many neighbours lie past the cells shown', async () => {
+  const { w } = await open('compare-h2', { database: { ...DATABASE, keys: { ...DATABASE.keys, shape: 'ring', hops: 2 } } });
+  try {
+    await w.page.locator(GRID).waitFor();
+    await w.clickCell(2, 3);
+    await w.page.getByTestId('retrieved-item').first().hover();
+    const note = w.page.getByTestId('compare-beyond');
+    await note.waitFor();
+    // ring h = 2 around (2, 3): 24 neighbours, the 8 of the 3 x 3 drawn, 16 past it
+    assert.equal(await w.page.getByTestId('compare-query').getByTestId('compare-neighbour').count(), 8);
+    assert.match((await note.textContent()) ?? '', /h = 2 reaches past the 3 × 3 cells shown: 16 of 24 neighbours not drawn\./);
+    await assertClean(w);
+  } finally {
+    await w.close();
   }
 });

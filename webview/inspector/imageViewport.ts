@@ -91,6 +91,11 @@ export class ImageViewport {
 
   // ------------------------------------------------------------ content
 
+  /** The image's URL ('' before one is shown). */
+  get imageSrc(): string {
+    return this.img.getAttribute('src') ?? '';
+  }
+
   /** Shows an image (webview URI or blob URL) drawn at width x height image pixels. */
   setImage(src: string, width: number, height: number, alt: string): void {
     if (this.img.getAttribute('src') !== src) this.img.src = src;

@@ -43,9 +43,11 @@ import { ReconstructionPane } from './reconstructionPane';
 import { RolloutPane } from './rolloutPane';
 import { RetrievedList, swatch, type RetrievedPatch, type Thumbnail } from './retrievedList';
 import { TokenUsage } from './tokenUsage';
+import { ComparePane, type CompareSide } from './comparePane';
+import { thumbnailWindow } from '../../src/core/geometry';
 import { OverlapsPane } from './overlapsPane';
 import { DEFAULT_VIEW_STATE, restoreViewState, type Cell, type ViewState } from './viewState';
-import { captionOf } from '../../src/core/datasetLayout';
+import { CODE_KINDS, captionOf, splitArchiveId } from '../../src/core/datasetLayout';
 import { LRUCache } from 'lru-cache';
 
 type GridMessage = Extract<HostToInspector, { type: 'grid' }>;
@@ -72,6 +74,11 @@ class InspectorApp {
   private viewRestored = false;
   private pendingSelect?: Cell;
   private querySeq = 0;
+  /** The answered query the list shows: its cell and token (the left side of Compare on hover). */
+  private listed?: { cell: Cell; token: number };
+  private readonly compare = new ComparePane();
+  /** Bumped by every hover change, so a crop that arrives late draws nothing stale. */
+  private previewSeq = 0;
   /** Thumbnails by patch; the least recently used one's object URL is revoked when it is dropped. */
   private readonly thumbnails = new LRUCache<string, Promise<Thumbnail>>({
     max: THUMBNAIL_CACHE,
@@ -139,6 +146,7 @@ class InspectorApp {
     this.list = new RetrievedList({
       onOpen: (p, keep) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col, ...(keep ? { keep: true } : {}) }),
       loadThumbnail: (p) => this.thumbnail(p),
+      onPreview: (p, rank, row) => this.preview(p, rank, row),
     });
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     const exportQuery = (kind: QueryExportKind) => this.conn.post({ type: 'export', kind });
@@ -218,7 +226,7 @@ class InspectorApp {
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
       section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
     );
-    document.getElementById('root')!.replaceChildren(toolbar, this.keysBanner, el('div', { class: 'main' }, viewer, sidebar));
+    document.getElementById('root')!.replaceChildren(toolbar, this.keysBanner, el('div', { class: 'main' }, viewer, sidebar), this.compare.element);
     this.applyModes();
     this.renderPatchInfo();
     this.list.showMessage('Click a patch, or move with the arrow keys and press Enter, to retrieve its nearest patches.');
@@ -252,6 +260,8 @@ class InspectorApp {
     this.rollout.setGeometry(undefined);
     this.rollout.setDefaultTemperature(m.settings.temperature);
     this.viewRestored = false;
+    this.hidePreview();
+    this.listed = undefined;
     this.clearThumbnails();
     this.originalForAnalysis = undefined;
     this.pixels = undefined;
@@ -477,7 +487,9 @@ class InspectorApp {
       if (seq !== this.querySeq) return;
       performance.mark('patchlens:query-answered');
       const patches = r.results;
+      this.hidePreview();
       this.list.render(patches, r.token, cell);
+      this.listed = { cell: { row: r.row, col: r.col }, token: r.token };
       this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
       this.daid.render(r.distribution.map((d) => d.token), r.distribution.map((d) => d.p), r.token, this.settings.temperature);
       this.setExportable(true);
@@ -489,6 +501,8 @@ class InspectorApp {
     } catch (e) {
       if (seq !== this.querySeq || (e instanceof HostError && e.kind === 'Cancelled')) return;
       this.listHeader.textContent = '';
+      this.hidePreview();
+      this.listed = undefined;
       this.list.showMessage(`The search failed: ${(e as Error).message}`, 'error');
       this.setExportable(false);
       this.daid.clear('No distribution: the search failed.');
@@ -516,6 +530,47 @@ class InspectorApp {
     return t;
   }
 
+  /**
+   * Compare on hover: the queried patch (from the image on screen) beside the hovered or focused retrieved one (its
+   * row's crop, from the cache when the row has drawn it), with the key neighbourhood of the database over each.
+   */
+  private preview(p: RetrievedPatch | null, rank: number, row: HTMLElement | null): void {
+    const seq = ++this.previewSeq;
+    const g = this.geometry;
+    const d = this.database;
+    const q = this.listed;
+    if (!p || !row || !g || !d || !q) return this.hidePreview();
+    const qw = thumbnailWindow(g.rows, g.cols, q.cell.row, q.cell.col);
+    const rect = { x: g.xs[qw.col], y: g.ys[qw.row], width: g.xs[qw.col + qw.cols] - g.xs[qw.col], height: g.ys[qw.row + qw.rows] - g.ys[qw.row] };
+    const query: CompareSide = {
+      role: 'query',
+      heading: `Query · ${this.image?.name ?? ''}`,
+      row: q.cell.row,
+      col: q.cell.col,
+      token: q.token,
+      window: qw,
+      src: this.viewport.imageSrc,
+      crop: { rect, width: g.imageWidth, height: g.imageHeight },
+    };
+    const keys = { shape: d.keys.shape, hops: d.keys.hops, rows: g.rows, cols: g.cols };
+    const heading = `#${rank} · ${p.image.slice(p.image.lastIndexOf('/') + 1)}`;
+    const retrieved = (t?: Thumbnail): CompareSide => ({ role: 'retrieved', heading, row: p.row, col: p.col, token: p.token, window: t?.window ?? thumbnailWindow(g.rows, g.cols, p.row, p.col), src: t?.url ?? '', crop: null });
+    const draw = (t?: Thumbnail) => {
+      if (seq !== this.previewSeq) return;
+      this.compare.show(query, retrieved(t), p.distance, keys, row.getBoundingClientRect());
+      row.setAttribute('aria-describedby', this.compare.element.id);
+    };
+    draw();
+    // the row's own thumbnail request: answered from the cache once the row has been drawn
+    this.thumbnail(p).then(draw, () => {});
+  }
+
+  private hidePreview(): void {
+    this.previewSeq++;
+    this.compare.hide();
+    for (const r of document.querySelectorAll('[aria-describedby="compare-pane"]')) r.removeAttribute('aria-describedby');
+  }
+
   private clearThumbnails(): void {
     for (const t of this.thumbnails.values()) void t.then((o) => URL.revokeObjectURL(o.url), () => {});
     this.thumbnails.clear();
@@ -532,7 +587,10 @@ class InspectorApp {
     if (!g || !this.database?.hasDecoder) return;
     this.recon.showMessage('Decoding the token grid…');
     try {
-      const [r, original] = await Promise.all([this.conn.request({ type: 'reconstruct' }, 120_000), this.analysisImage()]);
+      // a row of a code shard has no pixels (its picture is its token map): nothing to measure the reconstruction against
+      const kind = splitArchiveId(this.image?.path ?? '')?.kind;
+      const codes = kind !== undefined && CODE_KINDS.includes(kind);
+      const [r, original] = await Promise.all([this.conn.request({ type: 'reconstruct' }, 120_000), codes ? undefined : this.analysisImage()]);
       if (g !== this.geometry) return;
       await this.recon.render({ reconstruction: r.png, original, geometry: g });
       this.recon.setSelection(this.state.selection);

@@ -11,8 +11,8 @@ import type { Cell } from './viewState';
 export interface ReconstructionInput {
   /** The decoder output (PNG bytes). */
   readonly reconstruction: Uint8Array;
-  /** The original image, decoded; its size may differ from the grid's image size (a converted TIFF). */
-  readonly original: ImageBitmap | HTMLImageElement;
+  /** The original image, decoded; its size may differ from the grid's image size (a converted TIFF). None for a code row (tokens only). */
+  readonly original: ImageBitmap | HTMLImageElement | undefined;
   readonly geometry: GridGeometry;
 }
 
@@ -44,6 +44,23 @@ export class ReconstructionPane {
     const { geometry: g, original } = input;
     this.rows = g.rows;
     this.cols = g.cols;
+    const reconCanvas = el('canvas', { class: 'recon-canvas', width: w, height: h, 'data-testid': 'reconstruction-image' });
+    reconCanvas.getContext('2d')!.drawImage(recon, 0, 0);
+    recon.close();
+    this.markers.length = 0;
+    const framed = (canvas: HTMLCanvasElement, title: string) => {
+      const marker = el('div', { class: 'recon-marker', hidden: true });
+      this.markers.push(marker);
+      return el('figure', { class: 'recon-figure' }, el('div', { class: 'recon-frame' }, canvas, marker), el('figcaption', {}, title));
+    };
+    if (!original) {
+      replaceChildren(
+        this.body,
+        framed(reconCanvas, `Reconstruction (${w}×${h}) from the token grid`),
+        el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-note' }, 'A row of a code shard holds tokens only: no pixels to measure the error against.'),
+      );
+      return;
+    }
 
     // The original at model-input size, cell by cell.
     const orig = new OffscreenCanvas(w, h);
@@ -66,7 +83,7 @@ export class ReconstructionPane {
       }
     }
     const rctx = new OffscreenCanvas(w, h).getContext('2d')!;
-    rctx.drawImage(recon, 0, 0);
+    rctx.drawImage(reconCanvas, 0, 0);
     const a = octx.getImageData(0, 0, w, h).data;
     const b = rctx.getImageData(0, 0, w, h).data;
 
@@ -91,16 +108,8 @@ export class ReconstructionPane {
     const mse = n ? se / n : 0;
     const psnr = mse > 0 ? 10 * Math.log10((255 * 255) / mse) : Infinity;
 
-    const reconCanvas = el('canvas', { class: 'recon-canvas', width: w, height: h, 'data-testid': 'reconstruction-image' });
-    reconCanvas.getContext('2d')!.drawImage(recon, 0, 0);
     const heatCanvas = el('canvas', { class: 'recon-canvas heat', width: w, height: h, 'data-testid': 'error-heatmap' });
     heatCanvas.getContext('2d')!.putImageData(heat, 0, 0);
-    this.markers.length = 0;
-    const framed = (canvas: HTMLCanvasElement, title: string) => {
-      const marker = el('div', { class: 'recon-marker', hidden: true });
-      this.markers.push(marker);
-      return el('figure', { class: 'recon-figure' }, el('div', { class: 'recon-frame' }, canvas, marker), el('figcaption', {}, title));
-    };
     const legend = el('div', { class: 'heat-legend' }, el('span', {}, '0'), el('div', { class: 'heat-ramp' }), el('span', {}, '≥ 50%'));
     replaceChildren(
       this.body,
@@ -109,7 +118,6 @@ export class ReconstructionPane {
       legend,
       el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-stats', 'data-psnr': Number.isFinite(psnr) ? psnr.toFixed(2) : 'inf' }, `PSNR ${Number.isFinite(psnr) ? formatSignificant(psnr) : '∞'} dB · RMSE ${formatSignificant(Math.sqrt(mse))} (of 255)`),
     );
-    recon.close();
   }
 
   /** Outlines the selected patch on both images. */

@@ -78,7 +78,14 @@ async function main(): Promise<void> {
     const model = await resolveModel(v.model);
     const images = resolveImages(v.images);
     log(`== indexing ${path.relative(ROOT, images) || images} with ${path.relative(ROOT, model)}`);
-    const p = await runPipelineBench({ model, images, rounds: intArg(v.rounds, 'rounds', 2), repeat: intArg(v.repeat, 'repeat', 2), configs: [{ workers: encoderLayout().workers, batch: 8 }], log });
+    const p = await runPipelineBench({
+      model,
+      images,
+      rounds: intArg(v.rounds, 'rounds', 2),
+      repeat: intArg(v.repeat, 'repeat', 2),
+      configs: [{ workers: encoderLayout().workers, batch: 8 }],
+      log,
+    });
     out.pipeline = p;
     console.log(pipelineTable(p));
     console.log('');
@@ -97,14 +104,55 @@ async function main(): Promise<void> {
     const set: KeySet = { keys, dim: SYN_KEY_DIM, queries };
     const exact = await runExact(set, nq, 10, threads);
     const gt = { ids: exact.gt, k: 10 };
-    const hnsw = await runHnsw(set, { params: { ...DEFAULT_HNSW, seed: 100 }, efs: [DEFAULT_HNSW.ef], gt, threads, k100: false, chunk: syntheticPerImage, log });
+    const hnsw = await runHnsw(set, {
+      params: { ...DEFAULT_HNSW, seed: 100 },
+      efs: [DEFAULT_HNSW.ef],
+      gt,
+      threads,
+      k100: false,
+      chunk: syntheticPerImage,
+      log,
+    });
     const p = hnsw.sweep[0];
     indexResults.push({ entries: images * syntheticPerImage, queries: nq, hnsw, exact: exact.result });
-    rows.push([String(images * syntheticPerImage), hnsw.buildEntriesPerSec, p.qps1, p.qpsAll, p.recall10, hnsw.bytesPerEntryDisk, hnsw.bytesPerEntryMemory, exact.result.qps1, exact.result.qpsAll]);
+    rows.push([
+      String(images * syntheticPerImage),
+      hnsw.buildEntriesPerSec,
+      p.qps1,
+      p.qpsAll,
+      p.recall10,
+      hnsw.bytesPerEntryDisk,
+      hnsw.bytesPerEntryMemory,
+      exact.result.qps1,
+      exact.result.qpsAll,
+    ]);
   }
-  out.index = { keys: `synthetic, ${SYN_KEY_DIM}-d causal h=1 (see bench/lib/synthetic.ts)`, params: DEFAULT_HNSW, k: 10, sizes: indexResults, overhead: callOverhead(SYN_KEY_DIM) };
-  console.log(`Patch Lens HNSW (M=${DEFAULT_HNSW.m}, efConstruction=${DEFAULT_HNSW.efConstruction}, ef=${DEFAULT_HNSW.ef}), k=10, ${threads} threads for "all"`);
-  console.log(table(['entries', 'build entries/s', 'QPS 1 thread', 'QPS all threads', 'recall@10', 'bytes/entry disk', 'bytes/entry memory', 'exact QPS 1 thr', 'exact QPS all'], rows));
+  out.index = {
+    keys: `synthetic, ${SYN_KEY_DIM}-d causal h=1 (see bench/lib/synthetic.ts)`,
+    params: DEFAULT_HNSW,
+    k: 10,
+    sizes: indexResults,
+    overhead: callOverhead(SYN_KEY_DIM),
+  };
+  console.log(
+    `Patch Lens HNSW (M=${DEFAULT_HNSW.m}, efConstruction=${DEFAULT_HNSW.efConstruction}, ef=${DEFAULT_HNSW.ef}), k=10, ${threads} threads for "all"`,
+  );
+  console.log(
+    table(
+      [
+        'entries',
+        'build entries/s',
+        'QPS 1 thread',
+        'QPS all threads',
+        'recall@10',
+        'bytes/entry disk',
+        'bytes/entry memory',
+        'exact QPS 1 thr',
+        'exact QPS all',
+      ],
+      rows,
+    ),
+  );
 
   const pipe = out.pipeline as Awaited<ReturnType<typeof runPipelineBench>> | undefined;
   const c = pipe?.configs[0];
@@ -115,7 +163,14 @@ async function main(): Promise<void> {
         indexImagesPerSec: c?.median.pipeline,
         encoderOnlyImagesPerSec: c?.median.encoderOnly,
         ratio: c?.median.ratio,
-        index: indexResults.map((r) => ({ entries: r.entries, buildEntriesPerSec: r.hnsw.buildEntriesPerSec, qps1: r.hnsw.sweep[0].qps1, qpsAll: r.hnsw.sweep[0].qpsAll, recall10: r.hnsw.sweep[0].recall10, bytesPerEntry: r.hnsw.bytesPerEntryDisk })),
+        index: indexResults.map((r) => ({
+          entries: r.entries,
+          buildEntriesPerSec: r.hnsw.buildEntriesPerSec,
+          qps1: r.hnsw.sweep[0].qps1,
+          qpsAll: r.hnsw.sweep[0].qpsAll,
+          recall10: r.hnsw.sweep[0].recall10,
+          bytesPerEntry: r.hnsw.bytesPerEntryDisk,
+        })),
       }),
   );
   console.log(`wrote ${file}`);

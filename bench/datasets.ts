@@ -98,7 +98,9 @@ async function main(): Promise<void> {
       await c.close();
     }
     const size = (fs.statSync(path.join(big, archive)).size / 2 ** 20).toFixed(1);
-    console.log(`${archive} (${shardSize} images + captions, ${size} MiB): first listing ${listMs.toFixed(0)} ms; open one member ${archive.endsWith('.tgz') ? `first/middle/last ${opens.map((x) => x.toFixed(1)).join(' / ')} ms` : `median ${median(opens).toFixed(2)} ms, max ${Math.max(...opens).toFixed(2)} ms over ${opens.length}`}`);
+    console.log(
+      `${archive} (${shardSize} images + captions, ${size} MiB): first listing ${listMs.toFixed(0)} ms; open one member ${archive.endsWith('.tgz') ? `first/middle/last ${opens.map((x) => x.toFixed(1)).join(' / ')} ms` : `median ${median(opens).toFixed(2)} ms, max ${Math.max(...opens).toFixed(2)} ms over ${opens.length}`}`,
+    );
   }
   fs.rmSync(work, { recursive: true, force: true });
 }

@@ -98,7 +98,12 @@ async function main(): Promise<void> {
     seed: { type: 'string' },
     out: { type: 'string' },
   });
-  const p: Plan = { n: intArg(v.images, 'images', 100_000), g: intArg(v.grid, 'grid', 24, 8), k: intArg(v.codes, 'codes', 16384, 2), seed: intArg(v.seed, 'seed', 1, 0) };
+  const p: Plan = {
+    n: intArg(v.images, 'images', 100_000),
+    g: intArg(v.grid, 'grid', 24, 8),
+    k: intArg(v.codes, 'codes', 16384, 2),
+    seed: intArg(v.seed, 'seed', 1, 0),
+  };
   const w = intArg(v.window, 'window', 3);
   const gen0 = performance.now();
   // the same grids as the finder will read, for their share of the time
@@ -158,10 +163,27 @@ async function main(): Promise<void> {
   console.log(
     table(
       ['images', 'grid', 'w', 'images/s', 'finder only', 'images/CPU-s', 'peak RSS', 'tables', 'B/distinct window', 'distinct windows', 'common', 'pairs'],
-      [[p.n, `${p.g}x${p.g}`, w, out.imagesPerSecond.toFixed(0), out.imagesPerSecondFinderOnly.toFixed(0), out.imagesPerCpuSecond.toFixed(0), `${(peakRss / 2 ** 20).toFixed(0)} MiB`, `${(s.tableBytes / 2 ** 20).toFixed(0)} MiB`, out.tableBytesPerDistinctWindow.toFixed(1), String(s.distinctWindows), String(s.commonWindows), String(res.pairs.length)]],
+      [
+        [
+          p.n,
+          `${p.g}x${p.g}`,
+          w,
+          out.imagesPerSecond.toFixed(0),
+          out.imagesPerSecondFinderOnly.toFixed(0),
+          out.imagesPerCpuSecond.toFixed(0),
+          `${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+          `${(s.tableBytes / 2 ** 20).toFixed(0)} MiB`,
+          out.tableBytesPerDistinctWindow.toFixed(1),
+          String(s.distinctWindows),
+          String(s.commonWindows),
+          String(res.pairs.length),
+        ],
+      ],
     ),
   );
-  console.log(`recall of planted pairs: exact copies ${out.recall.copy}, 5%-noisy copies ${out.recall.noisy}, pasted 8x8 blocks ${out.recall.pasted}; ${falsePairs} other pairs (${flatPairs.length} of them two images on the uniform background; at most ${maxOtherShared} shared cells)`);
+  console.log(
+    `recall of planted pairs: exact copies ${out.recall.copy}, 5%-noisy copies ${out.recall.noisy}, pasted 8x8 blocks ${out.recall.pasted}; ${falsePairs} other pairs (${flatPairs.length} of them two images on the uniform background; at most ${maxOtherShared} shared cells)`,
+  );
   console.log(`(generating the grids: ${(genMs / 1000).toFixed(1)} s of the ${(ms / 1000).toFixed(1)} s)`);
   writeResult(v.out ?? 'duplicates', out);
 }

@@ -33,7 +33,14 @@ async function main(): Promise<void> {
     },
   });
   console.log(fidelityText(report, dbDir));
-  const file = writeResult('fidelity', { machine: machineInfo(), images: db.manifest.images.length, buildMs: built.elapsedMs, reportMs: Math.round(performance.now() - t0), phasesMs: phases, report });
+  const file = writeResult('fidelity', {
+    machine: machineInfo(),
+    images: db.manifest.images.length,
+    buildMs: built.elapsedMs,
+    reportMs: Math.round(performance.now() - t0),
+    phasesMs: phases,
+    report,
+  });
   console.error(`wrote ${file}`);
 }
 

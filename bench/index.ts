@@ -17,7 +17,23 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseNpy, writeNpy } from '../src/core/npy';
 import { DEFAULT_HNSW } from '../src/engine/patchIndex';
-import { PYTHON, ROOT, RESULTS, faissVersion, fail, mkCache, intArg, intListArg, machineInfo, parseBenchArgs, resolveImages, resolveModel, sig, table, writeResult } from './lib/common';
+import {
+  PYTHON,
+  ROOT,
+  RESULTS,
+  faissVersion,
+  fail,
+  mkCache,
+  intArg,
+  intListArg,
+  machineInfo,
+  parseBenchArgs,
+  resolveImages,
+  resolveModel,
+  sig,
+  table,
+  writeResult,
+} from './lib/common';
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
@@ -56,7 +72,13 @@ function runPython(args: string[], log: (l: string) => void): Promise<void> {
     // Passive OpenMP waits: on a shared machine spinning threads measure the other load, not FAISS.
     const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', PYTHONUNBUFFERED: '1' };
     const child = spawn(PYTHON, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'], env });
-    child.stderr.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => log(l)));
+    child.stderr.on('data', (d: Buffer) =>
+      d
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .forEach((l) => log(l)),
+    );
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${PYTHON} ${args[0]} exited with ${code}`))));
   });
@@ -103,7 +125,12 @@ async function main(): Promise<void> {
   const nq = intArg(v.queries, 'queries', 2000);
   const exactQ = intArg(v['exact-queries'], 'exact-queries', 200);
   const threads = intArg(v.threads, 'threads', machine.cores);
-  const params = { ...DEFAULT_HNSW, m: intArg(v.m, 'm', DEFAULT_HNSW.m), efConstruction: intArg(v['ef-construction'], 'ef-construction', DEFAULT_HNSW.efConstruction), seed: 100 };
+  const params = {
+    ...DEFAULT_HNSW,
+    m: intArg(v.m, 'm', DEFAULT_HNSW.m),
+    efConstruction: intArg(v['ef-construction'], 'ef-construction', DEFAULT_HNSW.efConstruction),
+    seed: 100,
+  };
   const efs = intListArg(v.efs, 'efs', [10, 16, 24, 32, 48, 64, 96, 128, 256]);
   const nprobes = intListArg(v.nprobes, 'nprobes', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const faiss = v['no-faiss'] ? undefined : faissVersion();
@@ -120,8 +147,20 @@ async function main(): Promise<void> {
     fs.writeFileSync(keysFile, writeNpy(keys, [keys.length / SYN_KEY_DIM, SYN_KEY_DIM]));
     fs.writeFileSync(queriesFile, writeNpy(queries, [nq, SYN_KEY_DIM]));
     log(`== exact search on ${keys.length / SYN_KEY_DIM} synthetic keys, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)`);
-    const x = compareExact({ keys, dim: SYN_KEY_DIM, queries }, Math.min(exactQ, nq), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
-    const file = writeResult(`${v.out ?? 'index'}-exact-synthetic`, { benchmark: 'index --exact-only --synthetic', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { keys: 'synthetic (bench/lib/synthetic.ts)', entries: keys.length / SYN_KEY_DIM, dim: SYN_KEY_DIM, queries: nq }, exactComparison: x });
+    const x = compareExact(
+      { keys, dim: SYN_KEY_DIM, queries },
+      Math.min(exactQ, nq),
+      intArg(v['exact-rounds'], 'exact-rounds', 3),
+      faiss ? { keysFile, queriesFile } : undefined,
+      log,
+    );
+    const file = writeResult(`${v.out ?? 'index'}-exact-synthetic`, {
+      benchmark: 'index --exact-only --synthetic',
+      date: new Date().toISOString(),
+      machine: { ...machine, faiss: faiss ?? null },
+      data: { keys: 'synthetic (bench/lib/synthetic.ts)', entries: keys.length / SYN_KEY_DIM, dim: SYN_KEY_DIM, queries: nq },
+      exactComparison: x,
+    });
     console.log(exactTable(x));
     console.log(`wrote ${file}`);
     return;
@@ -130,7 +169,16 @@ async function main(): Promise<void> {
   // 1-2. Real keys.
   log(`== keys: ${path.relative(ROOT, images)} cropped and flipped to ~${entries} entries`);
   const limit = v.limit === undefined ? undefined : intListArg(v.limit, 'limit', [])[0];
-  const { real, db, keys, queries, dim, keysFile, queriesFile, dir, subset } = await realKeys({ model, images, entries, holdOutEvery: 10, queryVariants: 10, queries: nq, limit, log });
+  const { real, db, keys, queries, dim, keysFile, queriesFile, dir, subset } = await realKeys({
+    model,
+    images,
+    entries,
+    holdOutEvery: 10,
+    queryVariants: 10,
+    queries: nq,
+    limit,
+    log,
+  });
   const set: KeySet = { keys, dim, queries };
   const n = keys.length / dim;
   const q = queries.length / dim;
@@ -138,8 +186,20 @@ async function main(): Promise<void> {
 
   if (v['exact-only']) {
     log('== exact search, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)');
-    const exactComparison = compareExact(set, Math.min(exactQ, q), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
-    const file = writeResult(`${v.out ?? 'index'}-exact`, { benchmark: 'index --exact-only', date: new Date().toISOString(), machine: { ...machine, faiss: faiss ?? null }, data: { model: path.relative(ROOT, model), modelName: real.info.manifest.name, keys: 'causal h=1, border skip, latent', entries: n, dim, queries: q }, exactComparison });
+    const exactComparison = compareExact(
+      set,
+      Math.min(exactQ, q),
+      intArg(v['exact-rounds'], 'exact-rounds', 3),
+      faiss ? { keysFile, queriesFile } : undefined,
+      log,
+    );
+    const file = writeResult(`${v.out ?? 'index'}-exact`, {
+      benchmark: 'index --exact-only',
+      date: new Date().toISOString(),
+      machine: { ...machine, faiss: faiss ?? null },
+      data: { model: path.relative(ROOT, model), modelName: real.info.manifest.name, keys: 'causal h=1, border skip, latent', entries: n, dim, queries: q },
+      exactComparison,
+    });
     console.log(exactTable(exactComparison));
     console.log(`wrote ${file}`);
     return;
@@ -153,7 +213,30 @@ async function main(): Promise<void> {
     log(`== FAISS ${faiss}`);
     const out = path.join(os.tmpdir(), `patchlens-faiss-${process.pid}.json`);
     await runPython(
-      [path.join(ROOT, 'bench', 'faiss_bench.py'), '--keys', keysFile, '--queries', queriesFile, '--gt-out', gtFile, '--out', out, '--m', String(params.m), '--ef-construction', String(params.efConstruction), '--efs', efs.join(','), '--nprobes', nprobes.join(','), '--threads', String(threads), ...(v.nlist ? ['--nlist', v.nlist] : []), ...(v['opq-niter'] ? ['--opq-niter', v['opq-niter']] : []), ...(v['faiss-build-1thread'] ? ['--hnsw-build-1thread'] : [])],
+      [
+        path.join(ROOT, 'bench', 'faiss_bench.py'),
+        '--keys',
+        keysFile,
+        '--queries',
+        queriesFile,
+        '--gt-out',
+        gtFile,
+        '--out',
+        out,
+        '--m',
+        String(params.m),
+        '--ef-construction',
+        String(params.efConstruction),
+        '--efs',
+        efs.join(','),
+        '--nprobes',
+        nprobes.join(','),
+        '--threads',
+        String(threads),
+        ...(v.nlist ? ['--nlist', v.nlist] : []),
+        ...(v['opq-niter'] ? ['--opq-niter', v['opq-niter']] : []),
+        ...(v['faiss-build-1thread'] ? ['--hnsw-build-1thread'] : []),
+      ],
       log,
     );
     faissRes = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -168,7 +251,13 @@ async function main(): Promise<void> {
 
   // 4. Patch Lens. Exact search first, side by side with FAISS's, and the memory-bandwidth bound.
   log('== exact search, Patch Lens and FAISS IndexFlatL2 in turn (one thread, k = 10)');
-  const exactComparison = compareExact({ keys, dim, queries }, Math.min(exactQ, q), intArg(v['exact-rounds'], 'exact-rounds', 3), faiss ? { keysFile, queriesFile } : undefined, log);
+  const exactComparison = compareExact(
+    { keys, dim, queries },
+    Math.min(exactQ, q),
+    intArg(v['exact-rounds'], 'exact-rounds', 3),
+    faiss ? { keysFile, queriesFile } : undefined,
+    log,
+  );
   log('== Patch Lens');
   const exactSet: KeySet = { keys, dim, queries: queries.subarray(0, Math.min(exactQ, q) * dim) };
   const exact = (await runExact(exactSet, Math.min(exactQ, q), 100, threads, gt)).result;
@@ -178,13 +267,28 @@ async function main(): Promise<void> {
 
   const efcSweep = [];
   for (const efConstruction of v['ef-constructions'] ? intListArg(v['ef-constructions'], 'ef-constructions', []) : []) {
-    const r = await runHnsw(set, { params: { ...params, efConstruction }, efs: [16, 32, 64], gt, threads: 1, k100: false, chunk: db.manifest.images[0]?.entries ?? 210, log });
+    const r = await runHnsw(set, {
+      params: { ...params, efConstruction },
+      efs: [16, 32, 64],
+      gt,
+      threads: 1,
+      k100: false,
+      chunk: db.manifest.images[0]?.entries ?? 210,
+      log,
+    });
     efcSweep.push({ efConstruction, buildCpuSec: r.buildCpuSec, cpuUsPerInsert: sig((r.buildCpuSec * 1e6) / n), sweep: r.sweep });
   }
 
   // 5. Click latency on the database.
   log('== click latency (PatchRetriever.query)');
-  const latency = await runLatencyBench({ dbDir: real.dbDir, datasetRoot: real.set.dbImages, queryImages: real.set.queryImages, model, clicks: intArg(v.clicks, 'clicks', 500), log });
+  const latency = await runLatencyBench({
+    dbDir: real.dbDir,
+    datasetRoot: real.set.dbImages,
+    queryImages: real.set.queryImages,
+    model,
+    clicks: intArg(v.clicks, 'clicks', 500),
+    log,
+  });
 
   const result = {
     benchmark: 'index',
@@ -227,14 +331,20 @@ function exactTable(x: ExactComparison): string {
     table(
       ['exact search', 'QPS 1 thread', 'QPS per CPU-s', 'vs FAISS single queries (wall / CPU)'],
       [
-        ['Patch Lens exact (WebAssembly SIMD kernel)', x.patchlens.qps1, x.patchlens.qps1Cpu, x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : ''],
+        [
+          'Patch Lens exact (WebAssembly SIMD kernel)',
+          x.patchlens.qps1,
+          x.patchlens.qps1Cpu,
+          x.ratioSingle !== undefined ? `${x.ratioSingle}x / ${x.ratioSingleCpu}x` : '',
+        ],
         ['Patch Lens plain float64 scan (fallback)', x.patchlensPlain.qps1, x.patchlensPlain.qps1Cpu, ''],
         ...(x.faissSingle ? [['FAISS IndexFlatL2, single queries', x.faissSingle.qps1, x.faissSingle.qps1Cpu, '1x']] : []),
         ...(x.faissBatch ? [['FAISS IndexFlatL2, one batch (BLAS)', x.faissBatch.qps1, x.faissBatch.qps1Cpu, `(batch: ${x.ratioBatch}x)`]] : []),
         ['memory-bandwidth bound for the key bytes', x.bandwidthBoundQps, '', `${x.bandwidthGBps} GB/s over ${(x.keyBytes / 1e6).toFixed(0)} MB`],
       ],
     ),
-    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` + (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
+    `answers: kernel = plain scan on every query checked: ${x.identicalToPlainScan}` +
+      (x.recall10VsFaiss !== undefined ? `; FAISS's recall@10 against them ${x.recall10VsFaiss}` : ''),
   ].join('\n');
 }
 
@@ -261,18 +371,79 @@ function summary(r: {
   const fAt = atRecall(f?.hnsw?.sweep);
   const ivfAt = atRecall(f?.ivfpq?.sweep) ?? f?.ivfpq?.sweep.at(-1);
   const rows: (string | number | undefined)[][] = [
-    ['Patch Lens HNSW (hnswlib-node)', pl.hnsw.buildSec, plAt ? `ef=${plAt.ef}` : 'none >= 0.95', plAt?.qps1, plAt?.qps1Cpu, plAt?.qpsAll, plAt?.recall10, plAt?.recall100, pl.hnsw.bytesPerEntryDisk, pl.hnsw.bytesPerEntryMemory],
-    ['Patch Lens exact', pl.exact.buildSec, '', pl.exact.qps1, pl.exact.qps1Cpu, pl.exact.qpsAll, pl.exact.recall10, pl.exact.recall100, pl.exact.bytesPerEntry, pl.exact.bytesPerEntry],
+    [
+      'Patch Lens HNSW (hnswlib-node)',
+      pl.hnsw.buildSec,
+      plAt ? `ef=${plAt.ef}` : 'none >= 0.95',
+      plAt?.qps1,
+      plAt?.qps1Cpu,
+      plAt?.qpsAll,
+      plAt?.recall10,
+      plAt?.recall100,
+      pl.hnsw.bytesPerEntryDisk,
+      pl.hnsw.bytesPerEntryMemory,
+    ],
+    [
+      'Patch Lens exact',
+      pl.exact.buildSec,
+      '',
+      pl.exact.qps1,
+      pl.exact.qps1Cpu,
+      pl.exact.qpsAll,
+      pl.exact.recall10,
+      pl.exact.recall100,
+      pl.exact.bytesPerEntry,
+      pl.exact.bytesPerEntry,
+    ],
   ];
-  if (f?.hnsw) rows.push(['FAISS IndexHNSWFlat', f.hnsw.buildSec1Thread !== undefined ? `${f.hnsw.buildSec} (1 thread: ${f.hnsw.buildSec1Thread})` : f.hnsw.buildSec, fAt ? `ef=${fAt.ef}` : 'none >= 0.95', fAt?.qps1, fAt?.qps1Cpu, fAt?.qpsAll, fAt?.recall10, fAt?.recall100, f.hnsw.bytesPerEntryDisk, f.hnsw.bytesPerEntryMemory]);
-  if (f) rows.push(['FAISS IndexFlatL2', f.flat.buildSec, '', f.flat.qps1, f.flat.qps1Cpu, f.flat.qpsAll, 1, 1, f.flat.bytesPerEntryDisk, f.flat.bytesPerEntryMemory]);
-  if (f?.ivfpq && ivfAt) rows.push([`FAISS ${f.ivfpq.factory} (AR-RAG)`, f.ivfpq.buildSec, `nprobe=${ivfAt.nprobe}`, ivfAt.qps1, ivfAt.qps1Cpu, ivfAt.qpsAll, ivfAt.recall10, ivfAt.recall100, f.ivfpq.bytesPerEntryDisk, f.ivfpq.bytesPerEntryMemory]);
+  if (f?.hnsw)
+    rows.push([
+      'FAISS IndexHNSWFlat',
+      f.hnsw.buildSec1Thread !== undefined ? `${f.hnsw.buildSec} (1 thread: ${f.hnsw.buildSec1Thread})` : f.hnsw.buildSec,
+      fAt ? `ef=${fAt.ef}` : 'none >= 0.95',
+      fAt?.qps1,
+      fAt?.qps1Cpu,
+      fAt?.qpsAll,
+      fAt?.recall10,
+      fAt?.recall100,
+      f.hnsw.bytesPerEntryDisk,
+      f.hnsw.bytesPerEntryMemory,
+    ]);
+  if (f)
+    rows.push([
+      'FAISS IndexFlatL2',
+      f.flat.buildSec,
+      '',
+      f.flat.qps1,
+      f.flat.qps1Cpu,
+      f.flat.qpsAll,
+      1,
+      1,
+      f.flat.bytesPerEntryDisk,
+      f.flat.bytesPerEntryMemory,
+    ]);
+  if (f?.ivfpq && ivfAt)
+    rows.push([
+      `FAISS ${f.ivfpq.factory} (AR-RAG)`,
+      f.ivfpq.buildSec,
+      `nprobe=${ivfAt.nprobe}`,
+      ivfAt.qps1,
+      ivfAt.qps1Cpu,
+      ivfAt.qpsAll,
+      ivfAt.recall10,
+      ivfAt.recall100,
+      f.ivfpq.bytesPerEntryDisk,
+      f.ivfpq.bytesPerEntryMemory,
+    ]);
   const x = r.exactComparison;
   const lines = [
     exactTable(x),
     '',
     `${r.data.entries} entries x ${r.data.dim}, ${r.data.queries} queries; fastest setting with recall@10 >= 0.95 (IVF-PQ: its best recall)`,
-    table(['index', 'build s', 'setting', 'QPS 1 thread', 'QPS per CPU-s', 'QPS all threads', 'recall@10', 'recall@100', 'bytes/entry disk', 'bytes/entry memory'], rows),
+    table(
+      ['index', 'build s', 'setting', 'QPS 1 thread', 'QPS per CPU-s', 'QPS all threads', 'recall@10', 'recall@100', 'bytes/entry disk', 'bytes/entry memory'],
+      rows,
+    ),
     '',
     table(
       ['HNSW ef', 'Patch Lens QPS (1 thr)', 'per CPU-s', 'recall@10', 'FAISS QPS (1 thr)', 'per CPU-s', 'recall@10', 'ratio PL/FAISS (per CPU-s)'],
@@ -285,10 +456,12 @@ function summary(r: {
     `per-query overhead of hnswlib-node: searchKnn call on a 1-entry index ${pl.overhead.searchCallUs} us, HnswPatchIndex.search on it (query copy included) ${pl.overhead.engineSearchUs} us; build: key copy to plain arrays ${(pl.hnsw.conversionShare * 100).toFixed(1)}% of build time`,
     '',
     `click latency at ${r.latency.entries} entries (ef=${r.latency.ef}):`,
-    table(['PatchRetriever.query', 'median ms', 'p95 ms', 'max ms', 'search median ms'], r.latency.cases.map((c) => [c.case, c.medianMs, c.p95Ms, c.maxMs, c.searchMedianMs])),
+    table(
+      ['PatchRetriever.query', 'median ms', 'p95 ms', 'max ms', 'search median ms'],
+      r.latency.cases.map((c) => [c.case, c.medianMs, c.p95Ms, c.maxMs, c.searchMedianMs]),
+    ),
   ];
   return lines.join('\n');
 }
 
 main().catch((err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));
-

@@ -98,7 +98,9 @@ async function ensureDatabase(engine: EngineClient, model: string): Promise<void
     },
   );
   const t = r.timings;
-  console.log(`database: ${r.entries.toLocaleString('en-US')} entries built in ${(r.elapsedMs / 1000).toFixed(0)} s (HNSW M 16, efConstruction ${efConstruction}; encode ${(t.encodeMs / 1000).toFixed(0)} s, insert ${(t.insertMs / 1000).toFixed(0)} s)`);
+  console.log(
+    `database: ${r.entries.toLocaleString('en-US')} entries built in ${(r.elapsedMs / 1000).toFixed(0)} s (HNSW M 16, efConstruction ${efConstruction}; encode ${(t.encodeMs / 1000).toFixed(0)} s, insert ${(t.insertMs / 1000).toFixed(0)} s)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -181,14 +183,18 @@ async function main(): Promise<void> {
     const summary = (await engine.request('summary', { dbDir }))!;
 
     console.log('');
-    console.log(`Inspector latency, ${summary.entries.toLocaleString('en-US')} entries (${summary.images} images, 24x24 grid, ${summary.model.codebookSize} codes, causal h=1, key dim ${summary.index.keyDim}, HNSW M ${summary.index.m} efConstruction ${summary.index.efConstruction} ef ${summary.index.ef}), k = ${k}`);
+    console.log(
+      `Inspector latency, ${summary.entries.toLocaleString('en-US')} entries (${summary.images} images, 24x24 grid, ${summary.model.codebookSize} codes, causal h=1, key dim ${summary.index.keyDim}, HNSW M ${summary.index.m} efConstruction ${summary.index.efConstruction} ef ${summary.index.ef}), k = ${k}`,
+    );
     console.log(`  engine query (host -> worker -> host):   ${stats(engineMs)}`);
     console.log(`  click -> list drawn, indexed image:       ${stats(indexed.listMs)}   [${indexed.count} rows]`);
     console.log(`    of which query sent -> answer in page:  ${stats(indexed.roundTripMs)}`);
     console.log(`    of which answer -> list and bars built: ${stats(indexed.renderMs)}`);
     console.log(`  click -> thumbnails loaded, indexed:      ${stats(indexed.thumbsMs)}`);
     console.log(`  click -> list drawn, image not indexed:   ${stats(onTheFly.listMs)}`);
-    console.log(`  target: click -> list drawn median < 100 ms: ${[indexed, onTheFly].every((r) => [...r.listMs].sort((a, b) => a - b)[Math.floor(r.listMs.length / 2)] < 100) ? 'met' : 'NOT met'}`);
+    console.log(
+      `  target: click -> list drawn median < 100 ms: ${[indexed, onTheFly].every((r) => [...r.listMs].sort((a, b) => a - b)[Math.floor(r.listMs.length / 2)] < 100) ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await closeBrowser();
     await engine.dispose();

@@ -40,7 +40,8 @@ const dbDir = path.join(root, '.patchlens');
 const sampleRoot = path.join(repo, '.cache', 'bench-rollout', 'sample');
 
 const quantile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-const fmt = (xs: number[]) => `median ${quantile(xs, 0.5).toFixed(0)} ms, p90 ${quantile(xs, 0.9).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n = ${xs.length})`;
+const fmt = (xs: number[]) =>
+  `median ${quantile(xs, 0.5).toFixed(0)} ms, p90 ${quantile(xs, 0.9).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms (n = ${xs.length})`;
 
 /** bench:inspector's database: the same photos and parameters, so either bench builds it for both. */
 async function ensureMillion(): Promise<void> {
@@ -55,7 +56,11 @@ async function ensureMillion(): Promise<void> {
   const engine = new EngineClient();
   try {
     console.log(`building the ${entries.toLocaleString('en-US')}-entry database (minutes)…`);
-    await engine.request('build', { root, dbDir, model, keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' }, hnsw: { m: 16, efConstruction: 100, ef: 64 } }, { timeoutMs: 0 });
+    await engine.request(
+      'build',
+      { root, dbDir, model, keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' }, hnsw: { m: 16, efConstruction: 100, ef: 64 } },
+      { timeoutMs: 0 },
+    );
   } finally {
     await engine.dispose();
   }
@@ -138,16 +143,23 @@ async function main(): Promise<void> {
   const sr = new PatchRetriever(sdb, sampleRoot);
   const sampleMs: number[] = [];
   await runRollout(sr, { image: sdb.image(0).path, inDatabase: true, tokens: sdb.record(0).tokens }, { from, k });
-  for (let i = 0; i < sdb.manifest.images.length; i++) sampleMs.push((await runRollout(sr, { image: sdb.image(i).path, inDatabase: true, tokens: sdb.record(i).tokens }, { from, k })).elapsedMs);
+  for (let i = 0; i < sdb.manifest.images.length; i++)
+    sampleMs.push((await runRollout(sr, { image: sdb.image(i).path, inDatabase: true, tokens: sdb.record(i).tokens }, { from, k })).elapsedMs);
 
   console.log('');
-  console.log(`Greedy rollout from (0, 0), k = ${k}: ${m.index.entries.toLocaleString('en-US')} entries (${m.images.length} images, ${m.model.rows}x${m.model.cols} grid, causal h=1, key dim ${m.index.keyDim}, HNSW M ${m.index.m} efConstruction ${m.index.efConstruction} ef ${m.index.ef}); database opened in ${(openMs / 1000).toFixed(1)} s`);
-  console.log(`  HNSW, in the engine:                  ${fmt(hnswMs)}   [searches ${quantile(searchMs, 0.5).toFixed(0)} ms of it; ${cpuMsPerRollout.toFixed(0)} CPU-ms a rollout]`);
+  console.log(
+    `Greedy rollout from (0, 0), k = ${k}: ${m.index.entries.toLocaleString('en-US')} entries (${m.images.length} images, ${m.model.rows}x${m.model.cols} grid, causal h=1, key dim ${m.index.keyDim}, HNSW M ${m.index.m} efConstruction ${m.index.efConstruction} ef ${m.index.ef}); database opened in ${(openMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `  HNSW, in the engine:                  ${fmt(hnswMs)}   [searches ${quantile(searchMs, 0.5).toFixed(0)} ms of it; ${cpuMsPerRollout.toFixed(0)} CPU-ms a rollout]`,
+  );
   console.log(`  HNSW, host -> engine worker -> host:  ${fmt(workerMs)}`);
   if (exactMs.length) {
     console.log(`  exact search (the reference):         ${fmt(exactMs)}   [exact index built in ${(exactIndexMs / 1000).toFixed(1)} s]`);
     console.log(`  HNSW / exact time: ${(quantile(hnswMs, 0.5) / quantile(exactMs, 0.5)).toFixed(3)}`);
-    console.log(`  HNSW's nearest token on the exact rollout's keys equals exact's: ${((stepSame / cells) * 100).toFixed(1)}% of ${cells} steps; whole rollouts placing the same token: ${((same / cells) * 100).toFixed(1)}% (a different token changes every later key)`);
+    console.log(
+      `  HNSW's nearest token on the exact rollout's keys equals exact's: ${((stepSame / cells) * 100).toFixed(1)}% of ${cells} steps; whole rollouts placing the same token: ${((same / cells) * 100).toFixed(1)}% (a different token changes every later key)`,
+    );
   }
   console.log(`  16x16 sample (${sdb.manifest.images.length} photos, ${sdb.entryCount.toLocaleString('en-US')} entries, bundled model): ${fmt(sampleMs)}`);
   console.log(`  target: greedy 24x24 over 1M entries < 1 s with HNSW: ${quantile(hnswMs, 0.5) < 1000 && quantile(workerMs, 0.5) < 1000 ? 'met' : 'NOT met'}`);

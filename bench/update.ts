@@ -77,11 +77,27 @@ function describe(dbDir: string, ms: number, r: { added: number; updated: number
   if (r.backend === 'lance') return { ms, added: r.added, updated: r.updated, removed: r.removed, wrote: 'rows', indexBytes: 0, timings: r.timings };
   const m = PatchDatabase.open(dbDir, { verify: false })!.manifest;
   const wrote = m.index.delta && m.index.delta.file.endsWith(`-${m.generation}.hnsw`) ? 'delta' : 'index';
-  return { ms, added: r.added, updated: r.updated, removed: r.removed, wrote, indexBytes: wrote === 'delta' ? m.index.delta!.bytes : m.index.bytes, timings: r.timings };
+  return {
+    ms,
+    added: r.added,
+    updated: r.updated,
+    removed: r.removed,
+    wrote,
+    indexBytes: wrote === 'delta' ? m.index.delta!.bytes : m.index.bytes,
+    timings: r.timings,
+  };
 }
 
 async function main(): Promise<void> {
-  const v = parseBenchArgs(USAGE, { model: { type: 'string' }, images: { type: 'string' }, entries: { type: 'string' }, share: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } });
+  const v = parseBenchArgs(USAGE, {
+    model: { type: 'string' },
+    images: { type: 'string' },
+    entries: { type: 'string' },
+    share: { type: 'string' },
+    rounds: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+  });
   const lance = v.backend === 'lance';
   if (v.backend !== undefined && !lance && v.backend !== 'hnsw') fail('--backend must be hnsw or lance');
   const backendArgs = lance ? ['--backend', 'lance'] : [];
@@ -117,17 +133,24 @@ async function main(): Promise<void> {
       await replaceImages(root, pool, perUpdate);
       const c = await cli(['index', root, '--db', dbDir, '--model', model, ...backendArgs, '--json', '--quiet']);
       runs.push({ via: 'cli', run: describe(dbDir, c.ms, JSON.parse(c.out)) });
-      log(`  update ${perUpdate} images via the CLI: ${(c.ms / 1000).toFixed(2)} s (${((c.ms / full.ms) * 100).toFixed(1)} % of the full build), wrote ${runs.at(-1)!.run.wrote}`);
+      log(
+        `  update ${perUpdate} images via the CLI: ${(c.ms / 1000).toFixed(2)} s (${((c.ms / full.ms) * 100).toFixed(1)} % of the full build), wrote ${runs.at(-1)!.run.wrote}`,
+      );
       if (lance) continue;
       await replaceImages(root, pool, perUpdate);
       const t0 = now();
       const w = await engine.request('build', { root, dbDir, model }, { timeoutMs: 0 });
       const ms = now() - t0;
       runs.push({ via: 'watcher', run: describe(dbDir, ms, w as unknown as Run) });
-      log(`  update ${perUpdate} images via the engine worker (the watcher's path): ${(ms / 1000).toFixed(2)} s (${((ms / full.ms) * 100).toFixed(1)} %), wrote ${runs.at(-1)!.run.wrote}`);
+      log(
+        `  update ${perUpdate} images via the engine worker (the watcher's path): ${(ms / 1000).toFixed(2)} s (${((ms / full.ms) * 100).toFixed(1)} %), wrote ${runs.at(-1)!.run.wrote}`,
+      );
     }
     const med = (via: 'cli' | 'watcher') => {
-      const xs = runs.filter((x) => x.via === via).map((x) => x.run.ms).sort((a, b) => a - b);
+      const xs = runs
+        .filter((x) => x.via === via)
+        .map((x) => x.run.ms)
+        .sort((a, b) => a - b);
       return xs.length ? xs[Math.floor((xs.length - 1) / 2)] : NaN;
     };
     const result = {
@@ -147,7 +170,12 @@ async function main(): Promise<void> {
         ['', 'wall s', 'of the full build', 'index bytes written'],
         [
           [`full build, ${names.length} images`, sig(full.ms / 1000), '100 %', ''],
-          ...runs.map((x) => [`update ${perUpdate} images (${(share * 100).toFixed(0)} %) via ${x.via === 'cli' ? 'patchlens index' : 'the engine worker (watcher)'}`, sig(x.run.ms / 1000), `${((x.run.ms / full.ms) * 100).toFixed(1)} %`, `${x.run.indexBytes} (${x.run.wrote})`]),
+          ...runs.map((x) => [
+            `update ${perUpdate} images (${(share * 100).toFixed(0)} %) via ${x.via === 'cli' ? 'patchlens index' : 'the engine worker (watcher)'}`,
+            sig(x.run.ms / 1000),
+            `${((x.run.ms / full.ms) * 100).toFixed(1)} %`,
+            `${x.run.indexBytes} (${x.run.wrote})`,
+          ]),
         ],
       ),
     );

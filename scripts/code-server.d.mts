@@ -4,16 +4,13 @@ export declare const defaultSettings: Readonly<Record<string, unknown>>;
 export declare function extensionFolderName(): string;
 export declare function runtimeDependencyDirs(): string[];
 export declare function extensionId(): string;
-export declare function installVsix(o: {
-  entry: string;
-  extensionsDir: string;
-  env: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
-}): { dir: string; mode: 'vsix'; vsix: string; seconds: number };
-export declare function installExtension(
-  extensionsDir: string,
-  opts?: { mode?: 'copy' | 'link' },
-): { dir: string; mode: 'copy' | 'link'; seconds: number };
+export declare function installVsix(o: { entry: string; extensionsDir: string; env: NodeJS.ProcessEnv; log?: (line: string) => void }): {
+  dir: string;
+  mode: 'vsix';
+  vsix: string;
+  seconds: number;
+};
+export declare function installExtension(extensionsDir: string, opts?: { mode?: 'copy' | 'link' }): { dir: string; mode: 'copy' | 'link'; seconds: number };
 
 export interface StartOptions {
   /** Fresh folder for this run: profile (ud/), extensions (ext/), HOME (home/), code-server.log. */

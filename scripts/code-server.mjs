@@ -83,12 +83,16 @@ export function installVsix(o) {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(path.join(tmp, 'ext'), { recursive: true });
     fs.mkdirSync(path.join(tmp, 'ud'), { recursive: true });
-    const r = spawnSync(process.execPath, [o.entry, '--extensions-dir', path.join(tmp, 'ext'), '--user-data-dir', path.join(tmp, 'ud'), '--install-extension', pkg.vsix], {
-      cwd: tmp,
-      env: { ...o.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'ud'), XDG_DATA_HOME: path.join(tmp, 'ud') },
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [o.entry, '--extensions-dir', path.join(tmp, 'ext'), '--user-data-dir', path.join(tmp, 'ud'), '--install-extension', pkg.vsix],
+      {
+        cwd: tmp,
+        env: { ...o.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'ud'), XDG_DATA_HOME: path.join(tmp, 'ud') },
+        encoding: 'utf8',
+        timeout: 180_000,
+      },
+    );
     const added = fs.readdirSync(path.join(tmp, 'ext')).filter((d) => d.startsWith(`${extensionId()}-`));
     if (r.status !== 0 || added.length !== 1) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -99,7 +103,8 @@ export function installVsix(o) {
     fs.rmSync(tmp, { recursive: true, force: true });
     o.log?.(`installed ${path.basename(pkg.vsix)} with code-server --install-extension in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const dir = path.dirname(installed);
-    for (const d of fs.readdirSync(dir)) if (d.endsWith('.installed') && d !== path.basename(installed)) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    for (const d of fs.readdirSync(dir))
+      if (d.endsWith('.installed') && d !== path.basename(installed)) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
   }
   const [folder] = fs.readdirSync(installed);
   linkTree(path.join(installed, folder), path.join(o.extensionsDir, folder));
@@ -167,7 +172,11 @@ function installProcessHandlers() {
       } catch {}
     }
   });
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ]) {
     process.on(signal, () => {
       const deadline = setTimeout(() => process.exit(code), 8000);
       Promise.allSettled([...running.values()].map((stop) => stop())).then(() => {
@@ -250,15 +259,20 @@ export async function startCodeServer(opts) {
 
   const args = [
     entry,
-    '--bind-addr', `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
     ...(opts.trusted === false ? [] : ['--disable-workspace-trust']),
-    '--config', configFile,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--config',
+    configFile,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     ...(opts.workspace ? [path.resolve(opts.workspace)] : []),
   ];
   const logFile = path.join(runDir, 'code-server.log');
@@ -298,24 +312,46 @@ export async function startCodeServer(opts) {
   installProcessHandlers();
 
   try {
-    const port = await waitFor('code-server to listen', () => {
-      if (exited) throw new Error(`code-server exited (${JSON.stringify(exited)}) before listening; log: ${logFile}\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
-      const m = /HTTP server listening on https?:\/\/[^\s]*:(\d+)\//.exec(fs.readFileSync(logFile, 'utf8'));
-      return m ? Number(m[1]) : 0;
-    }, 60_000);
+    const port = await waitFor(
+      'code-server to listen',
+      () => {
+        if (exited)
+          throw new Error(`code-server exited (${JSON.stringify(exited)}) before listening; log: ${logFile}\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+        const m = /HTTP server listening on https?:\/\/[^\s]*:(\d+)\//.exec(fs.readFileSync(logFile, 'utf8'));
+        return m ? Number(m[1]) : 0;
+      },
+      60_000,
+    );
     const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
     const url = `http://${host}:${port}/`;
-    await waitFor('code-server /healthz', async () => {
-      if (exited) throw new Error(`code-server exited (${JSON.stringify(exited)}); log: ${logFile}`);
-      try {
-        const res = await fetch(new URL('healthz', url), { signal: AbortSignal.timeout(2000) });
-        return res.ok;
-      } catch {
-        return false;
-      }
-    }, 30_000);
+    await waitFor(
+      'code-server /healthz',
+      async () => {
+        if (exited) throw new Error(`code-server exited (${JSON.stringify(exited)}); log: ${logFile}`);
+        try {
+          const res = await fetch(new URL('healthz', url), { signal: AbortSignal.timeout(2000) });
+          return res.ok;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
     const folderUrl = opts.workspace ? `${url}?folder=${encodeURIComponent(path.resolve(opts.workspace)).replace(/%2F/g, '/')}` : url;
-    return { url, folderUrl, port, pid, runDir, userDataDir, extensionsDir, extensionDir: install?.dir, logFile, startSeconds: (performance.now() - t0) / 1000, exited: exitedPromise, stop };
+    return {
+      url,
+      folderUrl,
+      port,
+      pid,
+      runDir,
+      userDataDir,
+      extensionsDir,
+      extensionDir: install?.dir,
+      logFile,
+      startSeconds: (performance.now() - t0) / 1000,
+      exited: exitedPromise,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

@@ -62,4 +62,16 @@ export const TRANSITIVE_RULES = {
 };
 
 /** Left out of every shipped package (licence files excepted). */
-export const DEFAULT_EXCLUDE = ['test/**', 'tests/**', '**/*.d.ts', '**/*.d.mts', '**/*.d.cts', '**/*.map', '**/*.h', '**/*.gyp', '**/*.md', '**/*.ts', '**/.*'];
+export const DEFAULT_EXCLUDE = [
+  'test/**',
+  'tests/**',
+  '**/*.d.ts',
+  '**/*.d.mts',
+  '**/*.d.cts',
+  '**/*.map',
+  '**/*.h',
+  '**/*.gyp',
+  '**/*.md',
+  '**/*.ts',
+  '**/.*',
+];

@@ -9,12 +9,11 @@ export declare function runtimePackages(
 export declare function nativeFiles(targetName: string, repo?: string): { files: string[]; problems: string[] };
 export declare function vsixFiles(targetName: string, repo?: string): { files: string[]; problems: string[] };
 export declare function vsixName(file: string): string;
-export declare function packageExtension(opts?: {
-  target?: string;
-  out?: string;
-  log?: (line: string) => void;
-}): { vsix: string; target: string; files: string[]; bytes: number; seconds: number };
-export declare function cachedPackage(opts?: {
-  target?: string;
-  log?: (line: string) => void;
-}): { vsix: string; cached: boolean; seconds: number };
+export declare function packageExtension(opts?: { target?: string; out?: string; log?: (line: string) => void }): {
+  vsix: string;
+  target: string;
+  files: string[];
+  bytes: number;
+  seconds: number;
+};
+export declare function cachedPackage(opts?: { target?: string; log?: (line: string) => void }): { vsix: string; cached: boolean; seconds: number };

@@ -177,7 +177,9 @@ export function packageExtension(opts = {}) {
 
   const native = nativeFiles(targetName);
   if (native.problems.length) {
-    throw new PackageError(`cannot package for ${targetName}: ${native.problems.join('; ')} (npm installs and builds native parts for the machine it runs on: package ${targetName} on ${targetName})`);
+    throw new PackageError(
+      `cannot package for ${targetName}: ${native.problems.join('; ')} (npm installs and builds native parts for the machine it runs on: package ${targetName} on ${targetName})`,
+    );
   }
   const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--production'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) throw new PackageError(`the production build failed: ${(build.stderr || build.stdout).trim().split('\n').slice(-1)[0]}`);
@@ -208,7 +210,11 @@ export function packageExtension(opts = {}) {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   // What vsce wrote must be what was chosen: a file name that a glob misreads would differ.
-  const packed = new Set(zipEntries(out).map((e) => e.name).filter((n) => n.startsWith('extension/')));
+  const packed = new Set(
+    zipEntries(out)
+      .map((e) => e.name)
+      .filter((n) => n.startsWith('extension/')),
+  );
   const wanted = new Set(files.map(vsixName));
   const extra = [...packed].filter((n) => !wanted.has(n));
   const lost = [...wanted].filter((n) => !packed.has(n));
@@ -225,9 +231,21 @@ export function packageExtension(opts = {}) {
 function inputHash(targetName) {
   const h = createHash('sha256');
   h.update(`${targetName}\0`);
-  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'scripts/build.mjs', 'scripts/package.mjs', 'scripts/nativeDependencies.mjs', 'scripts/binaryFormat.mjs'];
+  const files = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'README.md',
+    'CHANGELOG.md',
+    'LICENSE',
+    'scripts/build.mjs',
+    'scripts/package.mjs',
+    'scripts/nativeDependencies.mjs',
+    'scripts/binaryFormat.mjs',
+  ];
   for (const dir of ['src', 'webview', 'media']) {
-    if (fs.existsSync(path.join(root, dir))) files.push(...walk(path.join(root, dir), (ent) => ent.name.startsWith('.') || ent.name === '__pycache__').map((f) => `${dir}/${f}`));
+    if (fs.existsSync(path.join(root, dir)))
+      files.push(...walk(path.join(root, dir), (ent) => ent.name.startsWith('.') || ent.name === '__pycache__').map((f) => `${dir}/${f}`));
   }
   for (const f of files.sort()) {
     if (!fs.existsSync(path.join(root, f))) continue;

@@ -27,9 +27,7 @@ const templateDir = path.join(root, 'scripts', 'code-server');
 
 /** The cache folder holding every provisioned code-server version. */
 export function cacheRoot() {
-  return process.env.PATCHLENS_CODE_SERVER_CACHE
-    ? path.resolve(process.env.PATCHLENS_CODE_SERVER_CACHE)
-    : path.join(root, '.cache', 'code-server');
+  return process.env.PATCHLENS_CODE_SERVER_CACHE ? path.resolve(process.env.PATCHLENS_CODE_SERVER_CACHE) : path.join(root, '.cache', 'code-server');
 }
 
 function installDir() {
@@ -92,8 +90,10 @@ function fail(message) {
 function preflight() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major !== 20) {
-    fail(`code-server ${CODE_SERVER_VERSION} installs only on Node 20 (this is Node ${process.versions.node}); ` +
-      'see shared/recipes/vscode-e2e.md for newer code-server with Node 24.');
+    fail(
+      `code-server ${CODE_SERVER_VERSION} installs only on Node 20 (this is Node ${process.versions.node}); ` +
+        'see shared/recipes/vscode-e2e.md for newer code-server with Node 24.',
+    );
   }
   if (process.platform !== 'linux') fail(`provisioning is scripted for Linux only (this is ${process.platform})`);
   const rg = ['/usr/bin/rg', '/usr/local/bin/rg'].find((f) => fs.existsSync(f));
@@ -214,8 +214,10 @@ export async function provisionCodeServer(opts = {}) {
     fs.closeSync(out);
     if (code !== 0) {
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
-      fail(`npm ci of code-server failed (exit ${code}); full log: ${logFile}\n${tail}\n` +
-        'System packages it needs: apt-get install -y ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential');
+      fail(
+        `npm ci of code-server failed (exit ${code}); full log: ${logFile}\n${tail}\n` +
+          'System packages it needs: apt-get install -y ripgrep libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential',
+      );
     }
     const missing = p.required.filter((f) => !fs.existsSync(f));
     if (missing.length) fail(`code-server installed but files are missing: ${missing.join(', ')} (log: ${logFile})`);

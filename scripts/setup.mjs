@@ -64,7 +64,9 @@ function run(cmd, args, env = {}) {
 export async function setup(purpose, log = (l) => process.stderr.write(`[setup] ${l}\n`)) {
   const major = Number(process.versions.node.split('.')[0]);
   if (major !== NODE_MAJOR) {
-    throw new SetupError(`Node ${NODE_MAJOR} is needed (code-server 4.100.3, which the e2e tests and the demo run, installs only on Node ${NODE_MAJOR}); this is Node ${process.versions.node}`);
+    throw new SetupError(
+      `Node ${NODE_MAJOR} is needed (code-server 4.100.3, which the e2e tests and the demo run, installs only on Node ${NODE_MAJOR}); this is Node ${process.versions.node}`,
+    );
   }
   const deb = debianStatus(purpose);
   if (deb.missing === null) {

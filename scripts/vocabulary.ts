@@ -7,7 +7,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SUPPORTED_EXTENSIONS } from '../src/core/imageTypes';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../src/core/datasetLayout';
-import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS } from '../src/core/vocabulary';
+import {
+  BORDERS,
+  DATABASE_BACKENDS,
+  DATABASE_FOLDER,
+  DATABASE_LOCATIONS,
+  DEFAULT_K,
+  DEFAULT_KEYS,
+  KEY_SHAPES,
+  KEY_SOURCES,
+  MAX_HOPS,
+  MAX_K,
+  MIN_HOPS,
+} from '../src/core/vocabulary';
 
 export const INSPECT_COMMAND = 'patchlens.inspectPatches';
 export const INSPECTOR_VIEW_TYPE = 'patchlens.inspector';

@@ -180,7 +180,8 @@ export class Endpoint<Out extends Msg, In extends Msg, Replies extends { [K in k
   private reject(reason: string, raw: unknown): undefined {
     this.opts.onRejected?.(reason);
     const id = raw && typeof raw === 'object' ? (raw as { messageId?: unknown }).messageId : undefined;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) this.post({ type: 'error', inReplyTo: id, kind: 'InvalidMessage', message: reason } as unknown as Out);
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0)
+      this.post({ type: 'error', inReplyTo: id, kind: 'InvalidMessage', message: reason } as unknown as Out);
     return undefined;
   }
 

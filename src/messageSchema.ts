@@ -23,12 +23,21 @@ export const str = (maxLength = 4096) => v.pipe(v.string(), v.maxLength(maxLengt
 export const list = <S extends v.GenericSchema>(of: S, maxItems = 100_000) => v.pipe(v.array(of), v.maxLength(maxItems));
 
 type TypedArrayClass = Uint8ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor;
-type TypedArrayOf<C> = C extends Uint8ArrayConstructor ? Uint8Array : C extends Int32ArrayConstructor ? Int32Array : C extends Uint32ArrayConstructor ? Uint32Array : Float32Array;
+type TypedArrayOf<C> = C extends Uint8ArrayConstructor
+  ? Uint8Array
+  : C extends Int32ArrayConstructor
+    ? Int32Array
+    : C extends Uint32ArrayConstructor
+      ? Uint32Array
+      : Float32Array;
 
 /** A typed array of exactly this class (structured clone keeps it), at most maxLength elements. */
 export const typed = <C extends TypedArrayClass>(array: C, maxLength = 1 << 26) =>
   v.pipe(
-    v.custom<TypedArrayOf<C>>((x) => x instanceof array, (issue) => `must be a ${array.name}, got ${describe(issue.input)}`),
+    v.custom<TypedArrayOf<C>>(
+      (x) => x instanceof array,
+      (issue) => `must be a ${array.name}, got ${describe(issue.input)}`,
+    ),
     v.check((a) => a.length <= maxLength, `has more than ${maxLength} elements`),
   );
 
@@ -60,7 +69,9 @@ type Mutable<T> = T extends object ? (T extends ArrayBufferView ? T : { -readonl
  * added to one and not the other. `schemaOf<KeyParams>()(v.strictObject({...}))`.
  */
 export function schemaOf<T>() {
-  return <S extends v.GenericSchema>(schema: S & (Equal<Mutable<v.InferOutput<S>>, Mutable<T>> extends true ? unknown : { error: 'the schema does not describe this type' })): S => schema;
+  return <S extends v.GenericSchema>(
+    schema: S & (Equal<Mutable<v.InferOutput<S>>, Mutable<T>> extends true ? unknown : { error: 'the schema does not describe this type' }),
+  ): S => schema;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -44,7 +44,9 @@ const cell = v.strictObject({ row: side, col: side });
 /** Tensors of one grid; a 24x24 grid has 576 cells. */
 const CELLS = MAX_GRID_SIDE * 64;
 
-const keyParams = schemaOf<KeyParams>()(v.strictObject({ shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS), border: v.picklist(BORDERS), source: v.picklist(KEY_SOURCES) }));
+const keyParams = schemaOf<KeyParams>()(
+  v.strictObject({ shape: v.picklist(KEY_SHAPES), hops: int(MIN_HOPS, MAX_HOPS), border: v.picklist(BORDERS), source: v.picklist(KEY_SOURCES) }),
+);
 
 // =============================================================== Inspector
 // The "Patch Inspector" custom editor: one image, its token grid, the
@@ -182,7 +184,13 @@ export type RolloutWire = v.InferOutput<v.ObjectSchema<typeof rolloutWire, undef
 /** Messages the host sends to the inspector webview. */
 export const hostToInspectorSchema = v.variant('type', [
   /** Answer to `ready` (sent again after a build): the image, its database (null when none), settings and status; `view`: the settings of the inspector a jump came from, for a fresh view. */
-  message('init', { image: inspectorImage, database: v.nullable(inspectorDatabase), settings: inspectorSettings, status: inspectorStatus, view: v.optional(inspectorView) }),
+  message('init', {
+    image: inspectorImage,
+    database: v.nullable(inspectorDatabase),
+    settings: inspectorSettings,
+    status: inspectorStatus,
+    view: v.optional(inspectorView),
+  }),
   /** What the host is doing, or why there is nothing to show (loading, no database, building, error). */
   message('status', { status: inspectorStatus }),
   /** The token grid: tokens, latent-to-code distances, and each cell's x, y, width, height in image pixels (rows*cols*4). */
@@ -246,7 +254,16 @@ export const inspectorToHostSchema = v.variant('type', [
   /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
   message('imagePixels', { messageId: MESSAGE_ID }),
   /** Let the database generate the rest of the image from (row, col); answered by `rolloutResult`, with `rolloutProgress` meanwhile. */
-  message('rollout', { messageId: MESSAGE_ID, row: side, col: side, mode: v.picklist(ROLLOUT_MODES), seed: int(0, 2 ** 31), temperature: num(1e-3, 1e6), k: int(1, MAX_K), excludeSelf: v.boolean() }),
+  message('rollout', {
+    messageId: MESSAGE_ID,
+    row: side,
+    col: side,
+    mode: v.picklist(ROLLOUT_MODES),
+    seed: int(0, 2 ** 31),
+    temperature: num(1e-3, 1e6),
+    k: int(1, MAX_K),
+    excludeSelf: v.boolean(),
+  }),
   /** Stop the rollout running (its request is answered with an error of kind RolloutCancelledError). */
   message('cancelRollout', {}),
   /** The images this one overlaps most (a duplicate search of its database); answered by `overlapsResult`. */
@@ -275,7 +292,14 @@ export const inspectorToHostSchema = v.variant('type', [
 export type InspectorToHost = v.InferOutput<typeof inspectorToHostSchema>;
 
 /** The answer type of each inspector request. */
-export const INSPECTOR_REPLIES = { query: 'queryResult', crop: 'cropResult', reconstruct: 'reconstruction', imagePixels: 'imagePixels', rollout: 'rolloutResult', overlaps: 'overlapsResult' } as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
+export const INSPECTOR_REPLIES = {
+  query: 'queryResult',
+  crop: 'cropResult',
+  reconstruct: 'reconstruction',
+  imagePixels: 'imagePixels',
+  rollout: 'rolloutResult',
+  overlaps: 'overlapsResult',
+} as const satisfies Record<RequestOf<InspectorToHost>['type'], HostToInspector['type']>;
 export type InspectorReplies = RepliesOf<HostToInspector, typeof INSPECTOR_REPLIES>;
 
 /** Checks a grid beyond its fields' types: the tensors' lengths match rows x cols. */
@@ -290,12 +314,21 @@ export function gridConsistent(m: Extract<HostToInspector, { type: 'grid' }>): s
 /** Checks a rolloutResult beyond its fields' types: per-cell columns of rows x cols, sources inside `images`, steps that add up. */
 export function rolloutResultConsistent(m: InspectorReplies['rollout']): string | undefined {
   const n = m.rows * m.cols;
-  for (const [name, col] of [['tokens', m.tokens], ['original', m.original], ['sourceImage', m.sourceImage], ['sourceRow', m.sourceRow], ['sourceCol', m.sourceCol], ['sourceDistance', m.sourceDistance]] as const) {
+  for (const [name, col] of [
+    ['tokens', m.tokens],
+    ['original', m.original],
+    ['sourceImage', m.sourceImage],
+    ['sourceRow', m.sourceRow],
+    ['sourceCol', m.sourceCol],
+    ['sourceDistance', m.sourceDistance],
+  ] as const) {
     if (col.length !== n) return `rolloutResult.${name} has ${col.length} entries for ${m.rows}x${m.cols} cells`;
   }
   if (m.from.row >= m.rows || m.from.col >= m.cols) return `rolloutResult.from is outside the ${m.rows}x${m.cols} grid`;
-  if (m.stepStart.length !== n - (m.from.row * m.cols + m.from.col) + 1) return `rolloutResult.stepStart has ${m.stepStart.length} entries for the steps from (${m.from.row}, ${m.from.col})`;
-  if (m.stepTokens.length !== m.stepP.length || m.stepStart[m.stepStart.length - 1] !== m.stepTokens.length) return 'rolloutResult steps do not match their distributions';
+  if (m.stepStart.length !== n - (m.from.row * m.cols + m.from.col) + 1)
+    return `rolloutResult.stepStart has ${m.stepStart.length} entries for the steps from (${m.from.row}, ${m.from.col})`;
+  if (m.stepTokens.length !== m.stepP.length || m.stepStart[m.stepStart.length - 1] !== m.stepTokens.length)
+    return 'rolloutResult steps do not match their distributions';
   for (let i = 1; i < m.stepStart.length; i++) if (m.stepStart[i] < m.stepStart[i - 1]) return 'rolloutResult.stepStart decreases';
   for (const s of m.sourceImage) if (s < -1 || s >= m.images.length) return `rolloutResult.sourceImage refers to image ${s} of ${m.images.length}`;
   return undefined;
@@ -392,7 +425,8 @@ export function codebookConsistent(m: HostToCodebook): string | undefined {
   if (m.type !== 'codebook') return undefined;
   const d = m.data;
   if (d.counts.length !== d.codebookSize) return `codebook.counts has ${d.counts.length} entries for ${d.codebookSize} codes`;
-  if (d.prototypes.length !== d.codebookSize * d.patch * d.patch * 3) return `codebook.prototypes has ${d.prototypes.length} bytes for ${d.codebookSize} codes of ${d.patch}x${d.patch} RGB`;
+  if (d.prototypes.length !== d.codebookSize * d.patch * d.patch * 3)
+    return `codebook.prototypes has ${d.prototypes.length} bytes for ${d.codebookSize} codes of ${d.patch}x${d.patch} RGB`;
   return undefined;
 }
 
@@ -435,7 +469,9 @@ const duplicateResults = v.strictObject({
 export type DuplicateResults = v.InferOutput<typeof duplicateResults>;
 
 /** A ranked pair: the engine's DuplicateSummary (paths dataset-relative, any characters: render as text). */
-const duplicateSummary = schemaOf<DuplicateSummary>()(v.strictObject({ rank: count, a: path, b: path, score: num(0, 1), sharedCells: count, identical: v.boolean() }));
+const duplicateSummary = schemaOf<DuplicateSummary>()(
+  v.strictObject({ rank: count, a: path, b: path, score: num(0, 1), sharedCells: count, identical: v.boolean() }),
+);
 
 /** Messages the host sends to the duplicates view. */
 export const hostToDuplicatesSchema = v.variant('type', [
@@ -478,5 +514,8 @@ export const duplicatesToHostSchema = v.variant('type', [
 export type DuplicatesToHost = v.InferOutput<typeof duplicatesToHostSchema>;
 
 /** The answer type of each duplicates request. */
-export const DUPLICATES_REPLIES = { page: 'pageResult', thumbnail: 'thumbnailResult' } as const satisfies Record<RequestOf<DuplicatesToHost>['type'], HostToDuplicates['type']>;
+export const DUPLICATES_REPLIES = { page: 'pageResult', thumbnail: 'thumbnailResult' } as const satisfies Record<
+  RequestOf<DuplicatesToHost>['type'],
+  HostToDuplicates['type']
+>;
 export type DuplicatesReplies = RepliesOf<HostToDuplicates, typeof DUPLICATES_REPLIES>;

@@ -77,7 +77,12 @@ export async function augmentedSet(opts: AugmentOptions): Promise<AugmentedSet> 
     const stem = f.rel.replace(/[\\/]/g, '__').replace(/\.[^.]+$/, '');
     const n = query ? opts.queryVariants : opts.variants;
     for (let v = 0; v < n; v++) {
-      jobs.push({ src: f.abs, dst: path.join(query ? queryImages : dbImages, `${stem}-v${String(v).padStart(3, '0')}.jpg`), seed: (opts.seed ?? 1) * 1_000_003 + i * 1009 + v, flip: v % 2 === 1 });
+      jobs.push({
+        src: f.abs,
+        dst: path.join(query ? queryImages : dbImages, `${stem}-v${String(v).padStart(3, '0')}.jpg`),
+        seed: (opts.seed ?? 1) * 1_000_003 + i * 1009 + v,
+        flip: v % 2 === 1,
+      });
     }
   });
   // Variants from an earlier run with a larger target are not part of this set.

@@ -31,7 +31,13 @@ export function benchDatabasePaths(repo: string, entries: number, efConstruction
 }
 
 /** Builds (or updates) the database of about `entries` entries unless it is there; returns its paths. */
-export async function ensureBenchDatabase(repo: string, entries: number, log: (line: string) => void, efConstruction = 100, codes = 4096): Promise<BenchDatabase> {
+export async function ensureBenchDatabase(
+  repo: string,
+  entries: number,
+  log: (line: string) => void,
+  efConstruction = 100,
+  codes = 4096,
+): Promise<BenchDatabase> {
   const db = benchDatabasePaths(repo, entries, efConstruction, codes);
   fs.mkdirSync(db.root, { recursive: true });
   if (!fs.existsSync(db.model)) writeTinyModel(path.dirname(db.model), { size: 384, patch: 16, dim: 8, codes, seed: 7 });

@@ -49,7 +49,8 @@ export function intArg(v: string | undefined, name: string, def: number, min = 1
 export function intListArg(v: string | undefined, name: string, def: number[]): number[] {
   if (v === undefined) return def;
   const out = v.split(',').map((s) => Number(s.trim().replace(/k$/i, '000').replace(/m$/i, '000000')));
-  if (out.some((n) => !Number.isInteger(n) || n < 1)) fail(`--${name} must be a comma-separated list of positive integers (10k, 1m allowed), got ${JSON.stringify(v)}`);
+  if (out.some((n) => !Number.isInteger(n) || n < 1))
+    fail(`--${name} must be a comma-separated list of positive integers (10k, 1m allowed), got ${JSON.stringify(v)}`);
   return out;
 }
 
@@ -82,9 +83,7 @@ export function resolveImages(arg: string | undefined): string {
   const p = path.resolve(arg ?? DEFAULT_IMAGES);
   if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) {
     fail(
-      arg
-        ? `the image folder ${p} does not exist`
-        : `the sample dataset is not in this checkout (${path.relative(ROOT, p)}). Pass --images <folder of photos>`,
+      arg ? `the image folder ${p} does not exist` : `the sample dataset is not in this checkout (${path.relative(ROOT, p)}). Pass --images <folder of photos>`,
     );
   }
   return p;

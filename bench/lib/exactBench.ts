@@ -53,7 +53,11 @@ function bandwidth(bytes: number): number {
   return span / (best / 1000) / 1e9;
 }
 
-function faissFlat(keysFile: string, queriesFile: string, n: number): { single: { qps: number; qpsCpu: number }; batch: { qps: number; qpsCpu: number }; ids: number[][] } {
+function faissFlat(
+  keysFile: string,
+  queriesFile: string,
+  n: number,
+): { single: { qps: number; qpsCpu: number }; batch: { qps: number; qpsCpu: number }; ids: number[][] } {
   const r = spawnSync(PYTHON, [path.join(ROOT, 'bench', 'faiss_flat.py'), '--keys', keysFile, '--queries', queriesFile, '--n', String(n)], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -64,7 +68,13 @@ function faissFlat(keysFile: string, queriesFile: string, n: number): { single: 
 }
 
 /** Interleaved rounds of Patch Lens exact and (when files are given) FAISS IndexFlatL2, one thread, k = 10. */
-export function compareExact(s: KeySet, nq: number, rounds: number, faiss?: { keysFile: string; queriesFile: string }, log: (l: string) => void = () => {}): ExactComparison {
+export function compareExact(
+  s: KeySet,
+  nq: number,
+  rounds: number,
+  faiss?: { keysFile: string; queriesFile: string },
+  log: (l: string) => void = () => {},
+): ExactComparison {
   const n = s.keys.length / s.dim;
   const k = 10;
   const labels = Float64Array.from({ length: n }, (_, i) => i);
@@ -73,7 +83,9 @@ export function compareExact(s: KeySet, nq: number, rounds: number, faiss?: { ke
   const q = (i: number) => s.queries.subarray(i * s.dim, (i + 1) * s.dim);
   const keyBytes = n * s.dim * 4;
   const bw = bandwidth(keyBytes);
-  log(`  memory bandwidth (one thread, WebAssembly SIMD loads): ${bw.toFixed(1)} GB/s: a full scan of ${(keyBytes / 1e6).toFixed(0)} MB of keys is at most ${(bw * 1e9 / keyBytes).toFixed(0)} queries/s`);
+  log(
+    `  memory bandwidth (one thread, WebAssembly SIMD loads): ${bw.toFixed(1)} GB/s: a full scan of ${(keyBytes / 1e6).toFixed(0)} MB of keys is at most ${((bw * 1e9) / keyBytes).toFixed(0)} queries/s`,
+  );
 
   const pl: { qps: number; cpu: number }[] = [];
   const fs1: { qps: number; cpu: number }[] = [];
@@ -94,7 +106,12 @@ export function compareExact(s: KeySet, nq: number, rounds: number, faiss?: { ke
       fsb.push({ qps: f.batch.qps, cpu: f.batch.qpsCpu });
       faissIds = f.ids;
     }
-    log(`  round ${r + 1}: Patch Lens exact ${pl[r].qps.toFixed(0)} QPS (${pl[r].cpu.toFixed(0)} per CPU-s)` + (faiss ? `, FAISS IndexFlatL2 single queries ${fs1[r].qps.toFixed(0)} (${fs1[r].cpu.toFixed(0)}), batch ${fsb[r].qps.toFixed(0)} (${fsb[r].cpu.toFixed(0)})` : ''));
+    log(
+      `  round ${r + 1}: Patch Lens exact ${pl[r].qps.toFixed(0)} QPS (${pl[r].cpu.toFixed(0)} per CPU-s)` +
+        (faiss
+          ? `, FAISS IndexFlatL2 single queries ${fs1[r].qps.toFixed(0)} (${fs1[r].cpu.toFixed(0)}), batch ${fsb[r].qps.toFixed(0)} (${fsb[r].cpu.toFixed(0)})`
+          : ''),
+    );
   }
   // The plain float64 scan: the same answers, much slower (a few queries).
   const plain = new ExactPatchIndex(s.dim, n, { kernel: false });

@@ -111,7 +111,6 @@ function searchAll(index: PatchIndex, s: KeySet, nq: number, k: number): { ms: n
   return { ms, cpuMs: cpuMs(process.cpuUsage(c0)), labels };
 }
 
-
 /**
  * Resident memory that loading an index file adds, measured in a fresh
  * process (as PatchDatabase.open loads it: readIndexSync with replace-deleted on).
@@ -144,17 +143,39 @@ export interface ExactResult {
 }
 
 /** Exact search: ground truth ([nq * gtK] labels) for the first `nq` queries, and its own speed. */
-export async function runExact(s: KeySet, nq: number, gtK: number, threads: number, given?: { ids: ArrayLike<number>; k: number }): Promise<{ result: ExactResult; gt: Float64Array }> {
+export async function runExact(
+  s: KeySet,
+  nq: number,
+  gtK: number,
+  threads: number,
+  given?: { ids: ArrayLike<number>; k: number },
+): Promise<{ result: ExactResult; gt: Float64Array }> {
   const n = entriesOf(s);
   await settle();
   const t0 = now();
   const ex = new ExactPatchIndex(s.dim, n);
-  ex.add(s.keys, Float64Array.from({ length: n }, (_, i) => i));
+  ex.add(
+    s.keys,
+    Float64Array.from({ length: n }, (_, i) => i),
+  );
   const buildSec = (now() - t0) / 1000;
   const { ms, cpuMs: cms, labels } = searchAll(ex, s, nq, gtK);
-  const result: ExactResult = { queries: nq, buildSec: sig(buildSec), qps1: sig(nq / (ms / 1000)), qps1Cpu: sig(nq / (cms / 1000)), threads, bytesPerEntry: s.dim * 4 + 8 };
+  const result: ExactResult = {
+    queries: nq,
+    buildSec: sig(buildSec),
+    qps1: sig(nq / (ms / 1000)),
+    qps1Cpu: sig(nq / (cms / 1000)),
+    threads,
+    bytesPerEntry: s.dim * 4 + 8,
+  };
   if (threads > 1) {
-    const pool = await SearchThreads.start(threads, { kind: 'exact', dim: s.dim, entries: n, keys: shared(s.keys), queries: shared(s.queries.subarray(0, nq * s.dim)) });
+    const pool = await SearchThreads.start(threads, {
+      kind: 'exact',
+      dim: s.dim,
+      entries: n,
+      keys: shared(s.keys),
+      queries: shared(s.queries.subarray(0, nq * s.dim)),
+    });
     try {
       const r = await pool.run(nq, gtK, 0);
       result.qpsAll = sig(nq / (r.ms / 1000));
@@ -238,7 +259,9 @@ export async function runHnsw(s: KeySet, opts: HnswRunOptions): Promise<HnswResu
   }
   const convMs = now() - tc;
   if (sink === 0.123456) log('');
-  log(`  HNSW M=${opts.params.m} efConstruction=${opts.params.efConstruction}: built ${n} entries in ${(buildMs / 1000).toFixed(1)} s (${(buildCpu / 1000).toFixed(1)} CPU s)`);
+  log(
+    `  HNSW M=${opts.params.m} efConstruction=${opts.params.efConstruction}: built ${n} entries in ${(buildMs / 1000).toFixed(1)} s (${(buildCpu / 1000).toFixed(1)} CPU s)`,
+  );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'patchlens-bench-index-'));
   const file = path.join(dir, 'index.hnsw');
@@ -255,7 +278,12 @@ export async function runHnsw(s: KeySet, opts: HnswRunOptions): Promise<HnswResu
       // Best of three passes (CPU time): one pass of 1000 queries is only tens of ms.
       const passes = [searchAll(index, s, nq, 10), searchAll(index, s, nq, 10), searchAll(index, s, nq, 10)];
       const r10 = passes.reduce((a, b) => (b.cpuMs < a.cpuMs ? b : a));
-      const point: SweepPoint = { ef, qps1: sig(nq / (r10.ms / 1000)), qps1Cpu: sig(nq / (r10.cpuMs / 1000)), recall10: sig(recallAt(s, r10.labels, 10, opts.gt.ids, opts.gt.k, 10, nq), 4) };
+      const point: SweepPoint = {
+        ef,
+        qps1: sig(nq / (r10.ms / 1000)),
+        qps1Cpu: sig(nq / (r10.cpuMs / 1000)),
+        recall10: sig(recallAt(s, r10.labels, 10, opts.gt.ids, opts.gt.k, 10, nq), 4),
+      };
       if (pool) {
         const rAll = await pool.run(nq, 10, ef);
         point.qpsAll = sig(nq / (rAll.ms / 1000));
@@ -266,7 +294,9 @@ export async function runHnsw(s: KeySet, opts: HnswRunOptions): Promise<HnswResu
         point.qps1At100 = sig(nq / (r100.ms / 1000));
       }
       sweep.push(point);
-      log(`  ef=${ef}: ${point.qps1} QPS (1 thread; ${point.qps1Cpu} per CPU-s)${point.qpsAll ? `, ${point.qpsAll} QPS (${opts.threads} threads)` : ''}, recall@10 ${point.recall10}${point.recall100 !== undefined ? `, recall@100 ${point.recall100}` : ''}`);
+      log(
+        `  ef=${ef}: ${point.qps1} QPS (1 thread; ${point.qps1Cpu} per CPU-s)${point.qpsAll ? `, ${point.qpsAll} QPS (${opts.threads} threads)` : ''}, recall@10 ${point.recall10}${point.recall100 !== undefined ? `, recall@100 ${point.recall100}` : ''}`,
+      );
     }
     return {
       params: opts.params,

@@ -39,7 +39,14 @@ export interface LatencyBenchResult {
   cases: LatencyResult[];
 }
 
-export async function runLatencyBench(opts: { dbDir: string; datasetRoot: string; queryImages: string; model: string; clicks: number; log?: (l: string) => void }): Promise<LatencyBenchResult> {
+export async function runLatencyBench(opts: {
+  dbDir: string;
+  datasetRoot: string;
+  queryImages: string;
+  model: string;
+  clicks: number;
+  log?: (l: string) => void;
+}): Promise<LatencyBenchResult> {
   const t0 = now();
   const db = PatchDatabase.open(opts.dbDir, { verify: false });
   if (!db) throw new Error(`no database in ${opts.dbDir}`);
@@ -74,7 +81,8 @@ export async function runLatencyBench(opts: { dbDir: string; datasetRoot: string
       const grids = c.inDatabase ? gridsIn : gridsOut;
       const ms: number[] = [];
       const search: number[] = [];
-      for (let i = 0; i < 20; i++) await retriever.query(grids[i % grids.length], 1 + (i % (rows - 1)), 1 + (i % (cols - 2)), { k: c.k, excludeSelf: c.excludeSelf }); // warm
+      for (let i = 0; i < 20; i++)
+        await retriever.query(grids[i % grids.length], 1 + (i % (rows - 1)), 1 + (i % (cols - 2)), { k: c.k, excludeSelf: c.excludeSelf }); // warm
       for (let i = 0; i < opts.clicks; i++) {
         const g = grids[i % grids.length];
         const row = Math.floor(rng() * rows);
@@ -84,11 +92,26 @@ export async function runLatencyBench(opts: { dbDir: string; datasetRoot: string
         ms.push(now() - t);
         search.push(r.searchMs);
       }
-      const res: LatencyResult = { case: c.name, k: c.k, clicks: ms.length, medianMs: sig(median(ms)), p95Ms: sig(percentile(ms, 95)), maxMs: sig(Math.max(...ms)), searchMedianMs: sig(median(search)) };
+      const res: LatencyResult = {
+        case: c.name,
+        k: c.k,
+        clicks: ms.length,
+        medianMs: sig(median(ms)),
+        p95Ms: sig(percentile(ms, 95)),
+        maxMs: sig(Math.max(...ms)),
+        searchMedianMs: sig(median(search)),
+      };
       opts.log?.(`  ${c.name}: median ${res.medianMs} ms, p95 ${res.p95Ms} ms`);
       results.push(res);
     }
-    return { entries: db.entryCount, images: db.manifest.images.length, openSec: sig(openSec), ef: db.manifest.index.ef, tokenGridOutsideMs: sig(median(tokMs)), cases: results };
+    return {
+      entries: db.entryCount,
+      images: db.manifest.images.length,
+      openSec: sig(openSec),
+      ef: db.manifest.index.ef,
+      tokenGridOutsideMs: sig(median(tokMs)),
+      cases: results,
+    };
   } finally {
     if (tok) await (await tok).release();
   }

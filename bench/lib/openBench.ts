@@ -113,7 +113,20 @@ async function serveClient(db: BenchDatabase, rounds: number): Promise<number[]>
 export async function runOpenBench(opts: { sizes: readonly number[]; rounds: number; log: (line: string) => void }): Promise<OpenResult[]> {
   const dbs: BenchDatabase[] = [];
   for (const size of opts.sizes) dbs.push(await ensureBenchDatabase(ROOT, size, opts.log));
-  const runs = dbs.map(() => ({ read: [] as number[], readCpu: [] as number[], cli: [] as number[], verify: [] as number[], open: [] as number[], openCpu: [] as number[], openVerifyCpu: [] as number[], rss: [] as number[], engine: [] as number[], engineCpu: [] as number[], engineRss: [] as number[], checked: '' }));
+  const runs = dbs.map(() => ({
+    read: [] as number[],
+    readCpu: [] as number[],
+    cli: [] as number[],
+    verify: [] as number[],
+    open: [] as number[],
+    openCpu: [] as number[],
+    openVerifyCpu: [] as number[],
+    rss: [] as number[],
+    engine: [] as number[],
+    engineCpu: [] as number[],
+    engineRss: [] as number[],
+    checked: '',
+  }));
   for (const db of dbs) {
     readAll(db.dbDir); // page cache warm
     cliQuery(db, []); // writes verified.json if a database predates it
@@ -165,14 +178,52 @@ export async function runOpenBench(opts: { sizes: readonly number[]; rounds: num
 }
 
 export function openTable(rows: readonly OpenResult[]): (string | number)[][] {
-  return rows.map((r) => [r.entries.toLocaleString('en-US'), r.databaseMB, r.readMs, r.openMs, r.cliMs, r.cliVerifyMs, r.engineMs, r.serveClientMs, r.cliRssMB, r.engineRssMB]);
+  return rows.map((r) => [
+    r.entries.toLocaleString('en-US'),
+    r.databaseMB,
+    r.readMs,
+    r.openMs,
+    r.cliMs,
+    r.cliVerifyMs,
+    r.engineMs,
+    r.serveClientMs,
+    r.cliRssMB,
+    r.engineRssMB,
+  ]);
 }
 
-export const OPEN_HEADERS = ['entries', 'files MB', 'read files ms', 'open ms', 'CLI query ms', 'CLI --verify ms', 'engine worker ms', 'serve client ms', 'CLI RSS MB', 'engine RSS +MB'];
+export const OPEN_HEADERS = [
+  'entries',
+  'files MB',
+  'read files ms',
+  'open ms',
+  'CLI query ms',
+  'CLI --verify ms',
+  'engine worker ms',
+  'serve client ms',
+  'CLI RSS MB',
+  'engine RSS +MB',
+];
 
 /** The same in CPU time, which a shared machine's load does not inflate. */
 export function openCpuTable(rows: readonly OpenResult[]): (string | number)[][] {
-  return rows.map((r) => [r.entries.toLocaleString('en-US'), r.readCpuMs, r.openCpuMs, sig(r.openCpuMs / r.readCpuMs), r.openVerifyCpuMs, r.engineCpuMs, r.checked]);
+  return rows.map((r) => [
+    r.entries.toLocaleString('en-US'),
+    r.readCpuMs,
+    r.openCpuMs,
+    sig(r.openCpuMs / r.readCpuMs),
+    r.openVerifyCpuMs,
+    r.engineCpuMs,
+    r.checked,
+  ]);
 }
 
-export const OPEN_CPU_HEADERS = ['entries', 'read files CPU ms', 'open CPU ms', 'open / read', 'open --verify CPU ms', 'engine first answer CPU ms', 'open checked'];
+export const OPEN_CPU_HEADERS = [
+  'entries',
+  'read files CPU ms',
+  'open CPU ms',
+  'open / read',
+  'open --verify CPU ms',
+  'engine first answer CPU ms',
+  'open checked',
+];

@@ -102,12 +102,17 @@ function hardLinkCopies(files: readonly DatasetFile[], root: string, repeat: num
   return dir;
 }
 
-
 /**
  * Tokenizer.encode alone on the pre-decoded pixels, in `workers` threads that
  * share the batches: images/s and process CPU ms per image.
  */
-async function encoderOnly(model: string, workers: number, threads: number, batch: number, pixels: readonly Uint8Array[]): Promise<{ enc: number; encCpu: number }> {
+async function encoderOnly(
+  model: string,
+  workers: number,
+  threads: number,
+  batch: number,
+  pixels: readonly Uint8Array[],
+): Promise<{ enc: number; encCpu: number }> {
   const imageBytes = pixels[0].length;
   if (pixels.some((p) => p.length !== imageBytes)) throw new Error('decoded images differ in size');
   const shared = new Uint8Array(new SharedArrayBuffer(imageBytes * pixels.length));
@@ -164,17 +169,31 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
   }
   const decodeOnly = pixels.length / ((now() - td) / 1000);
   const decodeCpu = cpuMs(process.cpuUsage(cd)) / pixels.length;
-  log(`${files.length} images (${pixels.length} decodable) under ${path.relative(ROOT, root) || root}; model ${info.manifest.name} ${info.rows}x${info.cols} d=${info.dim} K=${info.codebookSize}; ${cpus} cores`);
+  log(
+    `${files.length} images (${pixels.length} decodable) under ${path.relative(ROOT, root) || root}; model ${info.manifest.name} ${info.rows}x${info.cols} d=${info.dim} K=${info.codebookSize}; ${cpus} cores`,
+  );
 
   const dbRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'patchlens-bench-'));
   let entries = 0;
-  const raw = opts.configs.map(() => ({ enc: [] as number[], pipe: [] as number[], cmd: [] as number[], encCpu: [] as number[], pipeCpu: [] as number[], splits: [] as PipelineSplit[] }));
+  const raw = opts.configs.map(() => ({
+    enc: [] as number[],
+    pipe: [] as number[],
+    cmd: [] as number[],
+    encCpu: [] as number[],
+    pipeCpu: [] as number[],
+    splits: [] as PipelineSplit[],
+  }));
   const labels = opts.configs.map((c) => {
     // As EncoderPool.start lays them out.
     const { workers, threads } = encoderLayout(c.workers, c.threads, cpus);
     const dflt = encoderLayout(undefined, undefined, cpus);
     const isDefault = workers === dflt.workers && threads === dflt.threads;
-    return { workers, threadsPerWorker: threads, batch: c.batch, label: `${workers} worker${workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${isDefault ? ' (default)' : ''}` };
+    return {
+      workers,
+      threadsPerWorker: threads,
+      batch: c.batch,
+      label: `${workers} worker${workers > 1 ? 's' : ''} x ${threads} thread${threads > 1 ? 's' : ''}, batch ${c.batch}${isDefault ? ' (default)' : ''}`,
+    };
   });
   try {
     for (let r = 0; r < opts.rounds; r++) {
@@ -187,7 +206,15 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
         // End to end: what `patchlens index --rebuild` runs.
         const t1 = now();
         const c1 = process.cpuUsage();
-        const res = await buildDatabase({ root, dbDir: path.join(dbRoot, 'db'), model: opts.model, rebuild: true, workers: c.workers, threads: c.threads, batchSize: batch });
+        const res = await buildDatabase({
+          root,
+          dbDir: path.join(dbRoot, 'db'),
+          model: opts.model,
+          rebuild: true,
+          workers: c.workers,
+          threads: c.threads,
+          batchSize: batch,
+        });
         const pipeCpu = cpuMs(process.cpuUsage(c1)) / res.images;
         const wall = now() - t1;
         const n = res.images;
@@ -198,8 +225,16 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
         x.pipe.push(n / (res.timings.pipelineMs / 1000));
         x.cmd.push(n / (wall / 1000));
         x.pipeCpu.push(pipeCpu);
-        x.splits.push({ decodeMs: res.timings.decodeMs / n, encodeMs: res.timings.encodeMs / n, keysMs: res.timings.keysMs / n, insertMs: res.timings.insertMs / n, writeMs: res.timings.writeMs / n });
-        log(`round ${r + 1}/${opts.rounds} ${labels[ci].label}: encoder only ${sig(enc)} img/s (${sig(encCpu)} CPU ms/img), index ${sig(x.pipe.at(-1)!)} img/s (${sig(pipeCpu)} CPU ms/img)`);
+        x.splits.push({
+          decodeMs: res.timings.decodeMs / n,
+          encodeMs: res.timings.encodeMs / n,
+          keysMs: res.timings.keysMs / n,
+          insertMs: res.timings.insertMs / n,
+          writeMs: res.timings.writeMs / n,
+        });
+        log(
+          `round ${r + 1}/${opts.rounds} ${labels[ci].label}: encoder only ${sig(enc)} img/s (${sig(encCpu)} CPU ms/img), index ${sig(x.pipe.at(-1)!)} img/s (${sig(pipeCpu)} CPU ms/img)`,
+        );
       }
     }
   } finally {
@@ -209,7 +244,9 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
     const m = { encoderOnly: median(x.enc), pipeline: median(x.pipe), command: median(x.cmd) };
     const encCpu = median(x.encCpu);
     const pipeCpu = median(x.pipeCpu);
-    const split = Object.fromEntries(Object.keys(x.splits[0]).map((k) => [k, sig(median(x.splits.map((s) => s[k as keyof PipelineSplit])))])) as unknown as PipelineSplit;
+    const split = Object.fromEntries(
+      Object.keys(x.splits[0]).map((k) => [k, sig(median(x.splits.map((s) => s[k as keyof PipelineSplit])))]),
+    ) as unknown as PipelineSplit;
     return {
       config: labels[ci],
       encoderOnlyImagesPerSec: x.enc.map((v) => sig(v)),
@@ -242,7 +279,11 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
     decodeOnlyCpuMsPerImage: sig(decodeCpu),
     configs,
     bestEncoderOnly: { imagesPerSec: bestEnc.median.encoderOnly, config: bestEnc.config.label },
-    bestPipeline: { imagesPerSec: bestPipe.median.pipeline, config: bestPipe.config.label, ratioToBestEncoderOnly: sig(bestPipe.median.pipeline / bestEnc.median.encoderOnly) },
+    bestPipeline: {
+      imagesPerSec: bestPipe.median.pipeline,
+      config: bestPipe.config.label,
+      ratioToBestEncoderOnly: sig(bestPipe.median.pipeline / bestEnc.median.encoderOnly),
+    },
   };
 }
 
@@ -251,7 +292,16 @@ export function pipelineTable(r: PipelineBenchResult): string {
     `${r.images} images, ${r.entries} entries, ${r.modelName} (${r.grid}), ${r.cores} cores, median of ${r.rounds} interleaved rounds`,
     table(
       ['configuration', 'encoder only img/s', 'index img/s', 'ratio', 'whole command img/s', 'encoder CPU ms/img', 'index CPU ms/img', 'CPU ratio'],
-      r.configs.map((c) => [c.config.label, c.median.encoderOnly, c.median.pipeline, c.median.ratio.toFixed(2), c.median.command, c.encoderOnlyCpuMsPerImage, c.pipelineCpuMsPerImage, c.median.cpuRatio.toFixed(2)]),
+      r.configs.map((c) => [
+        c.config.label,
+        c.median.encoderOnly,
+        c.median.pipeline,
+        c.median.ratio.toFixed(2),
+        c.median.command,
+        c.encoderOnlyCpuMsPerImage,
+        c.pipelineCpuMsPerImage,
+        c.median.cpuRatio.toFixed(2),
+      ]),
     ),
     '',
     table(

@@ -48,10 +48,19 @@ export async function realSet(opts: RealSetOptions): Promise<RealSet> {
   const photos = scanDataset(opts.images).files.length;
   const dbPhotos = photos - Math.floor(photos / opts.holdOutEvery);
   const variants = Math.max(1, Math.ceil(opts.entries / perImage / Math.max(1, dbPhotos)));
-  const set = await augmentedSet({ images: opts.images, variants, holdOutEvery: opts.holdOutEvery, queryVariants: opts.queryVariants, size: info.manifest.input.width, log });
+  const set = await augmentedSet({
+    images: opts.images,
+    variants,
+    holdOutEvery: opts.holdOutEvery,
+    queryVariants: opts.queryVariants,
+    size: info.manifest.input.width,
+    log,
+  });
   const dbDir = path.join(set.dir, `db-${info.fingerprint}`);
   const buildFile = path.join(dbDir, 'bench-build.json');
-  log(`${set.dbCount} database images (${dbPhotos} photos x ${variants} variants, ${perImage} entries each), ${set.queryCount} query images from ${set.heldOut.length} held-out photos`);
+  log(
+    `${set.dbCount} database images (${dbPhotos} photos x ${variants} variants, ${perImage} entries each), ${set.queryCount} query images from ${set.heldOut.length} held-out photos`,
+  );
   const t0 = now();
   const res = await buildDatabase({
     root: set.dbImages,
@@ -70,7 +79,14 @@ export async function realSet(opts: RealSetOptions): Promise<RealSet> {
   });
   if (!res.upToDate) {
     const n = res.added + res.updated;
-    const build = { images: n, entries: res.entries, elapsedMs: res.elapsedMs, timings: res.timings, imagesPerSec: sig(n / (res.timings.pipelineMs / 1000)), date: new Date().toISOString() };
+    const build = {
+      images: n,
+      entries: res.entries,
+      elapsedMs: res.elapsedMs,
+      timings: res.timings,
+      imagesPerSec: sig(n / (res.timings.pipelineMs / 1000)),
+      date: new Date().toISOString(),
+    };
     fs.writeFileSync(buildFile, JSON.stringify(build, null, 2));
     log(`indexed ${n} images in ${(res.elapsedMs / 1000).toFixed(0)} s: ${res.entries} entries`);
   }
@@ -91,7 +107,8 @@ export function databaseKeys(db: PatchDatabase, limit?: number): Float32Array {
   if (limit === undefined || limit >= n) {
     const out = new Float32Array(n * keyDim);
     for (const { img, i } of images) {
-      if (img.firstLabel + img.entries > n) throw new Error(`labels are not contiguous (image ${img.path} has labels from ${img.firstLabel}); rebuild the benchmark database`);
+      if (img.firstLabel + img.entries > n)
+        throw new Error(`labels are not contiguous (image ${img.path} has labels from ${img.firstLabel}); rebuild the benchmark database`);
       out.set(imageKeys(db.sourceGrid(i, db.keys.source), rows, cols, dim, db.keys).keys, img.firstLabel * keyDim);
     }
     return out;
@@ -121,7 +138,9 @@ export async function queryKeys(model: string, folder: string, count: number, se
     const files = scanDataset(folder).files;
     const all: Float32Array[] = [];
     for (let i = 0; i < files.length; i += 8) {
-      const decoded = await Promise.all(files.slice(i, i + 8).map(async (f) => (await decodeForModel(await fs.promises.readFile(f.abs), tok.info.manifest.input)).rgb));
+      const decoded = await Promise.all(
+        files.slice(i, i + 8).map(async (f) => (await decodeForModel(await fs.promises.readFile(f.abs), tok.info.manifest.input)).rgb),
+      );
       for (const e of await tok.encode(decoded)) all.push(imageKeys(e.latents, rows, cols, dim, DEFAULT_KEYS).keys);
     }
     const keyDim = keyDimension(DEFAULT_KEYS.shape, DEFAULT_KEYS.hops, dim);
@@ -132,7 +151,10 @@ export async function queryKeys(model: string, folder: string, count: number, se
       o += k.length;
     }
     const total = flat.length / keyDim;
-    const order = shuffled(Array.from({ length: total }, (_, i) => i), seededRng(seed));
+    const order = shuffled(
+      Array.from({ length: total }, (_, i) => i),
+      seededRng(seed),
+    );
     const m = Math.min(count, total);
     const keys = new Float32Array(m * keyDim);
     for (let q = 0; q < m; q++) keys.set(flat.subarray(order[q] * keyDim, (order[q] + 1) * keyDim), q * keyDim);

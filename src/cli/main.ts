@@ -282,7 +282,8 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
       const dbDir = path.join(root, DATABASE_FOLDER);
       const uri = lanceUri(v.db ?? dbDir);
-      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE))) throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
+      if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE)))
+        throw new UsageError(`${uri} holds an HNSW database; choose another --db for the Lance one`);
       const lres = await buildLanceDatabase({ ...build, uri, storage: storageOptions(uri, v['storage-option'] ?? []), part, finalize: v.finalize });
       return v.json ? lres : lanceSummary(lres);
     }
@@ -303,13 +304,17 @@ async function cmdIndex(args: string[]): Promise<unknown> {
 
 /** A Lance database's search settings, in words. */
 function lanceIndexText(l: { partitions: number; subVectors: number; nprobes: number; refineFactor: number }): string {
-  return l.partitions ? `Lance IVF-PQ partitions=${l.partitions} sub-vectors=${l.subVectors} nprobes=${l.nprobes} refine=${l.refineFactor}` : 'Lance, flat (exact) search: no vector index yet';
+  return l.partitions
+    ? `Lance IVF-PQ partitions=${l.partitions} sub-vectors=${l.subVectors} nprobes=${l.nprobes} refine=${l.refineFactor}`
+    : 'Lance, flat (exact) search: no vector index yet';
 }
 
 /** The text a Lance build prints. */
 function lanceSummary(res: LanceBuildResult): string {
   const what = res.part ? `part ${res.part.index}/${res.part.count}: ` : '';
-  const idx = res.indexed ? `; IVF-PQ index: ${formatCount(res.indexed.partitions)} partitions, nprobes ${res.indexed.nprobes}, refine ${res.indexed.refineFactor}` : '';
+  const idx = res.indexed
+    ? `; IVF-PQ index: ${formatCount(res.indexed.partitions)} partitions, nprobes ${res.indexed.nprobes}, refine ${res.indexed.refineFactor}`
+    : '';
   return [
     `${shown(shownUri(res.db))}: ${what}${formatCount(res.images)} images, ${formatCount(res.entries)} entries (${formatCount(res.added)} added, ${formatCount(res.updated)} updated, ${formatCount(res.removed)} removed, ${formatCount(res.unchanged)} unchanged) in ${formatDuration(res.elapsedMs)}${idx}`,
     ...(res.reappended ? [`  ${formatCount(res.reappended)} commits dropped by the store were appended again`] : []),
@@ -396,7 +401,8 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
   if (v['model-dist']) {
     lambda = numOpt(v.lambda, 'lambda', (n) => n >= 0 && n <= 1, 'in [0, 1]') ?? 0.5;
     const arr = parseNpy(fs.readFileSync(path.resolve(ctx.cwd, v['model-dist'])));
-    if (arr.data.length !== db.model.codebookSize) throw new UsageError(`--model-dist has ${arr.data.length} values; the codebook has ${db.model.codebookSize} codes`);
+    if (arr.data.length !== db.model.codebookSize)
+      throw new UsageError(`--model-dist has ${arr.data.length} values; the codebook has ${db.model.codebookSize} codes`);
     const pModel = v.logits ? softmax(arr.data) : arr.data;
     if (!v.logits && !isProbabilityVector(pModel)) throw new UsageError('--model-dist is not a probability vector (pass --logits for logits)');
     const p = mergeDistributions(pModel, res.distribution, lambda);
@@ -409,10 +415,23 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
   const lines = [
     `${shown(query.image)} ${formatCell(query.row, query.col)}: token ${query.token}${query.inDatabase ? '' : ' (not in the database; tokenized now)'}`,
     `  ${formatCount(results.length)} nearest (${res.exact ? 'exact' : db.backend === 'lance' ? 'Lance' : 'HNSW'}, ${formatDuration(res.searchMs)}):`,
-    ...results.map((r, i) => `  ${String(i + 1).padStart(3)}. ${shown(r.image)} ${formatCell(r.row, r.col)}  token ${r.token}  d=${formatDistance(r.distance)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`),
+    ...results.map(
+      (r, i) =>
+        `  ${String(i + 1).padStart(3)}. ${shown(r.image)} ${formatCell(r.row, r.col)}  token ${r.token}  d=${formatDistance(r.distance)}${r.caption !== undefined ? `  "${shown(r.caption.length > 60 ? r.caption.slice(0, 59) + '…' : r.caption)}"` : ''}`,
+    ),
     '  DAiD distribution:',
-    ...distribution.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}  d=${formatDistance(d.distance)}${d.token === query.token ? '  <- true token' : ''}`),
-    ...(merged ? [`  merged with the model distribution (lambda ${lambda}):`, ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}`)] : []),
+    ...distribution
+      .slice(0, 10)
+      .map(
+        (d) =>
+          `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}  d=${formatDistance(d.distance)}${d.token === query.token ? '  <- true token' : ''}`,
+      ),
+    ...(merged
+      ? [
+          `  merged with the model distribution (lambda ${lambda}):`,
+          ...merged.slice(0, 10).map((d) => `    token ${String(d.token).padStart(6)}  p=${formatPercent(d.p).padStart(6)}`),
+        ]
+      : []),
   ];
   return lines.join('\n');
 }
@@ -461,20 +480,38 @@ async function cmdRollout(args: string[]): Promise<unknown> {
   const loadTokenizer = tokenizerLoader(oneShot, v.model, db);
   const retriever = new PatchRetriever(db, root, loadTokenizer);
   // Refused before any image is read or tokenized.
-  if (db.keys.shape !== 'causal') throw new RolloutError(`this database has ${db.keys.shape} keys, and ring keys need tokens not generated yet: a rollout needs a database built with --shape causal`);
+  if (db.keys.shape !== 'causal')
+    throw new RolloutError(
+      `this database has ${db.keys.shape} keys, and ring keys need tokens not generated yet: a rollout needs a database built with --shape causal`,
+    );
   if (out) {
     const tok = await loadTokenizer();
     if (!tok.hasDecoder) throw new UsageError(`--out needs a model with a decoder; ${tok.info.manifest.name} has none (pass one with --model)`);
   }
   const grid = await retriever.tokenGrid(image);
   const run = await interruptible((signal) =>
-    runRollout(retriever, grid, { from: { row: Number(from[1]), col: Number(from[2]) }, k, temperature, mode: v.sample ? 'sample' : 'greedy', seed, exact: v.exact, includeSelf: v['include-self'] }, { signal }),
+    runRollout(
+      retriever,
+      grid,
+      {
+        from: { row: Number(from[1]), col: Number(from[2]) },
+        k,
+        temperature,
+        mode: v.sample ? 'sample' : 'greedy',
+        seed,
+        exact: v.exact,
+        includeSelf: v['include-self'],
+      },
+      { signal },
+    ),
   );
   if (out) {
     const tok = await loadTokenizer();
     const rgb = await tok.reconstruct(run.tokens);
     const { width, height } = tok.info.manifest.input;
-    await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toFile(out);
+    await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .png()
+      .toFile(out);
   }
   const j = rolloutJson(run);
   if (v.json) return j;
@@ -506,7 +543,7 @@ export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): 
   const image = path.resolve(ctx.cwd, one(positionals, 'image'));
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
-    Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(((r * cols + c) * per))));
+    Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f((r * cols + c) * per)));
   // With --model, or with no database near the image, the tokenizer alone (default: the bundled one).
   const dbDir = v.db ? path.resolve(ctx.cwd, v.db) : v.model ? undefined : findDatabase(path.dirname(image));
   if (!dbDir) {
@@ -544,7 +581,10 @@ export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): 
   }
   if (v.json) return out;
   const w = Math.max(...out.tokens.flat().map((t) => String(t).length));
-  return [`${shown(out.image)}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`, ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' '))].join('\n');
+  return [
+    `${shown(out.image)}: ${out.rows}x${out.cols} tokens (${out.width}x${out.height} px)`,
+    ...out.tokens.map((r) => r.map((t) => String(t).padStart(w)).join(' ')),
+  ].join('\n');
 }
 
 /** A file's bytes, or those of an archive member named <archive path>/<member>. */
@@ -585,7 +625,9 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
   const rollout =
     rolloutFraction === undefined
       ? undefined
-      : await interruptible((signal) => rolloutStatistic(db, { fraction: rolloutFraction, seed: intOpt(v.seed, 'seed', 0, 2 ** 31), k: intOpt(v.k, 'k', 1, 10000), exact: v.exact, signal }));
+      : await interruptible((signal) =>
+          rolloutStatistic(db, { fraction: rolloutFraction, seed: intOpt(v.seed, 'seed', 0, 2 ** 31), k: intOpt(v.k, 'k', 1, 10000), exact: v.exact, signal }),
+        );
   if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}), ...(rollout ? { rollout } : {}) };
   const c = stats.codebook;
   const lines = [
@@ -594,14 +636,26 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
     `  keys ${stats.keys.shape} h=${stats.keys.hops} border=${stats.keys.border} from ${stats.keys.source} (dim ${stats.keys.dim}); ${stats.index.lance ? lanceIndexText(stats.index.lance) : `HNSW M=${stats.index.m} efConstruction=${stats.index.efConstruction} ef=${stats.index.ef}`}`,
     `  ${formatCount(stats.images)} images (${formatCount(stats.failed)} failed), ${formatCount(stats.entries)} entries, ${formatBytes(stats.diskBytes)} on disk`,
     `  codebook: ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used (${formatPercent(c.usageFraction)}), perplexity ${formatPerplexity(c.perplexity)}, ${formatCount(c.deadCodes)} dead, ${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image`,
-    `  most used: ${c.topCodes.slice(0, 10).map((t) => `${t.token} (${formatCount(t.count)})`).join(', ')}`,
+    `  most used: ${c.topCodes
+      .slice(0, 10)
+      .map((t) => `${t.token} (${formatCount(t.count)})`)
+      .join(', ')}`,
     ...(rollout
       ? [
           `  rollout from row ${rollout.fromRow} (${formatCount(rollout.images)} sampled images, greedy, k=${rollout.k}, seed ${rollout.seed}): mean agreement ${formatPercent(rollout.meanAgreement)}, mean top-source share ${formatPercent(rollout.meanTopSourceShare)}, mean longest copied run ${formatMean(rollout.meanLongestCopiedRun)} cells`,
-          ...rollout.mostCopying.slice(0, 5).map((c) => `    ${shown(c.image)}: ${formatCount(c.longestCopiedRun.cells)} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${formatPercent(c.topSource.share)} from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`),
+          ...rollout.mostCopying
+            .slice(0, 5)
+            .map(
+              (c) =>
+                `    ${shown(c.image)}: ${formatCount(c.longestCopiedRun.cells)} cells in a row from ${c.longestCopiedRun.image === null ? '-' : shown(c.longestCopiedRun.image)}, ${formatPercent(c.topSource.share)} from ${c.topSource.image === null ? '-' : shown(c.topSource.image)}`,
+            ),
         ]
       : []),
-    ...(pred ? [`  retrieval predictability (${formatCount(pred.heldOutImages)} held-out images, ${formatCount(pred.queries)} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${formatPercent(pred.top1)} (baselines: most frequent token ${pred.mostFrequentToken} ${formatPercent(pred.mostFrequent)}, chance 1/${formatCount(Math.round(1 / pred.chance))} ${formatPercent(pred.chance)}), top-5 ${formatPercent(pred.top5)}, true token retrieved at all (coverage) ${formatPercent(pred.coverage)}`] : []),
+    ...(pred
+      ? [
+          `  retrieval predictability (${formatCount(pred.heldOutImages)} held-out images, ${formatCount(pred.queries)} queries, k=${pred.k}, seed ${pred.seed}): top-1 ${formatPercent(pred.top1)} (baselines: most frequent token ${pred.mostFrequentToken} ${formatPercent(pred.mostFrequent)}, chance 1/${formatCount(Math.round(1 / pred.chance))} ${formatPercent(pred.chance)}), top-5 ${formatPercent(pred.top5)}, true token retrieved at all (coverage) ${formatPercent(pred.coverage)}`,
+        ]
+      : []),
   ];
   return lines.join('\n');
 }
@@ -622,8 +676,17 @@ async function cmdServe(args: string[]): Promise<string | undefined> {
     log: (line) => process.stderr.write(`${shown(line)}\n`),
   });
   const db = server.db;
-  const ready = { serving: dbDir, address: server.address, ...('socket' in listen ? { socket: server.address } : { port: Number(server.address.split(':').pop()) }), entries: db.entryCount, checked: db.checked, maxRequestBytes: MAX_REQUEST_BYTES };
-  process.stdout.write((v.json ? JSON.stringify(ready) : `patchlens: serving ${shown(dbDir)} (${db.entryCount} entries) on ${shown(server.address)}; Ctrl-C stops`) + '\n');
+  const ready = {
+    serving: dbDir,
+    address: server.address,
+    ...('socket' in listen ? { socket: server.address } : { port: Number(server.address.split(':').pop()) }),
+    entries: db.entryCount,
+    checked: db.checked,
+    maxRequestBytes: MAX_REQUEST_BYTES,
+  };
+  process.stdout.write(
+    (v.json ? JSON.stringify(ready) : `patchlens: serving ${shown(dbDir)} (${db.entryCount} entries) on ${shown(server.address)}; Ctrl-C stops`) + '\n',
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -668,7 +731,11 @@ function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof ServerReplyError) return { message: err.message, exitCode: err.exitCode };
   const usage = err instanceof UsageError;
   const msg = err instanceof Error ? err.message : String(err);
-  const cancelled = err instanceof BuildCancelledError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof FidelityCancelledError;
+  const cancelled =
+    err instanceof BuildCancelledError ||
+    err instanceof RolloutCancelledError ||
+    err instanceof DuplicatesCancelledError ||
+    err instanceof FidelityCancelledError;
   return { message: `${usage ? 'usage: ' : ''}${shown(msg.split('\n')[0])}`, exitCode: usage ? 2 : cancelled ? 130 : 1 };
 }
 
@@ -723,7 +790,10 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
   if (!res.pairs.length) return 'no shared content found';
   const cells = db.model.rows * db.model.cols;
   return res.pairs
-    .map((p) => `${formatPercent(p.score).padStart(6)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`)
+    .map(
+      (p) =>
+        `${formatPercent(p.score).padStart(6)}  ${String(p.sharedCells).padStart(String(cells).length)}/${cells} cells  ${shown(p.a)}  ${against ? '<- leaks ->' : '<->'}  ${shown(p.b)}${p.identical ? '  (identical files)' : ''}`,
+    )
     .join('\n');
 }
 
@@ -736,7 +806,10 @@ async function cmdFidelity(args: string[]): Promise<unknown> {
   const k = intOpt(v.k, 'k', 1, 10000);
   // --db: a database (folder or URI), or a dataset folder holding one
   const inDataset = v.db && !isObjectStoreUri(v.db) ? path.join(path.resolve(v.db), DATABASE_FOLDER) : undefined;
-  const dbOpt = inDataset && !fs.existsSync(path.join(path.resolve(v.db!), MANIFEST_FILE)) && !isLanceFolder(path.resolve(v.db!)) && fs.existsSync(inDataset) ? inDataset : v.db;
+  const dbOpt =
+    inDataset && !fs.existsSync(path.join(path.resolve(v.db!), MANIFEST_FILE)) && !isLanceFolder(path.resolve(v.db!)) && fs.existsSync(inDataset)
+      ? inDataset
+      : v.db;
   const { db } = await oneShot.openDb(dbOpt, process.cwd(), false, v['storage-option']);
   const tty = process.stderr.isTTY === true && !v.quiet;
   let last = '';
@@ -762,14 +835,14 @@ async function cmdFidelity(args: string[]): Promise<unknown> {
   return v.json ? report : fidelityText(report, shownUri(db.dir));
 }
 
-
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const json = rest.includes('--json');
   try {
     let out: unknown;
     const served = rest.some((a) => a === '--server' || a.startsWith('--server='));
-    if (served && !(SERVED_COMMANDS as readonly (string | undefined)[]).includes(cmd)) throw new UsageError(`--server works with ${SERVED_COMMANDS.join(', ')}`);
+    if (served && !(SERVED_COMMANDS as readonly (string | undefined)[]).includes(cmd))
+      throw new UsageError(`--server works with ${SERVED_COMMANDS.join(', ')}`);
     switch (served ? 'client' : cmd) {
       case 'client':
         out = await viaServer(argv);
@@ -818,7 +891,18 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const { message, exitCode } = describeError(err);
     const usage = exitCode === 2;
-    const known = usage || err instanceof SourceError || err instanceof ManifestError || err instanceof DatabaseError || err instanceof BuildCancelledError || err instanceof RangeError || err instanceof RolloutError || err instanceof RolloutCancelledError || err instanceof DuplicatesCancelledError || err instanceof FidelityCancelledError || err instanceof ServerReplyError;
+    const known =
+      usage ||
+      err instanceof SourceError ||
+      err instanceof ManifestError ||
+      err instanceof DatabaseError ||
+      err instanceof BuildCancelledError ||
+      err instanceof RangeError ||
+      err instanceof RolloutError ||
+      err instanceof RolloutCancelledError ||
+      err instanceof DuplicatesCancelledError ||
+      err instanceof FidelityCancelledError ||
+      err instanceof ServerReplyError;
     process.stderr.write(`patchlens: ${message}\n`);
     if (usage && !json) process.stderr.write(`Run 'patchlens help' for usage.\n`);
     if (!known && process.env.PATCHLENS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

@@ -78,8 +78,10 @@ function parseRequest(line: string): Request {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RequestError('the request must be a JSON object with "argv"');
   const { id, argv, cwd } = raw as Record<string, unknown>;
-  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) throw new RequestError('"argv" must be a non-empty array of strings');
-  if (!(SERVED_COMMANDS as readonly string[]).includes(argv[0] as string)) throw new RequestError(`this server answers ${SERVED_COMMANDS.join(', ')}, not ${JSON.stringify(argv[0])}`, id);
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string'))
+    throw new RequestError('"argv" must be a non-empty array of strings');
+  if (!(SERVED_COMMANDS as readonly string[]).includes(argv[0] as string))
+    throw new RequestError(`this server answers ${SERVED_COMMANDS.join(', ')}, not ${JSON.stringify(argv[0])}`, id);
   if (argv.some((a) => a === '--server' || a.startsWith('--server='))) throw new RequestError('--server is for clients, not inside a request', id);
   if (cwd !== undefined && (typeof cwd !== 'string' || !path.isAbsolute(cwd))) throw new RequestError('"cwd" must be an absolute path', id);
   return { id, argv: argv as string[], cwd: cwd as string | undefined };
@@ -153,7 +155,8 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     keepsModels: true,
     tokenizer,
     openDb: async (dbOpt, _near, verify) => {
-      if (dbOpt !== undefined && path.resolve(cwd, dbOpt) !== dbDir) throw new DatabaseError(`this server serves ${dbDir}, not ${path.resolve(cwd, dbOpt)}`, 'Leave out --db, or start a server for that database');
+      if (dbOpt !== undefined && path.resolve(cwd, dbOpt) !== dbDir)
+        throw new DatabaseError(`this server serves ${dbDir}, not ${path.resolve(cwd, dbOpt)}`, 'Leave out --db, or start a server for that database');
       return database(verify);
     },
   });
@@ -263,7 +266,11 @@ export function serverAddress(value: string, cwd: string): { socket: string } | 
 }
 
 /** Sends one request to a server and returns its reply. */
-export async function requestFromServer(server: string, argv: string[], cwd = process.cwd()): Promise<{ result?: unknown; error?: { message: string; exitCode: number } }> {
+export async function requestFromServer(
+  server: string,
+  argv: string[],
+  cwd = process.cwd(),
+): Promise<{ result?: unknown; error?: { message: string; exitCode: number } }> {
   const where = serverAddress(server, cwd);
   const socket = 'socket' in where ? net.connect(where.socket) : net.connect(where.port, where.host);
   socket.setEncoding('utf8');
@@ -281,7 +288,9 @@ export async function requestFromServer(server: string, argv: string[], cwd = pr
         reject(new DatabaseError(`the server at ${server} sent a reply that is not JSON (${(err as Error).message})`));
       }
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(new DatabaseError(`cannot reach a patchlens server at ${server} (${err.code ?? err.message})`, 'Start one with patchlens serve')));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new DatabaseError(`cannot reach a patchlens server at ${server} (${err.code ?? err.message})`, 'Start one with patchlens serve')),
+    );
     socket.once('close', () => reject(new DatabaseError(`the server at ${server} closed the connection without a reply`)));
   });
 }

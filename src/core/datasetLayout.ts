@@ -20,7 +20,10 @@ export const ARCHIVE_EXTENSIONS: Readonly<Record<ArchiveKind, readonly string[]>
 
 /** A glob matching every archive file (`**\/*.{tar,tar.gz,...}`), for file watchers. */
 export function archiveGlob(prefix = '**/*'): string {
-  return `${prefix}.{${Object.values(ARCHIVE_EXTENSIONS).flat().map((e) => e.slice(1)).join(',')}}`;
+  return `${prefix}.{${Object.values(ARCHIVE_EXTENSIONS)
+    .flat()
+    .map((e) => e.slice(1))
+    .join(',')}}`;
 }
 
 /** Kinds whose entries are token grids (no pixels): built without running the encoder. */
@@ -31,7 +34,8 @@ export function archiveKind(fileName: string): ArchiveKind | undefined {
   // '.tar.gz' before '.tar' is not needed ('.tar' never ends '.tar.gz'), but longest first is the rule.
   let best: { kind: ArchiveKind; len: number } | undefined;
   for (const kind of ARCHIVE_KINDS) {
-    for (const ext of ARCHIVE_EXTENSIONS[kind]) if (lower.endsWith(ext) && lower.length > ext.length && (!best || ext.length > best.len)) best = { kind, len: ext.length };
+    for (const ext of ARCHIVE_EXTENSIONS[kind])
+      if (lower.endsWith(ext) && lower.length > ext.length && (!best || ext.length > best.len)) best = { kind, len: ext.length };
   }
   return best?.kind;
 }

@@ -148,7 +148,8 @@ export function validateDbManifest(raw: unknown): DbManifest {
     throw new DbFormatError(msg);
   };
   if (typeof raw !== 'object' || raw === null) fail('manifest is not an object');
-  if (m.format !== DB_FORMAT && m.format !== DB_FORMAT_DELTA) fail(`unsupported database format ${JSON.stringify(m.format)} (this version reads ${DB_FORMAT} and ${DB_FORMAT_DELTA})`);
+  if (m.format !== DB_FORMAT && m.format !== DB_FORMAT_DELTA)
+    fail(`unsupported database format ${JSON.stringify(m.format)} (this version reads ${DB_FORMAT} and ${DB_FORMAT_DELTA})`);
   if (!Number.isInteger(m.generation) || m.generation < 1) fail('bad generation');
   if (typeof m.root !== 'string') fail('missing dataset root');
   if (!m.model || typeof m.model.fingerprint !== 'string') fail('missing model');
@@ -157,8 +158,20 @@ export function validateDbManifest(raw: unknown): DbManifest {
   const d = m.index.delta;
   if (d !== undefined) {
     if (m.format !== DB_FORMAT_DELTA) fail(`an index delta needs format ${DB_FORMAT_DELTA}`);
-    if (typeof d.file !== 'string' || !Number.isInteger(d.firstLabel) || !Number.isInteger(d.entries) || !Number.isInteger(d.baseEntries) || !Array.isArray(d.baseRemoved)) fail('bad index delta');
-    if (!d.baseRemoved.every((r) => Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[1] > 0 && r[0] >= 0 && r[0] + r[1] <= d.firstLabel)) fail('bad index delta removals');
+    if (
+      typeof d.file !== 'string' ||
+      !Number.isInteger(d.firstLabel) ||
+      !Number.isInteger(d.entries) ||
+      !Number.isInteger(d.baseEntries) ||
+      !Array.isArray(d.baseRemoved)
+    )
+      fail('bad index delta');
+    if (
+      !d.baseRemoved.every(
+        (r) => Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[1] > 0 && r[0] >= 0 && r[0] + r[1] <= d.firstLabel,
+      )
+    )
+      fail('bad index delta removals');
   }
   if (!m.prototypes || typeof m.prototypes.file !== 'string') fail('missing prototypes');
   if (!Array.isArray(m.segments) || !Array.isArray(m.images) || !Array.isArray(m.failed)) fail('missing image lists');

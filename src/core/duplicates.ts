@@ -191,7 +191,8 @@ export interface DuplicatePair {
 /** A pair as the CLI's JSON has it: cells as { a: [row, col], b: [row, col] }. */
 export function pairJson(p: DuplicatePair, cols: number): { a: string; b: string; score: number; sharedCells: number; cells: CellPair[]; identical: boolean } {
   const cells: CellPair[] = [];
-  for (let i = 0; i < p.cells.length; i += 2) cells.push({ a: [Math.floor(p.cells[i] / cols), p.cells[i] % cols], b: [Math.floor(p.cells[i + 1] / cols), p.cells[i + 1] % cols] });
+  for (let i = 0; i < p.cells.length; i += 2)
+    cells.push({ a: [Math.floor(p.cells[i] / cols), p.cells[i] % cols], b: [Math.floor(p.cells[i + 1] / cols), p.cells[i + 1] % cols] });
   return { a: p.a, b: p.b, score: p.score, sharedCells: p.sharedCells, cells, identical: p.identical };
 }
 
@@ -272,7 +273,8 @@ export async function findDuplicates(sources: readonly TokenSource[], opts: Find
     if (s.rows !== rows || s.cols !== cols) throw new DuplicateOptionError(`token grids differ (${rows}x${cols} and ${s.rows}x${s.cols})`);
   }
   const w = opts.window ?? DEFAULT_WINDOW;
-  if (!Number.isInteger(w) || w < 1 || w > Math.min(rows, cols)) throw new DuplicateOptionError(`the window must be an integer from 1 to ${Math.min(rows, cols)} for a ${rows}x${cols} grid, got ${w}`);
+  if (!Number.isInteger(w) || w < 1 || w > Math.min(rows, cols))
+    throw new DuplicateOptionError(`the window must be an integer from 1 to ${Math.min(rows, cols)} for a ${rows}x${cols} grid, got ${w}`);
   const minShared = opts.minShared ?? w * w;
   const limit = opts.limit ?? DEFAULT_PAIR_LIMIT;
   const maxBucket = Math.min(COUNT_MAX - 1, opts.maxBucket ?? DEFAULT_MAX_BUCKET);
@@ -358,7 +360,7 @@ export async function findDuplicates(sources: readonly TokenSource[], opts: Find
   const windowCell = (i: number) => Math.floor(i / wc) * cols + (i % wc);
   const record = (ia: number, ca: number, ib: number, cb: number, isWindow: boolean) => {
     if (ia === ib) return;
-    if (across && (ia < firstOfSecond) === (ib < firstOfSecond)) return;
+    if (across && ia < firstOfSecond === ib < firstOfSecond) return;
     if (ia > ib) [ia, ca, ib, cb] = [ib, cb, ia, ca];
     const key = pairKey(ia, ib);
     let list = events.get(key);
@@ -396,7 +398,7 @@ export async function findDuplicates(sources: readonly TokenSource[], opts: Find
     for (let x = 0; x < group.length; x++) {
       for (let y = x + 1; y < group.length; y++) {
         const [a, b] = [group[x], group[y]];
-        if (across && (a < firstOfSecond) === (b < firstOfSecond)) continue;
+        if (across && a < firstOfSecond === b < firstOfSecond) continue;
         identical.add(pairKey(a, b));
       }
     }

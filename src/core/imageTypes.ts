@@ -8,7 +8,13 @@ export { IMAGE_TYPES };
 export const SUPPORTED_EXTENSIONS = Object.keys(IMAGE_TYPES) as ImageExtension[];
 
 /** MIME types a webview decodes itself (what `imagePixels` may carry). */
-export const BROWSER_MIMES = [...new Set(Object.values(IMAGE_TYPES).filter((t) => t.browser).map((t) => t.mime))] as BrowserImageMime[];
+export const BROWSER_MIMES = [
+  ...new Set(
+    Object.values(IMAGE_TYPES)
+      .filter((t) => t.browser)
+      .map((t) => t.mime),
+  ),
+] as BrowserImageMime[];
 
 function extensionOf(fileName: string): string {
   const dot = fileName.lastIndexOf('.');

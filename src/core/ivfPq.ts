@@ -98,7 +98,15 @@ function assign4(x: Readonly<Float32Array>, n: number, c: Readonly<Float32Array>
 }
 
 /** k-means (Lloyd) as FAISS runs it; returns k * d centroids. */
-export async function kMeans(x: Readonly<Float32Array>, n: number, d: number, k: number, rng: Rng, opts: KMeansOptions = {}, step?: () => void | Promise<void>): Promise<Float32Array> {
+export async function kMeans(
+  x: Readonly<Float32Array>,
+  n: number,
+  d: number,
+  k: number,
+  rng: Rng,
+  opts: KMeansOptions = {},
+  step?: () => void | Promise<void>,
+): Promise<Float32Array> {
   if (n < k) throw new RangeError(`k-means needs at least ${k} training points, got ${n}`);
   const maxPer = opts.maxPointsPerCentroid ?? 256;
   let data = x;
@@ -202,7 +210,13 @@ export class ProductQuantizer {
   }
 
   /** Trains every sub-quantizer by k-means; `hot`: start from the current centroids. */
-  async train(x: Readonly<Float32Array>, n: number, rng: Rng, opts: { iterations?: number; hot?: boolean } = {}, step?: () => void | Promise<void>): Promise<void> {
+  async train(
+    x: Readonly<Float32Array>,
+    n: number,
+    rng: Rng,
+    opts: { iterations?: number; hot?: boolean } = {},
+    step?: () => void | Promise<void>,
+  ): Promise<void> {
     const { ksub, dsub } = this;
     for (let s = 0; s < this.m; s++) {
       const span = ksub * dsub;
@@ -401,7 +415,15 @@ export interface OpqOptions {
  * and the orthogonal Procrustes solution R = U V^T of Y^T X = U S V^T (Y the
  * reconstructions), from a random rotation.
  */
-export async function trainOpq(x: Readonly<Float32Array>, n: number, d: number, m: number, rng: Rng, opts: OpqOptions = {}, step?: (done: number, total: number) => void | Promise<void>): Promise<Float64Array> {
+export async function trainOpq(
+  x: Readonly<Float32Array>,
+  n: number,
+  d: number,
+  m: number,
+  rng: Rng,
+  opts: OpqOptions = {},
+  step?: (done: number, total: number) => void | Promise<void>,
+): Promise<Float64Array> {
   let data = x;
   let nt = n;
   const maxTrain = opts.maxTrainPoints ?? 256 * 256;
@@ -428,11 +450,12 @@ export async function trainOpq(x: Readonly<Float32Array>, n: number, d: number, 
     }
     const { u, v } = jacobiSvd(mm, d);
     r = new Float64Array(d * d);
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += u[a * d + t] * v[b * d + t];
-      r[a * d + b] = s;
-    }
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        let s = 0;
+        for (let t = 0; t < d; t++) s += u[a * d + t] * v[b * d + t];
+        r[a * d + b] = s;
+      }
     await step?.(it + 1, iterations);
   }
   return r;
@@ -486,7 +509,8 @@ export class IvfPqIndex {
     const xr = rotation ? rotate(rotation, x, n, d) : x;
     const coarseIt = params.coarseIterations ?? 25;
     let it = 0;
-    const coarse = params.nlist === 1 ? meanOf(xr, n, d) : await kMeans(xr, n, d, params.nlist, rng, { iterations: coarseIt }, () => step?.('coarse', ++it, coarseIt));
+    const coarse =
+      params.nlist === 1 ? meanOf(xr, n, d) : await kMeans(xr, n, d, params.nlist, rng, { iterations: coarseIt }, () => step?.('coarse', ++it, coarseIt));
     const a = new Int32Array(n);
     assign(xr, n, d, coarse, params.nlist, a);
     const res = new Float32Array(n * d);

@@ -93,7 +93,8 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
   };
   const oneOf = <T extends string>(o: Record<string, unknown>, key: string, field: string, allowed: readonly T[], dflt?: T): T => {
     const v = o[key] ?? dflt;
-    if (typeof v !== 'string' || !allowed.includes(v as T)) fail(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}${v === undefined ? '' : `, got ${JSON.stringify(v)}`}`);
+    if (typeof v !== 'string' || !allowed.includes(v as T))
+      fail(field, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}${v === undefined ? '' : `, got ${JSON.stringify(v)}`}`);
     return v as T;
   };
   const bool = (o: Record<string, unknown>, key: string, field: string, dflt: boolean): boolean => {
@@ -101,10 +102,18 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
     if (typeof v !== 'boolean') fail(field, 'must be true or false');
     return v as boolean;
   };
-  const triple = (o: Record<string, unknown>, key: string, field: string, dflt: [number, number, number], check: (x: number) => boolean, what: string): [number, number, number] => {
+  const triple = (
+    o: Record<string, unknown>,
+    key: string,
+    field: string,
+    dflt: [number, number, number],
+    check: (x: number) => boolean,
+    what: string,
+  ): [number, number, number] => {
     const v = o[key] ?? dflt;
     if (typeof v === 'number') return check(v) ? [v, v, v] : fail(field, `must be ${what}`);
-    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && check(x))) fail(field, `must be a number or three numbers, each ${what}`);
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && check(x)))
+      fail(field, `must be a number or three numbers, each ${what}`);
     return v as [number, number, number];
   };
   const dir = pathApi.dirname(manifestPath);
@@ -123,7 +132,8 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
   };
 
   const m = obj(raw, '(manifest)');
-  if (m.format !== MODEL_MANIFEST_FORMAT) fail('format', `must be ${JSON.stringify(MODEL_MANIFEST_FORMAT)}${m.format === undefined ? '' : `, got ${JSON.stringify(m.format)}`}`);
+  if (m.format !== MODEL_MANIFEST_FORMAT)
+    fail('format', `must be ${JSON.stringify(MODEL_MANIFEST_FORMAT)}${m.format === undefined ? '' : `, got ${JSON.stringify(m.format)}`}`);
   const name = str(m, 'name', 'name')!;
   const description = str(m, 'description', 'description', true);
   const encoder = resolvePath(str(m, 'encoder', 'encoder')!, 'encoder');
@@ -160,7 +170,8 @@ export function parseModelManifest(raw: unknown, manifestPath: string, pathApi: 
   const c = obj(m.codebook, 'codebook');
   const cbPath = str(c, 'path', 'codebook.path', true);
   const cbInit = str(c, 'initializer', 'codebook.initializer', true);
-  if ((cbPath === undefined) === (cbInit === undefined)) fail('codebook', 'give exactly one of "path" (a .npy file) or "initializer" (a tensor in the encoder ONNX)');
+  if ((cbPath === undefined) === (cbInit === undefined))
+    fail('codebook', 'give exactly one of "path" (a .npy file) or "initializer" (a tensor in the encoder ONNX)');
   const codebook: ModelCodebook = {
     path: cbPath === undefined ? undefined : resolvePath(cbPath, 'codebook.path'),
     initializer: cbInit,

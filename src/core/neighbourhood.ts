@@ -76,7 +76,14 @@ export function hasEntry(rows: number, cols: number, shape: NeighbourhoodShape, 
 }
 
 /** Neighbour positions of (row, col) that fall inside the grid, in key order. */
-export function neighbourPositions(rows: number, cols: number, shape: NeighbourhoodShape, hops: number, row: number, col: number): { row: number; col: number }[] {
+export function neighbourPositions(
+  rows: number,
+  cols: number,
+  shape: NeighbourhoodShape,
+  hops: number,
+  row: number,
+  col: number,
+): { row: number; col: number }[] {
   const out: { row: number; col: number }[] = [];
   for (const o of neighbourOffsets(shape, hops)) {
     const r = row + o.dr;
@@ -119,7 +126,12 @@ export function writeKey(
  * Vectors a key is built from: the latents themselves, or the codebook vector
  * of each cell's token (how AR-RAG queries at generation time).
  */
-export function codeGrid(tokens: Readonly<Int32Array> | Readonly<Uint32Array>, codebook: Readonly<Float32Array>, dim: number, out?: Float32Array): Float32Array {
+export function codeGrid(
+  tokens: Readonly<Int32Array> | Readonly<Uint32Array>,
+  codebook: Readonly<Float32Array>,
+  dim: number,
+  out?: Float32Array,
+): Float32Array {
   const grid = out ?? new Float32Array(tokens.length * dim);
   for (let i = 0; i < tokens.length; i++) {
     const src = tokens[i] * dim;
@@ -137,7 +149,13 @@ export interface ImageKeys {
 }
 
 /** All entries of one image, in row-major order. */
-export function imageKeys(grid: Readonly<Float32Array>, rows: number, cols: number, dim: number, params: Pick<KeyParams, 'shape' | 'hops' | 'border'>): ImageKeys {
+export function imageKeys(
+  grid: Readonly<Float32Array>,
+  rows: number,
+  cols: number,
+  dim: number,
+  params: Pick<KeyParams, 'shape' | 'hops' | 'border'>,
+): ImageKeys {
   const offsets = neighbourOffsets(params.shape, params.hops);
   const range = entryRange(rows, cols, params.shape, params.hops, params.border);
   const n = (range.rowEnd - range.rowStart) * (range.colEnd - range.colStart);

@@ -15,7 +15,9 @@ export function cellPools(rgb: Readonly<Uint8Array>, width: number, height: numb
         for (let px = 0; px < p; px++) {
           const x0 = Math.floor(c * cw + (px * cw) / p);
           const x1 = Math.max(x0 + 1, Math.floor(c * cw + ((px + 1) * cw) / p));
-          let s0 = 0, s1 = 0, s2 = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0;
           for (let y = y0; y < y1; y++) {
             for (let x = x0; x < x1; x++) {
               const i = (y * width + x) * 3;

@@ -68,11 +68,25 @@ export function nearestCodes(
  * order as the general loop, so the same tokens. Quantisation is about a third
  * of the encoder's CPU time at K = 4096 without it.
  */
-function nearestCodes8(latents: Readonly<Float32Array>, cb: Readonly<Float32Array>, norms: Readonly<Float64Array>, n: number, k: number, outTokens: Int32Array, outDistances: Float32Array): void {
+function nearestCodes8(
+  latents: Readonly<Float32Array>,
+  cb: Readonly<Float32Array>,
+  norms: Readonly<Float64Array>,
+  n: number,
+  k: number,
+  outTokens: Int32Array,
+  outDistances: Float32Array,
+): void {
   for (let i = 0; i < n; i++) {
     const b = i * 8;
-    const z0 = latents[b], z1 = latents[b + 1], z2 = latents[b + 2], z3 = latents[b + 3];
-    const z4 = latents[b + 4], z5 = latents[b + 5], z6 = latents[b + 6], z7 = latents[b + 7];
+    const z0 = latents[b],
+      z1 = latents[b + 1],
+      z2 = latents[b + 2],
+      z3 = latents[b + 3];
+    const z4 = latents[b + 4],
+      z5 = latents[b + 5],
+      z6 = latents[b + 6],
+      z7 = latents[b + 7];
     const zz = z0 * z0 + z1 * z1 + z2 * z2 + z3 * z3 + z4 * z4 + z5 * z5 + z6 * z6 + z7 * z7;
     let best = 0;
     let bestScore = Infinity;

@@ -66,7 +66,8 @@ export interface RolloutStep {
 
 /** Refuses key parameters a rollout cannot use: ring keys need tokens not generated yet. */
 export function checkRolloutKeys(keys: Pick<KeyParams, 'shape'>): void {
-  if (keys.shape !== 'causal') throw new RolloutError(`a rollout needs causal keys: this database has ${keys.shape} keys, and ring keys need tokens not generated yet`);
+  if (keys.shape !== 'causal')
+    throw new RolloutError(`a rollout needs causal keys: this database has ${keys.shape} keys, and ring keys need tokens not generated yet`);
 }
 
 /** The generation, one cell per `step`. */
@@ -208,7 +209,13 @@ export interface RolloutSummary {
  * same displacement between source and target position: along a row that is
  * the next source column, across a row end the next source row.
  */
-export function summarizeRollout(original: Readonly<Int32Array>, tokens: Readonly<Int32Array>, sources: readonly (RolloutHit | null)[], start: number, cols: number): RolloutSummary {
+export function summarizeRollout(
+  original: Readonly<Int32Array>,
+  tokens: Readonly<Int32Array>,
+  sources: readonly (RolloutHit | null)[],
+  start: number,
+  cols: number,
+): RolloutSummary {
   let generated = 0;
   let agree = 0;
   const counts = new Map<string, number>();
@@ -226,7 +233,9 @@ export function summarizeRollout(original: Readonly<Int32Array>, tokens: Readonl
     else run = { image: s.image, dr, dc, cells: 1 };
     if (run.cells > best.cells) best = { image: run.image, cells: run.cells };
   }
-  const sourceCounts = [...counts].map(([image, cells]) => ({ image, cells })).sort((a, b) => b.cells - a.cells || (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
+  const sourceCounts = [...counts]
+    .map(([image, cells]) => ({ image, cells }))
+    .sort((a, b) => b.cells - a.cells || (a.image < b.image ? -1 : a.image > b.image ? 1 : 0));
   const top = sourceCounts[0];
   return {
     agreement: generated ? agree / generated : 0,

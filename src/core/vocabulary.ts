@@ -71,7 +71,9 @@ export const IMAGE_TYPES = {
   '.avif': { mime: 'image/avif', browser: true },
 } as const satisfies Record<`.${string}`, { readonly mime: `image/${string}`; readonly browser: boolean }>;
 export type ImageExtension = keyof typeof IMAGE_TYPES;
-export type BrowserImageMime = { [E in ImageExtension]: (typeof IMAGE_TYPES)[E]['browser'] extends true ? (typeof IMAGE_TYPES)[E]['mime'] : never }[ImageExtension];
+export type BrowserImageMime = {
+  [E in ImageExtension]: (typeof IMAGE_TYPES)[E]['browser'] extends true ? (typeof IMAGE_TYPES)[E]['mime'] : never;
+}[ImageExtension];
 
 /** The database folder a dataset gets (`<dataset>/.patchlens`). */
 export const DATABASE_FOLDER = '.patchlens';

@@ -78,7 +78,10 @@ export async function acquireLock(dbDir: string, what: string, opts: { wait?: bo
     }
     if (!opts.wait || Date.now() > deadline) {
       const who = info ? `process ${info.pid} on ${info.host} (${info.what}, since ${info.startedAt})` : 'another process';
-      throw new DatabaseLockedError(`the database ${dbDir} is being built by ${who}`, opts.wait ? 'Timed out waiting for it' : 'Wait for it to finish, or cancel it');
+      throw new DatabaseLockedError(
+        `the database ${dbDir} is being built by ${who}`,
+        opts.wait ? 'Timed out waiting for it' : 'Wait for it to finish, or cancel it',
+      );
     }
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     await new Promise((r) => setTimeout(r, 250));

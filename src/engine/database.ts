@@ -111,7 +111,8 @@ function identities(dbDir: string, refs: readonly DbFileRef[]): FileIdentity[] {
       throw new RebuildNeededError(`the database file ${p} cannot be read (${(err as NodeJS.ErrnoException).code})`);
     }
     if (!id) throw new RebuildNeededError(`the database file ${p} is missing (ENOENT)`);
-    if (id.bytes !== ref.bytes) throw new RebuildNeededError(`the database file ${p} has ${id.bytes} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
+    if (id.bytes !== ref.bytes)
+      throw new RebuildNeededError(`the database file ${p} has ${id.bytes} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
     return id;
   });
 }
@@ -124,7 +125,8 @@ function readChecked(dbDir: string, ref: DbFileRef, verify: boolean): Buffer {
   } catch (err) {
     throw new RebuildNeededError(`the database file ${p} is missing (${(err as NodeJS.ErrnoException).code})`);
   }
-  if (buf.length !== ref.bytes) throw new RebuildNeededError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
+  if (buf.length !== ref.bytes)
+    throw new RebuildNeededError(`the database file ${p} has ${buf.length} bytes, the manifest says ${ref.bytes} (truncated or replaced)`);
   if (verify && sha256(buf) !== ref.sha256) {
     throw new RebuildNeededError(`the database file ${p} is damaged (checksum mismatch)`);
   }
@@ -188,7 +190,8 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
     const delta = mi.delta;
     if (full) {
       // hnswlib reads the index files itself: hashed here first, in steps, without holding them
-      for (const ref of [manifest.prototypes, mi, ...(delta ? [delta] : [])]) if (sha256File(path.join(dbDir, ref.file)) !== ref.sha256) throw damaged(dbDir, ref.file);
+      for (const ref of [manifest.prototypes, mi, ...(delta ? [delta] : [])])
+        if (sha256File(path.join(dbDir, ref.file)) !== ref.sha256) throw damaged(dbDir, ref.file);
       // Recorded only if no file changed while it was hashed.
       if (!recorded && JSON.stringify(identities(dbDir, refs)) === JSON.stringify(before)) recordVerified(dbDir, manifest, checksum);
     }
@@ -371,7 +374,9 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
   /** Total bytes of the database's files on disk. */
   diskBytes(): number {
     const m = this.manifest;
-    return m.index.bytes + (m.index.delta?.bytes ?? 0) + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m));
+    return (
+      m.index.bytes + (m.index.delta?.bytes ?? 0) + m.prototypes.bytes + m.segments.reduce((a, s) => a + s.bytes, 0) + Buffer.byteLength(JSON.stringify(m))
+    );
   }
 }
 
@@ -446,7 +451,8 @@ export async function clearDatabase(dbDir: string): Promise<number> {
     for (const f of collectGarbage(dbDir, undefined)) bytes += sizes.get(f) ?? 0;
     // archive member indexes (datasetCatalog) live beside the database's files
     const sources = path.join(dbDir, 'sources');
-    if (fs.existsSync(sources)) for (const f of fs.readdirSync(sources, { withFileTypes: true }).filter((e) => e.isFile())) bytes += sizeOf(path.join('sources', f.name));
+    if (fs.existsSync(sources))
+      for (const f of fs.readdirSync(sources, { withFileTypes: true }).filter((e) => e.isFile())) bytes += sizeOf(path.join('sources', f.name));
     fs.rmSync(sources, { recursive: true, force: true });
   } finally {
     release();

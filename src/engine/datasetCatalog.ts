@@ -93,7 +93,11 @@ export class DatasetCatalog {
   private readonly readers = new LRUCache<string, { index: ArchiveIndex; reader: Promise<MemberReader> }>({
     max: OPEN_READERS,
     dispose: (r, _rel, reason) => {
-      if (reason === 'evict') void r.reader.then((x) => x.close(), () => undefined);
+      if (reason === 'evict')
+        void r.reader.then(
+          (x) => x.close(),
+          () => undefined,
+        );
     },
   });
   private readonly shards = new Map<string, { index: ArchiveIndex; shard: Promise<CodeShard> }>();
@@ -181,10 +185,18 @@ export class DatasetCatalog {
     const old = this.indexes.get(rel);
     if (old && old !== idx) {
       const r = this.readers.get(rel);
-      if (r) void r.reader.then((x) => x.close(), () => undefined);
+      if (r)
+        void r.reader.then(
+          (x) => x.close(),
+          () => undefined,
+        );
       this.readers.delete(rel);
       const s = this.shards.get(rel);
-      if (s) void s.shard.then((x) => x.close(), () => undefined);
+      if (s)
+        void s.shard.then(
+          (x) => x.close(),
+          () => undefined,
+        );
       this.shards.delete(rel);
     }
     this.indexes.set(rel, idx);
@@ -379,12 +391,22 @@ export class DatasetCatalog {
   async close(): Promise<void> {
     const rs = [...this.readers.values()];
     this.readers.clear();
-    await Promise.all(rs.map((r) => r.reader.then((x) => x.close(), () => undefined)));
-    for (const s of this.shards.values()) await s.shard.then((x) => x.close(), () => undefined);
+    await Promise.all(
+      rs.map((r) =>
+        r.reader.then(
+          (x) => x.close(),
+          () => undefined,
+        ),
+      ),
+    );
+    for (const s of this.shards.values())
+      await s.shard.then(
+        (x) => x.close(),
+        () => undefined,
+      );
     this.shards.clear();
   }
 }
-
 
 export function codeRowHash(tokens: Int32Array, latents: Float32Array): string {
   return sha256(new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength), new Uint8Array(latents.buffer, latents.byteOffset, latents.byteLength));
@@ -437,7 +459,12 @@ export async function expandArchives(
     try {
       index = await catalog.index(a.rel);
     } catch (err) {
-      problems.push({ path: a.rel, error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, bytes: a.bytes, mtimeMs: a.mtimeMs });
+      problems.push({
+        path: a.rel,
+        error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        bytes: a.bytes,
+        mtimeMs: a.mtimeMs,
+      });
       continue;
     }
     for (const p of index.problems) problems.push({ ...p, bytes: a.bytes, mtimeMs: index.mtimeMs });
@@ -553,7 +580,10 @@ export class PathReader {
     if (!a) return undefined;
     const { index, prefix } = a;
     if (prefix === '') return { type: 'folder', size: 0, mtimeMs: index.mtimeMs };
-    if (index.codes) return /^\d+$/.test(prefix) && Number(prefix) < index.codes.rows ? { type: 'file', size: index.codes.cells * (1 + index.codes.dim) * 4, mtimeMs: index.mtimeMs } : undefined;
+    if (index.codes)
+      return /^\d+$/.test(prefix) && Number(prefix) < index.codes.rows
+        ? { type: 'file', size: index.codes.cells * (1 + index.codes.dim) * 4, mtimeMs: index.mtimeMs }
+        : undefined;
     const m = a.catalog.member(index, prefix);
     if (m) return { type: 'file', size: m.size, mtimeMs: index.mtimeMs };
     return index.members.some((e) => e.name.startsWith(`${prefix}/`)) ? { type: 'folder', size: 0, mtimeMs: index.mtimeMs } : undefined;
@@ -614,7 +644,9 @@ export function levelOf(index: ArchiveIndex, prefix: string, wanted?: (id: strin
   const files: ArchiveLevelEntry[] = [];
   if (index.codes) {
     const rowBytes = index.codes.cells * (1 + index.codes.dim) * 4;
-    if (prefix === '') for (let i = 0; i < index.codes.rows; i++) if (!wanted || wanted(`${index.rel}/${i}`)) files.push({ name: String(i), folder: false, bytes: rowBytes, images: 1 });
+    if (prefix === '')
+      for (let i = 0; i < index.codes.rows; i++)
+        if (!wanted || wanted(`${index.rel}/${i}`)) files.push({ name: String(i), folder: false, bytes: rowBytes, images: 1 });
   } else {
     for (const m of index.members) {
       if (!m.name.startsWith(lead) || (wanted && !wanted(memberId(index.rel, m.name)))) continue;
@@ -646,5 +678,11 @@ export async function archivePage(
   const wanted = inc || exc ? (id: string) => (!inc || inc(id)) && !(exc && exc(id)) : undefined;
   const level = levelOf(index, prefix, wanted, JSON.stringify([opts.include ?? [], opts.exclude ?? []]));
   const error = index.problems.find((p) => p.path === rel)?.error;
-  return { total: level.entries.length, images: level.images, mtimeMs: index.mtimeMs, entries: level.entries.slice(opts.offset, opts.offset + opts.limit), error };
+  return {
+    total: level.entries.length,
+    images: level.images,
+    mtimeMs: index.mtimeMs,
+    entries: level.entries.slice(opts.offset, opts.offset + opts.limit),
+    error,
+  };
 }

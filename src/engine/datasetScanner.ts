@@ -46,13 +46,15 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
   if (!fs.statSync(rootReal).isDirectory()) throw new Error(`${rootAbs} is not a folder`);
   const inc = opts.include?.length ? picomatch(opts.include as string[], { dot: true }) : undefined;
   const exc = opts.exclude?.length ? picomatch(opts.exclude as string[], { dot: true }) : undefined;
-  const skipReal = new Set((opts.skipDirs ?? []).map((d) => {
-    try {
-      return fs.realpathSync(d);
-    } catch {
-      return path.resolve(d);
-    }
-  }));
+  const skipReal = new Set(
+    (opts.skipDirs ?? []).map((d) => {
+      try {
+        return fs.realpathSync(d);
+      } catch {
+        return path.resolve(d);
+      }
+    }),
+  );
   const files: DatasetFile[] = [];
   const archives: DatasetFile[] = [];
   const skipped: { path: string; error: string }[] = [];
@@ -105,7 +107,8 @@ export function scanDataset(root: string, opts: ScanOptions = {}): ScanResult {
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // readdir gave U+FFFD for bytes that are not UTF-8: that name cannot be opened from JavaScript
-          const why = code === 'ENOENT' && e.name.includes('\ufffd') ? 'file name is not valid UTF-8; rename the file' : `cannot read file: ${code ?? String(err)}`;
+          const why =
+            code === 'ENOENT' && e.name.includes('\ufffd') ? 'file name is not valid UTF-8; rename the file' : `cannot read file: ${code ?? String(err)}`;
           skipped.push({ path: rel, error: why });
         }
       }

@@ -80,12 +80,18 @@ export class DuplicateSearches {
 
   cells(searchId: number, rank: number): { pair: DuplicateSummary; cells: Int32Array } {
     const { result } = this.get(searchId);
-    if (!Number.isInteger(rank) || rank < 0 || rank >= result.pairs.length) throw new RangeError(`no pair ${rank} in this search (${result.pairs.length} pairs)`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= result.pairs.length)
+      throw new RangeError(`no pair ${rank} in this search (${result.pairs.length} pairs)`);
     return { pair: summaryOf(result, rank), cells: result.pairs[rank].cells.slice() };
   }
 
   /** The pairs of a default search of dbDir that involve `image`, best first. */
-  async overlaps(dbDir: string, image: string, limit: number, opts: Pick<FindOptions, 'signal' | 'onProgress'> = {}): Promise<{ searchId: number; pairs: DuplicateSummary[] }> {
+  async overlaps(
+    dbDir: string,
+    image: string,
+    limit: number,
+    opts: Pick<FindOptions, 'signal' | 'onProgress'> = {},
+  ): Promise<{ searchId: number; pairs: DuplicateSummary[] }> {
     const db = await this.open(dbDir);
     // values() runs from the most recently used, so the first match is the newest.
     let found: Kept | undefined;

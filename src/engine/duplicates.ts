@@ -49,7 +49,10 @@ export async function databaseDuplicates(db: PatchStore, against: PatchStore | u
       );
     }
     if (opts.near !== undefined && (!sameKeys(db.keys, against.keys) || db.keyDim !== against.keyDim)) {
-      throw new DatabaseError('the two databases have different key parameters, so --near cannot compare their keys', 'Build both with the same --hops, --shape, --border and --keys, or leave out --near');
+      throw new DatabaseError(
+        'the two databases have different key parameters, so --near cannot compare their keys',
+        'Build both with the same --hops, --shape, --border and --keys, or leave out --near',
+      );
     }
   }
   const sources = against ? [databaseTokens(db), databaseTokens(against)] : [databaseTokens(db)];

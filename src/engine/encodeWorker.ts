@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const encodeOne = (rgb: Uint8Array) =>
       tok.encode([rgb]).then(
         ([e]) => e,
-        (err: unknown) => err instanceof Error ? err : new Error(String(err)),
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
       );
     const run = encoding.then(() =>
       tok.encode(ok.map((d) => d.img!.rgb)).catch(async (err: unknown) => {

@@ -105,7 +105,14 @@ export class EngineClient {
     const w = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, onSearchProgress: opts.onSearchProgress, onLog: opts.onLog, onSteps: opts.onSteps };
+      const p: Pending = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress: opts.onProgress,
+        onSearchProgress: opts.onSearchProgress,
+        onLog: opts.onLog,
+        onSteps: opts.onSteps,
+      };
       const timeoutMs = opts.timeoutMs ?? 60_000;
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {

@@ -21,11 +21,26 @@ export interface DbSummary {
   readonly root: string;
   readonly generation: number;
   readonly updatedAt: string;
-  readonly model: { name: string; fingerprint: string; manifestPath: string; rows: number; cols: number; dim: number; codebookSize: number; hasDecoder: boolean };
+  readonly model: {
+    name: string;
+    fingerprint: string;
+    manifestPath: string;
+    rows: number;
+    cols: number;
+    dim: number;
+    codebookSize: number;
+    hasDecoder: boolean;
+  };
   readonly keys: KeyParams;
   readonly backend: StoreBackend;
   /** `lance`: the IVF-PQ search settings (partitions 0: no vector index yet, every search flat). */
-  readonly index: { m: number; efConstruction: number; ef: number; keyDim: number; lance?: { partitions: number; subVectors: number; nprobes: number; refineFactor: number } };
+  readonly index: {
+    m: number;
+    efConstruction: number;
+    ef: number;
+    keyDim: number;
+    lance?: { partitions: number; subVectors: number; nprobes: number; refineFactor: number };
+  };
   readonly images: number;
   readonly entries: number;
   readonly diskBytes: number;
@@ -114,11 +129,18 @@ export interface EngineRequests {
   query: { params: { dbDir: string; image: string; row: number; col: number; options: QueryOptions; model?: string }; result: QueryResult };
   /** Codebook statistics; retrieval predictability when asked. */
   stats: {
-    params: { dbDir: string; predictability?: { fraction: number; seed?: number; k?: number; maxQueries?: number }; rollout?: { fraction: number; seed?: number; k?: number } };
+    params: {
+      dbDir: string;
+      predictability?: { fraction: number; seed?: number; k?: number; maxQueries?: number };
+      rollout?: { fraction: number; seed?: number; k?: number };
+    };
     result: DatabaseStats & { predictability?: Predictability; rollout?: RolloutStatistic };
   };
   /** The database generates the rest of an image from a cell (`steps` events carry the request id; `cancel` stops it); `png` is the decoded rollout when asked and the model has a decoder. */
-  rollout: { params: { dbDir: string; image: string; options: RolloutOptions; model?: string; decode?: boolean }; result: RolloutPayload & { png?: Uint8Array } };
+  rollout: {
+    params: { dbDir: string; image: string; options: RolloutOptions; model?: string; decode?: boolean };
+    result: RolloutPayload & { png?: Uint8Array };
+  };
   /** Images (and positions) that use a token. */
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
@@ -127,7 +149,10 @@ export interface EngineRequests {
   thumbnail: { params: { dbDir: string; image: string; cell?: { row: number; col: number }; size: number; model?: string }; result: PatchThumbnail };
   /** A crop of an image around a rectangle, as PNG bytes. */
   /** A square PNG of `size` from a rectangle of an image; `imageSize`: the size `rect` is measured in, for a code row's token map (it has no pixels of its own). */
-  crop: { params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number; imageSize?: { width: number; height: number } }; result: Uint8Array };
+  crop: {
+    params: { file: string; rect: { x: number; y: number; width: number; height: number }; size: number; imageSize?: { width: number; height: number } };
+    result: Uint8Array;
+  };
   /** The bytes of an image by absolute path: a file, or a member of an archive on the way (…/0.tar/a.jpg). */
   readImage: { params: { file: string }; result: Uint8Array };
   /** An archive (a folder), a folder inside one or a member (a file), by absolute path; null for anything else. */

@@ -201,15 +201,36 @@ async function summary(dbDir: string): Promise<DbSummary | null> {
     root: rootOf(dbDir, db),
     generation: m.generation,
     updatedAt: m.updatedAt,
-    model: { name: m.model.name, fingerprint: m.model.fingerprint, manifestPath: m.model.manifestPath, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize, hasDecoder: hasDecoder(m.model.manifestPath) },
+    model: {
+      name: m.model.name,
+      fingerprint: m.model.fingerprint,
+      manifestPath: m.model.manifestPath,
+      rows: m.model.rows,
+      cols: m.model.cols,
+      dim: m.model.dim,
+      codebookSize: m.model.codebookSize,
+      hasDecoder: hasDecoder(m.model.manifestPath),
+    },
     keys: m.keys,
     backend: db.backend,
-    index: { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, keyDim: m.index.keyDim, ...(m.index.lance ? { lance: { ...m.index.lance } } : {}) },
+    index: {
+      m: m.index.m,
+      efConstruction: m.index.efConstruction,
+      ef: m.index.ef,
+      keyDim: m.index.keyDim,
+      ...(m.index.lance ? { lance: { ...m.index.lance } } : {}),
+    },
     images: m.images.length,
     entries: db.entryCount,
     diskBytes: db.diskBytes(),
     failed: m.failed.map((f) => ({ path: f.path, error: f.error })),
-    lastBuild: { finishedAt: m.lastBuild.finishedAt, elapsedMs: m.lastBuild.elapsedMs, added: m.lastBuild.added, updated: m.lastBuild.updated, removed: m.lastBuild.removed },
+    lastBuild: {
+      finishedAt: m.lastBuild.finishedAt,
+      elapsedMs: m.lastBuild.elapsedMs,
+      added: m.lastBuild.added,
+      updated: m.lastBuild.updated,
+      removed: m.lastBuild.removed,
+    },
   };
 }
 
@@ -226,11 +247,22 @@ type Handler<M extends EngineMethod> = (params: EngineRequests[M]['params'], id:
 
 const handlers: { [M in EngineMethod]: Handler<M> } = {
   summary: ({ dbDir }) => summary(dbDir),
-  images: async ({ dbDir }) => (await requireDb(dbDir)).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
+  images: async ({ dbDir }) =>
+    (await requireDb(dbDir)).manifest.images.map((i) => ({ path: i.path, width: i.width, height: i.height, bytes: i.bytes, mtimeMs: i.mtimeMs })),
   grid: async ({ dbDir, image, model }) => {
     const { grid: g } = await tokenGrid(dbDir, image, model);
     // Copies: the stored records are views into a segment that must not be transferred.
-    return { image: g.image, inDatabase: g.inDatabase, width: g.width, height: g.height, rows: g.rows, cols: g.cols, tokens: g.tokens.slice(), distances: g.distances.slice(), cells: g.cells };
+    return {
+      image: g.image,
+      inDatabase: g.inDatabase,
+      width: g.width,
+      height: g.height,
+      rows: g.rows,
+      cols: g.cols,
+      tokens: g.tokens.slice(),
+      distances: g.distances.slice(),
+      cells: g.cells,
+    };
   },
   query: async ({ dbDir, image, row, col, options, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
@@ -263,7 +295,14 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const tok = await tokenizer(manifest);
     const rgb = await tok.reconstruct(run.tokens);
     const { width, height } = tok.info.manifest.input;
-    return { ...payload, png: new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer()) };
+    return {
+      ...payload,
+      png: new Uint8Array(
+        await sharp(rgb, { raw: { width, height, channels: 3 } })
+          .png()
+          .toBuffer(),
+      ),
+    };
   },
   tokenUses: async ({ dbDir, token, limit }) => {
     const db = await requireDb(dbDir);
@@ -319,7 +358,8 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     let window = { row: 0, col: 0, rows: grid.rows, cols: grid.cols };
     if (cell) {
       const { row, col } = cell;
-      if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols)) throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
+      if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols))
+        throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
       window = thumbnailWindow(grid.rows, grid.cols, row, col);
     }
     const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
@@ -331,23 +371,38 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const tok = await tokenizer(model ?? r.db.model.manifestPath);
     const rgb = await tok.reconstruct(g.tokens);
     const { width, height } = tok.info.manifest.input;
-    return new Uint8Array(await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer());
+    return new Uint8Array(
+      await sharp(rgb, { raw: { width, height, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
   },
   build: ({ backend, ...params }, id) =>
     cancellable(id, (signal) => {
-      const run = { signal, onProgress: (progress: BuildProgress) => post({ type: 'progress', id, progress }), log: (line: string) => post({ type: 'log', id, line }) };
+      const run = {
+        signal,
+        onProgress: (progress: BuildProgress) => post({ type: 'progress', id, progress }),
+        log: (line: string) => post({ type: 'log', id, line }),
+      };
       if (!buildsLance(params.dbDir, backend)) return buildDatabase({ ...params, ...run });
       const { dbDir, hnsw: _hnsw, wait: _wait, ...common } = params;
       if (!isObjectStoreUri(dbDir) && fs.existsSync(path.join(dbDir, MANIFEST_FILE))) {
-        throw new DatabaseError(`${dbDir} holds an HNSW database`, 'Clear it (Patch Lens: Clear Database) or name another folder for the Lance database in patchlens.databases');
+        throw new DatabaseError(
+          `${dbDir} holds an HNSW database`,
+          'Clear it (Patch Lens: Clear Database) or name another folder for the Lance database in patchlens.databases',
+        );
       }
       return buildLanceDatabase({ ...common, ...run, uri: lanceUri(dbDir), storage: storageOptions(dbDir, storage.get(dbDir) ?? []) });
     }),
-  duplicates: (params, id) => cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  duplicates: (params, id) =>
+    cancellable(id, (signal) => searches.run(params, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
   duplicateSearch: ({ searchId }) => searches.search(searchId),
   duplicatePage: ({ searchId, offset, count }) => searches.page(searchId, offset, count),
   duplicateCells: ({ searchId, rank }) => searches.cells(searchId, rank),
-  overlaps: ({ dbDir, image, limit }, id) => cancellable(id, (signal) => searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) })),
+  overlaps: ({ dbDir, image, limit }, id) =>
+    cancellable(id, (signal) =>
+      searches.overlaps(dbDir, image, limit ?? 10, { signal, onProgress: (progress) => post({ type: 'searchProgress', id, progress }) }),
+    ),
   storageOptions: ({ dbDir, options, root }) => {
     storage.set(dbDir, [...options]);
     if (root) roots.set(dbDir, root);
@@ -359,7 +414,9 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   fidelity: async ({ dbDir, queries, k }, id) => {
     const steps = stepReporter(id);
     const db = await requireDb(dbDir);
-    return cancellable(id, (signal) => measureFidelity(fidelitySubject(db), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }));
+    return cancellable(id, (signal) =>
+      measureFidelity(fidelitySubject(db), { queries, k, signal, onProgress: (phase, done, total) => steps(done, total, phase) }),
+    );
   },
   cancel: ({ buildId }) => {
     const c = running.get(buildId);

@@ -81,7 +81,9 @@ export class ExactPatchIndex implements PatchIndex {
         this.kernel = undefined; // no memory that large: the plain scan
       }
     }
-    this.store = this.memory ? new Float32Array(this.memory.buffer, this.keysAt, this.capacity * 4 * this.vectors) : new Float32Array(this.capacity * 4 * this.vectors);
+    this.store = this.memory
+      ? new Float32Array(this.memory.buffer, this.keysAt, this.capacity * 4 * this.vectors)
+      : new Float32Array(this.capacity * 4 * this.vectors);
   }
 
   get size(): number {

@@ -186,7 +186,8 @@ export async function measureFidelity(s: FidelitySubject, opts: FidelityOptions 
   const count = Math.min(opts.queries ?? DEFAULT_FIDELITY_QUERIES, s.entries);
   if (!Number.isInteger(k) || k < 1 || k > 10_000) throw new RangeError(`k must be an integer from 1 to 10000, got ${k}`);
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`queries must be a positive integer, got ${opts.queries}`);
-  if (s.images.filter((i) => i.entries > 0).length < 2) throw new RangeError('a fidelity report needs at least two indexed images (a query never retrieves from its own image)');
+  if (s.images.filter((i) => i.entries > 0).length < 2)
+    throw new RangeError('a fidelity report needs at least two indexed images (a query never retrieves from its own image)');
   const rng = seededRng(opts.seed ?? 0);
   const progress = opts.onProgress ?? (() => {});
   const sampled = sampleQueries(s, count, rng);
@@ -250,7 +251,14 @@ export function arragParams(n: number): ArragParams {
   };
 }
 
-async function arragRecall(s: FidelitySubject, queries: readonly Query[], k: number, truthTotal: number, rng: Rng, opts: FidelityOptions): Promise<{ params: ArragParams; recall: number }> {
+async function arragRecall(
+  s: FidelitySubject,
+  queries: readonly Query[],
+  k: number,
+  truthTotal: number,
+  rng: Rng,
+  opts: FidelityOptions,
+): Promise<{ params: ArragParams; recall: number }> {
   const params = arragParams(s.entries);
   const d = s.keyDim;
   const progress = opts.onProgress ?? (() => {});
@@ -266,10 +274,17 @@ async function arragRecall(s: FidelitySubject, queries: readonly Query[], k: num
   const pick = samplePoints(n, params.trainingKeys, rng);
   const train = new Float32Array(pick.length * d);
   pick.forEach((p, i) => train.set(all.subarray(p * d, p * d + d), i * d));
-  const index = await IvfPqIndex.train(train, pick.length, d, { nlist: params.nlist, m: params.subQuantizers, opq: true, opqOptions: { iterations: params.opqIterations }, coarseIterations: IVF_COARSE_ITERATIONS }, rng, async (phase, done, total) => {
-    progress(phase, done, total);
-    await checkpoint(opts.signal);
-  });
+  const index = await IvfPqIndex.train(
+    train,
+    pick.length,
+    d,
+    { nlist: params.nlist, m: params.subQuantizers, opq: true, opqOptions: { iterations: params.opqIterations }, coarseIterations: IVF_COARSE_ITERATIONS },
+    rng,
+    async (phase, done, total) => {
+      progress(phase, done, total);
+      await checkpoint(opts.signal);
+    },
+  );
   const BATCH = 16384;
   for (let i = 0; i < n; i += BATCH) {
     const end = Math.min(n, i + BATCH);
@@ -357,7 +372,8 @@ export function lanceSubject(db: LanceDatabase): FidelitySubject {
   const lance = db.manifest.index.lance ?? { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
   const ix = db.index;
   const shape = { partitions: lance.partitions, subVectors: lance.subVectors };
-  const current = ix.settings === 'flat' ? { ...shape, nprobes: 0, refineFactor: 0 } : { ...shape, nprobes: ix.settings.nprobes, refineFactor: ix.settings.refineFactor };
+  const current =
+    ix.settings === 'flat' ? { ...shape, nprobes: 0, refineFactor: 0 } : { ...shape, nprobes: ix.settings.nprobes, refineFactor: ix.settings.refineFactor };
   return storeSubject(db, {
     backend: 'lance',
     current,
@@ -366,7 +382,8 @@ export function lanceSubject(db: LanceDatabase): FidelitySubject {
       const probes = new Set([...LANCE_NPROBES_SWEEP.filter((p) => p <= lance.partitions), current.nprobes]);
       const out: KnobParams[] = [];
       for (const nprobes of [...probes].sort((a, b) => a - b)) {
-        for (const refineFactor of [...new Set([...LANCE_REFINE_SWEEP, current.refineFactor])].sort((a, b) => a - b)) out.push({ ...shape, nprobes, refineFactor });
+        for (const refineFactor of [...new Set([...LANCE_REFINE_SWEEP, current.refineFactor])].sort((a, b) => a - b))
+          out.push({ ...shape, nprobes, refineFactor });
       }
       return out;
     },
@@ -407,7 +424,10 @@ export function fidelityText(r: FidelityReport, where: string): string {
     `  current  ${knobText(r.current.params)}: recall ${r.current.recall.toFixed(3)}, median ${r.current.p50Ms.toFixed(3)} ms a query`,
     `  curve:`,
     `  ${head}`,
-    ...r.sweep.map((p) => `  ${keys.map((key) => String(p.params[key]).padStart(8)).join('')}  ${p.recall.toFixed(3)}  ${p.p50Ms.toFixed(3).padStart(7)}${knobText(p.params) === knobText(r.current.params) ? '  <- current' : ''}`),
+    ...r.sweep.map(
+      (p) =>
+        `  ${keys.map((key) => String(p.params[key]).padStart(8)).join('')}  ${p.recall.toFixed(3)}  ${p.p50Ms.toFixed(3).padStart(7)}${knobText(p.params) === knobText(r.current.params) ? '  <- current' : ''}`,
+    ),
     `  AR-RAG ${r.arrag.params.factory} (8-bit codes, nprobe ${r.arrag.params.nprobe}, no re-ranking, trained on ${r.arrag.params.trainingKeys.toLocaleString('en-US')} keys): recall ${r.arrag.recall.toFixed(3)}`,
     `  ${arragLoss(r)}`,
   ].join('\n');

@@ -41,7 +41,6 @@ export function fsyncPath(p: string): void {
   }
 }
 
-
 /** Writes a file so that it is either absent or complete: temp file, fsync, rename, fsync the folder. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, beforeRename?: () => void): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;

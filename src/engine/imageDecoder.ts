@@ -76,7 +76,8 @@ async function openImage(bytes: Uint8Array, maxPixels: number): Promise<{ img: s
   } catch (err) {
     throw new ImageDecodeError(`not a readable image: ${cleanSharpMessage(err)}`);
   }
-  if (!DECODABLE_FORMATS.has(meta.format ?? '')) throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'} (PNG, JPEG, WebP, GIF, TIFF, BMP and AVIF are read)`);
+  if (!DECODABLE_FORMATS.has(meta.format ?? ''))
+    throw new ImageDecodeError(`unsupported image format ${meta.format ?? 'unknown'} (PNG, JPEG, WebP, GIF, TIFF, BMP and AVIF are read)`);
   const w = meta.width ?? 0;
   const h = meta.pageHeight && meta.pages && meta.pages > 1 ? meta.pageHeight : (meta.height ?? 0);
   checkPixels(w, h, maxPixels);
@@ -149,7 +150,12 @@ export function writeInputTensor(rgb: Readonly<Uint8Array>, input: ModelInput, o
 }
 
 /** Crops a region of an image file to a PNG (for thumbnails of retrieved patches). */
-export async function cropToPng(bytes: Uint8Array, rect: { x: number; y: number; width: number; height: number }, size: number, maxPixels = DEFAULT_MAX_PIXELS): Promise<Buffer> {
+export async function cropToPng(
+  bytes: Uint8Array,
+  rect: { x: number; y: number; width: number; height: number },
+  size: number,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<Buffer> {
   const { img, width, height } = await openImage(bytes, maxPixels);
   const left = Math.max(0, Math.min(width - 1, Math.floor(rect.x)));
   const top = Math.max(0, Math.min(height - 1, Math.floor(rect.y)));

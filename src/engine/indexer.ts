@@ -123,7 +123,11 @@ export class BuildCancelledError extends Error {
 export function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
   const keys = { ...DEFAULT_KEYS, ...Object.fromEntries(Object.entries(k ?? {}).filter(([, v]) => v !== undefined)) } as KeyParams;
   assertHops(keys.hops);
-  for (const [name, v, allowed] of [['shape', keys.shape, KEY_SHAPES], ['border', keys.border, BORDERS], ['keys', keys.source, KEY_SOURCES]] as const) {
+  for (const [name, v, allowed] of [
+    ['shape', keys.shape, KEY_SHAPES],
+    ['border', keys.border, BORDERS],
+    ['keys', keys.source, KEY_SOURCES],
+  ] as const) {
     if (!(allowed as readonly string[]).includes(v)) throw new RangeError(`${name} must be ${allowed.join(' or ')}, got ${v}`);
   }
   return keys;
@@ -131,7 +135,11 @@ export function resolveKeys(k: Partial<KeyParams> | undefined): KeyParams {
 
 function resolveHnsw(h: Partial<HnswParams> | undefined): HnswParams {
   const p = { ...DEFAULT_HNSW, ...Object.fromEntries(Object.entries(h ?? {}).filter(([, v]) => v !== undefined)) } as HnswParams;
-  for (const [k, v, min] of [['m', p.m, 2], ['efConstruction', p.efConstruction, 1], ['ef', p.ef, 1]] as const) {
+  for (const [k, v, min] of [
+    ['m', p.m, 2],
+    ['efConstruction', p.efConstruction, 1],
+    ['ef', p.ef, 1],
+  ] as const) {
     if (!Number.isInteger(v) || v < min || v > 10_000) throw new RangeError(`${k} must be an integer from ${min} to 10000, got ${v}`);
   }
   return p;
@@ -274,7 +282,7 @@ class SegmentWriter {
     const off = this.bytes;
     for (const c of chunks) {
       // write(2) may write less than asked (a disk filling up): go on until all is written or it fails
-      for (let done = 0; done < c.byteLength; ) done += fs.writeSync(this.fd!, c, done, c.byteLength - done);
+      for (let done = 0; done < c.byteLength;) done += fs.writeSync(this.fd!, c, done, c.byteLength - done);
       this.bytes += c.byteLength;
     }
     return off;
@@ -334,7 +342,12 @@ async function lockFolder(b: Build): Promise<{ createdDir: boolean; release: () 
     createdDir = makeDirs(dbDir);
   } catch (err) {
     const e = storageError(err, dbDir, `cannot create the database folder ${dbDir}`);
-    throw e instanceof DatabaseError ? e : new DatabaseError(`cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'Choose a writable location with --db');
+    throw e instanceof DatabaseError
+      ? e
+      : new DatabaseError(
+          `cannot create the database folder ${dbDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+          'Choose a writable location with --db',
+        );
   }
   try {
     return { createdDir, release: await acquireLock(dbDir, `index ${b.root}`, { wait: b.opts.wait, signal: b.opts.signal }) };
@@ -364,7 +377,11 @@ function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevMa
   b.timings.openMs = performance.now() - to;
   if (prev) {
     const why = incompatibility(prev.manifest, info, b.keys, b.hnsw);
-    if (why) throw new RebuildNeededError(`the database ${b.dbDir} cannot be updated: ${why}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+    if (why)
+      throw new RebuildNeededError(
+        `the database ${b.dbDir} cannot be updated: ${why}`,
+        'Rebuild it explicitly (patchlens index --rebuild) or choose another --db',
+      );
   }
   return { prev, prevManifest: prev?.manifest };
 }
@@ -448,7 +465,14 @@ function upToDateResult(b: Build, info: ModelInfo, prev: PatchDatabase, diff: Di
  * to add to, and a segment file holding the kept records when the old segments
  * are mostly garbage.
  */
-function startGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undefined, prevManifest: DbManifest | undefined, diff: Diff, run: RunState): Generation {
+function startGeneration(
+  b: Build,
+  info: ModelInfo,
+  prev: PatchDatabase | undefined,
+  prevManifest: DbManifest | undefined,
+  diff: Diff,
+  run: RunState,
+): Generation {
   const { dbDir, keys, hnsw } = b;
   const { kept, toEncode, removedImages, changedOld, removed } = diff;
   // Above every generation in the folder, so no file a manifest may name is overwritten.
@@ -528,11 +552,38 @@ function startGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undefi
     }
   }
   if (compact) b.log(`compacting: ${((liveOld / totalOld) * 100).toFixed(0)}% of the old segments is live`);
-  return { generation, rows, cols, dim, codebookSize, cells, perImage, keyDim, patch, index, sums, counts, staleImages, segFile, segment, segments, newSegIndex, images };
+  return {
+    generation,
+    rows,
+    cols,
+    dim,
+    codebookSize,
+    cells,
+    perImage,
+    keyDim,
+    patch,
+    index,
+    sums,
+    counts,
+    staleImages,
+    segFile,
+    segment,
+    segments,
+    newSegIndex,
+    images,
+  };
 }
 
 /** Encodes the new and changed images (pixels in the worker pool, AR-RAG code rows as read), adding each one's keys, record and prototypes. */
-async function encodeNew(b: Build, info: ModelInfo, catalog: DatasetCatalog, prev: PatchDatabase | undefined, diff: Diff, gen: Generation, run: RunState): Promise<Added> {
+async function encodeNew(
+  b: Build,
+  info: ModelInfo,
+  catalog: DatasetCatalog,
+  prev: PatchDatabase | undefined,
+  diff: Diff,
+  gen: Generation,
+  run: RunState,
+): Promise<Added> {
   const { opts, keys, timings } = b;
   const { toEncode, failed, skipped } = diff;
   const { rows, cols, dim, cells, perImage, patch, index, sums, counts, segment, newSegIndex, images } = gen;
@@ -591,7 +642,15 @@ async function encodeNew(b: Build, info: ModelInfo, catalog: DatasetCatalog, pre
     b.progress('encode', encodedCount, total, img.ok ? img.rel : `skipped ${img.rel}`);
   };
   if (total > 0) b.progress('encode', 0, total, `Encoding ${total} images`);
-  await encodeEntries(toEncode, { info, catalog, opts: { ...opts, batchSize: b.batchSize, maxPixels: b.maxPixels }, timings, patch, onImage: addImage, setPool: (p) => (run.pool = p) });
+  await encodeEntries(toEncode, {
+    info,
+    catalog,
+    opts: { ...opts, batchSize: b.batchSize, maxPixels: b.maxPixels },
+    timings,
+    patch,
+    onImage: addImage,
+    setPool: (p) => (run.pool = p),
+  });
   b.checkAbort();
   return { addedOk, updatedOk, nextLabel };
 }
@@ -617,7 +676,13 @@ function commitGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undef
       file: was.file,
       bytes: was.bytes,
       sha256: was.sha256,
-      delta: { ...fileRef(dbDir, deltaFile), firstLabel: index.deltaFirstLabel, entries: index.delta!.size, baseEntries: was.delta?.baseEntries ?? was.entries, baseRemoved: index.baseRemovals },
+      delta: {
+        ...fileRef(dbDir, deltaFile),
+        firstLabel: index.deltaFirstLabel,
+        entries: index.delta!.size,
+        baseEntries: was.delta?.baseEntries ?? was.entries,
+        baseRemoved: index.baseRemovals,
+      },
     };
   } else {
     const indexFile = GENERATION_FILES.index(generation);
@@ -738,22 +803,22 @@ export async function listDataset(
   opts: Pick<BuildOptions, 'include' | 'exclude' | 'signal'>,
   progress: (phase: BuildPhase, done: number, total: number, message: string) => void,
 ): Promise<{ entries: DatasetEntry[]; skipped: { path: string; error: string }[]; archiveFailures: DbFailure[] }> {
-    const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: dbDir ? [dbDir] : [] });
-    const skipped = [...scan.skipped];
-    // archives are listed as folders: their member indexes are built once and kept in the database folder
-    const inArchives = await expandArchives(catalog, scan.archives, {
-      include: opts.include,
-      exclude: opts.exclude,
-      cells: info.rows * info.cols,
-      dim: info.dim,
-      modelName: info.manifest.name,
-      signal: opts.signal,
-      onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
-    });
-    if (opts.signal?.aborted) throw new BuildCancelledError();
-    const archiveFailures: DbFailure[] = inArchives.problems;
-    for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
-    const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const scan = scanDataset(root, { include: opts.include, exclude: opts.exclude, skipDirs: dbDir ? [dbDir] : [] });
+  const skipped = [...scan.skipped];
+  // archives are listed as folders: their member indexes are built once and kept in the database folder
+  const inArchives = await expandArchives(catalog, scan.archives, {
+    include: opts.include,
+    exclude: opts.exclude,
+    cells: info.rows * info.cols,
+    dim: info.dim,
+    modelName: info.manifest.name,
+    signal: opts.signal,
+    onArchive: (rel, done, total) => progress('scan', done, total, `Listing ${rel}`),
+  });
+  if (opts.signal?.aborted) throw new BuildCancelledError();
+  const archiveFailures: DbFailure[] = inArchives.problems;
+  for (const p of archiveFailures) skipped.push({ path: p.path, error: p.error });
+  const entries: DatasetEntry[] = [...scan.files, ...inArchives.entries].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return { entries, skipped, archiveFailures };
 }
 
@@ -786,32 +851,39 @@ export async function encodeEntries(
   const cells = rows * cols;
   const byRel = new Map(toEncode.map((f) => [f.rel, f]));
   let pool: EncoderPool | undefined;
-    const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
-    const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
-    if (pixels.length > 0) {
-      checkAbort();
-      const ts = performance.now();
-      // No more workers than batches: each loads the model, which is most of a small update's cost.
-      const layout = encoderLayout(opts.workers, opts.threads);
-      const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
-      pool = await EncoderPool.start({ manifestPath: info.manifest.manifestPath, workers, threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads), maxPixels, protoPatch: patch });
-      ctx.setPool(pool);
-      const tp = performance.now();
-      timings.startMs = tp - ts;
-      // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
-      const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
-        Promise.all(
-          batch.map(async (b) => {
-            const f = byRel.get(b.rel)!;
-            if (!f.source) return b;
-            try {
-              return { ...b, bytes: await catalog.entryBytes(f) };
-            } catch (err) {
-              return { ...b, error: `cannot read the member: ${(err as Error).message}` };
-            }
-          }),
-        );
-      await pool.encodeAll(
+  const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
+  const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
+  if (pixels.length > 0) {
+    checkAbort();
+    const ts = performance.now();
+    // No more workers than batches: each loads the model, which is most of a small update's cost.
+    const layout = encoderLayout(opts.workers, opts.threads);
+    const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
+    pool = await EncoderPool.start({
+      manifestPath: info.manifest.manifestPath,
+      workers,
+      threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads),
+      maxPixels,
+      protoPatch: patch,
+    });
+    ctx.setPool(pool);
+    const tp = performance.now();
+    timings.startMs = tp - ts;
+    // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
+    const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
+      Promise.all(
+        batch.map(async (b) => {
+          const f = byRel.get(b.rel)!;
+          if (!f.source) return b;
+          try {
+            return { ...b, bytes: await catalog.entryBytes(f) };
+          } catch (err) {
+            return { ...b, error: `cannot read the member: ${(err as Error).message}` };
+          }
+        }),
+      );
+    await pool
+      .encodeAll(
         pixels.map((f) => ({ abs: f.abs, rel: f.rel })),
         batchSize,
         addImage,
@@ -821,57 +893,73 @@ export async function encodeEntries(
         },
         opts.signal,
         pixels.some((f) => f.source) ? prepare : undefined,
-      ).catch((err) => {
+      )
+      .catch((err) => {
         if (opts.signal?.aborted) throw new BuildCancelledError();
         throw err;
       });
-      timings.pipelineMs = performance.now() - tp;
-      ctx.setPool(undefined);
-      await pool.close();
-      pool = undefined;
+    timings.pipelineMs = performance.now() - tp;
+    ctx.setPool(undefined);
+    await pool.close();
+    pool = undefined;
+  }
+  // AR-RAG code shards: tokens and latents as the file has them, no encoder
+  for (let i = 0; i < codeRows.length;) {
+    checkAbort();
+    const first = codeRows[i].source as { index: ArchiveIndex; row: number };
+    let n = 1;
+    while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
+      const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
+      if (s.index !== first.index || s.row !== first.row + n) break;
+      n++;
     }
-    // AR-RAG code shards: tokens and latents as the file has them, no encoder
-    for (let i = 0; i < codeRows.length; ) {
-      checkAbort();
-      const first = codeRows[i].source as { index: ArchiveIndex; row: number };
-      let n = 1;
-      while (n < CODE_ROWS_PER_READ && i + n < codeRows.length) {
-        const s = codeRows[i + n].source as { index: ArchiveIndex; row: number };
-        if (s.index !== first.index || s.row !== first.row + n) break;
-        n++;
-      }
-      let read: { tokens: Int32Array; latents: Float32Array } | undefined;
-      let readError = '';
-      try {
-        read = await catalog.readCodes(first.index, first.row, n);
-      } catch (err) {
-        readError = `cannot read the code shard: ${(err as Error).message}`;
-      }
-      for (let j = 0; j < n; j++) {
-        const f = codeRows[i + j];
-        if (!read) {
-          addImage({ rel: f.rel, ok: false, error: readError });
-          continue;
-        }
-        const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
-        const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
-        const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
-        if (bad >= 0) {
-          addImage({ rel: f.rel, ok: false, error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model` });
-          continue;
-        }
-        const distances = new Float32Array(cells);
-        for (let c = 0; c < cells; c++) {
-          let d2 = 0;
-          for (let k = 0; k < dim; k++) {
-            const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
-            d2 += diff * diff;
-          }
-          distances[c] = d2;
-        }
-        const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
-        addImage({ rel: f.rel, ok: true, sha256: codeRowHash(tokens, latents), width: inputWidth, height: inputHeight, format: 'codes', tokens, distances, latents, pools: new Uint8Array(0) });
-      }
-      i += n;
+    let read: { tokens: Int32Array; latents: Float32Array } | undefined;
+    let readError = '';
+    try {
+      read = await catalog.readCodes(first.index, first.row, n);
+    } catch (err) {
+      readError = `cannot read the code shard: ${(err as Error).message}`;
     }
+    for (let j = 0; j < n; j++) {
+      const f = codeRows[i + j];
+      if (!read) {
+        addImage({ rel: f.rel, ok: false, error: readError });
+        continue;
+      }
+      const tokens = read.tokens.slice(j * cells, (j + 1) * cells);
+      const latents = read.latents.slice(j * cells * dim, (j + 1) * cells * dim);
+      const bad = tokens.findIndex((t) => !(t >= 0 && t < codebookSize));
+      if (bad >= 0) {
+        addImage({
+          rel: f.rel,
+          ok: false,
+          error: `token ${tokens[bad]} at cell ${bad} is outside the model's codebook (K=${codebookSize}): the shard was written with another model`,
+        });
+        continue;
+      }
+      const distances = new Float32Array(cells);
+      for (let c = 0; c < cells; c++) {
+        let d2 = 0;
+        for (let k = 0; k < dim; k++) {
+          const diff = latents[c * dim + k] - info.codebook[tokens[c] * dim + k];
+          d2 += diff * diff;
+        }
+        distances[c] = d2;
+      }
+      const { inputWidth, inputHeight } = { inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height };
+      addImage({
+        rel: f.rel,
+        ok: true,
+        sha256: codeRowHash(tokens, latents),
+        width: inputWidth,
+        height: inputHeight,
+        format: 'codes',
+        tokens,
+        distances,
+        latents,
+        pools: new Uint8Array(0),
+      });
+    }
+    i += n;
+  }
 }

@@ -54,7 +54,8 @@ export function fileIdentity(dbDir: string, file: string): FileIdentity | undefi
   return { file, bytes: Number(st.size), ino: String(st.ino), dev: String(st.dev), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
 }
 
-const sameIdentity = (a: FileIdentity, b: FileIdentity) => a.file === b.file && a.bytes === b.bytes && a.ino === b.ino && a.dev === b.dev && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+const sameIdentity = (a: FileIdentity, b: FileIdentity) =>
+  a.file === b.file && a.bytes === b.bytes && a.ino === b.ino && a.dev === b.dev && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 
 /** Whether the record says these files, exactly as they are now, passed a full check against this manifest. */
 export function recordMatches(dbDir: string, manifestChecksum: string, now: readonly FileIdentity[]): boolean {
@@ -66,10 +67,13 @@ export function recordMatches(dbDir: string, manifestChecksum: string, now: read
   }
   if (rec?.format !== VERIFIED_FORMAT || rec.manifest !== manifestChecksum || !Array.isArray(rec.files)) return false;
   const byFile = new Map(rec.files.map((f) => [f?.file, f]));
-  return now.length > 0 && now.every((f) => {
-    const r = byFile.get(f.file);
-    return r !== undefined && sameIdentity(r, f);
-  });
+  return (
+    now.length > 0 &&
+    now.every((f) => {
+      const r = byFile.get(f.file);
+      return r !== undefined && sameIdentity(r, f);
+    })
+  );
 }
 
 /** The record's text for files that just passed a full check. */

@@ -10,10 +10,28 @@ export const WASM_PAGE = 65536;
 
 // Instruction bytes used below (core and SIMD opcode tables of the spec).
 const OP = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, void: 0x40,
-  localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Store: 0x36, f32Store: 0x38, i32Const: 0x41, i32Eqz: 0x45, i32LtU: 0x49, i32GeU: 0x4f, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74,
-  f32Le: 0x5f, f32Gt: 0x5e, f32Add: 0x92,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  void: 0x40,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Store: 0x36,
+  f32Store: 0x38,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  f32Le: 0x5f,
+  f32Gt: 0x5e,
+  f32Add: 0x92,
   simd: 0xfd,
 } as const;
 const SIMD = { load: 0x00, extractF32: 0x1f, i32x4Add: 0xae, f32x4Add: 0xe4, f32x4Sub: 0xe5, f32x4Mul: 0xe6 } as const;
@@ -63,11 +81,17 @@ const load = (offset: number) => simd(SIMD.load, 4, ...uleb(offset));
 function scanBody(vectors: number, planeVectors: number): number[] {
   const planes = Math.ceil(vectors / planeVectors);
   // params: 0 query, 1 keys, 2 capacity, 3 start, 4 end, 5 step, 6 threshold, 7 out; then locals.
-  const THR = 6, OUT = 7;
-  const I = 8, CNT = 9, P0 = 10; // P0..: one pointer per plane, S0..: its advance per step (i32)
+  const THR = 6,
+    OUT = 7;
+  const I = 8,
+    CNT = 9,
+    P0 = 10; // P0..: one pointer per plane, S0..: its advance per step (i32)
   const S0 = P0 + planes;
   const D = S0 + planes; // f32
-  const T0 = D + 1, A0 = T0 + 1, A1 = A0 + 1, Q0 = A1 + 1; // v128
+  const T0 = D + 1,
+    A0 = T0 + 1,
+    A1 = A0 + 1,
+    Q0 = A1 + 1; // v128
   const locals = [
     [...uleb(2 + 2 * planes), T.i32],
     [...uleb(1), T.f32],
@@ -86,8 +110,21 @@ function scanBody(vectors: number, planeVectors: number): number[] {
   c.push(OP.block, OP.void, OP.localGet, 3, OP.localGet, 4, OP.i32GeU, OP.brIf, 0);
   c.push(OP.loop, OP.void, OP.block, OP.void); // the inner block: `continue` is br 0
   const hsum = (acc: number) => [
-    OP.localGet, acc, ...simd(SIMD.extractF32, 0), OP.localGet, acc, ...simd(SIMD.extractF32, 1), OP.f32Add,
-    OP.localGet, acc, ...simd(SIMD.extractF32, 2), OP.localGet, acc, ...simd(SIMD.extractF32, 3), OP.f32Add, OP.f32Add,
+    OP.localGet,
+    acc,
+    ...simd(SIMD.extractF32, 0),
+    OP.localGet,
+    acc,
+    ...simd(SIMD.extractF32, 1),
+    OP.f32Add,
+    OP.localGet,
+    acc,
+    ...simd(SIMD.extractF32, 2),
+    OP.localGet,
+    acc,
+    ...simd(SIMD.extractF32, 3),
+    OP.f32Add,
+    OP.f32Add,
   ];
   const total = (summed: number) => (summed === 1 ? hsum(A0) : [OP.localGet, A0, OP.localGet, A1, ...simd(SIMD.f32x4Add), OP.localSet, T0, ...hsum(T0)]);
   let j = 0;
@@ -118,8 +155,12 @@ function scanBody(vectors: number, planeVectors: number): number[] {
 
 /** touch(ptr, bytes) -> i32: reads every 16 bytes of a range (bytes a multiple of 64), for the bandwidth figure. */
 function touchBody(): number[] {
-  const END = 2, ACC = 3;
-  const locals = [[...uleb(1), T.i32], [...uleb(1), T.v128]];
+  const END = 2,
+    ACC = 3;
+  const locals = [
+    [...uleb(1), T.i32],
+    [...uleb(1), T.v128],
+  ];
   const c: number[] = [OP.localGet, 0, OP.localGet, 1, OP.i32Add, OP.localSet, END];
   c.push(OP.block, OP.void, OP.localGet, 1, OP.i32Eqz, OP.brIf, 0, OP.loop, OP.void);
   for (let j = 0; j < 4; j++) c.push(OP.localGet, ACC, OP.localGet, 0, ...load(16 * j), ...simd(SIMD.i32x4Add), OP.localSet, ACC);
@@ -134,14 +175,30 @@ export function scanModuleBytes(vectors: number, planeVectors: number): Uint8Arr
   if (!Number.isInteger(vectors) || vectors < 1 || vectors > 4096) throw new RangeError(`unsupported key width: ${vectors} vectors`);
   if (!Number.isInteger(planeVectors) || planeVectors < 1) throw new RangeError(`unsupported plane width: ${planeVectors} vectors`);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([
-      [0x60, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.f32], [T.i32]]), ...vec([[T.i32]])],
-      [0x60, ...vec([[T.i32], [T.i32]]), ...vec([[T.i32]])],
-    ])),
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(
+      1,
+      vec([
+        [0x60, ...vec([[T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.i32], [T.f32], [T.i32]]), ...vec([[T.i32]])],
+        [0x60, ...vec([[T.i32], [T.i32]]), ...vec([[T.i32]])],
+      ]),
+    ),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
     ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('scan'), 0x00, 0], [...name('touch'), 0x00, 1]])),
+    ...section(
+      7,
+      vec([
+        [...name('scan'), 0x00, 0],
+        [...name('touch'), 0x00, 1],
+      ]),
+    ),
     ...section(10, vec([scanBody(vectors, planeVectors), touchBody()])),
   ];
   return new Uint8Array(bytes);

@@ -20,7 +20,21 @@ import type { WorkerImage } from './encodeProtocol';
 import type { EncoderPool } from './encoderPool';
 import { BuildCancelledError, encodeEntries, listDataset, sameContent, resolveKeys, type BuildOptions, type BuildResult, type BuildTimings } from './indexer';
 import { LANCE_FORMAT, readMeta, type LanceIndexMeta, type LanceModelMeta } from './lanceDatabase';
-import { CODES_SCHEMA, IMAGES_SCHEMA, META_SCHEMA, bytesOf, connectStore, lanceModule, entriesSchema, imageId, isObjectStoreUri, openTable, partOf, shownUri, storeError } from './lanceStore';
+import {
+  CODES_SCHEMA,
+  IMAGES_SCHEMA,
+  META_SCHEMA,
+  bytesOf,
+  connectStore,
+  lanceModule,
+  entriesSchema,
+  imageId,
+  isObjectStoreUri,
+  openTable,
+  partOf,
+  shownUri,
+  storeError,
+} from './lanceStore';
 import { Tokenizer } from './tokenizer';
 import { pauseAt } from './testHooks';
 
@@ -131,8 +145,21 @@ async function incompleteOnce(t: Tables, ids: readonly bigint[], perImage: numbe
   await t.images.checkoutLatest();
   for (const c of chunks(ids, ID_CHUNK)) {
     const counts = new Map<bigint, number>();
-    for (const r of (await t.entries.query().where(`image IN (${idList(c)})`).select(['image']).toArray()) as { image: bigint }[]) counts.set(BigInt(r.image), (counts.get(BigInt(r.image)) ?? 0) + 1);
-    const have = new Set(((await t.images.query().where(`id IN (${idList(c)})`).select(['id']).toArray()) as { id: bigint }[]).map((r) => BigInt(r.id)));
+    for (const r of (await t.entries
+      .query()
+      .where(`image IN (${idList(c)})`)
+      .select(['image'])
+      .toArray()) as { image: bigint }[])
+      counts.set(BigInt(r.image), (counts.get(BigInt(r.image)) ?? 0) + 1);
+    const have = new Set(
+      (
+        (await t.images
+          .query()
+          .where(`id IN (${idList(c)})`)
+          .select(['id'])
+          .toArray()) as { id: bigint }[]
+      ).map((r) => BigInt(r.id)),
+    );
     for (const id of c) if (counts.get(id) !== perImage || !have.has(id)) lost.add(id);
   }
   return lost;
@@ -148,7 +175,13 @@ function entriesBatch(keyDim: number, keys: Float32Array, token: Int32Array, ima
   const n = token.length;
   const item = makeData({ type: new Float32(), length: n * keyDim, data: keys });
   const keyData = makeData({ type: new FixedSizeList(keyDim, new Field('item', new Float32(), true)), length: n, nullCount: 0, child: item });
-  const children: Data[] = [keyData, makeData({ type: new Int32(), length: n, data: token }), makeData({ type: new Int64(), length: n, data: image }), makeData({ type: new Int16(), length: n, data: row }), makeData({ type: new Int16(), length: n, data: col })];
+  const children: Data[] = [
+    keyData,
+    makeData({ type: new Int32(), length: n, data: token }),
+    makeData({ type: new Int64(), length: n, data: image }),
+    makeData({ type: new Int16(), length: n, data: row }),
+    makeData({ type: new Int16(), length: n, data: col }),
+  ];
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new ArrowTable(new RecordBatch(schema, struct));
 }
@@ -161,13 +194,15 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
   const storage = opts.storage ?? {};
   const keys = resolveKeys(opts.keys);
   const log = opts.log ?? (() => {});
-  const progress = (phase: 'load' | 'scan' | 'encode' | 'write', done: number, total: number, message: string) => opts.onProgress?.({ phase, done, total, message });
+  const progress = (phase: 'load' | 'scan' | 'encode' | 'write', done: number, total: number, message: string) =>
+    opts.onProgress?.({ phase, done, total, message });
   const timings: BuildTimings = { loadMs: 0, openMs: 0, startMs: 0, scanMs: 0, decodeMs: 0, encodeMs: 0, keysMs: 0, insertMs: 0, writeMs: 0, pipelineMs: 0 };
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new BuildCancelledError();
   };
   const part = opts.part;
-  if (part && !(Number.isInteger(part.count) && part.count >= 1 && Number.isInteger(part.index) && part.index >= 1 && part.index <= part.count)) throw new RangeError(`--part must be i/N with 1 <= i <= N, got ${part.index}/${part.count}`);
+  if (part && !(Number.isInteger(part.count) && part.count >= 1 && Number.isInteger(part.index) && part.index >= 1 && part.index <= part.count))
+    throw new RangeError(`--part must be i/N with 1 <= i <= N, got ${part.index}/${part.count}`);
   if (part && opts.rebuild) throw new RangeError('--rebuild replaces the whole database: run it without --part (then the parts)');
   if (part && opts.finalize) throw new RangeError('--finalize runs once the parts are in, without --part');
 
@@ -185,7 +220,11 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
   const to = performance.now();
   const conn = await connectStore(uri, storage);
   let pool: EncoderPool | undefined;
-  const catalog = new DatasetCatalog(root, { cacheDir: isObjectStoreUri(uri) ? undefined : sourcesDir(uri), maxMemberBytes: opts.maxMemberBytes, imageColumn: opts.imageColumn });
+  const catalog = new DatasetCatalog(root, {
+    cacheDir: isObjectStoreUri(uri) ? undefined : sourcesDir(uri),
+    maxMemberBytes: opts.maxMemberBytes,
+    imageColumn: opts.imageColumn,
+  });
   try {
     if (opts.rebuild) for (const name of Object.values(LANCE_TABLES)) if (await openTable(conn, name, uri, storage)) await conn.dropTable(name);
     const t: Tables = {
@@ -198,14 +237,33 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
     const existing = (await readMeta(t.meta)).model;
     if (existing) {
       const d = existing.doc;
-      if (d.model.fingerprint !== info.fingerprint) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
-      if (!sameKeys(d.keys, keys)) throw new RebuildNeededError(`the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`, 'Rebuild it explicitly (patchlens index --rebuild) or choose another --db');
+      if (d.model.fingerprint !== info.fingerprint)
+        throw new RebuildNeededError(
+          `the Lance database ${where} cannot be updated: it was built with model ${d.model.name} (${d.model.fingerprint}), not ${info.manifest.name} (${info.fingerprint})`,
+          'Rebuild it explicitly (patchlens index --rebuild) or choose another --db',
+        );
+      if (!sameKeys(d.keys, keys))
+        throw new RebuildNeededError(
+          `the Lance database ${where} cannot be updated: it was built with keys ${describeKeyParams(d.keys)}, not ${describeKeyParams(keys)}`,
+          'Rebuild it explicitly (patchlens index --rebuild) or choose another --db',
+        );
     } else {
       const doc: LanceModelMeta = {
         format: LANCE_FORMAT,
         createdAt: new Date().toISOString(),
         root,
-        model: { name: info.manifest.name, fingerprint: info.fingerprint, manifestPath: info.manifest.manifestPath, rows, cols, dim, codebookSize, inputWidth: info.manifest.input.width, inputHeight: info.manifest.input.height, resize: info.manifest.input.resize },
+        model: {
+          name: info.manifest.name,
+          fingerprint: info.fingerprint,
+          manifestPath: info.manifest.manifestPath,
+          rows,
+          cols,
+          dim,
+          codebookSize,
+          inputWidth: info.manifest.input.width,
+          inputHeight: info.manifest.input.height,
+          resize: info.manifest.input.resize,
+        },
         keys,
         keyDim,
       };
@@ -227,7 +285,13 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
       const mine = (rel: string) => !part || partOf(imageId(rel), part.count) === part.index;
       const entries = listed.entries.filter((e) => mine(e.rel));
       await t.images.checkoutLatest();
-      const have = (await t.images.query().select(['id', 'path', 'sha256', 'bytes', 'mtime_ms']).toArray()) as { id: bigint; path: string; sha256: string; bytes: number; mtime_ms: number }[];
+      const have = (await t.images.query().select(['id', 'path', 'sha256', 'bytes', 'mtime_ms']).toArray()) as {
+        id: bigint;
+        path: string;
+        sha256: string;
+        bytes: number;
+        mtime_ms: number;
+      }[];
       const prev = new Map(have.filter((h) => mine(h.path)).map((h) => [h.path, h]));
       const toEncode: DatasetEntry[] = [];
       const leaving: bigint[] = [];
@@ -248,7 +312,9 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
       for (const p of prev.values()) leaving.push(BigInt(p.id));
       removed = prev.size;
       timings.scanMs = performance.now() - t0;
-      log(`scan${part ? ` (part ${part.index}/${part.count})` : ''}: ${entries.length} images, ${toEncode.length - updated} new, ${updated} changed, ${removed} removed, ${unchanged} unchanged`);
+      log(
+        `scan${part ? ` (part ${part.index}/${part.count})` : ''}: ${entries.length} images, ${toEncode.length - updated} new, ${updated} changed, ${removed} removed, ${unchanged} unchanged`,
+      );
       if (leaving.length) {
         await deleteIn(t.entries, 'image', leaving);
         await deleteIn(t.images, 'id', leaving);
@@ -307,7 +373,13 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         const p3 = patch * patch * 3;
         const sparseSums = new Float32Array(used.length * p3);
         used.forEach((c, q) => sparseSums.set(sums.subarray(c * p3, (c + 1) * p3), q * p3));
-        const codesRow = { commit: randomUUID(), ids: bytesOf(Int32Array.from(used)), sums: bytesOf(sparseSums), counts: bytesOf(Uint32Array.from(used, (c) => counts[c])), stale: 0 };
+        const codesRow = {
+          commit: randomUUID(),
+          ids: bytesOf(Int32Array.from(used)),
+          sums: bytesOf(sparseSums),
+          counts: bytesOf(Uint32Array.from(used, (c) => counts[c])),
+          stale: 0,
+        };
         const batchTable = entriesBatch(keyDim, keysAll, token, image, row, col);
         for (let attempt = 0; ; attempt++) {
           let gotEntries = -1;
@@ -343,9 +415,11 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
       const flush = () => {
         const batch = pending;
         pending = [];
-        writing = writing.then(() => (failure ? undefined : commit(batch))).catch((err) => {
-          failure ??= err;
-        });
+        writing = writing
+          .then(() => (failure ? undefined : commit(batch)))
+          .catch((err) => {
+            failure ??= err;
+          });
       };
       const onImage = (img: WorkerImage) => {
         const f = byRel.get(img.rel)!;
@@ -371,7 +445,11 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         // conditional writes): every committed image must have its record and all its entries
         const lost = await incomplete(t, committedIds, perImage);
         if (!lost.size) break;
-        if (pass >= MAX_REAPPENDS) throw new DatabaseError(`the store at ${where} lost the rows of ${lost.size} of the ${committedIds.length} images this builder committed`, 'Run the same command again to append them (the store does not honour conditional writes: one builder at a time there)');
+        if (pass >= MAX_REAPPENDS)
+          throw new DatabaseError(
+            `the store at ${where} lost the rows of ${lost.size} of the ${committedIds.length} images this builder committed`,
+            'Run the same command again to append them (the store does not honour conditional writes: one builder at a time there)',
+          );
         await deleteIn(t.entries, 'image', [...lost]);
         await deleteIn(t.images, 'id', [...lost]);
         reappended += lost.size;
@@ -443,10 +521,15 @@ async function ensureVectorIndex(t: Tables, keyDim: number, minRows: number, for
   const params = lanceIndexParams(n, keyDim);
   const ti = performance.now();
   const { Index } = await lanceModule();
-  await t.entries.createIndex('key', { config: Index.ivfPq({ numPartitions: params.partitions, numSubVectors: params.subVectors, distanceType: 'l2' }), replace: true });
+  await t.entries.createIndex('key', {
+    config: Index.ivfPq({ numPartitions: params.partitions, numSubVectors: params.subVectors, distanceType: 'l2' }),
+    replace: true,
+  });
   await t.entries.createIndex('image', { config: Index.btree(), replace: true });
   const doc: LanceIndexMeta = { ...params, builtAt: new Date().toISOString(), entries: n };
   await t.meta.add([{ kind: 'index', at: Date.now(), json: JSON.stringify(doc), blob: null }]);
-  log(`vector index: IVF-PQ, ${params.partitions} partitions, ${params.subVectors} sub-vectors over ${n} entries in ${((performance.now() - ti) / 1000).toFixed(1)} s; searched with nprobes ${params.nprobes}, refine ${params.refineFactor}`);
+  log(
+    `vector index: IVF-PQ, ${params.partitions} partitions, ${params.subVectors} sub-vectors over ${n} entries in ${((performance.now() - ti) / 1000).toFixed(1)} s; searched with nprobes ${params.nprobes}, refine ${params.refineFactor}`,
+  );
   return doc;
 }

@@ -46,7 +46,11 @@ export interface LanceOpenOptions {
 /** Reads the latest row of each kind of the meta table. */
 export async function readMeta(meta: lancedb.Table): Promise<{ model?: { doc: LanceModelMeta; codebook: Float32Array }; index?: LanceIndexMeta }> {
   const rows = (await meta.query().select(['kind', 'at', 'json', 'blob']).toArray()) as { kind: string; at: number; json: string; blob: Uint8Array | null }[];
-  const latest = (kind: string) => rows.filter((r) => r.kind === kind).sort((a, b) => a.at - b.at).pop();
+  const latest = (kind: string) =>
+    rows
+      .filter((r) => r.kind === kind)
+      .sort((a, b) => a.at - b.at)
+      .pop();
   const m = latest('model');
   const i = latest('index');
   return {
@@ -133,23 +137,34 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
     }
   }
 
-  private static async fromTables(uri: string, conn: lancedb.Connection, meta: lancedb.Table, storage: Record<string, string>, opts: LanceOpenOptions): Promise<LanceDatabase> {
+  private static async fromTables(
+    uri: string,
+    conn: lancedb.Connection,
+    meta: lancedb.Table,
+    storage: Record<string, string>,
+    opts: LanceOpenOptions,
+  ): Promise<LanceDatabase> {
     const { model: modelMeta, index: indexMeta } = await readMeta(meta);
     const where = shownUri(uri);
     if (!modelMeta) throw new DatabaseError(`the Lance database ${where} has no model record (a first build was interrupted)`, 'Run patchlens index again');
     const doc = modelMeta.doc;
-    if (doc.format !== LANCE_FORMAT) throw new DatabaseError(`the Lance database ${where} has format ${JSON.stringify(doc.format)}; this version reads ${LANCE_FORMAT}`);
+    if (doc.format !== LANCE_FORMAT)
+      throw new DatabaseError(`the Lance database ${where} has format ${JSON.stringify(doc.format)}; this version reads ${LANCE_FORMAT}`);
     const images = await openTable(conn, LANCE_TABLES.images, uri, storage);
     const entries = await openTable(conn, LANCE_TABLES.entries, uri, storage);
     const codesTable = await openTable(conn, LANCE_TABLES.codes, uri, storage);
-    if (!images || !entries || !codesTable) throw new DatabaseError(`the Lance database ${where} is incomplete (a table is missing)`, 'Run patchlens index again');
+    if (!images || !entries || !codesTable)
+      throw new DatabaseError(`the Lance database ${where} is incomplete (a table is missing)`, 'Run patchlens index again');
     const { rows, cols, dim, codebookSize } = doc.model;
     const keys = doc.keys;
     const perImage = entryCount(rows, cols, keys.shape, keys.hops, keys.border);
     const cells = rows * cols;
     const rb = recordBytes(rows, cols, dim);
 
-    const t = (await images.query().select(['id', 'path', 'sha256', 'bytes', 'mtime_ms', 'width', 'height', 'format', 'tokens', 'distances', 'latents']).toArrow()) as ArrowTable;
+    const t = (await images
+      .query()
+      .select(['id', 'path', 'sha256', 'bytes', 'mtime_ms', 'width', 'height', 'format', 'tokens', 'distances', 'latents'])
+      .toArrow()) as ArrowTable;
     const n = t.numRows;
     const order = Array.from({ length: n }, (_, i) => i);
     const pathCol = t.getChild('path')!;
@@ -159,7 +174,18 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
     const ids: bigint[] = [];
     const list: DbImage[] = [];
     const col = (name: string) => t.getChild(name)!;
-    const [id, sha, bytes, mtime, width, height, format, tokens, distances, latents] = ['id', 'sha256', 'bytes', 'mtime_ms', 'width', 'height', 'format', 'tokens', 'distances', 'latents'].map(col);
+    const [id, sha, bytes, mtime, width, height, format, tokens, distances, latents] = [
+      'id',
+      'sha256',
+      'bytes',
+      'mtime_ms',
+      'width',
+      'height',
+      'format',
+      'tokens',
+      'distances',
+      'latents',
+    ].map(col);
     for (let j = 0; j < n; j++) {
       const i = order[j];
       const tk = tokens.get(i) as Uint8Array;
@@ -202,7 +228,12 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
     const sums = new Float32Array(codebookSize * p3);
     const counts = new Uint32Array(codebookSize);
     let stale = 0;
-    for (const r of (await codesTable.query().select(['ids', 'sums', 'counts', 'stale']).toArray()) as { ids: Uint8Array; sums: Uint8Array; counts: Uint8Array; stale: number }[]) {
+    for (const r of (await codesTable.query().select(['ids', 'sums', 'counts', 'stale']).toArray()) as {
+      ids: Uint8Array;
+      sums: Uint8Array;
+      counts: Uint8Array;
+      stale: number;
+    }[]) {
       const cid = viewOf(Int32Array, r.ids);
       const cs = viewOf(Float32Array, r.sums);
       const cc = viewOf(Uint32Array, r.counts);
@@ -217,9 +248,10 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
 
     const entryRows = await entries.countRows();
     const keyDim = keyDimension(keys.shape, keys.hops, dim);
-    const lance: LanceSearchParams = indexMeta && (await entries.listIndices()).some((ix) => ix.columns.includes('key'))
-      ? { partitions: indexMeta.partitions, subVectors: indexMeta.subVectors, nprobes: indexMeta.nprobes, refineFactor: indexMeta.refineFactor }
-      : { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
+    const lance: LanceSearchParams =
+      indexMeta && (await entries.listIndices()).some((ix) => ix.columns.includes('key'))
+        ? { partitions: indexMeta.partitions, subVectors: indexMeta.subVectors, nprobes: indexMeta.nprobes, refineFactor: indexMeta.refineFactor }
+        : { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
     const settings: LanceSearch = opts.search ?? (lance.partitions > 0 ? { nprobes: lance.nprobes, refineFactor: lance.refineFactor } : 'flat');
     const idOf = (j: number) => ids[j];
     const index = new LanceIndex(entries, keyDim, entryRows, settings, labelOf, idOf, where);
@@ -246,7 +278,18 @@ export class LanceDatabase extends PatchDatabase<LanceIndex> {
     };
     // Entries of an image whose record is not in (a builder killed between its two appends) are
     // never answered (labelOf knows no such image); re-running that builder replaces them.
-    return new LanceDatabase(uri, manifest, records, index, { patch, sums, counts, codebook: modelMeta.codebook }, onStore, conn, versions, [meta, images, entries, codesTable], flatOf);
+    return new LanceDatabase(
+      uri,
+      manifest,
+      records,
+      index,
+      { patch, sums, counts, codebook: modelMeta.codebook },
+      onStore,
+      conn,
+      versions,
+      [meta, images, entries, codesTable],
+      flatOf,
+    );
   }
 
   /** Whether a builder committed since this database was opened (the tables' latest versions differ). */

@@ -78,7 +78,10 @@ export function storeError(err: unknown, uri: string, options: Record<string, st
   }
   if (/NoSuchBucket/i.test(raw)) return new DatabaseError(`${what} ${where}: no such bucket`);
   if (UNREACHABLE.test(raw)) {
-    return new DatabaseError(`${what} ${where}: the store cannot be reached (${options.endpoint ? `endpoint ${options.endpoint}` : 'default endpoint'})`, 'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…');
+    return new DatabaseError(
+      `${what} ${where}: the store cannot be reached (${options.endpoint ? `endpoint ${options.endpoint}` : 'default endpoint'})`,
+      'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…',
+    );
   }
   return new DatabaseError(`${what} ${where}: ${line.replace(/\s+/g, ' ').slice(0, 300)}`);
 }
@@ -91,7 +94,10 @@ export async function lanceModule(): Promise<typeof lancedb> {
   try {
     return await import('@lancedb/lancedb');
   } catch (err) {
-    throw new DatabaseError(`LanceDB cannot be loaded on ${process.platform}-${process.arch}: ${String((err as Error).message).split('\n')[0]}`, 'Use the HNSW backend here');
+    throw new DatabaseError(
+      `LanceDB cannot be loaded on ${process.platform}-${process.arch}: ${String((err as Error).message).split('\n')[0]}`,
+      'Use the HNSW backend here',
+    );
   }
 }
 

@@ -56,7 +56,13 @@ export class HnswPatchIndex implements PatchIndex {
 
   static create(dim: number, capacity: number, params: HnswParams): HnswPatchIndex {
     const index = new HierarchicalNSW('l2', dim);
-    index.initIndex({ maxElements: Math.max(16, capacity), m: params.m, efConstruction: params.efConstruction, randomSeed: params.seed ?? 100, allowReplaceDeleted: true });
+    index.initIndex({
+      maxElements: Math.max(16, capacity),
+      m: params.m,
+      efConstruction: params.efConstruction,
+      randomSeed: params.seed ?? 100,
+      allowReplaceDeleted: true,
+    });
     index.setEf(params.ef);
     return new HnswPatchIndex(index, dim, params.ef, 0);
   }

@@ -117,10 +117,12 @@ export class PatchRetriever {
       if (!c) byImage.set(image, (c = this.metadata(image).then(captionOf, () => undefined)));
       return c;
     };
-    return Promise.all(items.map(async (r) => {
-      const caption = await captionFor(r.image);
-      return caption === undefined ? r : { ...r, caption };
-    }));
+    return Promise.all(
+      items.map(async (r) => {
+        const caption = await captionFor(r.image);
+        return caption === undefined ? r : { ...r, caption };
+      }),
+    );
   }
 
   /** The bytes of an image of the dataset: a file, or a member read from its archive. */
@@ -128,7 +130,8 @@ export class PatchRetriever {
     const rel = this.relPath(image);
     const m = await this.member(rel);
     // a code row has no pixels: its token map, at the size the database measures its cells in
-    if (m?.kind === 'codes') return tokenMapPng((await this.catalog.readCodes(m.index, m.row, 1)).tokens, { width: this.db.model.inputWidth, height: this.db.model.inputHeight });
+    if (m?.kind === 'codes')
+      return tokenMapPng((await this.catalog.readCodes(m.index, m.row, 1)).tokens, { width: this.db.model.inputWidth, height: this.db.model.inputHeight });
     if (m) return this.catalog.read(m);
     return fs.promises.readFile(path.resolve(this.datasetRoot, image));
   }
@@ -156,21 +159,41 @@ export class PatchRetriever {
         }
       }
       // Same size, other time (a copy of the dataset on another machine, a shared database's): the content decides, as a build's does.
-      const same = (s: { size: number; mtimeMs: number }) => s.size === img.bytes && (Math.floor(s.mtimeMs) === img.mtimeMs || (!member && sha256File(abs) === img.sha256));
+      const same = (s: { size: number; mtimeMs: number }) =>
+        s.size === img.bytes && (Math.floor(s.mtimeMs) === img.mtimeMs || (!member && sha256File(abs) === img.sha256));
       if (!st || member?.kind === 'codes' || same(st)) {
         const rec = this.db.record(i);
         const plan = planResize(img.width, img.height, inputWidth, inputHeight, resize);
-        return { image: img.path, inDatabase: true, width: img.width, height: img.height, rows, cols, tokens: rec.tokens, distances: rec.distances, latents: rec.latents, cells: cellRects(plan, rows, cols) };
+        return {
+          image: img.path,
+          inDatabase: true,
+          width: img.width,
+          height: img.height,
+          rows,
+          cols,
+          tokens: rec.tokens,
+          distances: rec.distances,
+          latents: rec.latents,
+          cells: cellRects(plan, rows, cols),
+        };
       }
     }
     if (!this.loadTokenizer) throw new DatabaseError(`${image} is not in the database and no model is available to tokenize it`);
     const tok = await this.loadTokenizer();
     if (tok.info.fingerprint !== this.db.model.fingerprint) {
-      throw new DatabaseError(`the model ${tok.info.manifest.name} (${tok.info.fingerprint}) is not the one the database was built with (${this.db.model.name}, ${this.db.model.fingerprint})`, 'Pass the database\'s model with --model');
+      throw new DatabaseError(
+        `the model ${tok.info.manifest.name} (${tok.info.fingerprint}) is not the one the database was built with (${this.db.model.name}, ${this.db.model.fingerprint})`,
+        "Pass the database's model with --model",
+      );
     }
     const abs = path.resolve(this.datasetRoot, image);
-    if (member?.kind === 'codes') throw new DatabaseError(`${image} is a row of an AR-RAG code shard that is not in the database (tokens without pixels cannot be tokenized)`, 'Build the database (patchlens index)');
-    if (rel !== undefined && splitArchiveId(rel) && !member && !fs.existsSync(abs)) throw new DatabaseError(`${image} is not in the dataset (no such archive member)`);
+    if (member?.kind === 'codes')
+      throw new DatabaseError(
+        `${image} is a row of an AR-RAG code shard that is not in the database (tokens without pixels cannot be tokenized)`,
+        'Build the database (patchlens index)',
+      );
+    if (rel !== undefined && splitArchiveId(rel) && !member && !fs.existsSync(abs))
+      throw new DatabaseError(`${image} is not in the dataset (no such archive member)`);
     const bytes = member ? await this.catalog.read(member) : await fs.promises.readFile(abs);
     const decoded = await decodeForModel(bytes, tok.info.manifest.input, this.maxPixels);
     const [enc] = await tok.encode([decoded.rgb]);

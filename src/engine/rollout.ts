@@ -72,7 +72,12 @@ export const DEFAULT_ROLLOUT_K = 64;
 const SLICE_MS = 8;
 
 /** The rollout of a token grid (an image in the database, or tokenized now). */
-export async function runRollout(retriever: PatchRetriever, grid: Pick<TokenGrid, 'image' | 'inDatabase' | 'tokens'>, opts: RolloutOptions, hooks: RolloutHooks = {}): Promise<RolloutRun> {
+export async function runRollout(
+  retriever: PatchRetriever,
+  grid: Pick<TokenGrid, 'image' | 'inDatabase' | 'tokens'>,
+  opts: RolloutOptions,
+  hooks: RolloutHooks = {},
+): Promise<RolloutRun> {
   const db = retriever.db;
   checkRolloutKeys(db.keys);
   const k = opts.k ?? DEFAULT_ROLLOUT_K;
@@ -134,7 +139,8 @@ export async function runRollout(retriever: PatchRetriever, grid: Pick<TokenGrid
 }
 
 export function rolloutJson(run: RolloutRun): RolloutJson {
-  const grid = <T>(f: (cell: number) => T): T[][] => Array.from({ length: run.rows }, (_, r) => Array.from({ length: run.cols }, (_, c) => f(r * run.cols + c)));
+  const grid = <T>(f: (cell: number) => T): T[][] =>
+    Array.from({ length: run.rows }, (_, r) => Array.from({ length: run.cols }, (_, c) => f(r * run.cols + c)));
   const s = run.summary;
   return {
     image: run.image,

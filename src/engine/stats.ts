@@ -37,7 +37,14 @@ export function databaseStats(db: PatchStore, top = 20): DatabaseStats {
     db: db.dir,
     generation: m.generation,
     updatedAt: m.updatedAt,
-    model: { name: m.model.name, fingerprint: m.model.fingerprint, rows: m.model.rows, cols: m.model.cols, dim: m.model.dim, codebookSize: m.model.codebookSize },
+    model: {
+      name: m.model.name,
+      fingerprint: m.model.fingerprint,
+      rows: m.model.rows,
+      cols: m.model.cols,
+      dim: m.model.dim,
+      codebookSize: m.model.codebookSize,
+    },
     keys: { ...m.keys, dim: m.index.keyDim },
     index: { kind: m.index.kind, m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef, ...(m.index.lance ? { lance: m.index.lance } : {}) },
     images: m.images.length,
@@ -102,7 +109,10 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
   const rng = seededRng(seed);
   const m = db.manifest;
   const n = m.images.length;
-  const held = shuffled(Array.from({ length: n }, (_, i) => i), rng).slice(0, Math.max(1, Math.round(n * opts.fraction)));
+  const held = shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    rng,
+  ).slice(0, Math.max(1, Math.round(n * opts.fraction)));
   if (n < 2) throw new RangeError('predictability needs at least two indexed images');
   // Held-out labels are excluded from every search: only other images answer.
   const filter = excludeImages(db, held);
@@ -216,12 +226,20 @@ export async function rolloutStatistic(db: PatchStore, opts: RolloutStatisticOpt
   if (n < 2) throw new RangeError('the rollout statistic needs at least two indexed images');
   const seed = opts.seed ?? 0;
   const k = opts.k ?? DEFAULT_ROLLOUT_K;
-  const sample = shuffled(Array.from({ length: n }, (_, i) => i), seededRng(seed)).slice(0, Math.max(1, Math.round(n * opts.fraction)));
+  const sample = shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    seededRng(seed),
+  ).slice(0, Math.max(1, Math.round(n * opts.fraction)));
   const fromRow = Math.floor(m.model.rows / 2);
   const retriever = new PatchRetriever(db, m.root);
   const per: RolloutCopying[] = [];
   for (const i of sample) {
-    const run = await runRollout(retriever, { image: m.images[i].path, inDatabase: true, tokens: db.record(i).tokens }, { from: { row: fromRow, col: 0 }, k, exact: opts.exact }, { signal: opts.signal });
+    const run = await runRollout(
+      retriever,
+      { image: m.images[i].path, inDatabase: true, tokens: db.record(i).tokens },
+      { from: { row: fromRow, col: 0 }, k, exact: opts.exact },
+      { signal: opts.signal },
+    );
     const s = run.summary;
     per.push({ image: run.image, agreement: s.agreement, topSource: s.topSource, longestCopiedRun: s.longestCopiedRun });
     opts.onProgress?.(per.length, sample.length);

@@ -31,5 +31,7 @@ export async function tokenMapPng(tokens: ArrayLike<number>, size?: { width: num
       rgb.set(c, (y * width + x) * 3);
     }
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

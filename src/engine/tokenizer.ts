@@ -76,7 +76,8 @@ function readInitializer(modelBytes: Uint8Array, name: string, manifestPath: str
   if (!t) throw new ManifestError('codebook.initializer', `no initializer named ${JSON.stringify(name)} in the encoder`, manifestPath);
   const shape = (t.dims ?? []).map((d) => Number(d));
   const count = shape.reduce((a, b) => a * b, 1);
-  if ((t.externalData?.length ?? 0) > 0) throw new ManifestError('codebook.initializer', 'is stored as external data; export the codebook as a .npy instead', manifestPath);
+  if ((t.externalData?.length ?? 0) > 0)
+    throw new ManifestError('codebook.initializer', 'is stored as external data; export the codebook as a .npy instead', manifestPath);
   const data = new Float32Array(count);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
@@ -176,19 +177,30 @@ export class Tokenizer {
     const inputName = manifest.input.name ?? session.inputNames[0];
     const outputName = manifest.latent.output ?? session.outputNames[0];
     const inMeta = tensorMeta(session.inputMetadata, inputName);
-    if (!inMeta) throw new ManifestError('input.name', `the encoder has no tensor input ${JSON.stringify(inputName)} (inputs: ${session.inputNames.join(', ')})`, abs);
+    if (!inMeta)
+      throw new ManifestError('input.name', `the encoder has no tensor input ${JSON.stringify(inputName)} (inputs: ${session.inputNames.join(', ')})`, abs);
     if (inMeta.type !== 'float32') throw new ManifestError('input.name', `input ${inputName} must be float32, got ${inMeta.type}`, abs);
-    if (inMeta.shape.length !== 4) throw new ManifestError('input.layout', `input ${inputName} must have rank 4 (${manifest.input.layout}), got rank ${inMeta.shape.length}`, abs);
+    if (inMeta.shape.length !== 4)
+      throw new ManifestError('input.layout', `input ${inputName} must have rank 4 (${manifest.input.layout}), got rank ${inMeta.shape.length}`, abs);
     const { width, height, layout } = manifest.input;
     const expected = layout === 'NCHW' ? [null, 3, height, width] : [null, height, width, 3];
     for (let i = 1; i < 4; i++) {
       const got = inMeta.shape[i];
       if (typeof got === 'number' && got > 0 && got !== expected[i]) {
-        throw new ManifestError(i === 1 && layout === 'NCHW' ? 'input.layout' : 'input.width', `the encoder expects input shape [${inMeta.shape.join(', ')}], the manifest says ${layout} ${width}x${height}x3`, abs);
+        throw new ManifestError(
+          i === 1 && layout === 'NCHW' ? 'input.layout' : 'input.width',
+          `the encoder expects input shape [${inMeta.shape.join(', ')}], the manifest says ${layout} ${width}x${height}x3`,
+          abs,
+        );
       }
     }
     const outMeta = tensorMeta(session.outputMetadata, outputName);
-    if (!outMeta) throw new ManifestError('latent.output', `the encoder has no tensor output ${JSON.stringify(outputName)} (outputs: ${session.outputNames.join(', ')})`, abs);
+    if (!outMeta)
+      throw new ManifestError(
+        'latent.output',
+        `the encoder has no tensor output ${JSON.stringify(outputName)} (outputs: ${session.outputNames.join(', ')})`,
+        abs,
+      );
     if (outMeta.type !== 'float32') throw new ManifestError('latent.output', `output ${outputName} must be float32, got ${outMeta.type}`, abs);
     const batchDim = inMeta.shape[0];
     const dynamicBatch = typeof batchDim !== 'number' || batchDim <= 0;
@@ -203,10 +215,16 @@ export class Tokenizer {
       throw new ManifestError('encoder', `fails on a ${width}x${height} input: ${(err as Error).message.split('\n')[0]}`, abs);
     }
     if (out.dims.length !== 4) throw new ManifestError('latent.output', `must have rank 4, got [${out.dims.join(', ')}]`, abs);
-    if (!(out.data as Float32Array).every(Number.isFinite)) throw new ManifestError('encoder', `produces NaN or infinite latents (${outputName}) on a blank mid-grey input`, abs);
+    if (!(out.data as Float32Array).every(Number.isFinite))
+      throw new ManifestError('encoder', `produces NaN or infinite latents (${outputName}) on a blank mid-grey input`, abs);
     const [, a, b, c] = out.dims;
     const [latentDim, rows, cols] = manifest.latent.layout === 'NCHW' ? [a, b, c] : [c, a, b];
-    if (latentDim !== d) throw new ManifestError(cbField, `codebook dimension ${d} differs from the latent dimension ${latentDim} (latent.layout ${manifest.latent.layout}, output [${out.dims.join(', ')}])`, abs);
+    if (latentDim !== d)
+      throw new ManifestError(
+        cbField,
+        `codebook dimension ${d} differs from the latent dimension ${latentDim} (latent.layout ${manifest.latent.layout}, output [${out.dims.join(', ')}])`,
+        abs,
+      );
 
     const fingerprint = sha256(encoderBytes, codebookBytes, preprocessingSignature(manifest)).slice(0, 16);
     const info: ModelInfo = { manifest, fingerprint, rows, cols, dim: d, codebookSize: K, codebook: cb };
@@ -240,7 +258,8 @@ export class Tokenizer {
       } else {
         lat.set(data.subarray(base, base + cells * dim));
       }
-      for (let j = 0; j < lat.length; j++) if (!Number.isFinite(lat[j])) throw new Error(`the encoder produced NaN or infinite latents${n > 1 ? ` (image ${i} of the batch)` : ''}`);
+      for (let j = 0; j < lat.length; j++)
+        if (!Number.isFinite(lat[j])) throw new Error(`the encoder produced NaN or infinite latents${n > 1 ? ` (image ${i} of the batch)` : ''}`);
       if (latent.normalize) l2NormalizeRows(lat, dim);
       const tokens = new Int32Array(cells);
       const distances = new Float32Array(cells);
@@ -255,7 +274,8 @@ export class Tokenizer {
   async reconstruct(tokens: Readonly<Int32Array>): Promise<Uint8Array> {
     const dec = this.info.manifest.decoder;
     if (!dec) throw new Error(`model ${this.info.manifest.name} has no decoder`);
-    this.decoderSession ??= (async () => createSession(readModelFile(dec.path, 'decoder.path', this.info.manifest.manifestPath), 'decoder.path', this.info.manifest.manifestPath, this.threads))();
+    this.decoderSession ??= (async () =>
+      createSession(readModelFile(dec.path, 'decoder.path', this.info.manifest.manifestPath), 'decoder.path', this.info.manifest.manifestPath, this.threads))();
     const session = await this.decoderSession;
     const { rows, cols, dim, codebook } = this.info;
     const cells = rows * cols;

@@ -37,7 +37,13 @@ export class ArchiveFileSystem implements vscode.FileSystemProvider {
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const st = await this.engine.request('statArchivePath', { file: uri.fsPath });
     if (!st) throw vscode.FileSystemError.FileNotFound(uri);
-    return { type: st.type === 'folder' ? vscode.FileType.Directory : vscode.FileType.File, ctime: st.mtimeMs, mtime: st.mtimeMs, size: st.size, permissions: vscode.FilePermission.Readonly };
+    return {
+      type: st.type === 'folder' ? vscode.FileType.Directory : vscode.FileType.File,
+      ctime: st.mtimeMs,
+      mtime: st.mtimeMs,
+      size: st.size,
+      permissions: vscode.FilePermission.Readonly,
+    };
   }
 
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {

@@ -107,7 +107,9 @@ export class BuildManager implements vscode.Disposable {
     try {
       if (config.get('shape') !== keys.shape) await config.update('shape', keys.shape, target);
       if (config.get('hops') !== keys.hops) await config.update('hops', keys.hops, target);
-      this.log.info(`Key settings set to ${keys.shape}, h = ${keys.hops} in ${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings; rebuilding ${root}`);
+      this.log.info(
+        `Key settings set to ${keys.shape}, h = ${keys.hops} in ${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings; rebuilding ${root}`,
+      );
       return await this.build(root, { rebuild: true });
     } finally {
       this.savingKeysFor.delete(root);
@@ -167,7 +169,9 @@ export class BuildManager implements vscode.Disposable {
     };
     try {
       const result = req.background
-        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Patch Lens: updating ${name}` }, (p) => task(p, new vscode.CancellationTokenSource().token))
+        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Patch Lens: updating ${name}` }, (p) =>
+            task(p, new vscode.CancellationTokenSource().token),
+          )
         : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Patch Lens: indexing ${name}`, cancellable: true }, task);
       const summary = result.upToDate
         ? `${name}: up to date (${formatCount(result.images)} images, ${formatCount(result.entries)} entries)`
@@ -242,10 +246,16 @@ export class BuildManager implements vscode.Disposable {
     if (stale.length === 0) return;
     // A dataset rebuilding with the keys just saved for it needs no prompt.
     // A database named by patchlens.databases (a team's shared one) is rebuilt only when asked.
-    const built = this.datasets.list().filter((d) => !this.savingKeysFor.has(d.root) && !this.datasets.databaseSetting(d.root).choice && this.datasets.hasDatabase(d.root));
+    const built = this.datasets
+      .list()
+      .filter((d) => !this.savingKeysFor.has(d.root) && !this.datasets.databaseSetting(d.root).choice && this.datasets.hasDatabase(d.root));
     if (built.length === 0) return;
     void vscode.window
-      .showInformationMessage(`Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`, 'Rebuild Now', 'Later')
+      .showInformationMessage(
+        `Patch Lens: ${stale.map((s) => s.replace('patchlens.', '')).join(', ')} changed; existing databases must be rebuilt to use it.`,
+        'Rebuild Now',
+        'Later',
+      )
       .then((c) => {
         if (c === 'Rebuild Now') for (const d of built) void this.build(d.root, { rebuild: true });
       });

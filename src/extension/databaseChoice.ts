@@ -29,7 +29,12 @@ export interface TrustedLevels<T> {
  * values out of the configuration API in an untrusted workspace); `combine`
  * joins the workspace and folder values (default: the folder's wins).
  */
-export function trustedLevels<T>(levels: SettingLevels<T> | undefined, trusted: boolean, inFiles: () => T | undefined, combine: (outer?: T, inner?: T) => T | undefined = (outer, inner) => inner ?? outer): TrustedLevels<T> {
+export function trustedLevels<T>(
+  levels: SettingLevels<T> | undefined,
+  trusted: boolean,
+  inFiles: () => T | undefined,
+  combine: (outer?: T, inner?: T) => T | undefined = (outer, inner) => inner ?? outer,
+): TrustedLevels<T> {
   const user = levels?.globalValue;
   const workspace = combine(levels?.workspaceValue, levels?.workspaceFolderValue) ?? (trusted ? undefined : inFiles());
   if (workspace === undefined) return { user };
@@ -88,6 +93,11 @@ export function databaseFor(root: string, levels: TrustedLevels<Record<string, u
   const user = entryFor(levels.user, root, base);
   const ignoredValue = entryFor(levels.ignored, root, base);
   const ignored = ignoredValue !== undefined && ignoredValue !== user ? ignoredValue.trim() : undefined;
-  const choice: DatabaseChoice | undefined = workspace !== undefined ? { location: databaseLocation(workspace, base), origin: 'workspace' } : user !== undefined ? { location: databaseLocation(user, base), origin: 'user' } : undefined;
+  const choice: DatabaseChoice | undefined =
+    workspace !== undefined
+      ? { location: databaseLocation(workspace, base), origin: 'workspace' }
+      : user !== undefined
+        ? { location: databaseLocation(user, base), origin: 'user' }
+        : undefined;
   return { ...(choice ? { choice } : {}), ...(ignored ? { ignored } : {}) };
 }

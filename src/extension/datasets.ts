@@ -73,7 +73,11 @@ export class DatasetRegistry implements vscode.Disposable {
   /** Removes a dataset from the list (its files and database stay on disk). */
   async remove(root: string): Promise<void> {
     const extra = this.context.workspaceState.get<string[]>(EXTRA_KEY, []);
-    if (extra.includes(root)) await this.context.workspaceState.update(EXTRA_KEY, extra.filter((r) => r !== root));
+    if (extra.includes(root))
+      await this.context.workspaceState.update(
+        EXTRA_KEY,
+        extra.filter((r) => r !== root),
+      );
     else await this.context.workspaceState.update(HIDDEN_KEY, [...this.context.workspaceState.get<string[]>(HIDDEN_KEY, []), root]);
     this.changed.fire();
   }
@@ -93,9 +97,11 @@ export class DatasetRegistry implements vscode.Disposable {
       const using = r.choice ? `${shownUri(r.choice.location)} from your user settings` : 'the default database location';
       const line = `This workspace is not trusted, so its patchlens.databases entry for ${path.basename(root)} (${shownUri(r.ignored)}) is ignored and not connected to; using ${using}.`;
       this.log?.warn(line);
-      void vscode.window.showWarningMessage(`Patch Lens: ${line} Trust the workspace or set the entry in user settings to use it.`, 'Manage Workspace Trust').then((c) => {
-        if (c) void vscode.commands.executeCommand('workbench.trust.manage');
-      });
+      void vscode.window
+        .showWarningMessage(`Patch Lens: ${line} Trust the workspace or set the entry in user settings to use it.`, 'Manage Workspace Trust')
+        .then((c) => {
+          if (c) void vscode.commands.executeCommand('workbench.trust.manage');
+        });
     }
     return r;
   }

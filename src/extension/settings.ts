@@ -6,7 +6,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseJsonc } from './jsonc';
-import { BORDERS, DATABASE_BACKENDS, DATABASE_LOCATIONS, DEFAULT_K, DEFAULT_KEYS, KEY_SHAPES, KEY_SOURCES, MAX_HOPS, MAX_K, MIN_HOPS, type DatabaseBackend, type DatabaseLocation, type KeyParams, type KeySource } from '../core/vocabulary';
+import {
+  BORDERS,
+  DATABASE_BACKENDS,
+  DATABASE_LOCATIONS,
+  DEFAULT_K,
+  DEFAULT_KEYS,
+  KEY_SHAPES,
+  KEY_SOURCES,
+  MAX_HOPS,
+  MAX_K,
+  MIN_HOPS,
+  type DatabaseBackend,
+  type DatabaseLocation,
+  type KeyParams,
+  type KeySource,
+} from '../core/vocabulary';
 import type { HnswParams } from '../engine/patchIndex';
 import { bundledModelPath } from '../engine/locations';
 import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
@@ -44,7 +59,15 @@ export interface PatchLensSettings {
 }
 
 /** Settings whose change makes existing databases stale. */
-export const REBUILD_SETTINGS = ['patchlens.model', 'patchlens.hops', 'patchlens.shape', 'patchlens.border', 'patchlens.keySource', 'patchlens.hnsw.m', 'patchlens.hnsw.efConstruction'];
+export const REBUILD_SETTINGS = [
+  'patchlens.model',
+  'patchlens.hops',
+  'patchlens.shape',
+  'patchlens.border',
+  'patchlens.keySource',
+  'patchlens.hnsw.m',
+  'patchlens.hnsw.efConstruction',
+];
 
 function clampInt(v: unknown, min: number, max: number, dflt: number): number {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : dflt;
@@ -132,7 +155,11 @@ export function resolveModel(scope?: vscode.Uri): ModelChoice {
     return typeof v === 'string' ? v : undefined;
   };
   const nonEmpty = (v?: string) => (v ? v : undefined);
-  const { user: userValue, workspace, ignored } = trustedLevels(info, vscode.workspace.isTrusted, fromFiles, (outer, inner) => nonEmpty(inner) ?? nonEmpty(outer));
+  const {
+    user: userValue,
+    workspace,
+    ignored,
+  } = trustedLevels(info, vscode.workspace.isTrusted, fromFiles, (outer, inner) => nonEmpty(inner) ?? nonEmpty(outer));
   const base = settingsBase();
   const abs = (p: string) => {
     const bundled = /^bundled:([\w.-]+)$/.exec(p);

@@ -66,7 +66,10 @@ export class StorageConnections implements vscode.Disposable {
       if (this.told.get(dbDir) === digest) return;
       await this.engine.request('storageOptions', { dbDir, options, ...(root ? { root } : {}) });
       this.told.set(dbDir, digest);
-      if (store) this.log.info(`Connecting to ${shownUri(dbDir)} with ${creds ? `the credentials kept for ${store}${creds.endpoint ? ` (endpoint ${creds.endpoint})` : ''}` : 'the AWS_* environment variables'}`);
+      if (store)
+        this.log.info(
+          `Connecting to ${shownUri(dbDir)} with ${creds ? `the credentials kept for ${store}${creds.endpoint ? ` (endpoint ${creds.endpoint})` : ''}` : 'the AWS_* environment variables'}`,
+        );
     })().finally(() => this.telling.delete(dbDir));
     this.telling.set(dbDir, t);
     return t;
@@ -87,10 +90,16 @@ export class StorageConnections implements vscode.Disposable {
   private async pickUri(root?: string): Promise<string | undefined> {
     const named = root ? this.datasets.dbDirFor(root) : undefined;
     if (named && isObjectStoreUri(named)) return named;
-    const remote = this.datasets.list().map((d) => ({ d, uri: this.datasets.dbDirFor(d.root) })).filter((x) => isObjectStoreUri(x.uri));
+    const remote = this.datasets
+      .list()
+      .map((d) => ({ d, uri: this.datasets.dbDirFor(d.root) }))
+      .filter((x) => isObjectStoreUri(x.uri));
     if (remote.length === 1) return remote[0].uri;
     if (remote.length > 1) {
-      const picked = await vscode.window.showQuickPick(remote.map((x) => ({ label: shownUri(x.uri), description: x.d.name, uri: x.uri })), { title: 'Set Storage Credentials', placeHolder: 'The database to set credentials for' });
+      const picked = await vscode.window.showQuickPick(
+        remote.map((x) => ({ label: shownUri(x.uri), description: x.d.name, uri: x.uri })),
+        { title: 'Set Storage Credentials', placeHolder: 'The database to set credentials for' },
+      );
       return picked?.uri;
     }
     const typed = await vscode.window.showInputBox({
@@ -108,7 +117,9 @@ export class StorageConnections implements vscode.Disposable {
     const store = uri ? storeOf(uri) : undefined;
     if (!store) return false;
     if (!/^s3/i.test(store)) {
-      void vscode.window.showInformationMessage(`Patch Lens: ${store} is not S3; LanceDB reads its credentials from the environment of VS Code (see the README's Database section).`);
+      void vscode.window.showInformationMessage(
+        `Patch Lens: ${store} is not S3; LanceDB reads its credentials from the environment of VS Code (see the README's Database section).`,
+      );
       return false;
     }
     const old = parseCredentials(await this.context.secrets.get(secretKey(store)));
@@ -121,9 +132,19 @@ export class StorageConnections implements vscode.Disposable {
     if (secretAccessKey === undefined) return false;
     const region = await ask({ prompt: 'Region', value: old?.region ?? process.env.AWS_REGION ?? 'us-east-1' });
     if (region === undefined) return false;
-    const endpoint = await ask({ prompt: "Endpoint URL of an S3-compatible store (empty: AWS's own)", value: old?.endpoint ?? '', placeHolder: 'https://s3.example.com', validateInput: endpointProblem });
+    const endpoint = await ask({
+      prompt: "Endpoint URL of an S3-compatible store (empty: AWS's own)",
+      value: old?.endpoint ?? '',
+      placeHolder: 'https://s3.example.com',
+      validateInput: endpointProblem,
+    });
     if (endpoint === undefined) return false;
-    const creds: StoreCredentials = { accessKeyId: accessKeyId.trim(), secretAccessKey: secretAccessKey.trim(), ...(region.trim() ? { region: region.trim() } : {}), ...(endpoint.trim() ? { endpoint: endpoint.trim() } : {}) };
+    const creds: StoreCredentials = {
+      accessKeyId: accessKeyId.trim(),
+      secretAccessKey: secretAccessKey.trim(),
+      ...(region.trim() ? { region: region.trim() } : {}),
+      ...(endpoint.trim() ? { endpoint: endpoint.trim() } : {}),
+    };
     await this.context.secrets.store(secretKey(store), JSON.stringify(creds));
     const stores = this.context.globalState.get<string[]>(STORES_KEY, []);
     if (!stores.includes(store)) await this.context.globalState.update(STORES_KEY, [...stores, store]);
@@ -139,10 +160,16 @@ export class StorageConnections implements vscode.Disposable {
       void vscode.window.showInformationMessage('Patch Lens: no storage credentials are kept.');
       return false;
     }
-    const store = stores.length === 1 ? stores[0] : (await vscode.window.showQuickPick(stores, { title: 'Clear Storage Credentials', placeHolder: 'The store whose credentials to forget' }));
+    const store =
+      stores.length === 1
+        ? stores[0]
+        : await vscode.window.showQuickPick(stores, { title: 'Clear Storage Credentials', placeHolder: 'The store whose credentials to forget' });
     if (!store) return false;
     await this.context.secrets.delete(secretKey(store));
-    await this.context.globalState.update(STORES_KEY, stores.filter((s) => s !== store));
+    await this.context.globalState.update(
+      STORES_KEY,
+      stores.filter((s) => s !== store),
+    );
     this.forgetShown();
     this.log.info(`Storage credentials for ${store} removed from VS Code's secret storage`);
     void vscode.window.showInformationMessage(`Patch Lens: credentials for ${store} removed; the AWS_* environment variables apply again.`);

@@ -10,14 +10,21 @@ import { launchVSCode, type VSCode } from '../support/vscode';
 const version = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
 let vs: VSCode;
 
-before(async () => {
-  const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#d04020' } }).png().toBuffer();
-  const jpg = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#2060d0' } }).jpeg().toBuffer();
-  vs = await launchVSCode({
-    name: 'activation',
-    files: { 'cat.png': png, 'photos/dog.JPG': jpg, 'notes.txt': 'not an image\n' },
-  });
-}, { timeout: 10 * 60_000 }); // includes provisioning code-server on a fresh machine (~2 min)
+before(
+  async () => {
+    const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: '#d04020' } })
+      .png()
+      .toBuffer();
+    const jpg = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#2060d0' } })
+      .jpeg()
+      .toBuffer();
+    vs = await launchVSCode({
+      name: 'activation',
+      files: { 'cat.png': png, 'photos/dog.JPG': jpg, 'notes.txt': 'not an image\n' },
+    });
+  },
+  { timeout: 10 * 60_000 },
+); // includes provisioning code-server on a fresh machine (~2 min)
 
 after(async () => {
   await vs?.close();

@@ -19,27 +19,45 @@ let tarball = '';
 function sh(cmd: string, args: string[], cwd: string, timeout = 120_000): SpawnSyncReturns<string> {
   // No trace of the checkout: run in the temp dir, without what `npm test` puts in the
   // environment (npm_* settings, NODE_OPTIONS), keeping the machine's own (certificates, proxies).
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`,
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+    npm_config_update_notifier: 'false',
+  };
   for (const k of Object.keys(env)) if ((/^npm_/i.test(k) && k !== 'npm_config_update_notifier') || k === 'NODE_OPTIONS' || k === 'NODE_PATH') delete env[k];
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout });
 }
 
-before(async () => {
-  const t0 = performance.now();
-  const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
-  assert.equal(pack.status, 0, pack.stderr);
-  const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')));
-  tarball = path.join(work, info.filename);
-  assert.equal(info.filename, `patch-lens-${version}.tgz`);
-  const paths: string[] = info.files.map((f: { path: string }) => f.path);
-  assert.ok(paths.includes('media/models/patchlens-vq16/encoder.onnx') && paths.includes('dist/cli.js') && paths.includes('bin/patchlens.js'));
-  // scripts/postinstall.mjs alone: npm runs the package's postinstall on install (a no-op outside a checkout).
-  assert.deepEqual(paths.filter((p) => p !== 'scripts/postinstall.mjs' && /^(src|test|bench|tools|scripts|webview|media\/sample)\/|\.map$|\.ts$/.test(p)), []);
-  const t1 = performance.now();
-  const inst = sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], work, 600_000);
-  assert.equal(inst.status, 0, `${inst.stdout}${inst.stderr}`);
-  process.stderr.write(`# npm pack ${((t1 - t0) / 1000).toFixed(1)} s (${(info.size / 1e6).toFixed(1)} MB), npm install -g ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
-}, { timeout: 15 * 60_000 });
+before(
+  async () => {
+    const t0 = performance.now();
+    const pack = spawnSync('npm', ['pack', '--json', '--pack-destination', work], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    });
+    assert.equal(pack.status, 0, pack.stderr);
+    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')));
+    tarball = path.join(work, info.filename);
+    assert.equal(info.filename, `patch-lens-${version}.tgz`);
+    const paths: string[] = info.files.map((f: { path: string }) => f.path);
+    assert.ok(paths.includes('media/models/patchlens-vq16/encoder.onnx') && paths.includes('dist/cli.js') && paths.includes('bin/patchlens.js'));
+    // scripts/postinstall.mjs alone: npm runs the package's postinstall on install (a no-op outside a checkout).
+    assert.deepEqual(
+      paths.filter((p) => p !== 'scripts/postinstall.mjs' && /^(src|test|bench|tools|scripts|webview|media\/sample)\/|\.map$|\.ts$/.test(p)),
+      [],
+    );
+    const t1 = performance.now();
+    const inst = sh('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], work, 600_000);
+    assert.equal(inst.status, 0, `${inst.stdout}${inst.stderr}`);
+    process.stderr.write(
+      `# npm pack ${((t1 - t0) / 1000).toFixed(1)} s (${(info.size / 1e6).toFixed(1)} MB), npm install -g ${((performance.now() - t1) / 1000).toFixed(1)} s\n`,
+    );
+  },
+  { timeout: 15 * 60_000 },
+);
 
 after(() => {
   fs.rmSync(work, { recursive: true, force: true });
@@ -58,7 +76,11 @@ test('the installed patchlens indexes a folder, and tokenizes an image with no d
   fs.mkdirSync(data);
   for (const [i, colour] of ['#c03020', '#2050c0', '#30a040'].entries()) {
     const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, k) => (k * 37 + i * 101) % 256));
-    await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).resize(200, 160).composite([{ input: { create: { width: 60, height: 60, channels: 3, background: colour } }, left: 20 + i * 30, top: 30 }]).png().toFile(path.join(data, `p${i}.png`));
+    await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })
+      .resize(200, 160)
+      .composite([{ input: { create: { width: 60, height: 60, channels: 3, background: colour } }, left: 20 + i * 30, top: 30 }])
+      .png()
+      .toFile(path.join(data, `p${i}.png`));
   }
   const index = sh('patchlens', ['index', data, '--json', '--quiet', '--workers', '1'], work, 240_000);
   assert.equal(index.status, 0, index.stderr);

@@ -38,7 +38,11 @@ async function writeShard(out: string, n: number, seed: number, withMeta: boolea
   for (let i = 0; i < n; i++) {
     // the captioned shard's last sample is the same picture as its sample 3: the nearest patches to one are the other's
     const picture = withMeta && i === n - 1 ? TWIN : i;
-    await (await texturedImage(64 + (picture % 3) * 8, 64, seed * 1000 + picture)).jpeg({ quality: picture === i ? 90 : 88 }).toFile(path.join(staging, `${key(i)}.jpg`)); // the twin: other bytes
+    await (
+      await texturedImage(64 + (picture % 3) * 8, 64, seed * 1000 + picture)
+    )
+      .jpeg({ quality: picture === i ? 90 : 88 })
+      .toFile(path.join(staging, `${key(i)}.jpg`)); // the twin: other bytes
     names.push(`${key(i)}.jpg`);
     if (withMeta) {
       fs.writeFileSync(path.join(staging, `${key(i)}.txt`), `${caption(i)}\n`);
@@ -50,15 +54,20 @@ async function writeShard(out: string, n: number, seed: number, withMeta: boolea
   execFileSync('tar', ['--format=gnu', '-cf', out, '-C', staging, ...names.sort()]);
 }
 
-before(async () => {
-  const work = tempDir('pl-datasets-');
-  const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
-  ws = path.join(work, 'shards-ws');
-  await writeShard(path.join(ws, 'shards', '00000.tar'), SMALL, 5, true);
-  await writeShard(path.join(ws, 'big', '00001.tar'), BIG, 6, false);
-  // AR-RAG's layout (img2code_L.py), for the model's 8x8 grid of d=4 latents
-  fs.mkdirSync(path.join(ws, 'codes'));
-  const made = execFileSync('/usr/bin/python3', ['-c', `
+before(
+  async () => {
+    const work = tempDir('pl-datasets-');
+    const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
+    ws = path.join(work, 'shards-ws');
+    await writeShard(path.join(ws, 'shards', '00000.tar'), SMALL, 5, true);
+    await writeShard(path.join(ws, 'big', '00001.tar'), BIG, 6, false);
+    // AR-RAG's layout (img2code_L.py), for the model's 8x8 grid of d=4 latents
+    fs.mkdirSync(path.join(ws, 'codes'));
+    const made = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
 import h5py, json, numpy as np
 rng = np.random.default_rng(3)
 t = rng.integers(0, 128, (${CODE_ROWS}, 64)).astype(np.int64)
@@ -67,13 +76,18 @@ with h5py.File(${JSON.stringify(path.join(ws, 'codes', 'shard-0.h5'))}, 'w') as 
     f.create_dataset('indices', data=t)
     f.create_dataset('vectors', data=v / np.linalg.norm(v, axis=-1, keepdims=True))
 print(json.dumps(t.tolist()))
-`], { encoding: 'utf8' });
-  codeTokens = JSON.parse(made) as number[][];
-  fs.mkdirSync(path.join(ws, '.vscode'));
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model, 'patchlens.topK': K }));
-  vs = await launchVSCode({ name: 'datasets', workspace: ws });
-  await vs.waitForLog('activated', { timeoutMs: 90_000 });
-}, { timeout: 10 * 60_000 });
+`,
+      ],
+      { encoding: 'utf8' },
+    );
+    codeTokens = JSON.parse(made) as number[][];
+    fs.mkdirSync(path.join(ws, '.vscode'));
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model, 'patchlens.topK': K }));
+    vs = await launchVSCode({ name: 'datasets', workspace: ws });
+    await vs.waitForLog('activated', { timeoutMs: 90_000 });
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await vs?.close();
@@ -120,7 +134,12 @@ async function inspector(name: string | RegExp): Promise<FrameLocator> {
     const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
     for (let i = 0; i < frames; i++) {
       const doc = vs.webview({ index: i });
-      if (await doc.locator('[data-testid="image-name"]', { hasText: name }).count().catch(() => 0)) {
+      if (
+        await doc
+          .locator('[data-testid="image-name"]', { hasText: name })
+          .count()
+          .catch(() => 0)
+      ) {
         await doc.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
         return doc;
       }
@@ -192,7 +211,14 @@ test('after a build a member opens in the inspector with its caption; retrieved 
   await items.nth(K - 1).waitFor({ timeout: 60_000 });
   await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
   // The retrieved patches come from members of both shards; those of the captioned one show their captions.
-  const rows = await items.evaluateAll((es) => es.map((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col'), caption: e.querySelector('[data-testid="retrieved-caption"]')?.textContent ?? '' })));
+  const rows = await items.evaluateAll((es) =>
+    es.map((e) => ({
+      image: e.getAttribute('data-image')!,
+      row: e.getAttribute('data-row'),
+      col: e.getAttribute('data-col'),
+      caption: e.querySelector('[data-testid="retrieved-caption"]')?.textContent ?? '',
+    })),
+  );
   for (const r of rows) {
     const m = /^shards\/00000\.tar\/(\d{9})\.jpg$/.exec(r.image);
     if (m) assert.equal(r.caption, caption(Number(m[1])), JSON.stringify(r));
@@ -217,7 +243,10 @@ test('Go to Patch takes a member id', { timeout: 120_000 }, async () => {
   const input = vs.page.locator('.quick-input-widget input').first();
   await input.waitFor();
   await input.fill('shards/00000.tar/000000007.jpg:9,9');
-  await vs.page.locator('.quick-input-widget').getByText(/outside the 8×8 grid/).waitFor();
+  await vs.page
+    .locator('.quick-input-widget')
+    .getByText(/outside the 8×8 grid/)
+    .waitFor();
   await input.fill('shards/00000.tar/000000007.jpg:5,2');
   await vs.page.keyboard.press('Enter');
   const frame = await inspector('000000007.jpg');
@@ -228,7 +257,7 @@ test('Go to Patch takes a member id', { timeout: 120_000 }, async () => {
   assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
 });
 
-test('a row of an AR-RAG code shard opens as its token map, each cell in its token\'s colour', { timeout: 120_000 }, async () => {
+test("a row of an AR-RAG code shard opens as its token map, each cell in its token's colour", { timeout: 120_000 }, async () => {
   await vs.runCommand('Patch Lens: Go to Patch…');
   const input = vs.page.locator('.quick-input-widget input').first();
   await input.waitFor();
@@ -236,7 +265,9 @@ test('a row of an AR-RAG code shard opens as its token map, each cell in its tok
   await vs.page.keyboard.press('Enter');
   const frame = await inspector(/^1$/);
   const img = frame.locator('.stage .image');
-  await img.evaluate((i: HTMLImageElement) => (i.complete && i.naturalWidth > 0 ? undefined : new Promise((ok) => i.addEventListener('load', ok, { once: true }))));
+  await img.evaluate((i: HTMLImageElement) =>
+    i.complete && i.naturalWidth > 0 ? undefined : new Promise((ok) => i.addEventListener('load', ok, { once: true })),
+  );
   // the centre of every cell, read back from the picture the inspector shows
   const pixels = await img.evaluate((i: HTMLImageElement) => {
     const c = document.createElement('canvas');
@@ -254,7 +285,10 @@ test('a row of an AR-RAG code shard opens as its token map, each cell in its tok
   });
   for (let cell = 0; cell < 64; cell++) {
     const want = tokenRgb(codeTokens[1][cell]);
-    assert.ok(pixels[cell].every((v, i) => Math.abs(v - want[i]) <= 2), `cell ${cell}: ${pixels[cell]} is not token ${codeTokens[1][cell]}'s ${want}`);
+    assert.ok(
+      pixels[cell].every((v, i) => Math.abs(v - want[i]) <= 2),
+      `cell ${cell}: ${pixels[cell]} is not token ${codeTokens[1][cell]}'s ${want}`,
+    );
   }
   const sel = frame.getByTestId('selected-patch');
   await sel.waitFor({ timeout: 30_000 });

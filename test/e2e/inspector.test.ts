@@ -18,15 +18,18 @@ const K = 8;
 let vs: VSCode;
 let names: string[] = [];
 
-before(async () => {
-  // A model with a 6x6 grid (96 px input, 16 px patches) and a decoder, named by user settings.
-  const model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
-  const data = path.join(work, 'images');
-  names = await writeDataset(data, 10, { seed: 11 });
-  const files = Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(data, n))]));
-  vs = await launchVSCode({ name: 'inspector', files, settings: { 'patchlens.model': model, 'patchlens.topK': K } });
-  await vs.waitForLog(/Patch Lens .* activated/, { timeoutMs: 90_000 });
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    // A model with a 6x6 grid (96 px input, 16 px patches) and a decoder, named by user settings.
+    const model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
+    const data = path.join(work, 'images');
+    names = await writeDataset(data, 10, { seed: 11 });
+    const files = Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(data, n))]));
+    vs = await launchVSCode({ name: 'inspector', files, settings: { 'patchlens.model': model, 'patchlens.topK': K } });
+    await vs.waitForLog(/Patch Lens .* activated/, { timeoutMs: 90_000 });
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await vs?.close();
@@ -48,91 +51,105 @@ async function setSelect(frame: FrameLocator, name: string, value: string): Prom
   }, value);
 }
 
-test('no database yet: the inspector offers Build; the palette build fills it in; select -> retrieve -> open a retrieved patch', { timeout: 5 * 60_000 }, async () => {
-  await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
-  const first = vs.webview({ extensionId: 'patchlens.patch-lens' });
-  const status = first.getByTestId('status');
-  await status.and(first.locator('[data-state="noDatabase"]')).waitFor({ timeout: 60_000 });
-  assert.match((await status.textContent()) ?? '', /no patch database yet/);
-  await first.getByTestId('build-database').waitFor();
-  await vs.screenshot('inspector-no-database');
+test(
+  'no database yet: the inspector offers Build; the palette build fills it in; select -> retrieve -> open a retrieved patch',
+  { timeout: 5 * 60_000 },
+  async () => {
+    await vs.rightClickExplorerItem(names[2], 'Inspect Patches');
+    const first = vs.webview({ extensionId: 'patchlens.patch-lens' });
+    const status = first.getByTestId('status');
+    await status.and(first.locator('[data-state="noDatabase"]')).waitFor({ timeout: 60_000 });
+    assert.match((await status.textContent()) ?? '', /no patch database yet/);
+    await first.getByTestId('build-database').waitFor();
+    await vs.screenshot('inspector-no-database');
 
-  // The one dataset (the workspace folder) is built without asking.
-  await vs.runCommand('Patch Lens: Build or Update Patch Database');
-  await vs.waitForLog(/workspace: 10 images, [\d,]+ entries/, { timeoutMs: 120_000 });
+    // The one dataset (the workspace folder) is built without asking.
+    await vs.runCommand('Patch Lens: Build or Update Patch Database');
+    await vs.waitForLog(/workspace: 10 images, [\d,]+ entries/, { timeoutMs: 120_000 });
 
-  // The open inspector picks the new database up by itself.
-  const frame = await inspector(names[2]);
-  const grid = frame.locator('[data-testid="patch-grid"]');
-  assert.equal(await grid.getAttribute('data-rows'), '6');
-  assert.equal(await grid.getAttribute('data-cols'), '6');
-  // The image itself is drawn under the grid, at the grid's size.
-  const imageBox = (await frame.locator('.stage .image').boundingBox())!;
-  const gridBox = (await grid.boundingBox())!;
-  assert.ok(imageBox.width > 100 && Math.abs(imageBox.width - gridBox.width) < 1 && Math.abs(imageBox.height - gridBox.height) < 1, JSON.stringify({ imageBox, gridBox }));
-  assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
-  await vs.screenshot('inspector-opened');
+    // The open inspector picks the new database up by itself.
+    const frame = await inspector(names[2]);
+    const grid = frame.locator('[data-testid="patch-grid"]');
+    assert.equal(await grid.getAttribute('data-rows'), '6');
+    assert.equal(await grid.getAttribute('data-cols'), '6');
+    // The image itself is drawn under the grid, at the grid's size.
+    const imageBox = (await frame.locator('.stage .image').boundingBox())!;
+    const gridBox = (await grid.boundingBox())!;
+    assert.ok(
+      imageBox.width > 100 && Math.abs(imageBox.width - gridBox.width) < 1 && Math.abs(imageBox.height - gridBox.height) < 1,
+      JSON.stringify({ imageBox, gridBox }),
+    );
+    assert.ok(await frame.locator('.stage .image').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0));
+    await vs.screenshot('inspector-opened');
 
-  await clickCell(vs.page, frame, 3, 2);
-  const selected = frame.getByTestId('selected-patch');
-  await selected.waitFor();
-  assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], ['3', '2']);
-  // causal h = 1: (2,1) (2,2) (2,3) (3,1)
-  const neighbours = await frame.getByTestId('neighbour-cell').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
-  assert.deepEqual(neighbours, ['2,1', '2,2', '2,3', '3,1']);
-  const items = frame.getByTestId('retrieved-item');
-  await items.nth(K - 1).waitFor({ timeout: 30_000 });
-  assert.equal(await items.count(), K);
-  await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
-  assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
-  await vs.screenshot('inspector-retrieved');
+    await clickCell(vs.page, frame, 3, 2);
+    const selected = frame.getByTestId('selected-patch');
+    await selected.waitFor();
+    assert.deepEqual([await selected.getAttribute('data-row'), await selected.getAttribute('data-col')], ['3', '2']);
+    // causal h = 1: (2,1) (2,2) (2,3) (3,1)
+    const neighbours = await frame
+      .getByTestId('neighbour-cell')
+      .evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    assert.deepEqual(neighbours, ['2,1', '2,2', '2,3', '3,1']);
+    const items = frame.getByTestId('retrieved-item');
+    await items.nth(K - 1).waitFor({ timeout: 30_000 });
+    assert.equal(await items.count(), K);
+    await frame.locator('.thumb-image[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+    assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
+    await vs.screenshot('inspector-retrieved');
 
-  // The view settings travel with a jump: draw h = 2 here, and the opened inspector draws h = 2 too.
-  await setSelect(frame, 'hops', '2');
-  const target = await items.nth(1).evaluate((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col') }));
-  assert.notEqual(target.image, names[2], 'the inspected image is excluded');
-  await items.nth(1).click();
-  const opened = await inspector(target.image);
-  const sel = opened.getByTestId('selected-patch');
-  await sel.waitFor({ timeout: 30_000 });
-  assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], [target.row, target.col]);
-  await opened.getByTestId('retrieved-item').first().waitFor({ timeout: 30_000 });
-  assert.equal(await opened.getByTestId('select-hops').evaluate((e) => (e as HTMLElement & { value: string }).value), '2');
-  // A jump opens the preview tab (italic title); the inspector it came from is kept.
-  const tab = (name: string) => vs.page.locator('.tabs-container .tab', { hasText: name });
-  await tab(target.image).locator('.italic').waitFor();
-  assert.equal(await tab(names[2]).locator('.italic').count(), 0, 'the inspector a jump came from is kept');
-  await vs.screenshot('inspector-opened-retrieved');
+    // The view settings travel with a jump: draw h = 2 here, and the opened inspector draws h = 2 too.
+    await setSelect(frame, 'hops', '2');
+    const target = await items
+      .nth(1)
+      .evaluate((e) => ({ image: e.getAttribute('data-image')!, row: e.getAttribute('data-row'), col: e.getAttribute('data-col') }));
+    assert.notEqual(target.image, names[2], 'the inspected image is excluded');
+    await items.nth(1).click();
+    const opened = await inspector(target.image);
+    const sel = opened.getByTestId('selected-patch');
+    await sel.waitFor({ timeout: 30_000 });
+    assert.deepEqual([await sel.getAttribute('data-row'), await sel.getAttribute('data-col')], [target.row, target.col]);
+    await opened.getByTestId('retrieved-item').first().waitFor({ timeout: 30_000 });
+    assert.equal(await opened.getByTestId('select-hops').evaluate((e) => (e as HTMLElement & { value: string }).value), '2');
+    // A jump opens the preview tab (italic title); the inspector it came from is kept.
+    const tab = (name: string) => vs.page.locator('.tabs-container .tab', { hasText: name });
+    await tab(target.image).locator('.italic').waitFor();
+    assert.equal(await tab(names[2]).locator('.italic').count(), 0, 'the inspector a jump came from is kept');
+    await vs.screenshot('inspector-opened-retrieved');
 
-  // A second jump from the first inspector reuses that preview tab instead of adding one.
-  await tab(names[2]).first().click();
-  const source = await inspector(names[2]);
-  const other = source.locator(`[data-testid="retrieved-item"]:not([data-image="${target.image}"])`).first();
-  const second = (await other.getAttribute('data-image'))!;
-  await other.click();
-  await inspector(second);
-  await tab(second).locator('.italic').waitFor();
-  assert.equal(await tab(target.image).count(), 0, 'the second jump replaced the first one\'s preview tab');
+    // A second jump from the first inspector reuses that preview tab instead of adding one.
+    await tab(names[2]).first().click();
+    const source = await inspector(names[2]);
+    const other = source.locator(`[data-testid="retrieved-item"]:not([data-image="${target.image}"])`).first();
+    const second = (await other.getAttribute('data-image'))!;
+    await other.click();
+    await inspector(second);
+    await tab(second).locator('.italic').waitFor();
+    assert.equal(await tab(target.image).count(), 0, "the second jump replaced the first one's preview tab");
 
-  // Back to the first inspector: its webview was unloaded while hidden and comes back as it was.
-  await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();
-  const back = await inspector(names[2]);
-  const again = back.getByTestId('selected-patch');
-  await again.waitFor();
-  assert.deepEqual([await again.getAttribute('data-row'), await again.getAttribute('data-col')], ['3', '2']);
-  await back.getByTestId('retrieved-item').nth(K - 1).waitFor({ timeout: 30_000 });
+    // Back to the first inspector: its webview was unloaded while hidden and comes back as it was.
+    await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();
+    const back = await inspector(names[2]);
+    const again = back.getByTestId('selected-patch');
+    await again.waitFor();
+    assert.deepEqual([await again.getAttribute('data-row'), await again.getAttribute('data-col')], ['3', '2']);
+    await back
+      .getByTestId('retrieved-item')
+      .nth(K - 1)
+      .waitFor({ timeout: 30_000 });
 
-  // Rollout from the selected patch: the database's own completion, decoded, and where its tokens came from.
-  await back.getByTestId('tool-debug-start').click();
-  await back.locator('[data-testid="rollout-pane"][data-decoded="true"]:not([hidden])').waitFor({ timeout: 60_000 });
-  assert.ok((await back.getByTestId('rollout-legend-item').count()) > 0);
-  await back.locator('.legend-thumb[src^="blob:"]').first().waitFor({ timeout: 30_000 });
-  assert.match((await back.getByTestId('rollout-top-source').textContent()) ?? '', /\d%/);
-  await vs.screenshot('inspector-rollout');
-  assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
-});
+    // Rollout from the selected patch: the database's own completion, decoded, and where its tokens came from.
+    await back.getByTestId('tool-debug-start').click();
+    await back.locator('[data-testid="rollout-pane"][data-decoded="true"]:not([hidden])').waitFor({ timeout: 60_000 });
+    assert.ok((await back.getByTestId('rollout-legend-item').count()) > 0);
+    await back.locator('.legend-thumb[src^="blob:"]').first().waitFor({ timeout: 30_000 });
+    assert.match((await back.getByTestId('rollout-top-source').textContent()) ?? '', /\d%/);
+    await vs.screenshot('inspector-rollout');
+    assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
+  },
+);
 
-test('the image preview\'s title button and the palette open the active image in the inspector', { timeout: 3 * 60_000 }, async () => {
+test("the image preview's title button and the palette open the active image in the inspector", { timeout: 3 * 60_000 }, async () => {
   await vs.openFile(names[5]);
   // VS Code's own image preview is the default editor.
   await vs.page.locator('.tabs-container .tab.active', { hasText: names[5] }).waitFor();
@@ -150,7 +167,10 @@ test('the image preview\'s title button and the palette open the active image in
 test('the palette with no image open asks for one', { timeout: 3 * 60_000 }, async () => {
   await vs.runCommand('View: Close All Editors');
   await vs.runCommand('Patch Lens: Inspect Patches');
-  const option = vs.page.locator('.quick-input-widget').getByRole('option', { name: new RegExp(names[9]) }).first();
+  const option = vs.page
+    .locator('.quick-input-widget')
+    .getByRole('option', { name: new RegExp(names[9]) })
+    .first();
   await option.waitFor();
   await vs.screenshot('palette-pick');
   await option.click();

@@ -21,11 +21,20 @@ let names: string[] = [];
 
 /** The runtime packages a linux-x64 VSIX may hold: the native dependencies and what they load (a new native dependency adds its own). */
 const PACKAGES = [
-  'sharp', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', '@img/colour', 'detect-libc', 'semver',
-  'onnxruntime-node', 'onnxruntime-common',
-  'hnswlib-node', 'bindings', 'file-uri-to-path',
+  'sharp',
+  '@img/sharp-linux-x64',
+  '@img/sharp-libvips-linux-x64',
+  '@img/colour',
+  'detect-libc',
+  'semver',
+  'onnxruntime-node',
+  'onnxruntime-common',
+  'hnswlib-node',
+  'bindings',
+  'file-uri-to-path',
   // LanceDB's JavaScript (and apache-arrow) is in the bundles; its platform binary ships beside them
-  '@lancedb/lancedb', '@lancedb/lancedb-linux-x64-gnu',
+  '@lancedb/lancedb',
+  '@lancedb/lancedb-linux-x64-gnu',
 ];
 const ALLOWED: RegExp[] = [
   /^extension\.vsixmanifest$/,
@@ -38,30 +47,47 @@ const ALLOWED: RegExp[] = [
 ];
 const FORBIDDEN = [/\.map$/, /\.d\.[cm]?ts$/, /\.ts$/, /\/(src|test|tests|bench|tools|scripts)\//, /\.patchlens\//, /(^|\/)\.cache\//];
 
-before(async () => {
-  const { cachedPackage } = (await import('../../scripts/package.mjs')) as typeof PackageModule;
-  const { zipEntries } = (await import('../../scripts/zipEntries.mjs')) as typeof ZipModule;
-  const r = cachedPackage({ log: (l) => process.stderr.write(`# ${l}\n`) });
-  process.stderr.write(`# VSIX ${r.cached ? 'cached' : 'packaged'} in ${r.seconds.toFixed(1)} s\n`);
-  vsix = r.vsix;
-  entries = zipEntries(vsix);
-  names = entries.map((e) => e.name);
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    const { cachedPackage } = (await import('../../scripts/package.mjs')) as typeof PackageModule;
+    const { zipEntries } = (await import('../../scripts/zipEntries.mjs')) as typeof ZipModule;
+    const r = cachedPackage({ log: (l) => process.stderr.write(`# ${l}\n`) });
+    process.stderr.write(`# VSIX ${r.cached ? 'cached' : 'packaged'} in ${r.seconds.toFixed(1)} s\n`);
+    vsix = r.vsix;
+    entries = zipEntries(vsix);
+    names = entries.map((e) => e.name);
+  },
+  { timeout: 10 * 60_000 },
+);
 
 test('the VSIX holds only allowed files, and what the extension needs', () => {
   const strays = names.filter((n) => !ALLOWED.some((re) => re.test(n)) || FORBIDDEN.some((re) => re.test(n)));
   assert.deepEqual(strays, []);
   for (const need of [
-    'extension/dist/extension.js', 'extension/dist/engineWorker.js', 'extension/dist/encodeWorker.js', 'extension/dist/inspector.js', 'extension/dist/codebook.js', 'extension/dist/duplicates.js',
-    'extension/media/icon.png', 'extension/media/models/patchlens-vq16/manifest.json', 'extension/media/models/patchlens-vq16/encoder.onnx',
-    'extension/media/sample/bridge.jpg', 'extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md',
+    'extension/dist/extension.js',
+    'extension/dist/engineWorker.js',
+    'extension/dist/encodeWorker.js',
+    'extension/dist/inspector.js',
+    'extension/dist/codebook.js',
+    'extension/dist/duplicates.js',
+    'extension/media/icon.png',
+    'extension/media/models/patchlens-vq16/manifest.json',
+    'extension/media/models/patchlens-vq16/encoder.onnx',
+    'extension/media/sample/bridge.jpg',
+    'extension/LICENSE.txt',
+    'extension/changelog.md',
+    'extension/readme.md',
     'extension/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
     'extension/node_modules/hnswlib-node/build/Release/addon.node',
     'extension/node_modules/@lancedb/lancedb-linux-x64-gnu/lancedb.linux-x64-gnu.node',
-  ]) assert.ok(names.includes(need), need);
+  ])
+    assert.ok(names.includes(need), need);
   assert.ok(names.some((n) => /^extension\/node_modules\/@img\/sharp-linux-x64\/lib\/.*\.node$/.test(n)));
   // onnxruntime-node carries every platform's binaries; the VSIX only linux-x64's.
-  assert.deepEqual(names.filter((n) => n.includes('/onnxruntime-node/bin/') && !n.includes('/bin/napi-v6/linux/x64/')), []);
+  assert.deepEqual(
+    names.filter((n) => n.includes('/onnxruntime-node/bin/') && !n.includes('/bin/napi-v6/linux/x64/')),
+    [],
+  );
   const mb = fs.statSync(vsix).size / 1e6;
   process.stderr.write(`# VSIX: ${names.length} files, ${mb.toFixed(1)} MB\n`);
   // LanceDB's binary is ~160 MB (about 45 MB compressed) of the total
@@ -83,7 +109,12 @@ test('every native binary in the VSIX is ELF x86-64', () => {
 });
 
 test('the VSIX manifest: icon, repository, categories, keywords, workspace kind, trust, walkthrough media', () => {
-  const pkg = JSON.parse(entries.find((e) => e.name === 'extension/package.json')!.read().toString('utf8'));
+  const pkg = JSON.parse(
+    entries
+      .find((e) => e.name === 'extension/package.json')!
+      .read()
+      .toString('utf8'),
+  );
   const png = entries.find((e) => e.name === `extension/${pkg.icon}`)!.read();
   assert.deepEqual([png.subarray(1, 4).toString(), png.readUInt32BE(16), png.readUInt32BE(20)], ['PNG', 128, 128]);
   assert.ok(pkg.repository?.url && pkg.categories.length && pkg.keywords.length);
@@ -92,7 +123,10 @@ test('the VSIX manifest: icon, repository, categories, keywords, workspace kind,
   assert.match(pkg.capabilities.untrustedWorkspaces.description, /patchlens\.model/);
   assert.equal(typeof pkg.capabilities.virtualWorkspaces.supported, 'boolean');
   const [walk] = pkg.contributes.walkthroughs;
-  assert.deepEqual(walk.steps.map((s: { id: string }) => s.id), ['openSample', 'build', 'inspect']);
+  assert.deepEqual(
+    walk.steps.map((s: { id: string }) => s.id),
+    ['openSample', 'build', 'inspect'],
+  );
   const commands = new Set(pkg.contributes.commands.map((c: { command: string }) => c.command));
   for (const step of walk.steps) {
     const media = step.media.markdown ?? step.media.image;
@@ -100,7 +134,10 @@ test('the VSIX manifest: icon, repository, categories, keywords, workspace kind,
     assert.ok(step.completionEvents.length > 0);
     for (const ev of step.completionEvents) assert.ok(commands.has(ev.replace(/^onCommand:/, '')), ev);
   }
-  const manifest = entries.find((e) => e.name === 'extension.vsixmanifest')!.read().toString('utf8');
+  const manifest = entries
+    .find((e) => e.name === 'extension.vsixmanifest')!
+    .read()
+    .toString('utf8');
   assert.match(manifest, /TargetPlatform="linux-x64"/);
 });
 
@@ -110,7 +147,10 @@ test('a target it cannot make is refused in one line with a non-zero exit, nothi
     for (const [target, said] of [
       ['nope', /^package: --target nope: unknown target; one of linux-x64, .*darwin-arm64/],
       ['web', /^package: --target web: not supported/],
-      ['darwin-arm64', /^package: cannot package for darwin-arm64: @img\/sharp-darwin-arm64 is not installed.*addon\.node is built for elf x64, not darwin-arm64/],
+      [
+        'darwin-arm64',
+        /^package: cannot package for darwin-arm64: @img\/sharp-darwin-arm64 is not installed.*addon\.node is built for elf x64, not darwin-arm64/,
+      ],
     ] as const) {
       const r = spawnSync(process.execPath, ['scripts/package.mjs', '--target', target, '--out', out], { cwd: repoRoot, encoding: 'utf8' });
       assert.equal(r.status, 1, target);

@@ -9,14 +9,27 @@ import { launchVSCode, type VSCode } from '../support/vscode';
 import { clickCell } from '../support/patchGrid';
 
 const repo = path.resolve(__dirname, '..', '..');
-const PHOTOS = ['bridge.jpg', 'coffee.jpg', 'astronaut.jpg', 'brick-wall.jpg', 'by-the-water.jpg', 'aitzgorri.jpg', 'cameraman.jpg', 'chelsea-the-cat.jpg', 'analog-pattern.jpg'];
+const PHOTOS = [
+  'bridge.jpg',
+  'coffee.jpg',
+  'astronaut.jpg',
+  'brick-wall.jpg',
+  'by-the-water.jpg',
+  'aitzgorri.jpg',
+  'cameraman.jpg',
+  'chelsea-the-cat.jpg',
+  'analog-pattern.jpg',
+];
 let vs: VSCode;
 
-before(async () => {
-  const files = Object.fromEntries(PHOTOS.map((f) => [f, fs.readFileSync(path.join(repo, 'media', 'sample', f))]));
-  vs = await launchVSCode({ name: 'sample', files, settings: { 'patchlens.topK': 12 } });
-  await vs.waitForLog(/Native modules loaded/, { timeoutMs: 120_000 });
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    const files = Object.fromEntries(PHOTOS.map((f) => [f, fs.readFileSync(path.join(repo, 'media', 'sample', f))]));
+    vs = await launchVSCode({ name: 'sample', files, settings: { 'patchlens.topK': 12 } });
+    await vs.waitForLog(/Native modules loaded/, { timeoutMs: 120_000 });
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await vs?.close();
@@ -44,7 +57,10 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   const items = frame.getByTestId('retrieved-item');
   await items.nth(11).waitFor({ timeout: 60_000 });
   const retrieved = await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-image')));
-  assert.ok(retrieved.every((img) => img !== 'bridge.jpg' && PHOTOS.includes(img!)), JSON.stringify(retrieved));
+  assert.ok(
+    retrieved.every((img) => img !== 'bridge.jpg' && PHOTOS.includes(img!)),
+    JSON.stringify(retrieved),
+  );
   assert.ok((await frame.getByTestId('daid-bar').count()) > 0);
   // Thumbnails load as their rows scroll into view (the sections above the list vary in height).
   await items.nth(5).scrollIntoViewIfNeeded();

@@ -33,26 +33,44 @@ let server: InstanceType<typeof S3rver>;
 let endpoint = '';
 let names: string[] = [];
 
-before(async () => {
-  const work = tempDir('pl-e2e-shared-');
-  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(work, 's3'), configureBuckets: [{ name: 'bucket' }] });
-  endpoint = `http://127.0.0.1:${(await server.run()).port}`;
-  const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 64 });
-  // A builder machine's copy of the dataset, and this machine's (another path, other file times).
-  const builder = path.join(work, 'builder', 'photos');
-  names = await writeDataset(builder, IMAGES, { seed: 21 });
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, AWS_ALLOW_HTTP: 'true' };
-  // Two builders, each its part, then the index (one after the other: s3rver ignores conditional writes).
-  // Not execFileSync: s3rver answers from this process.
-  const index = (...args: string[]) => promisify(execFile)(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', builder, '--db', DB, '--model', model, '--quiet', ...args], { env, encoding: 'utf8' });
-  await index('--part', '1/2');
-  await index('--part', '2/2');
-  await index('--finalize');
-  const ws = path.join(work, 'photos');
-  fs.cpSync(builder, ws, { recursive: true });
-  vs = await launchVSCode({ name: 'shared-database', workspace: ws, settings: { 'patchlens.databases': { [ws]: DB }, 'patchlens.model': model, 'patchlens.autoUpdate': false, 'patchlens.topK': K } });
-  await vs.waitForLog(/Patch Lens .* activated/, { timeoutMs: 90_000 });
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    const work = tempDir('pl-e2e-shared-');
+    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(work, 's3'), configureBuckets: [{ name: 'bucket' }] });
+    endpoint = `http://127.0.0.1:${(await server.run()).port}`;
+    const model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 64 });
+    // A builder machine's copy of the dataset, and this machine's (another path, other file times).
+    const builder = path.join(work, 'builder', 'photos');
+    names = await writeDataset(builder, IMAGES, { seed: 21 });
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ALLOW_HTTP: 'true',
+    };
+    // Two builders, each its part, then the index (one after the other: s3rver ignores conditional writes).
+    // Not execFileSync: s3rver answers from this process.
+    const index = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', builder, '--db', DB, '--model', model, '--quiet', ...args], {
+        env,
+        encoding: 'utf8',
+      });
+    await index('--part', '1/2');
+    await index('--part', '2/2');
+    await index('--finalize');
+    const ws = path.join(work, 'photos');
+    fs.cpSync(builder, ws, { recursive: true });
+    vs = await launchVSCode({
+      name: 'shared-database',
+      workspace: ws,
+      settings: { 'patchlens.databases': { [ws]: DB }, 'patchlens.model': model, 'patchlens.autoUpdate': false, 'patchlens.topK': K },
+    });
+    await vs.waitForLog(/Patch Lens .* activated/, { timeoutMs: 90_000 });
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await vs?.close();
@@ -64,7 +82,11 @@ async function indexPane(): Promise<Locator> {
   await tab.waitFor({ timeout: 60_000 });
   if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
   // Room for the Index view's rows (a row scrolled out of the tree is not in the page): the other views folded.
-  for (const [title, expanded] of [['Datasets', false], ['Codebook', false], ['Index', true]] as const) {
+  for (const [title, expanded] of [
+    ['Datasets', false],
+    ['Codebook', false],
+    ['Index', true],
+  ] as const) {
     const header = sideBarPane(vs.page, title).locator('.pane-header').first();
     await header.waitFor();
     if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
@@ -77,7 +99,12 @@ async function setCredentials(accessKeyId: string, secret: string): Promise<void
   await vs.runCommand('Patch Lens: Set Storage Credentials…');
   const widget = vs.page.locator('.quick-input-widget');
   const input = widget.locator('input').first();
-  for (const [prompt, value] of [['Access key ID', accessKeyId], ['Secret access key', secret], ['Region', 'us-east-1'], ['Endpoint URL', endpoint]] as const) {
+  for (const [prompt, value] of [
+    ['Access key ID', accessKeyId],
+    ['Secret access key', secret],
+    ['Region', 'us-east-1'],
+    ['Endpoint URL', endpoint],
+  ] as const) {
     await widget.filter({ hasText: prompt }).waitFor();
     await input.fill(value);
     await input.press('Enter');
@@ -94,7 +121,14 @@ test('Set Storage Credentials… then the Index view shows the s3:// database an
   const index = ix.getByRole('treeitem', { name: /^Index: Lance/ }).first();
   await index.waitFor({ timeout: 60_000 });
   assert.match(await index.innerText(), /flat \(exact\) search/);
-  assert.match(await ix.getByRole('treeitem', { name: /^Images/ }).first().innerText(), new RegExp(`^\\s*Images\\s*${IMAGES}\\s*$`), 'the copy\'s images are the indexed ones (no "changed")');
+  assert.match(
+    await ix
+      .getByRole('treeitem', { name: /^Images/ })
+      .first()
+      .innerText(),
+    new RegExp(`^\\s*Images\\s*${IMAGES}\\s*$`),
+    'the copy\'s images are the indexed ones (no "changed")',
+  );
   await vs.waitForLog(`Connecting to ${DB} with the credentials kept for s3://bucket (endpoint ${endpoint})`);
   await vs.screenshot('shared-database-index');
 });
@@ -110,7 +144,10 @@ test('the inspector lists retrieved patches from the shared database', { timeout
   await items.nth(K - 1).waitFor({ timeout: 60_000 });
   assert.equal(await items.count(), K);
   const images = await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-image')));
-  assert.ok(images.every((i) => i && i !== names[3] && names.includes(i)), JSON.stringify(images));
+  assert.ok(
+    images.every((i) => i && i !== names[3] && names.includes(i)),
+    JSON.stringify(images),
+  );
   await vs.screenshot('shared-database-inspector');
 });
 
@@ -130,23 +167,32 @@ test('Build from VS Code appends to the shared database', { timeout: 180_000 }, 
   await vs.waitForLog(`Building ${DB} for ${vs.workspace}`);
 });
 
-test('wrong credentials: one line in the inspector, the Index view and a notification, with the credentials command; no secret in the log', { timeout: 180_000 }, async () => {
-  await setCredentials('NOBODY', 'not-the-secret');
-  // the open inspector (with the Explorer in the side bar, the one webview) says it in one line, with the command
-  await vs.runCommand('View: Show Explorer');
-  const status = vs.webview({ extensionId: 'patchlens.patch-lens' }).getByTestId('status');
-  await status.filter({ hasText: 'the store refused the credentials. Run Patch Lens: Set Storage Credentials… to change them.' }).waitFor({ timeout: 90_000 });
-  assert.doesNotMatch((await status.textContent()) ?? '', /--storage-option|AWS_ACCESS_KEY_ID/);
-  const ix = await indexPane();
-  const row = ix.getByRole('treeitem', { name: /^Credentials refused/ }).first();
-  await row.waitFor({ timeout: 90_000 });
-  assert.match(await row.innerText(), /cannot open the Lance database s3:\/\/bucket\/team\/photos: the store refused/);
-  const toast = vs.page.locator('.notification-toast').filter({ hasText: /the store refused the credentials/ }).first();
-  await toast.waitFor();
-  await toast.getByRole('button', { name: 'Set Storage Credentials…' }).waitFor();
-  await vs.screenshot('shared-database-refused');
-  const log = vs.logs().patchLens;
-  assert.ok(!log.includes('not-the-secret') && !log.includes('S3RVER'), 'no credential in the Patch Lens log');
-  await vs.runCommand('Patch Lens: Clear Storage Credentials');
-  await vs.page.locator('.notification-toast').filter({ hasText: 'credentials for s3://bucket removed' }).first().waitFor();
-});
+test(
+  'wrong credentials: one line in the inspector, the Index view and a notification, with the credentials command; no secret in the log',
+  { timeout: 180_000 },
+  async () => {
+    await setCredentials('NOBODY', 'not-the-secret');
+    // the open inspector (with the Explorer in the side bar, the one webview) says it in one line, with the command
+    await vs.runCommand('View: Show Explorer');
+    const status = vs.webview({ extensionId: 'patchlens.patch-lens' }).getByTestId('status');
+    await status
+      .filter({ hasText: 'the store refused the credentials. Run Patch Lens: Set Storage Credentials… to change them.' })
+      .waitFor({ timeout: 90_000 });
+    assert.doesNotMatch((await status.textContent()) ?? '', /--storage-option|AWS_ACCESS_KEY_ID/);
+    const ix = await indexPane();
+    const row = ix.getByRole('treeitem', { name: /^Credentials refused/ }).first();
+    await row.waitFor({ timeout: 90_000 });
+    assert.match(await row.innerText(), /cannot open the Lance database s3:\/\/bucket\/team\/photos: the store refused/);
+    const toast = vs.page
+      .locator('.notification-toast')
+      .filter({ hasText: /the store refused the credentials/ })
+      .first();
+    await toast.waitFor();
+    await toast.getByRole('button', { name: 'Set Storage Credentials…' }).waitFor();
+    await vs.screenshot('shared-database-refused');
+    const log = vs.logs().patchLens;
+    assert.ok(!log.includes('not-the-secret') && !log.includes('S3RVER'), 'no credential in the Patch Lens log');
+    await vs.runCommand('Patch Lens: Clear Storage Credentials');
+    await vs.page.locator('.notification-toast').filter({ hasText: 'credentials for s3://bucket removed' }).first().waitFor();
+  },
+);

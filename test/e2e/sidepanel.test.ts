@@ -29,23 +29,26 @@ function cliTokens(image: string): number[] {
   return (JSON.parse(out) as { tokens: number[][] }).tokens.flat();
 }
 
-before(async () => {
-  const work = tempDir('pl-sidepanel-');
-  model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
-  ws = path.join(work, 'photos');
-  small = await writeDataset(ws, 6, { seed: 3 });
-  small.push(...(await writeDataset(path.join(ws, 'sub'), 2, { seed: 4, prefix: 'deep' })).map((n) => `sub/${n}`));
-  fs.writeFileSync(path.join(ws, 'broken.png'), 'this is not a PNG\n');
-  // Big copies of one image make a rebuild slow enough to cancel through the UI.
-  const big = await (await texturedImage(1024, 1024, 11)).png({ compressionLevel: 1 }).toBuffer();
-  fs.mkdirSync(path.join(ws, 'big'));
-  for (let i = 0; i < BIG_COPIES; i++) fs.writeFileSync(path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`), big);
-  // The model in workspace settings: patchlens.model is machine-overridable, and in a remote window
-  // (code-server) VS Code stops applying machine settings from local user settings once they are rewritten.
-  fs.mkdirSync(path.join(ws, '.vscode'));
-  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model }));
-  vs = await launchVSCode({ name: 'sidepanel', workspace: ws });
-}, { timeout: 10 * 60_000 });
+before(
+  async () => {
+    const work = tempDir('pl-sidepanel-');
+    model = writeTinyModel(path.join(work, 'model'), { size: 64, patch: 8, dim: 4, codes: 128 });
+    ws = path.join(work, 'photos');
+    small = await writeDataset(ws, 6, { seed: 3 });
+    small.push(...(await writeDataset(path.join(ws, 'sub'), 2, { seed: 4, prefix: 'deep' })).map((n) => `sub/${n}`));
+    fs.writeFileSync(path.join(ws, 'broken.png'), 'this is not a PNG\n');
+    // Big copies of one image make a rebuild slow enough to cancel through the UI.
+    const big = await (await texturedImage(1024, 1024, 11)).png({ compressionLevel: 1 }).toBuffer();
+    fs.mkdirSync(path.join(ws, 'big'));
+    for (let i = 0; i < BIG_COPIES; i++) fs.writeFileSync(path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`), big);
+    // The model in workspace settings: patchlens.model is machine-overridable, and in a remote window
+    // (code-server) VS Code stops applying machine settings from local user settings once they are rewritten.
+    fs.mkdirSync(path.join(ws, '.vscode'));
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'patchlens.model': model }));
+    vs = await launchVSCode({ name: 'sidepanel', workspace: ws });
+  },
+  { timeout: 10 * 60_000 },
+);
 
 after(async () => {
   await vs?.close();
@@ -88,7 +91,13 @@ async function inspectorWithSelection(row: number, col: number, timeout = 60_000
     const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
     for (let i = 0; i < frames; i++) {
       const doc = vs.webview({ index: i });
-      if (await doc.locator(`[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`).count().catch(() => 0)) return;
+      if (
+        await doc
+          .locator(`[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`)
+          .count()
+          .catch(() => 0)
+      )
+        return;
     }
     if (Date.now() > deadline) throw new Error(`no inspector shows patch ${row},${col}`);
     await vs.page.waitForTimeout(250);
@@ -118,12 +127,16 @@ test('the side panel lists the dataset and its images before a build', { timeout
   await vs.screenshot('datasets-before-build');
 });
 
-test('a build shows progress and a status bar item, then completes; the tree shows each image\'s status', { timeout: 240_000 }, async () => {
+test("a build shows progress and a status bar item, then completes; the tree shows each image's status", { timeout: 240_000 }, async () => {
   // The workspace's one dataset is built without asking which.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
   await notification(/Patch Lens: indexing photos/);
   assert.equal(await vs.page.locator('.quick-input-widget').isVisible(), false, 'no dataset picker for a single dataset');
-  await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor({ timeout: 60_000 });
+  await vs.page
+    .locator('.part.statusbar')
+    .getByText(/Patch Lens: photos/)
+    .first()
+    .waitFor({ timeout: 60_000 });
   await vs.screenshot('build-progress');
   // A second request for the same dataset waits for the running build, and says so.
   await vs.runCommand('Patch Lens: Build or Update Patch Database');
@@ -147,11 +160,21 @@ test('a build shows progress and a status bar item, then completes; the tree sho
   // The failed row reveals the skipped files in the Problems panel, once each.
   await treeItem(ix, /^Images/).click();
   const problems = vs.page.locator('.markers-panel');
-  await problems.getByText(/Not indexed by Patch Lens/).first().waitFor({ timeout: 30_000 });
+  await problems
+    .getByText(/Not indexed by Patch Lens/)
+    .first()
+    .waitFor({ timeout: 30_000 });
   const rows = problems.locator('.monaco-list-row');
   await rows.filter({ hasText: 'broken.png' }).first().waitFor();
   assert.equal(await problems.getByText(/Not indexed by Patch Lens/).count(), 1);
-  assert.equal(vs.logs().patchLens.split('\n').filter((l) => /skipped broken\.png/.test(l)).length, 1, 'the log names the skip once');
+  assert.equal(
+    vs
+      .logs()
+      .patchLens.split('\n')
+      .filter((l) => /skipped broken\.png/.test(l)).length,
+    1,
+    'the log names the skip once',
+  );
   await vs.screenshot('problems-skipped-files');
   await vs.runCommand('View: Toggle Panel Visibility'); // closes the Problems panel again
   await clearNotifications();
@@ -159,7 +182,10 @@ test('a build shows progress and a status bar item, then completes; the tree sho
 
 test('the Codebook view shows codes with the counts the engine computed', { timeout: 120_000 }, async () => {
   const counts = new Map<number, number>();
-  const images = [...small.map((n) => path.join(ws, n)), ...Array.from({ length: BIG_COPIES }, (_, i) => path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`))];
+  const images = [
+    ...small.map((n) => path.join(ws, n)),
+    ...Array.from({ length: BIG_COPIES }, (_, i) => path.join(ws, 'big', `big-${String(i).padStart(3, '0')}.png`)),
+  ];
   // The big images are copies: tokenize one and count it BIG_COPIES times.
   for (const img of [...small.map((n) => path.join(ws, n)), images[images.length - 1]]) {
     const times = img.includes(`${path.sep}big${path.sep}`) ? BIG_COPIES : 1;
@@ -190,27 +216,42 @@ test('the Codebook view shows codes with the counts the engine computed', { time
   const cell = grid.indexOf(tokenOfSmall);
   const [r, c] = [Math.floor(cell / 8), cell % 8];
   const use = doc.locator('.use').filter({ has: doc.locator('.image-name', { hasText: small[0] }) });
-  await use.locator('.chip', { hasText: `(${r}, ${c})` }).first().click();
+  await use
+    .locator('.chip', { hasText: `(${r}, ${c})` })
+    .first()
+    .click();
   await vs.page.locator('.tabs-container .tab').filter({ hasText: small[0] }).first().waitFor();
   await inspectorWithSelection(r, c);
   await vs.screenshot('codebook-opens-inspector');
 });
 
-test('Go to Patch opens the inspector at the patch; Find Similar Patches queries the inspector\'s selection', { timeout: 120_000 }, async () => {
+test("Go to Patch opens the inspector at the patch; Find Similar Patches queries the inspector's selection", { timeout: 120_000 }, async () => {
   await vs.runCommand('Patch Lens: Go to Patch…');
   const input = vs.page.locator('.quick-input-widget input').first();
   await input.waitFor();
   await input.fill(`${small[3]}:9,9`);
-  await vs.page.locator('.quick-input-widget').getByText(/outside the 8×8 grid/).waitFor();
+  await vs.page
+    .locator('.quick-input-widget')
+    .getByText(/outside the 8×8 grid/)
+    .waitFor();
   await input.fill(`${small[3]}:5,4`);
   await vs.page.keyboard.press('Enter');
   await vs.page.locator('.tabs-container .tab.active').filter({ hasText: small[3] }).first().waitFor();
   await inspectorWithSelection(5, 4);
   await vs.runCommand('Patch Lens: Find Similar Patches');
-  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Patches like ${small[3]} (5, 4)` }).waitFor();
+  await vs.page
+    .locator('.quick-input-widget .quick-input-title')
+    .filter({ hasText: `Patches like ${small[3]} (5, 4)` })
+    .waitFor();
   const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   await rows.first().waitFor();
-  assert.match(await rows.filter({ hasText: /distance/ }).first().innerText(), /token \d+ · distance \d/);
+  assert.match(
+    await rows
+      .filter({ hasText: /distance/ })
+      .first()
+      .innerText(),
+    /token \d+ · distance \d/,
+  );
   await vs.screenshot('find-similar-patches');
   await vs.page.keyboard.press('Escape');
 });
@@ -228,7 +269,10 @@ test('"Find Images Using Token…" lists exactly the images that contain the tok
   await input.fill(String(token));
   await vs.page.keyboard.press('Enter');
   const options = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Token ${token}:` }).waitFor();
+  await vs.page
+    .locator('.quick-input-widget .quick-input-title')
+    .filter({ hasText: `Token ${token}:` })
+    .waitFor();
   await options.first().waitFor();
   const labels = await quickPickLabels();
   await vs.screenshot('find-images-using-token');
@@ -240,7 +284,11 @@ test('Cancel stops a rebuild and leaves the previous database usable', { timeout
   await clearNotifications();
   await vs.runCommand('Patch Lens: Rebuild Patch Database');
   await notification(/Patch Lens: indexing photos/);
-  await vs.page.locator('.part.statusbar').getByText(/Patch Lens: photos/).first().waitFor();
+  await vs.page
+    .locator('.part.statusbar')
+    .getByText(/Patch Lens: photos/)
+    .first()
+    .waitFor();
   await vs.runCommand('Patch Lens: Cancel Build');
   await notification(/build of photos cancelled; the previous database is unchanged/, 60_000);
   await vs.waitForLog(/cancelled; the previous database is unchanged/);
@@ -254,7 +302,10 @@ test('Cancel stops a rebuild and leaves the previous database usable', { timeout
   const input = vs.page.locator('.quick-input-widget input').first();
   await input.fill(String(token));
   await vs.page.keyboard.press('Enter');
-  await vs.page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `Token ${token}:` }).waitFor();
+  await vs.page
+    .locator('.quick-input-widget .quick-input-title')
+    .filter({ hasText: `Token ${token}:` })
+    .waitFor();
   const labels = await quickPickLabels();
   assert.ok(labels.includes(path.posix.basename(small[2])), JSON.stringify(labels));
   await vs.page.keyboard.press('Escape');

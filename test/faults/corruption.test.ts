@@ -66,7 +66,12 @@ const flipSyntax: Damage = (f) => {
   fs.writeFileSync(f, b);
 };
 
-const damages: [string, Damage][] = [['truncated', truncate], ['bit-flipped', flip], ['emptied', empty], ['deleted', remove]];
+const damages: [string, Damage][] = [
+  ['truncated', truncate],
+  ['bit-flipped', flip],
+  ['emptied', empty],
+  ['deleted', remove],
+];
 
 test('every damaged file is detected at open, naming the file and suggesting --rebuild', () => {
   for (const [kind, file] of Object.entries(files)) {
@@ -96,12 +101,20 @@ test('the CLI reports a damaged database in one line (query, stats, index) and -
     const damage = kind === 'codes' ? truncate : flip;
     const { root, db } = copy();
     damage(path.join(db, file));
-    const commands = [['query', path.join(root, 'img-02.png'), '--at', '4,3'], ['stats', '--db', db], ['index', root, '--model', model]];
+    const commands = [
+      ['query', path.join(root, 'img-02.png'), '--at', '4,3'],
+      ['stats', '--db', db],
+      ['index', root, '--model', model],
+    ];
     // every command on a damaged manifest and index; query alone for the others (the same open() underneath)
     for (const args of kind === 'manifest' || kind === 'index' ? commands : commands.slice(0, 1)) {
       const r = cli(args);
       assert.equal(r.code, 1, `${args[0]} on a damaged ${kind}: ${r.stderr}`);
-      assert.match(r.reason, /^patchlens: the database (file|manifest) .* (is damaged|has \d+ bytes).*\. Rebuild the database \(patchlens index --rebuild\)$/, `${args[0]} on a damaged ${kind}`);
+      assert.match(
+        r.reason,
+        /^patchlens: the database (file|manifest) .* (is damaged|has \d+ bytes).*\. Rebuild the database \(patchlens index --rebuild\)$/,
+        `${args[0]} on a damaged ${kind}`,
+      );
       assert.equal(r.stdout, '');
     }
     const rebuilt = cli(['index', root, '--model', model, '--rebuild', '--json', '--quiet']);
@@ -121,7 +134,11 @@ test('an index file cut short anywhere is caught by the layout check (what save(
   const full = fs.readFileSync(f);
   for (const cut of [0, 50, 96, full.length - 1000, full.length - 4, full.length - 1]) {
     fs.writeFileSync(f, full.subarray(0, cut));
-    assert.throws(() => checkHnswFile(f), (e: Error & { code?: string }) => e.code === 'EIO' && /not written completely/.test(e.message), `cut at ${cut}`);
+    assert.throws(
+      () => checkHnswFile(f),
+      (e: Error & { code?: string }) => e.code === 'EIO' && /not written completely/.test(e.message),
+      `cut at ${cut}`,
+    );
   }
   fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(3)]));
   assert.throws(() => checkHnswFile(f), /not written completely/, 'trailing bytes');

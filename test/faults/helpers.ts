@@ -61,7 +61,13 @@ const childEnv = (extra?: Record<string, string>) => {
 
 export function cli(args: readonly string[], opts: CliOptions = {}): CliResult {
   const [cmd, ...pre] = opts.prefix?.length ? [...opts.prefix, process.execPath] : [process.execPath];
-  const r = spawnSync(cmd, [...pre, bin, ...args], { cwd: opts.cwd ?? repo, encoding: 'utf8', env: childEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const r = spawnSync(cmd, [...pre, bin, ...args], {
+    cwd: opts.cwd ?? repo,
+    encoding: 'utf8',
+    env: childEnv(opts.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
   return result(r.status, r.signal, r.stdout, r.stderr);
 }
 
@@ -85,7 +91,11 @@ export function killStragglers(): void {
 }
 
 export async function startPaused(args: readonly string[], point: string, opts: CliOptions = {}): Promise<PausedCli> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: opts.cwd ?? repo, env: childEnv({ ...opts.env, PATCHLENS_TEST_PAUSE_AT: point }), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: opts.cwd ?? repo,
+    env: childEnv({ ...opts.env, PATCHLENS_TEST_PAUSE_AT: point }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   live.add(child);
   child.on('exit', () => live.delete(child));
   let stdout = '';
@@ -149,7 +159,15 @@ export function namedFiles(dbDir: string): string[] {
   const m = JSON.parse(fs.readFileSync(path.join(dbDir, 'manifest.json'), 'utf8'));
   // verified.json: the record of the last full check, written by the build at its commit
   const record = fs.existsSync(path.join(dbDir, 'verified.json')) ? ['verified.json'] : [];
-  return ['.gitignore', 'manifest.json', ...record, m.index.file, ...(m.index.delta ? [m.index.delta.file] : []), m.prototypes.file, ...m.segments.map((s: { file: string }) => s.file)].sort();
+  return [
+    '.gitignore',
+    'manifest.json',
+    ...record,
+    m.index.file,
+    ...(m.index.delta ? [m.index.delta.file] : []),
+    m.prototypes.file,
+    ...m.segments.map((s: { file: string }) => s.file),
+  ].sort();
 }
 
 /** Files anywhere under dir (and dir itself) whose name is `name`. */

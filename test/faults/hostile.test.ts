@@ -75,9 +75,19 @@ before(async () => {
   w('grey.png', await (await img(80, 70, 10)).greyscale().png().toBuffer());
   w('alpha.png', await (await img(80, 70, 11)).ensureAlpha(0.3).png().toBuffer());
   const frames = await Promise.all([1, 2, 3].map(async (s) => (await img(40, 30, 100 + s)).raw().toBuffer()));
-  w('animated.gif', await sharp(Buffer.concat(frames), { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } }).gif({ loop: 0 }).toBuffer());
+  w(
+    'animated.gif',
+    await sharp(Buffer.concat(frames), { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } })
+      .gif({ loop: 0 })
+      .toBuffer(),
+  );
   w('exif-rotated.jpg', await (await img(120, 60, 12)).jpeg().withMetadata({ orientation: 6 }).toBuffer());
-  w('one-pixel.png', await sharp({ create: { width: 1, height: 1, channels: 3, background: '#c04020' } }).png().toBuffer());
+  w(
+    'one-pixel.png',
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#c04020' } })
+      .png()
+      .toBuffer(),
+  );
   w('thin.png', await (await img(10_000, 1, 13)).png().toBuffer());
   w('tall.png', await (await img(1, 10_000, 14)).png().toBuffer());
   // names
@@ -146,7 +156,10 @@ test('a hostile dataset: every file indexed or skipped with its reason, exit 0, 
   for (const p of ['sixteen.png', 'cmyk.jpg', 'grey.png', 'alpha.png', 'animated.gif', 'exif-rotated.jpg', 'thin.png', 'tall.png']) {
     const tokens = Array.from(opened.record(opened.imageIndex.get(p)!).tokens);
     assert.equal(tokens.length, 64);
-    assert.ok(tokens.every((x) => Number.isInteger(x) && x >= 0 && x < 64), p);
+    assert.ok(
+      tokens.every((x) => Number.isInteger(x) && x >= 0 && x < 64),
+      p,
+    );
     if (p !== 'thin.png' && p !== 'tall.png') assert.ok(new Set(tokens).size > 2, `${p}: ${new Set(tokens).size} distinct tokens`);
   }
   const t = cli(['tokens', path.join(root, 'cmyk.jpg'), '--json']);
@@ -185,7 +198,16 @@ test('human-readable output shows control characters in names as escapes, never 
 });
 
 test('an image claiming 100000 x 100000 pixels is refused from its header: fast, with bounded memory', async () => {
-  const input = { width: 64, height: 64, resize: 'crop' as const, padColor: [0, 0, 0] as [number, number, number], channels: 'RGB' as const, layout: 'NCHW' as const, mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.5, 0.5, 0.5] as [number, number, number] };
+  const input = {
+    width: 64,
+    height: 64,
+    resize: 'crop' as const,
+    padColor: [0, 0, 0] as [number, number, number],
+    channels: 'RGB' as const,
+    layout: 'NCHW' as const,
+    mean: [0.5, 0.5, 0.5] as [number, number, number],
+    std: [0.5, 0.5, 0.5] as [number, number, number],
+  };
   const huge = pngClaiming(base, 100_000, 100_000);
   const before = process.memoryUsage().rss;
   const t0 = performance.now();

@@ -76,7 +76,9 @@ test('a same-size bit flip with the mtime set back is caught at open (ctime move
     flipKeepingMtime(path.join(db, file));
     assert.throws(
       () => PatchDatabase.open(db),
-      (e: unknown) => e instanceof DatabaseError && e.message === `the database file ${path.join(db, file)} is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)`,
+      (e: unknown) =>
+        e instanceof DatabaseError &&
+        e.message === `the database file ${path.join(db, file)} is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)`,
       which,
     );
   }
@@ -119,7 +121,10 @@ test('the engine worker stops answering from a database its background check fou
   const { root, db, manifest } = copy();
   flipBeneathTheFileSystem(db, manifest.index.file);
   engine = new EngineClient();
-  const image = path.join(root, fs.readdirSync(root).find((f) => f.endsWith('.png'))!);
+  const image = path.join(
+    root,
+    fs.readdirSync(root).find((f) => f.endsWith('.png'))!,
+  );
   const ask = () => engine!.request('query', { dbDir: db, image, row: 2, col: 2, options: { k: 3 } });
   // The first answer may come before the check ends; within seconds every request fails with the damage.
   let failure: Error | undefined;

@@ -68,7 +68,11 @@ for (const point of ['encode', 'index', 'manifest'] as const) {
       const f = path.join(db, 'index-2.hnsw');
       fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
     }
-    if (point === 'manifest') assert.ok(strays.some((f) => /^manifest\.json\.tmp-\d+-\d+$/.test(f)), `a temp manifest: ${strays}`);
+    if (point === 'manifest')
+      assert.ok(
+        strays.some((f) => /^manifest\.json\.tmp-\d+-\d+$/.test(f)),
+        `a temp manifest: ${strays}`,
+      );
     // readers are not blocked by a running build and see the previous generation
     assert.deepEqual(queries(root), answers);
 

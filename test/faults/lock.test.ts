@@ -59,7 +59,12 @@ test('a second build is refused with the holder named (CLI and in-process); it w
   const during = snapshot(db);
   const b = cli(['index', root, '--model', model, '--json']);
   assert.equal(b.code, 1);
-  assert.match(b.reason, new RegExp(`^patchlens: the database ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is being built by process ${a.child.pid} on ${os.hostname()} \\(index .*\\)\\. Wait for it to finish, or cancel it$`));
+  assert.match(
+    b.reason,
+    new RegExp(
+      `^patchlens: the database ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is being built by process ${a.child.pid} on ${os.hostname()} \\(index .*\\)\\. Wait for it to finish, or cancel it$`,
+    ),
+  );
   assert.equal(b.stdout, '', 'no JSON result for a refused build');
   await assert.rejects(buildDatabase({ root, model }), (e: unknown) => e instanceof DatabaseLockedError && e.message.includes(`process ${a.child.pid}`));
   assert.deepEqual(snapshot(db), during, 'the refused builds touched nothing');
@@ -92,7 +97,7 @@ test('a build killed with -9 leaves a stale lock; a waiting build and a new buil
   await a.kill9();
   const rc = await c.done;
   assert.equal(rc.code, 0, rc.stderr);
-  assert.equal(rc.json().added, 3, 'the waiting build did the killed build\'s work');
+  assert.equal(rc.json().added, 3, "the waiting build did the killed build's work");
   assert.ok(!fs.existsSync(path.join(db, 'lock')));
 
   // a lock file naming a dead process (e.g. after a reboot), without anyone waiting

@@ -62,7 +62,12 @@ test('a file where the database folder should be: one line, the file untouched',
   for (const db of [file, path.join(file, 'db')]) {
     const r = cli(['index', root, '--model', model, '--db', db]);
     assert.equal(r.code, 1);
-    assert.match(r.reason, new RegExp(`^patchlens: cannot create the database folder ${esc(db)}: a file is where a folder should be \\(ENOTDIR\\)\\. .*choose a writable location with --db$`));
+    assert.match(
+      r.reason,
+      new RegExp(
+        `^patchlens: cannot create the database folder ${esc(db)}: a file is where a folder should be \\(ENOTDIR\\)\\. .*choose a writable location with --db$`,
+      ),
+    );
   }
   assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
 });
@@ -72,7 +77,7 @@ test('a place where no folder can be made (/proc) fails at once instead of spinn
   await writeDataset(root, 1, { seed: 54 });
   const t0 = Date.now();
   const r = cli(['index', root, '--model', model, '--db', '/proc/patchlens-test/db']);
-  assert.equal(r.signal, null, 'finished by itself (Node\'s recursive mkdir loops forever here)');
+  assert.equal(r.signal, null, "finished by itself (Node's recursive mkdir loops forever here)");
   assert.equal(r.code, 1);
   assert.match(r.reason, /^patchlens: cannot create the database folder \/proc\/patchlens-test\/db: .*\((ENOENT|EACCES|EPERM|EROFS)\)/);
   assert.ok(Date.now() - t0 < 60_000);
@@ -91,7 +96,8 @@ function injectFullDisk(budget: number): { restore(): void; used(): number } {
   let left = budget;
   let used = 0;
   const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const bytes = (d: unknown) => (typeof d === 'string' ? Buffer.from(d) : Buffer.from((d as Uint8Array).buffer, (d as Uint8Array).byteOffset, (d as Uint8Array).byteLength));
+  const bytes = (d: unknown) =>
+    typeof d === 'string' ? Buffer.from(d) : Buffer.from((d as Uint8Array).buffer, (d as Uint8Array).byteOffset, (d as Uint8Array).byteLength);
   const f = nodeFs as unknown as Record<string, unknown>;
   f.writeSync = (fd: number, data: unknown, offset?: unknown, length?: unknown, position?: unknown) => {
     const b = bytes(data);
@@ -152,7 +158,12 @@ test('a full disk (injected ENOSPC at every stage of the write): a clear error, 
       disk.restore();
     }
     assert.ok(err instanceof DatabaseError, `budget ${frac}: ${String(err)}`);
-    assert.match(err.message, new RegExp(`^cannot write (the database in|to the database folder) ${esc(db)}: no space left on the device \\(ENOSPC\\)\\. The previous database, if any, is unchanged; free some space or choose another location with --db$`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^cannot write (the database in|to the database folder) ${esc(db)}: no space left on the device \\(ENOSPC\\)\\. The previous database, if any, is unchanged; free some space or choose another location with --db$`,
+      ),
+    );
     assert.deepEqual(snapshot(db), before, `budget ${frac}: the folder is exactly as before`);
     const again = PatchDatabase.open(db)!;
     assert.equal(again.manifest.images.length, 3);
@@ -205,7 +216,13 @@ test('a real full disk (tmpfs): every outcome is a committed, working database o
       }
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');
-      assert.match(r.reason, new RegExp(`^patchlens: cannot write (the database in|to the database folder) ${esc(db)}: (no space left on the device \\(ENOSPC\\)|the index file was not written completely .* \\(EIO\\))\\. The previous database, if any, is unchanged; free some space or choose another location with --db$`), r.reason);
+      assert.match(
+        r.reason,
+        new RegExp(
+          `^patchlens: cannot write (the database in|to the database folder) ${esc(db)}: (no space left on the device \\(ENOSPC\\)|the index file was not written completely .* \\(EIO\\))\\. The previous database, if any, is unchanged; free some space or choose another location with --db$`,
+        ),
+        r.reason,
+      );
       outcomes.push(/index file/.test(r.reason) ? 'index' : 'enospc');
       assert.deepEqual(snapshot(db), before, `${freePages} pages free: the folder is exactly as before`);
       if (freePages === 6) assert.equal(cli(['query', path.join(root, 'img-01.png'), '--db', db, '--at', '3,3', '--json']).stdout, answers, 'the same answers');
@@ -220,8 +237,14 @@ test('a real full disk (tmpfs): every outcome is a committed, working database o
     const st = fs.statfsSync(mnt);
     fs.writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - 4 * page)));
     const index = HnswPatchIndex.create(16, 2000, DEFAULT_HNSW);
-    index.add(Float32Array.from({ length: 1000 * 16 }, (_, i) => Math.sin(i)), Array.from({ length: 1000 }, (_, i) => i));
-    assert.throws(() => index.save(path.join(mnt, 'alone.hnsw')), (e: Error & { code?: string }) => e.code === 'EIO' && /not written completely \(\d+ bytes/.test(e.message));
+    index.add(
+      Float32Array.from({ length: 1000 * 16 }, (_, i) => Math.sin(i)),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+    assert.throws(
+      () => index.save(path.join(mnt, 'alone.hnsw')),
+      (e: Error & { code?: string }) => e.code === 'EIO' && /not written completely \(\d+ bytes/.test(e.message),
+    );
   } finally {
     unmount();
   }
@@ -237,7 +260,12 @@ test('a read-only file system (tmpfs remounted ro): a clear error; the database 
     assert.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0);
     const r = cli(['index', root, '--model', model, '--db', db]);
     assert.equal(r.code, 1);
-    assert.match(r.reason, new RegExp(`^patchlens: cannot write to the database folder ${esc(db)}: read-only file system \\(EROFS\\)\\. The previous database, if any, is unchanged; choose a writable location with --db$`));
+    assert.match(
+      r.reason,
+      new RegExp(
+        `^patchlens: cannot write to the database folder ${esc(db)}: read-only file system \\(EROFS\\)\\. The previous database, if any, is unchanged; choose a writable location with --db$`,
+      ),
+    );
     const fresh = cli(['index', root, '--model', model, '--db', path.join(mnt, 'other')]);
     assert.match(fresh.reason, /^patchlens: cannot create the database folder .*other: read-only file system \(EROFS\)/);
     assert.deepEqual(snapshot(db), before);
@@ -257,7 +285,12 @@ test('a folder the user may not write (run as nobody): a clear error; the databa
   const before = snapshot(db);
   const r = cli(['index', root, '--model', model], { prefix: nobody });
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.reason, new RegExp(`^patchlens: cannot write to the database folder ${esc(db)}: permission denied \\(EACCES\\)\\. The previous database, if any, is unchanged; choose a writable location with --db$`));
+  assert.match(
+    r.reason,
+    new RegExp(
+      `^patchlens: cannot write to the database folder ${esc(db)}: permission denied \\(EACCES\\)\\. The previous database, if any, is unchanged; choose a writable location with --db$`,
+    ),
+  );
   const fresh = cli(['index', root, '--model', model, '--db', path.join(root, 'elsewhere')], { prefix: nobody });
   assert.match(fresh.reason, /^patchlens: cannot create the database folder .*elsewhere: permission denied \(EACCES\)/);
   assert.deepEqual(snapshot(db), before);

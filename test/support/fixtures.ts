@@ -20,7 +20,12 @@ export function tempDir(prefix = 'patchlens-test-'): string {
 export async function texturedImage(width: number, height: number, seed: number): Promise<sharp.Sharp> {
   const rng = seededRng(seed);
   const data = new Uint8Array(width * height * 3);
-  const blobs = Array.from({ length: 6 }, () => ({ x: rng() * width, y: rng() * height, r: 5 + rng() * Math.min(width, height) * 0.3, c: [rng() * 255, rng() * 255, rng() * 255] }));
+  const blobs = Array.from({ length: 6 }, () => ({
+    x: rng() * width,
+    y: rng() * height,
+    r: 5 + rng() * Math.min(width, height) * 0.3,
+    c: [rng() * 255, rng() * 255, rng() * 255],
+  }));
   const f = 0.02 + rng() * 0.1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

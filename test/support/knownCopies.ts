@@ -37,7 +37,10 @@ export interface KnownCopies {
 }
 
 export function samplePhotos(): string[] {
-  return fs.readdirSync(SAMPLE_DIR).filter((f) => /\.jpe?g$/i.test(f)).sort();
+  return fs
+    .readdirSync(SAMPLE_DIR)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort();
 }
 
 /**
@@ -63,10 +66,16 @@ export async function writeKnownCopies(originalsDir: string, copiesDir: string, 
   await sharp(src(2)).jpeg({ quality: 35 }).toFile(out('copy-q35.jpg'));
   add(2, 'copy-q35.jpg', 'reencoded');
   const half = await sharp(src(3)).metadata();
-  await sharp(src(3)).resize(Math.round((half.width ?? 512) / 2)).jpeg({ quality: 90 }).toFile(out('copy-half.jpg'));
+  await sharp(src(3))
+    .resize(Math.round((half.width ?? 512) / 2))
+    .jpeg({ quality: 90 })
+    .toFile(out('copy-half.jpg'));
   add(3, 'copy-half.jpg', 'resized');
   const more = await sharp(src(4)).metadata();
-  await sharp(src(4)).resize(Math.round((more.width ?? 512) * 0.7)).png().toFile(out('copy-70pc.png'));
+  await sharp(src(4))
+    .resize(Math.round((more.width ?? 512) * 0.7))
+    .png()
+    .toFile(out('copy-70pc.png'));
   add(4, 'copy-70pc.png', 'resized');
 
   // A size x size cell region of photo 5, as the model sees it, pasted onto
@@ -84,7 +93,9 @@ export async function writeKnownCopies(originalsDir: string, copiesDir: string, 
     const s0 = (sy * W + from[1] * patch) * 3;
     px.set(a.rgb.subarray(s0, s0 + size * patch * 3), (dy * W + to[1] * patch) * 3);
   }
-  await sharp(px, { raw: { width: W, height: input.height, channels: 3 } }).png().toFile(out('pasted.png'));
+  await sharp(px, { raw: { width: W, height: input.height, channels: 3 } })
+    .png()
+    .toFile(out('pasted.png'));
   add(5, 'pasted.png', 'pasted');
   add(6, 'pasted.png', 'background');
   return {

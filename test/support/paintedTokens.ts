@@ -26,7 +26,17 @@ export function writePaintedModel(dir: string, opts: { decoder?: boolean; name?:
   for (let d = 0; d < dim; d++) w.fill(1 / (patch * patch), (d * 3 + d) * patch * patch, (d * 3 + d + 1) * patch * patch);
   const codebook = new Float32Array(codes * dim);
   for (let t = 0; t < codes; t++) colour(t).forEach((p, c) => (codebook[t * dim + c] = level(p)));
-  return writeTinyModel(dir, { size: PAINTED.size, patch, dim, codes, encoderWeights: w, codebook, normalize: false, decoder: opts.decoder, name: opts.name ?? 'painted' });
+  return writeTinyModel(dir, {
+    size: PAINTED.size,
+    patch,
+    dim,
+    codes,
+    encoderWeights: w,
+    codebook,
+    normalize: false,
+    decoder: opts.decoder,
+    name: opts.name ?? 'painted',
+  });
 }
 
 /** Seeded random tokens for a side x side grid. */
@@ -45,6 +55,8 @@ export async function paintTokens(tokens: Readonly<Int32Array>, file: string): P
       data.set(rgb, (y * size + x) * 3);
     }
   }
-  await sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toFile(file);
+  await sharp(data, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toFile(file);
   return path.basename(file);
 }

@@ -10,13 +10,20 @@ import { repoRoot } from './chromium';
 
 /** Runs bin/patchlens.js in `cwd`. */
 export function runCli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'patchlens.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'patchlens.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
 /** Builds the CLI bundle, copies `count` sample photos (from `first` on) into `<work>/<name>` and indexes them; returns the database folder. */
 export function sampleDatabase(work: string, count: number, opts: { first?: number; name?: string } = {}): string {
-  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), '--only=cli,encodeWorker,engineWorker'], { cwd: repoRoot, encoding: 'utf8' });
+  const b = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), '--only=cli,encodeWorker,engineWorker'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
   assert.equal(b.status, 0, b.stderr);
   const root = path.join(work, opts.name ?? 'photos');
   fs.mkdirSync(root, { recursive: true });

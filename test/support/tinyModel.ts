@@ -70,10 +70,17 @@ export function writeTinyModel(dir: string, opts: TinyModelOptions = {}): string
   if (opts.codebookAs === 'initializer') initializers.push(tensor('codebook', [codes, dim], codebook));
   const enc = modelBytes({
     name: 'tiny-encoder',
-    node: [{ opType: 'Conv', input: ['image', 'enc_w'], output: ['latent'], attribute: [
-      { name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
-      { name: 'strides', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
-    ] }],
+    node: [
+      {
+        opType: 'Conv',
+        input: ['image', 'enc_w'],
+        output: ['latent'],
+        attribute: [
+          { name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
+          { name: 'strides', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
+        ],
+      },
+    ],
     initializer: initializers,
     input: [valueInfo('image', ['batch', 3, size, size])],
     output: [valueInfo('latent', ['batch', dim, size / patch, size / patch])],
@@ -85,10 +92,15 @@ export function writeTinyModel(dir: string, opts: TinyModelOptions = {}): string
     const dec = modelBytes({
       name: 'tiny-decoder',
       node: [
-        { opType: 'ConvTranspose', input: ['code', 'dec_w'], output: ['raw'], attribute: [
-          { name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
-          { name: 'strides', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
-        ] },
+        {
+          opType: 'ConvTranspose',
+          input: ['code', 'dec_w'],
+          output: ['raw'],
+          attribute: [
+            { name: 'kernel_shape', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
+            { name: 'strides', type: onnx.AttributeProto.AttributeType.INTS, ints: [patch, patch] },
+          ],
+        },
         { opType: 'Tanh', input: ['raw'], output: ['image'] },
       ],
       initializer: [tensor('dec_w', [dim, 3, patch, patch], dw)],
@@ -103,7 +115,10 @@ export function writeTinyModel(dir: string, opts: TinyModelOptions = {}): string
     encoder: 'encoder.onnx',
     input: { name: 'image', width: size, height: size, resize: 'crop', channels: 'RGB', layout: 'NCHW', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
     latent: { output: 'latent', layout: 'NCHW', normalize: opts.normalize ?? true },
-    codebook: opts.codebookAs === 'initializer' ? { initializer: 'codebook', normalize: opts.normalize ?? true } : { path: 'codebook.npy', normalize: opts.normalize ?? true },
+    codebook:
+      opts.codebookAs === 'initializer'
+        ? { initializer: 'codebook', normalize: opts.normalize ?? true }
+        : { path: 'codebook.npy', normalize: opts.normalize ?? true },
     ...(opts.decoder ? { decoder: { path: 'decoder.onnx', input: 'code', output: 'image', layout: 'NCHW' } } : {}),
     ...opts.manifest,
   };

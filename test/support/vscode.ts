@@ -102,9 +102,7 @@ async function ensureCodeServer(): Promise<void> {
   const r = await provisionCodeServer({ log: (l) => process.stderr.write(`# [code-server] ${l}\n`) });
   if (!provisionReported) {
     provisionReported = true;
-    process.stderr.write(
-      `# code-server ${r.version} provisioning: ${r.installed ? 'installed' : 'already present'} in ${r.seconds.toFixed(1)} s\n`,
-    );
+    process.stderr.write(`# code-server ${r.version} provisioning: ${r.installed ? 'installed' : 'already present'} in ${r.seconds.toFixed(1)} s\n`);
   }
 }
 
@@ -120,7 +118,12 @@ async function buildOnce(): Promise<void> {
 }
 
 function sanitize(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'unnamed';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 120) || 'unnamed'
+  );
 }
 
 function escapeRegExp(s: string): string {
@@ -136,7 +139,12 @@ function findFiles(dir: string, match: (base: string) => boolean): string[] {
     .filter((f) => match(path.basename(f)) && fs.statSync(f).isFile());
 }
 
-async function poll<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
+async function poll<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -214,7 +222,11 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
 
   const readLogs = (): Logs => {
     const logsDir = server ? path.join(server.userDataDir, 'logs') : '';
-    const read = (files: string[]) => files.sort().map((f) => fs.readFileSync(f, 'utf8')).join('');
+    const read = (files: string[]) =>
+      files
+        .sort()
+        .map((f) => fs.readFileSync(f, 'utf8'))
+        .join('');
     return {
       patchLens: read(findFiles(logsDir, (b) => b === 'Patch Lens.log')),
       exthost: read(findFiles(logsDir, (b) => b === 'remoteexthost.log' || b === 'exthost.log')),
@@ -239,7 +251,12 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
         errors.push(e);
       }
       if (context) {
-        if ((await withTimeout(context.close().catch(() => {}), 15_000)) === 'timeout') {
+        if (
+          (await withTimeout(
+            context.close().catch(() => {}),
+            15_000,
+          )) === 'timeout'
+        ) {
           for (const pid of pidsWithArg(browserDir)) {
             try {
               process.kill(pid, 'SIGKILL');
@@ -323,8 +340,7 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
   };
 
   const menu = p.locator('.context-view .monaco-menu');
-  const menuLabels = async (): Promise<string[]> =>
-    (await menu.getByRole('menuitem').allInnerTexts()).map((t) => t.split('\n')[0].trim());
+  const menuLabels = async (): Promise<string[]> => (await menu.getByRole('menuitem').allInnerTexts()).map((t) => t.split('\n')[0].trim());
 
   const closeMenu = async (): Promise<void> => {
     for (let i = 0; i < 5 && (await menu.isVisible()); i++) {
@@ -357,12 +373,22 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     await item.click();
     // The menu sometimes drops a click that comes right after it opened (the entry is
     // highlighted, the menu stays): Enter runs the highlighted entry then.
-    const closed = () => menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
+    const closed = () =>
+      menu.waitFor({ state: 'hidden', timeout: 2000 }).then(
+        () => true,
+        () => false,
+      );
     for (let i = 0; i < 3; i++) {
       if (await closed()) return;
       // Only while the menu is still open: a late close means the click did run, and Enter
       // would then go to the explorer.
-      if (!(await item.hover({ timeout: 2000 }).then(() => true, () => false))) continue;
+      if (
+        !(await item.hover({ timeout: 2000 }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       if (!(await menu.isVisible())) return;
       await p.keyboard.press('Enter');
     }
@@ -380,7 +406,13 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     await quickInputText.waitFor({ state: 'visible' });
     await quickInputText.fill(prefix + label);
     const option = quickInput.getByRole('option', { name: new RegExp(`(^|: )${escapeRegExp(label)}(,|$|\\s)`) }).first();
-    if (!(await option.waitFor({ state: 'visible', timeout: optionTimeoutMs }).then(() => true, () => false))) return false;
+    if (
+      !(await option.waitFor({ state: 'visible', timeout: optionTimeoutMs }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     await option.click();
     // Done when the picker closed or moved on to another question (a command's own quick pick).
     await poll(
@@ -398,7 +430,12 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
     for (;;) {
       await closeMenu();
       await p.keyboard.press('F1');
-      if (!(await quickInput.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false))) {
+      if (
+        !(await quickInput.waitFor({ state: 'visible', timeout: 3000 }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         // Keyboard focus was outside the workbench: focus the editor area and ask again.
         await p.locator('.part.editor').click();
         await p.keyboard.press('F1');

@@ -28,7 +28,16 @@ export const ORIGIN = 'https://webview.test';
 // ------------------------------------------------------------ encoding across the page boundary
 
 type Tagged = { __typed: string; b64: string };
-const TYPED: Record<string, new (buf: ArrayBuffer) => ArrayBufferView> = { Uint8Array, Int32Array, Uint32Array, Float32Array, Float64Array, Int8Array, Int16Array, Uint16Array };
+const TYPED: Record<string, new (buf: ArrayBuffer) => ArrayBufferView> = {
+  Uint8Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Int16Array,
+  Uint16Array,
+};
 
 export function encode(v: unknown): unknown {
   if (ArrayBuffer.isView(v)) return { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } satisfies Tagged;
@@ -159,7 +168,15 @@ function buildWebviews(): void {
   built = true;
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.map': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.html': 'text/html' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.ttf': 'font/ttf',
+  '.map': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.html': 'text/html',
+};
 
 export interface WebviewOptions {
   /** Names the screenshots: test-results/webview/<name>-<shot>.png */

@@ -16,7 +16,11 @@ const root = path.join(work, 'data set');
 let model = '';
 
 function cli(args: string[], opts: { cwd?: string } = {}) {
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], { cwd: opts.cwd ?? work, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
+    cwd: opts.cwd ?? work,
+    encoding: 'utf8',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
@@ -52,7 +56,20 @@ test('query --json: query, results and distribution; paths relative and /-separa
   assert.deepEqual(Object.keys(j.results[0]).sort(), ['col', 'distance', 'image', 'row', 'token']);
   assert.deepEqual([j.results[0].image, j.results[0].distance, j.results[0].token], ['img-02.png', 0, j.query.token]);
   assert.ok(Math.abs(j.distribution.reduce((a: number, d: { p: number }) => a + d.p, 0) - 1) < 1e-9);
-  const ex = cli(['query', path.join(root, 'img-02.png'), '--at', '3,4', '--k', '7', '--exclude-self', '--query-keys', 'code', '--temperature', '0.5', '--json']).json();
+  const ex = cli([
+    'query',
+    path.join(root, 'img-02.png'),
+    '--at',
+    '3,4',
+    '--k',
+    '7',
+    '--exclude-self',
+    '--query-keys',
+    'code',
+    '--temperature',
+    '0.5',
+    '--json',
+  ]).json();
   assert.ok(ex.results.every((x: { image: string }) => x.image !== 'img-02.png'));
 });
 
@@ -87,7 +104,10 @@ test('stats --json: codebook usage and predictability', () => {
   const j = cli(['stats', '--db', path.join(root, '.patchlens'), '--predictability', '0.4', '--seed', '1', '--json']).json();
   assert.equal(j.images, 5);
   assert.equal(j.codebook.codebookSize, 64);
-  assert.equal(j.usage.reduce((a: number, b: number) => a + b, 0), 5 * 64);
+  assert.equal(
+    j.usage.reduce((a: number, b: number) => a + b, 0),
+    5 * 64,
+  );
   assert.equal(j.predictability.heldOutImages, 2);
   assert.ok(j.predictability.top5 >= j.predictability.top1);
   // the baselines beside top-1: the most used token of the other images, and 1/K
@@ -123,7 +143,10 @@ test('failures exit non-zero with a one-line reason', () => {
 
 test('every command answers --help (and `help <command>`) with its own usage, exit 0', () => {
   for (const cmd of ['index', 'query', 'tokens', 'rollout', 'stats', 'duplicates', 'fidelity', 'serve']) {
-    for (const args of [[cmd, '--help'], ['help', cmd]]) {
+    for (const args of [
+      [cmd, '--help'],
+      ['help', cmd],
+    ]) {
       const r = cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^Usage: patchlens ${cmd} `), args.join(' '));

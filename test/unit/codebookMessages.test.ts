@@ -16,7 +16,13 @@ test('parseCodebookMessage accepts the protocol shapes', () => {
   assert.deepEqual(ok({ type: 'selectDataset', root: '/d' }), { type: 'selectDataset', root: '/d' });
   assert.deepEqual(ok({ type: 'build', root: '/d' }), { type: 'build', root: '/d' });
   assert.deepEqual(ok({ type: 'tokenUses', messageId: 3, root: '/d', token: 42 }), { type: 'tokenUses', messageId: 3, root: '/d', token: 42 });
-  assert.deepEqual(ok({ type: 'openPatch', root: '/d', image: 'a b/<c>.png', row: 0, col: 23 }), { type: 'openPatch', root: '/d', image: 'a b/<c>.png', row: 0, col: 23 });
+  assert.deepEqual(ok({ type: 'openPatch', root: '/d', image: 'a b/<c>.png', row: 0, col: 23 }), {
+    type: 'openPatch',
+    root: '/d',
+    image: 'a b/<c>.png',
+    row: 0,
+    col: 23,
+  });
 });
 
 test('parseCodebookMessage rejects anything else, with a reason', () => {
@@ -47,18 +53,36 @@ test('parseCodebookMessage rejects anything else, with a reason', () => {
 
 test('isSafeRelativePath', () => {
   for (const p of ['a.png', 'a/b.png', '<script>.png', 'ü/ß.jpg', '..a.png']) assert.equal(isSafeRelativePath(p), true, p);
-  for (const p of ['', '/a.png', 'a/../b.png', './a.png', 'a//b.png', 'a\\b.png', 'C:/x.png', 'a\0.png', 5]) assert.equal(isSafeRelativePath(p), false, String(p));
+  for (const p of ['', '/a.png', 'a/../b.png', './a.png', 'a//b.png', 'a\\b.png', 'C:/x.png', 'a\0.png', 5])
+    assert.equal(isSafeRelativePath(p), false, String(p));
 });
 
 test('host messages: the codebook schema and its consistency check', () => {
-  const data = { root: '/d', model: 'm', codebookSize: 4, patch: 2, counts: new Uint32Array(4), prototypes: new Uint8Array(4 * 2 * 2 * 3), images: 1, staleImages: 0, generation: 1 };
+  const data = {
+    root: '/d',
+    model: 'm',
+    codebookSize: 4,
+    patch: 2,
+    counts: new Uint32Array(4),
+    prototypes: new Uint8Array(4 * 2 * 2 * 3),
+    images: 1,
+    staleImages: 0,
+    generation: 1,
+  };
   const m = { type: 'codebook', data } as HostToCodebook;
   assert.ok(checkMessage(hostToCodebookSchema, m).ok);
   assert.equal(codebookConsistent(m), undefined);
   assert.match(codebookConsistent({ type: 'codebook', data: { ...data, counts: new Uint32Array(3) } })!, /counts has 3 entries for 4 codes/);
   assert.match(codebookConsistent({ type: 'codebook', data: { ...data, prototypes: new Uint8Array(5) } })!, /prototypes has 5 bytes/);
   assert.equal(checkMessage(hostToCodebookSchema, { type: 'codebook', data: { ...data, counts: [0, 0, 0, 0] } }).ok, false);
-  const uses = { type: 'tokenUsesResult', inReplyTo: 1, token: 3, uses: [{ image: 'a.png', positions: [{ row: 0, col: 1 }] }], totalImages: 1, totalPositions: 1 };
+  const uses = {
+    type: 'tokenUsesResult',
+    inReplyTo: 1,
+    token: 3,
+    uses: [{ image: 'a.png', positions: [{ row: 0, col: 1 }] }],
+    totalImages: 1,
+    totalPositions: 1,
+  };
   assert.ok(checkMessage(hostToCodebookSchema, uses).ok);
   assert.equal(checkMessage(hostToCodebookSchema, { ...uses, uses: [{ image: 'a.png', positions: [{ row: -1, col: 1 }] }] }).ok, false);
 });

@@ -1,6 +1,16 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseTokenFilter, prototypeRgba, restoreCodebookState, rowWindow, shareText, summarize, summaryText, usageOrder, visibleCodes } from '../../webview/codebook/model';
+import {
+  parseTokenFilter,
+  prototypeRgba,
+  restoreCodebookState,
+  rowWindow,
+  shareText,
+  summarize,
+  summaryText,
+  usageOrder,
+  visibleCodes,
+} from '../../webview/codebook/model';
 
 const counts = new Uint32Array([5, 0, 9, 5, 0, 1, 12, 0, 0, 0, 0, 0, 3]);
 
@@ -13,7 +23,14 @@ test('parseTokenFilter: ids, prefixes, ranges, lists and errors', () => {
   assert.deepEqual(parseTokenFilter(' 12 '), { kind: 'prefix', digits: '12' });
   assert.deepEqual(parseTokenFilter('#007'), { kind: 'prefix', digits: '7' });
   assert.deepEqual(parseTokenFilter('10-3'), { kind: 'ranges', ranges: [[3, 10]] });
-  assert.deepEqual(parseTokenFilter('1, 5..6, 9–12,'), { kind: 'ranges', ranges: [[1, 1], [5, 6], [9, 12]] });
+  assert.deepEqual(parseTokenFilter('1, 5..6, 9–12,'), {
+    kind: 'ranges',
+    ranges: [
+      [1, 1],
+      [5, 6],
+      [9, 12],
+    ],
+  });
   assert.ok('error' in parseTokenFilter('cat'));
   assert.ok('error' in parseTokenFilter('1-'));
 });
@@ -64,7 +81,19 @@ test('prototypeRgba: RGB prototypes to opaque RGBA; none for dead codes or out o
 
 test('restoreCodebookState: a saved state is checked field by field; damaged fields fall back to the defaults', () => {
   assert.deepEqual(restoreCodebookState(undefined), { root: undefined, filter: '', showDead: true, selected: undefined, scrollTop: 0 });
-  assert.deepEqual(restoreCodebookState({ root: '/d', filter: '1-5', showDead: false, selected: 42, scrollTop: 120 }), { root: '/d', filter: '1-5', showDead: false, selected: 42, scrollTop: 120 });
-  assert.deepEqual(restoreCodebookState({ root: 5, filter: 'x'.repeat(1000), showDead: 'no', selected: -1, scrollTop: Number.NaN }), { root: undefined, filter: '', showDead: true, selected: undefined, scrollTop: 0 });
+  assert.deepEqual(restoreCodebookState({ root: '/d', filter: '1-5', showDead: false, selected: 42, scrollTop: 120 }), {
+    root: '/d',
+    filter: '1-5',
+    showDead: false,
+    selected: 42,
+    scrollTop: 120,
+  });
+  assert.deepEqual(restoreCodebookState({ root: 5, filter: 'x'.repeat(1000), showDead: 'no', selected: -1, scrollTop: Number.NaN }), {
+    root: undefined,
+    filter: '',
+    showDead: true,
+    selected: undefined,
+    scrollTop: 0,
+  });
   assert.deepEqual(restoreCodebookState([1, 2]), restoreCodebookState(undefined));
 });

@@ -4,7 +4,7 @@ import { isProbabilityVector, mergeDistributions, retrievalDistribution, softmax
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
 
-test('DAiD keeps each token\'s nearest hit and takes softmax(-d / T)', () => {
+test("DAiD keeps each token's nearest hit and takes softmax(-d / T)", () => {
   const p = retrievalDistribution([
     { token: 5, distance: 1 },
     { token: 7, distance: 2 },
@@ -12,8 +12,14 @@ test('DAiD keeps each token\'s nearest hit and takes softmax(-d / T)', () => {
     { token: 9, distance: 3 },
     { token: 7, distance: 0.1 },
   ]);
-  assert.deepEqual(p.map((x) => x.token), [7, 5, 9]);
-  assert.deepEqual(p.map((x) => x.distance), [0.1, 0.5, 3]);
+  assert.deepEqual(
+    p.map((x) => x.token),
+    [7, 5, 9],
+  );
+  assert.deepEqual(
+    p.map((x) => x.distance),
+    [0.1, 0.5, 3],
+  );
   const z = Math.exp(-0.1) + Math.exp(-0.5) + Math.exp(-3);
   close(p[0].p, Math.exp(-0.1) / z);
   close(p[1].p, Math.exp(-0.5) / z);
@@ -21,7 +27,10 @@ test('DAiD keeps each token\'s nearest hit and takes softmax(-d / T)', () => {
 });
 
 test('temperature sharpens or flattens the distribution', () => {
-  const hits = [{ token: 1, distance: 1 }, { token: 2, distance: 2 }];
+  const hits = [
+    { token: 1, distance: 1 },
+    { token: 2, distance: 2 },
+  ];
   const cold = retrievalDistribution(hits, 0.1);
   const hot = retrievalDistribution(hits, 10);
   close(cold[0].p, 1 / (1 + Math.exp(-10)));
@@ -31,7 +40,10 @@ test('temperature sharpens or flattens the distribution', () => {
 });
 
 test('large distances do not underflow to NaN', () => {
-  const p = retrievalDistribution([{ token: 1, distance: 5000 }, { token: 2, distance: 5001 }]);
+  const p = retrievalDistribution([
+    { token: 1, distance: 5000 },
+    { token: 2, distance: 5001 },
+  ]);
   close(p[0].p + p[1].p, 1);
   close(p[0].p, 1 / (1 + Math.exp(-1)));
 });

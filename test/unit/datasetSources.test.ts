@@ -61,7 +61,10 @@ before(async () => {
   for (const n of names) fs.copyFileSync(path.join(src, n), path.join(plain, n));
   fs.mkdirSync(path.join(root, 'shards'), { recursive: true });
   // GNU tar, WebDataset layout: img-00.json, img-00.png, img-00.txt, ...
-  const shard0 = names.slice(0, 3).flatMap((n) => [n, n.replace('.png', '.txt'), n.replace('.png', '.json')]).sort();
+  const shard0 = names
+    .slice(0, 3)
+    .flatMap((n) => [n, n.replace('.png', '.txt'), n.replace('.png', '.json')])
+    .sort();
   run('tar', ['--format=gnu', '-cf', path.join(root, 'shards', '00000.tar'), ...shard0], src);
   // gzip: JourneyDB's .tgz
   run('tar', ['-czf', path.join(root, 'shards', '00001.tgz'), names[3], names[3].replace('.png', '.txt')], src);
@@ -72,7 +75,10 @@ with zipfile.ZipFile(${JSON.stringify(path.join(root, 'mjhq.zip'))}, 'w', zipfil
     z.write(${JSON.stringify(path.join(src, names[4]))}, 'people/aaa111.png')
     z.write(${JSON.stringify(path.join(src, names[5]))}, 'animals/bbb222.png')
 `);
-  fs.writeFileSync(path.join(root, 'meta_data.json'), JSON.stringify({ aaa111: { category: 'people', prompt: 'a portrait, golden hour' }, bbb222: { category: 'animals', prompt: 'a cat on a sofa' } }));
+  fs.writeFileSync(
+    path.join(root, 'meta_data.json'),
+    JSON.stringify({ aaa111: { category: 'people', prompt: 'a portrait, golden hour' }, bbb222: { category: 'animals', prompt: 'a cat on a sofa' } }),
+  );
   // Hugging Face layout: image struct {bytes, path} and a caption column
   await parquet(
     `COPY (SELECT {'bytes': content, 'path': parse_filename(filename)} AS image, 'parquet caption ' || parse_filename(filename) AS caption, 7 AS score FROM read_blob('${src}/img-0[67].png') ORDER BY filename) TO '${path.join(root, 'train.parquet')}' (FORMAT parquet)`,
@@ -84,17 +90,35 @@ test('a root of shards, zips and Parquet files: every image inside is indexed un
   assert.deepEqual(res.skipped, []);
   const db = PatchDatabase.open(res.db)!;
   const ids = db.manifest.images.map((i) => i.path);
-  assert.deepEqual(ids, ['mjhq.zip/animals/bbb222.png', 'mjhq.zip/people/aaa111.png', 'shards/00000.tar/img-00.png', 'shards/00000.tar/img-01.png', 'shards/00000.tar/img-02.png', 'shards/00001.tgz/img-03.png', 'train.parquet/img-06.png', 'train.parquet/img-07.png']);
+  assert.deepEqual(ids, [
+    'mjhq.zip/animals/bbb222.png',
+    'mjhq.zip/people/aaa111.png',
+    'shards/00000.tar/img-00.png',
+    'shards/00000.tar/img-01.png',
+    'shards/00000.tar/img-02.png',
+    'shards/00001.tgz/img-03.png',
+    'train.parquet/img-06.png',
+    'train.parquet/img-07.png',
+  ]);
   // the CLI takes <root>/<id> and prints the id; without a database it names the member from its archive on
-  const cli = (...a: string[]) => JSON.parse(run(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...a, '--json'])) as { image: string; tokens: number[][]; results?: { image: string; caption?: string }[] };
+  const cli = (...a: string[]) =>
+    JSON.parse(run(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...a, '--json'])) as {
+      image: string;
+      tokens: number[][];
+      results?: { image: string; caption?: string }[];
+    };
   const viaDb = cli('tokens', path.join(root, 'shards', '00000.tar', 'img-01.png'));
   assert.equal(viaDb.image, 'shards/00000.tar/img-01.png');
   const noDb = cli('tokens', path.join(root, 'shards', '00000.tar', 'img-01.png'), '--model', model);
   assert.equal(noDb.image, '00000.tar/img-01.png');
   assert.deepEqual(noDb.tokens, viaDb.tokens);
   const hits = cli('query', path.join(root, 'mjhq.zip', 'people', 'aaa111.png'), '--at', '2,2', '--k', '20');
-  assert.ok(hits.results!.every((h) => ids.includes(h.image)), JSON.stringify(hits.results));
-  for (const h of hits.results!) if (h.image.startsWith('shards/00000.tar/')) assert.equal(h.caption, `a photo of sample ${path.posix.basename(h.image, '.png')}`);
+  assert.ok(
+    hits.results!.every((h) => ids.includes(h.image)),
+    JSON.stringify(hits.results),
+  );
+  for (const h of hits.results!)
+    if (h.image.startsWith('shards/00000.tar/')) assert.equal(h.caption, `a photo of sample ${path.posix.basename(h.image, '.png')}`);
   assert.equal(hits.results!.find((h) => h.image === 'mjhq.zip/people/aaa111.png')?.caption ?? 'a portrait, golden hour', 'a portrait, golden hour');
   const ref = PatchDatabase.open((await buildDatabase({ root: plain, model, workers: 1 })).db)!;
   const same: Record<string, string> = { 'mjhq.zip/people/aaa111.png': names[4], 'mjhq.zip/animals/bbb222.png': names[5] };
@@ -108,7 +132,10 @@ test('a root of shards, zips and Parquet files: every image inside is indexed un
   const stamps = kept.map((f) => fs.statSync(path.join(sourcesDir(res.db), f)).mtimeMs);
   const again = await buildDatabase({ root, model, workers: 1 });
   assert.equal(again.upToDate, true);
-  assert.deepEqual(kept.map((f) => fs.statSync(path.join(sourcesDir(res.db), f)).mtimeMs), stamps);
+  assert.deepEqual(
+    kept.map((f) => fs.statSync(path.join(sourcesDir(res.db), f)).mtimeMs),
+    stamps,
+  );
 });
 
 test('captions: WebDataset .txt/.json siblings, Parquet text columns, MJHQ-30K meta_data.json joined by name', async () => {
@@ -133,7 +160,7 @@ test('an appended member: only the changed archive is listed again and only the 
   assert.deepEqual([res.added, res.updated, res.removed, res.unchanged], [1, 0, 0, 8]);
 });
 
-test('AR-RAG code shards: built without the encoder, tokens and latents exactly the file\'s; shapes that do not match the model are refused', async () => {
+test("AR-RAG code shards: built without the encoder, tokens and latents exactly the file's; shapes that do not match the model are refused", async () => {
   const codes = path.join(work, 'codes');
   fs.mkdirSync(codes);
   py(`
@@ -150,7 +177,9 @@ with h5py.File(${JSON.stringify(path.join(codes, 'other.h5'))}, 'w') as f:
     f.create_dataset('tokens', data=np.zeros((2, 64), np.int64))
 `);
   // through the CLI bundle: h5wasm's 4 MB loader is slow to load from source under tsx
-  const cli = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', codes, '--model', model, '--json', '--quiet'], { encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'index', codes, '--model', model, '--json', '--quiet'], {
+    encoding: 'utf8',
+  });
   assert.equal(cli.status, 0, cli.stderr);
   const res = JSON.parse(cli.stdout) as { db: string; skipped: { path: string; error: string }[]; timings: { encodeMs: number; decodeMs: number } };
   assert.deepEqual([res.timings.encodeMs, res.timings.decodeMs], [0, 0]);
@@ -161,21 +190,31 @@ with h5py.File(${JSON.stringify(path.join(codes, 'other.h5'))}, 'w') as f:
   assert.match(res.skipped[0].error, /24x24 grids \(576 cells\) of d=8 latents; the model tiny-64-p8-d4-k64 makes 64 cells of d=4/);
   assert.match(res.skipped[1].error, /no dataset "indices" \(it has "tokens"\)/);
   const db = PatchDatabase.open(res.db)!;
-  const want = JSON.parse(py(`
+  const want = JSON.parse(
+    py(`
 import h5py, json
 f = h5py.File(${JSON.stringify(path.join(codes, 'shard-0.h5'))}, 'r')
 print(json.dumps({'t': f['indices'][:].tolist(), 'v': f['vectors'][:].reshape(5, -1).tolist()}))
-`)) as { t: number[][]; v: number[][] };
-  assert.deepEqual(db.manifest.images.map((i) => i.path), ['shard-0.h5/0', 'shard-0.h5/1', 'shard-0.h5/2', 'shard-0.h5/3', 'shard-0.h5/4']);
+`),
+  ) as { t: number[][]; v: number[][] };
+  assert.deepEqual(
+    db.manifest.images.map((i) => i.path),
+    ['shard-0.h5/0', 'shard-0.h5/1', 'shard-0.h5/2', 'shard-0.h5/3', 'shard-0.h5/4'],
+  );
   for (let row = 0; row < 5; row++) {
     const rec = db.record(db.imageIndex.get(`shard-0.h5/${row}`)!);
     assert.deepEqual(Array.from(rec.tokens), want.t[row]);
-    assert.deepEqual(Array.from(rec.latents), Float32Array.from(want.v[row]).reduce<number[]>((a, x) => (a.push(x), a), []));
+    assert.deepEqual(
+      Array.from(rec.latents),
+      Float32Array.from(want.v[row]).reduce<number[]>((a, x) => (a.push(x), a), []),
+    );
   }
   const grid = await new PatchRetriever(db, codes).tokenGrid('shard-0.h5/3');
   assert.equal(grid.inDatabase, true);
   assert.deepEqual(Array.from(grid.tokens), want.t[3]);
-  const tokens = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'tokens', path.join(codes, 'shard-0.h5', '4'), '--json'], { encoding: 'utf8' });
+  const tokens = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), 'tokens', path.join(codes, 'shard-0.h5', '4'), '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(tokens.status, 0, tokens.stderr);
   assert.deepEqual((JSON.parse(tokens.stdout) as { tokens: number[][] }).tokens.flat(), want.t[4]);
   // no pixels: a row reads as its token map, each cell in its token's colour, at the size its cells are measured in
@@ -190,7 +229,9 @@ print(json.dumps({'t': f['indices'][:].tolist(), 'v': f['vectors'][:].reshape(5,
     assert.deepEqual([data[at], data[at + 1], data[at + 2]], tokenRgb(want.t[3][cell]), `cell ${cell}`);
   }
   // the retrieved patches' thumbnails read the same map, at the size the database measures the row's cells in
-  const thumb = await sharp(await new PatchRetriever(db, codes).imageBytes('shard-0.h5/3')).raw().toBuffer({ resolveWithObject: true });
+  const thumb = await sharp(await new PatchRetriever(db, codes).imageBytes('shard-0.h5/3'))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.deepEqual([thumb.info.width, thumb.info.height], [grid.width, grid.height]);
   assert.deepEqual(thumb.data.equals(data), true);
   // without a size: 16 px a cell
@@ -214,7 +255,11 @@ with tarfile.open(${JSON.stringify(file)}, 'w', format=tarfile.GNU_FORMAT) as t:
 `);
   const p = (i: number) => path.join(src, names[i]);
   // truncated in the middle of its third member
-  tarOf(path.join(work, 'full.tar'), [['a.png', p(0)], ['b.png', p(1)], ['c.png', p(2)]]);
+  tarOf(path.join(work, 'full.tar'), [
+    ['a.png', p(0)],
+    ['b.png', p(1)],
+    ['c.png', p(2)],
+  ]);
   const full = fs.readFileSync(path.join(work, 'full.tar'));
   const cStart = full.indexOf(Buffer.from('c.png')) + 512;
   fs.writeFileSync(path.join(bad, 'cut.tar'), full.subarray(0, cStart + 100));
@@ -257,7 +302,10 @@ open(path, 'wb').write(bytes(data))
 
   const res = await buildDatabase({ root: bad, model, workers: 1, maxMemberBytes: 1_000_000 });
   const db = PatchDatabase.open(res.db)!;
-  assert.deepEqual(db.manifest.images.map((i) => i.path), ['bomb.zip/fine.png', 'corrupt.tar/a.png', 'cut.tar/a.png', 'cut.tar/b.png', 'loose.png', 'odd.tar/ok.png']);
+  assert.deepEqual(
+    db.manifest.images.map((i) => i.path),
+    ['bomb.zip/fine.png', 'corrupt.tar/a.png', 'cut.tar/a.png', 'cut.tar/b.png', 'loose.png', 'odd.tar/ok.png'],
+  );
   const why = new Map(res.skipped.map((s) => [s.path, s.error]));
   assert.match(why.get('cut.tar')!, /ends inside member "c.png".*the members before it are indexed/);
   assert.match(why.get('corrupt.tar')!, /corrupt tar header at byte \d+ \(checksum mismatch\); the members before it are indexed/);
@@ -302,14 +350,22 @@ data[mid:mid + 64] = bytes(range(64))
 open(path, 'wb').write(bytes(data))
 `);
   // 200x200: over a 20,000-pixel limit (the fixtures are at most 128x104); refused from its header
-  await sharp({ create: { width: 200, height: 200, channels: 3, background: '#3a6' } }).png().toFile(path.join(work, 'huge.png'));
+  await sharp({ create: { width: 200, height: 200, channels: 3, background: '#3a6' } })
+    .png()
+    .toFile(path.join(work, 'huge.png'));
   run('tar', ['--format=gnu', '-cf', path.join(dir, 'px.tar'), '-C', work, 'huge.png', '-C', src, names[3]]);
   const res = await buildDatabase({ root: dir, model, workers: 1, maxPixels: 20_000 });
   const db = PatchDatabase.open(res.db)!;
-  assert.deepEqual(db.manifest.images.map((i) => i.path), [`px.tar/${names[3]}`, 'z.zip/after.png', 'z.zip/good.png']);
+  assert.deepEqual(
+    db.manifest.images.map((i) => i.path),
+    [`px.tar/${names[3]}`, 'z.zip/after.png', 'z.zip/good.png'],
+  );
   const why = new Map(res.skipped.map((s) => [s.path, s.error]));
   assert.deepEqual([...why.keys()].sort(), ['px.tar/huge.png', 'z.zip/broken.png'], JSON.stringify(res.skipped));
-  assert.match(why.get('z.zip/broken.png')!, /^cannot read the member: broken\.png is damaged: its bytes do not match the archive's CRC-32 \([0-9a-f]{8}, read [0-9a-f]{8}\); not read$/);
+  assert.match(
+    why.get('z.zip/broken.png')!,
+    /^cannot read the member: broken\.png is damaged: its bytes do not match the archive's CRC-32 \([0-9a-f]{8}, read [0-9a-f]{8}\); not read$/,
+  );
   assert.match(why.get('px.tar/huge.png')!, /image is 200x200 = .*, over the limit of .* \(maxImagePixels\)/);
 });
 
@@ -349,7 +405,14 @@ test('the Datasets view pages a big GNU tar shard: folders first, a page at a ti
   const top = await archivePage(cat, 'big.tar', '', { offset: 0, limit: 3 });
   assert.equal(top.total, 4);
   assert.equal(top.images, 234);
-  assert.deepEqual(top.entries.map((e) => [e.name, e.folder, e.images]), [['b', true, 2], ['imgs', true, 230], ['top-0.png', false, 1]]);
+  assert.deepEqual(
+    top.entries.map((e) => [e.name, e.folder, e.images]),
+    [
+      ['b', true, 2],
+      ['imgs', true, 230],
+      ['top-0.png', false, 1],
+    ],
+  );
   assert.equal(top.entries[2].bytes, png.length);
   const second = await archivePage(cat, 'big.tar', 'imgs', { offset: 100, limit: 100 });
   assert.equal(second.total, 230);
@@ -360,10 +423,16 @@ test('the Datasets view pages a big GNU tar shard: folders first, a page at a ti
   assert.equal(levelOf(idx, 'imgs'), levelOf(idx, 'imgs'), 'a level is listed and sorted once, then paged');
   // member ids are filtered by the dataset's globs
   const only = await archivePage(cat, 'big.tar', '', { offset: 0, limit: 100, exclude: ['big.tar/imgs/**'], include: ['**/*.png'] });
-  assert.deepEqual(only.entries.map((e) => e.name), ['b', 'top-0.png', 'top-1.png']);
+  assert.deepEqual(
+    only.entries.map((e) => e.name),
+    ['b', 'top-0.png', 'top-1.png'],
+  );
   // the file system provider's directory listing is the same level, whole
   const reader = new PathReader();
-  assert.deepEqual((await reader.entries(path.join(pagedRoot, 'big.tar', 'b'))).map((e) => `${e.type}:${e.name}`), ['file:x.png', 'file:y.png']);
+  assert.deepEqual(
+    (await reader.entries(path.join(pagedRoot, 'big.tar', 'b'))).map((e) => `${e.type}:${e.name}`),
+    ['file:x.png', 'file:y.png'],
+  );
   await reader.close();
   // an unreadable archive says why
   fs.writeFileSync(path.join(pagedRoot, 'junk.tar'), 'not a tar at all'.repeat(64));

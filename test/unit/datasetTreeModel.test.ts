@@ -48,30 +48,75 @@ test('classifyImages: indexed, changed, new, failed and deleted images', () => {
 test('classifyImages: a database built from another copy of the dataset: other file times, same sizes, are indexed', () => {
   const disk2 = [disk('a.png', 100, 9_999_999), disk('b.png', 101, 9_999_999)];
   const indexed = [idx('a.png', 100, 1000), idx('b.png', 100, 1000)];
-  assert.deepEqual(classifyImages(disk2, indexed, [], true).map((e) => [e.rel, e.status]), [['a.png', 'indexed'], ['b.png', 'changed']]);
-  assert.deepEqual(classifyImages(disk2, indexed, []).map((e) => e.status), ['changed', 'changed'], 'a database of its own compares times too');
+  assert.deepEqual(
+    classifyImages(disk2, indexed, [], true).map((e) => [e.rel, e.status]),
+    [
+      ['a.png', 'indexed'],
+      ['b.png', 'changed'],
+    ],
+  );
+  assert.deepEqual(
+    classifyImages(disk2, indexed, []).map((e) => e.status),
+    ['changed', 'changed'],
+    'a database of its own compares times too',
+  );
 });
 
 test('classifyImages: without a disk listing the database is shown as it is', () => {
-  const entries = classifyImages(undefined, [idx('b.png'), idx('a.png')], [{ path: 'x.png', error: 'boom' }, { path: 'a.png', error: 'old' }]);
-  assert.deepEqual(entries.map((e) => [e.rel, e.status]), [['a.png', 'indexed'], ['b.png', 'indexed'], ['x.png', 'failed']]);
+  const entries = classifyImages(
+    undefined,
+    [idx('b.png'), idx('a.png')],
+    [
+      { path: 'x.png', error: 'boom' },
+      { path: 'a.png', error: 'old' },
+    ],
+  );
+  assert.deepEqual(
+    entries.map((e) => [e.rel, e.status]),
+    [
+      ['a.png', 'indexed'],
+      ['b.png', 'indexed'],
+      ['x.png', 'failed'],
+    ],
+  );
 });
 
 test('classifyImages: no database: every image on disk is new', () => {
   const entries = classifyImages([disk('z.png'), disk('a/b.png')], [], []);
-  assert.deepEqual(entries.map((e) => [e.rel, e.status]), [['a/b.png', 'new'], ['z.png', 'new']]);
+  assert.deepEqual(
+    entries.map((e) => [e.rel, e.status]),
+    [
+      ['a/b.png', 'new'],
+      ['z.png', 'new'],
+    ],
+  );
 });
 
 test('folderTree groups by folder, folders first, and counts statuses into every ancestor', () => {
   const entries = classifyImages([disk('x.png'), disk('a/b/c.png'), disk('a/d.png'), disk('a/b/e.png', 5)], [idx('a/b/e.png'), idx('x.png')], []);
   const root = folderTree(entries);
-  assert.deepEqual(root.folders.map((f) => f.name), ['a']);
-  assert.deepEqual(root.images.map((i) => i.rel), ['x.png']);
+  assert.deepEqual(
+    root.folders.map((f) => f.name),
+    ['a'],
+  );
+  assert.deepEqual(
+    root.images.map((i) => i.rel),
+    ['x.png'],
+  );
   const a = root.folders[0];
   assert.equal(a.rel, 'a');
-  assert.deepEqual(a.folders.map((f) => f.rel), ['a/b']);
-  assert.deepEqual(a.images.map((i) => i.rel), ['a/d.png']);
-  assert.deepEqual(a.folders[0].images.map((i) => i.rel), ['a/b/c.png', 'a/b/e.png']);
+  assert.deepEqual(
+    a.folders.map((f) => f.rel),
+    ['a/b'],
+  );
+  assert.deepEqual(
+    a.images.map((i) => i.rel),
+    ['a/d.png'],
+  );
+  assert.deepEqual(
+    a.folders[0].images.map((i) => i.rel),
+    ['a/b/c.png', 'a/b/e.png'],
+  );
   assert.deepEqual(root.counts, { indexed: 1, changed: 1, new: 2, failed: 0, missing: 0 });
   assert.deepEqual(a.counts, { indexed: 0, changed: 1, new: 2, failed: 0, missing: 0 });
   assert.deepEqual(a.folders[0].counts, { indexed: 0, changed: 1, new: 1, failed: 0, missing: 0 });
@@ -98,7 +143,10 @@ test('image descriptions and tooltips say the status, with the grid size when in
 
 test('dataset descriptions', () => {
   const counts = { indexed: 5, changed: 1, new: 2, failed: 1, missing: 0 };
-  assert.equal(datasetDescription({ built: true, images: 6, grid: { rows: 8, cols: 8 }, counts }), '6 images · 8×8 tokens · 1 changed · 2 not indexed · 1 failed');
+  assert.equal(
+    datasetDescription({ built: true, images: 6, grid: { rows: 8, cols: 8 }, counts }),
+    '6 images · 8×8 tokens · 1 changed · 2 not indexed · 1 failed',
+  );
   assert.equal(datasetDescription({ built: false, counts: { indexed: 0, changed: 0, new: 9, failed: 0, missing: 0 } }), 'no database · 9 images');
   assert.equal(datasetDescription({ built: true, images: 1, building: { phase: 'encode', done: 3, total: 10 } }), 'building 3/10 · 1 image');
   assert.equal(datasetDescription({ building: { phase: 'scan', done: 0, total: 1 } }), 'building (scan)');
@@ -120,26 +168,46 @@ test('formatting helpers', () => {
   assert.equal(oneLine('x'.repeat(20), 10), `${'x'.repeat(9)}…`);
 });
 
-test('archives are folders: their members leave the files\' list, counts reach every ancestor, members classify against the database', () => {
+test("archives are folders: their members leave the files' list, counts reach every ancestor, members classify against the database", () => {
   const archives = [disk('shards/00000.tar', 5000, 7000), disk('broken.zip', 10)];
   const split = splitByArchive(
     archives,
     [idx('a.png'), idx('shards/00000.tar/x.jpg', 300, 7000), idx('shards/00000.tar/y.jpg', 300, 6000)],
-    [{ path: 'shards/00000.tar/bad.jpg', error: 'not a readable image' }, { path: 'broken.zip', error: 'not a readable zip archive' }, { path: 'c.png', error: 'too big' }],
+    [
+      { path: 'shards/00000.tar/bad.jpg', error: 'not a readable image' },
+      { path: 'broken.zip', error: 'not a readable zip archive' },
+      { path: 'c.png', error: 'too big' },
+    ],
   );
-  assert.deepEqual(split.indexed.map((i) => i.path), ['a.png']);
-  assert.deepEqual(split.failed.map((f) => f.path), ['c.png']);
+  assert.deepEqual(
+    split.indexed.map((i) => i.path),
+    ['a.png'],
+  );
+  assert.deepEqual(
+    split.failed.map((f) => f.path),
+    ['c.png'],
+  );
   const [tar, zip] = split.archives;
   assert.deepEqual([...tar.indexed.keys()], ['shards/00000.tar/x.jpg', 'shards/00000.tar/y.jpg']);
   assert.equal(zip.error, 'not a readable zip archive');
   assert.deepEqual(classifyMember(tar, 'shards/00000.tar/x.jpg', 300, 7000.4).status, 'indexed');
   assert.deepEqual(classifyMember(tar, 'shards/00000.tar/y.jpg', 300, 7000).status, 'changed');
-  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/bad.jpg', 1, 7000), { rel: 'shards/00000.tar/bad.jpg', status: 'failed', error: 'not a readable image' });
+  assert.deepEqual(classifyMember(tar, 'shards/00000.tar/bad.jpg', 1, 7000), {
+    rel: 'shards/00000.tar/bad.jpg',
+    status: 'failed',
+    error: 'not a readable image',
+  });
   assert.deepEqual(classifyMember(tar, 'shards/00000.tar/z.jpg', 1, 7000), { rel: 'shards/00000.tar/z.jpg', status: 'new' });
   const tree = folderTree(classifyImages([disk('a.png'), disk('c.png')], split.indexed, split.failed), split.archives);
-  assert.deepEqual(tree.archives.map((a) => a.rel), ['broken.zip']);
+  assert.deepEqual(
+    tree.archives.map((a) => a.rel),
+    ['broken.zip'],
+  );
   const shards = tree.folders.find((f) => f.name === 'shards')!;
-  assert.deepEqual(shards.archives.map((a) => a.rel), ['shards/00000.tar']);
+  assert.deepEqual(
+    shards.archives.map((a) => a.rel),
+    ['shards/00000.tar'],
+  );
   assert.deepEqual([shards.counts.indexed, shards.counts.failed], [2, 1]);
   assert.deepEqual([tree.counts.indexed, tree.counts.failed], [3, 3]);
   assert.deepEqual([tree.archivesBelow, shards.archivesBelow], [2, 1]);

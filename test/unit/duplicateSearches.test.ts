@@ -25,7 +25,12 @@ before(async () => {
   // a byte-identical copy, and a 4x4-cell block of img-01 pasted onto a new image at cell (2, 3)
   fs.copyFileSync(path.join(root, 'img-00.png'), path.join(root, 'copy.png'));
   const block = await sharp(path.join(root, 'img-01.png')).extract({ left: 0, top: 8, width: 32, height: 32 }).png().toBuffer();
-  await (await texturedImage(64, 64, 777)).composite([{ input: block, left: 24, top: 16 }]).png().toFile(path.join(root, 'pasted.png'));
+  await (
+    await texturedImage(64, 64, 777)
+  )
+    .composite([{ input: block, left: 24, top: 16 }])
+    .png()
+    .toFile(path.join(root, 'pasted.png'));
   await buildDatabase({ root, model });
   fs.mkdirSync(other);
   fs.copyFileSync(path.join(root, 'img-02.png'), path.join(other, 'leaked.png'));
@@ -39,7 +44,7 @@ before(async () => {
   });
 });
 
-test('a search is kept: its pages, one pair\'s cells, its description; progress is reported', async () => {
+test("a search is kept: its pages, one pair's cells, its description; progress is reported", async () => {
   const dbDir = path.join(root, '.patchlens');
   const phases = new Set<string>();
   const s = await searches.run({ dbDir }, { onProgress: (p) => phases.add(p.phase) });
@@ -48,7 +53,10 @@ test('a search is kept: its pages, one pair\'s cells, its description; progress 
   assert.ok(s.pairs >= 2);
   const page = searches.page(s.searchId, 0, 50);
   assert.equal(page.length, s.pairs);
-  assert.deepEqual(page.map((p) => p.rank), page.map((_, i) => i));
+  assert.deepEqual(
+    page.map((p) => p.rank),
+    page.map((_, i) => i),
+  );
   assert.deepEqual([page[0].a, page[0].b, page[0].identical, page[0].score], ['copy.png', 'img-00.png', true, 1]);
   const pasted = page.find((p) => p.a === 'img-01.png' && p.b === 'pasted.png');
   assert.ok(pasted, JSON.stringify(page));
@@ -71,12 +79,18 @@ test('overlaps of one image reuse a kept default search; leaks pair across datab
   const first = await searches.overlaps(dbDir, 'pasted.png', 10);
   const again = await searches.overlaps(dbDir, 'pasted.png', 10);
   assert.equal(again.searchId, first.searchId, 'the kept search answers');
-  assert.deepEqual(first.pairs.map((p) => [p.a, p.b]), [['img-01.png', 'pasted.png']]);
+  assert.deepEqual(
+    first.pairs.map((p) => [p.a, p.b]),
+    [['img-01.png', 'pasted.png']],
+  );
   assert.deepEqual((await searches.overlaps(dbDir, 'img-03.png', 10)).pairs, []);
 
   const leaks = await searches.run({ dbDir: path.join(other, '.patchlens'), against: dbDir });
   const pairs = searches.page(leaks.searchId, 0, 50);
-  assert.deepEqual(pairs.map((p) => [p.a, p.b, p.identical]), [['leaked.png', 'img-02.png', true]]);
+  assert.deepEqual(
+    pairs.map((p) => [p.a, p.b, p.identical]),
+    [['leaked.png', 'img-02.png', true]],
+  );
   for (let i = 0; i < 4; i++) await searches.run({ dbDir, window: 2 });
   assert.throws(() => searches.page(leaks.searchId, 0, 1), SearchGoneError);
 });

@@ -101,14 +101,24 @@ test('findDuplicates: a copy, a pasted block with its cells, nothing between unr
   const pasted = paste(a, b, 2, 3, 6, 1, 4, 5); // 4x5 block of a at (2,3) -> b at (6,1)
   const copy = a.slice();
   copy[0] = (copy[0] + 1) % 4096; // one token changed: a near-copy, not identical
-  const res = await findDuplicates([source([
-    { path: 'a', tokens: a },
-    { path: 'b', tokens: b },
-    { path: 'c', tokens: c },
-    { path: 'pasted', tokens: pasted },
-    { path: 'copy', tokens: copy },
-  ])]);
-  assert.deepEqual(res.pairs.map((p) => [p.a, p.b]), [['a', 'copy'], ['b', 'pasted'], ['a', 'pasted'], ['pasted', 'copy']]);
+  const res = await findDuplicates([
+    source([
+      { path: 'a', tokens: a },
+      { path: 'b', tokens: b },
+      { path: 'c', tokens: c },
+      { path: 'pasted', tokens: pasted },
+      { path: 'copy', tokens: copy },
+    ]),
+  ]);
+  assert.deepEqual(
+    res.pairs.map((p) => [p.a, p.b]),
+    [
+      ['a', 'copy'],
+      ['b', 'pasted'],
+      ['a', 'pasted'],
+      ['pasted', 'copy'],
+    ],
+  );
   const [cp, bp, ap, pc] = res.pairs;
   assert.equal(pc.sharedCells, 20, 'the copy of a holds the block too');
   assert.equal(cp.sharedCells, R * C - 1, 'every cell but the changed one is covered by an unchanged window');
@@ -136,13 +146,18 @@ test('findDuplicates: a copy, a pasted block with its cells, nothing between unr
 
 test('findDuplicates: identical files are reported as such whatever their tokens', async () => {
   const flat = new Int32Array(R * C).fill(7); // one window everywhere: dropped as too common
-  const res = await findDuplicates([source([
-    { path: 'x.png', tokens: flat, sha256: 'same' },
-    { path: 'y.png', tokens: flat, sha256: 'same' },
-    { path: 'z.png', tokens: flat, sha256: 'other' },
-  ])]);
+  const res = await findDuplicates([
+    source([
+      { path: 'x.png', tokens: flat, sha256: 'same' },
+      { path: 'y.png', tokens: flat, sha256: 'same' },
+      { path: 'z.png', tokens: flat, sha256: 'other' },
+    ]),
+  ]);
   assert.equal(res.stats.commonWindows, 1);
-  assert.deepEqual(res.pairs.map((p) => [p.a, p.b, p.identical, p.score, p.sharedCells, p.cells.length]), [['x.png', 'y.png', true, 1, R * C, 2 * R * C]]);
+  assert.deepEqual(
+    res.pairs.map((p) => [p.a, p.b, p.identical, p.score, p.sharedCells, p.cells.length]),
+    [['x.png', 'y.png', true, 1, R * C, 2 * R * C]],
+  );
 });
 
 test('findDuplicates: a window in more than maxBucket places is no evidence; minShared and limit apply', async () => {
@@ -161,8 +176,15 @@ test('findDuplicates: a window in more than maxBucket places is no evidence; min
 
 test('findDuplicates with two sources pairs across them only, the first source as a', async () => {
   const t = randomGrid(40);
-  const train = [{ path: 'train-1', tokens: t }, { path: 'train-2', tokens: t.slice(), sha256: 'sha-x' }];
-  const testSet = [{ path: 'test-1', tokens: paste(t, randomGrid(41), 4, 4, 0, 0, 5, 5) }, { path: 'test-2', tokens: randomGrid(42) }, { path: 'test-3', tokens: randomGrid(43), sha256: 'sha-x' }];
+  const train = [
+    { path: 'train-1', tokens: t },
+    { path: 'train-2', tokens: t.slice(), sha256: 'sha-x' },
+  ];
+  const testSet = [
+    { path: 'test-1', tokens: paste(t, randomGrid(41), 4, 4, 0, 0, 5, 5) },
+    { path: 'test-2', tokens: randomGrid(42) },
+    { path: 'test-3', tokens: randomGrid(43), sha256: 'sha-x' },
+  ];
   const res = await findDuplicates([source(testSet), source(train)]);
   const names = res.pairs.map((p) => `${p.a}|${p.b}`).sort();
   assert.deepEqual(names, ['test-1|train-1', 'test-1|train-2', 'test-3|train-2']);

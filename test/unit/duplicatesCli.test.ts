@@ -21,7 +21,11 @@ const testDir = path.join(root, 'test');
 let known: KnownCopies;
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
@@ -43,7 +47,10 @@ before(async () => {
   // the training set: 8 photos; the test set: copies of 6 of them and a photo of its own
   known = await writeKnownCopies(trainDir, testDir, manifest.input, 16, 8);
   for (const p of samplePhotos().slice(20, 21)) fs.copyFileSync(path.join(SAMPLE_DIR, p), path.join(testDir, p));
-  for (const [dir, db] of [[trainDir, path.join(work, 'train.db')], [testDir, path.join(work, 'test.db')]]) {
+  for (const [dir, db] of [
+    [trainDir, path.join(work, 'train.db')],
+    [testDir, path.join(work, 'test.db')],
+  ]) {
     const r = cli(['index', dir, '--db', db, '--quiet', '--json']);
     assert.equal(r.code, 0, r.stderr);
   }
@@ -59,7 +66,10 @@ function checkContract(pairs: Pair[]) {
     assert.equal(p.score, p.sharedCells / 256, 'the fraction of the smaller image (16x16) that is shared');
     assert.deepEqual(Object.keys(p.cells[0]), ['a', 'b']);
   }
-  assert.ok(pairs.every((p, i) => i === 0 || pairs[i - 1].score >= p.score), 'sorted by score, descending');
+  assert.ok(
+    pairs.every((p, i) => i === 0 || pairs[i - 1].score >= p.score),
+    'sorted by score, descending',
+  );
 }
 
 test('duplicates --json within one dataset: every known copy found, no false pair among the top ones, the pasted region cell by cell', (t) => {
@@ -76,7 +86,9 @@ test('duplicates --json within one dataset: every known copy found, no false pai
   const top = found.slice(0, known.pairs.length);
   const falseTop = top.filter((k) => !truth.has(k)).length;
   const falseAll = found.filter((k) => !truth.has(k)).length;
-  t.diagnostic(`recall ${recall} of ${known.pairs.length} known pairs; false pairs: ${falseTop} in the top ${known.pairs.length}, ${falseAll} of ${pairs.length} reported`);
+  t.diagnostic(
+    `recall ${recall} of ${known.pairs.length} known pairs; false pairs: ${falseTop} in the top ${known.pairs.length}, ${falseAll} of ${pairs.length} reported`,
+  );
   for (const p of pairs) t.diagnostic(`${p.score.toFixed(3)} ${p.sharedCells} ${p.a} ${p.b}${p.identical ? ' identical' : ''}`);
   // Measured: every copy and the pasted region's source; not the photo the region was pasted
   // onto (the tokenizer's context reaches across the paste's edge, so few of its 3x3 windows
@@ -98,24 +110,36 @@ test('duplicates --json within one dataset: every known copy found, no false pai
   const src = rel(pasted.a) === known.pasted.source ? 'a' : 'b';
   const dst = src === 'a' ? 'b' : 'a';
   const inRegion = (c: [number, number], at: readonly [number, number]) => c[0] >= at[0] && c[0] < at[0] + size && c[1] >= at[1] && c[1] < at[1] + size;
-  assert.ok(pasted.cells.every((c) => inRegion(c[src], from) && inRegion(c[dst], to)), 'only the pasted region is shared');
-  assert.ok(pasted.cells.every((c) => c[dst][0] - c[src][0] === to[0] - from[0] && c[dst][1] - c[src][1] === to[1] - from[1]), 'moved by the paste offset');
+  assert.ok(
+    pasted.cells.every((c) => inRegion(c[src], from) && inRegion(c[dst], to)),
+    'only the pasted region is shared',
+  );
+  assert.ok(
+    pasted.cells.every((c) => c[dst][0] - c[src][0] === to[0] - from[0] && c[dst][1] - c[src][1] === to[1] - from[1]),
+    'moved by the paste offset',
+  );
   assert.ok(pasted.sharedCells >= 18, `a good part of the region (${pasted.sharedCells} of ${size * size}; measured 24)`);
 });
 
-test('duplicates --against: the test set\'s leaks into the training set, never two images of one set', (t) => {
+test("duplicates --against: the test set's leaks into the training set, never two images of one set", (t) => {
   const r = cli(['duplicates', '--db', path.join(work, 'test.db'), '--against', path.join(work, 'train.db'), '--json']);
   assert.equal(r.code, 0, r.stderr);
   const pairs: Pair[] = r.json().pairs;
   checkContract(pairs);
   const copies = new Set(known.copies);
-  assert.ok(pairs.every((p) => copies.has(p.a) || !known.originals.includes(p.a)), 'a is from the test set');
-  assert.ok(pairs.every((p) => known.originals.includes(p.b)), 'b is from the training set');
+  assert.ok(
+    pairs.every((p) => copies.has(p.a) || !known.originals.includes(p.a)),
+    'a is from the test set',
+  );
+  assert.ok(
+    pairs.every((p) => known.originals.includes(p.b)),
+    'b is from the training set',
+  );
   const found = new Set(pairs.map((p) => key(p.a, p.b)));
   const hits = known.pairs.filter((p) => found.has(key(p.a, p.b))).length;
   t.diagnostic(`${hits} of ${known.pairs.length} leaks found, ${pairs.length - hits} other pairs`);
   assert.ok(hits >= known.pairs.length - 1, 'all but the photo under the paste (as within one dataset)');
-  assert.equal(pairs.length, hits, 'the test set\'s own photos leak nowhere');
+  assert.equal(pairs.length, hits, "the test set's own photos leak nowhere");
   const text = cli(['duplicates', '--db', path.join(work, 'test.db'), '--against', path.join(work, 'train.db'), '--limit', '2']);
   assert.equal(text.code, 0);
   assert.equal(text.stdout.trim().split('\n').length, 2);

@@ -23,7 +23,7 @@ function host() {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('a request is answered with its handler\'s reply; a failing handler with an error of its class', async () => {
+test("a request is answered with its handler's reply; a failing handler with an error of its class", async () => {
   const h = host();
   h.e.handle('reconstruct', (m) => ({ type: 'reconstruction', inReplyTo: m.messageId, png: new Uint8Array(1) }));
   h.e.handle('imagePixels', async () => {
@@ -32,7 +32,10 @@ test('a request is answered with its handler\'s reply; a failing handler with an
   h.e.receive({ type: 'reconstruct', messageId: 1 });
   h.e.receive({ type: 'imagePixels', messageId: 2 });
   await tick();
-  assert.deepEqual(h.posted.map((m) => m.type), ['reconstruction', 'error']);
+  assert.deepEqual(
+    h.posted.map((m) => m.type),
+    ['reconstruction', 'error'],
+  );
   assert.deepEqual(h.posted[1], { type: 'error', inReplyTo: 2, kind: 'ENOENT', message: 'no such file' });
   assert.deepEqual(h.failed, ['imagePixels: no such file']);
 });
@@ -95,7 +98,10 @@ test('after reset() answers to earlier requests are dropped; after dispose() not
   h.e.receive({ type: 'reconstruct', messageId: 2 });
   release();
   await tick();
-  assert.deepEqual(h.posted.map((m) => m.type === 'reconstruction' && m.inReplyTo), [2]);
+  assert.deepEqual(
+    h.posted.map((m) => m.type === 'reconstruction' && m.inReplyTo),
+    [2],
+  );
   h.e.dispose();
   assert.equal(h.e.receive({ type: 'reconstruct', messageId: 3 }), undefined);
   await tick();
@@ -109,7 +115,13 @@ test('requests this side sends: answers matched by id, errors and time-outs as R
     v.strictObject({ type: v.literal('error'), inReplyTo: v.number(), kind: v.string(), message: v.string() }),
   ]);
   type Out = { type: 'ping'; messageId: number };
-  const e = new Endpoint<Out, v.InferOutput<typeof schema>, { ping: { type: 'pong'; inReplyTo: number } }>({ name: 't', schema, post: (m) => sent.push(m), replies: { ping: 'pong' }, timeoutMs: 20 });
+  const e = new Endpoint<Out, v.InferOutput<typeof schema>, { ping: { type: 'pong'; inReplyTo: number } }>({
+    name: 't',
+    schema,
+    post: (m) => sent.push(m),
+    replies: { ping: 'pong' },
+    timeoutMs: 20,
+  });
   const a = e.request({ type: 'ping' });
   const b = e.request({ type: 'ping' });
   e.receive({ type: 'pong', inReplyTo: sent[1].messageId });
@@ -120,7 +132,11 @@ test('requests this side sends: answers matched by id, errors and time-outs as R
 });
 
 test('schemaOf: a schema for a type declared elsewhere compiles only while it describes that type exactly', () => {
-  const ok = schemaOf<KeyParams>()(v.strictObject({ shape: v.picklist(['causal', 'ring']), hops: v.number(), border: v.picklist(['skip', 'zero']), source: v.picklist(['latent', 'code']) }));
+  const ok = schemaOf<KeyParams>()(
+    v.strictObject({ shape: v.picklist(['causal', 'ring']), hops: v.number(), border: v.picklist(['skip', 'zero']), source: v.picklist(['latent', 'code']) }),
+  );
+  // the directive applies to the one line the error is on: kept whole
+  // prettier-ignore
   // @ts-expect-error a field of the wrong type (hops: boolean) does not compile
   schemaOf<KeyParams>()(v.strictObject({ shape: v.picklist(['causal', 'ring']), hops: v.boolean(), border: v.picklist(['skip', 'zero']), source: v.picklist(['latent', 'code']) }));
   // @ts-expect-error a missing field does not compile

@@ -31,7 +31,12 @@ let server: InstanceType<typeof S3rver>;
 let endpoint = '';
 let engine: EngineClient;
 
-const build = (dbDir: string, backend?: 'hnsw' | 'lance', at = root) => engine.request('build', { root: at, dbDir, model, keys: DEFAULT_KEYS, hnsw: { m: 16, efConstruction: 100, ef: 64 }, workers: 1, ...(backend ? { backend } : {}) }, { timeoutMs: 0 });
+const build = (dbDir: string, backend?: 'hnsw' | 'lance', at = root) =>
+  engine.request(
+    'build',
+    { root: at, dbDir, model, keys: DEFAULT_KEYS, hnsw: { m: 16, efConstruction: 100, ef: 64 }, workers: 1, ...(backend ? { backend } : {}) },
+    { timeoutMs: 0 },
+  );
 
 before(async () => {
   server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: path.join(work, 's3'), configureBuckets: [{ name: 'bucket' }] });
@@ -66,7 +71,10 @@ test('a Lance folder outside the dataset: built with backend lance, read from an
   const uses = await engine.request('tokenUses', { dbDir: db, token: grid.tokens[0] });
   assert.ok(uses.some((u) => u.image === 'img-02.png'));
   const cb = await engine.request('codebook', { dbDir: db });
-  assert.equal(cb.counts.reduce((a, b) => a + b, 0), N * 64);
+  assert.equal(
+    cb.counts.reduce((a, b) => a + b, 0),
+    N * 64,
+  );
   // the pixels come from this machine's copy: a thumbnail reads it
   const th = await engine.request('thumbnail', { dbDir: db, image: 'img-02.png', size: 32 });
   assert.ok(th.png.byteLength > 0);
@@ -95,7 +103,10 @@ test('an s3:// database with the credentials VS Code keeps: build, summary, quer
   assert.deepEqual([f.backend, f.queries, f.current.recall], ['lance', 20, 1], 'a flat Lance database is exact');
 
   await engine.request('storageOptions', { dbDir: db, options: credentialPairs({ ...creds, accessKeyId: 'NOBODY', secretAccessKey: 'not-the-secret' }), root });
-  const wrong = await engine.request('summary', { dbDir: db }).then(() => undefined, (e: Error) => e);
+  const wrong = await engine.request('summary', { dbDir: db }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.ok(wrong instanceof EngineError);
   assert.match(wrong.message, /^cannot open the Lance database s3:\/\/bucket\/vscode\/db: the store refused the credentials/);
   assert.equal(wrong.message.split('\n').length, 1);
@@ -108,7 +119,10 @@ test('an s3:// database with the credentials VS Code keeps: build, summary, quer
     });
   });
   await engine.request('storageOptions', { dbDir: db, options: credentialPairs({ ...creds, endpoint: `http://127.0.0.1:${closed}` }), root });
-  const down = await engine.request('summary', { dbDir: db }, { timeoutMs: 0 }).then(() => undefined, (e: Error) => e);
+  const down = await engine.request('summary', { dbDir: db }, { timeoutMs: 0 }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.ok(down instanceof EngineError);
   assert.match(down.message, /the store cannot be reached \(endpoint http:\/\/127\.0\.0\.1:\d+\)/);
   assert.equal(down.message.split('\n').length, 1);

@@ -68,8 +68,14 @@ test('exact search: small indexes, a filter that keeps fewer than k, and values 
   const ex = new ExactPatchIndex(3, 2);
   assert.deepEqual(ex.search(new Float32Array(3), 5), []);
   ex.add(new Float32Array([0, 0, 0, 1, 0, 0, 0, 2, 0, 3, 3, 3]), [10, 11, 12, 13]);
-  assert.deepEqual(ex.search(new Float32Array([0.9, 0.1, 0]), 3).map((h) => h.label), [11, 10, 12]);
-  assert.deepEqual(ex.search(new Float32Array([0, 0, 0]), 10, (l) => l > 11).map((h) => h.label), [12, 13]);
+  assert.deepEqual(
+    ex.search(new Float32Array([0.9, 0.1, 0]), 3).map((h) => h.label),
+    [11, 10, 12],
+  );
+  assert.deepEqual(
+    ex.search(new Float32Array([0, 0, 0]), 10, (l) => l > 11).map((h) => h.label),
+    [12, 13],
+  );
   assert.ok(ex.accelerated);
   ex.add(new Float32Array([1e20, 0, 0]), [14]);
   assert.ok(!ex.accelerated, 'a key beyond float32-safe magnitudes sends searches to the float64 scan');
@@ -79,7 +85,12 @@ test('exact search: small indexes, a filter that keeps fewer than k, and values 
 
 test('scan kernel: emits exactly the slots within the threshold, with early abandoning per plane', () => {
   const rng = seededRng(3);
-  for (const [vectors, planeVectors] of [[8, 2], [3, 2], [1, 1], [5, 4]]) {
+  for (const [vectors, planeVectors] of [
+    [8, 2],
+    [3, 2],
+    [1, 1],
+    [5, 4],
+  ]) {
     assert.ok(WebAssembly.validate(scanModuleBytes(vectors, planeVectors)));
     const n = 3000;
     const cap = 3100;

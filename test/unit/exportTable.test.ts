@@ -45,7 +45,8 @@ test('CSV cells: quotes, commas and line breaks are quoted; formulas get an apos
   assert.equal(csvCell('a,b.png'), '"a,b.png"');
   assert.equal(csvCell('say "hi".png'), '"say ""hi"".png"');
   assert.equal(csvCell('two\nlines'), '"two\nlines"');
-  for (const f of ['=HYPERLINK("http://x")', '+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd']) assert.equal(csvCell(f)[0] === '"' ? csvCell(f)[1] : csvCell(f)[0], "'", f);
+  for (const f of ['=HYPERLINK("http://x")', '+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd'])
+    assert.equal(csvCell(f)[0] === '"' ? csvCell(f)[1] : csvCell(f)[0], "'", f);
   assert.equal(csvCell(-0.25), '-0.25');
   assert.equal(csvCell(Number.NaN), '');
   assert.equal(csvCell(true), 'true');
@@ -54,7 +55,10 @@ test('CSV cells: quotes, commas and line breaks are quoted; formulas get an apos
 
 test('a retrieved list with hostile names reads back cell for cell; no cell starts a formula', () => {
   const names = ['=cmd|"/c calc"!A1.png', 'a,b\r\nc.png', '@x.jpg', '-rf.png', 'ok.png'];
-  const t = retrievedTable(ABOUT, names.map((image, i) => ({ image, row: i, col: i + 1, token: i === 1 ? 7 : 9, distance: 0.125 * (i + 1), caption: i === 0 ? '+caption' : undefined })));
+  const t = retrievedTable(
+    ABOUT,
+    names.map((image, i) => ({ image, row: i, col: i + 1, token: i === 1 ? 7 : 9, distance: 0.125 * (i + 1), caption: i === 0 ? '+caption' : undefined })),
+  );
   const rows = parseCsv(toCsv(t));
   assert.deepEqual(rows[0], ['rank', 'image', 'row', 'col', 'token', 'squared_distance', 'same_token', 'caption']);
   assert.equal(rows.length, names.length + 1);
@@ -67,19 +71,43 @@ test('a retrieved list with hostile names reads back cell for cell; no cell star
   const doc = JSON.parse(toJson(t)) as { kind: string; about: typeof ABOUT; rows: Record<string, unknown>[] };
   assert.equal(doc.kind, 'retrieved');
   assert.deepEqual(doc.about, ABOUT);
-  assert.deepEqual(doc.rows.map((r) => r.image), names);
+  assert.deepEqual(
+    doc.rows.map((r) => r.image),
+    names,
+  );
   assert.equal(doc.rows[1].same_token, true);
   assert.equal(doc.rows[0].squared_distance, 0.125);
 });
 
 test('DAiD, codebook and predictability tables', () => {
   const d = daidTable(ABOUT, Int32Array.from([9, 7, 4]), Float32Array.from([0.5, 0.3, 0.2]));
-  assert.deepEqual(d.rows.map((r) => [r[0], r[1], r[3]]), [[1, 9, false], [2, 7, true], [3, 4, false]]);
+  assert.deepEqual(
+    d.rows.map((r) => [r[0], r[1], r[3]]),
+    [
+      [1, 9, false],
+      [2, 7, true],
+      [3, 4, false],
+    ],
+  );
   const c = codebookTable({ dataset: 'photos' }, [0, 5, 15, 0]);
-  assert.deepEqual(c.rows, [[2, 15, 0.75, false], [1, 5, 0.25, false], [0, 0, 0, true], [3, 0, 0, true]]);
+  assert.deepEqual(c.rows, [
+    [2, 15, 0.75, false],
+    [1, 5, 0.25, false],
+    [0, 0, 0, true],
+    [3, 0, 0, true],
+  ]);
   const m: ExportTable = metricsTable('predictability', { dataset: 'photos' }, { top1: 0.25, top5: 0.5, exact: true, nested: { a: 1 } });
-  assert.deepEqual(m.rows, [['top1', 0.25], ['top5', 0.5], ['exact', true]]);
-  assert.deepEqual(parseCsv(toCsv(m)), [['metric', 'value'], ['top1', '0.25'], ['top5', '0.5'], ['exact', 'true']]);
+  assert.deepEqual(m.rows, [
+    ['top1', 0.25],
+    ['top5', 0.5],
+    ['exact', true],
+  ]);
+  assert.deepEqual(parseCsv(toCsv(m)), [
+    ['metric', 'value'],
+    ['top1', '0.25'],
+    ['top5', '0.5'],
+    ['exact', 'true'],
+  ]);
   assert.equal(formatOfFile('/x/y.JSON'), 'json');
   assert.equal(formatOfFile('/x/y.csv'), 'csv');
 });

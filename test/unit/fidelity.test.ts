@@ -39,15 +39,30 @@ test('fidelity --json: exactly the fields of the contract, recall of the current
     assert.deepEqual(Object.keys(p), pointKeys);
     assert.ok(p.recall >= 0 && p.recall <= 1 && p.p50Ms >= 0);
   }
-  assert.deepEqual(j.sweep.map((p: { params: { ef: number } }) => p.params.ef), [10, 16, 24, 32, 48, 64, 96, 128, 256, 512]);
+  assert.deepEqual(
+    j.sweep.map((p: { params: { ef: number } }) => p.params.ef),
+    [10, 16, 24, 32, 48, 64, 96, 128, 256, 512],
+  );
   assert.equal(j.sweep.find((p: { params: { ef: number } }) => p.params.ef === 64).recall, j.current.recall);
   assert.deepEqual(Object.keys(j.arrag), ['params', 'recall']);
-  assert.deepEqual(j.arrag.params, { factory: 'OPQ8,IVF64,PQ8np', nlist: 64, subQuantizers: 8, bits: 8, nprobe: 4096, rerank: false, trainingKeys: 2520, opqIterations: 10 });
+  assert.deepEqual(j.arrag.params, {
+    factory: 'OPQ8,IVF64,PQ8np',
+    nlist: 64,
+    subQuantizers: 8,
+    bits: 8,
+    nprobe: 4096,
+    rerank: false,
+    trainingKeys: 2520,
+    opqIterations: 10,
+  });
   assert.ok(j.arrag.recall > 0 && j.arrag.recall < j.current.recall, `AR-RAG ${j.arrag.recall} against HNSW ${j.current.recall}`);
   // the same seeded sample and training: the same figures
   const again = runCli(['fidelity', '--db', dbDir, '--queries', '60', '--json'], work).json();
   assert.equal(again.current.recall, j.current.recall);
-  assert.deepEqual(again.sweep.map((p: { recall: number }) => p.recall), j.sweep.map((p: { recall: number }) => p.recall));
+  assert.deepEqual(
+    again.sweep.map((p: { recall: number }) => p.recall),
+    j.sweep.map((p: { recall: number }) => p.recall),
+  );
   assert.equal(again.arrag.recall, j.arrag.recall);
 });
 
@@ -68,10 +83,16 @@ test('fidelity --k 5 measures recall@5 over ef >= 5; the text report says what A
 test('exact search measured as the index has recall 1 everywhere', async () => {
   const db = PatchDatabase.open(dbDir)!;
   const h = hnswSubject(db);
-  const exact: FidelitySubject = { ...h, index: { backend: 'exact', current: { none: 0 }, sweep: () => [{ none: 0 }], search: (q, k, f) => db.exactIndex().search(q, k, f) } };
+  const exact: FidelitySubject = {
+    ...h,
+    index: { backend: 'exact', current: { none: 0 }, sweep: () => [{ none: 0 }], search: (q, k, f) => db.exactIndex().search(q, k, f) },
+  };
   const r = await measureFidelity(exact, { queries: 40 });
   assert.equal(r.current.recall, 1);
-  assert.deepEqual(r.sweep.map((p) => p.recall), [1]);
+  assert.deepEqual(
+    r.sweep.map((p) => p.recall),
+    [1],
+  );
 });
 
 test('a cancelled report stops with FidelityCancelledError', async () => {
@@ -134,5 +155,10 @@ test('a Lance database without a vector index reads as flat (exact) search, not 
   const flat = { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 };
   assert.equal(knobText(flat), 'flat (exact) search');
   assert.equal(knobText(flat, [{ params: flat, recall: 1, p50Ms: 1 }]), 'flat (exact) search');
-  assert.equal(knobText({ partitions: 8, subVectors: 16, nprobes: 3, refineFactor: 10 }, [{ params: { partitions: 8, subVectors: 16, nprobes: 5, refineFactor: 10 }, recall: 1, p50Ms: 1 }]), 'nprobes=3');
+  assert.equal(
+    knobText({ partitions: 8, subVectors: 16, nprobes: 3, refineFactor: 10 }, [
+      { params: { partitions: 8, subVectors: 16, nprobes: 5, refineFactor: 10 }, recall: 1, p50Ms: 1 },
+    ]),
+    'nprobes=3',
+  );
 });

@@ -6,8 +6,18 @@ import { decodeForModel, ImageDecodeError, isSupportedImage, writeInputTensor } 
 import type { ModelInput } from '../../src/core/modelManifest';
 import { texturedImage } from '../support/fixtures';
 
-const input: ModelInput = { width: 32, height: 32, resize: 'crop', padColor: [0, 0, 0], channels: 'RGB', layout: 'NCHW', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
-const solid = (w: number, h: number, c: { r: number; g: number; b: number; alpha?: number }, channels: 3 | 4 = 3) => sharp({ create: { width: w, height: h, channels, background: c } });
+const input: ModelInput = {
+  width: 32,
+  height: 32,
+  resize: 'crop',
+  padColor: [0, 0, 0],
+  channels: 'RGB',
+  layout: 'NCHW',
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
+const solid = (w: number, h: number, c: { r: number; g: number; b: number; alpha?: number }, channels: 3 | 4 = 3) =>
+  sharp({ create: { width: w, height: h, channels, background: c } });
 const px = (rgb: Uint8Array, x: number, y: number, w = 32) => Array.from(rgb.subarray((y * w + x) * 3, (y * w + x) * 3 + 3));
 
 test('every supported format decodes to the model input size', async () => {
@@ -50,7 +60,11 @@ test('every supported format decodes to the model input size', async () => {
 test('EXIF orientation is applied before fitting', async () => {
   // 40x20: left half red, right half blue; orientation 6 = rotate 90° clockwise to display
   const left = await solid(20, 20, { r: 255, g: 0, b: 0 }).png().toBuffer();
-  const img = await solid(40, 20, { r: 0, g: 0, b: 255 }).composite([{ input: left, left: 0, top: 0 }]).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+  const img = await solid(40, 20, { r: 0, g: 0, b: 255 })
+    .composite([{ input: left, left: 0, top: 0 }])
+    .jpeg({ quality: 100 })
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
   const d = await decodeForModel(img, { ...input, resize: 'stretch' });
   assert.deepEqual([d.width, d.height], [20, 40], 'displayed size');
   const top = px(d.rgb, 16, 2);
@@ -66,7 +80,12 @@ test('greyscale, 16-bit, CMYK and alpha all become 8-bit sRGB', async () => {
   const alpha = await solid(16, 16, { r: 10, g: 200, b: 30, alpha: 0.5 }, 4).png().toBuffer();
   assert.equal((await sharp(cmyk).metadata()).space, 'cmyk');
   assert.equal((await sharp(g16).metadata()).depth, 'ushort');
-  for (const [name, bytes, expect] of [['grey', grey, [128, 128, 128]], ['16-bit', g16, [200, 100, 50]], ['cmyk', cmyk, [120, 140, 160]], ['alpha', alpha, [10, 200, 30]]] as const) {
+  for (const [name, bytes, expect] of [
+    ['grey', grey, [128, 128, 128]],
+    ['16-bit', g16, [200, 100, 50]],
+    ['cmyk', cmyk, [120, 140, 160]],
+    ['alpha', alpha, [10, 200, 30]],
+  ] as const) {
     const d = await decodeForModel(bytes, input);
     const p = px(d.rgb, 10, 10);
     // CMYK goes through a colour profile round trip: close, not exact
@@ -84,7 +103,10 @@ test('pad puts the image in the middle on the pad colour', async () => {
 
 test('bad input fails with a reason; oversize images are refused from the header', async () => {
   await assert.rejects(decodeForModel(Buffer.alloc(0), input), /empty/);
-  await assert.rejects(decodeForModel(Buffer.from('definitely not an image'), input), (e) => e instanceof ImageDecodeError && /not a readable image/.test(e.message));
+  await assert.rejects(
+    decodeForModel(Buffer.from('definitely not an image'), input),
+    (e) => e instanceof ImageDecodeError && /not a readable image/.test(e.message),
+  );
   const png = await (await texturedImage(64, 64, 1)).png().toBuffer();
   await assert.rejects(decodeForModel(png.subarray(0, png.length / 2), input), ImageDecodeError);
   await assert.rejects(decodeForModel(png, input, 64 * 63), /64x64 = 4096 px, over the limit of 4032 px/);

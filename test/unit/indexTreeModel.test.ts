@@ -9,7 +9,16 @@ const summary: DbSummary = {
   root: '/d',
   generation: 3,
   updatedAt: '2026-01-10T11:00:00Z',
-  model: { name: 'patchlens-vq16', fingerprint: 'abc', manifestPath: '/ext/media/models/patchlens-vq16/manifest.json', rows: 24, cols: 24, dim: 8, codebookSize: 16384, hasDecoder: true },
+  model: {
+    name: 'patchlens-vq16',
+    fingerprint: 'abc',
+    manifestPath: '/ext/media/models/patchlens-vq16/manifest.json',
+    rows: 24,
+    cols: 24,
+    dim: 8,
+    codebookSize: 16384,
+    hasDecoder: true,
+  },
   keys: { shape: 'causal', hops: 1, border: 'skip', source: 'latent' },
   backend: 'hnsw',
   index: { m: 16, efConstruction: 200, ef: 64, keyDim: 32 },
@@ -28,7 +37,10 @@ const byLabel = (rows: ReturnType<typeof indexRows>) => new Map(rows.map((r) => 
 
 test('indexRows: what a database holds', () => {
   const rows = byLabel(indexRows({ root: '/d', summary, settings, now, pending: { new: 2, changed: 1 } }));
-  assert.deepEqual([...rows.keys()], ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying', 'Fidelity']);
+  assert.deepEqual(
+    [...rows.keys()],
+    ['Model', 'Keys', 'Index', 'Entries', 'Images', 'Size on disk', 'Last build', 'Predictability', 'Rollout copying', 'Fidelity'],
+  );
   assert.equal(rows.get('Model')!.description, 'patchlens-vq16 · 24×24 tokens · K=16,384 · d=8');
   assert.equal(rows.get('Keys')!.description, 'causal · h=1 · border skip · latent keys · dim 32');
   assert.equal(rows.get('Index')!.description, 'HNSW · M=16 · efConstruction=200 · ef=64');
@@ -42,7 +54,7 @@ test('indexRows: what a database holds', () => {
   assert.deepEqual(rows.get('Predictability')!.command!.args, ['/d']);
 });
 
-test('indexRows: fidelity not measured, then the recall of the index, its curve and what AR-RAG\'s database loses, in words', () => {
+test("indexRows: fidelity not measured, then the recall of the index, its curve and what AR-RAG's database loses, in words", () => {
   const none = indexRows({ root: '/d', summary, settings, now }).find((r) => r.label === 'Fidelity')!;
   assert.equal(none.description, 'not measured');
   assert.deepEqual(none.command, { command: 'patchlens.computeFidelity', title: 'Measure Index Fidelity', args: ['/d'] });
@@ -54,7 +66,19 @@ test('indexRows: fidelity not measured, then the recall of the index, its curve 
     queries: 200,
     current: point(64, 0.994, 0.05),
     sweep: [point(10, 0.962, 0.026), point(64, 0.994, 0.05), point(512, 1, 0.47)],
-    arrag: { params: { factory: 'OPQ8,IVF648,PQ8np', nlist: 648, subQuantizers: 8, bits: 8, nprobe: 4096, rerank: false as const, trainingKeys: 25300, opqIterations: 10 }, recall: 0.85 },
+    arrag: {
+      params: {
+        factory: 'OPQ8,IVF648,PQ8np',
+        nlist: 648,
+        subQuantizers: 8,
+        bits: 8,
+        nprobe: 4096,
+        rerank: false as const,
+        trainingKeys: 25300,
+        opqIterations: 10,
+      },
+      recall: 0.85,
+    },
     computedAt: '2026-01-10T11:58:00Z',
   };
   const rows = indexRows({ root: '/d', summary, settings, now, fidelity });
@@ -66,7 +90,10 @@ test('indexRows: fidelity not measured, then the recall of the index, its curve 
   assert.match(f.tooltip!, /Measured 2 min ago/);
   const a = rows.find((r) => r.label === "AR-RAG's database")!;
   assert.equal(a.description, 'recall@10 85.0% · loses 15.0% of the true neighbours');
-  assert.match(a.tooltip!, /^AR-RAG's FAISS database \(OPQ8,IVF648,PQ8np, nprobe 4096, no re-ranking\) finds 85\.0% of the true 10 nearest patches: 15\.0% of what DAiD would see are farther patches, against 0\.6% with this index\./);
+  assert.match(
+    a.tooltip!,
+    /^AR-RAG's FAISS database \(OPQ8,IVF648,PQ8np, nprobe 4096, no re-ranking\) finds 85\.0% of the true 10 nearest patches: 15\.0% of what DAiD would see are farther patches, against 0\.6% with this index\./,
+  );
   assert.match(a.tooltip!, /648 IVF lists, 8 sub-quantizers of 8 bits, i\.e\. 8 bytes a patch/);
   assert.equal(a.color, 'problemsWarningIcon.foreground');
 });
@@ -76,17 +103,44 @@ test('indexRows: predictability when computed', () => {
   const row = indexRows({ root: '/d', summary, settings, now, predictability: p }).find((r) => r.label === 'Predictability')!;
   assert.equal(row.description, 'top-1 12.3%', 'a result stored before the baselines: top-1 alone');
   assert.match(row.tooltip!, /2,000 patches of 5 held-out images/);
-  assert.deepEqual(row.children!.map((c) => [c.label, c.description]), [['Top-1', '12.3%'], ['Top-5', '40.0%'], ['Coverage', '90.0% retrieved at all']]);
-  const withBaselines = indexRows({ root: '/d', summary, settings, now, predictability: { ...p, mostFrequent: 0.041, mostFrequentToken: 7, chance: 1 / 16384 } }).find((r) => r.label === 'Predictability')!;
+  assert.deepEqual(
+    row.children!.map((c) => [c.label, c.description]),
+    [
+      ['Top-1', '12.3%'],
+      ['Top-5', '40.0%'],
+      ['Coverage', '90.0% retrieved at all'],
+    ],
+  );
+  const withBaselines = indexRows({
+    root: '/d',
+    summary,
+    settings,
+    now,
+    predictability: { ...p, mostFrequent: 0.041, mostFrequentToken: 7, chance: 1 / 16384 },
+  }).find((r) => r.label === 'Predictability')!;
   assert.equal(withBaselines.description, 'top-1 12.3% vs 4.1% baseline');
   assert.ok(withBaselines.description!.length <= 30, 'fits a sidebar row');
-  assert.deepEqual(withBaselines.children!.slice(3).map((c) => [c.label, c.description]), [['Most frequent token', '4.1% · token 7'], ['Chance', '<0.1% · 1/16,384']]);
+  assert.deepEqual(
+    withBaselines.children!.slice(3).map((c) => [c.label, c.description]),
+    [
+      ['Most frequent token', '4.1% · token 7'],
+      ['Chance', '<0.1% · 1/16,384'],
+    ],
+  );
   assert.match(withBaselines.tooltip!, /most used token gives 4\.1%, a uniform guess <0\.1%/);
 });
 
 test('indexRows: the rollout statistic, offered for causal keys only', () => {
   const r = {
-    images: 5, fraction: 0.1, seed: 0, k: 64, fromRow: 12, meanAgreement: 0.25, meanTopSourceShare: 0.5, meanLongestCopiedRun: 3.25, computedAt: '2026-01-10T11:59:00Z',
+    images: 5,
+    fraction: 0.1,
+    seed: 0,
+    k: 64,
+    fromRow: 12,
+    meanAgreement: 0.25,
+    meanTopSourceShare: 0.5,
+    meanLongestCopiedRun: 3.25,
+    computedAt: '2026-01-10T11:59:00Z',
     mostCopying: [{ image: 'a.png', topSource: { image: 'b.png', share: 0.75 }, longestCopiedRun: { image: 'b.png', cells: 9 } }],
   };
   const row = indexRows({ root: '/d', summary, settings, now, rollout: r }).find((x) => x.label === 'Rollout copying')!;
@@ -95,11 +149,18 @@ test('indexRows: the rollout statistic, offered for causal keys only', () => {
   assert.match(row.tooltip!, /a\.png: 9 cells in a row from b\.png, 75\.0% from b\.png/);
   assert.deepEqual(row.command, { command: 'patchlens.computeRolloutStatistic', title: 'Compute Rollout Copying', args: ['/d'] });
   const ring = indexRows({ root: '/d', summary: { ...summary, keys: { ...summary.keys, shape: 'ring' } }, settings, now });
-  assert.equal(ring.find((x) => x.label === 'Rollout copying'), undefined);
+  assert.equal(
+    ring.find((x) => x.label === 'Rollout copying'),
+    undefined,
+  );
 });
 
 test('indexRows: settings that need a rebuild say so and offer it', () => {
-  const changed = { ...settings, keys: { ...settings.keys, hops: 2 }, model: { manifestPath: '/models/mine/manifest.json', origin: 'workspace' as const, name: 'mine' } };
+  const changed = {
+    ...settings,
+    keys: { ...settings.keys, hops: 2 },
+    model: { manifestPath: '/models/mine/manifest.json', origin: 'workspace' as const, name: 'mine' },
+  };
   const rows = byLabel(indexRows({ root: '/d', summary, settings: changed, now }));
   assert.match(rows.get('Model setting changed')!.description!, /^mine: rebuild to use it/);
   assert.equal(rows.get('Model setting changed')!.command!.command, 'patchlens.rebuildDatabase');
@@ -109,8 +170,17 @@ test('indexRows: settings that need a rebuild say so and offer it', () => {
 });
 
 test('indexRows: no database, building, unreadable', () => {
-  const none = indexRows({ root: '/d', summary: null, settings: { ...settings, model: { ...settings.model, name: 'patchlens-vq16' } }, now, pending: { new: 9, changed: 0 } });
-  assert.deepEqual(none.map((r) => r.label), ['No database', 'Model']);
+  const none = indexRows({
+    root: '/d',
+    summary: null,
+    settings: { ...settings, model: { ...settings.model, name: 'patchlens-vq16' } },
+    now,
+    pending: { new: 9, changed: 0 },
+  });
+  assert.deepEqual(
+    none.map((r) => r.label),
+    ['No database', 'Model'],
+  );
   assert.equal(none[0].description, 'build to index 9 images');
   assert.equal(none[0].command!.command, 'patchlens.buildDatabase');
   assert.equal(none[1].description, 'patchlens-vq16 (bundled)');
@@ -135,26 +205,45 @@ test('trustRow: shown only when a workspace model setting is ignored', () => {
 });
 
 test('indexRows: a Lance database named by patchlens.databases: where it is, its IVF-PQ settings, no HNSW rebuild prompt', () => {
-  const lance: DbSummary = { ...summary, dbDir: 's3://team/db', backend: 'lance', index: { m: 0, efConstruction: 0, ef: 0, keyDim: 32, lance: { partitions: 700, subVectors: 16, nprobes: 210, refineFactor: 10 } } };
+  const lance: DbSummary = {
+    ...summary,
+    dbDir: 's3://team/db',
+    backend: 'lance',
+    index: { m: 0, efConstruction: 0, ef: 0, keyDim: 32, lance: { partitions: 700, subVectors: 16, nprobes: 210, refineFactor: 10 } },
+  };
   const rows = byLabel(indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: lance, settings, now }));
   assert.equal(rows.get('Database')!.description, 's3://team/db (user settings)');
   assert.equal(rows.get('Database')!.icon, 'cloud');
   assert.deepEqual(rows.get('Database')!.command, { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: ['/d'] });
   assert.equal(rows.get('Index')!.description, 'Lance IVF-PQ · 700 partitions · PQ16 · nprobes=210 · refine=10');
   assert.equal(rows.has('Settings changed'), false, 'HNSW settings do not apply to a Lance database');
-  const flat = indexRows({ root: '/d', database: { location: '/lance/db', origin: 'workspace' }, summary: { ...lance, index: { ...lance.index, lance: { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 } } }, settings, now });
+  const flat = indexRows({
+    root: '/d',
+    database: { location: '/lance/db', origin: 'workspace' },
+    summary: { ...lance, index: { ...lance.index, lance: { partitions: 0, subVectors: 0, nprobes: 0, refineFactor: 0 } } },
+    settings,
+    now,
+  });
   assert.equal(flat.find((r) => r.label === 'Index')!.description, 'Lance · flat (exact) search');
   assert.equal(flat.find((r) => r.label === 'Database')!.icon, 'database');
 });
 
 test('indexRows: a store that refuses the credentials or cannot be reached: one line and the credentials command', () => {
-  const error = 'cannot open the Lance database s3://team/db: the store refused the credentials. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)';
+  const error =
+    'cannot open the Lance database s3://team/db: the store refused the credentials. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)';
   const rows = indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: null, error, settings, now });
   const bad = rows.find((r) => r.id.endsWith('error'))!;
   assert.equal(bad.label, 'Credentials refused');
   assert.equal(bad.description, 'cannot open the Lance database s3://team/db: the store refused the credentials');
   assert.deepEqual(bad.command, { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: ['/d'] });
-  const down = indexRows({ root: '/d', database: { location: 's3://team/db', origin: 'user' }, summary: null, error: 'cannot open the Lance database s3://team/db: the store cannot be reached (endpoint http://127.0.0.1:9)', settings, now });
+  const down = indexRows({
+    root: '/d',
+    database: { location: 's3://team/db', origin: 'user' },
+    summary: null,
+    error: 'cannot open the Lance database s3://team/db: the store cannot be reached (endpoint http://127.0.0.1:9)',
+    settings,
+    now,
+  });
   assert.equal(down.find((r) => r.id.endsWith('error'))!.label, 'Store unreachable');
 });
 

@@ -42,10 +42,16 @@ test('a build indexes every image: entries = images x entries per image; a corru
   assert.equal(per, 7 * 6);
   assert.equal(res.images, 7);
   assert.equal(res.entries, 7 * per);
-  assert.deepEqual(res.skipped.map((s) => s.path), ['broken.jpg']);
+  assert.deepEqual(
+    res.skipped.map((s) => s.path),
+    ['broken.jpg'],
+  );
   assert.match(res.skipped[0].error, /not a readable image/);
   const db = PatchDatabase.open(res.db)!;
-  assert.deepEqual(db.manifest.images.map((i) => i.path), ['img-00.png', 'img-01.png', 'img-02.png', 'img-03.png', 'img-04.png', 'img-05.png', 'sub/nested photo.jpg']);
+  assert.deepEqual(
+    db.manifest.images.map((i) => i.path),
+    ['img-00.png', 'img-01.png', 'img-02.png', 'img-03.png', 'img-04.png', 'img-05.png', 'sub/nested photo.jpg'],
+  );
   assert.equal(db.manifest.images[6].width, 70);
   // labels map back to the right image and position
   const img = db.manifest.images[3];
@@ -142,7 +148,14 @@ test('removing most images compacts the segments; nothing stray is left in the f
   assert.equal(db.manifest.segments.length, 1);
   assert.equal(db.manifest.segments[0].bytes, 2 * 8 * 8 * 4 * (2 + 4));
   const files = fs.readdirSync(res.db).sort();
-  assert.deepEqual(files, ['.gitignore', `codes-${res.generation}.bin`, `index-${res.generation}.hnsw`, 'manifest.json', `seg-${res.generation}.bin`, 'verified.json']);
+  assert.deepEqual(files, [
+    '.gitignore',
+    `codes-${res.generation}.bin`,
+    `index-${res.generation}.hnsw`,
+    'manifest.json',
+    `seg-${res.generation}.bin`,
+    'verified.json',
+  ]);
   assert.match(fs.readFileSync(path.join(res.db, '.gitignore'), 'utf8'), /^\*$/m, 'git ignores the whole database folder');
   const g = await retriever(root).tokenGrid('img-07.png');
   assert.equal((await retriever(root).query(g, 2, 2, { k: 1, exact: true })).results[0].distance, 0);
@@ -151,7 +164,10 @@ test('removing most images compacts the segments; nothing stray is left in the f
 test('other key parameters or another model are never mixed in: clear error, or rebuild explicitly', async () => {
   const root = await dataset('mix', 3);
   await buildDatabase({ root, model });
-  await assert.rejects(buildDatabase({ root, model, keys: { hops: 2 } }), (e: unknown) => e instanceof DatabaseError && /built with keys causal h=1.*not causal h=2/.test(e.message) && /--rebuild/.test(e.message));
+  await assert.rejects(
+    buildDatabase({ root, model, keys: { hops: 2 } }),
+    (e: unknown) => e instanceof DatabaseError && /built with keys causal h=1.*not causal h=2/.test(e.message) && /--rebuild/.test(e.message),
+  );
   await assert.rejects(buildDatabase({ root, model: model2 }), (e: unknown) => e instanceof DatabaseError && /built with model/.test(e.message));
   const res = await buildDatabase({ root, model, keys: { shape: 'ring', hops: 2, border: 'zero', source: 'code' }, rebuild: true });
   assert.equal(res.entries, 3 * 64);
@@ -172,16 +188,26 @@ test('a cancelled build leaves the previous database exactly as it was', async (
   const q0 = await retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
   await writeDataset(root, 6, { prefix: 'more', seed: 8 });
   const controller = new AbortController();
-  const run = buildDatabase({ root, model, signal: controller.signal, batchSize: 1, onProgress: (p) => p.phase === 'encode' && p.done === 2 && controller.abort() });
+  const run = buildDatabase({
+    root,
+    model,
+    signal: controller.signal,
+    batchSize: 1,
+    onProgress: (p) => p.phase === 'encode' && p.done === 2 && controller.abort(),
+  });
   await assert.rejects(run, BuildCancelledError);
   assert.equal(fs.readFileSync(path.join(root, '.patchlens', 'manifest.json'), 'utf8'), before);
   assert.ok(!fs.existsSync(path.join(root, '.patchlens', 'lock')), 'the lock is released');
-  assert.deepEqual(fs.readdirSync(path.join(root, '.patchlens')).filter((f) => f.includes('-2.')), [], 'no files of the cancelled generation');
+  assert.deepEqual(
+    fs.readdirSync(path.join(root, '.patchlens')).filter((f) => f.includes('-2.')),
+    [],
+    'no files of the cancelled generation',
+  );
   const q1 = await retriever(root).query(await retriever(root).tokenGrid('img-01.png'), 3, 3, { k: 5 });
   assert.deepEqual(q1.results, q0.results);
 });
 
-test('one build at a time: a second is refused, or waits with `wait`; a dead holder\'s lock is recovered', async () => {
+test("one build at a time: a second is refused, or waits with `wait`; a dead holder's lock is recovered", async () => {
   const root = await dataset('lock', 2);
   const dbDir = path.join(root, '.patchlens');
   fs.mkdirSync(dbDir, { recursive: true });
@@ -191,7 +217,10 @@ test('one build at a time: a second is refused, or waits with `wait`; a dead hol
   setTimeout(release, 300);
   assert.equal((await waiting).images, 2);
   // a lock left by a process that no longer exists
-  fs.writeFileSync(path.join(dbDir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then', what: 'killed' }));
+  fs.writeFileSync(
+    path.join(dbDir, 'lock'),
+    JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then', what: 'killed' }),
+  );
   fs.writeFileSync(path.join(root, 'img-00.png'), fs.readFileSync(path.join(root, 'img-01.png')));
   assert.equal((await buildDatabase({ root, model })).updated, 1);
 });
@@ -210,7 +239,12 @@ test('file names with markup, quotes, shell syntax and unicode are kept verbatim
 
 test('skip and zero borders, ring and causal, h = 1..3 give the documented entry counts', async () => {
   const root = await dataset('shapes', 2);
-  for (const [shape, hops, border] of [['causal', 3, 'skip'], ['ring', 1, 'skip'], ['ring', 3, 'zero'], ['causal', 2, 'zero']] as const) {
+  for (const [shape, hops, border] of [
+    ['causal', 3, 'skip'],
+    ['ring', 1, 'skip'],
+    ['ring', 3, 'zero'],
+    ['causal', 2, 'zero'],
+  ] as const) {
     const res = await buildDatabase({ root, model, keys: { shape, hops, border }, rebuild: true });
     assert.equal(res.entries, 2 * entryCount(8, 8, shape, hops, border), `${shape} h=${hops} ${border}`);
   }
@@ -277,20 +311,42 @@ test('a small update writes a delta beside the unchanged index file; searches se
   const db = PatchDatabase.open(second.db)!;
   const mi = db.manifest.index;
   assert.equal(db.manifest.format, 'patchlens.db/v2');
-  assert.deepEqual([mi.file, mi.sha256], [base.file, base.sha256], 'the index file is the first build\'s');
+  assert.deepEqual([mi.file, mi.sha256], [base.file, base.sha256], "the index file is the first build's");
   assert.ok(mi.delta && mi.delta.file === `delta-${second.generation}.hnsw` && mi.delta.entries === 2 * 42);
-  assert.equal(mi.delta.baseRemoved.reduce((a, r) => a + r[1], 0), 2 * 42);
-  assert.deepEqual(fs.readdirSync(second.db).sort(), ['.gitignore', `codes-${second.generation}.bin`, mi.delta.file, base.file, 'manifest.json', `seg-${first.generation}.bin`, `seg-${second.generation}.bin`, 'verified.json'].sort());
+  assert.equal(
+    mi.delta.baseRemoved.reduce((a, r) => a + r[1], 0),
+    2 * 42,
+  );
+  assert.deepEqual(
+    fs.readdirSync(second.db).sort(),
+    [
+      '.gitignore',
+      `codes-${second.generation}.bin`,
+      mi.delta.file,
+      base.file,
+      'manifest.json',
+      `seg-${first.generation}.bin`,
+      `seg-${second.generation}.bin`,
+      'verified.json',
+    ].sort(),
+  );
   assert.equal(db.index.size, 50 * 42);
   // Every image's own patches come back first, from the base and from the delta; the removed image never.
   const r = retriever(root);
   for (const name of ['img-02.png', 'new-00.png', 'img-30.png']) {
     const g = await r.tokenGrid(name);
-    for (const [row, col] of [[1, 1], [4, 5], [7, 6]]) {
+    for (const [row, col] of [
+      [1, 1],
+      [4, 5],
+      [7, 6],
+    ]) {
       const h = await r.query(g, row, col, { k: 30 });
       assert.deepEqual([h.results[0].image, h.results[0].distance], [name, 0], `${name} ${row},${col}`);
       assert.ok(h.results.every((x) => x.image !== 'img-01.png'));
-      assert.deepEqual((await r.query(g, row, col, { k: 1, exact: true })).results.map((x) => [x.image, x.distance]), [[name, 0]]);
+      assert.deepEqual(
+        (await r.query(g, row, col, { k: 1, exact: true })).results.map((x) => [x.image, x.distance]),
+        [[name, 0]],
+      );
     }
   }
   // Ten more images: past the delta's share, so a new base holds everything and the delta is gone.

@@ -28,11 +28,12 @@ function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function matmul(a: Float64Array, b: Float64Array, d: number, transposeB = false): Float64Array {
   const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += a[i * d + t] * (transposeB ? b[j * d + t] : b[t * d + j]);
-    out[i * d + j] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += a[i * d + t] * (transposeB ? b[j * d + t] : b[t * d + j]);
+      out[i * d + j] = s;
+    }
   return out;
 }
 
@@ -125,7 +126,7 @@ before(() => {
   }
 });
 
-test('IVF-PQ recall on real keys is close to FAISS\'s for the same factory string, trained on the same keys', async (t) => {
+test("IVF-PQ recall on real keys is close to FAISS's for the same factory string, trained on the same keys", async (t) => {
   assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: apt-get install python3-faiss`);
   const nlist = 64;
   // np: no polysemous training (a code permutation for Hamming filters, not used by AR-RAG's IndexIVFPQ), as FAISS's IndexIVFPQ constructor
@@ -141,15 +142,30 @@ test('IVF-PQ recall on real keys is close to FAISS\'s for the same factory strin
   const queries = rows.map((row) => ({ row, lo: imageOf[row][0], hi: imageOf[row][1] }));
   fs.writeFileSync(path.join(work, 'keys.npy'), writeNpy(keys, [n, d]));
   fs.writeFileSync(path.join(work, 'req.json'), JSON.stringify({ factory, opqIterations, opqPqIterationsFirst, pqIterations, nprobes, k, queries }));
-  const py = spawnSync(PYTHON, [path.join(__dirname, '..', 'support', 'faiss_ivfpq.py'), path.join(work, 'keys.npy'), path.join(work, 'req.json')], { encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+  const py = spawnSync(PYTHON, [path.join(__dirname, '..', 'support', 'faiss_ivfpq.py'), path.join(work, 'keys.npy'), path.join(work, 'req.json')], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+  });
   assert.equal(py.status, 0, py.stderr);
   const theirs = JSON.parse(py.stdout) as Record<string, number[][]>;
 
-  const ours = await IvfPqIndex.train(keys, n, d, { nlist, m: 8, opq: true, opqOptions: { iterations: opqIterations, pqIterationsFirst: opqPqIterationsFirst }, coarseIterations: 10, pqIterations }, seededRng(0));
-  ours.add(keys, Float64Array.from({ length: n }, (_, i) => i));
+  const ours = await IvfPqIndex.train(
+    keys,
+    n,
+    d,
+    { nlist, m: 8, opq: true, opqOptions: { iterations: opqIterations, pqIterationsFirst: opqPqIterationsFirst }, coarseIterations: 10, pqIterations },
+    seededRng(0),
+  );
+  ours.add(
+    keys,
+    Float64Array.from({ length: n }, (_, i) => i),
+  );
   assert.equal(ours.size, n);
   const exact = new ExactPatchIndex(d, n);
-  exact.add(keys, Float64Array.from({ length: n }, (_, i) => i));
+  exact.add(
+    keys,
+    Float64Array.from({ length: n }, (_, i) => i),
+  );
   const key = (row: number) => keys.subarray(row * d, row * d + d);
   const dist = (a: number, b: number) => key(a).reduce((s, v, i) => s + (v - keys[b * d + i]) ** 2, 0);
   // a hit is right when it is within the exact k-th distance (equal keys are not errors)
@@ -173,13 +189,19 @@ test('IVF-PQ recall on real keys is close to FAISS\'s for the same factory strin
 
 test('IVF-PQ search: the filter is honoured, hits come nearest first, and probing every list equals nprobe > nlist', async () => {
   const index = await IvfPqIndex.train(keys, n, d, { nlist: 16, m: 8, opq: false, coarseIterations: 5, pqIterations: 5 }, seededRng(1));
-  index.add(keys, Float64Array.from({ length: n }, (_, i) => i));
+  index.add(
+    keys,
+    Float64Array.from({ length: n }, (_, i) => i),
+  );
   const q = keys.subarray(0, d);
   const [lo, hi] = imageOf[0];
   const hits = index.search(q, 20, 16, (l) => l < lo || l >= hi);
   assert.equal(hits.length, 20);
   assert.ok(hits.every((h) => h.label >= hi || h.label < lo));
   assert.ok(hits.every((h, i) => i === 0 || hits[i - 1].distance <= h.distance));
-  assert.deepEqual(index.search(q, 20, 1000, (l) => l < lo || l >= hi), hits);
+  assert.deepEqual(
+    index.search(q, 20, 1000, (l) => l < lo || l >= hi),
+    hits,
+  );
   assert.ok(index.search(q, 20, 1).length <= 20);
 });

@@ -35,13 +35,20 @@ test('a local Lance database answers as the HNSW one does with exact search, bef
   const hnsw = new PatchRetriever(PatchDatabase.open(path.join(root, '.patchlens'))!, root);
   const lance = await LanceDatabase.connect(uri);
   assert.ok(lance);
-  assert.deepEqual(lance.manifest.images.map((i) => i.path), hnsw.db.manifest.images.map((i) => i.path));
+  assert.deepEqual(
+    lance.manifest.images.map((i) => i.path),
+    hnsw.db.manifest.images.map((i) => i.path),
+  );
   const r = new PatchRetriever(lance, root);
   for (const image of ['img-02.png', 'img-11.png']) {
     const g = await r.tokenGrid(image);
     assert.equal(g.inDatabase, true);
     assert.deepEqual(Array.from(g.tokens), Array.from((await hnsw.tokenGrid(image)).tokens));
-    for (const [row, col] of [[1, 1], [4, 3], [7, 6]]) {
+    for (const [row, col] of [
+      [1, 1],
+      [4, 3],
+      [7, 6],
+    ]) {
       const want = await hnsw.query(g, row, col, { k: 10, exact: true });
       const got = await r.query(g, row, col, { k: 10 });
       assert.deepEqual(got.results.map(key), want.results.map(key), `${image} ${row},${col}`);

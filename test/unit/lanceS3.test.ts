@@ -34,7 +34,10 @@ interface Run {
 }
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> & { child: ChildProcess } {
-  const child = spawn(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], { cwd: work, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...env } });
+  const child = spawn(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
+    cwd: work,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -43,7 +46,14 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> & {
   return Object.assign(done, { child });
 }
 
-const aws = (over: Record<string, string> = {}) => ({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint, AWS_ALLOW_HTTP: 'true', ...over });
+const aws = (over: Record<string, string> = {}) => ({
+  AWS_ACCESS_KEY_ID: 'S3RVER',
+  AWS_SECRET_ACCESS_KEY: SECRET,
+  AWS_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL: endpoint,
+  AWS_ALLOW_HTTP: 'true',
+  ...over,
+});
 
 before(async () => {
   const b = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs'), '--only=cli,encodeWorker'], { cwd: repo, encoding: 'utf8' });
@@ -81,9 +91,13 @@ test('on S3: build, query, reopen and update through the CLI; the credentials ap
   const stats = await cli(['stats', '--db', db, '--json'], aws());
   assert.equal(stats.code, 0, stats.stderr);
   assert.equal(JSON.parse(stats.stdout).images, 10);
-  for (const r of [built, q, upd, stats]) assert.ok(!`${r.stdout}${r.stderr}`.includes(SECRET.repeat(1) + '"') && !r.stderr.includes(SECRET), 'no secret in any output');
+  for (const r of [built, q, upd, stats])
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(SECRET.repeat(1) + '"') && !r.stderr.includes(SECRET), 'no secret in any output');
   // nor in the store: nothing written there holds it
-  const stored = fs.readdirSync(path.join(work, 's3'), { recursive: true }).map(String).filter((f) => fs.statSync(path.join(work, 's3', f)).isFile());
+  const stored = fs
+    .readdirSync(path.join(work, 's3'), { recursive: true })
+    .map(String)
+    .filter((f) => fs.statSync(path.join(work, 's3', f)).isFile());
   for (const f of stored) assert.ok(!fs.readFileSync(path.join(work, 's3', f)).includes(`"${SECRET}"`), f);
 });
 
@@ -149,14 +163,20 @@ test('N builders on a local folder build one database; a re-run part adds nothin
   const fin = await cli(['index', root, '--db', db, '--backend', 'lance', '--model', model, '--finalize', '--json']);
   assert.equal(fin.code, 0, fin.stderr);
   assert.deepEqual([JSON.parse(fin.stdout).images, JSON.parse(fin.stdout).entries], [10, 10 * per]);
-  assert.equal(parts.reduce((a, p) => a + JSON.parse(p.stdout).added, 0), 10, 'each image in exactly one part');
+  assert.equal(
+    parts.reduce((a, p) => a + JSON.parse(p.stdout).added, 0),
+    10,
+    'each image in exactly one part',
+  );
   const again = await cli(['index', root, '--db', db, '--model', model, '--part', '2/3', '--json']);
   assert.equal(JSON.parse(again.stdout).added, 0);
   assert.equal(JSON.parse(again.stdout).entries, 10 * per, 'no duplicates');
 
   // kill -9 between a commit's entries and its images
   const killed = path.join(work, 'killed');
-  const run = cli(['index', root, '--db', killed, '--backend', 'lance', '--model', model, '--workers', '1', '--batch', '1'], { PATCHLENS_TEST_PAUSE_AT: 'lance-entries' });
+  const run = cli(['index', root, '--db', killed, '--backend', 'lance', '--model', model, '--workers', '1', '--batch', '1'], {
+    PATCHLENS_TEST_PAUSE_AT: 'lance-entries',
+  });
   await new Promise<void>((resolve) => run.child.stderr!.on('data', (d: Buffer) => d.toString().includes('paused at lance-entries') && resolve()));
   run.child.kill('SIGKILL');
   await run;

@@ -23,10 +23,13 @@ interface Expected {
   tolerance: { latentAbs: number; margin: number };
 }
 
-test('a LlamaGen VQ-16 export loads in the engine and reproduces PyTorch\'s tokens', { timeout: 15 * 60_000 }, async () => {
+test("a LlamaGen VQ-16 export loads in the engine and reproduces PyTorch's tokens", { timeout: 15 * 60_000 }, async () => {
   assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: apt-get install python3-torch python3-onnx`);
   const out = tempDir('patchlens-llamagen-');
-  const r = spawnSync(PYTHON, [path.join(repo, 'tools', 'tokenizer', 'make_parity_fixture.py'), '--out', out, '--seed', '0', '--images', '2'], { cwd: repo, encoding: 'utf8' });
+  const r = spawnSync(PYTHON, [path.join(repo, 'tools', 'tokenizer', 'make_parity_fixture.py'), '--out', out, '--seed', '0', '--images', '2'], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, `make_parity_fixture.py failed:\n${r.stderr}`);
   const expected = JSON.parse(fs.readFileSync(path.join(out, 'expected.json'), 'utf8')) as Expected;
   const tok = await Tokenizer.load(path.join(out, expected.manifest));

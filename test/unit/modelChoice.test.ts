@@ -14,7 +14,13 @@ test('listBundledModels: folders under media/models whose manifest parses', () =
   fs.writeFileSync(path.join(dir, 'broken', 'manifest.json'), '{ nope');
   fs.mkdirSync(path.join(dir, 'empty'));
   const models = listBundledModels(dir);
-  assert.deepEqual(models.map((m) => [m.id, m.name]), [['a-model', 'Ay'], ['b-model', 'Bee']]);
+  assert.deepEqual(
+    models.map((m) => [m.id, m.name]),
+    [
+      ['a-model', 'Ay'],
+      ['b-model', 'Bee'],
+    ],
+  );
   assert.equal(models[0].manifestPath, path.join(dir, 'a-model', 'manifest.json'));
   assert.deepEqual(models[0].input, { width: 64, height: 64 });
   assert.deepEqual(listBundledModels(path.join(dir, 'missing')), []);

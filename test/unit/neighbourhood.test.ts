@@ -15,19 +15,42 @@ import {
 const pairs = (shape: 'causal' | 'ring', h: number) => neighbourOffsets(shape, h).map((o) => [o.dr, o.dc]);
 
 test('causal h=1 is the four already-generated neighbours in raster order', () => {
-  assert.deepEqual(pairs('causal', 1), [[-1, -1], [-1, 0], [-1, 1], [0, -1]]);
+  assert.deepEqual(pairs('causal', 1), [
+    [-1, -1],
+    [-1, 0],
+    [-1, 1],
+    [0, -1],
+  ]);
 });
 
 test('causal h=2: rows -2..-1 over columns -2..2, then row 0 over columns -2..-1', () => {
   assert.deepEqual(pairs('causal', 2), [
-    [-2, -2], [-2, -1], [-2, 0], [-2, 1], [-2, 2],
-    [-1, -2], [-1, -1], [-1, 0], [-1, 1], [-1, 2],
-    [0, -2], [0, -1],
+    [-2, -2],
+    [-2, -1],
+    [-2, 0],
+    [-2, 1],
+    [-2, 2],
+    [-1, -2],
+    [-1, -1],
+    [-1, 0],
+    [-1, 1],
+    [-1, 2],
+    [0, -2],
+    [0, -1],
   ]);
 });
 
 test('ring h=1 is the 8-neighbourhood in row-major order', () => {
-  assert.deepEqual(pairs('ring', 1), [[-1, -1], [-1, 0], [-1, 1], [0, -1], [0, 1], [1, -1], [1, 0], [1, 1]]);
+  assert.deepEqual(pairs('ring', 1), [
+    [-1, -1],
+    [-1, 0],
+    [-1, 1],
+    [0, -1],
+    [0, 1],
+    [1, -1],
+    [1, 0],
+    [1, 1],
+  ]);
 });
 
 test('neighbour counts and key dimensions for h = 1..3', () => {
@@ -52,12 +75,15 @@ test('a 24x24 grid gives 23x22 = 506 causal h=1 entries with skip (AR-RAG for Ja
 });
 
 // A 4x5 grid of 2-d vectors whose values encode their position: (10r + c, -(10r + c)).
-const rows = 4, cols = 5, dim = 2;
+const rows = 4,
+  cols = 5,
+  dim = 2;
 const grid = new Float32Array(rows * cols * dim);
-for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-  grid[(r * cols + c) * 2] = 10 * r + c;
-  grid[(r * cols + c) * 2 + 1] = r + c === 0 ? 0 : -(10 * r + c);
-}
+for (let r = 0; r < rows; r++)
+  for (let c = 0; c < cols; c++) {
+    grid[(r * cols + c) * 2] = 10 * r + c;
+    grid[(r * cols + c) * 2 + 1] = r + c === 0 ? 0 : -(10 * r + c);
+  }
 const key = (shape: 'causal' | 'ring', h: number, r: number, c: number) => {
   const offs = neighbourOffsets(shape, h);
   const out = new Float32Array(offs.length * dim);
@@ -109,7 +135,11 @@ test('imageKeys enumerates entries row-major with their positions', () => {
 
 test('neighbourPositions clips to the grid', () => {
   assert.deepEqual(neighbourPositions(4, 5, 'causal', 1, 0, 0), []);
-  assert.deepEqual(neighbourPositions(4, 5, 'ring', 1, 0, 0), [{ row: 0, col: 1 }, { row: 1, col: 0 }, { row: 1, col: 1 }]);
+  assert.deepEqual(neighbourPositions(4, 5, 'ring', 1, 0, 0), [
+    { row: 0, col: 1 },
+    { row: 1, col: 0 },
+    { row: 1, col: 1 },
+  ]);
 });
 
 test('codeGrid maps tokens to codebook rows', () => {

@@ -32,11 +32,20 @@ test('exact search returns the true nearest neighbours in order', () => {
   const ex = new ExactPatchIndex(2, 2);
   ex.add(new Float32Array([0, 0, 1, 0, 0, 2, 3, 3]), [10, 11, 12, 13]);
   const hits = ex.search(new Float32Array([0.9, 0.1]), 3);
-  assert.deepEqual(hits.map((h) => h.label), [11, 10, 12]);
+  assert.deepEqual(
+    hits.map((h) => h.label),
+    [11, 10, 12],
+  );
   assert.ok(Math.abs(hits[0].distance - 0.02) < 1e-6, 'squared L2');
   ex.remove([11]);
-  assert.deepEqual(ex.search(new Float32Array([0.9, 0.1]), 2).map((h) => h.label), [10, 12]);
-  assert.deepEqual(ex.search(new Float32Array([0, 0]), 5, (l) => l !== 10).map((h) => h.label), [12, 13]);
+  assert.deepEqual(
+    ex.search(new Float32Array([0.9, 0.1]), 2).map((h) => h.label),
+    [10, 12],
+  );
+  assert.deepEqual(
+    ex.search(new Float32Array([0, 0]), 5, (l) => l !== 10).map((h) => h.label),
+    [12, 13],
+  );
   assert.equal(ex.size, 3);
 });
 
@@ -72,10 +81,16 @@ test('HNSW: removed entries are never returned, filters apply, files round-trip'
   const q = keys.subarray(0, dim); // the key of removed label 0
   const hits = hn.search(q, 50);
   assert.equal(hits.length, 50);
-  assert.ok(hits.every((h) => h.label >= 1000 || h.label % 2 === 1), 'no removed label');
+  assert.ok(
+    hits.every((h) => h.label >= 1000 || h.label % 2 === 1),
+    'no removed label',
+  );
   assert.ok(hn.search(q, 20, (l) => l % 3 === 0).every((h) => h.label % 3 === 0));
   // removed slots are reused by later adds
-  hn.add(clustered(500, 4), Float64Array.from({ length: 500 }, (_, i) => 5000 + i));
+  hn.add(
+    clustered(500, 4),
+    Float64Array.from({ length: 500 }, (_, i) => 5000 + i),
+  );
   assert.equal(hn.slots, 2000);
   const file = path.join(tempDir(), 'x.hnsw');
   hn.save(file);
@@ -85,6 +100,9 @@ test('HNSW: removed entries are never returned, filters apply, files round-trip'
 
 test('k larger than ef still returns k results', () => {
   const hn = HnswPatchIndex.create(dim, 600, { m: 8, efConstruction: 50, ef: 10 });
-  hn.add(clustered(600, 5), Float64Array.from({ length: 600 }, (_, i) => i));
+  hn.add(
+    clustered(600, 5),
+    Float64Array.from({ length: 600 }, (_, i) => i),
+  );
   assert.equal(hn.search(clustered(1, 6), 200).length, 200);
 });

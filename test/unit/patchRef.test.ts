@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ambiguity, checkPosition, formatPatchRef, matchImages, parseBarePosition, parsePatchRef, parseTokenId, typedImage } from '../../src/extension/commands/patchRef';
+import {
+  ambiguity,
+  checkPosition,
+  formatPatchRef,
+  matchImages,
+  parseBarePosition,
+  parsePatchRef,
+  parseTokenId,
+  typedImage,
+} from '../../src/extension/commands/patchRef';
 
 test('parsePatchRef: image:row,col and its variants', () => {
   assert.deepEqual(parsePatchRef('photos/cat.png:12,7'), { image: 'photos/cat.png', row: 12, col: 7 });
@@ -46,7 +55,15 @@ test('typedImage follows the image while the position is half typed', () => {
 });
 
 test('matchImages: exact path, then exact name, then a unique prefix; several prefixes are ambiguous', () => {
-  const images = ['photos/chelsea-the-cat.jpg', 'photos/coffee.jpg', 'more/coffee.jpg', 'astronaut.png', 'cat/astro.png', 'a/chelsea.png', 'a/chelsea.png.bak.png'];
+  const images = [
+    'photos/chelsea-the-cat.jpg',
+    'photos/coffee.jpg',
+    'more/coffee.jpg',
+    'astronaut.png',
+    'cat/astro.png',
+    'a/chelsea.png',
+    'a/chelsea.png.bak.png',
+  ];
   // a unique prefix of a name
   assert.equal(matchImages('chelsea-t', images).resolved, 0);
   assert.equal(matchImages('CHELSEA-THE', images).resolved, 0, 'case does not matter');

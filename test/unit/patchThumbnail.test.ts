@@ -35,11 +35,18 @@ test('thumbnail: one request gives the PNG the grid and crop requests made, and 
   const image = names[1];
   const g = await engine.request('grid', { dbDir, image });
   assert.equal(g.inDatabase, true);
-  for (const [row, col] of [[0, 0], [1, 2], [g.rows - 1, g.cols - 1]]) {
+  for (const [row, col] of [
+    [0, 0],
+    [1, 2],
+    [g.rows - 1, g.cols - 1],
+  ]) {
     const t = await engine.request('thumbnail', { dbDir, image, cell: { row, col }, size: 96 });
     const window = thumbnailWindow(g.rows, g.cols, row, col);
     assert.deepEqual(t.window, window);
-    assert.ok(t.window.row <= row && row < t.window.row + t.window.rows && t.window.col <= col && col < t.window.col + t.window.cols, 'the patch is in its window');
+    assert.ok(
+      t.window.row <= row && row < t.window.row + t.window.rows && t.window.col <= col && col < t.window.col + t.window.cols,
+      'the patch is in its window',
+    );
     const twoCalls = await engine.request('crop', { file: path.join(root, image), rect: windowRect(g.cells, g.cols, window), size: 96 });
     assert.deepEqual(Buffer.from(t.png), Buffer.from(twoCalls));
     const meta = await sharp(t.png).metadata();

@@ -23,10 +23,16 @@ test('progress counts the queries up to the number answered; the figures are tho
   assert.deepEqual(r, plain);
   assert.ok(seen.length > 1);
   const total = seen[0][1];
-  assert.ok(seen.every(([, t]) => t === total), 'one planned total');
+  assert.ok(
+    seen.every(([, t]) => t === total),
+    'one planned total',
+  );
   assert.deepEqual(seen.at(-1), [r.queries, total]);
   assert.equal(r.queries, total);
-  assert.ok(seen.every(([d], i) => i === 0 || d >= seen[i - 1][0]), 'done never goes back');
+  assert.ok(
+    seen.every(([d], i) => i === 0 || d >= seen[i - 1][0]),
+    'done never goes back',
+  );
 });
 
 test('an abort stops it between queries with PredictabilityCancelledError', async () => {

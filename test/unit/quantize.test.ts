@@ -33,7 +33,7 @@ test('nearestCodes agrees with a brute-force argmin of squared L2', () => {
   }
 });
 
-test('the d = 8 fast path gives the general loop\'s tokens and distances', () => {
+test("the d = 8 fast path gives the general loop's tokens and distances", () => {
   const rng = seededRng(11);
   const K = 300;
   const n = 100;

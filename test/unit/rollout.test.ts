@@ -36,7 +36,11 @@ test('greedy: the prompt stays, every later cell takes the nearest hit; keys com
   assert.deepEqual(keys[1], [0, 1, 2, 1]);
   // (1, 0) is at the left border: zero vectors for off-grid neighbours
   assert.deepEqual(keys[0], [0, 0, 1, 0]);
-  assert.deepEqual(steps.map((s) => [s.index, s.row, s.col]).slice(0, 3), [[0, 1, 0], [1, 1, 1], [2, 1, 2]]);
+  assert.deepEqual(steps.map((s) => [s.index, s.row, s.col]).slice(0, 3), [
+    [0, 1, 0],
+    [1, 1, 1],
+    [2, 1, 2],
+  ]);
   assert.ok(steps.every((s) => s.source?.image === 'near.png' && s.keyed && s.candidates.length === 3));
   assert.equal(steps[0].distribution[0].token, 1);
   assert.equal(r.finished, true);
@@ -49,7 +53,10 @@ test('border skip: cells without a key keep their token and have no source', () 
   const steps = [];
   for (let s = r.step((_k, row, col) => (calls.push(`${row},${col}`), [hit(7, 1)])); s; s = r.step(() => (calls.push('x'), [hit(7, 1)]))) steps.push(s);
   // causal h=1 skip: entries at rows 1..2, columns 1..2
-  assert.deepEqual(steps.filter((s) => s.keyed).map((s) => `${s.row},${s.col}`), ['1,1', '1,2', '2,1', '2,2']);
+  assert.deepEqual(
+    steps.filter((s) => s.keyed).map((s) => `${s.row},${s.col}`),
+    ['1,1', '1,2', '2,1', '2,2'],
+  );
   assert.deepEqual(Array.from(r.tokens), [0, 1, 2, 3, 4, 7, 7, 7, 8, 7, 7, 1]);
   assert.equal(calls.length, 4, 'no search for keyless cells');
   const unkeyed = steps.filter((s) => !s.keyed);
@@ -82,7 +89,10 @@ test('sample: draws from softmax(-d / T) with the seeded generator; the same see
 });
 
 test('ring keys are refused: they need tokens not generated yet', () => {
-  assert.throws(() => checkRolloutKeys({ shape: 'ring' }), (e: Error) => e instanceof RolloutError && /ring keys need tokens not generated yet/.test(e.message));
+  assert.throws(
+    () => checkRolloutKeys({ shape: 'ring' }),
+    (e: Error) => e instanceof RolloutError && /ring keys need tokens not generated yet/.test(e.message),
+  );
   assert.throws(() => new Rollout(plan({ keys: { shape: 'ring', hops: 1, border: 'zero' } })), RolloutError);
   assert.throws(() => new Rollout(plan({ from: { row: 3, col: 0 } })), RangeError);
   assert.throws(() => new Rollout(plan({ temperature: 0 })), RangeError);
@@ -103,7 +113,10 @@ test('copy indicators: agreement, top source share, longest run at one displacem
   assert.equal(s.agreement, 5 / 7);
   assert.deepEqual(s.topSource, { image: 'b.png', share: 6 / 7 });
   assert.deepEqual(s.longestCopiedRun, { image: 'b.png', cells: 5 });
-  assert.deepEqual(s.sourceCounts, [{ image: 'b.png', cells: 6 }, { image: 'a.png', cells: 1 }]);
+  assert.deepEqual(s.sourceCounts, [
+    { image: 'b.png', cells: 6 },
+    { image: 'a.png', cells: 1 },
+  ]);
   const none = summarizeRollout(original, original, new Array(12).fill(null), 4, cols);
   assert.deepEqual([none.agreement, none.topSource, none.longestCopiedRun], [0, { image: null, share: 0 }, { image: null, cells: 0 }]);
 });

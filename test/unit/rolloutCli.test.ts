@@ -30,7 +30,11 @@ let q: Int32Array;
 const differ = [4 * side + 2, 5 * side + 5, 6 * side + 1, 7 * side + 3, 7 * side + 6];
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
@@ -134,7 +138,7 @@ test('a sampled rollout is determined by its seed', async () => {
   assert.deepEqual(c1.json(), rolloutJson(one));
 });
 
-test('rollout --json: the contract fields; --out decodes with the model\'s decoder, or says there is none', () => {
+test("rollout --json: the contract fields; --out decodes with the model's decoder, or says there is none", () => {
   const r = cli(['rollout', path.join(root, 'q.png'), '--from', '4,0', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = r.json();
@@ -150,7 +154,9 @@ test('rollout --json: the contract fields; --out decodes with the model\'s decod
   assert.equal(dec.code, 0, dec.stderr);
   assert.match(dec.stdout, /greedy rollout from \(4, 0\) .*\n.*24 cells generated; agreement with the original 79\.2%/);
   assert.match(dec.stdout, /top source a\.png \(100% of the generated cells\); longest copied run 24 cells from a\.png/);
-  return sharp(out).metadata().then((m) => assert.deepEqual([m.format, m.width, m.height], ['png', PAINTED.size, PAINTED.size]));
+  return sharp(out)
+    .metadata()
+    .then((m) => assert.deepEqual([m.format, m.width, m.height], ['png', PAINTED.size, PAINTED.size]));
 });
 
 test('a ring database is refused with one line; usage errors exit 2; --help shows rollout', () => {
@@ -161,7 +167,12 @@ test('a ring database is refused with one line; usage errors exit 2; --help show
   const s = cli(['stats', '--db', path.join(ringRoot, '.patchlens'), '--rollout', '1']);
   assert.equal(s.code, 1);
   assert.match(s.stderr, /ring keys need tokens not generated yet/);
-  for (const bad of [['--from', '4'], ['--from', '4,0', '--greedy', '--sample'], ['--from', '4,0', '--seed', '3'], ['--from', '4,0', '--k', '0']]) {
+  for (const bad of [
+    ['--from', '4'],
+    ['--from', '4,0', '--greedy', '--sample'],
+    ['--from', '4,0', '--seed', '3'],
+    ['--from', '4,0', '--k', '0'],
+  ]) {
     assert.equal(cli(['rollout', path.join(root, 'q.png'), ...bad]).code, 2, bad.join(' '));
   }
   assert.match(cli(['rollout', path.join(root, 'q.png'), '--from', '8,0']).stderr, /outside the 8x8 grid/);
@@ -170,7 +181,7 @@ test('a ring database is refused with one line; usage errors exit 2; --help show
   assert.match(help.stdout, /patchlens rollout <image> --from <row>,<col>/);
 });
 
-test('stats --rollout: a seeded sample rolled out from the middle row; the numbers match rollout\'s', () => {
+test("stats --rollout: a seeded sample rolled out from the middle row; the numbers match rollout's", () => {
   const r = cli(['stats', '--db', path.join(root, '.patchlens'), '--rollout', '0.5', '--seed', '3', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const s = r.json().rollout;

@@ -48,7 +48,13 @@ test('a .csv file gets CSV with a header and every row; a .json file gets the re
   const doc = JSON.parse(fs.readFileSync(savedJson!.file, 'utf8')) as { kind: string; about: unknown; rows: Record<string, unknown>[] };
   assert.equal(doc.kind, 'retrieved');
   assert.deepEqual(doc.about, about);
-  assert.deepEqual(doc.rows.map((r) => [r.rank, r.image, r.squared_distance]), [[1, 'a.png', 0.25], [2, '=cmd|x.png', 0.5]]);
+  assert.deepEqual(
+    doc.rows.map((r) => [r.rank, r.image, r.squared_distance]),
+    [
+      [1, 'a.png', 0.25],
+      [2, '=cmd|x.png', 0.5],
+    ],
+  );
 });
 
 test('a cancelled dialog writes nothing; a failing write is an error, not a silent success', async () => {

@@ -42,7 +42,12 @@ function serve(args: string[]): Promise<{ child: ChildProcess; ready: Record<str
   });
 }
 
-const exited = (child: ChildProcess) => new Promise<{ code: number | null; signal: string | null }>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve({ code: child.exitCode, signal: child.signalCode }) : child.once('exit', (code, signal) => resolve({ code, signal }))));
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? resolve({ code: child.exitCode, signal: child.signalCode })
+      : child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
 
 /** A raw connection: send lines, read reply lines. */
 function connect(to: string | number): Promise<{ send(text: string): void; reply(): Promise<Record<string, unknown> | undefined>; close(): void }> {
@@ -61,7 +66,10 @@ function connect(to: string | number): Promise<{ send(text: string): void; reply
     s.once('connect', () =>
       resolve({
         send: (text) => s.write(text),
-        reply: () => new Promise((r) => (lines.length ? r(lines.shift()) : ended ? r(undefined) : waiting.push(r))).then((l) => (l === undefined ? undefined : JSON.parse(l as string))),
+        reply: () =>
+          new Promise((r) => (lines.length ? r(lines.shift()) : ended ? r(undefined) : waiting.push(r))).then((l) =>
+            l === undefined ? undefined : JSON.parse(l as string),
+          ),
         close: () => s.destroy(),
       }),
     );

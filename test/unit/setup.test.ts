@@ -72,7 +72,11 @@ test('doctor lists every requirement, present or missing, and exits 1 when one i
     const r = runSetup(['--doctor'], bin);
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    for (const p of DEBIAN_PACKAGES) assert.ok(lines.some((l) => l.startsWith(p.pkg === 'ripgrep' ? 'MISSING  ripgrep' : `present  ${p.pkg} `)), p.pkg);
+    for (const p of DEBIAN_PACKAGES)
+      assert.ok(
+        lines.some((l) => l.startsWith(p.pkg === 'ripgrep' ? 'MISSING  ripgrep' : `present  ${p.pkg} `)),
+        p.pkg,
+      );
     assert.ok(lines.some((l) => l.startsWith('present  node_modules matches package-lock.json')));
     assert.match(lines.at(-1)!, /^1 missing: sudo apt-get install -y --no-install-recommends ripgrep; /);
   } finally {
@@ -80,7 +84,7 @@ test('doctor lists every requirement, present or missing, and exits 1 when one i
   }
 });
 
-test('node_modules is stale when missing or when it differs from the lock file; other platforms\' optional packages do not count', async () => {
+test("node_modules is stale when missing or when it differs from the lock file; other platforms' optional packages do not count", async () => {
   const { nodeModulesStale } = (await import('../../scripts/setup.mjs')) as typeof SetupModule;
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'patchlens-lock-'));
   try {

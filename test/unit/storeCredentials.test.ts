@@ -16,12 +16,27 @@ test('storeOf: credentials are kept per store (scheme and bucket), never for a l
 });
 
 test('credentialPairs: object_store option names; http endpoints allowed explicitly', () => {
-  assert.deepEqual(credentialPairs({ accessKeyId: 'AK', secretAccessKey: 'SK', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000/' }), ['aws_access_key_id=AK', 'aws_secret_access_key=SK', 'region=eu-west-1', 'endpoint=http://127.0.0.1:9000', 'allow_http=true']);
-  assert.deepEqual(credentialPairs({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'T', endpoint: 'https://s3.example.com' }), ['aws_access_key_id=AK', 'aws_secret_access_key=SK', 'aws_session_token=T', 'endpoint=https://s3.example.com']);
+  assert.deepEqual(credentialPairs({ accessKeyId: 'AK', secretAccessKey: 'SK', region: 'eu-west-1', endpoint: 'http://127.0.0.1:9000/' }), [
+    'aws_access_key_id=AK',
+    'aws_secret_access_key=SK',
+    'region=eu-west-1',
+    'endpoint=http://127.0.0.1:9000',
+    'allow_http=true',
+  ]);
+  assert.deepEqual(credentialPairs({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'T', endpoint: 'https://s3.example.com' }), [
+    'aws_access_key_id=AK',
+    'aws_secret_access_key=SK',
+    'aws_session_token=T',
+    'endpoint=https://s3.example.com',
+  ]);
 });
 
 test('parseCredentials: what secret storage gives back; anything malformed is none', () => {
-  assert.deepEqual(parseCredentials(JSON.stringify({ accessKeyId: 'AK', secretAccessKey: 'SK', region: '', endpoint: 'http://h:1' })), { accessKeyId: 'AK', secretAccessKey: 'SK', endpoint: 'http://h:1' });
+  assert.deepEqual(parseCredentials(JSON.stringify({ accessKeyId: 'AK', secretAccessKey: 'SK', region: '', endpoint: 'http://h:1' })), {
+    accessKeyId: 'AK',
+    secretAccessKey: 'SK',
+    endpoint: 'http://h:1',
+  });
   assert.equal(parseCredentials(undefined), undefined);
   assert.equal(parseCredentials('{nope'), undefined);
   assert.equal(parseCredentials(JSON.stringify({ accessKeyId: 'AK' })), undefined);
@@ -34,10 +49,15 @@ test('endpointProblem: empty (AWS) or an http(s) URL', () => {
   assert.match(endpointProblem('not a url')!, /must be a URL/);
 });
 
-test('storeProblem: the engine\'s one line without the CLI hint, and its kind', () => {
-  const refused = 'cannot open the Lance database s3://b/db: the store refused the credentials. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)';
+test("storeProblem: the engine's one line without the CLI hint, and its kind", () => {
+  const refused =
+    'cannot open the Lance database s3://b/db: the store refused the credentials. Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)';
   assert.deepEqual(storeProblem(refused), { kind: 'credentials', line: 'cannot open the Lance database s3://b/db: the store refused the credentials' });
-  const down = 'cannot open the Lance database s3://b/db: the store cannot be reached (endpoint http://127.0.0.1:1). Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…';
-  assert.deepEqual(storeProblem(down), { kind: 'unreachable', line: 'cannot open the Lance database s3://b/db: the store cannot be reached (endpoint http://127.0.0.1:1)' });
+  const down =
+    'cannot open the Lance database s3://b/db: the store cannot be reached (endpoint http://127.0.0.1:1). Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…';
+  assert.deepEqual(storeProblem(down), {
+    kind: 'unreachable',
+    line: 'cannot open the Lance database s3://b/db: the store cannot be reached (endpoint http://127.0.0.1:1)',
+  });
   assert.equal(storeProblem('the database is damaged'), undefined);
 });

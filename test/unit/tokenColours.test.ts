@@ -8,7 +8,14 @@ function hslToRgb(h: number, s: number, l: number): number[] {
   const x = c * (1 - Math.abs(((h / 60) % 2) - 1));
   const m = l - c / 2;
   const sector = Math.floor(h / 60) % 6;
-  const [r, g, b] = [[c, x, 0], [x, c, 0], [0, c, x], [0, x, c], [x, 0, c], [c, 0, x]][sector];
+  const [r, g, b] = [
+    [c, x, 0],
+    [x, c, 0],
+    [0, c, x],
+    [0, x, c],
+    [x, 0, c],
+    [c, 0, x],
+  ][sector];
   return [r, g, b].map((v) => Math.round((v + m) * 255));
 }
 
@@ -18,6 +25,9 @@ test('the token maps the engine paints use the colour the webviews draw each tok
     const [, h, s, l] = /^hsl\(([\d.]+) (\d+)% (\d+)%\)$/.exec(tokenColour(t))!.map(Number);
     const want = hslToRgb(h, s / 100, l / 100);
     const got = tokenRgb(t);
-    assert.ok(got.every((v, i) => Math.abs(v - want[i]) <= 1), `token ${t}: ${tokenColour(t)} -> ${got} vs ${want}`);
+    assert.ok(
+      got.every((v, i) => Math.abs(v - want[i]) <= 1),
+      `token ${t}: ${tokenColour(t)} -> ${got} vs ${want}`,
+    );
   }
 });

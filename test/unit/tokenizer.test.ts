@@ -73,16 +73,64 @@ test('wrong models are rejected before any work, naming the field', async () => 
     return p;
   };
   await expectField(path.join(dir, 'nope', 'manifest.json'), '(manifest)', /cannot read/);
-  await expectField(variant('missing-enc', (j) => (j.encoder = 'gone.onnx')), 'encoder', /ENOENT/);
-  await expectField(variant('not-onnx', (_j, d) => fs.writeFileSync(path.join(d, 'encoder.onnx'), 'hello, not a model')), 'encoder', /not a loadable ONNX model/);
-  await expectField(variant('cb-dim', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array(16 * 5), [16, 5]))), 'codebook.path', /codebook dimension 5 differs from the latent dimension 4/);
-  await expectField(variant('cb-rank', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array(8), [2, 2, 2]))), 'codebook.path', /2-D/);
-  await expectField(variant('cb-nan', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array([NaN, 0, 0, 1, 1, 0, 0, 0]), [2, 4]))), 'codebook.path', /NaN/);
-  await expectField(variant('cb-garbage', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), 'xx')), 'codebook.path', /not a \.npy/);
-  await expectField(variant('in-name', (j) => (j.input.name = 'pixels')), 'input.name', /no tensor input "pixels"/);
-  await expectField(variant('out-name', (j) => (j.latent.output = 'z')), 'latent.output', /no tensor output "z"/);
-  await expectField(variant('size', (j) => (j.input.width = j.input.height = 48)), 'input.width', /expects input shape/);
-  await expectField(variant('layout', (j) => (j.input.layout = 'NHWC')), 'input.width', /expects input shape/);
-  await expectField(variant('init', (j) => (j.codebook = { initializer: 'nothing' })), 'codebook.initializer', /no initializer named "nothing"/);
-  await expectField(variant('dec', (j) => (j.decoder = { path: 'nodec.onnx' })), 'decoder.path', /cannot read/);
+  await expectField(
+    variant('missing-enc', (j) => (j.encoder = 'gone.onnx')),
+    'encoder',
+    /ENOENT/,
+  );
+  await expectField(
+    variant('not-onnx', (_j, d) => fs.writeFileSync(path.join(d, 'encoder.onnx'), 'hello, not a model')),
+    'encoder',
+    /not a loadable ONNX model/,
+  );
+  await expectField(
+    variant('cb-dim', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array(16 * 5), [16, 5]))),
+    'codebook.path',
+    /codebook dimension 5 differs from the latent dimension 4/,
+  );
+  await expectField(
+    variant('cb-rank', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array(8), [2, 2, 2]))),
+    'codebook.path',
+    /2-D/,
+  );
+  await expectField(
+    variant('cb-nan', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), writeNpy(new Float32Array([NaN, 0, 0, 1, 1, 0, 0, 0]), [2, 4]))),
+    'codebook.path',
+    /NaN/,
+  );
+  await expectField(
+    variant('cb-garbage', (_j, d) => fs.writeFileSync(path.join(d, 'codebook.npy'), 'xx')),
+    'codebook.path',
+    /not a \.npy/,
+  );
+  await expectField(
+    variant('in-name', (j) => (j.input.name = 'pixels')),
+    'input.name',
+    /no tensor input "pixels"/,
+  );
+  await expectField(
+    variant('out-name', (j) => (j.latent.output = 'z')),
+    'latent.output',
+    /no tensor output "z"/,
+  );
+  await expectField(
+    variant('size', (j) => (j.input.width = j.input.height = 48)),
+    'input.width',
+    /expects input shape/,
+  );
+  await expectField(
+    variant('layout', (j) => (j.input.layout = 'NHWC')),
+    'input.width',
+    /expects input shape/,
+  );
+  await expectField(
+    variant('init', (j) => (j.codebook = { initializer: 'nothing' })),
+    'codebook.initializer',
+    /no initializer named "nothing"/,
+  );
+  await expectField(
+    variant('dec', (j) => (j.decoder = { path: 'nodec.onnx' })),
+    'decoder.path',
+    /cannot read/,
+  );
 });

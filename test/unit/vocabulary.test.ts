@@ -73,7 +73,10 @@ test('image types: the webview is sent only what it decodes; every such MIME pas
 });
 
 test('hops: every h of HOPS has a neighbourhood and the view state takes it, nothing beyond', () => {
-  assert.deepEqual(HOPS, Array.from({ length: MAX_HOPS - MIN_HOPS + 1 }, (_, i) => MIN_HOPS + i));
+  assert.deepEqual(
+    HOPS,
+    Array.from({ length: MAX_HOPS - MIN_HOPS + 1 }, (_, i) => MIN_HOPS + i),
+  );
   for (const h of HOPS) {
     for (const shape of KEY_SHAPES) assert.ok(neighbourCount(shape, h) > 0);
     assert.equal(restoreViewState({ hops: h }).hops, h);

@@ -23,11 +23,16 @@ let model = '';
 let engine: EngineClient;
 let tokens: number[][] = [];
 
-before(async () => {
-  // 96 px input, 16 px patches: a 6x6 grid of d = 4 latents, 64 codes
-  model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
-  fs.mkdirSync(root);
-  const made = execFileSync('/usr/bin/python3', ['-c', `
+before(
+  async () => {
+    // 96 px input, 16 px patches: a 6x6 grid of d = 4 latents, 64 codes
+    model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
+    fs.mkdirSync(root);
+    const made = execFileSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `
 import h5py, json, numpy as np
 rng = np.random.default_rng(9)
 t = rng.integers(0, 64, (3, 36)).astype(np.int64)
@@ -36,19 +41,24 @@ with h5py.File(${JSON.stringify(path.join(root, 'shard-0.h5'))}, 'w') as f:
     f.create_dataset('indices', data=t)
     f.create_dataset('vectors', data=v / np.linalg.norm(v, axis=-1, keepdims=True))
 print(json.dumps(t.tolist()))
-`], { encoding: 'utf8' });
-  tokens = JSON.parse(made) as number[][];
-  engine = new EngineClient();
-  const r = await engine.request('build', { root, dbDir, model }, { timeoutMs: 120_000 });
-  assert.equal(r.images, 3);
-}, { timeout: 180_000 });
+`,
+      ],
+      { encoding: 'utf8' },
+    );
+    tokens = JSON.parse(made) as number[][];
+    engine = new EngineClient();
+    const r = await engine.request('build', { root, dbDir, model }, { timeoutMs: 120_000 });
+    assert.equal(r.images, 3);
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   await closeBrowser();
   await engine?.dispose();
 });
 
-test('a code row: its token map, and the reconstruction of its tokens by the model\'s decoder, with no error map', { timeout: 120_000 }, async () => {
+test("a code row: its token map, and the reconstruction of its tokens by the model's decoder, with no error map", { timeout: 120_000 }, async () => {
   // what the extension's read-only file system serves for the row: its token map
   const w = await openWebview({ name: 'code-row', bundle: 'inspector', resources: { 'shard-0.h5/2': await tokenMapPng(tokens[2]) } });
   try {
@@ -62,7 +72,11 @@ test('a code row: its token map, and the reconstruction of its tokens by the mod
     assert.match((await w.page.getByTestId('reconstruction-note').textContent()) ?? '', /tokens only/);
     assert.equal(await w.page.getByTestId('error-heatmap').count(), 0);
     assert.equal(await w.page.getByTestId('reconstruction-stats').count(), 0);
-    const shown = await canvas.evaluate((c: HTMLCanvasElement) => ({ width: c.width, height: c.height, rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) }));
+    const shown = await canvas.evaluate((c: HTMLCanvasElement) => ({
+      width: c.width,
+      height: c.height,
+      rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data),
+    }));
     // what the decoder makes of row 2's tokens, run here on its own
     const tok = await Tokenizer.load(model);
     const want = await tok.reconstruct(Int32Array.from(tokens[2]));
@@ -75,7 +89,10 @@ test('a code row: its token map, and the reconstruction of its tokens by the mod
     assert.ok(other.some((v, i) => Math.abs(v - want[i]) > 8));
     await w.screenshot('code-row-reconstruction');
     assert.deepEqual(w.errors, []);
-    assert.deepEqual(bridge.logs.filter((l) => l.level !== 'info'), []);
+    assert.deepEqual(
+      bridge.logs.filter((l) => l.level !== 'info'),
+      [],
+    );
   } finally {
     await w.close();
   }

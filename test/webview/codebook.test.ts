@@ -48,7 +48,10 @@ function expectedOrder(): number[] {
   return Array.from({ length: K }, (_, i) => i).sort((a, b) => c[b] - c[a] || a - b);
 }
 
-async function open(name: string, opts: { theme?: 'dark' | 'light'; state?: unknown; viewport?: { width: number; height: number } } = {}): Promise<WebviewPage> {
+async function open(
+  name: string,
+  opts: { theme?: 'dark' | 'light'; state?: unknown; viewport?: { width: number; height: number } } = {},
+): Promise<WebviewPage> {
   const w = await openWebview({ name: `codebook-${name}`, bundle: 'codebook', viewport: { width: 320, height: 640 }, ...opts });
   w.onMessage((m) => {
     if (m.type === 'ready') {
@@ -66,7 +69,10 @@ async function assertClean(w: WebviewPage): Promise<void> {
 
 async function visibleTokens(w: WebviewPage): Promise<number[]> {
   return w.page.locator('.row:not([hidden])').evaluateAll((rows) =>
-    rows.map((r) => ({ t: Number((r as HTMLElement).dataset.token), i: Number((r as HTMLElement).dataset.index) })).sort((a, b) => a.i - b.i).map((x) => x.t),
+    rows
+      .map((r) => ({ t: Number((r as HTMLElement).dataset.token), i: Number((r as HTMLElement).dataset.index) }))
+      .sort((a, b) => a.i - b.i)
+      .map((x) => x.t),
   );
 }
 
@@ -83,14 +89,15 @@ test('codes in usage order with thumbnails, counts and shares; dead codes marked
     assert.deepEqual(px, [(shown[0] * 4) % 256, 0, 255 - ((shown[0] * 4) % 256), 255]);
     // Beside it, the token's colour in the inspector (one colour system: the same function), with its meaning in the tooltip.
     const dot = first.locator('.map-colour');
-    const sameColour = (c: string) => w.page.evaluate((css) => {
-      const probe = document.createElement('span');
-      probe.style.background = css;
-      document.body.append(probe);
-      const out = getComputedStyle(probe).backgroundColor;
-      probe.remove();
-      return out;
-    }, c);
+    const sameColour = (c: string) =>
+      w.page.evaluate((css) => {
+        const probe = document.createElement('span');
+        probe.style.background = css;
+        document.body.append(probe);
+        const out = getComputedStyle(probe).backgroundColor;
+        probe.remove();
+        return out;
+      }, c);
     assert.equal(await dot.evaluate((e) => getComputedStyle(e).backgroundColor), await sameColour(tokenColour(shown[0])));
     assert.match((await dot.getAttribute('title')) ?? '', /colour in the token map .*prototype, the mean of its patches/);
     const used = c.filter((x) => x > 0).length;
@@ -118,9 +125,15 @@ test('the filter narrows by token id, range or list; bad input explains itself; 
     assert.deepEqual(await visibleTokens(w), expected);
     assert.equal(c[5] > 0, true);
     await input.fill('10-12, 40');
-    assert.deepEqual(await visibleTokens(w), expectedOrder().filter((t) => (t >= 10 && t <= 12) || t === 40));
+    assert.deepEqual(
+      await visibleTokens(w),
+      expectedOrder().filter((t) => (t >= 10 && t <= 12) || t === 40),
+    );
     await input.fill('cat');
-    await w.page.locator('.filter-error').getByText(/Type a token id/).waitFor();
+    await w.page
+      .locator('.filter-error')
+      .getByText(/Type a token id/)
+      .waitFor();
     await input.fill('');
     await w.page.locator('vscode-checkbox.dead-toggle').click();
     await w.page.locator('.list').evaluate((l) => (l.scrollTop = l.scrollHeight));
@@ -132,7 +145,7 @@ test('the filter narrows by token id, range or list; bad input explains itself; 
   }
 });
 
-test('a click lists the code\'s images and positions (names as text); a position opens the inspector there', async () => {
+test("a click lists the code's images and positions (names as text); a position opens the inspector there", async () => {
   const w = await open('uses');
   try {
     w.onMessage((m) => {
@@ -183,7 +196,7 @@ test('a click lists the code\'s images and positions (names as text); a position
   }
 });
 
-test('a failed request shows the host\'s error; a dead code needs no request', async () => {
+test("a failed request shows the host's error; a dead code needs no request", async () => {
   const w = await open('errors');
   try {
     w.onMessage((m) => {
@@ -194,7 +207,10 @@ test('a failed request shows the host\'s error; a dead code needs no request', a
     const before = w.sent.filter((m) => m.type === 'tokenUses').length;
     await w.page.locator('vscode-textfield.filter input').fill('4');
     await w.page.locator('.row[data-token="4"]').click();
-    await w.page.locator('.details .note').getByText(/Dead code/).waitFor();
+    await w.page
+      .locator('.details .note')
+      .getByText(/Dead code/)
+      .waitFor();
     assert.equal(w.sent.filter((m) => m.type === 'tokenUses').length, before);
     await assertClean(w);
   } finally {
@@ -282,7 +298,10 @@ test('in a short, narrow sidebar the selected code leaves five code rows and sev
   try {
     w.onMessage((m) => {
       if (m.type === 'tokenUses') {
-        const uses = Array.from({ length: 6 }, (_, i) => ({ image: `folder/image-with-a-long-name-${i}.png`, positions: Array.from({ length: 20 }, (_, j) => ({ row: j % 8, col: (j * 3) % 8 })) }));
+        const uses = Array.from({ length: 6 }, (_, i) => ({
+          image: `folder/image-with-a-long-name-${i}.png`,
+          positions: Array.from({ length: 20 }, (_, j) => ({ row: j % 8, col: (j * 3) % 8 })),
+        }));
         void w.post({ type: 'tokenUsesResult', inReplyTo: m.messageId, token: m.token, uses, totalImages: 6, totalPositions: 120 });
       }
     });
@@ -298,14 +317,18 @@ test('in a short, narrow sidebar the selected code leaves five code rows and sev
     assert.ok(list.height >= 5 * 24, `the list keeps five rows (${list.height} px)`);
     const uses = await box('.uses');
     const visibleUses = await w.page.locator('.use').evaluateAll(
-      (els, b) => els.filter((e) => {
-        const r = e.getBoundingClientRect();
-        return r.top >= b.y - 1 && r.bottom <= b.y + b.height + 1;
-      }).length,
+      (els, b) =>
+        els.filter((e) => {
+          const r = e.getBoundingClientRect();
+          return r.top >= b.y - 1 && r.bottom <= b.y + b.height + 1;
+        }).length,
       uses,
     );
     const useHeights = await w.page.locator('.use').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().height)));
-    assert.ok(visibleUses >= 2, `at least two images' uses are wholly in view (${visibleUses}; uses area ${Math.round(uses.height)} px, list ${Math.round(list.height)} px, uses ${useHeights.join(', ')} px)`);
+    assert.ok(
+      visibleUses >= 2,
+      `at least two images' uses are wholly in view (${visibleUses}; uses area ${Math.round(uses.height)} px, list ${Math.round(list.height)} px, uses ${useHeights.join(', ')} px)`,
+    );
     await w.screenshot('sidebar');
     await assertClean(w);
   } finally {

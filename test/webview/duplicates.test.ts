@@ -21,18 +21,42 @@ const TOTAL = 120;
 const PAGE = 50;
 
 function results(searchId = 7): DuplicateResults {
-  return { searchId, dataset: 'photos', against: '', pairs: TOTAL, totalPairs: TOTAL, cells: 256, images: 60, distinctWindows: 9000, commonWindows: 2, elapsedMs: 1234, window: 3, near: -1 };
+  return {
+    searchId,
+    dataset: 'photos',
+    against: '',
+    pairs: TOTAL,
+    totalPairs: TOTAL,
+    cells: 256,
+    images: 60,
+    distinctWindows: 9000,
+    commonWindows: 2,
+    elapsedMs: 1234,
+    window: 3,
+    near: -1,
+  };
 }
 
 function pair(rank: number) {
-  return { rank, a: rank === 0 ? 'copies/a.jpg' : `img-${rank}.jpg`, b: rank === 1 ? `sub/${HOSTILE}` : `copy-${rank}.jpg`, score: (TOTAL - rank) / TOTAL, sharedCells: Math.round((256 * (TOTAL - rank)) / TOTAL), identical: rank === 0 };
+  return {
+    rank,
+    a: rank === 0 ? 'copies/a.jpg' : `img-${rank}.jpg`,
+    b: rank === 1 ? `sub/${HOSTILE}` : `copy-${rank}.jpg`,
+    score: (TOTAL - rank) / TOTAL,
+    sharedCells: Math.round((256 * (TOTAL - rank)) / TOTAL),
+    identical: rank === 0,
+  };
 }
 
 let png: Uint8Array;
 
 /** A host that answers pages and thumbnails as the extension does. */
 async function open(name: string, opts: { state?: unknown } = {}): Promise<WebviewPage> {
-  png ??= new Uint8Array(await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer());
+  png ??= new Uint8Array(
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+      .png()
+      .toBuffer(),
+  );
   const w = await openWebview({ name: `duplicates-${name}`, bundle: 'duplicates', viewport: { width: 340, height: 700 }, ...opts });
   w.onMessage((m) => {
     if (m.type === 'ready') void w.post({ type: 'datasets', datasets: DATASETS, selected: ROOT });
@@ -72,7 +96,10 @@ test('Find sends the dataset and options; progress with Cancel; then ranked pair
     const rows = w.page.locator('[data-testid="pair"]');
     await rows.first().waitFor();
     assert.equal(await progress.isVisible(), false);
-    assert.match(await w.page.locator('[data-testid="summary"]').innerText(), /120 pairs in photos; 60 images, 1\.2 s, window 3×3; 2 windows too common to count/);
+    assert.match(
+      await w.page.locator('[data-testid="summary"]').innerText(),
+      /120 pairs in photos; 60 images, 1\.2 s, window 3×3; 2 windows too common to count/,
+    );
     assert.equal(await rows.count(), PAGE);
     const first = rows.first();
     assert.equal(await first.locator('[data-testid="score"]').innerText(), '100%');
@@ -80,8 +107,15 @@ test('Find sends the dataset and options; progress with Cancel; then ranked pair
     assert.equal(await first.locator('[data-testid="identical"]').innerText(), 'identical files');
     assert.equal(await rows.nth(2).locator('[data-testid="identical"]').count(), 0);
     // Both thumbnails load (PNG from the host, as blob: URLs).
-    await w.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="pair"]:first-child img')].every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 64));
-    const asked = w.sent.filter((m) => m.type === 'thumbnail' && m.rank === 0).map((m) => m.side).sort();
+    await w.page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="pair"]:first-child img')].every(
+        (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 64,
+      ),
+    );
+    const asked = w.sent
+      .filter((m) => m.type === 'thumbnail' && m.rank === 0)
+      .map((m) => m.side)
+      .sort();
     assert.deepEqual(asked, ['a', 'b']);
     // A hostile name is text, not markup.
     const hostileRow = rows.nth(1);
@@ -109,7 +143,10 @@ test('scrolling pages in the rest of the pairs; a click or Enter opens the pair'
     assert.equal(await rows.count(), TOTAL);
     const offsets = w.sent.filter((m) => m.type === 'page').map((m) => m.offset);
     assert.deepEqual(offsets, [0, 50, 100]);
-    assert.deepEqual([await rows.nth(TOTAL - 1).getAttribute('data-rank'), await rows.nth(TOTAL - 1).getAttribute('data-a')], [String(TOTAL - 1), `img-${TOTAL - 1}.jpg`]);
+    assert.deepEqual(
+      [await rows.nth(TOTAL - 1).getAttribute('data-rank'), await rows.nth(TOTAL - 1).getAttribute('data-a')],
+      [String(TOTAL - 1), `img-${TOTAL - 1}.jpg`],
+    );
     await rows.nth(3).click();
     assert.deepEqual(await w.waitForMessage((m) => m.type === 'openPair'), { type: 'openPair', searchId: 9, rank: 3 });
     await rows.nth(4).focus();

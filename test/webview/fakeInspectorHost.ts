@@ -85,12 +85,16 @@ let imagePng: Promise<Uint8Array> | undefined;
 let thumbPng: Promise<Uint8Array> | undefined;
 
 export function testImagePng(): Promise<Uint8Array> {
-  imagePng ??= texturedImage(IMAGE.width, IMAGE.height, 7).then((i) => i.png().toBuffer()).then((b) => new Uint8Array(b));
+  imagePng ??= texturedImage(IMAGE.width, IMAGE.height, 7)
+    .then((i) => i.png().toBuffer())
+    .then((b) => new Uint8Array(b));
   return imagePng;
 }
 
 function thumbnailPng(): Promise<Uint8Array> {
-  thumbPng ??= texturedImage(96, 96, 3).then((i) => i.png().toBuffer()).then((b) => new Uint8Array(b));
+  thumbPng ??= texturedImage(96, 96, 3)
+    .then((i) => i.png().toBuffer())
+    .then((b) => new Uint8Array(b));
   return thumbPng;
 }
 
@@ -114,7 +118,17 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
   const host = { png, queries, gridDelayMs: 0, sendGrid: async () => {}, sendInit: async () => {} };
   const database = opts.database === undefined ? DATABASE : opts.database;
   const sendGrid = async () => {
-    await w.post({ type: 'grid', width: IMAGE.width, height: IMAGE.height, rows: IMAGE.rows, cols: IMAGE.cols, inDatabase: true, tokens, distances: new Float32Array(tokens.length).map((_, i) => 0.01 * (i % 17)), cells: gridCells() });
+    await w.post({
+      type: 'grid',
+      width: IMAGE.width,
+      height: IMAGE.height,
+      rows: IMAGE.rows,
+      cols: IMAGE.cols,
+      inDatabase: true,
+      tokens,
+      distances: new Float32Array(tokens.length).map((_, i) => 0.01 * (i % 17)),
+      cells: gridCells(),
+    });
     await w.post({ type: 'status', status: { state: 'ready', message: '', canBuild: false } });
   };
   const sendInit = () =>
@@ -140,7 +154,13 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
           const row = m.row as number;
           const col = m.col as number;
           const k = opts.resultCount ?? (m.k as number);
-          const results = Array.from({ length: k }, (_, i) => ({ image: names[i % names.length], row: (row + i) % IMAGE.rows, col: (col + 2 * i) % IMAGE.cols, token: opts.resultToken ? opts.resultToken(i, tokens[row * IMAGE.cols + col]) : (tokens[row * IMAGE.cols + col] + (i % 3)) % 23, distance: 0.05 + 0.1 * i }));
+          const results = Array.from({ length: k }, (_, i) => ({
+            image: names[i % names.length],
+            row: (row + i) % IMAGE.rows,
+            col: (col + 2 * i) % IMAGE.cols,
+            token: opts.resultToken ? opts.resultToken(i, tokens[row * IMAGE.cols + col]) : (tokens[row * IMAGE.cols + col] + (i % 3)) % 23,
+            distance: 0.05 + 0.1 * i,
+          }));
           const dist = retrievalDistribution(results, SETTINGS.temperature);
           const reply = {
             type: 'queryResult' as const,

@@ -43,7 +43,7 @@ test('answers are matched to their request by id, whatever their order', async (
   }
 });
 
-test('an error answer rejects with the host\'s error class and message', async () => {
+test("an error answer rejects with the host's error class and message", async () => {
   const c = connect();
   try {
     const p = c.conn.request({ type: 'reconstruct' });

@@ -17,7 +17,11 @@ after(closeBrowser);
 
 const GRID = '[data-testid="patch-grid"][data-rows]';
 
-async function open(name: string, host: FakeHostOptions = {}, opts: Partial<WebviewOptions> = {}): Promise<{ w: WebviewPage; host: Awaited<ReturnType<typeof attachFakeHost>> }> {
+async function open(
+  name: string,
+  host: FakeHostOptions = {},
+  opts: Partial<WebviewOptions> = {},
+): Promise<{ w: WebviewPage; host: Awaited<ReturnType<typeof attachFakeHost>> }> {
   const w = await openWebview({ name, bundle: 'inspector', resources: { 'cat.png': await testImagePng() }, ...opts });
   const h = await attachFakeHost(w, host);
   return { w, host: h };
@@ -30,7 +34,9 @@ async function assertClean(w: WebviewPage): Promise<void> {
 }
 
 function selected(w: WebviewPage) {
-  return w.page.locator('[data-testid="selected-patch"]').evaluate((e) => ({ row: Number(e.getAttribute('data-row')), col: Number(e.getAttribute('data-col')), token: Number(e.getAttribute('data-token')) }));
+  return w.page
+    .locator('[data-testid="selected-patch"]')
+    .evaluate((e) => ({ row: Number(e.getAttribute('data-row')), col: Number(e.getAttribute('data-col')), token: Number(e.getAttribute('data-token')) }));
 }
 
 test('draws the image with its grid: data-rows/cols, the model-view rectangle, the title and database', async () => {
@@ -133,7 +139,10 @@ test('a click selects the patch under it and queries it; the list and DAiD bars 
     await w.waitForMessage((m) => m.type === 'crop');
     await w.page.locator('.thumb-patch:not([hidden])').first().waitFor();
     const crop = w.sent.find((m) => m.type === 'crop')!;
-    assert.deepEqual({ image: crop.image, row: crop.row, col: crop.col }, { image: reply.results[0].image, row: reply.results[0].row, col: reply.results[0].col });
+    assert.deepEqual(
+      { image: crop.image, row: crop.row, col: crop.col },
+      { image: reply.results[0].image, row: reply.results[0].row, col: reply.results[0].col },
+    );
     await w.screenshot('selected');
     await assertClean(w);
   } finally {
@@ -166,7 +175,11 @@ test('the neighbourhood drawn matches src/core/neighbourhood.ts for h = 1..3, ca
               shapeSel.dispatchEvent(new Event('change'));
               hopsSel.value = h;
               hopsSel.dispatchEvent(new Event('change'));
-              return [...document.querySelectorAll('[data-testid="neighbour-cell"]')].map((e) => [Number(e.getAttribute('data-row')), Number(e.getAttribute('data-col')), Number(e.getAttribute('data-order'))]);
+              return [...document.querySelectorAll('[data-testid="neighbour-cell"]')].map((e) => [
+                Number(e.getAttribute('data-row')),
+                Number(e.getAttribute('data-col')),
+                Number(e.getAttribute('data-order')),
+              ]);
             },
             [shape, String(hops)],
           );
@@ -202,7 +215,9 @@ test('the keyboard moves the selection (arrows) and queries it (Enter)', async (
     assert.equal(w.sent.filter((m) => m.type === 'query').length, before, 'arrows do not query');
     assert.match((await w.page.getByTestId('patch-info').textContent()) ?? '', /Press Enter to search/);
     // The neighbourhood follows the selection.
-    const n = await w.page.locator('[data-testid="neighbour-cell"]').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    const n = await w.page
+      .locator('[data-testid="neighbour-cell"]')
+      .evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
     assert.deepEqual(n, ['1,2', '1,3', '1,4', '2,2']);
     await w.page.keyboard.press('Enter');
     await w.waitForMessage((m) => m.type === 'query' && m.row === 2 && m.col === 3);
@@ -291,20 +306,60 @@ test('invalid messages from the host are rejected and reported, and change nothi
       ['a fractional column', { type: 'select', row: 1, col: 1.5 }],
       ['a row as a string', { type: 'select', row: '1', col: 1 }],
       ['a patch outside the grid', { type: 'select', row: 3, col: 99 }],
-      ['tokens as a plain array', { type: 'grid', width: 10, height: 10, rows: 1, cols: 1, inDatabase: true, tokens: [1], distances: new Float32Array(1), cells: new Float32Array(4) }],
-      ['tensors of the wrong length', { type: 'grid', width: IMAGE.width, height: IMAGE.height, rows: IMAGE.rows, cols: IMAGE.cols, inDatabase: true, tokens: tokens.subarray(0, 5), distances: new Float32Array(tokens.length), cells: gridCells() }],
-      ['a grid of another size than the database', { type: 'grid', width: 10, height: 10, rows: 1, cols: 1, inDatabase: true, tokens: new Int32Array(1), distances: new Float32Array(1), cells: new Float32Array([0, 0, 10, 10]) }],
+      [
+        'tokens as a plain array',
+        { type: 'grid', width: 10, height: 10, rows: 1, cols: 1, inDatabase: true, tokens: [1], distances: new Float32Array(1), cells: new Float32Array(4) },
+      ],
+      [
+        'tensors of the wrong length',
+        {
+          type: 'grid',
+          width: IMAGE.width,
+          height: IMAGE.height,
+          rows: IMAGE.rows,
+          cols: IMAGE.cols,
+          inDatabase: true,
+          tokens: tokens.subarray(0, 5),
+          distances: new Float32Array(tokens.length),
+          cells: gridCells(),
+        },
+      ],
+      [
+        'a grid of another size than the database',
+        {
+          type: 'grid',
+          width: 10,
+          height: 10,
+          rows: 1,
+          cols: 1,
+          inDatabase: true,
+          tokens: new Int32Array(1),
+          distances: new Float32Array(1),
+          cells: new Float32Array([0, 0, 10, 10]),
+        },
+      ],
       ['a bad status', { type: 'status', status: { state: 'ready', message: 5, canBuild: false } }],
       ['an unknown state', { type: 'status', status: { state: 'exploded', message: '', canBuild: false } }],
       ['an answer nobody asked for', { type: 'cropResult', inReplyTo: 9999, png: new Uint8Array(4), window: { row: 0, col: 0, rows: 3, cols: 3 } }],
       ['a NaN number', { type: 'settings', settings: { ...SETTINGS, temperature: Number.NaN } }],
       ['k out of range', { type: 'settings', settings: { ...SETTINGS, topK: 100000 } }],
-      ['an init with a bad database', { type: 'init', image: { name: 'x.png', path: 'x.png', src: '' }, database: { ...DATABASE, rows: 0 }, settings: SETTINGS, status: { state: 'ready', message: '', canBuild: false } }],
+      [
+        'an init with a bad database',
+        {
+          type: 'init',
+          image: { name: 'x.png', path: 'x.png', src: '' },
+          database: { ...DATABASE, rows: 0 },
+          settings: SETTINGS,
+          status: { state: 'ready', message: '', canBuild: false },
+        },
+      ],
     ];
     for (const [what, m] of bad) {
       const logsBefore = w.sent.filter((x) => x.type === 'log').length;
       await w.post(m);
-      const log = await w.waitForMessage((x) => x.type === 'log' && w.sent.filter((y) => y.type === 'log').indexOf(x) >= logsBefore, 5000).catch(() => undefined);
+      const log = await w
+        .waitForMessage((x) => x.type === 'log' && w.sent.filter((y) => y.type === 'log').indexOf(x) >= logsBefore, 5000)
+        .catch(() => undefined);
       assert.ok(log, `${what}: no rejection reported`);
       assert.equal(log.level, 'warn', what);
       assert.match(String(log.message), /rejected/, what);
@@ -330,7 +385,8 @@ test('zoom, selection and modes survive a reload through getState/setState, and 
     await w.page.getByTestId('tool-zoom-in').click();
     await w.page.getByTestId('tool-zoom-in').click();
     const zoom = Number(await w.page.locator('.viewport').getAttribute('data-zoom'));
-    for (let i = 0; i < 50 && Math.abs(((w.savedState() as { zoom?: number } | undefined)?.zoom ?? 0) - zoom) > 1e-3; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && Math.abs(((w.savedState() as { zoom?: number } | undefined)?.zoom ?? 0) - zoom) > 1e-3; i++)
+      await new Promise((r) => setTimeout(r, 50));
     const saved = w.savedState() as Record<string, unknown>;
     assert.deepEqual(saved.selection, { row: 3, col: 5 });
     assert.equal(saved.overlay, 'tokens');
@@ -366,7 +422,7 @@ test('a state for another image, or a damaged one, falls back to the defaults', 
 test('without a database: the message and a Build button that asks the host to build', async () => {
   const { w } = await open('no-database', {
     database: null,
-    status: { state: 'noDatabase', message: 'photos has no patch database yet. Build it to see this image\'s tokens and search its patches.', canBuild: true },
+    status: { state: 'noDatabase', message: "photos has no patch database yet. Build it to see this image's tokens and search its patches.", canBuild: true },
   });
   try {
     const status = w.page.getByTestId('status');
@@ -391,7 +447,7 @@ test('without a database: the message and a Build button that asks the host to b
   }
 });
 
-test('a failed query shows the host\'s error in the list', async () => {
+test("a failed query shows the host's error in the list", async () => {
   const { w } = await open('query-error', { failQueries: 'the index cannot be read' });
   try {
     await w.page.locator(GRID).waitFor();
@@ -437,7 +493,7 @@ test('the reconstruction is drawn beside the image with its error heatmap', asyn
     const stats = w.page.getByTestId('reconstruction-stats');
     await stats.waitFor();
     // The fake reconstruction is the model's view of the image itself: a near-zero error.
-    assert.ok(Number(await stats.getAttribute('data-psnr')) > 25, await stats.textContent() ?? '');
+    assert.ok(Number(await stats.getAttribute('data-psnr')) > 25, (await stats.textContent()) ?? '');
     const size = await w.page.getByTestId('reconstruction-image').evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
     assert.deepEqual(size, [IMAGE.input.width, IMAGE.input.height]);
     await w.page.getByTestId('error-heatmap').waitFor();
@@ -486,14 +542,23 @@ test('selecting a patch marks every cell of its token, apart from the selection 
   try {
     await w.page.locator(GRID).waitFor();
     const tokens = gridTokens();
-    const marked = () => w.page.getByTestId('token-highlight').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`).sort());
-    const cellsOf = (token: number) => [...tokens.keys()].filter((i) => tokens[i] === token).map((i) => `${Math.floor(i / IMAGE.cols)},${i % IMAGE.cols}`).sort();
+    const marked = () =>
+      w.page.getByTestId('token-highlight').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`).sort());
+    const cellsOf = (token: number) =>
+      [...tokens.keys()]
+        .filter((i) => tokens[i] === token)
+        .map((i) => `${Math.floor(i / IMAGE.cols)},${i % IMAGE.cols}`)
+        .sort();
     await w.clickCell(2, 3);
     const token = tokens[2 * IMAGE.cols + 3];
     assert.ok(cellsOf(token).length > 1, 'the token occurs more than once in the test grid');
     assert.deepEqual(await marked(), cellsOf(token));
     // Drawn differently from the selection outline.
-    const style = (sel: string) => w.page.locator(sel).first().evaluate((e) => getComputedStyle(e).stroke);
+    const style = (sel: string) =>
+      w.page
+        .locator(sel)
+        .first()
+        .evaluate((e) => getComputedStyle(e).stroke);
     assert.notEqual(await style('[data-testid="token-highlight"]'), await style('[data-testid="selected-patch"]'));
     assert.equal(await w.page.locator(`.usage-row.highlighted[data-token="${token}"]`).count(), 1);
     // The arrow keys move the mark with the selection.
@@ -566,7 +631,11 @@ test('a long file name stays on one toolbar row, cut with an ellipsis, the full 
     assert.equal(await title.getAttribute('title'), name);
     assert.ok(await title.evaluate((e) => e.scrollWidth > e.clientWidth), 'the name is cut');
     // One row: every toolbar part shares the title's line.
-    const tops = await w.page.locator('.toolbar > *').evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)));
+    const tops = await w.page
+      .locator('.toolbar > *')
+      .evaluateAll((els) =>
+        els.filter((e) => !(e as HTMLElement).hidden).map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)),
+      );
     assert.ok(Math.max(...tops) - Math.min(...tops) <= 4, JSON.stringify(tops));
     assert.ok(((await w.page.locator('.toolbar').boundingBox())?.height ?? 99) < 48);
     await w.screenshot('long-name');
@@ -581,8 +650,11 @@ test('the Neighbours controls say they only draw; "Rebuild with" asks the host t
   try {
     await w.page.locator(GRID).waitFor();
     const banner = w.page.getByTestId('keys-banner');
-    assert.equal(await banner.isHidden(), true, 'no banner while the drawn neighbourhood is the database\'s');
-    assert.match((await w.page.locator('.tool-group', { has: w.page.getByTestId('select-hops') }).getAttribute('title')) ?? '', /Drawn only: queries use the keys the database was built with/);
+    assert.equal(await banner.isHidden(), true, "no banner while the drawn neighbourhood is the database's");
+    assert.match(
+      (await w.page.locator('.tool-group', { has: w.page.getByTestId('select-hops') }).getAttribute('title')) ?? '',
+      /Drawn only: queries use the keys the database was built with/,
+    );
     await w.page.evaluate(() => {
       const s = document.querySelector('[data-testid="select-shape"]') as HTMLElement & { value: string };
       s.value = 'ring';
@@ -652,11 +724,14 @@ test('the retrieved list is one Tab stop: arrow keys, Home and End move inside i
     assert.equal(await items.first().getAttribute('role'), 'option');
     // The token's swatch: the colour the Codebook view shows beside the prototype, its meaning in the tooltip.
     const chip = items.first().locator('.token-chip .swatch');
-    assert.equal(await chip.evaluate((e) => (e as HTMLElement).style.background), await w.page.evaluate((c) => {
-      const probe = document.createElement('span');
-      probe.style.background = c;
-      return probe.style.background;
-    }, tokenColour(host.queries[0].reply.results[0].token)));
+    assert.equal(
+      await chip.evaluate((e) => (e as HTMLElement).style.background),
+      await w.page.evaluate((c) => {
+        const probe = document.createElement('span');
+        probe.style.background = c;
+        return probe.style.background;
+      }, tokenColour(host.queries[0].reply.results[0].token)),
+    );
     assert.match((await chip.getAttribute('title')) ?? '', /colour in the token map/);
     assert.equal(await tabStops(), 1);
     await items.first().focus();
@@ -732,8 +807,12 @@ test('the Retrieved and DAiD export buttons: labelled, off until a query answers
     await daid.click();
     const m = await w.waitForMessage((x) => x.type === 'export', 5000);
     assert.deepEqual(m, { type: 'export', kind: 'daid' });
-    assert.ok(v.is(inspectorToHostSchema, m), 'the message passes the host\'s schema');
-    assert.equal(await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open), openBefore, 'the click does not fold the section');
+    assert.ok(v.is(inspectorToHostSchema, m), "the message passes the host's schema");
+    assert.equal(
+      await w.page.locator('.section-daid').evaluate((c) => (c as HTMLElement & { open: boolean }).open),
+      openBefore,
+      'the click does not fold the section',
+    );
     await retrieved.click();
     await w.waitForMessage((x) => x.type === 'export' && x.kind === 'retrieved', 5000);
     await w.screenshot('export-buttons');
@@ -776,16 +855,27 @@ test('compare on hover: the query and the hovered (or focused) retrieved patch s
     const s = pane.getByTestId('compare-retrieved');
     await s.locator('.compare-image[src^="blob:"]').waitFor();
     assert.deepEqual(await q.evaluate((e) => [e.dataset.row, e.dataset.col, e.dataset.token]), ['2', '3', String(r.token)]);
-    assert.deepEqual(await s.evaluate((e) => [e.dataset.row, e.dataset.col, e.dataset.token]), [String(r.results[1].row), String(r.results[1].col), String(r.results[1].token)]);
+    assert.deepEqual(await s.evaluate((e) => [e.dataset.row, e.dataset.col, e.dataset.token]), [
+      String(r.results[1].row),
+      String(r.results[1].col),
+      String(r.results[1].token),
+    ]);
     assert.equal(await pane.getByTestId('compare-distance').textContent(), `squared distance ${formatDistance(r.results[1].distance)}`);
     assert.equal(await pane.getByTestId('compare-verdict').textContent(), r.results[1].token === r.token ? 'same token' : 'different tokens');
     assert.match((await s.locator('.compare-heading').textContent()) ?? '', new RegExp(`^#2 · ${r.results[1].image.split('/').pop()!.replace('.', '\\.')}$`));
     // The database's keys (causal, h = 1) over each side, in key order, inside the 3 x 3 cells shown.
-    const drawn = (side: typeof q) => side.getByTestId('compare-neighbour').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
-    assert.deepEqual(await drawn(q), neighbourOffsets('causal', 1).map((o) => `${2 + o.dr},${3 + o.dc}`));
+    const drawn = (side: typeof q) =>
+      side.getByTestId('compare-neighbour').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    assert.deepEqual(
+      await drawn(q),
+      neighbourOffsets('causal', 1).map((o) => `${2 + o.dr},${3 + o.dc}`),
+    );
     const p = r.results[1];
     const inGrid = neighbourOffsets('causal', 1).filter((o) => p.row + o.dr >= 0 && p.col + o.dc >= 0 && p.col + o.dc < IMAGE.cols);
-    assert.deepEqual(await drawn(s), inGrid.map((o) => `${p.row + o.dr},${p.col + o.dc}`));
+    assert.deepEqual(
+      await drawn(s),
+      inGrid.map((o) => `${p.row + o.dr},${p.col + o.dc}`),
+    );
     // The query's picture is the image on screen, scaled so its 3 x 3 window fills the picture.
     assert.equal(await q.locator('.compare-image').getAttribute('src'), 'https://webview.test/res/cat.png');
     const picture = (await q.locator('.compare-picture').boundingBox())!;
@@ -793,7 +883,10 @@ test('compare on hover: the query and the hovered (or focused) retrieved patch s
     // Beside the row, not over it; and the row names the pane for screen readers.
     const rowBox = (await items.nth(1).boundingBox())!;
     const paneBox = (await pane.boundingBox())!;
-    assert.ok(paneBox.x + paneBox.width <= rowBox.x + 1 || paneBox.y >= rowBox.y + rowBox.height - 1 || paneBox.y + paneBox.height <= rowBox.y + 1, JSON.stringify({ rowBox, paneBox }));
+    assert.ok(
+      paneBox.x + paneBox.width <= rowBox.x + 1 || paneBox.y >= rowBox.y + rowBox.height - 1 || paneBox.y + paneBox.height <= rowBox.y + 1,
+      JSON.stringify({ rowBox, paneBox }),
+    );
     assert.equal(await items.nth(1).getAttribute('aria-describedby'), 'compare-pane');
     await w.screenshot('compare-hover');
 
@@ -807,7 +900,10 @@ test('compare on hover: the query and the hovered (or focused) retrieved patch s
     // Both rows had their crops already: hovering and focusing asked the host for nothing.
     assert.equal(crops(), before);
     await w.page.keyboard.press('ArrowDown');
-    await w.page.waitForFunction((row) => document.querySelector('[data-testid="compare-retrieved"]')?.getAttribute('data-row') === row, String(r.results[4].row));
+    await w.page.waitForFunction(
+      (row) => document.querySelector('[data-testid="compare-retrieved"]')?.getAttribute('data-row') === row,
+      String(r.results[4].row),
+    );
     await w.page.keyboard.press('Tab');
     await pane.waitFor({ state: 'hidden' });
     await assertClean(w);

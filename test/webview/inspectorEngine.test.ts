@@ -18,16 +18,19 @@ let model = '';
 let engine: EngineClient;
 const resources: Record<string, Uint8Array> = {};
 
-before(async () => {
-  model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
-  const names = await writeDataset(root, 8, { seed: 5 });
-  engine = new EngineClient();
-  const r = await engine.request('build', { root, dbDir, model }, { timeoutMs: 120_000 });
-  assert.equal(r.images, 8);
-  // Added after the build: not in the database, tokenized when inspected.
-  await (await texturedImage(120, 90, 77)).png().toFile(path.join(root, 'new.png'));
-  for (const n of [...names, 'new.png']) resources[n] = fs.readFileSync(path.join(root, n));
-}, { timeout: 180_000 });
+before(
+  async () => {
+    model = writeTinyModel(path.join(work, 'model'), { size: 96, patch: 16, dim: 4, codes: 64, decoder: true });
+    const names = await writeDataset(root, 8, { seed: 5 });
+    engine = new EngineClient();
+    const r = await engine.request('build', { root, dbDir, model }, { timeoutMs: 120_000 });
+    assert.equal(r.images, 8);
+    // Added after the build: not in the database, tokenized when inspected.
+    await (await texturedImage(120, 90, 77)).png().toFile(path.join(root, 'new.png'));
+    for (const n of [...names, 'new.png']) resources[n] = fs.readFileSync(path.join(root, n));
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   await closeBrowser();
@@ -50,10 +53,30 @@ test('an indexed image: the model grid, a query that matches the engine, thumbna
     await w.clickCell(3, 3);
     const items = w.page.getByTestId('retrieved-item');
     await items.nth(5).waitFor();
-    const shown = await items.evaluateAll((es) => es.map((e) => ({ image: e.getAttribute('data-image'), row: Number(e.getAttribute('data-row')), col: Number(e.getAttribute('data-col')), token: Number(e.getAttribute('data-token')) })));
-    const direct = await engine.request('query', { dbDir, image: path.join(root, 'img-02.png'), row: 3, col: 3, options: { k: 6, excludeSelf: true, queryKeys: 'latent', temperature: 1 }, model });
-    assert.deepEqual(shown, direct.results.map((r) => ({ image: r.image, row: r.row, col: r.col, token: r.token })));
-    assert.ok(shown.every((s) => s.image !== 'img-02.png'), 'exclude this image');
+    const shown = await items.evaluateAll((es) =>
+      es.map((e) => ({
+        image: e.getAttribute('data-image'),
+        row: Number(e.getAttribute('data-row')),
+        col: Number(e.getAttribute('data-col')),
+        token: Number(e.getAttribute('data-token')),
+      })),
+    );
+    const direct = await engine.request('query', {
+      dbDir,
+      image: path.join(root, 'img-02.png'),
+      row: 3,
+      col: 3,
+      options: { k: 6, excludeSelf: true, queryKeys: 'latent', temperature: 1 },
+      model,
+    });
+    assert.deepEqual(
+      shown,
+      direct.results.map((r) => ({ image: r.image, row: r.row, col: r.col, token: r.token })),
+    );
+    assert.ok(
+      shown.every((s) => s.image !== 'img-02.png'),
+      'exclude this image',
+    );
     assert.equal(await w.page.getByTestId('daid-bar').count(), direct.distribution.length);
     await w.page.locator('.thumb-image[src^="blob:"]').first().waitFor();
     await items.first().click();
@@ -64,7 +87,10 @@ test('an indexed image: the model grid, a query that matches the engine, thumbna
     await w.page.locator('[data-testid="retrieved-header"]', { hasText: '6 nearest' }).waitFor();
     await w.screenshot('indexed');
     assert.deepEqual(w.errors, []);
-    assert.deepEqual(bridge.logs.filter((l) => l.level !== 'info'), []);
+    assert.deepEqual(
+      bridge.logs.filter((l) => l.level !== 'info'),
+      [],
+    );
   } finally {
     await w.close();
   }
@@ -99,7 +125,10 @@ test('an image not in the database is tokenized on the fly and searched; the rec
     assert.ok(Number.isFinite(Number(await stats.getAttribute('data-psnr'))));
     await w.screenshot('new-image');
     assert.deepEqual(w.errors, []);
-    assert.deepEqual(bridge.logs.filter((l) => l.level !== 'info'), []);
+    assert.deepEqual(
+      bridge.logs.filter((l) => l.level !== 'info'),
+      [],
+    );
   } finally {
     await w.close();
   }

@@ -21,7 +21,14 @@ interface Call {
   params: Record<string, unknown>;
 }
 
-function fakeEngine(opts: { summary?: boolean; failQuery?: string; failGrid?: { name: string; message: string }; results?: { image: string; row: number; col: number; token: number; distance: number }[] } = {}) {
+function fakeEngine(
+  opts: {
+    summary?: boolean;
+    failQuery?: string;
+    failGrid?: { name: string; message: string };
+    results?: { image: string; row: number; col: number; token: number; distance: number }[];
+  } = {},
+) {
   const calls: Call[] = [];
   const summary = {
     dbDir: '/db',
@@ -46,7 +53,14 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; failGrid?: { 
     cols: COLS,
     tokens: Int32Array.from({ length: ROWS * COLS }, (_, i) => i % 7),
     distances: new Float32Array(ROWS * COLS).fill(0.5),
-    cells: Array.from({ length: ROWS * COLS }, (_, i) => ({ row: Math.floor(i / COLS), col: i % COLS, x: (i % COLS) * 20, y: Math.floor(i / COLS) * 20, width: 20, height: 20 })),
+    cells: Array.from({ length: ROWS * COLS }, (_, i) => ({
+      row: Math.floor(i / COLS),
+      col: i % COLS,
+      x: (i % COLS) * 20,
+      y: Math.floor(i / COLS) * 20,
+      width: 20,
+      height: 20,
+    })),
   });
   const results = opts.results ?? [
     { image: 'b.png', row: 1, col: 1, token: 3, distance: 0.1 },
@@ -68,12 +82,24 @@ function fakeEngine(opts: { summary?: boolean; failQuery?: string; failGrid?: { 
             e.name = 'DatabaseError';
             throw e;
           }
-          return { query: { image: 'a.png', row: 1, col: 2, token: 6, inDatabase: true }, results, distribution: [{ token: 3, p: 0.6, distance: 0.1 }, { token: 5, p: 0.4, distance: 0.2 }], exact: false, searchMs: 0.3 };
+          return {
+            query: { image: 'a.png', row: 1, col: 2, token: 6, inDatabase: true },
+            results,
+            distribution: [
+              { token: 3, p: 0.6, distance: 0.1 },
+              { token: 5, p: 0.4, distance: 0.2 },
+            ],
+            exact: false,
+            searchMs: 0.3,
+          };
         },
         crop: () => new Uint8Array([137, 80, 78, 71]),
         thumbnail: () => {
           const { row, col } = (params as { cell: { row: number; col: number } }).cell;
-          return { png: new Uint8Array([137, 80, 78, 71]), window: { row: Math.max(0, Math.min(ROWS - 3, row - 1)), col: Math.max(0, Math.min(COLS - 3, col - 1)), rows: 3, cols: 3 } };
+          return {
+            png: new Uint8Array([137, 80, 78, 71]),
+            window: { row: Math.max(0, Math.min(ROWS - 3, row - 1)), col: Math.max(0, Math.min(COLS - 3, col - 1)), rows: 3, cols: 3 },
+          };
         },
         reconstruct: () => new Uint8Array([1, 2, 3]),
       };
@@ -92,7 +118,9 @@ function datasetFolder(): string {
   return dir;
 }
 
-function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnType<typeof fakeEngine>; saveAs?: (defaultName: string) => string | undefined } = {}) {
+function setup(
+  opts: { target?: InspectorTarget; file?: string; engine?: ReturnType<typeof fakeEngine>; saveAs?: (defaultName: string) => string | undefined } = {},
+) {
   const root = opts.file ? path.dirname(opts.file) : datasetFolder();
   const file = opts.file ?? path.join(root, 'a.png');
   fs.writeFileSync(file, Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
@@ -107,7 +135,11 @@ function setup(opts: { target?: InspectorTarget; file?: string; engine?: ReturnT
   const exportDir = path.join(root, '..', `${path.basename(root)}-exports`);
   const host: InspectorHost = {
     engine,
-    log: { info: (m) => logs.push({ level: 'info', message: m }), warn: (m) => logs.push({ level: 'warn', message: m }), error: (m) => logs.push({ level: 'error', message: m }) },
+    log: {
+      info: (m) => logs.push({ level: 'info', message: m }),
+      warn: (m) => logs.push({ level: 'warn', message: m }),
+      error: (m) => logs.push({ level: 'error', message: m }),
+    },
     post: (m) => posted.push(m),
     locate: () => opts.target ?? { dbDir: '/db', root, datasetName: 'data', buildRoot: root },
     settings: () => ({ topK: 5, excludeSelf: true, temperature: 0.5, queryKeys: 'code' }),
@@ -168,7 +200,7 @@ test('ready is answered by init (image, database, settings) and the grid as type
   assert.deepEqual(g.params, { dbDir: '/db', image: s.file, model: '/models/m.json' });
 });
 
-test('no database: init without one and a Build button; Build builds the image\'s dataset, then starts again', async () => {
+test("no database: init without one and a Build button; Build builds the image's dataset, then starts again", async () => {
   const s = setup({ engine: fakeEngine({ summary: false }) });
   s.session.receive({ type: 'ready' });
   const init = await until('init', () => s.posted.find((m) => m.type === 'init') as Extract<HostToInspector, { type: 'init' }> | undefined);
@@ -196,7 +228,10 @@ test('Rebuild with these key settings: the dataset is rebuilt with the shape and
   await ready(other);
   other.session.receive({ type: 'rebuildWithKeys', shape: 'ring', hops: 2 });
   assert.deepEqual(other.rebuilds, []);
-  assert.ok(other.logs.some((l) => /no dataset whose database could be rebuilt/.test(l.message)), JSON.stringify(other.logs));
+  assert.ok(
+    other.logs.some((l) => /no dataset whose database could be rebuilt/.test(l.message)),
+    JSON.stringify(other.logs),
+  );
 });
 
 test('an image outside every dataset with no database anywhere: a clear message, Build asks for the dataset', async () => {
@@ -214,11 +249,26 @@ test('query: answered by id with the results and the DAiD distribution as the en
   s.session.receive({ type: 'query', messageId: 7, row: 1, col: 2, k: 3, excludeSelf: false });
   const r = await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult') as Extract<HostToInspector, { type: 'queryResult' }> | undefined);
   assert.equal(r.inReplyTo, 7);
-  assert.deepEqual(r.results.map((p) => p.image), ['b.png', 'sub/c.png']);
-  assert.deepEqual(r.results.map((p) => p.row), [1, 3]);
-  assert.deepEqual(r.results.map((p) => p.token), [3, 5]);
-  assert.deepEqual(r.results.map((p) => p.distance), [0.1, 0.2]);
-  assert.deepEqual(r.distribution, [{ token: 3, p: 0.6, distance: 0.1 }, { token: 5, p: 0.4, distance: 0.2 }]);
+  assert.deepEqual(
+    r.results.map((p) => p.image),
+    ['b.png', 'sub/c.png'],
+  );
+  assert.deepEqual(
+    r.results.map((p) => p.row),
+    [1, 3],
+  );
+  assert.deepEqual(
+    r.results.map((p) => p.token),
+    [3, 5],
+  );
+  assert.deepEqual(
+    r.results.map((p) => p.distance),
+    [0.1, 0.2],
+  );
+  assert.deepEqual(r.distribution, [
+    { token: 3, p: 0.6, distance: 0.1 },
+    { token: 5, p: 0.4, distance: 0.2 },
+  ]);
   assert.equal(r.token, 6);
   const q = s.engine.calls.find((c) => c.method === 'query')!;
   assert.deepEqual(q.params.options, { k: 3, excludeSelf: false, queryKeys: 'code', temperature: 0.5 });
@@ -234,9 +284,15 @@ test('engine errors come back as `error` answers with their class, and are logge
   assert.ok(s.logs.some((l) => l.level === 'error' && l.message.includes('the index cannot be read')));
 });
 
-test('Rebuild is offered for the engine\'s RebuildNeededError alone, not for any message that mentions damage', async () => {
+test("Rebuild is offered for the engine's RebuildNeededError alone, not for any message that mentions damage", async () => {
   for (const [failGrid, canBuild] of [
-    [{ name: 'RebuildNeededError', message: 'the database file /db/index.bin is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)' }, true],
+    [
+      {
+        name: 'RebuildNeededError',
+        message: 'the database file /db/index.bin is damaged (checksum mismatch). Rebuild the database (patchlens index --rebuild)',
+      },
+      true,
+    ],
     [{ name: 'ManifestError', message: 'the model file /m/encoder.onnx is missing' }, false],
   ] as const) {
     const s = setup({ engine: fakeEngine({ failGrid }) });
@@ -277,7 +333,10 @@ test('invalid messages are rejected, logged, answered with an error when they ca
     s.session.receive(m);
     await until(`${what} to be logged`, () => s.logs.slice(logs).find((l) => l.level === 'warn' && /rejected/.test(l.message)));
     if (id !== undefined) {
-      const e = await until(`${what} to be answered`, () => s.posted.slice(posted).find((x) => x.type === 'error') as Extract<HostToInspector, { type: 'error' }> | undefined);
+      const e = await until(
+        `${what} to be answered`,
+        () => s.posted.slice(posted).find((x) => x.type === 'error') as Extract<HostToInspector, { type: 'error' }> | undefined,
+      );
       assert.equal(e.inReplyTo, id, what);
       assert.equal(e.kind, 'InvalidMessage', what);
     }
@@ -287,7 +346,14 @@ test('invalid messages are rejected, logged, answered with an error when they ca
 });
 
 test('crops and opens accept the images a query offered, inside the dataset; a crop is one engine request, cached', async () => {
-  const s = setup({ engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }, { image: '../outside.png', row: 1, col: 1, token: 2, distance: 0.2 }] }) });
+  const s = setup({
+    engine: fakeEngine({
+      results: [
+        { image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 },
+        { image: '../outside.png', row: 1, col: 1, token: 2, distance: 0.2 },
+      ],
+    }),
+  });
   await ready(s);
   s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 2, excludeSelf: true });
   await until('queryResult', () => s.posted.find((m) => m.type === 'queryResult'));
@@ -299,8 +365,14 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   const thumbnail = s.engine.calls.find((x) => x.method === 'thumbnail')!;
   assert.deepEqual(thumbnail.params, { dbDir: '/db', image: 'b.png', cell: { row: 0, col: 4 }, size: 96, model: '/models/m.json' });
   // One call: no token grid of the patch's image comes to the host, no separate crop.
-  assert.deepEqual(s.engine.calls.filter((x) => x.method === 'grid' && x.params.image === 'b.png'), []);
-  assert.deepEqual(s.engine.calls.filter((x) => x.method === 'crop'), []);
+  assert.deepEqual(
+    s.engine.calls.filter((x) => x.method === 'grid' && x.params.image === 'b.png'),
+    [],
+  );
+  assert.deepEqual(
+    s.engine.calls.filter((x) => x.method === 'crop'),
+    [],
+  );
   // The same crop again comes from the cache.
   s.session.receive({ type: 'crop', messageId: 3, image: 'b.png', row: 0, col: 4 });
   await until('second cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 3));
@@ -314,7 +386,9 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
 });
 
 test('after a restart (a build) the list still drawn may fetch its thumbnails; another dataset root forgets them', async () => {
-  const opts: { engine: ReturnType<typeof fakeEngine>; target?: InspectorTarget } = { engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }] }) };
+  const opts: { engine: ReturnType<typeof fakeEngine>; target?: InspectorTarget } = {
+    engine: fakeEngine({ results: [{ image: 'b.png', row: 0, col: 4, token: 1, distance: 0.1 }] }),
+  };
   const s = setup(opts);
   await ready(s);
   s.session.receive({ type: 'query', messageId: 1, row: 1, col: 1, k: 1, excludeSelf: true });
@@ -322,7 +396,10 @@ test('after a restart (a build) the list still drawn may fetch its thumbnails; a
   await s.session.start(); // what a finished build or a settings change does
   s.session.receive({ type: 'crop', messageId: 2, image: 'b.png', row: 0, col: 4 });
   await until('cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 2));
-  assert.deepEqual(s.logs.filter((l) => l.level !== 'info'), []);
+  assert.deepEqual(
+    s.logs.filter((l) => l.level !== 'info'),
+    [],
+  );
   // The image now belongs to another dataset: what the old one offered is refused.
   const other = datasetFolder();
   opts.target = { dbDir: '/db2', root: other, datasetName: 'other', buildRoot: other };
@@ -350,7 +427,12 @@ test('TIFF pixels come from the engine as a PNG of the whole image', async () =>
   s.session.receive({ type: 'imagePixels', messageId: 4 });
   const p = await until('imagePixels', () => s.posted.find((m) => m.type === 'imagePixels') as Extract<HostToInspector, { type: 'imagePixels' }> | undefined);
   assert.equal(p.mime, 'image/png');
-  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, { file: path.join(root, 'scan.tif'), rect: { x: 0, y: 0, width: 100, height: 80 }, size: 100, imageSize: { width: 100, height: 80 } });
+  assert.deepEqual(s.engine.calls.find((c) => c.method === 'crop')!.params, {
+    file: path.join(root, 'scan.tif'),
+    rect: { x: 0, y: 0, width: 100, height: 80 },
+    size: 100,
+    imageSize: { width: 100, height: 80 },
+  });
 });
 
 test('select before the grid is there waits for it; answers of an earlier start are dropped', async () => {
@@ -399,12 +481,15 @@ test('a jump carries the view settings: the ones an inspector was opened with, t
   assert.deepEqual(s.session.view, mine);
 });
 
-test('export: the last query\'s retrieved patches as CSV and its DAiD distribution as JSON, by the chosen file\'s extension; nothing to export before a query', async () => {
+test("export: the last query's retrieved patches as CSV and its DAiD distribution as JSON, by the chosen file's extension; nothing to export before a query", async () => {
   const s = setup({ saveAs: (name) => (name.endsWith('-daid.csv') ? name.replace(/\.csv$/, '.json') : name) });
   await ready(s);
   assert.ok(s.session.receive({ type: 'export', kind: 'retrieved' }), 'the message is valid');
   assert.equal(s.saved.length, 0, 'nothing to save before a query');
-  assert.ok(s.logs.some((l) => /no query to export yet/.test(l.message)), JSON.stringify(s.logs));
+  assert.ok(
+    s.logs.some((l) => /no query to export yet/.test(l.message)),
+    JSON.stringify(s.logs),
+  );
   assert.equal(s.session.receive({ type: 'export', kind: 'codebook' }), undefined, 'a dataset table is not a query export');
 
   s.session.receive({ type: 'query', messageId: 7, row: 1, col: 2, k: 3, excludeSelf: false });
@@ -412,18 +497,30 @@ test('export: the last query\'s retrieved patches as CSV and its DAiD distributi
   s.session.receive({ type: 'export', kind: 'retrieved' });
   s.session.receive({ type: 'export', kind: 'daid' });
   await until('two saved files', () => s.saved.length === 2);
-  assert.deepEqual(s.saved.map((x) => x.defaultName), ['a-1-2-retrieved.csv', 'a-1-2-daid.csv']);
+  assert.deepEqual(
+    s.saved.map((x) => x.defaultName),
+    ['a-1-2-retrieved.csv', 'a-1-2-daid.csv'],
+  );
 
   const csv = fs.readFileSync(s.saved[0].file!, 'utf8');
-  assert.equal(
-    csv,
-    'rank,image,row,col,token,squared_distance,same_token,caption\r\n1,b.png,1,1,3,0.1,false,\r\n2,sub/c.png,3,4,5,0.2,false,\r\n',
-  );
+  assert.equal(csv, 'rank,image,row,col,token,squared_distance,same_token,caption\r\n1,b.png,1,1,3,0.1,false,\r\n2,sub/c.png,3,4,5,0.2,false,\r\n');
   assert.match(s.saved[1].file!, /-daid\.json$/);
   const doc = JSON.parse(fs.readFileSync(s.saved[1].file!, 'utf8')) as { kind: string; about: Record<string, unknown>; rows: Record<string, unknown>[] };
   assert.equal(doc.kind, 'daid');
-  assert.deepEqual(doc.about, { dataset: 'data', image: 'a.png', row: 1, col: 2, token: 6, k: 3, temperature: 0.5, keys: 'code keys, causal h=1, border skip' });
-  assert.deepEqual(doc.rows, [{ rank: 1, token: 3, p: 0.6, true_token: false }, { rank: 2, token: 5, p: 0.4, true_token: false }]);
+  assert.deepEqual(doc.about, {
+    dataset: 'data',
+    image: 'a.png',
+    row: 1,
+    col: 2,
+    token: 6,
+    k: 3,
+    temperature: 0.5,
+    keys: 'code keys, causal h=1, border skip',
+  });
+  assert.deepEqual(doc.rows, [
+    { rank: 1, token: 3, p: 0.6, true_token: false },
+    { rank: 2, token: 5, p: 0.4, true_token: false },
+  ]);
 
   // Cancelling the dialog writes nothing.
   const c = setup({ saveAs: () => undefined });

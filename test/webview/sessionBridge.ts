@@ -35,7 +35,11 @@ export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): B
   const settings: InspectorSettings = { topK: 10, excludeSelf: true, temperature: 1, queryKeys: 'latent', ...o.settings };
   const host: InspectorHost = {
     engine: o.engine,
-    log: { info: (m) => logs.push({ level: 'info', message: m }), warn: (m) => logs.push({ level: 'warn', message: m }), error: (m) => logs.push({ level: 'error', message: m }) },
+    log: {
+      info: (m) => logs.push({ level: 'info', message: m }),
+      warn: (m) => logs.push({ level: 'warn', message: m }),
+      error: (m) => logs.push({ level: 'error', message: m }),
+    },
     post: (m) => w.post(m).catch((e: Error) => logs.push({ level: 'error', message: `post: ${e.message}` })),
     locate: () => ({ dbDir: o.dbDir, root: o.root, datasetName: path.basename(o.root), buildRoot: o.root }),
     settings: () => settings,

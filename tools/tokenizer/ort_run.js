@@ -17,7 +17,12 @@ function readNpy(path) {
   const header = buf.toString('latin1', major >= 2 ? 12 : 10, start);
   if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`${path}: expected little-endian float32, got ${header}`);
   if (/'fortran_order':\s*True/.test(header)) throw new Error(`${path}: Fortran order not supported`);
-  const shape = header.match(/'shape':\s*\(([^)]*)\)/)[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = header
+    .match(/'shape':\s*\(([^)]*)\)/)[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const data = new Float32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + buf.length));
   return { data, shape };
 }

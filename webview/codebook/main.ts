@@ -49,7 +49,9 @@ const api = acquireVsCodeApi<CodebookViewState>();
 const st: CodebookViewState = restoreCodebookState(api.getState());
 const save = () => api.setState(st);
 // Every message from the host is checked against the protocol's schema first.
-const conn = new HostConnection<CodebookToHost, HostToCodebook, CodebookReplies>(api as VsCodeApi<unknown>, hostToCodebookSchema, CODEBOOK_REPLIES, { consistent: codebookConsistent });
+const conn = new HostConnection<CodebookToHost, HostToCodebook, CodebookReplies>(api as VsCodeApi<unknown>, hostToCodebookSchema, CODEBOOK_REPLIES, {
+  consistent: codebookConsistent,
+});
 const post = (m: CodebookToHost) => conn.post(m);
 
 // ---- DOM helpers: elements and text only, never HTML strings
@@ -217,7 +219,14 @@ function render(): void {
     row.classList.toggle('selected', code === st.selected);
     row.classList.toggle('active', i === active);
     row.setAttribute('aria-selected', String(code === st.selected));
-    const [thumb, colour, id, bar, cnt, share] = row.children as unknown as [HTMLCanvasElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement, HTMLElement];
+    const [thumb, colour, id, bar, cnt, share] = row.children as unknown as [
+      HTMLCanvasElement,
+      HTMLElement,
+      HTMLElement,
+      HTMLElement,
+      HTMLElement,
+      HTMLElement,
+    ];
     colour.style.background = tokenColour(code);
     colour.title = tokenColourTitle(code);
     if (row.dataset.drawn !== `${code}:${data.generation}`) {
@@ -228,7 +237,9 @@ function render(): void {
     (bar.firstChild as HTMLElement).style.width = `${summary.max ? Math.max(dead ? 0 : 2, (count / summary.max) * 100) : 0}%`;
     cnt.textContent = dead ? 'dead' : formatCount(count);
     share.textContent = dead ? '' : shareText(count, summary.tokens);
-    row.title = dead ? `Token ${code}: dead (no indexed patch uses it)` : `Token ${code}: ${formatCount(count)} patches (${shareText(count, summary.tokens)} of all). Click to list the images.`;
+    row.title = dead
+      ? `Token ${code}: dead (no indexed patch uses it)`
+      : `Token ${code}: ${formatCount(count)} patches (${shareText(count, summary.tokens)} of all). Click to list the images.`;
     row.setAttribute('aria-label', dead ? `token ${code}, dead code` : `token ${code}, ${count} uses`);
   }
   if (active >= 0) list.setAttribute('aria-activedescendant', `code-${shown[active]}`);

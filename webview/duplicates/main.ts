@@ -50,8 +50,16 @@ class DuplicatesApp {
   private readonly thumbs = new Map<string, string>();
 
   private readonly datasetSelect = el('vscode-single-select', { 'aria-label': 'Dataset', class: 'dataset-select', 'data-testid': 'dataset-select' }) as Select;
-  private readonly windowSelect = el('vscode-single-select', { 'aria-label': 'Window side', title: 'Token windows of w × w cells are hashed; two images share a cell when a window covering it occurs in both', 'data-testid': 'window-select' }) as Select;
-  private readonly nearBox = el('vscode-checkbox', { label: 'Near keys', title: 'Also match entries whose keys lie within the squared distance given (through the index)', 'data-testid': 'near-box' }) as Checkbox;
+  private readonly windowSelect = el('vscode-single-select', {
+    'aria-label': 'Window side',
+    title: 'Token windows of w × w cells are hashed; two images share a cell when a window covering it occurs in both',
+    'data-testid': 'window-select',
+  }) as Select;
+  private readonly nearBox = el('vscode-checkbox', {
+    label: 'Near keys',
+    title: 'Also match entries whose keys lie within the squared distance given (through the index)',
+    'data-testid': 'near-box',
+  }) as Checkbox;
   private readonly nearField = el('vscode-textfield', { 'aria-label': 'Near distance', size: 5, 'data-testid': 'near-eps' }) as TextField;
   private readonly findButton = el('vscode-button', { 'data-testid': 'find' }, 'Find Duplicates');
   private readonly leaksButton = el('vscode-button', { secondary: true, 'data-testid': 'find-leaks' }, 'Find Leaks Against…');
@@ -153,7 +161,10 @@ class DuplicatesApp {
 
   private onDatasets(datasets: CodebookDataset[], selected: string): void {
     this.datasets = datasets;
-    replaceChildren(this.datasetSelect, ...datasets.map((d) => el('vscode-option', { value: d.root, description: d.root }, `${displayName(d.name)}${d.built ? '' : ' (no database)'}`)));
+    replaceChildren(
+      this.datasetSelect,
+      ...datasets.map((d) => el('vscode-option', { value: d.root, description: d.root }, `${displayName(d.name)}${d.built ? '' : ' (no database)'}`)),
+    );
     const root = datasets.some((d) => d.root === this.state.root) ? this.state.root! : selected;
     if (root) this.datasetSelect.value = root;
     const built = datasets.find((d) => d.root === root)?.built ?? false;
@@ -266,7 +277,16 @@ class DuplicatesApp {
     );
     const row = el(
       'div',
-      { class: 'pair', role: 'listitem', tabindex: '0', 'data-testid': 'pair', 'data-rank': p.rank, 'data-a': p.a, 'data-b': p.b, title: `Open ${displayName(p.a)} and ${displayName(p.b)} side by side` },
+      {
+        class: 'pair',
+        role: 'listitem',
+        tabindex: '0',
+        'data-testid': 'pair',
+        'data-rank': p.rank,
+        'data-a': p.a,
+        'data-b': p.b,
+        title: `Open ${displayName(p.a)} and ${displayName(p.b)} side by side`,
+      },
       this.thumb(r, p, 'a'),
       this.thumb(r, p, 'b'),
       names,

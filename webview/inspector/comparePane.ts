@@ -103,7 +103,12 @@ function side(s: CompareSide, keys: CompareKeys): HTMLElement {
       // the whole image, scaled and shifted so the window's rectangle fills the picture
       const sx = PICTURE / s.crop.rect.width;
       const sy = PICTURE / s.crop.rect.height;
-      Object.assign(img.style, { width: `${s.crop.width * sx}px`, height: `${s.crop.height * sy}px`, left: `${-s.crop.rect.x * sx}px`, top: `${-s.crop.rect.y * sy}px` });
+      Object.assign(img.style, {
+        width: `${s.crop.width * sx}px`,
+        height: `${s.crop.height * sy}px`,
+        left: `${-s.crop.rect.x * sx}px`,
+        top: `${-s.crop.rect.y * sy}px`,
+      });
     } else Object.assign(img.style, { width: '100%', height: '100%', left: '0', top: '0' });
     picture.append(img);
   }
@@ -118,7 +123,12 @@ function side(s: CompareSide, keys: CompareKeys): HTMLElement {
       'figcaption',
       {},
       el('div', { class: 'compare-heading', title: displayName(s.heading) }, displayName(s.heading)),
-      el('div', { class: 'compare-meta' }, el('span', {}, formatCell(s.row, s.col)), el('span', { class: 'token-chip', 'data-testid': 'compare-token' }, chip, `token ${s.token}`)),
+      el(
+        'div',
+        { class: 'compare-meta' },
+        el('span', {}, formatCell(s.row, s.col)),
+        el('span', { class: 'token-chip', 'data-testid': 'compare-token' }, chip, `token ${s.token}`),
+      ),
     ),
   );
 }
@@ -157,5 +167,11 @@ function beyondNote(query: CompareSide, retrieved: CompareSide, keys: CompareKey
     }).length;
   const n = Math.max(beyond(query), beyond(retrieved));
   if (n === 0) return [];
-  return [el('div', { class: 'compare-note', 'data-testid': 'compare-beyond' }, `h = ${keys.hops} reaches past the ${query.window.rows} × ${query.window.cols} cells shown: ${n} of ${offsets.length} neighbours not drawn.`)];
+  return [
+    el(
+      'div',
+      { class: 'compare-note', 'data-testid': 'compare-beyond' },
+      `h = ${keys.hops} reaches past the ${query.window.rows} × ${query.window.cols} cells shown: ${n} of ${offsets.length} neighbours not drawn.`,
+    ),
+  ];
 }

@@ -56,7 +56,13 @@ export class DaidChart {
     if (restCount > 0) {
       let rest = 0;
       for (let i = shown; i < tokens.length; i++) if (i !== rank - 1) rest += p[i];
-      rows.push(el('div', { class: 'daid-more', 'data-testid': 'daid-more', 'data-count': restCount, 'data-p': rest }, `${restCount} more token${restCount === 1 ? '' : 's'}, ${formatPercent(rest)} together`));
+      rows.push(
+        el(
+          'div',
+          { class: 'daid-more', 'data-testid': 'daid-more', 'data-count': restCount, 'data-p': rest },
+          `${restCount} more token${restCount === 1 ? '' : 's'}, ${formatPercent(rest)} together`,
+        ),
+      );
     }
     replaceChildren(this.bars, ...rows);
   }
@@ -74,7 +80,7 @@ export class DaidChart {
         'data-rank': rank,
         role: 'button',
         tabindex: '0',
-        title: `Token ${token}: p = ${formatPercent(p)}${isTrue ? ' (the selected patch\'s true token)' : ''}. Click to outline its cells.`,
+        title: `Token ${token}: p = ${formatPercent(p)}${isTrue ? " (the selected patch's true token)" : ''}. Click to outline its cells.`,
       },
       el('span', { class: 'bar-token' }, swatch(token), String(token)),
       el('div', { class: 'bar-track' }, fill),

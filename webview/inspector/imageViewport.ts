@@ -73,11 +73,32 @@ export class ImageViewport {
     this.gShared = svg('g', { class: 'shared-cells', 'data-testid': 'shared-cells' });
     this.gNeighbours = svg('g', { class: 'neighbours' });
     this.gSelection = svg('g', { class: 'selection' });
-    this.overlay = svg('svg', { class: 'overlay', 'data-testid': 'patch-grid', 'aria-hidden': 'true' }, this.gTokens, this.maskPath, this.gridShadow, this.gridPath, this.gShared, this.gHighlight, this.gNeighbours, this.gSelection);
+    this.overlay = svg(
+      'svg',
+      { class: 'overlay', 'data-testid': 'patch-grid', 'aria-hidden': 'true' },
+      this.gTokens,
+      this.maskPath,
+      this.gridShadow,
+      this.gridPath,
+      this.gShared,
+      this.gHighlight,
+      this.gNeighbours,
+      this.gSelection,
+    );
     this.stage = el('div', { class: 'stage' }, this.img, this.overlay as unknown as Node);
     this.tooltip = el('div', { class: 'patch-tooltip', role: 'tooltip', hidden: true });
     this.zoomLabel = el('span', { class: 'zoom-level', 'data-testid': 'zoom-level', title: 'Zoom level', 'aria-live': 'polite' }, '100%');
-    this.element = el('div', { class: 'viewport', tabindex: '0', role: 'application', 'aria-label': 'Image with patch grid. Arrow keys move the selected patch, Enter searches for it, plus and minus zoom, 0 fits.' }, this.stage, this.tooltip);
+    this.element = el(
+      'div',
+      {
+        class: 'viewport',
+        tabindex: '0',
+        role: 'application',
+        'aria-label': 'Image with patch grid. Arrow keys move the selected patch, Enter searches for it, plus and minus zoom, 0 fits.',
+      },
+      this.stage,
+      this.tooltip,
+    );
     this.attachPointer();
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     // A focus ring while the keyboard drives the view, none after a click (as in VS Code's editors).
@@ -141,7 +162,6 @@ export class ImageViewport {
     };
     img.decode().then(done, done);
   }
-
 
   setGrid(geometry: GridGeometry, tokens: Int32Array, distances: Float32Array, hasEntry: (row: number, col: number) => boolean): void {
     this.geometry = geometry;
@@ -301,7 +321,14 @@ export class ImageViewport {
       const cr = g.rect(row, col);
       const size = Math.max(1, Math.min(cr.width, cr.height) * 0.42);
       const label = svg('text', { x: cr.x + cr.width / 2, y: cr.y + cr.height / 2, 'font-size': size, 'stroke-width': size * 0.16 }, String(i + 1));
-      cells.push(svg('g', { 'data-testid': 'neighbour-cell', 'data-row': row, 'data-col': col, 'data-order': i + 1 }, svg('rect', { x: cr.x, y: cr.y, width: cr.width, height: cr.height }), label));
+      cells.push(
+        svg(
+          'g',
+          { 'data-testid': 'neighbour-cell', 'data-row': row, 'data-col': col, 'data-order': i + 1 },
+          svg('rect', { x: cr.x, y: cr.y, width: cr.width, height: cr.height }),
+          label,
+        ),
+      );
     });
     replaceChildren(this.gNeighbours, ...cells);
     const cr = g.rect(s.row, s.col);
@@ -309,7 +336,16 @@ export class ImageViewport {
     replaceChildren(
       this.gSelection,
       svg('rect', { class: 'selected-halo', x: cr.x, y: cr.y, width: cr.width, height: cr.height }),
-      svg('rect', { 'data-testid': 'selected-patch', 'data-row': s.row, 'data-col': s.col, 'data-token': token, x: cr.x, y: cr.y, width: cr.width, height: cr.height }),
+      svg('rect', {
+        'data-testid': 'selected-patch',
+        'data-row': s.row,
+        'data-col': s.col,
+        'data-token': token,
+        x: cr.x,
+        y: cr.y,
+        width: cr.width,
+        height: cr.height,
+      }),
     );
   }
 
@@ -348,7 +384,10 @@ export class ImageViewport {
   /** Zooms by a factor around a point of the viewport (default: the selected patch, else the centre). */
   zoomBy(factor: number, atX?: number, atY?: number): void {
     const r = this.element.getBoundingClientRect();
-    const s = atX === undefined && this.selection && this.geometry?.contains(this.selection.row, this.selection.col) ? this.geometry.rect(this.selection.row, this.selection.col) : undefined;
+    const s =
+      atX === undefined && this.selection && this.geometry?.contains(this.selection.row, this.selection.col)
+        ? this.geometry.rect(this.selection.row, this.selection.col)
+        : undefined;
     const px = atX ?? (s ? this.tx + (s.x + s.width / 2) * this.zoom : r.width / 2);
     const py = atY ?? (s ? this.ty + (s.y + s.height / 2) * this.zoom : r.height / 2);
     const z = clamp(this.zoom * factor, MIN_ZOOM, MAX_ZOOM);
@@ -484,9 +523,7 @@ export class ImageViewport {
       const [dr, dc] = moves[e.key];
       const step = e.shiftKey ? 4 : 1;
       const from = this.selection ?? { row: Math.floor(g.rows / 2), col: Math.floor(g.cols / 2) };
-      const cell = this.selection
-        ? { row: clamp(from.row + dr * step, 0, g.rows - 1), col: clamp(from.col + dc * step, 0, g.cols - 1) }
-        : from;
+      const cell = this.selection ? { row: clamp(from.row + dr * step, 0, g.rows - 1), col: clamp(from.col + dc * step, 0, g.cols - 1) } : from;
       this.setSelection(cell, true);
       this.events.onSelect(cell, 'key');
     } else if ((e.key === 'Enter' || e.key === ' ') && this.selection) {
@@ -514,14 +551,16 @@ export class ImageViewport {
     if (!cell) return this.hideTooltip();
     const i = cell.row * g.cols + cell.col;
     // Rebuilt only when the pointer enters another cell (or the grid changed); moving inside one just moves it.
-    const same = !this.tooltip.hidden && this.tooltipTokens === t && this.tooltip.dataset.row === String(cell.row) && this.tooltip.dataset.col === String(cell.col);
-    if (!same) replaceChildren(
-      this.tooltip,
-      el('div', { class: 'tt-title' }, `Patch ${formatCell(cell.row, cell.col)}`),
-      el('div', {}, el('span', { class: 'tt-key' }, 'Token '), el('span', { class: 'tt-value', 'data-testid': 'tooltip-token' }, String(t[i]))),
-      el('div', {}, el('span', { class: 'tt-key' }, 'Distance to code '), el('span', { class: 'tt-value' }, formatDistance(d[i]))),
-      this.hasEntry(cell.row, cell.col) ? null : el('div', { class: 'tt-note' }, 'No database entry (its neighbourhood leaves the grid)'),
-    );
+    const same =
+      !this.tooltip.hidden && this.tooltipTokens === t && this.tooltip.dataset.row === String(cell.row) && this.tooltip.dataset.col === String(cell.col);
+    if (!same)
+      replaceChildren(
+        this.tooltip,
+        el('div', { class: 'tt-title' }, `Patch ${formatCell(cell.row, cell.col)}`),
+        el('div', {}, el('span', { class: 'tt-key' }, 'Token '), el('span', { class: 'tt-value', 'data-testid': 'tooltip-token' }, String(t[i]))),
+        el('div', {}, el('span', { class: 'tt-key' }, 'Distance to code '), el('span', { class: 'tt-value' }, formatDistance(d[i]))),
+        this.hasEntry(cell.row, cell.col) ? null : el('div', { class: 'tt-note' }, 'No database entry (its neighbourhood leaves the grid)'),
+      );
     this.tooltip.hidden = false;
     const r = this.element.getBoundingClientRect();
     const w = this.tooltip.offsetWidth;

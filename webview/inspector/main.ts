@@ -83,7 +83,11 @@ class InspectorApp {
   private readonly thumbnails = new LRUCache<string, Promise<Thumbnail>>({
     max: THUMBNAIL_CACHE,
     dispose: (t, _key, reason) => {
-      if (reason === 'evict') void t.then((o) => URL.revokeObjectURL(o.url), () => {});
+      if (reason === 'evict')
+        void t.then(
+          (o) => URL.revokeObjectURL(o.url),
+          () => {},
+        );
     },
   });
   private saveTimer?: ReturnType<typeof setTimeout>;
@@ -124,15 +128,10 @@ class InspectorApp {
 
   constructor(private readonly api: VsCodeApi<ViewState>) {
     this.state = restoreViewState(api.getState());
-    this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(
-      api as VsCodeApi<unknown>,
-      hostToInspectorSchema,
-      INSPECTOR_REPLIES,
-      {
-        consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
-        onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
-      },
-    );
+    this.conn = new HostConnection<InspectorToHost, HostToInspector, InspectorReplies>(api as VsCodeApi<unknown>, hostToInspectorSchema, INSPECTOR_REPLIES, {
+      consistent: (m) => (m.type === 'grid' ? gridConsistent(m) : m.type === 'rolloutResult' ? rolloutResultConsistent(m) : undefined),
+      onRejected: (reason) => this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a message: ${reason}` }),
+    });
 
     this.viewport = new ImageViewport({
       onSelect: (cell, how) => this.select(cell, how === 'click'),
@@ -150,7 +149,10 @@ class InspectorApp {
     });
     this.daid = new DaidChart({ onToken: (t) => this.toggleHighlight(t) });
     const exportQuery = (kind: QueryExportKind) => this.conn.post({ type: 'export', kind });
-    this.exportButtons = { retrieved: exportButton('retrieved', 'retrieved patches', exportQuery), daid: exportButton('daid', 'DAiD distribution', exportQuery) };
+    this.exportButtons = {
+      retrieved: exportButton('retrieved', 'retrieved patches', exportQuery),
+      daid: exportButton('daid', 'DAiD distribution', exportQuery),
+    };
     this.usage = new TokenUsage((t) => this.toggleHighlight(t));
     this.recon = new ReconstructionPane();
     this.overlaps = new OverlapsPane({
@@ -161,7 +163,11 @@ class InspectorApp {
     this.rollout = new RolloutPane({
       run: async (q) => {
         const r = await this.conn.request({ type: 'rollout', ...q, excludeSelf: this.excludeSelf() }, 30 * 60_000);
-        return { ...r, topSource: { image: r.topSource.image || null, share: r.topSource.share }, longestCopiedRun: { image: r.longestCopiedRun.image || null, cells: r.longestCopiedRun.cells } };
+        return {
+          ...r,
+          topSource: { image: r.topSource.image || null, share: r.topSource.share },
+          longestCopiedRun: { image: r.longestCopiedRun.image || null, cells: r.longestCopiedRun.cells },
+        };
       },
       cancel: () => this.conn.post({ type: 'cancelRollout' }),
       loadThumbnail: (p) => this.thumbnail(p),
@@ -182,8 +188,16 @@ class InspectorApp {
     const zoomOut = toolbarButton('zoom-out', 'Zoom out (−)');
     const zoomIn = toolbarButton('zoom-in', 'Zoom in (+)');
     const fit = toolbarButton('screen-normal', 'Fit to view (0)');
-    this.shapeSelect = select('shape', 'Neighbourhood shape', KEY_SHAPES.map((s) => [s, KEY_SHAPE_LABELS[s]] as const));
-    this.hopsSelect = select('hops', 'Hops h', HOPS.map((h) => [String(h), `h = ${h}`] as const));
+    this.shapeSelect = select(
+      'shape',
+      'Neighbourhood shape',
+      KEY_SHAPES.map((s) => [s, KEY_SHAPE_LABELS[s]] as const),
+    );
+    this.hopsSelect = select(
+      'hops',
+      'Hops h',
+      HOPS.map((h) => [String(h), `h = ${h}`] as const),
+    );
     this.excludeBox = el('vscode-checkbox', { label: 'Exclude this image', 'data-testid': 'exclude-self' }) as Checkbox;
     this.excludeBox.textContent = 'Exclude this image';
 
@@ -215,13 +229,24 @@ class InspectorApp {
       ),
       el('div', { class: 'tool-group' }, zoomOut, this.viewport.zoomLabel, zoomIn, fit),
     );
-    const viewer = el('div', { class: 'viewer' }, el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox), this.recon.element, this.rollout.viewer);
+    const viewer = el(
+      'div',
+      { class: 'viewer' },
+      el('div', { class: 'viewport-wrap' }, this.viewport.element, this.statusBox),
+      this.recon.element,
+      this.rollout.viewer,
+    );
     const sidebar = el(
       'div',
       { class: 'sidebar' },
       section('Patch', this.patchInfo, 'section-patch'),
       section('Rollout', this.rollout.controls, 'section-rollout'),
-      section('Retrieved patches', el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element), 'section-retrieved', this.exportButtons.retrieved),
+      section(
+        'Retrieved patches',
+        el('div', {}, el('div', { class: 'list-controls' }, this.listHeader, this.excludeBox), this.list.element),
+        'section-retrieved',
+        this.exportButtons.retrieved,
+      ),
       section('DAiD distribution', this.daid.element, 'section-daid', this.exportButtons.daid),
       section('Codebook usage of this image', this.usage.element, 'section-usage'),
       section('Overlaps with other images', this.overlaps.element, 'section-overlaps'),
@@ -288,7 +313,11 @@ class InspectorApp {
 
   private onGrid(m: GridMessage): void {
     if (this.database && (m.rows !== this.database.rows || m.cols !== this.database.cols)) {
-      this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a grid of ${m.rows}x${m.cols} for a ${this.database.rows}x${this.database.cols} database` });
+      this.conn.post({
+        type: 'log',
+        level: 'warn',
+        message: `inspector webview rejected a grid of ${m.rows}x${m.cols} for a ${this.database.rows}x${this.database.cols} database`,
+      });
       return;
     }
     this.grid = m;
@@ -358,7 +387,12 @@ class InspectorApp {
     this.settings = s;
     this.rollout.setDefaultTemperature(s.temperature);
     this.applyModes();
-    const changed = !before || before.topK !== s.topK || before.temperature !== s.temperature || before.queryKeys !== s.queryKeys || (this.state.excludeSelf === null && before.excludeSelf !== s.excludeSelf);
+    const changed =
+      !before ||
+      before.topK !== s.topK ||
+      before.temperature !== s.temperature ||
+      before.queryKeys !== s.queryKeys ||
+      (this.state.excludeSelf === null && before.excludeSelf !== s.excludeSelf);
     if (changed && this.state.queried && this.grid) void this.query(this.state.queried);
   }
 
@@ -368,7 +402,11 @@ class InspectorApp {
       return;
     }
     if (!this.geometry.contains(cell.row, cell.col)) {
-      this.conn.post({ type: 'log', level: 'warn', message: `inspector webview rejected a selection (${cell.row}, ${cell.col}) outside the ${this.geometry.rows}x${this.geometry.cols} grid` });
+      this.conn.post({
+        type: 'log',
+        level: 'warn',
+        message: `inspector webview rejected a selection (${cell.row}, ${cell.col}) outside the ${this.geometry.rows}x${this.geometry.cols} grid`,
+      });
       return;
     }
     this.viewport.setSelection(cell, true);
@@ -409,7 +447,16 @@ class InspectorApp {
       actions.push(button('Retry', 'refresh', () => this.conn.post({ type: 'reload' }), 'retry', !s.canBuild));
       actions.push(button('Show Log', 'output', () => this.conn.post({ type: 'showLog' }), 'show-log', true));
     }
-    replaceChildren(box, el('div', { class: 'status-card', role: s.state === 'error' ? 'alert' : 'status' }, icon, el('div', { class: 'status-message' }, s.message), actions.length ? el('div', { class: 'status-actions' }, ...actions) : null));
+    replaceChildren(
+      box,
+      el(
+        'div',
+        { class: 'status-card', role: s.state === 'error' ? 'alert' : 'status' },
+        icon,
+        el('div', { class: 'status-message' }, s.message),
+        actions.length ? el('div', { class: 'status-actions' }, ...actions) : null,
+      ),
+    );
     box.hidden = false;
   }
 
@@ -491,7 +538,12 @@ class InspectorApp {
       this.list.render(patches, r.token, cell);
       this.listed = { cell: { row: r.row, col: r.col }, token: r.token };
       this.listHeader.textContent = `${formatCount(patches.length)} nearest of patch ${formatCell(r.row, r.col)} · ${formatDuration(r.searchMs)}`;
-      this.daid.render(r.distribution.map((d) => d.token), r.distribution.map((d) => d.p), r.token, this.settings.temperature);
+      this.daid.render(
+        r.distribution.map((d) => d.token),
+        r.distribution.map((d) => d.p),
+        r.token,
+        this.settings.temperature,
+      );
       this.setExportable(true);
       performance.measure('patchlens:query-round-trip', 'patchlens:query-sent', 'patchlens:query-answered');
       performance.measure('patchlens:query-render', 'patchlens:query-answered');
@@ -554,7 +606,16 @@ class InspectorApp {
     };
     const keys = { shape: d.keys.shape, hops: d.keys.hops, rows: g.rows, cols: g.cols };
     const heading = `#${rank} · ${p.image.slice(p.image.lastIndexOf('/') + 1)}`;
-    const retrieved = (t?: Thumbnail): CompareSide => ({ role: 'retrieved', heading, row: p.row, col: p.col, token: p.token, window: t?.window ?? thumbnailWindow(g.rows, g.cols, p.row, p.col), src: t?.url ?? '', crop: null });
+    const retrieved = (t?: Thumbnail): CompareSide => ({
+      role: 'retrieved',
+      heading,
+      row: p.row,
+      col: p.col,
+      token: p.token,
+      window: t?.window ?? thumbnailWindow(g.rows, g.cols, p.row, p.col),
+      src: t?.url ?? '',
+      crop: null,
+    });
     const draw = (t?: Thumbnail) => {
       if (seq !== this.previewSeq) return;
       this.compare.show(query, retrieved(t), p.distance, keys, row.getBoundingClientRect());
@@ -572,7 +633,11 @@ class InspectorApp {
   }
 
   private clearThumbnails(): void {
-    for (const t of this.thumbnails.values()) void t.then((o) => URL.revokeObjectURL(o.url), () => {});
+    for (const t of this.thumbnails.values())
+      void t.then(
+        (o) => URL.revokeObjectURL(o.url),
+        () => {},
+      );
     this.thumbnails.clear();
   }
 
@@ -634,7 +699,10 @@ class InspectorApp {
 
   /** The neighbourhood drawn: the view's choice, else the database's keys. */
   private neighbourhood(): { shape: NeighbourhoodShape; hops: number } {
-    return { shape: this.state.shape ?? this.database?.keys.shape ?? DEFAULT_KEYS.shape, hops: this.state.hops ?? this.database?.keys.hops ?? DEFAULT_KEYS.hops };
+    return {
+      shape: this.state.shape ?? this.database?.keys.shape ?? DEFAULT_KEYS.shape,
+      hops: this.state.hops ?? this.database?.keys.hops ?? DEFAULT_KEYS.hops,
+    };
   }
 
   private applyModes(): void {
@@ -723,7 +791,9 @@ class InspectorApp {
     const n = this.neighbourhood();
     const rows: (HTMLElement | null)[] = [];
     if (!s || !g) {
-      rows.push(el('div', { class: 'hint' }, g ? 'No patch selected. Click one, or focus the image and use the arrow keys.' : 'The token grid is not loaded yet.'));
+      rows.push(
+        el('div', { class: 'hint' }, g ? 'No patch selected. Click one, or focus the image and use the arrow keys.' : 'The token grid is not loaded yet.'),
+      );
     } else {
       const i = s.row * g.cols + s.col;
       const token = g.tokens[i];
@@ -736,7 +806,8 @@ class InspectorApp {
         const entry = hasEntry(g.rows, g.cols, d.keys.shape, d.keys.hops, d.keys.border, s.row, s.col);
         rows.push(kv('Database entry', entry ? 'yes' : 'no: its neighbourhood leaves the grid (border = skip); queries pad with zeros'));
       }
-      if (!g.inDatabase) rows.push(el('div', { class: 'note' }, 'This image is not in the database: it was tokenized now, and queries search the database for its patches.'));
+      if (!g.inDatabase)
+        rows.push(el('div', { class: 'note' }, 'This image is not in the database: it was tokenized now, and queries search the database for its patches.'));
       const q = this.state.queried;
       if (!q || q.row !== s.row || q.col !== s.col) rows.push(el('div', { class: 'hint' }, 'Press Enter to search for this patch.'));
     }
@@ -772,13 +843,25 @@ function button(text: string, icon: string, onClick: () => void, testId: string,
 }
 
 function section(title: string, body: HTMLElement, cls: string, action?: HTMLElement): HTMLElement {
-  return el('vscode-collapsible', { heading: title, open: true, class: `section ${cls}`, 'always-show-header-actions': true }, ...(action ? [action] : []), el('div', { class: 'section-body' }, body));
+  return el(
+    'vscode-collapsible',
+    { heading: title, open: true, class: `section ${cls}`, 'always-show-header-actions': true },
+    ...(action ? [action] : []),
+    el('div', { class: 'section-body' }, body),
+  );
 }
 
 /** A section's export button (in its header): saves the last query's table as CSV or JSON, through the host's save dialog. */
 function exportButton(kind: QueryExportKind, what: string, onClick: (kind: QueryExportKind) => void): ToolbarButton {
   const label = `Export the ${what} as CSV or JSON`;
-  const b = el('vscode-toolbar-button', { icon: 'export', label, 'aria-label': label, title: label, slot: 'actions', 'data-testid': `export-${kind}` }) as ToolbarButton;
+  const b = el('vscode-toolbar-button', {
+    icon: 'export',
+    label,
+    'aria-label': label,
+    title: label,
+    slot: 'actions',
+    'data-testid': `export-${kind}`,
+  }) as ToolbarButton;
   b.disabled = true;
   b.addEventListener('click', (e) => {
     e.stopPropagation();

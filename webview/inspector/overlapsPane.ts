@@ -52,7 +52,12 @@ export class OverlapsPane {
     replaceChildren(
       this.banner,
       el('span', { class: 'shared-swatch' }),
-      el('span', { class: 'shared-text' }, `${formatCount(shared.sharedCells)} cells (${formatPercent(shared.score)}) shared with `, el('strong', { title: displayName(shared.other) }, displayName(baseName(shared.other)))),
+      el(
+        'span',
+        { class: 'shared-text' },
+        `${formatCount(shared.sharedCells)} cells (${formatPercent(shared.score)}) shared with `,
+        el('strong', { title: displayName(shared.other) }, displayName(baseName(shared.other))),
+      ),
       clear,
     );
     this.banner.hidden = false;
@@ -76,7 +81,14 @@ export class OverlapsPane {
     const rows = overlaps.map((o) => {
       const row = el(
         'div',
-        { class: 'overlap-row', role: 'button', tabindex: '0', 'data-testid': 'overlap-row', 'data-image': o.other, title: `Open side by side with ${displayName(o.other)}` },
+        {
+          class: 'overlap-row',
+          role: 'button',
+          tabindex: '0',
+          'data-testid': 'overlap-row',
+          'data-image': o.other,
+          title: `Open side by side with ${displayName(o.other)}`,
+        },
         el('span', { class: 'overlap-name' }, displayName(baseName(o.other))),
         el('span', { class: 'overlap-score' }, o.identical ? 'identical file' : `${formatPercent(o.score)} · ${formatCount(o.sharedCells)} cells`),
       );

@@ -57,7 +57,11 @@ export class ReconstructionPane {
       replaceChildren(
         this.body,
         framed(reconCanvas, `Reconstruction (${w}×${h}) from the token grid`),
-        el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-note' }, 'A row of a code shard holds tokens only: no pixels to measure the error against.'),
+        el(
+          'div',
+          { class: 'recon-stats', 'data-testid': 'reconstruction-note' },
+          'A row of a code shard holds tokens only: no pixels to measure the error against.',
+        ),
       );
       return;
     }
@@ -116,7 +120,11 @@ export class ReconstructionPane {
       framed(reconCanvas, `Reconstruction (${w}×${h}) from the token grid`),
       framed(heatCanvas, 'Error |x − x̂| per pixel'),
       legend,
-      el('div', { class: 'recon-stats', 'data-testid': 'reconstruction-stats', 'data-psnr': Number.isFinite(psnr) ? psnr.toFixed(2) : 'inf' }, `PSNR ${Number.isFinite(psnr) ? formatSignificant(psnr) : '∞'} dB · RMSE ${formatSignificant(Math.sqrt(mse))} (of 255)`),
+      el(
+        'div',
+        { class: 'recon-stats', 'data-testid': 'reconstruction-stats', 'data-psnr': Number.isFinite(psnr) ? psnr.toFixed(2) : 'inf' },
+        `PSNR ${Number.isFinite(psnr) ? formatSignificant(psnr) : '∞'} dB · RMSE ${formatSignificant(Math.sqrt(mse))} (of 255)`,
+      ),
     );
   }
 

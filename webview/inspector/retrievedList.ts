@@ -105,7 +105,14 @@ export class RetrievedList {
     const rows = this.rows();
     if (rows.length === 0) return;
     const page = Math.max(1, Math.floor(this.list.clientHeight / (rows[0].offsetHeight || 1)) - 1);
-    const moves: Record<string, number> = { ArrowDown: this.active + 1, ArrowUp: this.active - 1, Home: 0, End: rows.length - 1, PageDown: this.active + page, PageUp: this.active - page };
+    const moves: Record<string, number> = {
+      ArrowDown: this.active + 1,
+      ArrowUp: this.active - 1,
+      Home: 0,
+      End: rows.length - 1,
+      PageDown: this.active + page,
+      PageUp: this.active - page,
+    };
     if (e.key in moves) {
       e.preventDefault();
       this.setActive(moves[e.key], true);

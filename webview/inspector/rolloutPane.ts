@@ -102,7 +102,13 @@ export class RolloutPane {
   private readonly kInput: Input;
   private readonly runButton: HTMLElement;
   private readonly cancelButton: HTMLElement;
-  private readonly progress = el('progress', { class: 'rollout-progress', max: 1, value: 0, hidden: true, 'data-testid': 'rollout-progress' }) as HTMLProgressElement;
+  private readonly progress = el('progress', {
+    class: 'rollout-progress',
+    max: 1,
+    value: 0,
+    hidden: true,
+    'data-testid': 'rollout-progress',
+  }) as HTMLProgressElement;
   private readonly message = el('div', { class: 'rollout-message', role: 'status', 'data-testid': 'rollout-message' });
   private readonly indicators = el('div', { class: 'rollout-indicators', 'data-testid': 'rollout-indicators' });
   private readonly legend = el('div', { class: 'rollout-legend', 'data-testid': 'rollout-legend' });
@@ -120,7 +126,11 @@ export class RolloutPane {
   private readonly overlaySelect: HTMLSelectElement;
 
   constructor(private readonly deps: RolloutPaneDeps) {
-    this.modeSelect = nativeSelect('rollout-mode', 'Greedy takes the nearest hit\'s token; Sample draws from softmax(−d / T) with the seed', ROLLOUT_MODES.map((m) => [m, m === 'greedy' ? 'Greedy' : 'Sample']));
+    this.modeSelect = nativeSelect(
+      'rollout-mode',
+      "Greedy takes the nearest hit's token; Sample draws from softmax(−d / T) with the seed",
+      ROLLOUT_MODES.map((m) => [m, m === 'greedy' ? 'Greedy' : 'Sample']),
+    );
     this.seedInput = numberInput('rollout-seed', 'Seed of the sampled rollout', '0', 0, 2 ** 31, 1);
     this.temperatureInput = numberInput('rollout-temperature', 'DAiD temperature T', '1', 0.001, 1000, 'any');
     this.kInput = numberInput('rollout-k', 'Entries retrieved per cell', '64', 1, 2048, 1);
@@ -131,7 +141,15 @@ export class RolloutPane {
     this.runButton.addEventListener('click', () => void this.start());
     this.cancelButton.addEventListener('click', () => this.deps.cancel());
 
-    this.slider = el('input', { type: 'range', min: 0, max: 0, value: 0, class: 'rollout-slider', 'aria-label': 'Generation step', 'data-testid': 'rollout-slider' }) as Input;
+    this.slider = el('input', {
+      type: 'range',
+      min: 0,
+      max: 0,
+      value: 0,
+      class: 'rollout-slider',
+      'aria-label': 'Generation step',
+      'data-testid': 'rollout-slider',
+    }) as Input;
     // a step the user chooses stops playback, which would otherwise move on from under it
     const choose = (step: number) => {
       this.stopPlaying();
@@ -148,9 +166,20 @@ export class RolloutPane {
     this.controls = el(
       'div',
       { class: 'rollout-controls' },
-      el('div', { class: 'hint' }, 'The database alone generates the rest of the image from the selected cell, in raster order, each token retrieved with the causal key of the tokens placed so far.'),
+      el(
+        'div',
+        { class: 'hint' },
+        'The database alone generates the rest of the image from the selected cell, in raster order, each token retrieved with the causal key of the tokens placed so far.',
+      ),
       this.startLabel,
-      el('div', { class: 'rollout-form' }, field('Mode', this.modeSelect), field('Seed', this.seedInput), field('T', this.temperatureInput), field('k', this.kInput)),
+      el(
+        'div',
+        { class: 'rollout-form' },
+        field('Mode', this.modeSelect),
+        field('Seed', this.seedInput),
+        field('T', this.temperatureInput),
+        field('k', this.kInput),
+      ),
       el('div', { class: 'rollout-actions' }, this.runButton, this.cancelButton, this.progress),
       this.message,
       this.indicators,
@@ -160,7 +189,7 @@ export class RolloutPane {
       this.sourceBox,
     );
 
-    this.overlaySelect = nativeSelect('rollout-colouring', 'What the rollout\'s cells are coloured by', [
+    this.overlaySelect = nativeSelect('rollout-colouring', "What the rollout's cells are coloured by", [
       ['sources', 'Sources'],
       ['changed', 'Changed cells'],
       ['none', 'No overlay'],
@@ -178,8 +207,18 @@ export class RolloutPane {
       el(
         'div',
         { class: 'rollout-figures' },
-        el('figure', { class: 'rollout-figure' }, el('div', { class: 'rollout-frame' }, this.originalCanvas, this.originalOverlay), el('figcaption', {}, 'Original')),
-        el('figure', { class: 'rollout-figure' }, el('div', { class: 'rollout-frame' }, this.rolloutCanvas, this.overlayCanvas), el('figcaption', { 'data-testid': 'rollout-caption' }, 'Rollout')),
+        el(
+          'figure',
+          { class: 'rollout-figure' },
+          el('div', { class: 'rollout-frame' }, this.originalCanvas, this.originalOverlay),
+          el('figcaption', {}, 'Original'),
+        ),
+        el(
+          'figure',
+          { class: 'rollout-figure' },
+          el('div', { class: 'rollout-frame' }, this.rolloutCanvas, this.overlayCanvas),
+          el('figcaption', { 'data-testid': 'rollout-caption' }, 'Rollout'),
+        ),
       ),
     );
     this.syncInputs();
@@ -200,7 +239,9 @@ export class RolloutPane {
 
   setSelection(cell: Cell | null): void {
     this.selection = cell;
-    this.startLabel.textContent = cell ? `Starts at ${formatCell(cell.row, cell.col)}: the cells before it keep this image's tokens.` : 'Select a cell to start from.';
+    this.startLabel.textContent = cell
+      ? `Starts at ${formatCell(cell.row, cell.col)}: the cells before it keep this image's tokens.`
+      : 'Select a cell to start from.';
     this.syncInputs();
   }
 
@@ -225,11 +266,16 @@ export class RolloutPane {
       if (seq !== this.seq) return;
       this.temperature = request.temperature;
       await this.show(data);
-      this.showMessage(`${data.mode === 'greedy' ? 'Greedy' : `Sampled (seed ${request.seed})`} rollout from ${formatCell(data.from.row, data.from.col)}, k = ${data.k}: ${formatCount(data.generated)} cells generated in ${formatDuration(data.elapsedMs)}.`);
+      this.showMessage(
+        `${data.mode === 'greedy' ? 'Greedy' : `Sampled (seed ${request.seed})`} rollout from ${formatCell(data.from.row, data.from.col)}, k = ${data.k}: ${formatCount(data.generated)} cells generated in ${formatDuration(data.elapsedMs)}.`,
+      );
     } catch (e) {
       if (seq !== this.seq) return;
       const err = e as Error;
-      this.showMessage(err.name === 'RolloutCancelledError' ? 'The rollout was cancelled.' : `The rollout failed: ${err.message}`, err.name === 'RolloutCancelledError' ? 'info' : 'error');
+      this.showMessage(
+        err.name === 'RolloutCancelledError' ? 'The rollout was cancelled.' : `The rollout failed: ${err.message}`,
+        err.name === 'RolloutCancelledError' ? 'info' : 'error',
+      );
     } finally {
       if (seq === this.seq) {
         this.running = false;
@@ -311,7 +357,17 @@ export class RolloutPane {
           if (cell.width <= 0 || cell.height <= 0) continue;
           const dx = Math.round(c * cw);
           const dy = Math.round(r * ch);
-          octx.drawImage(original, cell.x * sx, cell.y * sy, cell.width * sx, cell.height * sy, dx, dy, Math.round((c + 1) * cw) - dx, Math.round((r + 1) * ch) - dy);
+          octx.drawImage(
+            original,
+            cell.x * sx,
+            cell.y * sy,
+            cell.width * sx,
+            cell.height * sy,
+            dx,
+            dy,
+            Math.round((c + 1) * cw) - dx,
+            Math.round((r + 1) * ch) - dy,
+          );
         }
       }
     } catch {
@@ -331,9 +387,19 @@ export class RolloutPane {
     this.indicators.dataset.longestRun = String(d.longestCopiedRun.cells);
     replaceChildren(
       this.indicators,
-      indicator('Agreement', formatPercent(d.agreement), 'Generated cells whose token equals the original\'s', 'rollout-agreement'),
-      indicator('Top source', `${formatPercent(d.topSource.share)} · ${top}`, 'Share of the generated cells taken from the most used source image', 'rollout-top-source'),
-      indicator('Longest copied run', `${formatCount(d.longestCopiedRun.cells)} cells · ${run}`, 'The longest run of consecutive generated cells copied from one image at one offset (a copied region)', 'rollout-longest-run'),
+      indicator('Agreement', formatPercent(d.agreement), "Generated cells whose token equals the original's", 'rollout-agreement'),
+      indicator(
+        'Top source',
+        `${formatPercent(d.topSource.share)} · ${top}`,
+        'Share of the generated cells taken from the most used source image',
+        'rollout-top-source',
+      ),
+      indicator(
+        'Longest copied run',
+        `${formatCount(d.longestCopiedRun.cells)} cells · ${run}`,
+        'The longest run of consecutive generated cells copied from one image at one offset (a copied region)',
+        'rollout-longest-run',
+      ),
     );
   }
 
@@ -347,7 +413,13 @@ export class RolloutPane {
       // The thumbnail shows the source patch of the first cell taken from this image.
       let first = -1;
       for (let c = 0; c < d.sourceImage.length && first < 0; c++) if (d.sourceImage[c] === idx) first = c;
-      const patch: RetrievedPatch = { image: s.image, row: d.sourceRow[first], col: d.sourceCol[first], token: d.tokens[first], distance: d.sourceDistance[first] };
+      const patch: RetrievedPatch = {
+        image: s.image,
+        row: d.sourceRow[first],
+        col: d.sourceCol[first],
+        token: d.tokens[first],
+        distance: d.sourceDistance[first],
+      };
       const img = el('img', { class: 'legend-thumb', alt: '', draggable: 'false' }) as HTMLImageElement;
       void this.deps.loadThumbnail(patch).then(
         (t) => (img.src = t.url),
@@ -357,7 +429,15 @@ export class RolloutPane {
       colour.style.background = SOURCE_COLOURS[i];
       const item = el(
         'div',
-        { class: 'legend-item', role: 'button', tabindex: '0', 'data-testid': 'rollout-legend-item', 'data-image': s.image, 'data-cells': s.cells, title: `${displayName(s.image)}: ${formatCount(s.cells)} generated cells. Click to open it.` },
+        {
+          class: 'legend-item',
+          role: 'button',
+          tabindex: '0',
+          'data-testid': 'rollout-legend-item',
+          'data-image': s.image,
+          'data-cells': s.cells,
+          title: `${displayName(s.image)}: ${formatCount(s.cells)} generated cells. Click to open it.`,
+        },
         colour,
         img,
         el('span', { class: 'legend-name' }, displayName(baseName(s.image))),
@@ -378,7 +458,15 @@ export class RolloutPane {
     if (others > 0) {
       const colour = el('span', { class: 'legend-colour' });
       colour.style.background = OTHER;
-      rows.push(el('div', { class: 'legend-item other' }, colour, el('span', { class: 'legend-name' }, 'other images'), el('span', { class: 'legend-share' }, formatPercent(others / d.generated))));
+      rows.push(
+        el(
+          'div',
+          { class: 'legend-item other' },
+          colour,
+          el('span', { class: 'legend-name' }, 'other images'),
+          el('span', { class: 'legend-share' }, formatPercent(others / d.generated)),
+        ),
+      );
     }
     replaceChildren(this.legend, el('div', { class: 'legend-title' }, 'Where the generated tokens came from'), ...rows);
   }
@@ -407,7 +495,12 @@ export class RolloutPane {
       src < 0
         ? `Step ${this.step} of ${steps}: ${formatCell(r, c)} keeps token ${d.tokens[cell]} (${d.stepStart[s + 1] > d.stepStart[s] ? 'nothing retrieved' : 'no key at the border'}).`
         : `Step ${this.step} of ${steps}: ${formatCell(r, c)} → token ${d.tokens[cell]} (original ${d.original[cell]}) from ${displayName(baseName(d.images[src]))} ${formatCell(d.sourceRow[cell], d.sourceCol[cell])}, d ${formatDistance(d.sourceDistance[cell])}.`;
-    this.deps.showDistribution(d.stepTokens.subarray(d.stepStart[s], d.stepStart[s + 1]), d.stepP.subarray(d.stepStart[s], d.stepStart[s + 1]), d.original[cell], this.temperature);
+    this.deps.showDistribution(
+      d.stepTokens.subarray(d.stepStart[s], d.stepStart[s + 1]),
+      d.stepP.subarray(d.stepStart[s], d.stepStart[s + 1]),
+      d.original[cell],
+      this.temperature,
+    );
   }
 
   private togglePlay(): void {
@@ -457,7 +550,16 @@ export class RolloutPane {
     this.sourceBox.dataset.row = String(cell.row);
     this.sourceBox.dataset.col = String(cell.col);
     if (src < 0) {
-      replaceChildren(this.sourceBox, el('div', { class: 'hint' }, i < start ? `${formatCell(cell.row, cell.col)} is part of the prompt: this image's own token.` : `${formatCell(cell.row, cell.col)} has no key (border) or retrieved nothing: it keeps this image's token.`));
+      replaceChildren(
+        this.sourceBox,
+        el(
+          'div',
+          { class: 'hint' },
+          i < start
+            ? `${formatCell(cell.row, cell.col)} is part of the prompt: this image's own token.`
+            : `${formatCell(cell.row, cell.col)} has no key (border) or retrieved nothing: it keeps this image's token.`,
+        ),
+      );
       return;
     }
     const patch: RetrievedPatch = { image: d.images[src], row: d.sourceRow[i], col: d.sourceCol[i], token: d.tokens[i], distance: d.sourceDistance[i] };

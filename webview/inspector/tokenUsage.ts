@@ -33,7 +33,13 @@ export class TokenUsage {
       fill.style.width = `${(c / max) * 100}%`;
       const row = el(
         'div',
-        { class: `usage-row${token === highlighted ? ' highlighted' : ''}`, role: 'button', tabindex: '0', 'data-token': token, title: `Token ${token}: ${formatCount(c)} of ${formatCount(n)} patches. Click to outline them.` },
+        {
+          class: `usage-row${token === highlighted ? ' highlighted' : ''}`,
+          role: 'button',
+          tabindex: '0',
+          'data-token': token,
+          title: `Token ${token}: ${formatCount(c)} of ${formatCount(n)} patches. Click to outline them.`,
+        },
         el('span', { class: 'bar-token' }, swatch(token), String(token)),
         el('div', { class: 'bar-track' }, fill),
         el('span', { class: 'bar-p' }, formatCount(c)),
@@ -49,7 +55,11 @@ export class TokenUsage {
     });
     replaceChildren(
       this.element,
-      el('div', { class: 'usage-summary' }, `${formatCount(counts.size)} distinct${of} in ${formatCount(n)} patches · perplexity ${formatPerplexity(perplexity([...counts.values()]))}`),
+      el(
+        'div',
+        { class: 'usage-summary' },
+        `${formatCount(counts.size)} distinct${of} in ${formatCount(n)} patches · perplexity ${formatPerplexity(perplexity([...counts.values()]))}`,
+      ),
       ...rows,
     );
   }

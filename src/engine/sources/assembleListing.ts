@@ -104,7 +104,14 @@ export function assembleListing(
   }
   const members: MemberEntry[] = chosen.map(({ m, name, key }) => {
     const meta = jsonMeta.has(key) || fileMeta.has(key) ? { ...jsonMeta.get(key), ...fileMeta.get(key) } : undefined;
-    return { name, offset: m.offset, size: m.size, ...(m.stored !== undefined ? { stored: m.stored, method: m.method } : {}), ...(m.crc32 !== undefined ? { crc32: m.crc32 } : {}), ...(meta ? { meta } : {}) };
+    return {
+      name,
+      offset: m.offset,
+      size: m.size,
+      ...(m.stored !== undefined ? { stored: m.stored, method: m.method } : {}),
+      ...(m.crc32 !== undefined ? { crc32: m.crc32 } : {}),
+      ...(meta ? { meta } : {}),
+    };
   });
   members.sort((a, b) => a.offset - b.offset);
   return { members, problems };

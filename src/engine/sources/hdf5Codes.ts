@@ -48,7 +48,10 @@ export class CodeShard {
       const keys = file.keys();
       const get = (name: string) => {
         const d = file.get(name);
-        if (!(d instanceof h5.Dataset)) throw new SourceError(`is not an AR-RAG code shard: it has no dataset ${JSON.stringify(name)} (it has ${keys.map((k) => JSON.stringify(k)).join(', ') || 'nothing'})`);
+        if (!(d instanceof h5.Dataset))
+          throw new SourceError(
+            `is not an AR-RAG code shard: it has no dataset ${JSON.stringify(name)} (it has ${keys.map((k) => JSON.stringify(k)).join(', ') || 'nothing'})`,
+          );
         return d;
       };
       const indices = get('indices');
@@ -56,7 +59,8 @@ export class CodeShard {
       const si = indices.shape ?? [];
       const sv = vectors.shape ?? [];
       if (si.length !== 2) throw new SourceError(`has indices of shape [${si.join(', ')}], expected [N, G*G]`);
-      if (sv.length !== 3 || sv[0] !== si[0] || sv[1] !== si[1]) throw new SourceError(`has vectors of shape [${sv.join(', ')}], expected [${si[0]}, ${si[1]}, d] to match indices [${si.join(', ')}]`);
+      if (sv.length !== 3 || sv[0] !== si[0] || sv[1] !== si[1])
+        throw new SourceError(`has vectors of shape [${sv.join(', ')}], expected [${si[0]}, ${si[1]}, d] to match indices [${si.join(', ')}]`);
       return new CodeShard(file, indices, vectors, { rows: si[0], cells: si[1], dim: sv[2] });
     } catch (err) {
       file.close();

@@ -5,7 +5,15 @@
 
 import { memberNameProblem, normalMemberName, MAX_METADATA_CHARS, type ImageMetadata } from '../../core/datasetLayout';
 import { formatBytes } from '../../core/format';
-import { SourceError, type ArchiveListing, type ArchiveSource, type ListOptions, type MemberEntry, type MemberReader, type SourceProblem } from '../datasetSource';
+import {
+  SourceError,
+  type ArchiveListing,
+  type ArchiveSource,
+  type ListOptions,
+  type MemberEntry,
+  type MemberReader,
+  type SourceProblem,
+} from '../datasetSource';
 
 type Hyparquet = typeof import('hyparquet', { with: { 'resolution-mode': 'import' } });
 type SchemaTree = ReturnType<Hyparquet['parquetSchema']>;
@@ -27,7 +35,14 @@ interface ImageColumn {
 
 function isStringLeaf(n: SchemaTree): boolean {
   const e = n.element;
-  return n.children.length === 0 && e.type === 'BYTE_ARRAY' && (e.converted_type === 'UTF8' || (e.logical_type as { type?: string } | undefined)?.type === 'STRING' || e.converted_type === 'JSON' || e.converted_type === 'ENUM');
+  return (
+    n.children.length === 0 &&
+    e.type === 'BYTE_ARRAY' &&
+    (e.converted_type === 'UTF8' ||
+      (e.logical_type as { type?: string } | undefined)?.type === 'STRING' ||
+      e.converted_type === 'JSON' ||
+      e.converted_type === 'ENUM')
+  );
 }
 
 function isBinaryLeaf(n: SchemaTree): boolean {
@@ -51,12 +66,20 @@ function findImageColumn(schema: SchemaTree, override: string | undefined): Imag
   }
   const structs = top.map(asImage).filter((x): x is ImageColumn => x?.form === 'struct');
   const preferred = structs.find((s) => s.name === 'image') ?? structs[0] ?? top.map(asImage).find((x) => x !== undefined);
-  return preferred ?? `has no image column (a {bytes, path} struct or a binary column; columns: ${names.join(', ') || 'none'}); name one with --image-column or the patchlens.imageColumn setting`;
+  return (
+    preferred ??
+    `has no image column (a {bytes, path} struct or a binary column; columns: ${names.join(', ') || 'none'}); name one with --image-column or the patchlens.imageColumn setting`
+  );
 }
 
 function metadataColumns(schema: SchemaTree, image: string): string[] {
   return schema.children
-    .filter((c) => c.element.name !== image && c.children.length === 0 && (isStringLeaf(c) || ['INT32', 'INT64', 'FLOAT', 'DOUBLE', 'BOOLEAN'].includes(String(c.element.type))))
+    .filter(
+      (c) =>
+        c.element.name !== image &&
+        c.children.length === 0 &&
+        (isStringLeaf(c) || ['INT32', 'INT64', 'FLOAT', 'DOUBLE', 'BOOLEAN'].includes(String(c.element.type))),
+    )
     .map((c) => c.element.name);
 }
 
@@ -65,7 +88,9 @@ function asBytes(v: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-async function openFile(abs: string): Promise<{ hp: Hyparquet; compressors: Record<string, unknown>; file: Awaited<ReturnType<Hyparquet['asyncBufferFromFile']>>; md: FileMetaData }> {
+async function openFile(
+  abs: string,
+): Promise<{ hp: Hyparquet; compressors: Record<string, unknown>; file: Awaited<ReturnType<Hyparquet['asyncBufferFromFile']>>; md: FileMetaData }> {
   const { hp, compressors } = await load();
   let file;
   let md;
@@ -99,9 +124,19 @@ async function listParquet(abs: string, rel: string, opts: ListOptions): Promise
     const n = Number(md.row_groups[g].num_rows);
     let rows: Record<string, unknown>[];
     try {
-      rows = (await hp.parquetReadObjects({ file, columns: [col.name, ...metaCols], rowStart, rowEnd: rowStart + n, compressors: compressors as never, utf8: false })) as Record<string, unknown>[];
+      rows = (await hp.parquetReadObjects({
+        file,
+        columns: [col.name, ...metaCols],
+        rowStart,
+        rowEnd: rowStart + n,
+        compressors: compressors as never,
+        utf8: false,
+      })) as Record<string, unknown>[];
     } catch (err) {
-      problems.push({ path: rel, error: `row group ${g} (rows ${rowStart}-${rowStart + n - 1}) cannot be read: ${(err as Error).message}; the other rows are indexed` });
+      problems.push({
+        path: rel,
+        error: `row group ${g} (rows ${rowStart}-${rowStart + n - 1}) cannot be read: ${(err as Error).message}; the other rows are indexed`,
+      });
       rowStart += n;
       continue;
     }
@@ -115,7 +150,8 @@ async function listParquet(abs: string, rel: string, opts: ListOptions): Promise
         const norm = normalMemberName(p);
         const bad = memberNameProblem(norm);
         if (bad) problems.push({ path: `${rel}/${row}`, error: `image.path ${JSON.stringify(p)}: ${bad}; the row number is its name` });
-        else if (names.has(norm)) problems.push({ path: `${rel}/${row}`, error: `image.path ${JSON.stringify(p)} repeats an earlier row's; the row number is its name` });
+        else if (names.has(norm))
+          problems.push({ path: `${rel}/${row}`, error: `image.path ${JSON.stringify(p)} repeats an earlier row's; the row number is its name` });
         else name = norm;
       }
       if (!bytes || bytes.length === 0) {
@@ -123,7 +159,10 @@ async function listParquet(abs: string, rel: string, opts: ListOptions): Promise
         return;
       }
       if (bytes.length > opts.maxMemberBytes) {
-        problems.push({ path: `${rel}/${name}`, error: `row ${row}'s image is ${formatBytes(bytes.length)}, over the member limit of ${formatBytes(opts.maxMemberBytes)}` });
+        problems.push({
+          path: `${rel}/${name}`,
+          error: `row ${row}'s image is ${formatBytes(bytes.length)}, over the member limit of ${formatBytes(opts.maxMemberBytes)}`,
+        });
         return;
       }
       if (names.has(name)) {
@@ -166,8 +205,19 @@ class ParquetReader implements MemberReader {
         const { hp, file, compressors, md } = this.opened;
         const start = this.starts[g];
         if (start === undefined) throw new SourceError(`row group ${g} is not in the file (changed since it was indexed?)`);
-        const rows = (await hp.parquetReadObjects({ file, columns: [this.col.name], rowStart: start, rowEnd: start + Number(md.row_groups[g].num_rows), compressors: compressors as never, utf8: false })) as Record<string, unknown>[];
-        this.group = { g, start, images: rows.map((r) => (this.col.form === 'struct' ? asBytes((r[this.col.name] as { bytes?: unknown } | null)?.bytes) : asBytes(r[this.col.name]))) };
+        const rows = (await hp.parquetReadObjects({
+          file,
+          columns: [this.col.name],
+          rowStart: start,
+          rowEnd: start + Number(md.row_groups[g].num_rows),
+          compressors: compressors as never,
+          utf8: false,
+        })) as Record<string, unknown>[];
+        this.group = {
+          g,
+          start,
+          images: rows.map((r) => (this.col.form === 'struct' ? asBytes((r[this.col.name] as { bytes?: unknown } | null)?.bytes) : asBytes(r[this.col.name]))),
+        };
       }
       const bytes = this.group.images[m.offset - this.group.start];
       if (!bytes) throw new SourceError(`row ${m.offset} has no image bytes`);

@@ -7,7 +7,15 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { ArchiveKind } from '../../core/datasetLayout';
-import { SourceError, type ArchiveListing, type ArchiveSource, type ListOptions, type MemberEntry, type MemberReader, type SourceProblem } from '../datasetSource';
+import {
+  SourceError,
+  type ArchiveListing,
+  type ArchiveSource,
+  type ListOptions,
+  type MemberEntry,
+  type MemberReader,
+  type SourceProblem,
+} from '../datasetSource';
 import { assembleListing, isMetadataMember, type RawMember } from './assembleListing';
 import { FileByteReader, StreamByteReader, walkTar, type ByteReader } from './tarWalk';
 

@@ -180,7 +180,11 @@ function paxPath(data: Buffer): string | undefined {
  * Walks every member; `visit` says whether it wants the member's data (given
  * to `onData` before the walk goes on) or not (skipped: a seek on a file).
  */
-export async function walkTar(r: ByteReader, visit: (e: TarEntry) => boolean, onData: (e: TarEntry, data: Buffer) => void | Promise<void> = () => {}): Promise<TarWalkResult> {
+export async function walkTar(
+  r: ByteReader,
+  visit: (e: TarEntry) => boolean,
+  onData: (e: TarEntry, data: Buffer) => void | Promise<void> = () => {},
+): Promise<TarWalkResult> {
   let longName: string | undefined;
   let zeros = 0;
   for (;;) {

@@ -12,7 +12,15 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { formatBytes } from '../../core/format';
-import { SourceError, type ArchiveListing, type ArchiveSource, type ListOptions, type MemberEntry, type MemberReader, type SourceProblem } from '../datasetSource';
+import {
+  SourceError,
+  type ArchiveListing,
+  type ArchiveSource,
+  type ListOptions,
+  type MemberEntry,
+  type MemberReader,
+  type SourceProblem,
+} from '../datasetSource';
 import { assembleListing, isMetadataMember, type RawMember } from './assembleListing';
 
 const LOCAL_SIG = 0x04034b50;
@@ -33,14 +41,24 @@ interface ZipRaw extends RawMember {
   readonly crc32: number;
 }
 
-function centralDirectory(abs: string): Promise<{ name: string; localOffset: number; stored: number; size: number; method: number; flags: number; crc32: number }[]> {
+function centralDirectory(
+  abs: string,
+): Promise<{ name: string; localOffset: number; stored: number; size: number; method: number; flags: number; crc32: number }[]> {
   return new Promise((resolve, reject) => {
     yauzl.open(abs, { lazyEntries: true, decodeStrings: false, autoClose: true, validateEntrySizes: false }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error('cannot open'));
       const out: { name: string; localOffset: number; stored: number; size: number; method: number; flags: number; crc32: number }[] = [];
       zip.on('entry', (e: yauzl.Entry) => {
         const raw = (e as unknown as { fileNameRaw?: Buffer }).fileNameRaw ?? (e.fileName as unknown as Buffer);
-        out.push({ name: decodeName(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)), e.generalPurposeBitFlag), localOffset: e.relativeOffsetOfLocalHeader, stored: e.compressedSize, size: e.uncompressedSize, method: e.compressionMethod, flags: e.generalPurposeBitFlag, crc32: e.crc32 });
+        out.push({
+          name: decodeName(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)), e.generalPurposeBitFlag),
+          localOffset: e.relativeOffsetOfLocalHeader,
+          stored: e.compressedSize,
+          size: e.uncompressedSize,
+          method: e.compressionMethod,
+          flags: e.generalPurposeBitFlag,
+          crc32: e.crc32,
+        });
         zip.readEntry();
       });
       zip.on('end', () => resolve(out));
@@ -116,7 +134,8 @@ async function listZip(abs: string, rel: string, opts: ListOptions): Promise<Arc
     for (const r of raw) {
       if (r.name.endsWith('/')) continue;
       if (r.encrypted) problems.push({ path: `${rel}/${r.name}`, error: 'member is encrypted; skipped' });
-      else if (r.method !== 0 && r.method !== 8) problems.push({ path: `${rel}/${r.name}`, error: `member uses compression method ${r.method} (only stored and deflate are read); skipped` });
+      else if (r.method !== 0 && r.method !== 8)
+        problems.push({ path: `${rel}/${r.name}`, error: `member uses compression method ${r.method} (only stored and deflate are read); skipped` });
       else usable.push(r);
     }
     const text = new Map<string, string>();
@@ -134,20 +153,29 @@ async function listZip(abs: string, rel: string, opts: ListOptions): Promise<Arc
   }
 }
 
-async function readZipMember(fh: fs.promises.FileHandle, m: { name: string; offset: number; size: number; stored?: number; method?: number; crc32?: number }, maxBytes: number): Promise<Uint8Array> {
+async function readZipMember(
+  fh: fs.promises.FileHandle,
+  m: { name: string; offset: number; size: number; stored?: number; method?: number; crc32?: number },
+  maxBytes: number,
+): Promise<Uint8Array> {
   return checked(m, await inflatedMember(fh, m, maxBytes));
 }
 
 function checked(m: { name: string; crc32?: number }, bytes: Uint8Array): Uint8Array {
   if (m.crc32 === undefined || !crc32) return bytes;
   const got = crc32(bytes) >>> 0;
-  if (got !== m.crc32 >>> 0) throw new SourceError(`${m.name} is damaged: its bytes do not match the archive's CRC-32 (${hex(m.crc32)}, read ${hex(got)}); not read`);
+  if (got !== m.crc32 >>> 0)
+    throw new SourceError(`${m.name} is damaged: its bytes do not match the archive's CRC-32 (${hex(m.crc32)}, read ${hex(got)}); not read`);
   return bytes;
 }
 
 const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
 
-async function inflatedMember(fh: fs.promises.FileHandle, m: { name: string; offset: number; size: number; stored?: number; method?: number }, maxBytes: number): Promise<Uint8Array> {
+async function inflatedMember(
+  fh: fs.promises.FileHandle,
+  m: { name: string; offset: number; size: number; stored?: number; method?: number },
+  maxBytes: number,
+): Promise<Uint8Array> {
   const stored = m.stored ?? m.size;
   if (m.size > maxBytes) throw new SourceError(`${m.name} is ${formatBytes(m.size)}, over the member limit of ${formatBytes(maxBytes)}`);
   const buf = Buffer.allocUnsafeSlow(stored);

@@ -19,13 +19,19 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
   const { s, state } = d;
   const rootOf = (arg: unknown) => {
     const t = targetOf(arg);
-    return t.root ?? (t.file ? s.datasets.datasetFor(t.file)?.root ?? t.file : undefined);
+    return t.root ?? (t.file ? (s.datasets.datasetFor(t.file)?.root ?? t.file) : undefined);
   };
   return [
     vscode.commands.registerCommand('patchlens.addDataset', async (arg?: unknown) => {
       let root = arg instanceof vscode.Uri ? arg.fsPath : undefined;
       if (!root) {
-        const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Add Dataset', title: 'Folder of images' });
+        const uris = await vscode.window.showOpenDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          canSelectMany: false,
+          openLabel: 'Add Dataset',
+          title: 'Folder of images',
+        });
         root = uris?.[0]?.fsPath;
       }
       if (!root) return;
@@ -89,7 +95,9 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
       const dbDir = s.datasets.dbDirFor(root);
       const named = s.datasets.databaseSetting(root).choice;
       if (named) {
-        void vscode.window.showInformationMessage(`Patch Lens: the database of ${name} is the one patchlens.databases names (${shownUri(named.location)}); Patch Lens does not delete it. Remove the entry to use a database of its own.`);
+        void vscode.window.showInformationMessage(
+          `Patch Lens: the database of ${name} is the one patchlens.databases names (${shownUri(named.location)}); Patch Lens does not delete it. Remove the entry to use a database of its own.`,
+        );
         return;
       }
       const info = await state.info(root).catch(() => undefined);
@@ -114,7 +122,8 @@ export function registerDatasetCommands(d: QueryDeps): vscode.Disposable[] {
         s.log.info(`Cleared the database ${dbDir} (${formatBytes(bytes)})`);
         void vscode.window.showInformationMessage(`Patch Lens: deleted the patch database of ${name}.`);
       } catch (e) {
-        if (e instanceof EngineError && e.kind === 'DatabaseLockedError') void vscode.window.showWarningMessage(`Patch Lens: the database of ${name} is in use (${e.message}); try again when it finishes.`);
+        if (e instanceof EngineError && e.kind === 'DatabaseLockedError')
+          void vscode.window.showWarningMessage(`Patch Lens: the database of ${name} is in use (${e.message}); try again when it finishes.`);
         else void vscode.window.showErrorMessage(`Patch Lens: could not delete ${dbDir}: ${(e as Error).message}`);
       }
       state.invalidate(root);

@@ -54,7 +54,14 @@ export async function findLeaksAgainst(s: Services, state: PanelState, view: Dup
   const title = 'Find Leaks Against…';
   const from = await pickBuiltDataset(s, state, `${title}: the dataset to check (e.g. a test set)`, rootOf(arg));
   if (!from?.summary) return;
-  const others = (await Promise.all(s.datasets.list().filter((d) => d.root !== from.root).map((d) => state.info(d.root).catch(() => undefined)))).filter((i) => i?.summary);
+  const others = (
+    await Promise.all(
+      s.datasets
+        .list()
+        .filter((d) => d.root !== from.root)
+        .map((d) => state.info(d.root).catch(() => undefined)),
+    )
+  ).filter((i) => i?.summary);
   type Item = vscode.QuickPickItem & { target?: LeakTarget; browse?: boolean };
   const items: Item[] = [
     ...others.map((i) => ({
@@ -65,11 +72,20 @@ export async function findLeaksAgainst(s: Services, state: PanelState, view: Dup
     })),
     { label: '$(folder-opened) Browse for a Database or Dataset Folder…', browse: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title, placeHolder: `The database ${path.basename(from.root)} may leak into (e.g. a training set)` });
+  const picked = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: `The database ${path.basename(from.root)} may leak into (e.g. a training set)`,
+  });
   if (!picked) return;
   let target = picked.target;
   if (picked.browse) {
-    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, title, openLabel: 'Compare With' });
+    const folder = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      title,
+      openLabel: 'Compare With',
+    });
     if (!folder?.[0]) return;
     target = await targetFromFolder(s, folder[0].fsPath);
   }

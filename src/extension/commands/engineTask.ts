@@ -10,7 +10,13 @@ import type { EngineMethod, EngineRequests } from '../../engine/engineProtocol';
 /** What a step event reads as in the notification, e.g. "120 of 2,000 patches". */
 export type StepText = (done: number, total: number, phase?: string) => string;
 
-export function engineTask<M extends EngineMethod>(engine: EngineClient, title: string, method: M, params: EngineRequests[M]['params'], steps: StepText): Thenable<EngineRequests[M]['result']> {
+export function engineTask<M extends EngineMethod>(
+  engine: EngineClient,
+  title: string,
+  method: M,
+  params: EngineRequests[M]['params'],
+  steps: StepText,
+): Thenable<EngineRequests[M]['result']> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
     let id: number | undefined;
     let shown = '';

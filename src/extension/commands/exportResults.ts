@@ -80,7 +80,10 @@ export async function exportResults(d: QueryDeps): Promise<void> {
   }
   const p = d.state.predictability(info.dbDir, info.summary.generation);
   if (!p) {
-    const c = await vscode.window.showInformationMessage(`Patch Lens: ${name} has no retrieval predictability for its current database yet.`, 'Compute Retrieval Predictability');
+    const c = await vscode.window.showInformationMessage(
+      `Patch Lens: ${name} has no retrieval predictability for its current database yet.`,
+      'Compute Retrieval Predictability',
+    );
     if (c) await vscode.commands.executeCommand('patchlens.computePredictability', info.root);
     return;
   }

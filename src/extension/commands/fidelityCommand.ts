@@ -25,16 +25,27 @@ export async function computeFidelity(d: QueryDeps, arg?: unknown): Promise<void
   const info = await pickBuiltDataset(d.s, d.state, 'Measure Index Fidelity', typeof arg === 'string' ? arg : undefined);
   if (!info?.summary) return;
   if (info.summary.images < 2) {
-    void vscode.window.showWarningMessage("Patch Lens: index fidelity needs at least two indexed images (a query never retrieves from its own image).");
+    void vscode.window.showWarningMessage('Patch Lens: index fidelity needs at least two indexed images (a query never retrieves from its own image).');
     return;
   }
   const name = path.basename(info.root);
   const started = Date.now();
   try {
-    const r = await engineTask(d.s.engine, `Patch Lens: measuring the index of ${name}`, 'fidelity', { dbDir: info.dbDir }, (done, total, phase) => `${PHASES[phase as FidelityPhase] ?? phase ?? ''} ${done}/${total}`);
+    const r = await engineTask(
+      d.s.engine,
+      `Patch Lens: measuring the index of ${name}`,
+      'fidelity',
+      { dbDir: info.dbDir },
+      (done, total, phase) => `${PHASES[phase as FidelityPhase] ?? phase ?? ''} ${done}/${total}`,
+    );
     await d.state.setFidelity(info.dbDir, { ...r, generation: info.summary.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    const c = await vscode.window.showInformationMessage(`Patch Lens: ${name}: the index finds ${formatPercent(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`, 'Show Index');
+    d.s.log.info(
+      `Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    const c = await vscode.window.showInformationMessage(
+      `Patch Lens: ${name}: the index finds ${formatPercent(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`,
+      'Show Index',
+    );
     if (c) await vscode.commands.executeCommand('patchlens.index.focus');
   } catch (e) {
     if ((e as Error).name === 'FidelityCancelledError') return;

@@ -20,7 +20,11 @@ export interface BundledModel {
 export function listBundledModels(modelsDir: string): BundledModel[] {
   let dirs: string[];
   try {
-    dirs = fs.readdirSync(modelsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    dirs = fs
+      .readdirSync(modelsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   } catch {
     return [];
   }
@@ -44,7 +48,11 @@ export type SettingTarget = 'global' | 'workspace' | 'workspaceFolder';
  * untrusted workspace's settings (they are ignored there), else where the value
  * in effect lives now (so nothing shadows the new one), else the workspace.
  */
-export function settingTarget(info: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined, trusted: boolean, hasWorkspace: boolean): SettingTarget {
+export function settingTarget(
+  info: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined,
+  trusted: boolean,
+  hasWorkspace: boolean,
+): SettingTarget {
   if (!hasWorkspace || !trusted) return 'global';
   if (info?.workspaceFolderValue) return 'workspaceFolder';
   if (info?.workspaceValue) return 'workspace';

@@ -37,7 +37,8 @@ export function parsePatchRef(text: string): PatchRef | { error: string } {
 /** Checks a position against a token grid; an error message, or undefined when it lies inside. */
 export function checkPosition(ref: PatchRef, rows: number, cols: number): string | undefined {
   if (ref.row === undefined || ref.col === undefined) return undefined;
-  if (ref.row >= rows || ref.col >= cols) return `Patch ${formatCell(ref.row, ref.col)} is outside the ${formatGrid(rows, cols)} grid (rows 0–${rows - 1}, columns 0–${cols - 1})`;
+  if (ref.row >= rows || ref.col >= cols)
+    return `Patch ${formatCell(ref.row, ref.col)} is outside the ${formatGrid(rows, cols)} grid (rows 0–${rows - 1}, columns 0–${cols - 1})`;
   return undefined;
 }
 
@@ -92,7 +93,18 @@ export function matchImages(typed: string, images: readonly string[]): ImageMatc
     if (name.startsWith(t) || rel.startsWith(t)) prefix.push(i);
     else if (rel.includes(t)) contains.push(i);
   });
-  const resolved = exactPath.length === 1 ? exactPath[0] : exactPath.length ? undefined : exactName.length === 1 ? exactName[0] : exactName.length ? undefined : prefix.length === 1 ? prefix[0] : undefined;
+  const resolved =
+    exactPath.length === 1
+      ? exactPath[0]
+      : exactPath.length
+        ? undefined
+        : exactName.length === 1
+          ? exactName[0]
+          : exactName.length
+            ? undefined
+            : prefix.length === 1
+              ? prefix[0]
+              : undefined;
   return { resolved, ordered: [...prefix, ...contains], prefixCount: prefix.length };
 }
 

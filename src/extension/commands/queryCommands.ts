@@ -27,7 +27,6 @@ export interface QueryDeps {
   readonly datasetsView: DatasetsView;
 }
 
-
 function rootArg(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   if (arg && typeof arg === 'object' && 'root' in arg && typeof (arg as { root: unknown }).root === 'string') return (arg as { root: string }).root;
@@ -45,7 +44,11 @@ async function showTokenUses(root: string, token: number, uses: readonly TokenUs
   const items: ImgItem[] = uses.map((u) => ({
     label: `$(file-media) ${baseName(u.image)}`,
     description: `${formatCount(u.positions.length)} ${plural(u.positions.length, 'patch')}${u.image.includes('/') ? ` · ${u.image.slice(0, u.image.lastIndexOf('/'))}` : ''}`,
-    detail: u.positions.slice(0, 12).map((p) => formatCell(p.row, p.col)).join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
+    detail:
+      u.positions
+        .slice(0, 12)
+        .map((p) => formatCell(p.row, p.col))
+        .join(' ') + (u.positions.length > 12 ? ` … +${u.positions.length - 12}` : ''),
     use: u,
   }));
   const picked = await vscode.window.showQuickPick(items, {
@@ -167,15 +170,32 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
       const img = images[i];
       const dir = img.rel.includes('/') ? img.rel.slice(0, img.rel.lastIndexOf('/')) : '';
       const where = [dir, many ? path.basename(img.root) : ''].filter(Boolean).join(' · ');
-      return { label: `$(file-media) ${baseName(img.rel)}`, description: [pos ? formatCell(pos.row, pos.col) : '', where].filter(Boolean).join(' · '), alwaysShow: true, ...img };
+      return {
+        label: `$(file-media) ${baseName(img.rel)}`,
+        description: [pos ? formatCell(pos.row, pos.col) : '', where].filter(Boolean).join(' · '),
+        alwaysShow: true,
+        ...img,
+      };
     });
     const outside = pos && items[0]?.rows !== undefined ? checkPosition({ image: typed, ...pos }, items[0].rows, items[0].cols!) : undefined;
     if (!typed) qp.items = items;
     else if (outside && items.length === 1) qp.items = [message(`$(error) ${outside}`)];
     else if (items.length) qp.items = items;
     else if (resolveImage(d, typed)) qp.items = [message(`$(file-media) ${typed}`, pos ? formatCell(pos.row, pos.col) : undefined)];
-    else qp.items = [message(`$(warning) No image in the datasets matches “${typed}”`, datasets.length ? undefined : 'Add a dataset folder first (Patch Lens: Add Dataset Folder…)')];
-    qp.title = hits.resolved === undefined && hits.prefixCount > 1 ? `${title}: ${ambiguity(typed, order.slice(0, hits.prefixCount).map((i) => images[i].rel))}` : title;
+    else
+      qp.items = [
+        message(
+          `$(warning) No image in the datasets matches “${typed}”`,
+          datasets.length ? undefined : 'Add a dataset folder first (Patch Lens: Add Dataset Folder…)',
+        ),
+      ];
+    qp.title =
+      hits.resolved === undefined && hits.prefixCount > 1
+        ? `${title}: ${ambiguity(
+            typed,
+            order.slice(0, hits.prefixCount).map((i) => images[i].rel),
+          )}`
+        : title;
   };
   update();
   qp.busy = false;
@@ -186,7 +206,8 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
       // the row still highlighted (a message, or an image of the shorter text)
       const typed = typedImage(withActive(qp.value));
       const resolved = typed ? matchImages(typed, rels).resolved : undefined;
-      const item: ImageItem | undefined = resolved !== undefined ? { label: `$(file-media) ${baseName(images[resolved].rel)}`, ...images[resolved] } : qp.activeItems[0];
+      const item: ImageItem | undefined =
+        resolved !== undefined ? { label: `$(file-media) ${baseName(images[resolved].rel)}`, ...images[resolved] } : qp.activeItems[0];
       if (item && !item.rel && !item.label.startsWith('$(file-media)')) return; // a message, not an image: keep the picker open
       const typedRef = parsePatchRef(withActive(qp.value));
       const outside = item?.rows !== undefined && !('error' in typedRef) ? checkPosition(typedRef, item.rows, item.cols!) : undefined;
@@ -224,12 +245,20 @@ async function datasetImages(d: QueryDeps): Promise<{ root: string; rel: string;
 /** The image of the datasets a typed name begins, or a sentence naming the candidates when several do. */
 async function imageByPrefix(d: QueryDeps, typed: string): Promise<{ file: string; root: string } | string | undefined> {
   const images = await datasetImages(d);
-  const hits = matchImages(typed, images.map((i) => i.rel));
+  const hits = matchImages(
+    typed,
+    images.map((i) => i.rel),
+  );
   if (hits.resolved !== undefined) {
     const img = images[hits.resolved];
     return { file: path.join(img.root, ...img.rel.split('/')), root: img.root };
   }
-  return hits.prefixCount > 1 ? ambiguity(typed, hits.ordered.slice(0, hits.prefixCount).map((i) => images[i].rel)) : undefined;
+  return hits.prefixCount > 1
+    ? ambiguity(
+        typed,
+        hits.ordered.slice(0, hits.prefixCount).map((i) => images[i].rel),
+      )
+    : undefined;
 }
 
 /** The second step of askPatch: the cell of the chosen image (Enter alone opens it unselected, unless a cell is required). */
@@ -325,7 +354,11 @@ export async function findSimilarPatches(d: QueryDeps, uriArg?: unknown, posArg?
   if (result.distribution.length) {
     items.push({ label: 'DAiD distribution over tokens', kind: vscode.QuickPickItemKind.Separator });
     for (const t of result.distribution.slice(0, 10)) {
-      items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `p = ${formatPercent(t.p)}${t.token === result.query.token ? ' · the patch\'s own token' : ''}`, token: t.token });
+      items.push({
+        label: `$(symbol-numeric) token ${t.token}`,
+        description: `p = ${formatPercent(t.p)}${t.token === result.query.token ? " · the patch's own token" : ''}`,
+        token: t.token,
+      });
     }
   }
   const picked = await vscode.window.showQuickPick(items, {
@@ -344,21 +377,39 @@ export async function showCodebookStats(d: QueryDeps, arg?: unknown): Promise<vo
   const c = st.codebook;
   type Item = vscode.QuickPickItem & { token?: number; action?: 'view' | 'predict' };
   const items: Item[] = [
-    { label: `$(symbol-color) ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used`, description: `${formatPercent(c.usageFraction)} of the codebook` },
+    {
+      label: `$(symbol-color) ${formatCount(c.usedCodes)} of ${formatCount(c.codebookSize)} codes used`,
+      description: `${formatPercent(c.usageFraction)} of the codebook`,
+    },
     { label: `$(circle-slash) ${formatCount(c.deadCodes)} dead ${plural(c.deadCodes, 'code')}`, description: 'never the nearest code of an indexed patch' },
     { label: `$(pulse) perplexity ${formatPerplexity(c.perplexity)}`, description: 'exp(entropy) of token usage, in codes' },
-    { label: `$(file-media) ${formatCount(c.tokens)} tokens in ${formatCount(c.images)} ${plural(c.images, 'image')}`, description: `${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image on average` },
+    {
+      label: `$(file-media) ${formatCount(c.tokens)} tokens in ${formatCount(c.images)} ${plural(c.images, 'image')}`,
+      description: `${formatMean(c.meanDistinctTokensPerImage)} distinct tokens per image on average`,
+    },
   ];
   const pred = d.state.predictability(info.dbDir, info.summary.generation);
   items.push(
     pred
-      ? { label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`, description: `${pred.mostFrequent === undefined ? '' : `most frequent token ${formatPercent(pred.mostFrequent)}, chance ${formatPercent(pred.chance ?? 0)}; `}true token retrieved at all (coverage) ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`, action: 'predict' }
+      ? {
+          label: `$(beaker) predictability: top-1 ${formatPercent(pred.top1)} · top-5 ${formatPercent(pred.top5)}`,
+          description: `${pred.mostFrequent === undefined ? '' : `most frequent token ${formatPercent(pred.mostFrequent)}, chance ${formatPercent(pred.chance ?? 0)}; `}true token retrieved at all (coverage) ${formatPercent(pred.coverage)}, ${formatCount(pred.queries)} queries — compute again`,
+          action: 'predict',
+        }
       : { label: '$(beaker) Compute Retrieval Predictability…', description: 'how often retrieval predicts held-out tokens', action: 'predict' },
   );
   items.push({ label: '$(list-ordered) Open the Codebook view', action: 'view' });
   if (c.topCodes.length) items.push({ label: 'Most used codes', kind: vscode.QuickPickItemKind.Separator });
-  for (const t of c.topCodes) items.push({ label: `$(symbol-numeric) token ${t.token}`, description: `${formatCount(t.count)} uses · ${formatPercent(t.count / Math.max(1, c.tokens))}`, token: t.token });
-  const picked = await vscode.window.showQuickPick(items, { title: `Codebook of ${path.basename(info.root)} (${st.model.name})`, placeHolder: 'Pick a code to list the images that use it' });
+  for (const t of c.topCodes)
+    items.push({
+      label: `$(symbol-numeric) token ${t.token}`,
+      description: `${formatCount(t.count)} uses · ${formatPercent(t.count / Math.max(1, c.tokens))}`,
+      token: t.token,
+    });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: `Codebook of ${path.basename(info.root)} (${st.model.name})`,
+    placeHolder: 'Pick a code to list the images that use it',
+  });
   if (!picked) return;
   if (picked.token !== undefined) await findImagesUsingToken(d, { root: info.root, token: picked.token });
   else if (picked.action === 'view') await d.codebook.focusToken(c.topCodes[0]?.token ?? 0, info.root);
@@ -375,17 +426,29 @@ export async function computePredictability(d: QueryDeps, arg?: unknown): Promis
   const n = info.summary.images;
   const fractions = [0.1, 0.05, 0.25];
   const pickedF = await vscode.window.showQuickPick(
-    fractions.map((f, i) => ({ label: `${formatPercent(f)} of the images held out`, description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`, f })),
+    fractions.map((f, i) => ({
+      label: `${formatPercent(f)} of the images held out`,
+      description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`,
+      f,
+    })),
     { title: 'Compute Retrieval Predictability', placeHolder: 'Held-out images are queried against the others (at most 2,000 patches, seed 0, k=64)' },
   );
   if (!pickedF) return;
   const name = path.basename(info.root);
   const started = Date.now();
   try {
-    const st = await engineTask(d.s.engine, `Patch Lens: computing retrieval predictability of ${name}`, 'stats', { dbDir: info.dbDir, predictability: { fraction: pickedF.f, seed: 0, k: 64, maxQueries: 2000 } }, (done, total) => `${formatCount(done)} of ${formatCount(total)} patches`);
+    const st = await engineTask(
+      d.s.engine,
+      `Patch Lens: computing retrieval predictability of ${name}`,
+      'stats',
+      { dbDir: info.dbDir, predictability: { fraction: pickedF.f, seed: 0, k: 64, maxQueries: 2000 } },
+      (done, total) => `${formatCount(done)} of ${formatCount(total)} patches`,
+    );
     const p = st.predictability!;
     await d.state.setPredictability(info.dbDir, { ...p, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}, baselines most frequent token ${p.mostFrequentToken} ${formatPercent(p.mostFrequent)} and chance ${formatPercent(p.chance)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`);
+    d.s.log.info(
+      `Predictability of ${info.root}: top-1 ${formatPercent(p.top1)}, top-5 ${formatPercent(p.top5)}, coverage ${formatPercent(p.coverage)}, baselines most frequent token ${p.mostFrequentToken} ${formatPercent(p.mostFrequent)} and chance ${formatPercent(p.chance)} over ${formatCount(p.queries)} queries of ${formatCount(p.heldOutImages)} held-out images (k=${p.k}, seed ${p.seed}) in ${formatDuration(Date.now() - started)}`,
+    );
     const c = await vscode.window.showInformationMessage(
       `Patch Lens: ${name}: retrieval predicts the held-out token first in ${formatPercent(p.top1)} of ${formatCount(p.queries)} patches, against ${formatPercent(p.mostFrequent)} for always guessing the most frequent token and ${formatPercent(p.chance)} by chance (top-5 ${formatPercent(p.top5)}; the true token is retrieved at all in ${formatPercent(p.coverage)}).`,
       'Show Index',

@@ -17,22 +17,39 @@ export async function computeRolloutStatistic(d: QueryDeps, arg?: unknown): Prom
     return;
   }
   if (info.summary.keys.shape !== 'causal') {
-    void vscode.window.showWarningMessage(`Patch Lens: a rollout needs causal keys; this database has ${info.summary.keys.shape} keys, and ring keys need tokens not generated yet.`);
+    void vscode.window.showWarningMessage(
+      `Patch Lens: a rollout needs causal keys; this database has ${info.summary.keys.shape} keys, and ring keys need tokens not generated yet.`,
+    );
     return;
   }
   const n = info.summary.images;
   const fractions = [0.1, 0.05, 0.25, 1];
   const pickedF = await vscode.window.showQuickPick(
-    fractions.map((f, i) => ({ label: `${formatPercent(f)} of the images`, description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`, f })),
+    fractions.map((f, i) => ({
+      label: `${formatPercent(f)} of the images`,
+      description: `${formatCount(Math.max(1, Math.round(n * f)))} of ${formatCount(n)}${i === 0 ? ' · recommended' : ''}`,
+      f,
+    })),
     { title: 'Compute Rollout Copying', placeHolder: 'Each sampled image is generated from its middle row by the other images (greedy, k=64, seed 0)' },
   );
   if (!pickedF) return;
   const name = path.basename(info.root);
   try {
-    const st = await engineTask(d.s.engine, `Patch Lens: rolling out ${name}`, 'stats', { dbDir: info.dbDir, rollout: { fraction: pickedF.f, seed: 0, k: 64 } }, (done, total) => `${formatCount(done)} of ${formatCount(total)} images`);
+    const st = await engineTask(
+      d.s.engine,
+      `Patch Lens: rolling out ${name}`,
+      'stats',
+      { dbDir: info.dbDir, rollout: { fraction: pickedF.f, seed: 0, k: 64 } },
+      (done, total) => `${formatCount(done)} of ${formatCount(total)} images`,
+    );
     const r = st.rollout!;
     await d.state.setRolloutStatistic(info.dbDir, { ...r, fraction: pickedF.f, generation: st.generation, computedAt: new Date().toISOString() });
-    d.s.log.info(`Rollout copying of ${info.root}: mean agreement ${formatPercent(r.meanAgreement)}, mean top-source share ${formatPercent(r.meanTopSourceShare)}, mean longest copied run ${formatMean(r.meanLongestCopiedRun)} cells over ${formatCount(r.images)} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying.slice(0, 5).map((c) => `${c.image} (${formatCount(c.longestCopiedRun.cells)} cells from ${c.longestCopiedRun.image ?? '-'})`).join(', ')}`);
+    d.s.log.info(
+      `Rollout copying of ${info.root}: mean agreement ${formatPercent(r.meanAgreement)}, mean top-source share ${formatPercent(r.meanTopSourceShare)}, mean longest copied run ${formatMean(r.meanLongestCopiedRun)} cells over ${formatCount(r.images)} images (k=${r.k}, seed ${r.seed}); most copying: ${r.mostCopying
+        .slice(0, 5)
+        .map((c) => `${c.image} (${formatCount(c.longestCopiedRun.cells)} cells from ${c.longestCopiedRun.image ?? '-'})`)
+        .join(', ')}`,
+    );
     const c = await vscode.window.showInformationMessage(
       `Patch Lens: ${name}: rolled out from the middle row, ${formatCount(r.images)} images reproduce ${formatPercent(r.meanAgreement)} of their tokens; ${formatPercent(r.meanTopSourceShare)} of each rollout comes from its top source on average.`,
       'Show Index',

@@ -23,23 +23,42 @@ export function registerSelectModel(s: Services): vscode.Disposable {
     const items: Item[] = bundled.map((b) => ({
       // The check mark goes in the label: an icon in a description reads as a blank between two separators.
       label: `${same(b.manifestPath, current.manifestPath) ? '$(check)' : '$(package)'} ${b.name}`,
-      description: [b.id === BUNDLED_MODEL ? 'bundled, default' : 'bundled', b.input ? `${b.input.width}×${b.input.height} input` : '', same(b.manifestPath, current.manifestPath) ? 'in use' : ''].filter(Boolean).join(' · '),
+      description: [
+        b.id === BUNDLED_MODEL ? 'bundled, default' : 'bundled',
+        b.input ? `${b.input.width}×${b.input.height} input` : '',
+        same(b.manifestPath, current.manifestPath) ? 'in use' : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
       detail: b.description,
       bundled: b,
     }));
     if (!bundled.some((b) => same(b.manifestPath, current.manifestPath))) {
-      items.unshift({ label: `$(check) ${path.basename(path.dirname(current.manifestPath))}`, description: `in use (${current.origin} settings)`, detail: current.manifestPath });
+      items.unshift({
+        label: `$(check) ${path.basename(path.dirname(current.manifestPath))}`,
+        description: `in use (${current.origin} settings)`,
+        detail: current.manifestPath,
+      });
     }
     if (bundled.length === 0) items.push({ label: 'No bundled model in this build', description: modelsDir, kind: vscode.QuickPickItemKind.Separator });
     items.push({ label: '$(folder-opened) Browse…', description: 'a manifest.json of your own ONNX export', browse: true });
     const picked = await vscode.window.showQuickPick(items, {
       title: 'Select Model',
-      placeHolder: current.ignoredWorkspaceModel ? `Restricted Mode: the workspace's model (${current.ignoredWorkspaceModel}) is ignored` : 'Tokenizer model for new builds',
+      placeHolder: current.ignoredWorkspaceModel
+        ? `Restricted Mode: the workspace's model (${current.ignoredWorkspaceModel}) is ignored`
+        : 'Tokenizer model for new builds',
     });
     if (!picked || (!picked.bundled && !picked.browse)) return;
     let manifestPath: string;
     if (picked.browse) {
-      const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters: { 'Model manifest': ['json'] }, openLabel: 'Use Model', title: 'Model manifest (manifest.json)' });
+      const uris = await vscode.window.showOpenDialog({
+        canSelectFiles: true,
+        canSelectFolders: false,
+        canSelectMany: false,
+        filters: { 'Model manifest': ['json'] },
+        openLabel: 'Use Model',
+        title: 'Model manifest (manifest.json)',
+      });
       if (!uris?.[0]) return;
       manifestPath = uris[0].fsPath;
       try {
@@ -54,7 +73,12 @@ export function registerSelectModel(s: Services): vscode.Disposable {
     const config = vscode.workspace.getConfiguration('patchlens', scope);
     const info = config.inspect<string>('model');
     const target = settingTarget(info, vscode.workspace.isTrusted, (vscode.workspace.workspaceFolders?.length ?? 0) > 0);
-    const cfgTarget = target === 'global' ? vscode.ConfigurationTarget.Global : target === 'workspace' ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.WorkspaceFolder;
+    const cfgTarget =
+      target === 'global'
+        ? vscode.ConfigurationTarget.Global
+        : target === 'workspace'
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.WorkspaceFolder;
     const nothingElseSet = ![info?.globalValue, info?.workspaceValue, info?.workspaceFolderValue].some((v) => v);
     const value =
       picked.bundled?.id === BUNDLED_MODEL && nothingElseSet

@@ -21,7 +21,8 @@ export function resolveDatasetPath(root: string, rel: string): { ok: true; file:
   const problem = datasetPathProblem(rel);
   if (problem) return { ok: false, reason: problem };
   const file = path.resolve(root, ...rel.split('/'));
-  if (!isInside(root, file) || file === path.resolve(root)) return { ok: false, reason: `${JSON.stringify(rel.slice(0, 200))} is outside the dataset folder ${root}` };
+  if (!isInside(root, file) || file === path.resolve(root))
+    return { ok: false, reason: `${JSON.stringify(rel.slice(0, 200))} is outside the dataset folder ${root}` };
   return { ok: true, file };
 }
 

@@ -123,7 +123,12 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
    * has its grid) and a new inspector starts with `view`: the settings of the inspector the jump came from, or of the one
    * last active (a jump from the Codebook view or a command).
    */
-  async openImage(uri: vscode.Uri, patch?: { row: number; col: number }, options: vscode.TextDocumentShowOptions = {}, view = this.lastActive?.session.view): Promise<void> {
+  async openImage(
+    uri: vscode.Uri,
+    patch?: { row: number; col: number },
+    options: vscode.TextDocumentShowOptions = {},
+    view = this.lastActive?.session.view,
+  ): Promise<void> {
     const file = uri.fsPath;
     if (patch) this.pendingSelect.set(file, patch);
     if (patch && view) this.pendingView.set(file, view);
@@ -140,7 +145,13 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     }
   }
 
-  private async keepThenOpen(from: vscode.WebviewPanel, uri: vscode.Uri, patch: { row: number; col: number }, options: vscode.TextDocumentShowOptions, view: InspectorView | undefined): Promise<void> {
+  private async keepThenOpen(
+    from: vscode.WebviewPanel,
+    uri: vscode.Uri,
+    patch: { row: number; col: number },
+    options: vscode.TextDocumentShowOptions,
+    view: InspectorView | undefined,
+  ): Promise<void> {
     if (from.active) await vscode.commands.executeCommand('workbench.action.keepEditor');
     await this.openImage(uri, patch, options, view);
   }
@@ -169,7 +180,10 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     const entry = [...this.open].find((o) => o.panel.active) ?? this.lastActive;
     if (!entry) return [];
     const out: OfferedExport[] = [];
-    for (const [kind, what] of [['retrieved', 'Retrieved patches'], ['daid', 'DAiD distribution']] as const) {
+    for (const [kind, what] of [
+      ['retrieved', 'Retrieved patches'],
+      ['daid', 'DAiD distribution'],
+    ] as const) {
       const t = entry.session.exportTable(kind);
       if (t) out.push({ label: `${what} of ${entry.session.name} ${formatCell(Number(t.table.about.row), Number(t.table.about.col))}`, ...t });
     }
@@ -196,12 +210,17 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
         const m = resolveModel(vscode.Uri.file(file));
         if (m.ignoredWorkspaceModel && !this.warnedUntrustedModel) {
           this.warnedUntrustedModel = true;
-          s.log.warn(`Untrusted workspace: the inspector ignores the workspace's model setting ${m.ignoredWorkspaceModel} and tokenizes with ${m.manifestPath}`);
+          s.log.warn(
+            `Untrusted workspace: the inspector ignores the workspace's model setting ${m.ignoredWorkspaceModel} and tokenizes with ${m.manifestPath}`,
+          );
         }
         return m.manifestPath;
       },
       // Only files under the webview's resource roots load by URI; the others come as bytes (imagePixels).
-      imageSrc: (file) => (browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) && !isArchiveMemberPath(file) ? webview.asWebviewUri(vscode.Uri.file(file)).toString() : ''),
+      imageSrc: (file) =>
+        browserMime(file) && roots.some((r) => isInside(r.fsPath, file)) && !isArchiveMemberPath(file)
+          ? webview.asWebviewUri(vscode.Uri.file(file)).toString()
+          : '',
       isBuilding: (root) => s.builds.isBuilding(root),
       build: (root) => (root ? s.builds.build(root) : Promise.resolve(vscode.commands.executeCommand('patchlens.buildDatabase'))),
       rebuildWithKeys: (root, keys) => s.builds.rebuildWithKeys(root, keys),

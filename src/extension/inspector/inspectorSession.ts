@@ -103,7 +103,6 @@ const ROLLOUT_TIMEOUT_MS = 30 * 60_000;
 /** Thumbnails of retrieved patches, shared by every inspector; the least recently used dropped first. */
 const thumbnailCache = new LRUCache<string, Promise<PatchThumbnail>>({ max: 1000 });
 
-
 export class InspectorSession {
   /** Bumped on every (re)start and on dispose: answers for an older epoch are dropped. */
   private epoch = 0;
@@ -261,7 +260,8 @@ export class InspectorSession {
     const relPath = t.root ? toDatasetPath(t.root, this.file) : undefined;
     if (relPath) this.offered.add(relPath);
     let image: InspectorImage = { name: this.name, path: relPath ?? this.file, src: this.host.imageSrc(this.file) };
-    const init = (database: InspectorDatabase | null, status: InspectorStatus) => this.host.post({ type: 'init', image, database, settings, status, ...(this.carriedView ? { view: this.carriedView } : {}) });
+    const init = (database: InspectorDatabase | null, status: InspectorStatus) =>
+      this.host.post({ type: 'init', image, database, settings, status, ...(this.carriedView ? { view: this.carriedView } : {}) });
 
     if (!t.dbDir) {
       const building = t.buildRoot !== undefined && this.host.isBuilding(t.buildRoot);
@@ -278,15 +278,27 @@ export class InspectorSession {
     if (!live()) return;
     if (!summary) {
       const building = this.host.isBuilding(t.root ?? '');
-      init(null, building ? { state: 'building', message: `Building the patch database of ${t.datasetName ?? 'this dataset'}…`, canBuild: false } : this.noDatabase());
+      init(
+        null,
+        building ? { state: 'building', message: `Building the patch database of ${t.datasetName ?? 'this dataset'}…`, canBuild: false } : this.noDatabase(),
+      );
       return;
     }
     this.summary = summary;
     if (relPath) {
       // captions, prompts, categories and JSON fields of the image's source, when it has any
-      const meta = await this.host.engine.request('metadata', { dbDir: t.dbDir, images: [relPath] }).then((r) => r[0], () => null);
+      const meta = await this.host.engine.request('metadata', { dbDir: t.dbDir, images: [relPath] }).then(
+        (r) => r[0],
+        () => null,
+      );
       if (!live()) return;
-      if (meta) image = { ...image, metadata: Object.entries(meta).slice(0, 64).map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 8192) })) };
+      if (meta)
+        image = {
+          ...image,
+          metadata: Object.entries(meta)
+            .slice(0, 64)
+            .map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 8192) })),
+        };
     }
     init(
       {
@@ -307,7 +319,17 @@ export class InspectorSession {
       if (!live()) return;
       const cells = new Float32Array(grid.rows * grid.cols * 4);
       grid.cells.forEach((c, i) => cells.set([c.x, c.y, c.width, c.height], i * 4));
-      this.host.post({ type: 'grid', width: grid.width, height: grid.height, rows: grid.rows, cols: grid.cols, inDatabase: grid.inDatabase, tokens: grid.tokens, distances: grid.distances, cells });
+      this.host.post({
+        type: 'grid',
+        width: grid.width,
+        height: grid.height,
+        rows: grid.rows,
+        cols: grid.cols,
+        inDatabase: grid.inDatabase,
+        tokens: grid.tokens,
+        distances: grid.distances,
+        cells,
+      });
       this.host.post({ type: 'status', status: { state: 'ready', message: '', canBuild: false } });
       if (this.pendingSelect) {
         const { row, col } = this.pendingSelect;
@@ -335,9 +357,17 @@ export class InspectorSession {
   private noDatabase(): InspectorStatus {
     const t = this.target;
     if (t.buildRoot) {
-      return { state: 'noDatabase', message: `${path.basename(t.buildRoot)} has no patch database yet. Build it to see this image's tokens and search its patches.`, canBuild: true };
+      return {
+        state: 'noDatabase',
+        message: `${path.basename(t.buildRoot)} has no patch database yet. Build it to see this image's tokens and search its patches.`,
+        canBuild: true,
+      };
     }
-    return { state: 'noDatabase', message: 'This image is outside the open dataset folders, and none of them has a patch database to search. Build one to inspect patches.', canBuild: true };
+    return {
+      state: 'noDatabase',
+      message: 'This image is outside the open dataset folders, and none of them has a patch database to search. Build one to inspect patches.',
+      canBuild: true,
+    };
   }
 
   private failure(err: unknown): InspectorStatus {
@@ -354,7 +384,11 @@ export class InspectorSession {
   /** Builds (or, with keys, rebuilds with those keys) the image's dataset, then starts again. */
   private async build(keys?: { shape: NeighbourhoodShape; hops: number }): Promise<void> {
     const root = this.target.buildRoot;
-    const what = keys ? `Rebuilding the patch database of ${path.basename(root!)} with ${keys.shape} keys, h = ${keys.hops}…` : root ? `Building the patch database of ${path.basename(root)}…` : 'Choose the dataset to build…';
+    const what = keys
+      ? `Rebuilding the patch database of ${path.basename(root!)} with ${keys.shape} keys, h = ${keys.hops}…`
+      : root
+        ? `Building the patch database of ${path.basename(root)}…`
+        : 'Choose the dataset to build…';
     this.host.post({ type: 'status', status: { state: 'building', message: what, canBuild: false } });
     try {
       await (keys ? this.host.rebuildWithKeys(root!, keys) : this.host.build(root));
@@ -411,7 +445,9 @@ export class InspectorSession {
     });
     for (const p of r.results) this.offered.add(p.image);
     // Only the fields the wire carries (the schema is strict), in the engine's shape; an empty caption is none.
-    const results = r.results.map(({ image, row, col, token, distance, caption }) => (!caption ? { image, row, col, token, distance } : { image, row, col, token, distance, caption }));
+    const results = r.results.map(({ image, row, col, token, distance, caption }) =>
+      !caption ? { image, row, col, token, distance } : { image, row, col, token, distance, caption },
+    );
     const distribution = r.distribution.map(({ token, p, distance }) => ({ token, p, distance }));
     const t = this.target;
     const keys = this.summary?.keys;
@@ -455,7 +491,11 @@ export class InspectorSession {
     const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
     let p = thumbnailCache.get(key);
     if (!p) {
-      p = this.host.engine.request('thumbnail', { dbDir, image: m.image, cell: { row: m.row, col: m.col }, size: THUMBNAIL_SIZE, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
+      p = this.host.engine.request(
+        'thumbnail',
+        { dbDir, image: m.image, cell: { row: m.row, col: m.col }, size: THUMBNAIL_SIZE, model: this.modelPath() },
+        { timeoutMs: GRID_TIMEOUT_MS },
+      );
       p.catch(() => thumbnailCache.delete(key));
       thumbnailCache.set(key, p);
     }
@@ -467,7 +507,11 @@ export class InspectorSession {
   private async reconstruct(m: Extract<InspectorToHost, { type: 'reconstruct' }>): Promise<HostToInspector> {
     this.requireGrid();
     if (!this.summary?.model.hasDecoder) throw new InvalidMessage(`the model ${this.summary?.model.name ?? ''} has no decoder`);
-    const png = await this.host.engine.request('reconstruct', { dbDir: this.target.dbDir!, image: this.file, model: this.modelPath() }, { timeoutMs: GRID_TIMEOUT_MS });
+    const png = await this.host.engine.request(
+      'reconstruct',
+      { dbDir: this.target.dbDir!, image: this.file, model: this.modelPath() },
+      { timeoutMs: GRID_TIMEOUT_MS },
+    );
     return { type: 'reconstruction', inReplyTo: m.messageId, png };
   }
 
@@ -477,7 +521,8 @@ export class InspectorSession {
     if (mime) {
       // a member of an archive has no file of its own: the engine reads it from its archive
       const st = await fs.promises.stat(this.file).catch(() => undefined);
-      if (st && st.size > MAX_IMAGE_BYTES) throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
+      if (st && st.size > MAX_IMAGE_BYTES)
+        throw new Error(`${this.name} is ${Math.round(st.size / 2 ** 20)} MB, more than the ${MAX_IMAGE_BYTES / 2 ** 20} MB the inspector shows`);
       const buf = st ? await fs.promises.readFile(this.file) : await this.host.engine.request('readImage', { file: this.file }, { timeoutMs: GRID_TIMEOUT_MS });
       return { type: 'imagePixels', inReplyTo: m.messageId, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), mime };
     }
@@ -485,7 +530,11 @@ export class InspectorSession {
     const grid = this.grid ?? (this.target.dbDir ? await this.loadGrid() : undefined);
     if (!grid) throw new Error(`${this.name} is a format the webview cannot show, and without a database its size is unknown`);
     const size = Math.min(CONVERTED_MAX_SIDE, Math.max(grid.width, grid.height));
-    const png = await this.host.engine.request('crop', { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size, imageSize: { width: grid.width, height: grid.height } }, { timeoutMs: GRID_TIMEOUT_MS });
+    const png = await this.host.engine.request(
+      'crop',
+      { file: this.file, rect: { x: 0, y: 0, width: grid.width, height: grid.height }, size, imageSize: { width: grid.width, height: grid.height } },
+      { timeoutMs: GRID_TIMEOUT_MS },
+    );
     return { type: 'imagePixels', inReplyTo: m.messageId, bytes: png, mime: 'image/png' };
   }
 
@@ -502,7 +551,14 @@ export class InspectorSession {
         {
           dbDir: this.target.dbDir!,
           image: this.file,
-          options: { from: { row: m.row, col: m.col }, k: m.k, temperature: m.temperature, mode: m.mode, seed: m.mode === 'sample' ? m.seed : undefined, includeSelf: !m.excludeSelf },
+          options: {
+            from: { row: m.row, col: m.col },
+            k: m.k,
+            temperature: m.temperature,
+            mode: m.mode,
+            seed: m.mode === 'sample' ? m.seed : undefined,
+            includeSelf: !m.excludeSelf,
+          },
           model: this.modelPath(),
           decode: this.summary?.model.hasDecoder ?? false,
         },

@@ -24,7 +24,9 @@ export function registerInspector(s: Services): vscode.Disposable[] {
       // View state lives in the webview's getState/setState; hidden inspectors are unloaded.
       webviewOptions: { retainContextWhenHidden: false },
     }),
-    vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown, show?: unknown) => inspectPatches(s, provider, arg, args, show)),
+    vscode.commands.registerCommand('patchlens.inspectPatches', (arg?: unknown, args?: unknown, show?: unknown) =>
+      inspectPatches(s, provider, arg, args, show),
+    ),
     // For other commands (Find Similar Patches): the active inspector's image and selected patch, or undefined.
     vscode.commands.registerCommand('patchlens.inspector.getSelection', () => provider.selection()),
     // For "Export Results…": the active inspector's last query as tables.
@@ -93,19 +95,34 @@ async function pickImage(s: Services): Promise<vscode.Uri | undefined> {
   const items = (async () => {
     const out: (vscode.QuickPickItem & { uri: vscode.Uri })[] = [];
     for (const d of s.datasets.list()) {
-      const found = await vscode.workspace.findFiles(new vscode.RelativePattern(vscode.Uri.file(d.root), glob), `**/{${DATABASE_FOLDER},node_modules,.git}/**`, 5000);
+      const found = await vscode.workspace.findFiles(
+        new vscode.RelativePattern(vscode.Uri.file(d.root), glob),
+        `**/{${DATABASE_FOLDER},node_modules,.git}/**`,
+        5000,
+      );
       for (const uri of found.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
         const rel = path.relative(d.root, uri.fsPath);
-        out.push({ label: path.basename(uri.fsPath), description: path.dirname(rel) === '.' ? d.name : `${d.name}/${path.dirname(rel).split(path.sep).join('/')}`, iconPath: new vscode.ThemeIcon('file-media'), uri });
+        out.push({
+          label: path.basename(uri.fsPath),
+          description: path.dirname(rel) === '.' ? d.name : `${d.name}/${path.dirname(rel).split(path.sep).join('/')}`,
+          iconPath: new vscode.ThemeIcon('file-media'),
+          uri,
+        });
       }
     }
     return out;
   })();
   const list = await items;
   if (list.length === 0) {
-    void vscode.window.showInformationMessage('Patch Lens: there are no images in the open dataset folders. Open a folder of images, or right-click an image file.');
+    void vscode.window.showInformationMessage(
+      'Patch Lens: there are no images in the open dataset folders. Open a folder of images, or right-click an image file.',
+    );
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(list, { title: 'Inspect Patches', placeHolder: 'Image to open in the Patch Inspector', matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(list, {
+    title: 'Inspect Patches',
+    placeHolder: 'Image to open in the Patch Inspector',
+    matchOnDescription: true,
+  });
   return picked?.uri;
 }

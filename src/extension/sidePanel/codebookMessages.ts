@@ -29,7 +29,10 @@ export function parseCodebookMessage(raw: unknown): { ok: true; message: Codeboo
 }
 
 /** The codebook view's host endpoint; register its handlers with on() and handle(). */
-export function codebookEndpoint(post: (m: HostToCodebook) => unknown, log: { warn(m: string): void; error(m: string): void }): Endpoint<HostToCodebook, CodebookToHost> {
+export function codebookEndpoint(
+  post: (m: HostToCodebook) => unknown,
+  log: { warn(m: string): void; error(m: string): void },
+): Endpoint<HostToCodebook, CodebookToHost> {
   return new Endpoint<HostToCodebook, CodebookToHost>({
     name: 'Codebook view',
     schema: codebookToHostSchema,

@@ -119,13 +119,22 @@ export class CodebookView implements vscode.WebviewViewProvider, vscode.Disposab
         if (!known(m.root)) return;
         const target = resolveDatasetPath(m.root, m.image);
         if (!target.ok) return this.s.log.warn(`Codebook view: rejected a message: ${target.reason}`);
-        openInInspector(vscode.Uri.file(target.file), { row: m.row, col: m.col }, m.keep === true).catch((e: Error) => this.s.log.error(`Codebook view: openPatch failed: ${e.message}`));
+        openInInspector(vscode.Uri.file(target.file), { row: m.row, col: m.col }, m.keep === true).catch((e: Error) =>
+          this.s.log.error(`Codebook view: openPatch failed: ${e.message}`),
+        );
       })
       .handle('tokenUses', async (m) => {
         if (!known(m.root)) throw Object.assign(new Error('that dataset is no longer in the side panel'), { name: 'UnknownDataset' });
         const uses = await this.s.engine.request('tokenUses', { dbDir: this.s.datasets.dbDirFor(m.root), token: m.token });
         const totalPositions = uses.reduce((n, u) => n + u.positions.length, 0);
-        return { type: 'tokenUsesResult', inReplyTo: m.messageId, token: m.token, uses: uses.slice(0, TOKEN_USES_LIMIT).map((u) => ({ image: u.image, positions: [...u.positions] })), totalImages: uses.length, totalPositions };
+        return {
+          type: 'tokenUsesResult',
+          inReplyTo: m.messageId,
+          token: m.token,
+          uses: uses.slice(0, TOKEN_USES_LIMIT).map((u) => ({ image: u.image, positions: [...u.positions] })),
+          totalImages: uses.length,
+          totalPositions,
+        };
       });
   }
 

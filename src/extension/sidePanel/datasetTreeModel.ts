@@ -53,7 +53,12 @@ export function emptyCounts(): StatusCounts {
  * patchlens.databases names, built on other machines), whose file times say
  * nothing here: the size decides (the inspector compares contents).
  */
-export function classifyImages(disk: readonly DiskImage[] | undefined, indexed: readonly IndexedImage[], failed: readonly FailedImage[], sizesOnly = false): ImageEntry[] {
+export function classifyImages(
+  disk: readonly DiskImage[] | undefined,
+  indexed: readonly IndexedImage[],
+  failed: readonly FailedImage[],
+  sizesOnly = false,
+): ImageEntry[] {
   const byPath = new Map(indexed.map((i) => [i.path, i]));
   const failedByPath = new Map(failed.map((f) => [f.path, f]));
   const out: ImageEntry[] = [];
@@ -107,8 +112,24 @@ export interface ArchiveStatus {
  * archive) and the rest: members are listed a page at a time when their
  * archive is expanded, not with the folder's files.
  */
-export function splitByArchive(archives: readonly DiskImage[], indexed: readonly IndexedImage[], failed: readonly FailedImage[]): { indexed: IndexedImage[]; failed: FailedImage[]; archives: ArchiveStatus[] } {
-  const byRel = new Map(archives.map((a) => [a.rel, { rel: a.rel, bytes: a.bytes, mtimeMs: a.mtimeMs, indexed: new Map<string, IndexedImage>(), failed: new Map<string, FailedImage>(), error: undefined as string | undefined }]));
+export function splitByArchive(
+  archives: readonly DiskImage[],
+  indexed: readonly IndexedImage[],
+  failed: readonly FailedImage[],
+): { indexed: IndexedImage[]; failed: FailedImage[]; archives: ArchiveStatus[] } {
+  const byRel = new Map(
+    archives.map((a) => [
+      a.rel,
+      {
+        rel: a.rel,
+        bytes: a.bytes,
+        mtimeMs: a.mtimeMs,
+        indexed: new Map<string, IndexedImage>(),
+        failed: new Map<string, FailedImage>(),
+        error: undefined as string | undefined,
+      },
+    ]),
+  );
   const archiveOf = (id: string) => {
     for (let i = id.indexOf('/'); i >= 0; i = id.indexOf('/', i + 1)) {
       const a = byRel.get(id.slice(0, i));
@@ -135,7 +156,8 @@ export function splitByArchive(archives: readonly DiskImage[], indexed: readonly
 /** The status of a member listed from its archive (compared as the indexer compares: bytes and the archive's mtime). */
 export function classifyMember(a: ArchiveStatus, id: string, bytes: number, mtimeMs: number): ImageEntry {
   const i = a.indexed.get(id);
-  if (i) return { rel: id, status: i.bytes === bytes && Math.floor(i.mtimeMs) === Math.floor(mtimeMs) ? 'indexed' : 'changed', width: i.width, height: i.height };
+  if (i)
+    return { rel: id, status: i.bytes === bytes && Math.floor(i.mtimeMs) === Math.floor(mtimeMs) ? 'indexed' : 'changed', width: i.width, height: i.height };
   const f = a.failed.get(id);
   return f ? { rel: id, status: 'failed', error: f.error } : { rel: id, status: 'new' };
 }

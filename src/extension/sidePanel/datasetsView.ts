@@ -216,7 +216,9 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     } else {
       item.description = status ? archiveDescription(status, this.memberCounts.get(this.levelKey(node))) : 'gone from disk';
       item.iconPath = new vscode.ThemeIcon(status?.error ? 'warning' : 'file-zip');
-      item.tooltip = [node.rel, status?.error ? `Could not be read: ${status.error}` : 'An archive: its images are listed as a folder, a page at a time.'].join('\n');
+      item.tooltip = [node.rel, status?.error ? `Could not be read: ${status.error}` : 'An archive: its images are listed as a folder, a page at a time.'].join(
+        '\n',
+      );
       item.resourceUri = vscode.Uri.file(path.join(node.root, ...node.rel.split('/')));
     }
     item.contextValue = 'archive';
@@ -237,7 +239,11 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     let page;
     try {
       // listing a big archive the first time reads it through: no time-out
-      page = await this.s.engine.request('archivePage', { root: node.root, dbDir: info.dbDir, archive: node.rel, prefix: node.prefix, offset: 0, limit, include: info.include, exclude: info.exclude }, { timeoutMs: 0 });
+      page = await this.s.engine.request(
+        'archivePage',
+        { root: node.root, dbDir: info.dbDir, archive: node.rel, prefix: node.prefix, offset: 0, limit, include: info.include, exclude: info.exclude },
+        { timeoutMs: 0 },
+      );
     } catch (e) {
       return [{ kind: 'more', root: node.root, text: `Cannot list ${node.rel}: ${(e as Error).message}`, parent: node }];
     }
@@ -245,10 +251,19 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     if (page.error) out.push({ kind: 'more', root: node.root, text: `Unreadable: ${page.error}`, parent: node });
     const lead = `${node.rel}/${node.prefix ? `${node.prefix}/` : ''}`;
     for (const e of page.entries) {
-      if (e.folder) out.push({ kind: 'archive', root: node.root, rel: node.rel, prefix: node.prefix ? `${node.prefix}/${e.name}` : e.name, images: e.images, parent: node });
+      if (e.folder)
+        out.push({
+          kind: 'archive',
+          root: node.root,
+          rel: node.rel,
+          prefix: node.prefix ? `${node.prefix}/${e.name}` : e.name,
+          images: e.images,
+          parent: node,
+        });
       else out.push({ kind: 'image', root: node.root, entry: classifyMember(status, lead + e.name, e.bytes, page.mtimeMs), parent: node });
     }
-    if (page.total > page.entries.length) out.push({ kind: 'more', root: node.root, text: showMoreLabel(page.entries.length, page.total), parent: node, page: key });
+    if (page.total > page.entries.length)
+      out.push({ kind: 'more', root: node.root, text: showMoreLabel(page.entries.length, page.total), parent: node, page: key });
     // The archive's description shows this count from its next redraw on. Refreshing the archive row now, while
     // VS Code is taking in these children, left their commands stale: "Show more" did nothing when clicked.
     this.memberCounts.set(key, page.images);
@@ -283,7 +298,12 @@ export class DatasetsView implements vscode.TreeDataProvider<DatasetsNode>, vsco
     for (let i = 0; i < parts.length; i++) {
       const kids = await this.getChildren(level);
       const want = parts.slice(0, i + 1).join('/');
-      const next = kids.find((k) => (k.kind === 'folder' && k.folder.rel === want) || (k.kind === 'archive' && (k.prefix ? `${k.rel}/${k.prefix}` : k.rel) === want) || (k.kind === 'image' && k.entry.rel === want));
+      const next = kids.find(
+        (k) =>
+          (k.kind === 'folder' && k.folder.rel === want) ||
+          (k.kind === 'archive' && (k.prefix ? `${k.rel}/${k.prefix}` : k.rel) === want) ||
+          (k.kind === 'image' && k.entry.rel === want),
+      );
       if (!next) return;
       level = next;
     }

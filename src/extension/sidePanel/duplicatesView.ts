@@ -120,7 +120,14 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
   private onReady(): void {
     this.postDatasets();
     if (this.shown) this.post({ type: 'results', results: this.shown.results });
-    else if (!this.running) this.post({ type: 'empty', reason: this.s.datasets.list().length ? 'idle' : 'noDatasets', message: this.s.datasets.list().length ? 'Find the images of a dataset that share patch content, or its leaks into another database.' : 'No dataset. Open a folder of images or add one in the Datasets view.' });
+    else if (!this.running)
+      this.post({
+        type: 'empty',
+        reason: this.s.datasets.list().length ? 'idle' : 'noDatasets',
+        message: this.s.datasets.list().length
+          ? 'Find the images of a dataset that share patch content, or its leaks into another database.'
+          : 'No dataset. Open a folder of images or add one in the Datasets view.',
+      });
   }
 
   private async selectDataset(root: string): Promise<void> {
@@ -133,7 +140,9 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
     if (!this.ready) return;
     void (async () => {
       const list = this.s.datasets.list();
-      const datasets: CodebookDataset[] = await Promise.all(list.map(async (d) => ({ root: d.root, name: d.name, built: !!(await this.state.info(d.root).catch(() => undefined))?.summary })));
+      const datasets: CodebookDataset[] = await Promise.all(
+        list.map(async (d) => ({ root: d.root, name: d.name, built: !!(await this.state.info(d.root).catch(() => undefined))?.summary })),
+      );
       this.post({ type: 'datasets', datasets, selected: this.selected() ?? '' });
     })();
   }
@@ -180,7 +189,9 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
         near,
       };
       this.shown = { search, results, rootA: info.summary.root, rootB: against?.root ?? info.summary.root };
-      this.s.log.info(`Duplicates: ${formatCount(search.totalPairs)} pairs in ${formatDuration(search.elapsedMs)} (${formatCount(search.stats.images)} images, ${formatCount(search.stats.commonWindows)} windows too common to count)`);
+      this.s.log.info(
+        `Duplicates: ${formatCount(search.totalPairs)} pairs in ${formatDuration(search.elapsedMs)} (${formatCount(search.stats.images)} images, ${formatCount(search.stats.commonWindows)} windows too common to count)`,
+      );
       this.post({ type: 'results', results });
     } catch (e) {
       const err = e as Error;
@@ -273,7 +284,13 @@ export class DuplicatesView implements vscode.WebviewViewProvider, vscode.Dispos
  * Opens both images of pair `rank` of a search in the inspector, a on the
  * left and b on the right, each with the cells it shares with the other lit.
  */
-export async function openDuplicatePair(s: Services, search: Pick<DuplicateSearch, 'searchId' | 'cols'>, rootA: string, rootB: string, rank: number): Promise<void> {
+export async function openDuplicatePair(
+  s: Services,
+  search: Pick<DuplicateSearch, 'searchId' | 'cols'>,
+  rootA: string,
+  rootB: string,
+  rank: number,
+): Promise<void> {
   let got;
   try {
     got = await s.engine.request('duplicateCells', { searchId: search.searchId, rank });

@@ -69,7 +69,11 @@ export interface IndexInput {
     readonly meanAgreement: number;
     readonly meanTopSourceShare: number;
     readonly meanLongestCopiedRun: number;
-    readonly mostCopying: readonly { readonly image: string; readonly topSource: { readonly image: string | null; readonly share: number }; readonly longestCopiedRun: { readonly image: string | null; readonly cells: number } }[];
+    readonly mostCopying: readonly {
+      readonly image: string;
+      readonly topSource: { readonly image: string | null; readonly share: number };
+      readonly longestCopiedRun: { readonly image: string | null; readonly cells: number };
+    }[];
     readonly computedAt: string;
   };
   /** The last fidelity report of this generation of the database. */
@@ -196,10 +200,13 @@ export function indexRows(input: IndexInput): IndexRow[] {
     tooltip: `Each entry's key is the concatenation of its ${s.keys.shape === 'causal' ? 'already generated (causal)' : 'surrounding (ring)'} ${s.keys.hops}-hop neighbours' ${s.keys.source === 'latent' ? 'encoder latents' : 'codebook vectors'}; ${s.keys.border === 'skip' ? 'border patches without a full neighbourhood are skipped' : 'neighbours outside the grid are zeros'}.`,
     icon: 'key',
   });
-  const keysDiffer = want.keys.shape !== s.keys.shape || want.keys.hops !== s.keys.hops || want.keys.border !== s.keys.border || want.keys.source !== s.keys.source;
+  const keysDiffer =
+    want.keys.shape !== s.keys.shape || want.keys.hops !== s.keys.hops || want.keys.border !== s.keys.border || want.keys.source !== s.keys.source;
   const hnswDiffer = s.backend === 'hnsw' && (want.hnsw.m !== s.index.m || want.hnsw.efConstruction !== s.index.efConstruction);
   if (keysDiffer || hnswDiffer) {
-    const what = [keysDiffer ? keysText(want.keys) : '', hnswDiffer ? `M=${want.hnsw.m}, efConstruction=${want.hnsw.efConstruction}` : ''].filter(Boolean).join('; ');
+    const what = [keysDiffer ? keysText(want.keys) : '', hnswDiffer ? `M=${want.hnsw.m}, efConstruction=${want.hnsw.efConstruction}` : '']
+      .filter(Boolean)
+      .join('; ');
     rows.push({
       id: id('keys-differ'),
       label: 'Settings changed',
@@ -211,14 +218,31 @@ export function indexRows(input: IndexInput): IndexRow[] {
     });
   }
   rows.push(indexRow(id('index'), s));
-  rows.push({ id: id('entries'), label: 'Entries', description: formatCount(s.entries), tooltip: 'Patches in the index (one per position with a key).', icon: 'symbol-array' });
+  rows.push({
+    id: id('entries'),
+    label: 'Entries',
+    description: formatCount(s.entries),
+    tooltip: 'Patches in the index (one per position with a key).',
+    icon: 'symbol-array',
+  });
   const pend = input.pending;
-  const extra = [s.failed.length ? `${formatCount(s.failed.length)} failed` : '', pend?.changed ? `${formatCount(pend.changed)} changed` : '', pend?.new ? `${formatCount(pend.new)} not indexed` : ''].filter(Boolean).join(' · ');
+  const extra = [
+    s.failed.length ? `${formatCount(s.failed.length)} failed` : '',
+    pend?.changed ? `${formatCount(pend.changed)} changed` : '',
+    pend?.new ? `${formatCount(pend.new)} not indexed` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   rows.push({
     id: id('images'),
     label: 'Images',
     description: extra ? `${formatCount(s.images)} · ${extra}` : formatCount(s.images),
-    tooltip: s.failed.length ? `Failed (click to show them in the Problems panel):\n${s.failed.slice(0, 20).map((f) => `${f.path}: ${f.error}`).join('\n')}` : 'Indexed images.',
+    tooltip: s.failed.length
+      ? `Failed (click to show them in the Problems panel):\n${s.failed
+          .slice(0, 20)
+          .map((f) => `${f.path}: ${f.error}`)
+          .join('\n')}`
+      : 'Indexed images.',
     icon: 'file-media',
     color: s.failed.length ? 'problemsWarningIcon.foreground' : undefined,
     command: s.failed.length ? { command: 'workbench.actions.view.problems', title: 'Show Problems' } : undefined,
@@ -239,7 +263,8 @@ export function indexRows(input: IndexInput): IndexRow[] {
           id: id('predictability'),
           label: 'Predictability',
           // short enough for a sidebar; the figures and their baselines are the rows under it
-          description: p.mostFrequent === undefined ? `top-1 ${formatPercent(p.top1)}` : `top-1 ${formatPercent(p.top1)} vs ${formatPercent(p.mostFrequent)} baseline`,
+          description:
+            p.mostFrequent === undefined ? `top-1 ${formatPercent(p.top1)}` : `top-1 ${formatPercent(p.top1)} vs ${formatPercent(p.mostFrequent)} baseline`,
           tooltip: `Retrieval predictability: for ${formatCount(p.queries)} patches of ${formatCount(p.heldOutImages)} held-out images (${formatPercent(p.fraction)} of the images, seed ${p.seed}), how often the DAiD distribution over the k=${p.k} nearest patches of the other images ranks the true token first (top-1), among the first five (top-5), or at all (coverage).${p.mostFrequent === undefined ? '' : ` Baselines: always guessing the most used token gives ${formatPercent(p.mostFrequent)}, a uniform guess ${formatPercent(p.chance ?? 0)}.`} Computed ${formatAgo(p.computedAt, now)}. Click to compute again.`,
           icon: 'beaker',
           command: { command: 'patchlens.computePredictability', title: 'Compute Retrieval Predictability', args: [root] },
@@ -262,9 +287,25 @@ export function indexRows(input: IndexInput): IndexRow[] {
 /** The index's recall against exact search and AR-RAG's database on the same keys (or an invitation to measure them). */
 function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fidelity'], now: number): IndexRow[] {
   const command = { command: 'patchlens.computeFidelity', title: 'Measure Index Fidelity', args: [root] };
-  if (!f) return [{ id: id('fidelity'), label: 'Fidelity', description: 'not measured', tooltip: "Click to measure how many of the true nearest patches the index returns, against exact search on this database's own patches, and what AR-RAG's FAISS database would return on them.", icon: 'pulse', command }];
+  if (!f)
+    return [
+      {
+        id: id('fidelity'),
+        label: 'Fidelity',
+        description: 'not measured',
+        tooltip:
+          "Click to measure how many of the true nearest patches the index returns, against exact search on this database's own patches, and what AR-RAG's FAISS database would return on them.",
+        icon: 'pulse',
+        command,
+      },
+    ];
   const at = knobText(f.current.params, f.sweep);
-  const curve = f.sweep.map((p) => `\n  ${knobText(p.params, f.sweep)}: ${formatPercent(p.recall)} in ${p.p50Ms.toFixed(3)} ms${knobText(p.params) === knobText(f.current.params) ? ' (current)' : ''}`).join('');
+  const curve = f.sweep
+    .map(
+      (p) =>
+        `\n  ${knobText(p.params, f.sweep)}: ${formatPercent(p.recall)} in ${p.p50Ms.toFixed(3)} ms${knobText(p.params) === knobText(f.current.params) ? ' (current)' : ''}`,
+    )
+    .join('');
   const a = f.arrag;
   return [
     {
@@ -290,8 +331,21 @@ function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fi
 /** How much a rollout from the middle row reproduces and copies (or an invitation to compute it). */
 function rolloutRow(rowId: string, root: string, r: IndexInput['rollout'], now: number): IndexRow {
   const command = { command: 'patchlens.computeRolloutStatistic', title: 'Compute Rollout Copying', args: [root] };
-  if (!r) return { id: rowId, label: 'Rollout copying', description: 'not computed', tooltip: 'Click to let the database generate the lower half of sampled images and measure how much it copies.', icon: 'debug-start', command };
-  const most = r.mostCopying.slice(0, 5).map((c) => `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${formatPercent(c.topSource.share)} from ${c.topSource.image ?? '-'}`);
+  if (!r)
+    return {
+      id: rowId,
+      label: 'Rollout copying',
+      description: 'not computed',
+      tooltip: 'Click to let the database generate the lower half of sampled images and measure how much it copies.',
+      icon: 'debug-start',
+      command,
+    };
+  const most = r.mostCopying
+    .slice(0, 5)
+    .map(
+      (c) =>
+        `\n  ${c.image}: ${c.longestCopiedRun.cells} cells in a row from ${c.longestCopiedRun.image ?? '-'}, ${formatPercent(c.topSource.share)} from ${c.topSource.image ?? '-'}`,
+    );
   return {
     id: rowId,
     label: 'Rollout copying',
@@ -305,8 +359,20 @@ function rolloutRow(rowId: string, root: string, r: IndexInput['rollout'], now: 
 /** The figures of a predictability result, one a row, each with what it is measured against. */
 function predictabilityRows(id: (k: string) => string, p: NonNullable<IndexInput['predictability']>): IndexRow[] {
   const rows: IndexRow[] = [
-    { id: id('pred-top1'), label: 'Top-1', description: formatPercent(p.top1), tooltip: "DAiD's most probable token is the held-out patch's true token.", icon: 'target' },
-    { id: id('pred-top5'), label: 'Top-5', description: formatPercent(p.top5), tooltip: "The true token is among DAiD's five most probable tokens.", icon: 'list-ordered' },
+    {
+      id: id('pred-top1'),
+      label: 'Top-1',
+      description: formatPercent(p.top1),
+      tooltip: "DAiD's most probable token is the held-out patch's true token.",
+      icon: 'target',
+    },
+    {
+      id: id('pred-top5'),
+      label: 'Top-5',
+      description: formatPercent(p.top5),
+      tooltip: "The true token is among DAiD's five most probable tokens.",
+      icon: 'list-ordered',
+    },
     {
       id: id('pred-coverage'),
       label: 'Coverage',
@@ -338,9 +404,22 @@ function predictabilityRows(id: (k: string) => string, p: NonNullable<IndexInput
 function indexRow(rowId: string, s: DbSummary): IndexRow {
   const l = s.index.lance;
   if (s.backend !== 'lance' || !l) {
-    return { id: rowId, label: 'Index', description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`, tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).', icon: 'type-hierarchy' };
+    return {
+      id: rowId,
+      label: 'Index',
+      description: `HNSW · M=${s.index.m} · efConstruction=${s.index.efConstruction} · ef=${s.index.ef}`,
+      tooltip: 'Hierarchical navigable small world graph over the keys (squared L2).',
+      icon: 'type-hierarchy',
+    };
   }
-  if (!l.partitions) return { id: rowId, label: 'Index', description: 'Lance · flat (exact) search', tooltip: 'A Lance database without a vector index yet (too few entries to need one): every search is exact.', icon: 'type-hierarchy' };
+  if (!l.partitions)
+    return {
+      id: rowId,
+      label: 'Index',
+      description: 'Lance · flat (exact) search',
+      tooltip: 'A Lance database without a vector index yet (too few entries to need one): every search is exact.',
+      icon: 'type-hierarchy',
+    };
   return {
     id: rowId,
     label: 'Index',

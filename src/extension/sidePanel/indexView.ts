@@ -23,7 +23,11 @@ export class IndexView implements vscode.TreeDataProvider<IndexNode>, vscode.Dis
     private readonly state: PanelState,
   ) {
     this.view = vscode.window.createTreeView('patchlens.index', { treeDataProvider: this });
-    this.subs.push(this.changed, this.view, state.onDidChange(() => this.changed.fire(undefined)));
+    this.subs.push(
+      this.changed,
+      this.view,
+      state.onDidChange(() => this.changed.fire(undefined)),
+    );
   }
 
   getTreeItem(node: IndexNode): vscode.TreeItem | Promise<vscode.TreeItem> {

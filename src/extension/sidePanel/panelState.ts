@@ -85,15 +85,19 @@ export class PanelState implements vscode.Disposable {
           this.cache.delete(root);
           this.changed.fire(root);
         } else if (!this.progressTimers.has(root)) {
-          this.progressTimers.set(root, setTimeout(() => {
-            this.progressTimers.delete(root);
-            this.changed.fire(root);
-          }, 300));
+          this.progressTimers.set(
+            root,
+            setTimeout(() => {
+              this.progressTimers.delete(root);
+              this.changed.fire(root);
+            }, 300),
+          );
         }
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('patchlens.databaseLocation')) this.syncWatchers();
-        if (['patchlens.include', 'patchlens.exclude', 'patchlens.databaseLocation', 'patchlens.model'].some((k) => e.affectsConfiguration(k))) this.invalidate();
+        if (['patchlens.include', 'patchlens.exclude', 'patchlens.databaseLocation', 'patchlens.model'].some((k) => e.affectsConfiguration(k)))
+          this.invalidate();
         else if (e.affectsConfiguration('patchlens')) this.changed.fire(undefined);
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.changed.fire(undefined)),
@@ -140,7 +144,18 @@ export class PanelState implements vscode.Disposable {
     const entries = classifyImages(disk?.images, split.indexed, split.failed, this.s.datasets.databaseSetting(root).choice !== undefined);
     const counts = countStatuses(entries);
     for (const a of split.archives) for (const [k, n] of Object.entries(archiveCounts(a)) as [keyof StatusCounts, number][]) counts[k] += n;
-    return { root, dbDir, summary, error, entries, archives: split.archives, counts, include: settings.include, exclude: settings.exclude, truncated: disk?.truncated ?? false };
+    return {
+      root,
+      dbDir,
+      summary,
+      error,
+      entries,
+      archives: split.archives,
+      counts,
+      include: settings.include,
+      exclude: settings.exclude,
+      truncated: disk?.truncated ?? false,
+    };
   }
 
   /** The last predictability computed for the database's current generation. */

@@ -191,7 +191,7 @@ test('human-readable output shows control characters in names as escapes, never 
   }
   const q = cli(['query', path.join(root, NAMES[8]), '--at', '2,2', '--k', '3']);
   assert.equal(q.code, 0, q.stderr);
-  assert.ok(q.stdout.startsWith('esc\\x1b[31mred\\x1b]0;title\\x07.png @ 2,2'), q.stdout);
+  assert.ok(q.stdout.startsWith('esc\\x1b[31mred\\x1b]0;title\\x07.png (2, 2)'), q.stdout);
   assert.equal(shown('new\nline.png'), 'new\\x0aline.png');
   assert.equal(shown('rtl\u202egnp.exe.png'), 'rtl\\u202egnp.exe.png');
   assert.equal(shown('café ☕ 写真'), 'café ☕ 写真', 'printable unicode is left alone');

@@ -5,7 +5,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatCount, formatGrid } from '../core/format';
-import { DB_FORMAT, DB_FORMAT_DELTA, recordBytes, sameKeys, type DbFailure, type DbImage, type DbManifest, type DbSegment } from '../core/dbManifest';
+import {
+  DB_FORMAT,
+  DB_FORMAT_DELTA,
+  recordBytes,
+  sameKeys,
+  type DbFailure,
+  type DbImage,
+  type DbManifest,
+  type DbModel,
+  type DbSegment,
+} from '../core/dbManifest';
 import { assertHops, codeGrid, entryCount, imageKeys, keyDimension } from '../core/neighbourhood';
 import { BORDERS, DEFAULT_KEYS, GENERATION_FILES, KEY_SHAPES, KEY_SOURCES, describeKeyParams, type KeyParams } from '../core/vocabulary';
 import { accumulatePrototypes, prototypePatch } from '../core/prototypes';
@@ -363,6 +373,24 @@ async function lockFolder(b: Build): Promise<{ createdDir: boolean; release: () 
   }
 }
 
+/** The model as a database records it (manifest and Lance meta alike). */
+export function dbModel(info: ModelInfo): DbModel {
+  const { rows, cols, dim, codebookSize, manifest } = info;
+  const { width, height, resize } = manifest.input;
+  return {
+    name: manifest.name,
+    fingerprint: info.fingerprint,
+    manifestPath: manifest.manifestPath,
+    rows,
+    cols,
+    dim,
+    codebookSize,
+    inputWidth: width,
+    inputHeight: height,
+    resize,
+  };
+}
+
 /** The database to update (fully verified, and compatible with these settings), or for a rebuild only its manifest. */
 function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevManifest?: DbManifest } {
   if (b.opts.rebuild) {
@@ -658,7 +686,7 @@ async function encodeNew(
 /** Writes the segment, index and codes files, then commits by replacing the manifest; files no manifest names are removed after. */
 function commitGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undefined, diff: Diff, gen: Generation, added: Added, run: RunState): BuildResult {
   const { dbDir, hnsw, keys } = b;
-  const { generation, rows, cols, dim, codebookSize, keyDim, patch, index, sums, counts, staleImages, segFile, segment, segments, images } = gen;
+  const { generation, keyDim, patch, index, sums, counts, staleImages, segFile, segment, segments, images } = gen;
   const { failed, kept, removed } = diff;
   b.progress('write', 0, 1, 'Writing database');
   const tw0 = performance.now();
@@ -703,18 +731,7 @@ function commitGeneration(b: Build, info: ModelInfo, prev: PatchDatabase | undef
     createdAt: prev?.manifest.createdAt ?? now,
     updatedAt: now,
     root: b.root,
-    model: {
-      name: info.manifest.name,
-      fingerprint: info.fingerprint,
-      manifestPath: info.manifest.manifestPath,
-      rows,
-      cols,
-      dim,
-      codebookSize,
-      inputWidth: info.manifest.input.width,
-      inputHeight: info.manifest.input.height,
-      resize: info.manifest.input.resize,
-    },
+    model: dbModel(info),
     keys,
     index: indexInfo,
     prototypes: { ...fileRef(dbDir, protoFile), patch, staleImages },

@@ -18,7 +18,17 @@ import { RebuildNeededError } from './databaseError';
 import { DatasetCatalog, sourcesDir, type DatasetEntry } from './datasetCatalog';
 import type { WorkerImage } from './encodeProtocol';
 import type { EncoderPool } from './encoderPool';
-import { BuildCancelledError, encodeEntries, listDataset, sameContent, resolveKeys, type BuildOptions, type BuildResult, type BuildTimings } from './indexer';
+import {
+  BuildCancelledError,
+  dbModel,
+  encodeEntries,
+  listDataset,
+  sameContent,
+  resolveKeys,
+  type BuildOptions,
+  type BuildResult,
+  type BuildTimings,
+} from './indexer';
 import { LANCE_FORMAT, readMeta, type LanceIndexMeta, type LanceModelMeta } from './lanceDatabase';
 import {
   CODES_SCHEMA,
@@ -252,18 +262,7 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         format: LANCE_FORMAT,
         createdAt: new Date().toISOString(),
         root,
-        model: {
-          name: info.manifest.name,
-          fingerprint: info.fingerprint,
-          manifestPath: info.manifest.manifestPath,
-          rows,
-          cols,
-          dim,
-          codebookSize,
-          inputWidth: info.manifest.input.width,
-          inputHeight: info.manifest.input.height,
-          resize: info.manifest.input.resize,
-        },
+        model: dbModel(info),
         keys,
         keyDim,
       };

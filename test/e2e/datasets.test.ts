@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, webviewWith, type VSCode } from '../support/vscode';
 import { clickCell } from '../support/patchGrid';
 import { ARCHIVE_PAGE } from '../../src/extension/sidePanel/datasetTreeModel';
 import { tokenRgb } from '../../src/core/tokenColours';
@@ -129,24 +129,9 @@ async function expand(item: Locator): Promise<void> {
 
 /** The visible inspector's document once its grid is drawn for `name`. */
 async function inspector(name: string | RegExp): Promise<FrameLocator> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
-    for (let i = 0; i < frames; i++) {
-      const doc = vs.webview({ index: i });
-      if (
-        await doc
-          .locator('[data-testid="image-name"]', { hasText: name })
-          .count()
-          .catch(() => 0)
-      ) {
-        await doc.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
-        return doc;
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`no inspector shows ${name}`);
-    await vs.page.waitForTimeout(250);
-  }
+  const doc = await webviewWith(vs, '[data-testid="image-name"]', { hasText: name });
+  await doc.locator('[data-testid="patch-grid"][data-rows]').waitFor({ timeout: 60_000 });
+  return doc;
 }
 
 async function openPatchLens(): Promise<Locator> {

@@ -11,8 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import type { FrameLocator } from 'playwright-core';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { launchVSCode, webviewWith, type VSCode } from '../support/vscode';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 
@@ -56,26 +55,6 @@ after(async () => {
   await vs?.close();
 });
 
-/** The first visible webview whose document has `selector`. */
-async function webviewWith(selector: string, timeout = 60_000): Promise<FrameLocator> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
-    for (let i = 0; i < frames; i++) {
-      const doc = vs.webview({ index: i });
-      if (
-        await doc
-          .locator(selector)
-          .count()
-          .catch(() => 0)
-      )
-        return doc;
-    }
-    if (Date.now() > deadline) throw new Error(`no visible webview has ${selector}`);
-    await vs.page.waitForTimeout(250);
-  }
-}
-
 test(
   'Find Duplicates lists the copy and the pasted region; a pair opens side by side with the shared cells lit; the inspector lists its overlaps',
   { timeout: 5 * 60_000 },
@@ -86,7 +65,7 @@ test(
     const header = vs.page.locator('.part.sidebar .pane-header', { hasText: /^\s*Duplicates/i }).first();
     await header.waitFor();
     if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-    const view = await webviewWith('[data-testid="find"]');
+    const view = await webviewWith(vs, '[data-testid="find"]');
     await view.locator('[data-testid="find"]:not([disabled])').waitFor({ timeout: 60_000 });
     await view.locator('[data-testid="find"]').click();
     const rows = view.locator('[data-testid="pair"]');
@@ -140,7 +119,7 @@ test(
     await vs.screenshot('pair-side-by-side');
 
     // The inspector of pasted.png lists the images it overlaps most.
-    const inspector = await webviewWith('[data-testid="shared-banner"]:has-text("shared with base-1.png")');
+    const inspector = await webviewWith(vs, '[data-testid="shared-banner"]:has-text("shared with base-1.png")');
     const overlap = inspector.locator('[data-testid="overlap-row"]');
     await overlap.first().waitFor({ timeout: 60_000 });
     assert.deepEqual(await overlap.evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.image)), ['base-2.png', 'base-1.png']);

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { Locator } from 'playwright-core';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
-import { launchVSCode, sideBarPane, type VSCode } from '../support/vscode';
+import { launchVSCode, sideBarPane, webviewWith, type VSCode } from '../support/vscode';
 
 const repo = path.resolve(__dirname, '..', '..');
 const BIG_COPIES = 100;
@@ -86,22 +86,7 @@ async function notification(pattern: RegExp, timeout = 60_000): Promise<string> 
 
 /** The inspector's document (an editor webview), found among the visible webviews by its selected patch. */
 async function inspectorWithSelection(row: number, col: number, timeout = 60_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
-    for (let i = 0; i < frames; i++) {
-      const doc = vs.webview({ index: i });
-      if (
-        await doc
-          .locator(`[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`)
-          .count()
-          .catch(() => 0)
-      )
-        return;
-    }
-    if (Date.now() > deadline) throw new Error(`no inspector shows patch ${row},${col}`);
-    await vs.page.waitForTimeout(250);
-  }
+  await webviewWith(vs, `[data-testid="selected-patch"][data-row="${row}"][data-col="${col}"]`, { timeout });
 }
 
 /** The main labels of the quick pick's rows (not their descriptions or details). */

@@ -495,3 +495,25 @@ export async function launchVSCode(opts: LaunchOptions): Promise<VSCode> {
 export function sideBarPane(page: Page, title: string): Locator {
   return page.locator('.part.sidebar .pane').filter({ has: page.locator('.pane-header', { hasText: new RegExp(`^\\s*${title}`, 'i') }) });
 }
+
+/**
+ * The first visible webview whose document has `selector` (with `hasText`, one holding that
+ * text), polled until `timeout`: several webviews may be visible, and which one is which is
+ * known only by their content.
+ */
+export async function webviewWith(vs: VSCode, selector: string, opts: { hasText?: string | RegExp; timeout?: number } = {}): Promise<FrameLocator> {
+  const deadline = Date.now() + (opts.timeout ?? 60_000);
+  for (;;) {
+    const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
+    for (let i = 0; i < frames; i++) {
+      const doc = vs.webview({ index: i });
+      const found = await doc
+        .locator(selector, opts.hasText === undefined ? {} : { hasText: opts.hasText })
+        .count()
+        .catch(() => 0);
+      if (found) return doc;
+    }
+    if (Date.now() > deadline) throw new Error(`no visible webview has ${selector}${opts.hasText === undefined ? '' : ` with ${String(opts.hasText)}`}`);
+    await vs.page.waitForTimeout(250);
+  }
+}

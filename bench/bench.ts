@@ -33,6 +33,8 @@ const USAGE = `npm run bench -- [options]
   --open-sizes LIST database sizes for them (default 10k,100k; --full adds 1M: built once,
                     ~1 h on 2 busy cores, cached in .cache/bench-inspector/ and shared with bench:inspector)
   --open-rounds N   interleaved rounds (default 3)
+  --baseline-addon F  another build of hnswlib-node's build/Release/addon.node (e.g. copied before
+                    a loader change) measured beside this checkout's in the open figures
   --out NAME        results name under bench/results (default bench)`;
 
 async function main(): Promise<void> {
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     'open-only': { type: 'boolean' },
     'open-sizes': { type: 'string' },
     'open-rounds': { type: 'string' },
+    'baseline-addon': { type: 'string' },
     out: { type: 'string' },
   });
   const log = (l: string) => console.error(l);
@@ -61,7 +64,12 @@ async function main(): Promise<void> {
   const openSizes = intListArg(v['open-sizes'], 'open-sizes', [10_000, 100_000]);
   if (v.full && !openSizes.includes(1_000_000)) openSizes.push(1_000_000);
   log(`== open + first answer at ${openSizes.join(', ')} entries`);
-  const open = await runOpenBench({ sizes: openSizes, rounds: intArg(v['open-rounds'], 'open-rounds', 3), log });
+  const open = await runOpenBench({
+    sizes: openSizes,
+    rounds: intArg(v['open-rounds'], 'open-rounds', 3),
+    log,
+    baselineAddon: v['baseline-addon'],
+  });
   out.open = open;
   console.log('Open + first answer (page cache warm; medians of interleaved rounds; ms wall)');
   console.log(table(OPEN_HEADERS, openTable(open)));

@@ -20,6 +20,7 @@ await esbuild.build({
     encodeOnlyWorker: 'bench/lib/encodeOnlyWorker.ts',
     encodeWorker: 'src/engine/encodeWorker.ts',
     openProbe: 'bench/lib/openProbe.ts',
+    baselineAddon: 'bench/lib/baselineAddon.ts',
   },
   bundle: true,
   platform: 'node',

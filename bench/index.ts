@@ -37,6 +37,7 @@ import {
 import { callOverhead, runExact, runHnsw, type KeySet } from './lib/indexBench';
 import { compareExact, type ExactComparison } from './lib/exactBench';
 import { runLatencyBench } from './lib/latency';
+import { clusterOrder, fastestAt, graphName, parseGraphs, type CurveGraph } from './lib/curve';
 import { realKeys } from './lib/realKeys';
 import { SYN_KEY_DIM, syntheticKeys, syntheticPerImage } from './lib/synthetic';
 
@@ -57,6 +58,13 @@ const USAGE = `npm run bench:index -- [options]
   --nlist N            IVF lists (default: 2 sqrt(n) rounded to a power of two: 2048 at 1M)
   --nprobes LIST       IVF nprobe sweep (default 1,2,4,8,16,32,64,128,256)
   --opq-niter N        OPQ training iterations (default FAISS's 50; training is one-time but slow)
+  --curve              only the recall@10-QPS curve: Patch Lens's HNSW along --efs for each of
+                       --curve-graphs beside FAISS IndexHNSWFlat's with the same M / efConstruction,
+                       and how close each gets to recall@10 >= 0.99 at FAISS's speed for 0.95
+                       (results as <out>-curve)
+  --curve-graphs LIST  M/efConstruction per graph, a trailing c inserts the keys in clustered
+                       order (default 16/100,32/100,16/100c,16/200,16/400)
+  --curve-faiss-first  FAISS builds only the first graph (the bar; a shorter run at 1M)
   --ef-constructions LIST  also build Patch Lens's HNSW with these efConstruction values
                        (ef 16,32,64, one thread): insert cost against recall
   --threads N          threads for the all-threads figures (default: all cores)
@@ -103,6 +111,9 @@ async function main(): Promise<void> {
     'exact-queries': { type: 'string' },
     'exact-rounds': { type: 'string' },
     'exact-only': { type: 'boolean' },
+    curve: { type: 'boolean' },
+    'curve-graphs': { type: 'string' },
+    'curve-faiss-first': { type: 'boolean' },
     synthetic: { type: 'boolean' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
@@ -202,6 +213,23 @@ async function main(): Promise<void> {
     });
     console.log(exactTable(exactComparison));
     console.log(`wrote ${file}`);
+    return;
+  }
+
+  if (v.curve) {
+    await curve(
+      set,
+      parseGraphs(v['curve-graphs'] ?? '16/100,32/100,16/100c,16/200,16/400'),
+      v.efs ? efs : [10, 16, 24, 32, 48, 64, 96, 128, 192, 256],
+      threads,
+      faiss
+        ? { first: !!v['curve-faiss-first'], keysFile, queriesFile, gtFile: path.join(dir, `gt10-${n}${subset ? '-subset' : ''}-${q}.npy`), version: faiss }
+        : undefined,
+      db.manifest.images[0]?.entries ?? 210,
+      v.out ?? 'index',
+      { machine, data: { model: path.relative(ROOT, model), modelName: real.info.manifest.name, entries: n, dim, queries: q, subset: !!subset } },
+      log,
+    );
     return;
   }
 
@@ -322,6 +350,109 @@ async function main(): Promise<void> {
   await runPython([path.join(ROOT, 'bench', 'plot.py'), file, png], log).catch((e) => log(`plot skipped: ${(e as Error).message}`));
   console.log(summary(result));
   console.log(`wrote ${file}${fs.existsSync(png) ? ` and ${png}` : ''}`);
+}
+
+/**
+ * --curve: FAISS IndexHNSWFlat for each distinct M / efConstruction (the first
+ * run also writes the k = 10 ground truth), then Patch Lens's HNSW for each
+ * graph, along the same efs, threads and queries.
+ */
+async function curve(
+  set: KeySet,
+  graphs: CurveGraph[],
+  efs: number[],
+  threads: number,
+  faiss: { first: boolean; keysFile: string; queriesFile: string; gtFile: string; version: string } | undefined,
+  chunk: number,
+  out: string,
+  meta: { machine: ReturnType<typeof machineInfo>; data: Record<string, unknown> },
+  log: (l: string) => void,
+): Promise<void> {
+  const n = set.keys.length / set.dim;
+  const q = set.queries.length / set.dim;
+  const faissCurves: { m: number; efConstruction: number; buildSec: number; sweep: (FaissSweepPoint & { ef: number })[] }[] = [];
+  let gt: { ids: ArrayLike<number>; k: number };
+  if (faiss) {
+    const seen = new Set<string>();
+    for (const g of faiss.first ? graphs.slice(0, 1) : graphs) {
+      const key = `${g.m}/${g.efConstruction}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      log(`== FAISS ${faiss.version} IndexHNSWFlat M=${g.m} efConstruction=${g.efConstruction}`);
+      const tmp = path.join(os.tmpdir(), `patchlens-faiss-${process.pid}.json`);
+      await runPython(
+        [
+          path.join(ROOT, 'bench', 'faiss_bench.py'),
+          ...['--keys', faiss.keysFile, '--queries', faiss.queriesFile, '--gt-out', faiss.gtFile, '--out', tmp, '--gt-k', '10'],
+          ...['--m', String(g.m), '--ef-construction', String(g.efConstruction), '--efs', efs.join(','), '--threads', String(threads), '--skip', 'ivfpq'],
+        ],
+        log,
+      );
+      const r = JSON.parse(fs.readFileSync(tmp, 'utf8'));
+      fs.rmSync(tmp, { force: true });
+      faissCurves.push({ m: g.m, efConstruction: g.efConstruction, buildSec: r.hnsw.buildSec, sweep: r.hnsw.sweep });
+    }
+    const g = parseNpy(fs.readFileSync(faiss.gtFile));
+    gt = { ids: g.data, k: g.shape[1] };
+  } else {
+    log(`== ground truth: Patch Lens exact search, ${q} queries`);
+    gt = { ids: (await runExact(set, q, 10, 1)).gt, k: 10 };
+  }
+  const plCurves = [];
+  for (const g of graphs) {
+    log(`== Patch Lens HNSW ${graphName(g)}`);
+    const order = g.order === 'cluster' ? clusterOrder(set.keys, set.dim, 1024) : undefined;
+    const r = await runHnsw(set, {
+      params: { ...DEFAULT_HNSW, m: g.m, efConstruction: g.efConstruction, seed: 100 },
+      efs,
+      gt,
+      threads,
+      k100: false,
+      chunk,
+      order,
+      log,
+    });
+    plCurves.push({ ...g, buildSec: r.buildSec, buildCpuSec: r.buildCpuSec, bytesPerEntryMemory: r.bytesPerEntryMemory, sweep: r.sweep });
+  }
+  // The moonshot's bar: FAISS at its default graph (the first listed), fastest point with recall@10 >= 0.95.
+  const bar = faissCurves[0] ? fastestAt(faissCurves[0].sweep, 0.95) : undefined;
+  const moonshot = {
+    target: 'recall@10 >= 0.99 at the QPS (per CPU-s, one thread) of FAISS HNSW fastest with recall@10 >= 0.95',
+    faissAt095: bar ? { m: faissCurves[0].m, ef: bar.ef, qps1: bar.qps1, qps1Cpu: bar.qps1Cpu, recall10: bar.recall10 } : null,
+    graphs: [
+      ...plCurves.map((c) => ({ index: `Patch Lens ${graphName(c)}`, at099: fastestAt(c.sweep, 0.99) })),
+      ...faissCurves.map((c) => ({ index: `FAISS M=${c.m} efC=${c.efConstruction}`, at099: fastestAt(c.sweep, 0.99) })),
+    ].map(({ index, at099 }) => ({
+      index,
+      at099: at099 ? { ef: at099.ef, qps1: at099.qps1, qps1Cpu: at099.qps1Cpu, recall10: at099.recall10 } : null,
+      ofBar: at099 && bar ? sig(at099.qps1Cpu / bar.qps1Cpu) : null,
+    })),
+  };
+  const file = writeResult(`${out}-curve`, {
+    benchmark: 'index --curve',
+    date: new Date().toISOString(),
+    machine: { ...meta.machine, faiss: faiss?.version ?? null, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+    data: { ...meta.data, keys: 'causal h=1, border skip, latent', threads, k: 10 },
+    curve: { patchlens: plCurves, faiss: faissCurves },
+    moonshot,
+  });
+  const cols = [...plCurves.map((c) => `PL ${graphName(c)}`), ...faissCurves.map((c) => `FAISS M=${c.m} efC=${c.efConstruction}`)];
+  const all = [...plCurves.map((c) => c.sweep), ...faissCurves.map((c) => c.sweep)];
+  console.log(`recall@10 / QPS per CPU-s (one thread) along ef, ${n} keys, ${q} queries:`);
+  console.log(
+    table(
+      ['ef', ...cols],
+      efs.map((ef) => [String(ef), ...all.map((s) => s.find((p) => p.ef === ef)).map((p) => (p ? `${p.recall10} / ${p.qps1Cpu}` : ''))]),
+    ),
+  );
+  console.log(`\nmoonshot: ${moonshot.target}; bar: ${bar ? `FAISS ef=${bar.ef}, ${bar.qps1Cpu} QPS per CPU-s (recall@10 ${bar.recall10})` : 'none'}`);
+  console.log(
+    table(
+      ['index', 'fastest ef with recall@10 >= 0.99', 'QPS per CPU-s', 'QPS 1 thread', 'of the bar'],
+      moonshot.graphs.map((g) => [g.index, g.at099?.ef ?? 'none', g.at099?.qps1Cpu, g.at099?.qps1, g.ofBar ?? '']),
+    ),
+  );
+  console.log(`wrote ${file}`);
 }
 
 /** Patch Lens exact search against FAISS IndexFlatL2 and the bandwidth bound, as printed. */

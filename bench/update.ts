@@ -34,7 +34,8 @@ const USAGE = `npm run bench:update -- [options]
   --share X        share of the images each update replaces, in percent (default 1)
   --rounds N       CLI and watcher updates each (default 2)
   --backend B      hnsw (default) or lance (CLI updates only: the watcher builds HNSW databases)
-  --out NAME       results name under bench/results (default update, or update-<entries>)`;
+  --out NAME       results name under bench/results (default update, or update-<entries>)
+  --keep           leave the scratch dataset and database in place (printed) to profile further updates`;
 
 interface Run {
   ms: number;
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     rounds: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    keep: { type: 'boolean' },
   });
   const lance = v.backend === 'lance';
   if (v.backend !== undefined && !lance && v.backend !== 'hnsw') fail('--backend must be hnsw or lance');
@@ -182,7 +184,8 @@ async function main(): Promise<void> {
     console.log(`wrote ${file}`);
   } finally {
     await engine.dispose();
-    fs.rmSync(work, { recursive: true, force: true });
+    if (v.keep) log(`kept the dataset ${root} and the database ${dbDir}`);
+    else fs.rmSync(work, { recursive: true, force: true });
   }
 }
 

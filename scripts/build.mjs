@@ -37,12 +37,26 @@ const oneArrow = {
   },
 };
 
+// h5wasm is 5.8 MB of JavaScript (its WebAssembly inlined) that only HDF5 datasets
+// use; bundled into the CLI and the workers it was parsed on every start (~0.2 s of
+// CPU). It is its own bundle, dist/h5wasm.js, which the others require() (through
+// their `import('h5wasm/node')`) when an HDF5 file is opened.
+const H5WASM_ENTRY = 'node_modules/h5wasm/dist/node/hdf5_hl.js';
+/** @type {esbuild.Plugin} */
+const h5wasmApart = {
+  name: 'h5wasm-apart',
+  setup(b) {
+    b.onResolve({ filter: /^h5wasm\/node$/ }, () => ({ path: './h5wasm.js', external: true }));
+  },
+};
+
 /** @type {Record<string, esbuild.BuildOptions>} */
 const targets = {
   extension: { entryPoints: { extension: 'src/extension/extension.ts' }, platform: 'node', format: 'cjs' },
   cli: { entryPoints: { cli: 'src/cli/main.ts' }, platform: 'node', format: 'cjs' },
   encodeWorker: { entryPoints: { encodeWorker: 'src/engine/encodeWorker.ts' }, platform: 'node', format: 'cjs' },
   engineWorker: { entryPoints: { engineWorker: 'src/engine/engineWorker.ts' }, platform: 'node', format: 'cjs' },
+  h5wasm: { entryPoints: { h5wasm: H5WASM_ENTRY }, platform: 'node', format: 'cjs' },
   // One bundle (+ its CSS) per webview, dist/<name>.js and dist/<name>.css; a new webview adds its entry here.
   webview: {
     entryPoints: {
@@ -56,7 +70,10 @@ const targets = {
 };
 
 const selected = Object.entries(targets).filter(([name, t]) => {
-  if (only && !only.split(',').includes(name)) return false;
+  // every Node bundle may load dist/h5wasm.js: built with any of them
+  const wanted = only?.split(',');
+  if (wanted && name === 'h5wasm') return wanted.some((n) => targets[n]?.platform === 'node');
+  if (wanted && !wanted.includes(name)) return false;
   return Object.values(t.entryPoints).every((p) => fs.existsSync(path.join(root, p)));
 });
 
@@ -80,7 +97,13 @@ const contexts = await Promise.all(
       external,
       // jsonc-parser's main is a UMD build whose require('./impl/…') calls esbuild cannot follow; its ES build bundles.
       alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
-      ...(t.platform === 'node' ? { define: { 'import.meta.url': 'importMetaUrl' }, inject: ['scripts/importMetaUrl.js'], plugins: [oneArrow] } : {}),
+      ...(t.platform === 'node'
+        ? {
+            define: { 'import.meta.url': 'importMetaUrl' },
+            inject: ['scripts/importMetaUrl.js'],
+            plugins: t.entryPoints.h5wasm ? [] : [oneArrow, h5wasmApart],
+          }
+        : {}),
       sourcemap: production ? false : 'linked',
       minify: production,
       logLevel: 'warning',

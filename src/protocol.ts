@@ -247,8 +247,8 @@ export const inspectorToHostSchema = v.variant('type', [
   message('ready', {}),
   /** Search the database with the key of patch (row, col); answered by `queryResult`. */
   message('query', { messageId: MESSAGE_ID, row: side, col: side, k: int(1, MAX_K), excludeSelf: v.boolean() }),
-  /** Thumbnail of a retrieved patch's surroundings; answered by `cropResult`. */
-  message('crop', { messageId: MESSAGE_ID, image: path, row: side, col: side }),
+  /** Thumbnail of a retrieved patch's surroundings (the 3x3 cells; with `hops`, its whole h-hop neighbourhood); answered by `cropResult`. */
+  message('crop', { messageId: MESSAGE_ID, image: path, row: side, col: side, hops: v.optional(int(MIN_HOPS, MAX_HOPS)) }),
   /** The decoder's reconstruction of this image; answered by `reconstruction`. */
   message('reconstruct', { messageId: MESSAGE_ID }),
   /** This image's pixels when it has no `src` (outside the dataset folders, or TIFF); answered by `imagePixels`. */
@@ -378,7 +378,7 @@ export type CodebookData = v.InferOutput<typeof codebookData>;
 
 /** An image that uses a token, and where (the engine's TokenUse; the path is dataset-relative, any characters: render as text). */
 const tokenUse = schemaOf<TokenUse>()(v.strictObject({ image: path, positions: list(cell, MAX_GRID_SIDE * MAX_GRID_SIDE) }));
-export type CodebookTokenUse = TokenUse;
+export type { TokenUse };
 
 /** Messages the host sends to the codebook view. */
 export const hostToCodebookSchema = v.variant('type', [

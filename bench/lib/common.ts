@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import { cpuCount, startWorker } from '../../src/engine/encoderPool';
+import { cpuCount } from '../../src/engine/encoderPool';
+import { startWorker } from '../../src/engine/startWorker';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CACHE = path.join(ROOT, '.cache', 'bench');

@@ -1,2 +1,3 @@
-// The database module alone, for the open benchmark's fresh-process probe.
+// The database module and the engine client alone, for the open benchmark's fresh-process probes.
 export { PatchDatabase } from '../../src/engine/database';
+export { EngineClient } from '../../src/engine/engineClient';

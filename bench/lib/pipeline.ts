@@ -16,6 +16,9 @@ import { scanDataset, type DatasetFile } from '../../src/engine/datasetScanner';
 import { decodeForModel } from '../../src/engine/imageDecoder';
 import { cpuCount, encoderLayout } from '../../src/engine/encoderPool';
 import { buildDatabase } from '../../src/engine/indexer';
+import { PatchDatabase } from '../../src/engine/database';
+import { HnswPatchIndex } from '../../src/engine/patchIndex';
+import { imageKeys } from '../../src/core/neighbourhood';
 import { ROOT, cpuMs, mkCache, median, now, settle, sig, startBenchWorker, table } from './common';
 import { loadModelInfo } from './realKeys';
 import type { EncodeOnlyRequest, EncodeOnlyResponse, EncodeOnlyWorkerData } from './encodeOnlyWorker';
@@ -79,6 +82,14 @@ export interface PipelineBenchResult {
   decodeOnlyImagesPerSec: number;
   decodeOnlyCpuMsPerImage: number;
   configs: PipelineConfigResult[];
+  /** The HNSW inserts alone (the built database's keys into a new index, its parameters, main thread), CPU ms per image, median of rounds. */
+  insertOnlyCpuMsPerImage: number;
+  /**
+   * The CPU budget of the default configuration: a CPU-saturated machine indexes at most
+   * encoder CPU / (encoder CPU + decode CPU + insert CPU) of the encoder alone's rate (keys,
+   * records, messages and the final write not even counted).
+   */
+  cpuBound: { encoderCpuMsPerImage: number; decodeCpuMsPerImage: number; insertCpuMsPerImage: number; ratio: number };
   /** The best encoder-only rate over all configurations: the encoder bound of this machine. */
   bestEncoderOnly: { imagesPerSec: number; config: string };
   /** The best pipeline rate over all configurations, and its ratio to the encoder bound. */
@@ -175,6 +186,7 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
 
   const dbRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'patchlens-bench-'));
   let entries = 0;
+  let insertCpu = NaN;
   const raw = opts.configs.map(() => ({
     enc: [] as number[],
     pipe: [] as number[],
@@ -237,6 +249,7 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
         );
       }
     }
+    insertCpu = insertOnly(path.join(dbRoot, 'db'), opts.rounds);
   } finally {
     fs.rmSync(dbRoot, { recursive: true, force: true });
   }
@@ -266,6 +279,8 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
     };
   });
   const bestEnc = configs.reduce((a, b) => (b.median.encoderOnly > a.median.encoderOnly ? b : a));
+  const dflt = configs.find((c) => c.config.label.endsWith('(default)')) ?? configs[0];
+  const encCpu = dflt.encoderOnlyCpuMsPerImage;
   const bestPipe = configs.reduce((a, b) => (b.median.pipeline > a.median.pipeline ? b : a));
   return {
     images: pixels.length,
@@ -277,6 +292,13 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
     rounds: opts.rounds,
     decodeOnlyImagesPerSec: sig(decodeOnly),
     decodeOnlyCpuMsPerImage: sig(decodeCpu),
+    insertOnlyCpuMsPerImage: sig(insertCpu),
+    cpuBound: {
+      encoderCpuMsPerImage: encCpu,
+      decodeCpuMsPerImage: sig(decodeCpu),
+      insertCpuMsPerImage: sig(insertCpu),
+      ratio: sig(encCpu / (encCpu + decodeCpu + insertCpu)),
+    },
     configs,
     bestEncoderOnly: { imagesPerSec: bestEnc.median.encoderOnly, config: bestEnc.config.label },
     bestPipeline: {
@@ -285,6 +307,30 @@ export async function runPipelineBench(opts: PipelineBenchOptions): Promise<Pipe
       ratioToBestEncoderOnly: sig(bestPipe.median.pipeline / bestEnc.median.encoderOnly),
     },
   };
+}
+
+/** CPU ms per image of inserting a built database's keys into a new index with its parameters (main thread only), median of rounds. */
+function insertOnly(dbDir: string, rounds: number): number {
+  const db = PatchDatabase.open(dbDir, { verify: false })!;
+  const m = db.manifest;
+  const { rows, cols, dim } = m.model;
+  const keys = m.images.map((img, i) => ({
+    keys: imageKeys(db.sourceGrid(i, m.keys.source), rows, cols, dim, m.keys).keys,
+    first: img.firstLabel,
+    n: img.entries,
+  }));
+  const cpu: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const index = HnswPatchIndex.create(m.index.keyDim, m.index.entries, { m: m.index.m, efConstruction: m.index.efConstruction, ef: m.index.ef });
+    const c0 = process.cpuUsage();
+    for (const k of keys)
+      index.add(
+        k.keys,
+        Float64Array.from({ length: k.n }, (_, e) => k.first + e),
+      );
+    cpu.push(cpuMs(process.cpuUsage(c0)) / keys.length);
+  }
+  return median(cpu);
 }
 
 export function pipelineTable(r: PipelineBenchResult): string {
@@ -309,7 +355,8 @@ export function pipelineTable(r: PipelineBenchResult): string {
       r.configs.map((c) => [c.config.label, c.split.decodeMs, c.split.encodeMs, c.split.keysMs, c.split.insertMs, c.split.writeMs]),
     ),
     '* summed over worker threads and overlapping the main thread; keys/insert/write run on the main thread',
-    `decode only (sharp): ${r.decodeOnlyImagesPerSec} img/s, ${r.decodeOnlyCpuMsPerImage} CPU ms/img`,
+    `decode only (sharp): ${r.decodeOnlyImagesPerSec} img/s, ${r.decodeOnlyCpuMsPerImage} CPU ms/img; HNSW inserts only: ${r.insertOnlyCpuMsPerImage} CPU ms/img`,
+    `CPU budget (default configuration): encoder ${r.cpuBound.encoderCpuMsPerImage} + decode ${r.cpuBound.decodeCpuMsPerImage} + insert ${r.cpuBound.insertCpuMsPerImage} CPU ms/img: a CPU-saturated machine indexes at most ${r.cpuBound.ratio.toFixed(2)} of the encoder alone`,
     `best encoder only: ${r.bestEncoderOnly.imagesPerSec} img/s (${r.bestEncoderOnly.config}); best index: ${r.bestPipeline.imagesPerSec} img/s (${r.bestPipeline.config}) = ${r.bestPipeline.ratioToBestEncoderOnly.toFixed(2)} of it`,
   ].join('\n');
 }

@@ -3,7 +3,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isProbabilityVector, mergeDistributions, softmax, topK } from '../core/daid';
 import { formatBytes, formatCell, formatCount, formatDistance, formatDuration, formatGrid, formatMean, formatPercent, formatPerplexity } from '../core/format';
 import { ManifestError } from '../core/modelManifest';
@@ -16,27 +15,24 @@ import type { PatchStore } from '../engine/patchStore';
 import { BuildCancelledError, buildDatabase, type BuildProgress } from '../engine/indexer';
 import { PatchRetriever } from '../engine/retrieval';
 import { databaseStats, retrievalPredictability, rolloutStatistic } from '../engine/stats';
-import { DEFAULT_ROLLOUT_K, RolloutCancelledError, rolloutJson, runRollout } from '../engine/rollout';
+import { RolloutCancelledError, rolloutJson, runRollout } from '../engine/rollout';
 import { RolloutError } from '../core/rollout';
 import { Tokenizer } from '../engine/tokenizer';
-import { decodeForModel, DEFAULT_MAX_PIXELS } from '../engine/imageDecoder';
+import { decodeForModel } from '../engine/imageDecoder';
 import { cellRects } from '../core/geometry';
 import sharp from 'sharp';
 import { bundledModelPath, findDatabase, datasetRootOf, packageRoot } from '../engine/locations';
-import { DEFAULT_HNSW } from '../engine/patchIndex';
-import { MAX_DEFAULT_WORKERS } from '../engine/encoderPool';
 import { MAX_REQUEST_BYTES, SERVED_COMMANDS, requestFromServer, startServer, type CommandContext } from './serve';
+import { DUPLICATES, FIDELITY, INDEX, QUERY, ROLLOUT, SERVE, STATS, TOKENS, commandUsage, usage } from './commands';
+import { UsageError, parseOptions, type Command, type OptionTable, type OptionValues } from './options';
 import { PathReader, archiveOfPath } from '../engine/datasetCatalog';
 import { SourceError } from '../engine/datasetSource';
-import { DEFAULT_MAX_MEMBER_BYTES } from '../core/datasetLayout';
-import { BORDERS, DATABASE_BACKENDS, DATABASE_FOLDER, KEY_SHAPES, KEY_SOURCES, MANIFEST_FILE, MAX_HOPS, MIN_HOPS } from '../core/vocabulary';
-import { DEFAULT_MAX_BUCKET, DEFAULT_PAIR_LIMIT, DEFAULT_WINDOW, DuplicatesCancelledError, pairJson } from '../core/duplicates';
+import { DATABASE_FOLDER, MANIFEST_FILE } from '../core/vocabulary';
+import { DuplicatesCancelledError, pairJson } from '../core/duplicates';
 import { databaseDuplicates } from '../engine/duplicates';
-import { DEFAULT_FIDELITY_K, DEFAULT_FIDELITY_QUERIES, FidelityCancelledError, fidelitySubject, fidelityText, measureFidelity } from '../engine/fidelity';
+import { FidelityCancelledError, fidelitySubject, fidelityText, measureFidelity } from '../engine/fidelity';
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
-
-class UsageError extends Error {}
 
 /**
  * A file name (or any text that may hold one) made safe for a terminal:
@@ -51,127 +47,12 @@ export function shown(text: string): string {
   });
 }
 
-const USAGE = `patchlens ${VERSION} — AR-RAG patch databases of image datasets
+const USAGE = usage(VERSION);
 
-Usage:
-  patchlens index <dir> [--db D] [--model M] [--hops N] [--shape ${KEY_SHAPES.join('|')}]
-                  [--border ${BORDERS.join('|')}] [--keys ${KEY_SOURCES.join('|')}] [--m ${DEFAULT_HNSW.m}]
-                  [--ef-construction ${DEFAULT_HNSW.efConstruction}] [--ef ${DEFAULT_HNSW.ef}] [--rebuild] [--workers N]
-                  [--batch 8] [--max-pixels N] [--max-member-bytes N]
-                  [--image-column NAME] [--include GLOB]... [--exclude GLOB]...
-                  [--wait] [--json] [--quiet]
-                  [--backend ${DATABASE_BACKENDS.join('|')}] [--part I/N | --finalize] [--storage-option K=V]...
-  patchlens query <image> --at <row>,<col> [--db D] [--model M] [--k 10] [--exact]
-                  [--exclude-self] [--query-keys ${KEY_SOURCES.join('|')}] [--temperature 1]
-                  [--model-dist P.npy [--logits] [--lambda 0.5]] [--json]
-  patchlens tokens <image> [--db D | --model M] [--latents] [--json]
-  patchlens rollout <image> --from <row>,<col> [--db D] [--k ${DEFAULT_ROLLOUT_K}] [--temperature 1]
-                  [--greedy | --sample --seed S] [--exact] [--include-self]
-                  [--out FILE.png] [--json]
-  patchlens stats [--db D] [--predictability FRACTION] [--rollout FRACTION]
-                  [--seed 0] [--k 64] [--max-queries 2000] [--exact] [--json]
-  patchlens duplicates [--db D] [--against D2] [--window ${DEFAULT_WINDOW}] [--min-shared N]
-                  [--near EPS] [--limit ${DEFAULT_PAIR_LIMIT}] [--max-bucket ${DEFAULT_MAX_BUCKET}] [--json] [--quiet]
-  patchlens fidelity [--db D] [--queries ${DEFAULT_FIDELITY_QUERIES}] [--k ${DEFAULT_FIDELITY_K}] [--json] [--quiet]
-  patchlens serve [--db D] [--socket PATH | --port N] [--json]
-  query, tokens and stats take --server PATH (a serve socket, or [127.0.0.1:]PORT)
-  to be answered by a running server, and --verify to hash every database file
-  before answering (by default only when they changed since the last full check).
-
-A dataset folder may hold .tar/.tar.gz/.tgz (WebDataset), .zip and .parquet
-archives and AR-RAG .h5 code shards besides images: an image inside one is
-<archive>/<member> (Parquet: <file>/<image.path> or <file>/<row>; HDF5:
-<file>/<row>), and <dir>/<that id> is accepted wherever an image is.
-
-The database defaults to <dataset>/.patchlens (query/tokens/stats look for it
-in the image's folder and its parents, or the current folder). The model
-defaults to the bundled tokenizer. Distances are squared L2. Builds start one
-encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers says otherwise.
---db s3://bucket/prefix (gs://, az://) or --backend lance makes a Lance
-database (IVF-PQ with re-ranking; a local folder or object storage; several
-builders at once with --part I/N, then --finalize). Credentials come from the
-AWS_* environment variables or --storage-option key=value, and are never stored.
-serve keeps one database open and answers newline-delimited JSON requests
-({"argv": ["query", ...], "cwd": "/abs"}) on a Unix socket (default
-<database>/serve.sock, owner only) or TCP on 127.0.0.1; Ctrl-C or SIGTERM stops it.`;
-
-/** One command's lines of USAGE ("Usage: patchlens <cmd> ..."), and its notes when it has some. */
-function commandUsage(cmd: string): string {
-  const lines = USAGE.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`  patchlens ${cmd} `));
-  if (start < 0) return USAGE;
-  let end = start + 1;
-  while (end < lines.length && lines[end].startsWith('    ') && !lines[end].startsWith('  patchlens ')) end++;
-  // "  patchlens" becomes "Usage: patchlens": continuation lines move right with it
-  const usage = ['Usage:' + lines[start].slice(1), ...lines.slice(start + 1, end).map((l) => '    ' + l)].join('\n');
-  const notes = COMMAND_NOTES[cmd];
-  return notes ? `${usage}\n\n${notes}` : usage;
-}
-
-const COMMAND_NOTES: Record<string, string> = {
-  duplicates: `Pairs of images ranked by how much patch content they share. Every w x w
-window of tokens (w = --window) is hashed; two images share a cell when a
-window covering it occurs in both. --near EPS also matches entries whose keys
-lie within squared L2 distance EPS (through the index). --against D2 compares
-the images of --db with those of D2 (a test set against a training set) and
-never pairs two images of one database. Windows occurring more than
---max-bucket times (uniform backgrounds) are not counted as evidence.
---min-shared N: fewest shared cells a reported pair has (default w*w).
-D and D2 are database folders or dataset folders holding a .patchlens database.
-
-JSON: { pairs: [{ a, b, score, sharedCells, cells: [{ a: [row, col], b: [row, col] }], identical }] },
-best first; score is the fraction of the smaller image's cells that are shared;
-identical is true for byte-identical files (same content hash).`,
-  fidelity: `Recall@k of the database's index at its settings against exact search, on a
-seeded sample of the database's own keys (each query leaves its own image
-out), the curve over the search knob (HNSW: ef; Lance: nprobes x refine
-factor), and AR-RAG's FAISS configuration (OPQ + IVF + PQ8, no re-ranking)
-trained and measured on the same keys. D is a database (folder or s3:// URI)
-or a dataset folder holding one. --json prints
-{ backend, entries, k, queries, current: { params, recall, p50Ms },
-  sweep: [{ params, recall, p50Ms }], arrag: { params, recall } }.`,
-};
-
-const common = {
-  db: { type: 'string' },
-  'storage-option': { type: 'string', multiple: true },
-  model: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function intOpt(v: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function numOpt(v: string | undefined, name: string, check: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function choice<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-function one(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`expected one ${what}, got ${positionals.length}`);
-  return positionals[0];
+/** The command's options parsed by its table; undefined when --help was given (the caller prints its usage). */
+function parse<O extends OptionTable>(command: Command<O>, args: string[]): { v: OptionValues<O>; positional: string } | undefined {
+  const parsed = parseOptions(command, args);
+  return parsed.help ? undefined : { v: parsed.values, positional: parsed.positional };
 }
 
 class Progress {
@@ -212,34 +93,13 @@ function resolveModel(model: string | undefined): string {
 }
 
 async function cmdIndex(args: string[]): Promise<unknown> {
-  const { values: v, positionals } = parse(args, {
-    hops: { type: 'string' },
-    shape: { type: 'string' },
-    border: { type: 'string' },
-    keys: { type: 'string' },
-    m: { type: 'string' },
-    'ef-construction': { type: 'string' },
-    ef: { type: 'string' },
-    rebuild: { type: 'boolean' },
-    workers: { type: 'string' },
-    batch: { type: 'string' },
-    'max-pixels': { type: 'string' },
-    'max-member-bytes': { type: 'string' },
-    'image-column': { type: 'string' },
-    include: { type: 'string', multiple: true },
-    exclude: { type: 'string', multiple: true },
-    wait: { type: 'boolean' },
-    backend: { type: 'string' },
-    part: { type: 'string' },
-    finalize: { type: 'boolean' },
-  });
-  if (v.help) return commandUsage('index');
-  const root = path.resolve(one(positionals, 'dataset folder'));
-  const backend = choice(v.backend, 'backend', DATABASE_BACKENDS);
+  const parsed = parse(INDEX, args);
+  if (!parsed) return commandUsage('index', VERSION);
+  const { v } = parsed;
+  const root = path.resolve(parsed.positional);
+  const backend = v.backend;
   const lance = backend === 'lance' || (v.db !== undefined && (isObjectStoreUri(v.db) || isLanceFolder(path.resolve(v.db))));
   if (backend === 'hnsw' && lance) throw new UsageError(`--backend hnsw needs a local folder; ${v.db} is a Lance database or an object-store URI`);
-  const partMatch = v.part === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(v.part);
-  if (v.part !== undefined && !partMatch) throw new UsageError(`--part must be I/N (e.g. 2/8), got ${JSON.stringify(v.part)}`);
   if (!lance && (v.part !== undefined || v.finalize)) throw new UsageError('--part and --finalize build a Lance database: add --backend lance or --db s3://…');
   const progress = new Progress(!v.quiet);
   const controller = new AbortController();
@@ -247,28 +107,18 @@ async function cmdIndex(args: string[]): Promise<unknown> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    // Options are checked before the model is touched.
-    const keys = {
-      hops: intOpt(v.hops, 'hops', MIN_HOPS, MAX_HOPS),
-      shape: choice(v.shape, 'shape', KEY_SHAPES),
-      border: choice(v.border, 'border', BORDERS),
-      source: choice(v.keys, 'keys', KEY_SOURCES),
-    };
-    const hnsw = { m: intOpt(v.m, 'm', 2, 200), efConstruction: intOpt(v['ef-construction'], 'ef-construction', 1, 10000), ef: intOpt(v.ef, 'ef', 1, 10000) };
-    const workers = intOpt(v.workers, 'workers', 1, 64);
-    const batchSize = intOpt(v.batch, 'batch', 1, 256);
-    const maxPixels = intOpt(v['max-pixels'], 'max-pixels', 1, 2 ** 40) ?? DEFAULT_MAX_PIXELS;
-    const maxMemberBytes = intOpt(v['max-member-bytes'], 'max-member-bytes', 1, 2 ** 40) ?? DEFAULT_MAX_MEMBER_BYTES;
-    if (v['image-column'] !== undefined && v['image-column'].trim() === '') throw new UsageError('--image-column needs a column name');
+    // Options are checked (by the table) before the model is touched.
+    const keys = { hops: v.hops, shape: v.shape, border: v.border, source: v.keys };
+    const hnsw = { m: v.m, efConstruction: v['ef-construction'], ef: v.ef };
     // What both backends' builds take from the command line.
     const build = {
       root,
       model: resolveModel(v.model),
       keys,
-      workers,
-      batchSize,
-      maxPixels,
-      maxMemberBytes,
+      workers: v.workers,
+      batchSize: v.batch,
+      maxPixels: v['max-pixels'],
+      maxMemberBytes: v['max-member-bytes'],
       imageColumn: v['image-column'],
       rebuild: v.rebuild,
       include: v.include,
@@ -278,8 +128,9 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       log: v.quiet ? undefined : (line: string) => process.stderr.write(`${shown(line)}\n`),
     };
     if (lance) {
-      const part = partMatch ? { index: Number(partMatch[1]), count: Number(partMatch[2]) } : undefined;
-      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count)) throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${v.part}`);
+      const part = v.part;
+      if (part && !(part.count >= 1 && part.index >= 1 && part.index <= part.count))
+        throw new UsageError(`--part must be I/N with 1 <= I <= N, got ${part.index}/${part.count}`);
       const dbDir = path.join(root, DATABASE_FOLDER);
       const uri = lanceUri(v.db ?? dbDir);
       if (!isObjectStoreUri(uri) && fs.existsSync(path.join(uri, MANIFEST_FILE)))
@@ -287,7 +138,7 @@ async function cmdIndex(args: string[]): Promise<unknown> {
       const lres = await buildLanceDatabase({ ...build, uri, storage: storageOptions(uri, v['storage-option'] ?? []), part, finalize: v.finalize });
       return v.json ? lres : lanceSummary(lres);
     }
-    const res = await buildDatabase({ ...build, dbDir: v.db ? path.resolve(v.db) : undefined, hnsw, wait: v.wait });
+    const res = await buildDatabase({ ...build, dbDir: v.db ? path.resolve(v.db) : undefined, hnsw, wait: v.wait, verify: v.verify });
     if (v.json) return res;
     const lines = [
       res.upToDate
@@ -358,31 +209,12 @@ function tokenizerLoader(ctx: CommandContext, model: string | undefined, db: Pat
 }
 
 export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
-  const { values: v, positionals } = parse(args, {
-    verify: { type: 'boolean' },
-    at: { type: 'string' },
-    k: { type: 'string' },
-    exact: { type: 'boolean' },
-    'exclude-self': { type: 'boolean' },
-    'query-keys': { type: 'string' },
-    temperature: { type: 'string' },
-    ef: { type: 'string' },
-    'model-dist': { type: 'string' },
-    logits: { type: 'boolean' },
-    lambda: { type: 'string' },
-  });
-  if (v.help) return commandUsage('query');
-  const image = path.resolve(ctx.cwd, one(positionals, 'image'));
-  const at = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.at ?? '');
-  if (!at) throw new UsageError('--at <row>,<col> is required (e.g. --at 5,7)');
-  const ef = intOpt(v.ef, 'ef', 1, 10000);
-  const options = {
-    k: intOpt(v.k, 'k', 1, 10000),
-    exact: v.exact,
-    excludeSelf: v['exclude-self'],
-    queryKeys: choice(v['query-keys'], 'query-keys', KEY_SOURCES),
-    temperature: numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number'),
-  };
+  const parsed = parse(QUERY, args);
+  if (!parsed) return commandUsage('query', VERSION);
+  const { v } = parsed;
+  const image = path.resolve(ctx.cwd, parsed.positional);
+  const ef = v.ef;
+  const options = { k: v.k, exact: v.exact, excludeSelf: v['exclude-self'], queryKeys: v['query-keys'], temperature: v.temperature };
   const { db, root } = await ctx.openDb(v.db, path.dirname(image), v.verify === true, v['storage-option']);
   const retriever = new PatchRetriever(db, root, tokenizerLoader(ctx, v.model, db));
   const grid = await retriever.tokenGrid(image);
@@ -392,14 +224,14 @@ export async function cmdQuery(args: string[], ctx: CommandContext = oneShot): P
   if (ef !== undefined) db.index.setEf?.(ef);
   let res: Awaited<ReturnType<PatchRetriever['query']>>;
   try {
-    res = await retriever.query(grid, Number(at[1]), Number(at[2]), options);
+    res = await retriever.query(grid, v.at.row, v.at.col, options);
   } finally {
     if (efBefore !== undefined) db.index.setEf?.(efBefore);
   }
   let merged: { token: number; p: number }[] | undefined;
   let lambda: number | undefined;
   if (v['model-dist']) {
-    lambda = numOpt(v.lambda, 'lambda', (n) => n >= 0 && n <= 1, 'in [0, 1]') ?? 0.5;
+    lambda = v.lambda ?? 0.5;
     const arr = parseNpy(fs.readFileSync(path.resolve(ctx.cwd, v['model-dist'])));
     if (arr.data.length !== db.model.codebookSize)
       throw new UsageError(`--model-dist has ${arr.data.length} values; the codebook has ${db.model.codebookSize} codes`);
@@ -451,28 +283,13 @@ async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>): Promi
 }
 
 async function cmdRollout(args: string[]): Promise<unknown> {
-  const { values: v, positionals } = parse(args, {
-    from: { type: 'string' },
-    k: { type: 'string' },
-    temperature: { type: 'string' },
-    greedy: { type: 'boolean' },
-    sample: { type: 'boolean' },
-    seed: { type: 'string' },
-    exact: { type: 'boolean' },
-    'include-self': { type: 'boolean' },
-    ef: { type: 'string' },
-    out: { type: 'string' },
-  });
-  if (v.help) return commandUsage('rollout');
-  const image = path.resolve(one(positionals, 'image'));
-  const from = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v.from ?? '');
-  if (!from) throw new UsageError('--from <row>,<col> is required (e.g. --from 12,0)');
+  const parsed = parse(ROLLOUT, args);
+  if (!parsed) return commandUsage('rollout', VERSION);
+  const { v } = parsed;
+  const image = path.resolve(parsed.positional);
   if (v.greedy && v.sample) throw new UsageError('--greedy and --sample exclude each other');
   if (v.seed !== undefined && !v.sample) throw new UsageError('--seed needs --sample (a greedy rollout has no randomness)');
-  const k = intOpt(v.k, 'k', 1, 10000);
-  const temperature = numOpt(v.temperature, 'temperature', (n) => n > 0, 'a positive number');
-  const seed = intOpt(v.seed, 'seed', 0, 2 ** 32 - 1);
-  const ef = intOpt(v.ef, 'ef', 1, 10000);
+  const { k, temperature, seed, ef } = v;
   const out = v.out ? path.resolve(v.out) : undefined;
   const { db, root } = await oneShot.openDb(v.db, path.dirname(image), false, v['storage-option']);
   if (ef !== undefined && !db.index.setEf) throw new UsageError('--ef is the HNSW search width; a Lance database has none');
@@ -494,7 +311,7 @@ async function cmdRollout(args: string[]): Promise<unknown> {
       retriever,
       grid,
       {
-        from: { row: Number(from[1]), col: Number(from[2]) },
+        from: v.from,
         k,
         temperature,
         mode: v.sample ? 'sample' : 'greedy',
@@ -538,9 +355,10 @@ async function cmdRollout(args: string[]): Promise<unknown> {
 }
 
 export async function cmdTokens(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
-  const { values: v, positionals } = parse(args, { latents: { type: 'boolean' }, verify: { type: 'boolean' } });
-  if (v.help) return commandUsage('tokens');
-  const image = path.resolve(ctx.cwd, one(positionals, 'image'));
+  const parsed = parse(TOKENS, args);
+  if (!parsed) return commandUsage('tokens', VERSION);
+  const { v } = parsed;
+  const image = path.resolve(ctx.cwd, parsed.positional);
   let out: { image: string; rows: number; cols: number; tokens: number[][]; latents?: number[][][]; cells: unknown[]; width: number; height: number };
   const toRows = <T>(rows: number, cols: number, per: number, f: (o: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f((r * cols + c) * per)));
@@ -598,36 +416,17 @@ async function readImageOrMember(image: string): Promise<Uint8Array> {
 }
 
 export async function cmdStats(args: string[], ctx: CommandContext = oneShot): Promise<unknown> {
-  const { values: v } = parse(args, {
-    verify: { type: 'boolean' },
-    predictability: { type: 'string' },
-    seed: { type: 'string' },
-    k: { type: 'string' },
-    'max-queries': { type: 'string' },
-    exact: { type: 'boolean' },
-    rollout: { type: 'string' },
-  });
-  if (v.help) return commandUsage('stats');
-  const rolloutFraction = numOpt(v.rollout, 'rollout', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
-  const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify === true, v['storage-option']);
+  const parsed = parse(STATS, args);
+  if (!parsed) return commandUsage('stats', VERSION);
+  const { v } = parsed;
+  const { db } = await ctx.openDb(v.db, ctx.cwd, v.verify, v['storage-option']);
   const stats = databaseStats(db);
-  const fraction = numOpt(v.predictability, 'predictability', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]');
-  const pred =
-    fraction === undefined
-      ? undefined
-      : await retrievalPredictability(db, {
-          fraction,
-          seed: intOpt(v.seed, 'seed', 0, 2 ** 31),
-          k: intOpt(v.k, 'k', 1, 10000),
-          maxQueries: intOpt(v['max-queries'], 'max-queries', 1, 10_000_000),
-          exact: v.exact,
-        });
+  const sample = { seed: v.seed, k: v.k, exact: v.exact };
+  const fraction = v.predictability;
+  const pred = fraction === undefined ? undefined : await retrievalPredictability(db, { ...sample, fraction, maxQueries: v['max-queries'] });
+  const rolloutFraction = v.rollout;
   const rollout =
-    rolloutFraction === undefined
-      ? undefined
-      : await interruptible((signal) =>
-          rolloutStatistic(db, { fraction: rolloutFraction, seed: intOpt(v.seed, 'seed', 0, 2 ** 31), k: intOpt(v.k, 'k', 1, 10000), exact: v.exact, signal }),
-        );
+    rolloutFraction === undefined ? undefined : await interruptible((signal) => rolloutStatistic(db, { ...sample, fraction: rolloutFraction, signal }));
   if (v.json) return { ...stats, ...(pred ? { predictability: pred } : {}), ...(rollout ? { rollout } : {}) };
   const c = stats.codebook;
   const lines = [
@@ -661,10 +460,11 @@ export async function cmdStats(args: string[], ctx: CommandContext = oneShot): P
 }
 
 async function cmdServe(args: string[]): Promise<string | undefined> {
-  const { values: v } = parse(args, { socket: { type: 'string' }, port: { type: 'string' } });
-  if (v.help) return commandUsage('serve');
+  const parsed = parse(SERVE, args);
+  if (!parsed) return commandUsage('serve', VERSION);
+  const { v } = parsed;
   if (v.socket !== undefined && v.port !== undefined) throw new UsageError('give --socket or --port, not both');
-  const port = intOpt(v.port, 'port', 0, 65535);
+  const port = v.port;
   const dbDir = findDb(v.db, process.cwd(), process.cwd());
   const listen = port !== undefined ? { port } : { socket: path.resolve(v.socket ?? path.join(dbDir, 'serve.sock')) };
   const server = await startServer({
@@ -751,21 +551,12 @@ function openDbOrDataset(p: string, flag: string): PatchDatabase {
 }
 
 async function cmdDuplicates(args: string[]): Promise<unknown> {
-  const { values: v, positionals } = parse(args, {
-    against: { type: 'string' },
-    window: { type: 'string' },
-    'min-shared': { type: 'string' },
-    near: { type: 'string' },
-    limit: { type: 'string' },
-    'max-bucket': { type: 'string' },
-  });
-  if (v.help) return commandUsage('duplicates');
-  if (positionals.length) throw new UsageError(`duplicates takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db and --against)`);
-  const window = intOpt(v.window, 'window', 1, 64) ?? DEFAULT_WINDOW;
-  const minShared = intOpt(v['min-shared'], 'min-shared', 1, 1 << 24);
-  const near = numOpt(v.near, 'near', (n) => n >= 0, 'a non-negative squared distance');
-  const limit = intOpt(v.limit, 'limit', 1, 10_000_000) ?? DEFAULT_PAIR_LIMIT;
-  const maxBucket = intOpt(v['max-bucket'], 'max-bucket', 2, 65534);
+  const parsed = parse(DUPLICATES, args);
+  if (!parsed) return commandUsage('duplicates', VERSION);
+  const { v } = parsed;
+  const { window, near, limit } = v;
+  const minShared = v['min-shared'];
+  const maxBucket = v['max-bucket'];
   const db = v.db ? openDbOrDataset(v.db, '--db') : (await oneShot.openDb(undefined, process.cwd(), false)).db;
   const against = v.against ? openDbOrDataset(v.against, '--against') : undefined;
   if (against && path.resolve(against.dir) === path.resolve(db.dir)) throw new UsageError('--against names the same database as --db');
@@ -799,11 +590,10 @@ async function cmdDuplicates(args: string[]): Promise<unknown> {
 
 /** Recall of the database's index against exact search on its own keys, the ef curve, and AR-RAG's OPQ+IVF+PQ8 on the same keys. */
 async function cmdFidelity(args: string[]): Promise<unknown> {
-  const { values: v, positionals } = parse(args, { queries: { type: 'string' }, k: { type: 'string' } });
-  if (v.help) return commandUsage('fidelity');
-  if (positionals.length) throw new UsageError(`fidelity takes no positional arguments, got ${JSON.stringify(positionals[0])} (use --db)`);
-  const queries = intOpt(v.queries, 'queries', 1, 1_000_000);
-  const k = intOpt(v.k, 'k', 1, 10000);
+  const parsed = parse(FIDELITY, args);
+  if (!parsed) return commandUsage('fidelity', VERSION);
+  const { v } = parsed;
+  const { queries, k } = v;
   // --db: a database (folder or URI), or a dataset folder holding one
   const inDataset = v.db && !isObjectStoreUri(v.db) ? path.join(path.resolve(v.db), DATABASE_FOLDER) : undefined;
   const dbOpt =
@@ -881,7 +671,7 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
         // `patchlens help <command>`: that command's usage, as `<command> --help` prints it
-        process.stdout.write((cmd === 'help' && rest[0] ? commandUsage(rest[0]) : USAGE) + '\n');
+        process.stdout.write((cmd === 'help' && rest[0] ? commandUsage(rest[0], VERSION) : USAGE) + '\n');
         return cmd === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);

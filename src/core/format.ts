@@ -21,6 +21,17 @@ export function formatCount(n: number): string {
   return Number.isFinite(n) ? GROUPED.format(n) : String(n);
 }
 
+/** A noun for a count: "patch" for 1, "patches" otherwise. */
+export function plural(n: number, word: string): string {
+  if (n === 1) return word;
+  return /(?:ch|sh|s|x)$/.test(word) ? `${word}es` : `${word}s`;
+}
+
+/** The last segment of a '/'-separated dataset path: the name an image is shown by. */
+export function baseName(rel: string): string {
+  return rel.slice(rel.lastIndexOf('/') + 1);
+}
+
 /** A count and its noun, plural when it is not one: "1 image", "11,130 images". */
 export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
   return `${formatCount(n)} ${n === 1 ? singular : plural}`;

@@ -87,11 +87,15 @@ export interface CellWindow {
   readonly cols: number;
 }
 
-/** The cells a retrieved patch's thumbnail shows: the 3x3 around it, shifted inside the grid at its borders so it stays square. */
-export function thumbnailWindow(gridRows: number, gridCols: number, row: number, col: number): CellWindow {
-  const rows = Math.min(3, gridRows);
-  const cols = Math.min(3, gridCols);
-  return { row: Math.max(0, Math.min(gridRows - rows, row - 1)), col: Math.max(0, Math.min(gridCols - cols, col - 1)), rows, cols };
+/**
+ * The cells a thumbnail of a patch shows: the (2 reach + 1)² around it (3x3 for a retrieved patch's row; the whole h-hop
+ * key neighbourhood, reach = h, for Compare on hover), shifted inside the grid at its borders so it stays square, and
+ * no larger than the grid.
+ */
+export function thumbnailWindow(gridRows: number, gridCols: number, row: number, col: number, reach = 1): CellWindow {
+  const rows = Math.min(2 * reach + 1, gridRows);
+  const cols = Math.min(2 * reach + 1, gridCols);
+  return { row: Math.max(0, Math.min(gridRows - rows, row - reach)), col: Math.max(0, Math.min(gridCols - cols, col - reach)), rows, cols };
 }
 
 /** The source-pixel rectangle covering a window's cells (`cells` row-major, `gridCols` wide); at least 1x1. */

@@ -1,7 +1,9 @@
 // The lock file that lets one build at a time write a database folder. It
 // records who holds it (pid, host, what, since), so a lock left by a process
 // that died on this host is taken over at once, and the error for a live one
-// names its holder.
+// names its holder. Not proper-lockfile: its staleness is an mtime that
+// the holder refreshes on a timer (a long synchronous step looks dead) and
+// its lock records no holder to name.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';

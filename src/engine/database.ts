@@ -83,6 +83,9 @@ function checkManifestChecksum(raw: unknown): unknown {
 
 // ---------------------------------------------------------------- reading
 
+/** The parts of a database an update may copy bytes from (verifyCarried). */
+export type CarriedPart = 'segments' | 'codes' | 'base' | 'delta';
+
 export interface OpenOptions {
   /**
    * true: check every file's SHA-256 against the manifest; false: sizes only;
@@ -148,6 +151,8 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
   private codesCache?: StoreCodes;
   private found?: DatabaseError;
   private background?: Promise<DatabaseError | undefined>;
+  /** The parts verifyCarried has hashed. */
+  private readonly carriedChecked = new Set<CarriedPart>();
 
   protected constructor(
     readonly dir: string,
@@ -156,6 +161,8 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
     readonly index: I,
     /** What the open checked of the files' contents. */
     readonly checked: OpenCheck,
+    /** The identities at open of the files answered from in place (the index files, mapped: see assertIntact). */
+    private readonly mapped: readonly FileIdentity[] = [],
   ) {
     manifest.images.forEach((img, i) => this.imageIndex.set(img.path, i));
     this.labelOrder = Int32Array.from(manifest.images.map((_, i) => i)).sort((a, b) => manifest.images[a].firstLabel - manifest.images[b].firstLabel);
@@ -209,7 +216,15 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
     } catch (err) {
       throw new RebuildNeededError(`the index ${file} cannot be read: ${(err as Error).message}`);
     }
-    return new PatchDatabase(dbDir, manifest, segments, index, checked);
+    const indexFiles = new Set([mi.file, ...(delta ? [delta.file] : [])]);
+    return new PatchDatabase(
+      dbDir,
+      manifest,
+      segments,
+      index,
+      checked,
+      before.filter((id) => indexFiles.has(id.file)),
+    );
   }
 
   /** Damage found by verifyContents (undefined until then, or when none was). */
@@ -217,9 +232,49 @@ export class PatchDatabase<I extends StoreIndex = LayeredPatchIndex> implements 
     return this.found;
   }
 
-  /** Throws the damage verifyContents found: a session stops answering from a damaged database. */
+  /**
+   * Throws the damage verifyContents found: a session stops answering from a
+   * damaged database. Also checks, one stat each, that the index files are as
+   * they were at open: hnswlib answers from them in place (level 0 is mapped
+   * from the file), so a write to one through the file system while the
+   * session is open (it moves ctime) is damage from then on. A file gone is
+   * not: a build that committed a new generation removed it, the mapping
+   * still holds the old contents, and the session reopens on the new manifest.
+   */
   assertIntact(): void {
     if (this.found) throw this.found;
+    for (const id of this.mapped) {
+      const now = fileIdentity(this.dir, id.file);
+      if (now && JSON.stringify(now) !== JSON.stringify(id)) {
+        this.found = new RebuildNeededError(`the database file ${path.join(this.dir, id.file)} was changed while open (it is never rewritten in place)`);
+        forgetVerified(this.dir);
+        throw this.found;
+      }
+    }
+  }
+
+  /**
+   * Hashes now, against the manifest, the files whose bytes an update copies into new files (unless the open hashed
+   * everything): a copy gets a fresh checksum, which would hide damage in what it copied. Files an update only
+   * refers to keep their checksums in the new manifest, so any later full check still finds damage in them.
+   * Throws the damaged file's RebuildNeededError and removes the verified record.
+   */
+  verifyCarried(wanted: readonly CarriedPart[]): void {
+    if (this.checked === 'full') return;
+    // a fold that also compacts asks for the segments twice: each part is hashed once
+    const parts = wanted.filter((p) => !this.carriedChecked.has(p));
+    const m = this.manifest;
+    const sources: [DbFileRef, Uint8Array | string][] = [];
+    if (parts.includes('segments')) sources.push(...m.segments.map((s, i): [DbFileRef, Uint8Array] => [s, this.segments[i]]));
+    if (parts.includes('codes')) sources.push([m.prototypes, path.join(this.dir, m.prototypes.file)]);
+    if (parts.includes('base')) sources.push([m.index, path.join(this.dir, m.index.file)]);
+    if (parts.includes('delta') && m.index.delta) sources.push([m.index.delta, path.join(this.dir, m.index.delta.file)]);
+    for (const [ref, source] of sources) {
+      if ((typeof source === 'string' ? sha256File(source) : sha256(source)) === ref.sha256) continue;
+      forgetVerified(this.dir);
+      throw damaged(this.dir, ref.file);
+    }
+    for (const p of parts) this.carriedChecked.add(p);
   }
 
   /**

@@ -38,7 +38,7 @@ export type WorkerImage =
 
 export type WorkerResponse =
   /** The model loaded and validated. */
-  | { type: 'ready'; fingerprint: string }
+  | { type: 'ready'; fingerprint: string; rows: number; cols: number }
   /** The model failed to load. */
   | { type: 'failed'; message: string }
   /** One batch done, in request order within the batch. */

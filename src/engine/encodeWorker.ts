@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
     return;
   }
-  post({ type: 'ready', fingerprint: tok.info.fingerprint });
+  post({ type: 'ready', fingerprint: tok.info.fingerprint, rows: tok.info.rows, cols: tok.info.cols });
   const { rows, cols } = tok.info;
   const input = tok.info.manifest.input;
   let encoding: Promise<unknown> = Promise.resolve();

@@ -2,22 +2,10 @@
 // order, whichever worker finishes first. Each worker keeps two batches in
 // flight so decoding and encoding overlap.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { EncodeFile, EncodeWorkerData, WorkerImage, WorkerResponse } from './encodeProtocol';
-
-/**
- * Starts a worker thread running a bundled script in `dir` (default: beside this
- * file, dist/), or its TypeScript source through tsx when running from source (tests).
- */
-export function startWorker(name: string, workerData: unknown, dir = __dirname): Worker {
-  if (path.extname(__filename) === '.ts') {
-    const src = path.join(dir, name + '.ts');
-    return new Worker(`require('tsx/cjs');require(${JSON.stringify(src)});`, { eval: true, workerData });
-  }
-  return new Worker(path.join(dir, name + '.js'), { workerData });
-}
+import { startWorker } from './startWorker';
 
 /** The CPU cores this process may use. */
 export function cpuCount(): number {
@@ -48,6 +36,8 @@ export interface PoolOptions {
   readonly threads?: number;
   readonly maxPixels: number;
   readonly protoPatch: number;
+  /** The model as the caller described it: a worker that loads another (the files changed since, or a wrong grid) fails the start. */
+  readonly expect?: { readonly fingerprint: string; readonly rows: number; readonly cols: number };
 }
 
 export interface BatchTiming {
@@ -70,8 +60,16 @@ export class EncoderPool {
           (w) =>
             new Promise<void>((resolve, reject) => {
               const onMsg = (m: WorkerResponse) => {
-                if (m.type === 'ready') resolve();
-                else if (m.type === 'failed') reject(new Error(m.message));
+                if (m.type === 'ready') {
+                  const e = opts.expect;
+                  if (!e || (m.fingerprint === e.fingerprint && m.rows === e.rows && m.cols === e.cols)) resolve();
+                  else
+                    reject(
+                      new Error(
+                        `the model ${opts.manifestPath} changed while indexing: the encode worker loaded ${m.fingerprint} (${m.rows}x${m.cols}), expected ${e.fingerprint} (${e.rows}x${e.cols})`,
+                      ),
+                    );
+                } else if (m.type === 'failed') reject(new Error(m.message));
               };
               const onExit = (code: number) => reject(new Error(`encode worker exited with code ${code} while loading the model`));
               w.on('message', onMsg);

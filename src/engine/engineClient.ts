@@ -2,7 +2,7 @@
 // time-outs, errors carried back with their class name, build progress.
 
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from './encoderPool';
+import { startWorker } from './startWorker';
 import type { BuildProgress } from './indexer';
 import type { FindProgress } from '../core/duplicates';
 import type { EngineMessage, EngineMethod, EngineRequests } from './engineProtocol';

@@ -145,8 +145,14 @@ export interface EngineRequests {
   tokenUses: { params: { dbDir: string; token: number; limit?: number }; result: TokenUse[] };
   /** Usage counts and prototypes of every code. */
   codebook: { params: { dbDir: string }; result: CodebookPayload };
-  /** A thumbnail of an image, `size` pixels square: the 3x3 cells around `cell` (shifted inside the grid at its borders), or without a cell all the cells the model sees. */
-  thumbnail: { params: { dbDir: string; image: string; cell?: { row: number; col: number }; size: number; model?: string }; result: PatchThumbnail };
+  /**
+   * A thumbnail of an image, `size` pixels square: the cells around `cell` (the 3x3, or the (2 reach + 1)² of an h-hop
+   * neighbourhood; shifted inside the grid at its borders), or without a cell all the cells the model sees.
+   */
+  thumbnail: {
+    params: { dbDir: string; image: string; cell?: { row: number; col: number }; reach?: number; size: number; model?: string };
+    result: PatchThumbnail;
+  };
   /** A crop of an image around a rectangle, as PNG bytes. */
   /** A square PNG of `size` from a rectangle of an image; `imageSize`: the size `rect` is measured in, for a code row's token map (it has no pixels of its own). */
   crop: {

@@ -353,14 +353,16 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const r = await retriever(dbDir);
     return Promise.all(images.slice(0, 1000).map(async (i) => (await r.metadata(i).catch(() => undefined)) ?? null));
   },
-  thumbnail: async ({ dbDir, image, cell, size, model }) => {
+  thumbnail: async ({ dbDir, image, cell, reach, size, model }) => {
     const { r, grid } = await tokenGrid(dbDir, image, model);
     let window = { row: 0, col: 0, rows: grid.rows, cols: grid.cols };
     if (cell) {
       const { row, col } = cell;
       if (!(Number.isInteger(row) && Number.isInteger(col) && row >= 0 && col >= 0 && row < grid.rows && col < grid.cols))
         throw new RangeError(`patch (${row}, ${col}) is outside the ${grid.rows}x${grid.cols} grid of ${image}`);
-      window = thumbnailWindow(grid.rows, grid.cols, row, col);
+      if (reach !== undefined && !(Number.isInteger(reach) && reach >= 1 && reach <= Math.max(grid.rows, grid.cols)))
+        throw new RangeError(`a thumbnail cannot reach ${reach} cells around a patch`);
+      window = thumbnailWindow(grid.rows, grid.cols, row, col, reach);
     }
     const png = new Uint8Array(await cropToPng(await r.imageBytes(image), windowRect(grid.cells, grid.cols, window), size));
     return { png, window };

@@ -8,6 +8,7 @@
 // A backend plugs in as a FidelitySubject: its keys, its exact search, and a
 // KnobSearcher (HNSW: ef; an IVF-PQ store: nprobes x refine factor).
 
+import { formatCount, formatPercent } from '../core/format';
 import { seededRng, type Rng } from '../core/rng';
 import { IvfPqIndex, samplePoints, type IvfPqPhase } from '../core/ivfPq';
 import { imageKeys } from '../core/neighbourhood';
@@ -406,7 +407,10 @@ export function knobText(params: KnobParams, sweep: readonly CurvePoint[] = []):
   return (varying.length ? varying : Object.keys(params)).map((key) => `${key}=${params[key]}`).join(' ');
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+// Shares and counts in the one written form (src/core/format.ts), as the Index view and notifications show them;
+// latencies keep three decimals (a search takes well under a millisecond).
+const pct = formatPercent;
+const latency = (ms: number) => `${ms.toFixed(3)} ms`;
 
 /** What a user loses with AR-RAG's database, in one sentence. */
 export function arragLoss(r: Pick<FidelityReport, 'k' | 'current' | 'arrag'>): string {
@@ -418,17 +422,17 @@ export function arragLoss(r: Pick<FidelityReport, 'k' | 'current' | 'arrag'>): s
 /** The report as the CLI prints it. */
 export function fidelityText(r: FidelityReport, where: string): string {
   const keys = Object.keys(r.current.params).filter((key) => r.sweep.some((p) => p.params[key] !== r.current.params[key]));
-  const head = keys.map((key) => key.padStart(8)).join('') + '  recall   p50 ms';
+  const head = keys.map((key) => key.padStart(8)).join('') + '   recall   p50 ms';
   return [
-    `${where} (${r.backend}, ${r.entries.toLocaleString('en-US')} entries): recall@${r.k} against exact search on ${r.queries} of its own keys (each query's own image left out)`,
-    `  current  ${knobText(r.current.params)}: recall ${r.current.recall.toFixed(3)}, median ${r.current.p50Ms.toFixed(3)} ms a query`,
+    `${where} (${r.backend}, ${formatCount(r.entries)} entries): recall@${r.k} against exact search on ${formatCount(r.queries)} of its own keys (each query's own image left out)`,
+    `  current  ${knobText(r.current.params)}: recall ${pct(r.current.recall)}, median ${latency(r.current.p50Ms)} a query`,
     `  curve:`,
     `  ${head}`,
     ...r.sweep.map(
       (p) =>
-        `  ${keys.map((key) => String(p.params[key]).padStart(8)).join('')}  ${p.recall.toFixed(3)}  ${p.p50Ms.toFixed(3).padStart(7)}${knobText(p.params) === knobText(r.current.params) ? '  <- current' : ''}`,
+        `  ${keys.map((key) => String(p.params[key]).padStart(8)).join('')}  ${pct(p.recall).padStart(7)}  ${p.p50Ms.toFixed(3).padStart(7)}${knobText(p.params) === knobText(r.current.params) ? '  <- current' : ''}`,
     ),
-    `  AR-RAG ${r.arrag.params.factory} (8-bit codes, nprobe ${r.arrag.params.nprobe}, no re-ranking, trained on ${r.arrag.params.trainingKeys.toLocaleString('en-US')} keys): recall ${r.arrag.recall.toFixed(3)}`,
+    `  AR-RAG ${r.arrag.params.factory} (8-bit codes, nprobe ${r.arrag.params.nprobe}, no re-ranking, trained on ${formatCount(r.arrag.params.trainingKeys)} keys): recall ${pct(r.arrag.recall)}`,
     `  ${arragLoss(r)}`,
   ].join('\n');
 }

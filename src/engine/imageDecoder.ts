@@ -4,6 +4,7 @@
 // goes through bmp-ts first. Images above the pixel limit are refused from
 // their header, before any pixel is decoded.
 
+import { formatCount, formatMean } from '../core/format';
 import sharp from 'sharp';
 import * as bmp from 'bmp-ts';
 import type { ModelInput } from '../core/modelManifest';
@@ -42,13 +43,13 @@ function isBmp(bytes: Uint8Array): boolean {
 }
 
 function formatPixels(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MP` : `${n} px`;
+  return n >= 1e6 ? `${formatMean(n / 1e6)} MP` : `${formatCount(n)} px`;
 }
 
 function checkPixels(width: number, height: number, maxPixels: number): void {
-  if (!(width > 0 && height > 0)) throw new ImageDecodeError(`image has no pixels (${width}x${height})`);
+  if (!(width > 0 && height > 0)) throw new ImageDecodeError(`image has no pixels (${width}×${height})`);
   if (width * height > maxPixels) {
-    throw new ImageDecodeError(`image is ${width}x${height} = ${formatPixels(width * height)}, over the limit of ${formatPixels(maxPixels)} (maxImagePixels)`);
+    throw new ImageDecodeError(`image is ${width}×${height} = ${formatPixels(width * height)}, over the limit of ${formatPixels(maxPixels)} (maxImagePixels)`);
   }
 }
 

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatCount, formatGrid } from '../core/format';
+import { formatCount, formatGrid, formatPercent } from '../core/format';
 import {
   DB_FORMAT,
   DB_FORMAT_DELTA,
@@ -60,6 +60,8 @@ export interface BuildOptions {
   readonly hnsw?: Partial<HnswParams>;
   /** Replace an existing database instead of updating it. */
   readonly rebuild?: boolean;
+  /** Hash every file of the database being updated first, not only the ones the update copies bytes from. */
+  readonly verify?: boolean;
   /** Encode workers (default: one per core, at most 4; see encoderLayout). */
   readonly workers?: number;
   /** Encoder threads per worker (default: the cores but one shared out among the workers, at least 1). */
@@ -89,11 +91,11 @@ export interface BuildProgress {
 }
 
 export interface BuildTimings {
-  /** Loading and checking the model. */
+  /** Reading and checking the model (its encoder is run here only when the database has no record of its grid). */
   loadMs: number;
   /** Opening (and verifying) the previous database. */
   openMs: number;
-  /** Starting the encode workers (each loads the model). */
+  /** Starting the encode workers (each loads the model), overlapping the new generation's setup. */
   startMs: number;
   scanMs: number;
   /** Summed over workers (decode of a batch runs concurrently with other work). */
@@ -199,6 +201,13 @@ export async function buildDatabase(opts: BuildOptions): Promise<BuildResult> {
     const { prev, prevManifest } = openPrevious(b, info);
     const diff = await scanAndDiff(b, info, catalog, prev);
     if (prev && diff.toEncode.length === 0 && diff.removed === 0 && diff.touched === 0 && !diff.failedChanged) return upToDateResult(b, info, prev, diff);
+    // The workers load the model while the generation is set up (at 1M entries the base index's labels are read then).
+    run.starting = startEncoders(
+      diff.toEncode,
+      info,
+      { ...opts, batchSize: b.batchSize, maxPixels: b.maxPixels },
+      prototypePatch(info.manifest.input.width, info.cols),
+    );
     const gen = startGeneration(b, info, prev, prevManifest, diff, run);
     const added = await encodeNew(b, info, catalog, prev, diff, gen, run);
     return commitGeneration(b, info, prev, diff, gen, added, run);
@@ -228,6 +237,8 @@ interface Build {
 
 /** What the clean-up after a build must know: what is open, and whether the run committed. */
 interface RunState {
+  /** Encode workers started for this run (closed by the clean-up whatever became of them). */
+  starting?: StartingPool;
   pool?: EncoderPool;
   segment?: SegmentWriter;
   generation?: number;
@@ -336,9 +347,15 @@ function resolveBuild(opts: BuildOptions): Build {
 async function loadModel(b: Build): Promise<ModelInfo> {
   b.progress('load', 0, 1, 'Loading model');
   const tl = performance.now();
-  const tok = await Tokenizer.load(b.opts.model);
-  const info = tok.info;
-  await tok.release();
+  // The database built with this model recorded its grid: then the encoder need not be started here
+  // (the encode workers load and check it before they encode, and an update with nothing to encode loads it nowhere).
+  let known: DbModel | undefined;
+  try {
+    known = readDbManifest(b.dbDir)?.model;
+  } catch {
+    /* damaged: the open reports it (or --rebuild replaces it) */
+  }
+  const info = await Tokenizer.describe(b.opts.model, known);
   b.timings.loadMs = performance.now() - tl;
   b.log(`model ${info.manifest.name} (${info.fingerprint}): ${formatGrid(info.rows, info.cols)} grid, d=${info.dim}, K=${formatCount(info.codebookSize)}`);
   return info;
@@ -391,7 +408,12 @@ export function dbModel(info: ModelInfo): DbModel {
   };
 }
 
-/** The database to update (fully verified, and compatible with these settings), or for a rebuild only its manifest. */
+/**
+ * The database to update (compatible with these settings), or for a rebuild only its manifest. It is opened as
+ * queries open it (identities against the record of the last full check, every file hashed when they differ); the
+ * files whose bytes every update copies (the codes, the delta) are hashed here, the others only if they are copied
+ * (startGeneration): an update of a big database does not hash its whole index, yet never copies damage.
+ */
 function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevManifest?: DbManifest } {
   if (b.opts.rebuild) {
     try {
@@ -401,8 +423,7 @@ function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevMa
     }
   }
   const to = performance.now();
-  const prev = PatchDatabase.open(b.dbDir, { verify: true });
-  b.timings.openMs = performance.now() - to;
+  const prev = PatchDatabase.open(b.dbDir, { verify: b.opts.verify === true ? true : undefined });
   if (prev) {
     const why = incompatibility(prev.manifest, info, b.keys, b.hnsw);
     if (why)
@@ -410,7 +431,9 @@ function openPrevious(b: Build, info: ModelInfo): { prev?: PatchDatabase; prevMa
         `the database ${b.dbDir} cannot be updated: ${why}`,
         'Rebuild it explicitly (patchlens index --rebuild) or choose another --db',
       );
+    prev.verifyCarried(['codes', 'delta']);
   }
+  b.timings.openMs = performance.now() - to;
   return { prev, prevManifest: prev?.manifest };
 }
 
@@ -526,6 +549,7 @@ function startGeneration(
     for (const img of leaving) layered.remove(imageLabels(img));
   } else if (prev) {
     // Fold the delta into the base: the base's removals are applied already; the delta's live entries are added again.
+    prev.verifyCarried(['base', 'segments']); // both are copied into the new index
     const base = prev.index.base;
     const deltaFrom = prev.index.deltaFirstLabel;
     for (const img of leaving) if (img.firstLabel < deltaFrom) base.remove(imageLabels(img));
@@ -559,6 +583,7 @@ function startGeneration(
   const totalOld = oldSegs.reduce((a, s) => a + s.bytes, 0);
   const liveOld = liveBySeg.reduce((a, x) => a + x, 0);
   const compact = prev !== undefined && totalOld > 0 && liveOld < totalOld / 2;
+  if (compact) prev.verifyCarried(['segments']); // the live records are copied into the new segment
   const segments: DbSegment[] = [];
   const segMap = new Map<number, number>();
   if (!compact) {
@@ -579,7 +604,7 @@ function startGeneration(
       images.push({ ...k.img, segment: segMap.get(k.img.segment)! });
     }
   }
-  if (compact) b.log(`compacting: ${((liveOld / totalOld) * 100).toFixed(0)}% of the old segments is live`);
+  if (compact) b.log(`compacting: ${formatPercent(liveOld / totalOld)} of the old segments is live`);
   return {
     generation,
     rows,
@@ -678,6 +703,7 @@ async function encodeNew(
     patch,
     onImage: addImage,
     setPool: (p) => (run.pool = p),
+    starting: run.starting,
   });
   b.checkAbort();
   return { addedOk, updatedOk, nextLabel };
@@ -786,6 +812,7 @@ async function cleanUp(b: Build, run: RunState, catalog: DatasetCatalog, created
   const { dbDir } = b;
   run.segment?.close();
   if (run.pool) await run.pool.close();
+  if (run.starting) await (await run.starting.pool.catch(() => undefined))?.close(); // terminating twice is harmless
   await catalog.close();
   if (!run.committed) {
     // Leave exactly the previous database: drop this run's files.
@@ -839,6 +866,47 @@ export async function listDataset(
   return { entries, skipped, archiveFailures };
 }
 
+/** Encode workers starting (each loads the model), and when they were asked for. */
+export interface StartingPool {
+  readonly pool: Promise<EncoderPool>;
+  readonly startedAt: number;
+}
+
+/** Whether an entry is pixels to encode (an image file or archive member), not a row of an AR-RAG code shard. */
+function isPixels(f: DatasetEntry): boolean {
+  return !(f.source && 'row' in f.source);
+}
+
+/**
+ * Starts the encode workers for the entries' pixel images (undefined when there are none), so the
+ * model loads in them while the caller does other work. The caller hands the result to
+ * encodeEntries, or on failure closes the pool it resolves to.
+ */
+export function startEncoders(
+  entries: readonly DatasetEntry[],
+  info: ModelInfo,
+  opts: Pick<BuildOptions, 'workers' | 'threads' | 'batchSize' | 'maxPixels'>,
+  patch: number,
+): StartingPool | undefined {
+  const pixels = entries.filter(isPixels).length;
+  if (pixels === 0) return undefined;
+  const batchSize = Math.max(1, opts.batchSize ?? 8);
+  // No more workers than batches: each loads the model, which is most of a small update's cost.
+  const layout = encoderLayout(opts.workers, opts.threads);
+  const workers = Math.min(layout.workers, Math.ceil(pixels / batchSize));
+  const startedAt = performance.now();
+  const pool = EncoderPool.start({
+    manifestPath: info.manifest.manifestPath,
+    workers,
+    threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads),
+    maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
+    protoPatch: patch,
+    expect: { fingerprint: info.fingerprint, rows: info.rows, cols: info.cols },
+  });
+  pool.catch(() => {}); // awaited later, by encodeEntries or the clean-up: not an unhandled rejection meanwhile
+  return { pool, startedAt };
+}
+
 /**
  * Encodes dataset entries: image files and archive members in the encoder
  * workers, AR-RAG code shard rows read as they are; each result (or failure)
@@ -855,6 +923,8 @@ export async function encodeEntries(
     readonly onImage: (img: WorkerImage) => void;
     /** The pool while it runs (closed by the caller on failure). */
     readonly setPool: (pool: EncoderPool | undefined) => void;
+    /** Workers the caller started already for these entries (startEncoders); else they are started here. */
+    readonly starting?: StartingPool;
   },
 ): Promise<void> {
   const { info, catalog, opts, timings, patch } = ctx;
@@ -863,29 +933,19 @@ export async function encodeEntries(
     if (opts.signal?.aborted) throw new BuildCancelledError();
   };
   const batchSize = Math.max(1, opts.batchSize ?? 8);
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const { rows, cols, dim, codebookSize } = info;
   const cells = rows * cols;
   const byRel = new Map(toEncode.map((f) => [f.rel, f]));
   let pool: EncoderPool | undefined;
-  const pixels = toEncode.filter((f) => !(f.source && 'row' in f.source));
-  const codeRows = toEncode.filter((f) => f.source && 'row' in f.source);
+  const pixels = toEncode.filter(isPixels);
+  const codeRows = toEncode.filter((f) => !isPixels(f));
   if (pixels.length > 0) {
     checkAbort();
-    const ts = performance.now();
-    // No more workers than batches: each loads the model, which is most of a small update's cost.
-    const layout = encoderLayout(opts.workers, opts.threads);
-    const workers = Math.min(layout.workers, Math.ceil(pixels.length / batchSize));
-    pool = await EncoderPool.start({
-      manifestPath: info.manifest.manifestPath,
-      workers,
-      threads: opts.threads ?? (workers < layout.workers ? encoderLayout(workers).threads : layout.threads),
-      maxPixels,
-      protoPatch: patch,
-    });
+    const starting = ctx.starting ?? startEncoders(pixels, info, opts, patch)!;
+    pool = await starting.pool;
     ctx.setPool(pool);
     const tp = performance.now();
-    timings.startMs = tp - ts;
+    timings.startMs = tp - starting.startedAt;
     // archive members are read here, a batch at a time in id order, and handed to the workers as bytes
     const prepare = async (batch: readonly EncodeFile[]): Promise<EncodeFile[]> =>
       Promise.all(

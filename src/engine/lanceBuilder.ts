@@ -29,6 +29,7 @@ import {
   type BuildResult,
   type BuildTimings,
 } from './indexer';
+import { formatCount, formatDuration } from '../core/format';
 import { LANCE_FORMAT, readMeta, type LanceIndexMeta, type LanceModelMeta } from './lanceDatabase';
 import {
   CODES_SCHEMA,
@@ -528,7 +529,7 @@ async function ensureVectorIndex(t: Tables, keyDim: number, minRows: number, for
   const doc: LanceIndexMeta = { ...params, builtAt: new Date().toISOString(), entries: n };
   await t.meta.add([{ kind: 'index', at: Date.now(), json: JSON.stringify(doc), blob: null }]);
   log(
-    `vector index: IVF-PQ, ${params.partitions} partitions, ${params.subVectors} sub-vectors over ${n} entries in ${((performance.now() - ti) / 1000).toFixed(1)} s; searched with nprobes ${params.nprobes}, refine ${params.refineFactor}`,
+    `vector index: IVF-PQ, ${params.partitions} partitions, ${params.subVectors} sub-vectors over ${formatCount(n)} entries in ${formatDuration(performance.now() - ti)}; searched with nprobes ${params.nprobes}, refine ${params.refineFactor}`,
   );
   return doc;
 }

@@ -10,6 +10,8 @@ export interface SearchHit {
   readonly label: number;
   /** Squared L2 distance. */
   readonly distance: number;
+  /** The entry's token, where the index stores it (Lance's entries table): no image record is read for it. */
+  readonly token?: number;
 }
 
 /** Labels to keep; an index may call it many times per search. */
@@ -67,11 +69,15 @@ export class HnswPatchIndex implements PatchIndex {
     return new HnswPatchIndex(index, dim, params.ef, 0);
   }
 
-  /** Reads an index file written by save(); `live` is the number of entries not removed. */
+  /**
+   * Reads an index file written by save(); `live` is the number of entries not
+   * removed. The patched loader (patches/hnswlib-node+3.0.0.patch) maps the
+   * file's level 0 copy-on-write instead of reading it, and refuses a file cut
+   * short or whose header disagrees with `dim`.
+   */
   static load(file: string, dim: number, ef: number, live: number): HnswPatchIndex {
     const index = new HierarchicalNSW('l2', dim);
     index.readIndexSync(file, true);
-    if (index.getNumDimensions() !== dim) throw new Error(`index ${file} has dimension ${index.getNumDimensions()}, expected ${dim}`);
     index.setEf(ef);
     return new HnswPatchIndex(index, dim, ef, live);
   }

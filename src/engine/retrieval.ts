@@ -227,7 +227,7 @@ export class PatchRetriever {
     for (const h of hits) {
       const loc = this.db.locate(h.label);
       if (!loc) continue;
-      const token = this.db.record(loc.image).tokens[loc.row * cols + loc.col];
+      const token = h.token ?? this.db.record(loc.image).tokens[loc.row * cols + loc.col];
       results.push({ image: this.db.image(loc.image).path, row: loc.row, col: loc.col, token, distance: h.distance });
     }
     return results;

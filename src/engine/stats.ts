@@ -155,7 +155,7 @@ export async function retrievalPredictability(db: PatchStore, opts: Predictabili
     const dist = retrievalDistribution(
       hits.map((h) => {
         const loc = db.locate(h.label)!;
-        return { token: db.record(loc.image).tokens[loc.row * cols + loc.col], distance: h.distance };
+        return { token: h.token ?? db.record(loc.image).tokens[loc.row * cols + loc.col], distance: h.distance };
       }),
       opts.temperature ?? 1,
     );

@@ -124,6 +124,49 @@ async function createSession(bytes: Uint8Array, field: string, manifestPath: str
   }
 }
 
+/** The model's files read and checked, everything but the encoder session (see Tokenizer.load). */
+function readModel(manifestPath: string) {
+  const abs = path.resolve(manifestPath);
+  const manifest = parseModelManifest(readManifestJson(abs), abs, path);
+  const encoderBytes = readModelFile(manifest.encoder, 'encoder', abs);
+
+  let codebookBytes: Uint8Array;
+  let codebook: { shape: readonly number[]; data: Float32Array };
+  if (manifest.codebook.path) {
+    codebookBytes = readModelFile(manifest.codebook.path, 'codebook.path', abs);
+    let npy: ReturnType<typeof parseNpy>;
+    try {
+      npy = parseNpy(codebookBytes);
+    } catch (err) {
+      throw new ManifestError('codebook.path', err instanceof NpyError ? err.message : String(err), abs);
+    }
+    if (!npy.dtype.startsWith('float')) throw new ManifestError('codebook.path', `must hold floats (float32, float16 or float64), got ${npy.dtype}`, abs);
+    codebook = npy;
+  } else {
+    codebook = readInitializer(encoderBytes, manifest.codebook.initializer!, abs);
+    codebookBytes = new Uint8Array(codebook.data.buffer);
+  }
+  const cbField = manifest.codebook.path ? 'codebook.path' : 'codebook.initializer';
+  if (codebook.shape.length !== 2) throw new ManifestError(cbField, `must be a 2-D array [K, d], got shape [${codebook.shape.join(', ')}]`, abs);
+  const [K, d] = codebook.shape;
+  if (K < 2 || d < 1) throw new ManifestError(cbField, `must have at least 2 codes of dimension >= 1, got [${K}, ${d}]`, abs);
+  if (!codebook.data.every(Number.isFinite)) throw new ManifestError(cbField, 'contains NaN or infinite values', abs);
+  const cb = new Float32Array(codebook.data);
+  if (manifest.codebook.normalize) l2NormalizeRows(cb, d);
+
+  if (manifest.decoder) {
+    const st = fs.statSync(manifest.decoder.path, { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.size === 0) throw new ManifestError('decoder.path', `cannot read ${manifest.decoder.path}`, abs);
+  }
+
+  return { abs, manifest, encoderBytes, codebookBytes, cb, K, d, cbField };
+}
+
+/** The fingerprint of a model: its encoder, codebook and preprocessing. */
+function modelFingerprint(encoderBytes: Uint8Array, codebookBytes: Uint8Array, manifest: ModelManifest): string {
+  return sha256(encoderBytes, codebookBytes, preprocessingSignature(manifest)).slice(0, 16);
+}
+
 export class Tokenizer {
   private decoderSession?: Promise<ort.InferenceSession>;
 
@@ -138,41 +181,28 @@ export class Tokenizer {
     private readonly threads: number | undefined,
   ) {}
 
+  /**
+   * The model's description without starting the encoder when `known` (what a database built with it recorded)
+   * has its fingerprint: the same encoder bytes, codebook and preprocessing give the same grid, so the grid is
+   * taken from the record and no session or dry run is needed (the encode workers load and check the model
+   * fully before they encode, and their grid is checked against this one). Otherwise as load().
+   */
+  static async describe(
+    manifestPath: string,
+    known?: { fingerprint: string; rows: number; cols: number; dim: number; codebookSize: number },
+  ): Promise<ModelInfo> {
+    const { manifest, encoderBytes, codebookBytes, cb, K, d } = readModel(manifestPath);
+    const fingerprint = modelFingerprint(encoderBytes, codebookBytes, manifest);
+    if (known && known.fingerprint === fingerprint && known.dim === d && known.codebookSize === K)
+      return { manifest, fingerprint, rows: known.rows, cols: known.cols, dim: d, codebookSize: K, codebook: cb };
+    const tok = await Tokenizer.load(manifestPath);
+    await tok.release();
+    return tok.info;
+  }
+
   /** Loads and validates a model; throws ManifestError naming the offending field. */
   static async load(manifestPath: string, options: TokenizerOptions = {}): Promise<Tokenizer> {
-    const abs = path.resolve(manifestPath);
-    const manifest = parseModelManifest(readManifestJson(abs), abs, path);
-    const encoderBytes = readModelFile(manifest.encoder, 'encoder', abs);
-
-    let codebookBytes: Uint8Array;
-    let codebook: { shape: readonly number[]; data: Float32Array };
-    if (manifest.codebook.path) {
-      codebookBytes = readModelFile(manifest.codebook.path, 'codebook.path', abs);
-      let npy: ReturnType<typeof parseNpy>;
-      try {
-        npy = parseNpy(codebookBytes);
-      } catch (err) {
-        throw new ManifestError('codebook.path', err instanceof NpyError ? err.message : String(err), abs);
-      }
-      if (!npy.dtype.startsWith('float')) throw new ManifestError('codebook.path', `must hold floats (float32, float16 or float64), got ${npy.dtype}`, abs);
-      codebook = npy;
-    } else {
-      codebook = readInitializer(encoderBytes, manifest.codebook.initializer!, abs);
-      codebookBytes = new Uint8Array(codebook.data.buffer);
-    }
-    const cbField = manifest.codebook.path ? 'codebook.path' : 'codebook.initializer';
-    if (codebook.shape.length !== 2) throw new ManifestError(cbField, `must be a 2-D array [K, d], got shape [${codebook.shape.join(', ')}]`, abs);
-    const [K, d] = codebook.shape;
-    if (K < 2 || d < 1) throw new ManifestError(cbField, `must have at least 2 codes of dimension >= 1, got [${K}, ${d}]`, abs);
-    if (!codebook.data.every(Number.isFinite)) throw new ManifestError(cbField, 'contains NaN or infinite values', abs);
-    const cb = new Float32Array(codebook.data);
-    if (manifest.codebook.normalize) l2NormalizeRows(cb, d);
-
-    if (manifest.decoder) {
-      const st = fs.statSync(manifest.decoder.path, { throwIfNoEntry: false });
-      if (!st || !st.isFile() || st.size === 0) throw new ManifestError('decoder.path', `cannot read ${manifest.decoder.path}`, abs);
-    }
-
+    const { abs, manifest, encoderBytes, codebookBytes, cb, K, d, cbField } = readModel(manifestPath);
     const session = await createSession(encoderBytes, 'encoder', abs, options.threads);
     const inputName = manifest.input.name ?? session.inputNames[0];
     const outputName = manifest.latent.output ?? session.outputNames[0];
@@ -226,7 +256,7 @@ export class Tokenizer {
         abs,
       );
 
-    const fingerprint = sha256(encoderBytes, codebookBytes, preprocessingSignature(manifest)).slice(0, 16);
+    const fingerprint = modelFingerprint(encoderBytes, codebookBytes, manifest);
     const info: ModelInfo = { manifest, fingerprint, rows, cols, dim: d, codebookSize: K, codebook: cb };
     return new Tokenizer(info, session, inputName, outputName, dynamicBatch, rowSquaredNorms(cb, d), options.threads);
   }

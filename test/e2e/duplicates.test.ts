@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { launchVSCode, webviewWith, type VSCode } from '../support/vscode';
+import { launchVSCode, StuckWebviewWatch, webviewWith, type VSCode } from '../support/vscode';
 import { tempDir, texturedImage } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
 
@@ -92,6 +92,7 @@ test(
     // Two editor groups, one inspector in each, each with the block's cells lit.
     const lit = new Map<string, string[]>();
     const deadline = Date.now() + 60_000;
+    const stuck = new StuckWebviewWatch(vs);
     while (lit.size < 2 && Date.now() < deadline) {
       const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
       for (let i = 0; i < frames; i++) {
@@ -110,7 +111,10 @@ test(
         lit.set(name, cells.sort());
         assert.match(await doc.getByTestId('shared-banner').innerText(), /16 cells \(25\.0%\) shared with/);
       }
-      if (lit.size < 2) await vs.page.waitForTimeout(250);
+      if (lit.size < 2) {
+        await stuck.check();
+        await vs.page.waitForTimeout(250);
+      }
     }
     const block = (r0: number, c0: number) => Array.from({ length: BLOCK * BLOCK }, (_, i) => `${r0 + Math.floor(i / BLOCK)},${c0 + (i % BLOCK)}`).sort();
     assert.deepEqual(lit.get('base-1.png'), block(1, 1));

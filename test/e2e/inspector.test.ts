@@ -8,7 +8,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator } from 'playwright-core';
-import { launchVSCode, type VSCode } from '../support/vscode';
+import { answerSaveDialog, launchVSCode, type VSCode } from '../support/vscode';
+import { formatCount, formatPercent } from '../../src/core/format';
 import { clickCell } from '../support/patchGrid';
 import { tempDir, writeDataset } from '../support/fixtures';
 import { writeTinyModel } from '../support/tinyModel';
@@ -148,6 +149,167 @@ test(
     assert.doesNotMatch(vs.logs().patchLens, /rejected|\[error\]/);
   },
 );
+
+test(
+  "Export: the inspector's buttons and Export Results… save what the inspector shows, and the dataset's codebook usage and predictability",
+  { timeout: 5 * 60_000 },
+  async () => {
+    // The inspector the first test left (names[2], its rollout shown): a new query, so the chart shows it.
+    await vs.page.locator('.tabs-container .tab', { hasText: names[2] }).first().click();
+    const frame = await inspector(names[2]);
+    await clickCell(vs.page, frame, 2, 4);
+    await frame.locator(`[data-testid="retrieved-list"][data-for-row="2"][data-for-col="4"][data-count="${K}"]`).waitFor({ timeout: 30_000 });
+    const items = frame.getByTestId('retrieved-item');
+    await items.nth(K - 1).waitFor({ timeout: 30_000 });
+    await frame.getByTestId('daid-bar').first().waitFor();
+    const shown = await items.evaluateAll((es) =>
+      es.map((e) => ({
+        image: e.getAttribute('data-image')!,
+        row: Number(e.getAttribute('data-row')),
+        col: Number(e.getAttribute('data-col')),
+        token: Number(e.getAttribute('data-token')),
+        distance: Number(e.getAttribute('data-distance')),
+      })),
+    );
+    const bars = await frame
+      .getByTestId('daid-bar')
+      .evaluateAll((es) =>
+        es.map((e) => ({ token: Number(e.getAttribute('data-token')), p: Number(e.getAttribute('data-p')), rank: Number(e.getAttribute('data-rank')) })),
+      );
+    const more = frame.getByTestId('daid-more');
+    const rest = (await more.count())
+      ? { count: Number(await more.getAttribute('data-count')), p: Number(await more.getAttribute('data-p')) }
+      : { count: 0, p: 0 };
+
+    // Retrieved, as CSV, from the section's button.
+    await frame.getByTestId('export-retrieved').click();
+    const csvFile = await answerSaveDialog(vs, 'retrieved-e2e.csv', { title: 'Export retrieved patches' });
+    assert.equal(path.dirname(csvFile), vs.workspace, 'the dialog opens in the workspace folder');
+    const csv = await readWritten(csvFile);
+    await exportedToast(K, 'retrieved-e2e.csv');
+    const lines = csv.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'rank,image,row,col,token,squared_distance,same_token,caption');
+    assert.equal(lines.length - 1, K, 'one row per retrieved patch');
+    // The queried patch's own token, as the DAiD summary names it.
+    const trueToken = Number(await frame.locator('.daid-summary .token-chip.true').innerText());
+    lines.slice(1).forEach((l, i) => {
+      const [rank, image, row, col, token, distance, same, caption] = l.split(',');
+      const s = shown[i];
+      assert.deepEqual([Number(rank), image, Number(row), Number(col), Number(token)], [i + 1, s.image, s.row, s.col, s.token], `row ${i + 1}`);
+      assert.ok(Math.abs(Number(distance) - s.distance) <= 1e-6 * Math.max(1, s.distance), `distance of row ${i + 1}: ${distance} vs ${s.distance}`);
+      assert.equal(same, String(s.token === trueToken), `same_token of row ${i + 1}`);
+      assert.equal(caption, '');
+    });
+
+    // DAiD, as JSON, from its section's button: the bars drawn, then the rest the footer counts.
+    await frame.getByTestId('export-daid').click();
+    const daidFile = await answerSaveDialog(vs, 'daid-e2e.json', { title: 'Export DAiD distribution' });
+    const daid = JSON.parse(await readWritten(daidFile)) as {
+      kind: string;
+      about: Record<string, unknown>;
+      rows: { rank: number; token: number; p: number; true_token: boolean }[];
+    };
+    assert.equal(daid.kind, 'daid');
+    assert.deepEqual([daid.about.image, daid.about.row, daid.about.col, daid.about.k], [names[2], 2, 4, K]);
+    for (const b of bars) {
+      const r = daid.rows[b.rank - 1];
+      assert.deepEqual([r.rank, r.token], [b.rank, b.token], `bar of rank ${b.rank}`);
+      assert.ok(Math.abs(r.p - b.p) < 1e-9, `p of rank ${b.rank}`);
+      assert.equal(r.true_token, b.token === trueToken);
+    }
+    assert.equal(daid.rows.length, bars.length + rest.count, 'the bars and the footer account for every exported token once');
+    const sum = daid.rows.reduce((a, r) => a + r.p, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-6, `the shares sum to 1 (${sum})`);
+    assert.ok(Math.abs(bars.reduce((a, b) => a + b.p, 0) + rest.p - 1) < 1e-6, 'the chart shows the same shares');
+    assert.equal(new Set(daid.rows.map((r) => r.token)).size, daid.rows.length, 'each token once');
+    // The retrieved tokens are the DAiD tokens.
+    assert.deepEqual(new Set(daid.rows.map((r) => r.token)), new Set(shown.map((s) => s.token)));
+
+    // The palette command offers the active inspector's query too; saved as JSON it holds the CSV's rows.
+    await vs.runCommand('Patch Lens: Export Results…');
+    const widget = vs.page.locator('.quick-input-widget');
+    await widget.getByRole('option', { name: /Codebook usage/ }).waitFor();
+    // Titled as the other pickers are: no "Patch Lens:" prefix.
+    assert.equal((await widget.locator('.quick-input-title').innerText()).trim(), 'Export Results');
+    await widget.getByRole('option', { name: new RegExp(`Retrieved patches of ${names[2].replace('.', '\\.')} \\(2, 4\\)`) }).click();
+    const viaCommand = JSON.parse(await readWritten(await answerSaveDialog(vs, 'retrieved-e2e.json'))) as { kind: string; rows: Record<string, unknown>[] };
+    assert.equal(viaCommand.kind, 'retrieved');
+    assert.deepEqual(
+      viaCommand.rows.map((r) => [r.rank, r.image, r.row, r.col, r.token]),
+      shown.map((s, i) => [i + 1, s.image, s.row, s.col, s.token]),
+    );
+
+    // The dataset's codebook usage: every code once, counting every patch of the 10 images (6×6 tokens each).
+    await vs.runCommand('Patch Lens: Export Results…');
+    await widget.getByRole('option', { name: /Codebook usage/ }).click();
+    const codebook = await readWritten(await answerSaveDialog(vs, 'codebook-e2e.csv', { title: 'Export codebook usage' }));
+    const cb = codebook
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((l) => l.split(','))
+      .map(([token, count, share, dead]) => ({ token: Number(token), count: Number(count), share: Number(share), dead }));
+    assert.equal(cb.length, 64, 'one row per code of the 64-code model');
+    assert.deepEqual(
+      cb.map((r) => r.token).sort((a, b) => a - b),
+      Array.from({ length: 64 }, (_, i) => i),
+    );
+    assert.equal(
+      cb.reduce((a, r) => a + r.count, 0),
+      10 * 36,
+      'every patch counted once',
+    );
+    for (let i = 1; i < cb.length; i++) assert.ok(cb[i - 1].count >= cb[i].count, 'most used first');
+    for (const r of cb) assert.equal(r.dead, String(r.count === 0));
+    for (const s of shown) assert.ok(cb.find((r) => r.token === s.token)!.count > 0, `retrieved token ${s.token} is used`);
+
+    // Predictability: computed first (the command says so when there is none), then exported as the log reported it.
+    await vs.runCommand('Patch Lens: Compute Retrieval Predictability');
+    await widget.getByRole('option', { name: /of the images held out.*recommended/ }).click();
+    const line = await vs.waitForLog(/Predictability of .*: top-1 /, { timeoutMs: 120_000 });
+    await vs.runCommand('Patch Lens: Export Results…');
+    await widget.getByRole('option', { name: /Retrieval predictability/ }).click();
+    const pred = JSON.parse(await readWritten(await answerSaveDialog(vs, 'predictability-e2e.json', { title: 'Export retrieval predictability' }))) as {
+      kind: string;
+      about: Record<string, unknown>;
+      rows: { metric: string; value: number | string }[];
+    };
+    assert.equal(pred.kind, 'predictability');
+    assert.deepEqual([pred.about.dataset, pred.about.images], ['workspace', 10]);
+    const metric = (m: string) => pred.rows.find((r) => r.metric === m)?.value;
+    for (const m of ['top1', 'top5', 'coverage', 'mostFrequent', 'chance', 'queries', 'heldOutImages', 'k', 'fraction'])
+      assert.notEqual(metric(m), undefined, `the ${m} row`);
+    assert.ok(line.includes(`top-1 ${formatPercent(Number(metric('top1')))}, top-5 ${formatPercent(Number(metric('top5')))}`), line);
+    assert.ok(line.includes(`over ${formatCount(Number(metric('queries')))} queries of ${formatCount(Number(metric('heldOutImages')))} held-out images`), line);
+    assert.equal(metric('chance'), 1 / 64);
+    await vs.screenshot('export-saved');
+    // The database folder beside the exports: on disk, ignored by git, hidden from the Explorer (files.exclude default).
+    assert.match(fs.readFileSync(path.join(vs.workspace, '.patchlens', '.gitignore'), 'utf8'), /^\*$/m);
+    const explorer = vs.page.locator('.explorer-folders-view');
+    await explorer.getByRole('treeitem', { name: 'predictability-e2e.json', exact: true }).waitFor();
+    assert.equal(await explorer.getByRole('treeitem', { name: '.patchlens', exact: true }).count(), 0, 'the Explorer hides .patchlens');
+    assert.doesNotMatch(vs.logs().patchLens, /Export of .* failed|\[error\]/);
+  },
+);
+
+/** The text of a file the extension writes (it writes after the dialog closed). */
+async function readWritten(file: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (!fs.existsSync(file) || fs.statSync(file).size === 0) {
+    if (Date.now() > deadline) throw new Error(`${file} was not written`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** The notification an export ends with. */
+async function exportedToast(rows: number, file: string): Promise<void> {
+  await vs.page
+    .locator('.notification-toast')
+    .filter({ hasText: `Patch Lens: exported ${formatCount(rows)} rows to ${file}.` })
+    .first()
+    .waitFor({ timeout: 30_000 });
+}
 
 test("the image preview's title button and the palette open the active image in the inspector", { timeout: 3 * 60_000 }, async () => {
   await vs.openFile(names[5]);

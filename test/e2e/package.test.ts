@@ -41,6 +41,7 @@ const ALLOWED: RegExp[] = [
   /^\[Content_Types\]\.xml$/,
   /^extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt)$/,
   /^extension\/dist\/(extension|engineWorker|encodeWorker|inspector|codebook|duplicates)\.(js|css)$/,
+  /^extension\/dist\/h5wasm\.js$/, // HDF5 reader, loaded by the workers only when an HDF5 file is opened
   /^extension\/dist\/codicons\/codicon\.(css|ttf)$/,
   /^extension\/media\/(?!.*(^|\/)\.)[^\0]+$/, // no dot folders (.patchlens) or dot files
   new RegExp(`^extension/node_modules/(${PACKAGES.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})/(?!node_modules/)[^\\0]+$`),
@@ -70,6 +71,7 @@ test('the VSIX holds only allowed files, and what the extension needs', () => {
     'extension/dist/inspector.js',
     'extension/dist/codebook.js',
     'extension/dist/duplicates.js',
+    'extension/dist/h5wasm.js',
     'extension/media/icon.png',
     'extension/media/models/patchlens-vq16/manifest.json',
     'extension/media/models/patchlens-vq16/encoder.onnx',

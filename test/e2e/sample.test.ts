@@ -71,3 +71,16 @@ test('sample photos with the bundled model: build, inspect, select a patch, retr
   await vs.screenshot('readme');
   assert.doesNotMatch(vs.logs().patchLens, /\[error\]/);
 });
+
+test('Select Model marks the bundled model in use, titled as the other pickers', { timeout: 2 * 60_000 }, async () => {
+  await vs.runCommand('Patch Lens: Select Model');
+  const widget = vs.page.locator('.quick-input-widget');
+  const inUse = widget.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'patchlens-vq16' }).first();
+  await inUse.waitFor();
+  assert.equal((await widget.locator('.quick-input-title').innerText()).trim(), 'Select Model');
+  // One separator between parts, no blank part: "bundled, default · 256×256 input · in use".
+  assert.match(await inUse.locator('.label-description').innerText(), /^bundled, default · \d+×\d+ input · in use$/);
+  assert.equal(await inUse.locator('.codicon-check').count(), 1, 'the model in use is checked');
+  await vs.screenshot('select-model');
+  await vs.page.keyboard.press('Escape');
+});

@@ -6,12 +6,13 @@
 // storage; the extension host has no AWS_* variables); the Index view shows
 // where the database is and its Lance index; the inspector lists retrieved
 // patches from it; its fidelity is measured; a build from VS Code appends to
-// it; wrong credentials give
-// one line (Index view, notification, inspector) and the credentials command;
-// no secret reaches the log.
+// it; wrong credentials, and an endpoint where nothing listens, each give
+// one line (Index view, notification, inspector) and the credentials command,
+// within seconds (no hang); no secret reaches the log.
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as net from 'node:net';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -95,7 +96,7 @@ async function indexPane(): Promise<Locator> {
 }
 
 /** Answers the input boxes of Set Storage Credentials…, one after another. */
-async function setCredentials(accessKeyId: string, secret: string): Promise<void> {
+async function setCredentials(accessKeyId: string, secret: string, at = endpoint): Promise<void> {
   await vs.runCommand('Patch Lens: Set Storage Credentials…');
   const widget = vs.page.locator('.quick-input-widget');
   const input = widget.locator('input').first();
@@ -103,7 +104,7 @@ async function setCredentials(accessKeyId: string, secret: string): Promise<void
     ['Access key ID', accessKeyId],
     ['Secret access key', secret],
     ['Region', 'us-east-1'],
-    ['Endpoint URL', endpoint],
+    ['Endpoint URL', at],
   ] as const) {
     await widget.filter({ hasText: prompt }).waitFor();
     await input.fill(value);
@@ -196,3 +197,40 @@ test(
     await vs.page.locator('.notification-toast').filter({ hasText: 'credentials for s3://bucket removed' }).first().waitFor();
   },
 );
+
+/** A loopback port nothing listens on (bound, then closed: connections to it are refused). */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+test('an unreachable endpoint: one line in the inspector, the Index view and a notification, within seconds', { timeout: 180_000 }, async () => {
+  const down = `http://127.0.0.1:${await closedPort()}`;
+  await setCredentials('S3RVER', 'S3RVER', down);
+  const t0 = Date.now();
+  const line = `cannot open the Lance database ${DB}: the store cannot be reached (endpoint ${down})`;
+  await vs.runCommand('View: Show Explorer');
+  const status = vs.webview({ extensionId: 'patchlens.patch-lens' }).getByTestId('status');
+  // object_store's retries are cut to seconds (lanceStore's QUICK_FAILURE): a refused connection is no hang
+  await status.filter({ hasText: `${line}. Run Patch Lens: Set Storage Credentials… to change them.` }).waitFor({ timeout: 60_000 });
+  const inspectorS = (Date.now() - t0) / 1000;
+  assert.doesNotMatch((await status.textContent()) ?? '', /--storage-option|AWS_ENDPOINT_URL/);
+  const ix = await indexPane();
+  const row = ix.getByRole('treeitem', { name: /^Store unreachable/ }).first();
+  await row.waitFor({ timeout: 60_000 });
+  // the row's description is the line cut to 80 characters; its tooltip holds all of it
+  assert.match(await row.innerText(), /cannot open the Lance database s3:\/\/bucket\/team\/photos: the store cannot be/);
+  const toast = vs.page.locator('.notification-toast').filter({ hasText: line }).first();
+  await toast.waitFor({ timeout: 60_000 });
+  await toast.getByRole('button', { name: 'Set Storage Credentials…' }).waitFor();
+  await vs.screenshot('shared-database-unreachable');
+  console.log(`unreachable endpoint: the inspector said so ${inspectorS.toFixed(1)} s after the credentials were saved`);
+  const log = vs.logs().patchLens;
+  assert.ok(log.includes(line), 'the line is in the Patch Lens log');
+  assert.ok(!log.includes('S3RVER'), 'no credential in the Patch Lens log');
+  await vs.runCommand('Patch Lens: Clear Storage Credentials');
+  await vs.page.locator('.notification-toast').filter({ hasText: 'credentials for s3://bucket removed' }).first().waitFor();
+});

@@ -83,7 +83,13 @@ test('Restricted Mode: the Index view shows that the workspace model setting is 
   const input = vs.page.locator('.quick-input-widget input').first();
   await input.waitFor();
   assert.match((await input.getAttribute('placeholder')) ?? '', /Restricted Mode: the workspace's model \(\.\/evil\/manifest\.json\) is ignored/);
-  await vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'Browse…' }).waitFor();
+  const rows = vs.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.filter({ hasText: 'Browse…' }).waitFor();
+  // Titled as the other pickers are (no "Patch Lens:" prefix); the model in use says so in one clean description.
+  assert.equal((await vs.page.locator('.quick-input-widget .quick-input-title').innerText()).trim(), 'Select Model');
+  const descriptions = await rows.locator('.label-description').allInnerTexts();
+  assert.ok(descriptions.includes('in use (user settings)'), JSON.stringify(descriptions));
+  for (const d of descriptions) assert.doesNotMatch(d, /\s{2}|^\s*·|·\s*$/, `description ${JSON.stringify(d)}`);
   await vs.screenshot('select-model');
   await vs.page.keyboard.press('Escape');
 });

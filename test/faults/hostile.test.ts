@@ -117,7 +117,7 @@ test('a hostile dataset: every file indexed or skipped with its reason, exit 0, 
     'random.jpg': /^not a readable image/,
     'text.webp': /^not a readable image/,
     'vector.png': /^unsupported image format svg/,
-    'huge.png': /^image is 100000x100000 = 10000\.0 MP, over the limit of 100\.0 MP/,
+    'huge.png': /^image is 100000×100000 = 10,000\.0 MP, over the limit of 100\.0 MP/,
     'wide-header.png': /over the limit|not a readable image/,
     'link-out.png': /^symlink points outside the dataset root$/,
     'dir-out': /^symlink points outside the dataset root$/,
@@ -225,5 +225,5 @@ test('an image claiming 100000 x 100000 pixels is refused from its header: fast,
   await (await texturedImage(2000, 1500, 3)).jpeg().toFile(path.join(dir, 'big.jpg'));
   const r = cli(['index', dir, '--model', model, '--json', '--max-pixels', '1000000']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.json().skipped, [{ path: 'big.jpg', error: 'image is 2000x1500 = 3.0 MP, over the limit of 1.0 MP (maxImagePixels)' }]);
+  assert.deepEqual(r.json().skipped, [{ path: 'big.jpg', error: 'image is 2000×1500 = 3.0 MP, over the limit of 1.0 MP (maxImagePixels)' }]);
 });

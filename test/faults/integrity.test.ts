@@ -114,6 +114,25 @@ test('damage the record cannot see: open answers, the background check finds it,
   assert.equal(await PatchDatabase.open(db)!.verifyContents(), undefined, 'an intact database passes');
 });
 
+test('an index file written in place while a session has it open (answered from in place: mapped) stops the session', () => {
+  const { db, manifest } = copy();
+  const opened = PatchDatabase.open(db)!;
+  const key = new Float32Array(opened.keyDim);
+  const answer = opened.index.search(key, 5);
+  opened.assertIntact();
+  flipKeepingMtime(path.join(db, manifest.index.file));
+  assert.throws(() => opened.assertIntact(), /index-\d+\.hnsw was changed while open \(it is never rewritten in place\)\. Rebuild the database/);
+  assert.throws(() => opened.assertIntact(), /was changed while open/, 'and stays stopped');
+  assert.equal(fs.existsSync(path.join(db, VERIFIED_FILE)), false, 'the record is gone: the next open hashes everything');
+  assert.throws(() => PatchDatabase.open(db), /is damaged \(checksum mismatch\)/);
+  // a file removed (a build committed a new generation) is not damage: the mapping keeps the old contents
+  const { db: db2, manifest: m2 } = copy();
+  const other = PatchDatabase.open(db2)!;
+  fs.rmSync(path.join(db2, m2.index.file));
+  other.assertIntact();
+  assert.deepEqual(other.index.search(key, 5).length, answer.length);
+});
+
 let engine: EngineClient | undefined;
 after(() => engine?.dispose());
 
@@ -140,4 +159,61 @@ test('the engine worker stops answering from a database its background check fou
   assert.equal(failure.name, 'RebuildNeededError');
   assert.match(failure.message, new RegExp(`the database file .*${manifest.index.file} is damaged \\(checksum mismatch\\)\\. Rebuild the database`));
   await assert.rejects(engine.request('summary', { dbDir: db }), /is damaged/, 'every request on it');
+});
+
+/** A copy of a dataset with its database, opened once so that the copy's own verified record is written. */
+function copyTree(src: string): { root: string; db: string; manifest: { index: { file: string }; prototypes: { file: string } } } {
+  const root = path.join(work, `copy-${copies++}`);
+  fs.cpSync(src, root, { recursive: true, preserveTimestamps: true });
+  const db = path.join(root, '.patchlens');
+  PatchDatabase.open(db);
+  return { root, db, manifest: JSON.parse(fs.readFileSync(path.join(db, 'manifest.json'), 'utf8')) };
+}
+
+test('an update hashes the files it copies bytes from, not the whole index: damage there stops it; damage in a file it only names stays findable', async () => {
+  const src = path.join(work, 'updates');
+  await writeDataset(src, 12, { seed: 43, width: 64, height: 64 });
+  await buildDatabase({ root: src, model, workers: 1 });
+  const addOne = (root: string, n = 1, opts: { verify?: boolean } = {}) =>
+    writeDataset(root, n, { seed: 47, width: 64, height: 64, prefix: 'new' }).then(() => buildDatabase({ root, model, workers: 1, ...opts }));
+
+  // The codes (prototype sums) are carried into every update's new codes file.
+  {
+    const { root, db, manifest } = copyTree(src);
+    flipBeneathTheFileSystem(db, manifest.prototypes.file);
+    const before = fs.readFileSync(path.join(db, 'manifest.json'), 'utf8');
+    await assert.rejects(
+      addOne(root),
+      (e: Error) => e.name === 'RebuildNeededError' && e.message.includes(`${manifest.prototypes.file} is damaged (checksum mismatch)`),
+    );
+    assert.equal(fs.readFileSync(path.join(db, 'manifest.json'), 'utf8'), before, 'the previous database stays');
+    assert.equal(fs.existsSync(path.join(db, VERIFIED_FILE)), false, 'the record is gone: the next open hashes everything');
+  }
+  // A small update writes a delta beside the base index and names the base as it was: the base is not hashed.
+  {
+    const { root, db, manifest } = copyTree(src);
+    flipBeneathTheFileSystem(db, manifest.index.file);
+    const res = await addOne(root);
+    assert.equal(res.images, 13);
+    const after = JSON.parse(fs.readFileSync(path.join(db, 'manifest.json'), 'utf8')) as { index: { file: string; delta?: unknown } };
+    assert.ok(after.index.delta, 'a delta update');
+    assert.equal(after.index.file, manifest.index.file, 'the base index is named, not copied');
+    assert.throws(
+      () => PatchDatabase.open(db, { verify: true }),
+      new RegExp(`${manifest.index.file} is damaged \\(checksum mismatch\\)`),
+      'a full check still finds it',
+    );
+  }
+  // index --verify hashes everything first.
+  {
+    const { root, db, manifest } = copyTree(src);
+    flipBeneathTheFileSystem(db, manifest.index.file);
+    await assert.rejects(addOne(root, 1, { verify: true }), new RegExp(`${manifest.index.file} is damaged`));
+  }
+  // A larger update folds into a new index from the base and the records: both are hashed first.
+  {
+    const { root, db, manifest } = copyTree(src);
+    flipBeneathTheFileSystem(db, manifest.index.file);
+    await assert.rejects(addOne(root, 4), new RegExp(`${manifest.index.file} is damaged`));
+  }
 });

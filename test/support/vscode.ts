@@ -497,12 +497,57 @@ export function sideBarPane(page: Page, title: string): Locator {
 }
 
 /**
+ * VS Code web (code-server 4.100) can leave a webview blank when several start at once: its host
+ * page waits for a `controllerchange` of the webview service worker that never comes (the browser
+ * console says "Found unexpected service worker controller … Waiting for controllerchange"; the
+ * platform's race, reworked upstream in microsoft/vscode#312020). Nothing an extension does can wake
+ * it; a user runs Developer: Reload Webviews, and so does this watch, once (per watch) a visible
+ * webview has stayed without its content frame for `afterMs`.
+ */
+export class StuckWebviewWatch {
+  private since?: number;
+  private reloaded = false;
+  constructor(
+    private readonly vs: VSCode,
+    private readonly afterMs = 10_000,
+  ) {}
+
+  /** Call while polling for a webview: reloads the webviews once if one has been blank too long. */
+  async check(): Promise<void> {
+    if (this.reloaded) return;
+    const frames = this.vs.page.locator('iframe.webview.ready >> visible=true');
+    let blank = 0;
+    for (let i = 0, n = await frames.count(); i < n; i++) {
+      const content = await frames
+        .nth(i)
+        .contentFrame()
+        .locator('#active-frame, #pending-frame')
+        .count()
+        .catch(() => 1);
+      if (content === 0) blank++;
+    }
+    if (blank === 0) {
+      this.since = undefined;
+      return;
+    }
+    this.since ??= Date.now();
+    if (Date.now() - this.since < this.afterMs) return;
+    this.reloaded = true;
+    process.stderr.write(`# harness: ${blank} webview(s) blank for ${this.afterMs / 1000} s (VS Code web's service-worker race): Developer: Reload Webviews\n`);
+    await this.vs.screenshot('webview-blank').catch(() => {});
+    await this.vs.runCommand('Developer: Reload Webviews');
+  }
+}
+
+/**
  * The first visible webview whose document has `selector` (with `hasText`, one holding that
  * text), polled until `timeout`: several webviews may be visible, and which one is which is
  * known only by their content.
+ * A webview left blank by the platform is reloaded once (StuckWebviewWatch).
  */
 export async function webviewWith(vs: VSCode, selector: string, opts: { hasText?: string | RegExp; timeout?: number } = {}): Promise<FrameLocator> {
   const deadline = Date.now() + (opts.timeout ?? 60_000);
+  const stuck = new StuckWebviewWatch(vs);
   for (;;) {
     const frames = await vs.page.locator('iframe.webview.ready >> visible=true').count();
     for (let i = 0; i < frames; i++) {
@@ -514,6 +559,62 @@ export async function webviewWith(vs: VSCode, selector: string, opts: { hasText?
       if (found) return doc;
     }
     if (Date.now() > deadline) throw new Error(`no visible webview has ${selector}${opts.hasText === undefined ? '' : ` with ${String(opts.hasText)}`}`);
+    await stuck.check();
     await vs.page.waitForTimeout(250);
   }
+}
+
+/**
+ * Runs a command that asks in a quick pick and returns its text box once it shows. A webview taking
+ * focus as it loads (an inspector a moment ago opened) closes a quick pick, as VS Code closes one on
+ * focus loss; then this asks again, as a user would.
+ */
+export async function commandQuickInput(vs: VSCode, title: string, attempts = 3): Promise<Locator> {
+  const input = vs.page.locator('.quick-input-widget input').first();
+  for (let i = 1; ; i++) {
+    await vs.runCommand(title);
+    const shown = await input.waitFor({ state: 'visible', timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown) return input;
+    if (i === attempts) throw new Error(`"${title}" showed no quick pick in ${attempts} tries`);
+  }
+}
+
+/**
+ * Answers the save dialog VS Code shows for `showSaveDialog`. In code-server that is the simple
+ * file dialog: a quick input whose text box holds the proposed path (the folder it opened in and
+ * the default name). `fileName` is written into that folder (or is an absolute path) and accepted
+ * with Enter; resolves with the path chosen once the dialog has closed. With `title`, first checks
+ * the dialog is the one expected (its title).
+ */
+export async function answerSaveDialog(vs: VSCode, fileName: string, opts: { title?: string | RegExp; timeoutMs?: number } = {}): Promise<string> {
+  const widget = vs.page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input').first();
+  const timeout = opts.timeoutMs ?? 30_000;
+  await input.waitFor({ state: 'visible', timeout });
+  // The dialog fills its box in a moment after it shows: wait for the proposed path.
+  const proposed = await poll(
+    'the save dialog to propose a path',
+    async () => {
+      const v = await input.inputValue().catch(() => '');
+      return v.startsWith('/') && !v.endsWith('/') ? v : undefined;
+    },
+    timeout,
+    100,
+  );
+  if (opts.title !== undefined) {
+    const title = (await widget.locator('.quick-input-title').innerText()).trim();
+    if (typeof opts.title === 'string' ? title !== opts.title : !opts.title.test(title)) {
+      throw new Error(`the save dialog's title is "${title}", not ${String(opts.title)}`);
+    }
+  }
+  const file = path.posix.isAbsolute(fileName) ? fileName : path.posix.join(path.posix.dirname(proposed), fileName);
+  await input.fill(file);
+  // The dialog completes the typed path against the folder's entries as one types; accept once it shows ours.
+  await poll('the save dialog to take the typed path', async () => (await input.inputValue()) === file, 5000, 50);
+  await input.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout });
+  return file;
 }

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { webviewHtml } from '../../src/extension/inspector/webviewHtml';
+import { webviewHtml } from '../../src/extension/webviewHtml';
 import { themeFor, VSCODE_DEFAULT_STYLES, type TestTheme } from './vscodeTheme';
 import { CHROMIUM, CHROMIUM_ARGS, repoRoot } from './chromium';
 import { cellPoint, clickCell } from './patchGrid';

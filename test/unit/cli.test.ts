@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { writeNpy } from '../../src/core/npy';
+import { MAX_HOPS, MIN_HOPS } from '../../src/core/vocabulary';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, writeDataset } from '../support/fixtures';
 
@@ -125,9 +126,9 @@ test('failures exit non-zero with a one-line reason', () => {
   const usage = cli(['index']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^patchlens: usage: expected one dataset folder/);
-  const badOpt = cli(['index', root, '--hops', '9']);
+  const badOpt = cli(['index', root, '--hops', String(MAX_HOPS + 1)]);
   assert.equal(badOpt.code, 2);
-  assert.match(badOpt.stderr, /--hops must be an integer from 1 to 3/);
+  assert.match(badOpt.stderr, new RegExp(`--hops must be an integer from ${MIN_HOPS} to ${MAX_HOPS}`));
   const noDb = cli(['query', path.join(work, 'model', 'manifest.json'), '--at', '1,1']);
   assert.equal(noDb.code, 1);
   assert.match(noDb.stderr, /no patch database found/);

@@ -366,7 +366,7 @@ open(path, 'wb').write(bytes(data))
     why.get('z.zip/broken.png')!,
     /^cannot read the member: broken\.png is damaged: its bytes do not match the archive's CRC-32 \([0-9a-f]{8}, read [0-9a-f]{8}\); not read$/,
   );
-  assert.match(why.get('px.tar/huge.png')!, /image is 200x200 = .*, over the limit of .* \(maxImagePixels\)/);
+  assert.match(why.get('px.tar/huge.png')!, /image is 200×200 = .*, over the limit of .* \(maxImagePixels\)/);
 });
 
 test('a WebDataset sample with two images (one key, .jpg and .png): the preferred one is indexed with the caption, the other reported', async () => {

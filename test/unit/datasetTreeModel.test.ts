@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { plural } from '../../src/core/format';
 import {
   ARCHIVE_PAGE,
   emptyCounts,
@@ -14,7 +15,6 @@ import {
   imageDescription,
   imageTooltip,
   oneLine,
-  plural,
   showMoreLabel,
   splitByArchive,
   statusIcon,

@@ -1,5 +1,5 @@
 // `patchlens fidelity` on a real database (sample photos, bundled tokenizer):
-// the JSON contract of issue 14, repeatable for its seed, recall 1 for exact
+// the JSON fields `fidelity --help` documents, repeatable for its seed, recall 1 for exact
 // search as the index, k and --queries honoured, clear errors.
 
 import { test, before } from 'node:test';

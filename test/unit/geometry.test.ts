@@ -55,6 +55,10 @@ test('a thumbnail shows the 3x3 cells around its patch, shifted inside the grid 
   assert.deepEqual(thumbnailWindow(4, 5, 3, 0), { row: 1, col: 0, rows: 3, cols: 3 });
   // A grid smaller than 3 on a side: the whole side.
   assert.deepEqual(thumbnailWindow(2, 1, 1, 0), { row: 0, col: 0, rows: 2, cols: 1 });
+  // Reaching h cells (an h-hop neighbourhood): (2h + 1)² cells, shifted inside the grid, clipped to it.
+  assert.deepEqual(thumbnailWindow(24, 24, 10, 10, 2), { row: 8, col: 8, rows: 5, cols: 5 });
+  assert.deepEqual(thumbnailWindow(24, 24, 0, 23, 3), { row: 0, col: 17, rows: 7, cols: 7 });
+  assert.deepEqual(thumbnailWindow(4, 5, 2, 2, 3), { row: 0, col: 0, rows: 4, cols: 5 });
   const cells = Array.from({ length: 20 }, (_, i) => ({ x: (i % 5) * 20, y: Math.floor(i / 5) * 20, width: 20, height: 20 }));
   assert.deepEqual(windowRect(cells, 5, thumbnailWindow(4, 5, 0, 4)), { x: 40, y: 0, width: 60, height: 60 });
   // Cells that cover only padding (empty) still give a 1x1 rectangle.

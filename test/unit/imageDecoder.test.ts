@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import * as bmp from 'bmp-ts';
 import { decodeForModel, ImageDecodeError, isSupportedImage, writeInputTensor } from '../../src/engine/imageDecoder';
 import type { ModelInput } from '../../src/core/modelManifest';
+import { IMAGE_TYPES } from '../../src/core/vocabulary';
 import { texturedImage } from '../support/fixtures';
 
 const input: ModelInput = {
@@ -42,6 +43,9 @@ test('every supported format decodes to the model input size', async () => {
     abgr[i * 4 + 3] = raw.data[i * 3];
   }
   files.bmp = bmp.encode({ width: 32, height: 32, data: abgr, bitPP: 24 }).data;
+  // one sample per MIME type of the vocabulary: a type is listed only once the engine decodes it
+  for (const { mime } of Object.values(IMAGE_TYPES))
+    assert.ok(files[mime.slice('image/'.length)], `IMAGE_TYPES lists ${mime}: add a sample of it to this test (the engine must decode every type it lists)`);
   const ref = await decodeForModel(files.png, input);
   for (const [fmt, bytes] of Object.entries(files)) {
     const d = await decodeForModel(bytes, input);
@@ -109,7 +113,7 @@ test('bad input fails with a reason; oversize images are refused from the header
   );
   const png = await (await texturedImage(64, 64, 1)).png().toBuffer();
   await assert.rejects(decodeForModel(png.subarray(0, png.length / 2), input), ImageDecodeError);
-  await assert.rejects(decodeForModel(png, input, 64 * 63), /64x64 = 4096 px, over the limit of 4032 px/);
+  await assert.rejects(decodeForModel(png, input, 64 * 63), /64×64 = 4,096 px, over the limit of 4,032 px/);
   // a BMP header claiming 100000 x 100000 pixels is refused without decoding
   const bmpHeader = Buffer.alloc(64);
   bmpHeader.write('BM', 0, 'latin1');

@@ -84,7 +84,7 @@ test("indexRows: fidelity not measured, then the recall of the index, its curve 
   const rows = indexRows({ root: '/d', summary, settings, now, fidelity });
   assert.deepEqual(rows.map((r) => r.label).slice(-3), ['Rollout copying', 'Fidelity', "AR-RAG's database"]);
   const f = rows.find((r) => r.label === 'Fidelity')!;
-  assert.equal(f.description, 'recall@10 99.4% at ef=64 · 0.05 ms');
+  assert.equal(f.description, 'recall@10 99.4% at ef=64 · 0.050 ms');
   assert.match(f.tooltip!, /Of the 10 nearest patches exact search finds for 200 of this database's own patches/);
   assert.match(f.tooltip!, /ef=10: 96\.2% in 0\.026 ms\n {2}ef=64: 99\.4% in 0\.050 ms \(current\)\n {2}ef=512: 100% in 0\.470 ms/);
   assert.match(f.tooltip!, /Measured 2 min ago/);

@@ -11,6 +11,7 @@ import {
   writeKey,
   codeGrid,
 } from '../../src/core/neighbourhood';
+import { HOPS, MAX_HOPS, MIN_HOPS } from '../../src/core/vocabulary';
 
 const pairs = (shape: 'causal' | 'ring', h: number) => neighbourOffsets(shape, h).map((o) => [o.dr, o.dc]);
 
@@ -53,16 +54,16 @@ test('ring h=1 is the 8-neighbourhood in row-major order', () => {
   ]);
 });
 
-test('neighbour counts and key dimensions for h = 1..3', () => {
-  for (const h of [1, 2, 3]) {
+test('neighbour counts and key dimensions for every h of the vocabulary, none beyond', () => {
+  for (const h of HOPS) {
     assert.equal(neighbourOffsets('causal', h).length, neighbourCount('causal', h));
     assert.equal(neighbourOffsets('ring', h).length, (2 * h + 1) ** 2 - 1);
     assert.equal(neighbourCount('causal', h), h * (2 * h + 1) + h);
   }
   assert.equal(keyDimension('causal', 1, 8), 32);
   assert.equal(keyDimension('ring', 1, 8), 64);
-  assert.throws(() => neighbourOffsets('causal', 0), RangeError);
-  assert.throws(() => neighbourOffsets('ring', 4), RangeError);
+  assert.throws(() => neighbourOffsets('causal', MIN_HOPS - 1), RangeError);
+  assert.throws(() => neighbourOffsets('ring', MAX_HOPS + 1), RangeError);
 });
 
 test('a 24x24 grid gives 23x22 = 506 causal h=1 entries with skip (AR-RAG for Janus-Pro)', () => {

@@ -4,6 +4,7 @@ import {
   ambiguity,
   checkPosition,
   formatPatchRef,
+  ImageIndex,
   matchImages,
   parseBarePosition,
   parsePatchRef,
@@ -75,15 +76,65 @@ test('matchImages: exact path, then exact name, then a unique prefix; several pr
   assert.equal(coffee.resolved, undefined);
   assert.deepEqual([...coffee.ordered].sort(), [1, 2]);
   assert.equal(matchImages('more/coffee.jpg', images).resolved, 2);
-  // several names begin "c", none is "c": ambiguous, prefixes before mere substrings
+  // several names begin "c", none is "c": ambiguous; names that begin with it (by name, then list order), then paths (by path), then mere substrings
   const c = matchImages('c', images);
   assert.equal(c.resolved, undefined);
   assert.equal(c.prefixCount, 6);
-  assert.deepEqual(c.ordered, [0, 1, 2, 4, 5, 6]);
+  assert.deepEqual(c.ordered, [0, 5, 6, 1, 2, 4]);
   const at = matchImages('at', images);
   assert.equal(at.prefixCount, 0);
-  assert.deepEqual(at.ordered, [0, 4], 'substrings of the path, when no name begins with the text');
+  assert.deepEqual(at.ordered, [4, 0], 'substrings of the path, when no name begins with the text');
   assert.equal(matchImages('zebra', images).ordered.length, 0);
   assert.equal(matchImages('', images).ordered.length, images.length);
   assert.equal(ambiguity('c', ['a.jpg', 'b.jpg', 'c.jpg'], 2), '“c” matches 3 images: a.jpg, b.jpg, and 1 more');
+  assert.equal(ambiguity('c', ['a.jpg', 'b.jpg'], 5, 400_000, true), '“c” matches at least 400000 images: a.jpg, b.jpg, and 399998 more');
+});
+
+test('ImageIndex: the same answers as a scan of every image, and at most the limit asked for, over archive member ids', () => {
+  // 200,000 WebDataset member ids in 20 shards and a few plain files
+  const images: string[] = [];
+  for (let s = 0; s < 20; s++) for (let m = 0; m < 10_000; m++) images.push(`shards/${String(s).padStart(5, '0')}.tar/${String(m).padStart(9, '0')}.jpg`);
+  images.push('cat.png', 'photos/Cat.PNG', 'photos/cathedral.jpg', 'shards/readme.jpg');
+  const index = new ImageIndex(images);
+  assert.equal(index.size, images.length);
+  // reference: what a scan of every image answers
+  const scan = (typed: string) => {
+    const t = typed.toLowerCase();
+    const hits = images.map((p, i) => ({ p: p.toLowerCase(), i })).filter(({ p }) => p.startsWith(t) || p.slice(p.lastIndexOf('/') + 1).startsWith(t));
+    return hits.length;
+  };
+  for (const typed of ['shards/00003.tar/00000001', 'shards/00003.tar/', 'shards/', 'cat', 'photos/c', '000000007', 'zebra']) {
+    const m = index.match(typed, 200);
+    assert.ok(m.ordered.length <= 200, typed);
+    assert.equal(m.prefixCount, scan(typed), typed);
+    assert.equal(new Set(m.ordered).size, m.ordered.length, `${typed}: no image twice`);
+  }
+  // a member id resolves to itself; a name begun in 20 shards is ambiguous
+  const seven = images.indexOf('shards/00000.tar/000000007.jpg');
+  assert.equal(index.match('shards/00000.tar/000000007.jpg').resolved, seven);
+  assert.equal(index.match('SHARDS/00000.TAR/000000007').resolved, seven);
+  const named = index.match('000000007.jpg', 200);
+  assert.equal(named.resolved, undefined);
+  assert.equal(named.prefixCount, 20);
+  assert.deepEqual(
+    named.ordered.map((i) => images[i]),
+    Array.from({ length: 20 }, (_, s) => `shards/${String(s).padStart(5, '0')}.tar/000000007.jpg`),
+  );
+  // "cat" names two images (cat.png and photos/Cat.PNG, case aside): ambiguous; "cath" begins one name
+  assert.equal(index.match('cat').resolved, undefined);
+  assert.equal(index.match('cath').resolved, images.indexOf('photos/cathedral.jpg'));
+  // a substring of a path, when nothing begins with it
+  assert.deepEqual(
+    index.match('hedral', 200).ordered.map((i) => images[i]),
+    ['photos/cathedral.jpg'],
+  );
+});
+
+test('ImageIndex.build sorts a long list in a worker thread with the same answers as the constructor', async () => {
+  const images: string[] = [];
+  for (let i = 0; i < 60_000; i++) images.push(`Shard-${String(i % 13).padStart(3, '0')}/${String((i * 7919) % 60_013).padStart(6, '0')}.JPG`);
+  images.push('cat.png', 'photos\\\\Cat.PNG');
+  const built = await ImageIndex.build(images);
+  const direct = new ImageIndex(images);
+  for (const typed of ['shard-004/0001', '000123', 'cat', 'photos/c', '', 'zebra']) assert.deepEqual(built.match(typed, 50), direct.match(typed, 50), typed);
 });

@@ -54,6 +54,17 @@ test('thumbnail: one request gives the PNG the grid and crop requests made, and 
   }
 });
 
+test('thumbnail reaching h cells: one request gives the whole h-hop neighbourhood, clipped to the grid', async () => {
+  const image = names[1];
+  const g = await engine.request('grid', { dbDir, image });
+  const t = await engine.request('thumbnail', { dbDir, image, cell: { row: 1, col: 1 }, reach: 2, size: 160 });
+  // the 4x4 grid is smaller than 5x5: all of it
+  assert.deepEqual(t.window, { row: 0, col: 0, rows: g.rows, cols: g.cols });
+  const twoCalls = await engine.request('crop', { file: path.join(root, image), rect: windowRect(g.cells, g.cols, t.window), size: 160 });
+  assert.deepEqual(Buffer.from(t.png), Buffer.from(twoCalls));
+  await assert.rejects(engine.request('thumbnail', { dbDir, image, cell: { row: 1, col: 1 }, reach: 0, size: 96 }), /cannot reach 0 cells/);
+});
+
 test('thumbnail without a cell: all the cells the model sees (the part of the image it encodes), as grid then crop made it', async () => {
   const image = path.join(root, names[2]);
   const g = await engine.request('grid', { dbDir, image });

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '../../src/engine/tokenizer';
+import { EncoderPool } from '../../src/engine/encoderPool';
 import { ManifestError } from '../../src/core/modelManifest';
 import { writeNpy } from '../../src/core/npy';
 import { decodeForModel } from '../../src/engine/imageDecoder';
@@ -31,6 +32,34 @@ test('a valid model loads: grid, dimension and codebook size come from the files
     assert.ok(Math.abs(n - 1) < 1e-5);
   }
   await t.release();
+});
+
+test("describe takes the grid from a database's record of the same model, and loads the model for any other", async () => {
+  const manifest = writeTinyModel(path.join(dir, 'describe'), { size: 64, patch: 16, dim: 4, codes: 32 });
+  const t = await Tokenizer.load(manifest);
+  const loaded = t.info;
+  await t.release();
+  const record = { fingerprint: loaded.fingerprint, rows: loaded.rows, cols: loaded.cols, dim: loaded.dim, codebookSize: loaded.codebookSize };
+  const same = await Tokenizer.describe(manifest, record);
+  assert.deepEqual(
+    [same.fingerprint, same.rows, same.cols, same.dim, same.codebookSize, Array.from(same.codebook)],
+    [loaded.fingerprint, loaded.rows, loaded.cols, loaded.dim, loaded.codebookSize, Array.from(loaded.codebook)],
+  );
+  // the record is what gives the grid (no dry run): a record claiming another grid is taken as written
+  assert.equal((await Tokenizer.describe(manifest, { ...record, rows: 7 })).rows, 7);
+  // another model's record, or none: the encoder is loaded and run
+  assert.equal((await Tokenizer.describe(manifest, { ...record, rows: 7, fingerprint: '0123456789abcdef' })).rows, 4);
+  assert.equal((await Tokenizer.describe(manifest)).rows, 4);
+});
+
+test('encode workers that load another model than the one described fail to start', async () => {
+  const manifest = writeTinyModel(path.join(dir, 'expect'), { size: 64, patch: 16, dim: 4, codes: 32 });
+  const info = await Tokenizer.describe(manifest);
+  const opts = { manifestPath: manifest, workers: 1, threads: 1, maxPixels: 1e6, protoPatch: 16 };
+  const pool = await EncoderPool.start({ ...opts, expect: { fingerprint: info.fingerprint, rows: 4, cols: 4 } });
+  await pool.close();
+  await assert.rejects(EncoderPool.start({ ...opts, expect: { fingerprint: '0123456789abcdef', rows: 4, cols: 4 } }), /changed while indexing/);
+  await assert.rejects(EncoderPool.start({ ...opts, expect: { fingerprint: info.fingerprint, rows: 5, cols: 4 } }), /changed while indexing/);
 });
 
 test('encoding a batch equals encoding each image alone; latents are unit vectors', async () => {

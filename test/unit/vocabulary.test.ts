@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { PACKAGE_JSON, packageText, withVocabulary } from '../../scripts/vocabulary';
 import { BROWSER_MIMES, SUPPORTED_EXTENSIONS, browserMime, isSupportedImage } from '../../src/core/imageTypes';
@@ -16,10 +17,21 @@ import { restoreViewState } from '../../webview/inspector/viewState';
 
 const text = fs.readFileSync(PACKAGE_JSON, 'utf8');
 const pkg = JSON.parse(text);
+const REGENERATE = 'package.json is stale: run `npm run vocabulary` and commit the result';
+
+/** The first line where `want` and `got` differ, both sides (assert's own diff of two long strings says nothing on Node 20). */
+function firstDifference(want: string, got: string): string {
+  const a = want.split('\n');
+  const b = got.split('\n');
+  const i = a.findIndex((line, n) => line !== b[n]);
+  return `line ${i + 1}: package.json has ${JSON.stringify(b[i]?.trim())}, the vocabulary writes ${JSON.stringify(a[i]?.trim())}`;
+}
 
 test('package.json is what `npm run vocabulary` writes from src/core/vocabulary.ts', () => {
-  assert.equal(packageText(pkg), text, 'package.json is not formatted as npm writes it');
-  assert.equal(packageText(withVocabulary(pkg)), text, 'package.json is stale: run `npm run vocabulary` and commit the result');
+  const formatted = packageText(pkg);
+  assert.ok(formatted === text, `package.json is not formatted as npm writes it (${firstDifference(formatted, text)})`);
+  const written = packageText(withVocabulary(pkg));
+  assert.ok(written === text, `${REGENERATE} (${firstDifference(written, text)})`);
 });
 
 test('every image type the engine reads opens in the inspector: explorer menu, custom editor, command', () => {
@@ -54,10 +66,10 @@ test('setting enums: one description per value where descriptions are given', ()
     if (s.enum && s.enumDescriptions) assert.equal(s.enumDescriptions.length, s.enum.length, `${key}: enumDescriptions`);
   }
   const props = pkg.contributes.configuration.properties;
-  assert.deepEqual(props['patchlens.shape'].enum, [...KEY_SHAPES]);
-  assert.deepEqual(props['patchlens.border'].enum, [...BORDERS]);
-  assert.deepEqual(props['patchlens.keySource'].enum, [...KEY_SOURCES]);
-  assert.equal(props['patchlens.hops'].maximum, MAX_HOPS);
+  assert.deepEqual(props['patchlens.shape'].enum, [...KEY_SHAPES], REGENERATE);
+  assert.deepEqual(props['patchlens.border'].enum, [...BORDERS], REGENERATE);
+  assert.deepEqual(props['patchlens.keySource'].enum, [...KEY_SOURCES], REGENERATE);
+  assert.equal(props['patchlens.hops'].maximum, MAX_HOPS, REGENERATE);
 });
 
 test('image types: the webview is sent only what it decodes; every such MIME passes the wire schema', () => {
@@ -91,4 +103,32 @@ test('generation files: every name GENERATION_FILES makes is one the garbage col
   assert.equal(new Set(names).size, names.length);
   for (const n of names) assert.match(n, GENERATION_FILE_PATTERN);
   assert.doesNotMatch('manifest.json', GENERATION_FILE_PATTERN);
+});
+
+test("README names what the vocabulary declares: the settings table's hops, shapes, borders and key sources, the CLI's choices, the image types", () => {
+  const readme = fs.readFileSync(path.join(path.dirname(PACKAGE_JSON), 'README.md'), 'utf8');
+  const row = (setting: string) => readme.split('\n').find((l) => l.startsWith(`| \`${setting}\` |`)) ?? '';
+  const update = 'README.md is out of date with src/core/vocabulary.ts: update';
+  assert.ok(row('patchlens.hops').includes(`${MIN_HOPS} to ${MAX_HOPS}`), `${update} the patchlens.hops row to "h, ${MIN_HOPS} to ${MAX_HOPS}"`);
+  for (const [setting, values] of [
+    ['patchlens.shape', KEY_SHAPES],
+    ['patchlens.border', BORDERS],
+    ['patchlens.keySource', KEY_SOURCES],
+    ['patchlens.queryKeySource', KEY_SOURCES],
+  ] as const) {
+    for (const value of values) assert.ok(row(setting).includes(`\`${value}\``), `${update} the ${setting} row: it does not name \`${value}\``);
+  }
+  for (const [flag, values] of [
+    ['--shape', KEY_SHAPES],
+    ['--border', BORDERS],
+    ['--keys', KEY_SOURCES],
+    ['--query-keys', KEY_SOURCES],
+  ] as const) {
+    assert.ok(readme.includes(`[${flag} ${values.join('|')}]`), `${update} the CLI usage: \`[${flag} ${values.join('|')}]\` (as \`patchlens help\` prints it)`);
+  }
+  const opening = readme.split('\n').find((l) => l.includes('**Open a folder of images**')) ?? '';
+  for (const { mime } of Object.values(IMAGE_TYPES)) {
+    const kind = mime.slice('image/'.length);
+    assert.match(opening, new RegExp(`\\b${kind}\\b`, 'i'), `${update} the image types of "Open a folder of images": ${kind.toUpperCase()} is missing`);
+  }
 });

@@ -4,7 +4,7 @@
 // tests can check what the webview draws against known data.
 
 import sharp from 'sharp';
-import { cellRects, planResize } from '../../src/core/geometry';
+import { cellRects, planResize, thumbnailWindow } from '../../src/core/geometry';
 import { retrievalDistribution } from '../../src/core/daid';
 import type { HostToInspector, InspectorDatabase, InspectorSettings } from '../../src/protocol';
 import type { WebviewPage } from '../support/webviewHarness';
@@ -178,7 +178,7 @@ export async function attachFakeHost(w: WebviewPage, opts: FakeHostOptions = {})
         case 'crop': {
           const row = m.row as number;
           const col = m.col as number;
-          const window = { row: Math.max(0, Math.min(IMAGE.rows - 3, row - 1)), col: Math.max(0, Math.min(IMAGE.cols - 3, col - 1)), rows: 3, cols: 3 };
+          const window = thumbnailWindow(IMAGE.rows, IMAGE.cols, row, col, (m.hops as number | undefined) ?? 1);
           return w.post({ type: 'cropResult', inReplyTo: m.messageId, png: await thumbnailPng(), window });
         }
         case 'reconstruct':

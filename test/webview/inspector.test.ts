@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { neighbourOffsets, type NeighbourhoodShape } from '../../src/core/neighbourhood';
 import { tokenColour } from '../../webview/shared/tokenColour';
+import { DOUBLE_CLICK_MS } from '../../webview/inspector/retrievedList';
 import { formatDistance } from '../../src/core/format';
 import * as v from 'valibot';
 import { inspectorToHostSchema } from '../../src/protocol';
@@ -230,7 +231,7 @@ test('the keyboard moves the selection (arrows) and queries it (Enter)', async (
   }
 });
 
-test('activating a retrieved patch asks the host to open it; hover shows the patch tooltip', async () => {
+test('activating a retrieved patch asks the host to open it (a click: the preview; a double click: a kept tab, one open only); hover shows the patch tooltip', async () => {
   const { w, host } = await open('open-patch');
   try {
     await w.page.locator(GRID).waitFor();
@@ -251,10 +252,15 @@ test('activating a retrieved patch asks the host to open it; hover shows the pat
     await w.page.getByTestId('retrieved-item').nth(1).focus();
     await w.page.keyboard.press('Enter');
     await w.waitForMessage((m) => m.type === 'openPatch' && m.image === r.results[1].image && m.row === r.results[1].row);
-    // A click previews (no keep: the host reuses the preview tab); a double click keeps the tab.
+    // A click previews (no keep: the host reuses the preview tab); a double click keeps the tab, and is one open only:
+    // a preview first would replace this inspector, and the second click would land in the one it opened.
+    const opens = () => w.sent.filter((m) => m.type === 'openPatch').length;
+    const before = opens();
     await w.page.getByTestId('retrieved-item').nth(3).dblclick();
     const kept = await w.waitForMessage((m) => m.type === 'openPatch' && m.keep === true);
     assert.deepEqual(kept, { type: 'openPatch', image: r.results[3].image, row: r.results[3].row, col: r.results[3].col, keep: true });
+    await w.page.waitForTimeout(2 * DOUBLE_CLICK_MS);
+    assert.equal(opens(), before + 1, JSON.stringify(w.sent.filter((m) => m.type === 'openPatch').slice(before)));
     await assertClean(w);
   } finally {
     await w.close();
@@ -912,19 +918,42 @@ test('compare on hover: the query and the hovered (or focused) retrieved patch s
   }
 });
 
-test('compare on hover with h = 2 keys: the note says how many neighbours lie past the cells shown', async () => {
-  const { w } = await open('compare-h2', { database: { ...DATABASE, keys: { ...DATABASE.keys, shape: 'ring', hops: 2 } } });
-  try {
-    await w.page.locator(GRID).waitFor();
-    await w.clickCell(2, 3);
-    await w.page.getByTestId('retrieved-item').first().hover();
-    const note = w.page.getByTestId('compare-beyond');
-    await note.waitFor();
-    // ring h = 2 around (2, 3): 24 neighbours, the 8 of the 3 x 3 drawn, 16 past it
-    assert.equal(await w.page.getByTestId('compare-query').getByTestId('compare-neighbour').count(), 8);
-    assert.match((await note.textContent()) ?? '', /h = 2 reaches past the 3 × 3 cells shown: 16 of 24 neighbours not drawn\./);
-    await assertClean(w);
-  } finally {
-    await w.close();
-  }
-});
+for (const hops of [2, 3]) {
+  test(`compare on hover with ring h = ${hops} keys: both sides show the whole h-hop neighbourhood, every neighbour drawn, from one crop of it`, async () => {
+    const { w, host } = await open(`compare-h${hops}`, { database: { ...DATABASE, keys: { ...DATABASE.keys, shape: 'ring', hops } } });
+    try {
+      await w.page.locator(GRID).waitFor();
+      await w.clickCell(2, 3);
+      const items = w.page.getByTestId('retrieved-item');
+      await items.nth(2).waitFor();
+      const p = host.queries[0].reply.results[2];
+      await items.nth(2).hover();
+      const pane = w.page.getByTestId('compare-pane');
+      await pane.waitFor();
+      const q = pane.getByTestId('compare-query');
+      const s = pane.getByTestId('compare-retrieved');
+      await s.locator('.compare-image[src^="blob:"]').waitFor();
+      const inGrid = (row: number, col: number) =>
+        neighbourOffsets('ring', hops)
+          .filter((o) => row + o.dr >= 0 && col + o.dc >= 0 && row + o.dr < IMAGE.rows && col + o.dc < IMAGE.cols)
+          .map((o) => `${row + o.dr},${col + o.dc}`);
+      const drawn = (side: typeof q) =>
+        side.getByTestId('compare-neighbour').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+      // every neighbour of the key inside the 6 x 8 grid is drawn, on both sides (ring h = 2 at (2, 3): all 24; h = 3: 41)
+      assert.deepEqual(await drawn(q), inGrid(2, 3));
+      assert.equal((await drawn(q)).length, hops === 2 ? 24 : 41);
+      assert.deepEqual(await drawn(s), inGrid(p.row, p.col));
+      // the windows: (2h + 1)² cells around each patch, shifted inside the grid, clipped to it where it is smaller
+      assert.deepEqual([p.row, p.col], [4, 7]);
+      assert.equal(await q.getAttribute('data-window'), hops === 2 ? '0,1,5,5' : '0,0,6,7');
+      assert.equal(await s.getAttribute('data-window'), hops === 2 ? '1,3,5,5' : '0,1,6,7');
+      // the retrieved side is one crop of its neighbourhood, asked for with the hops
+      const crops = w.sent.filter((m) => m.type === 'crop' && m.row === p.row && m.col === p.col && m.hops === hops);
+      assert.equal(crops.length, 1, JSON.stringify(w.sent.filter((m) => m.type === 'crop')));
+      await w.screenshot(`compare-h${hops}`);
+      await assertClean(w);
+    } finally {
+      await w.close();
+    }
+  });
+}

@@ -80,7 +80,7 @@ test('an indexed image: the model grid, a query that matches the engine, thumbna
     assert.equal(await w.page.getByTestId('daid-bar').count(), direct.distribution.length);
     await w.page.locator('.thumb-image[src^="blob:"]').first().waitFor();
     await items.first().click();
-    assert.deepEqual(bridge.opened, [{ file: path.join(root, shown[0].image!), row: shown[0].row, col: shown[0].col }]);
+    assert.deepEqual(await bridge.waitForOpened(), [{ file: path.join(root, shown[0].image!), row: shown[0].row, col: shown[0].col }]);
     // Unticking "Exclude this image" searches again, its own patches allowed.
     await w.page.getByTestId('exclude-self').click();
     await w.waitForMessage((m) => m.type === 'query' && m.excludeSelf === false);

@@ -377,6 +377,18 @@ test('crops and opens accept the images a query offered, inside the dataset; a c
   s.session.receive({ type: 'crop', messageId: 3, image: 'b.png', row: 0, col: 4 });
   await until('second cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 3));
   assert.equal(s.engine.calls.filter((x) => x.method === 'thumbnail').length, 1);
+  // Compare on hover's crop of an h-hop neighbourhood: one engine request reaching h cells, larger, cached apart.
+  s.session.receive({ type: 'crop', messageId: 4, image: 'b.png', row: 0, col: 4, hops: 3 });
+  await until('neighbourhood cropResult', () => s.posted.find((m) => m.type === 'cropResult' && m.inReplyTo === 4));
+  assert.deepEqual(s.engine.calls.filter((x) => x.method === 'thumbnail').at(-1)!.params, {
+    dbDir: '/db',
+    image: 'b.png',
+    cell: { row: 0, col: 4 },
+    reach: 3,
+    size: 320,
+    model: '/models/m.json',
+  });
+  assert.equal(s.engine.calls.filter((x) => x.method === 'thumbnail').length, 2);
   // A database entry pointing outside the dataset is offered but still refused.
   const logs = s.logs.length;
   s.session.receive({ type: 'openPatch', image: '../outside.png', row: 1, col: 1 });
@@ -497,6 +509,8 @@ test("export: the last query's retrieved patches as CSV and its DAiD distributio
   s.session.receive({ type: 'export', kind: 'retrieved' });
   s.session.receive({ type: 'export', kind: 'daid' });
   await until('two saved files', () => s.saved.length === 2);
+  // the two saves run at once: they may finish in either order
+  s.saved.sort((a, b) => b.defaultName.localeCompare(a.defaultName));
   assert.deepEqual(
     s.saved.map((x) => x.defaultName),
     ['a-1-2-retrieved.csv', 'a-1-2-daid.csv'],

@@ -78,6 +78,7 @@ test(
       assert.match((await w.page.getByTestId('rollout-longest-run').textContent()) ?? '', /24 cells · a\.png/);
 
       // stepping: step 4 is cell (4, 3), its token is a's and the DAiD chart shows its candidates
+      const disabled = (id: string) => w.page.getByTestId(id).evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled);
       const slider = w.page.getByTestId('rollout-slider');
       assert.equal(await slider.getAttribute('max'), String(side * side - 4 * side));
       await slider.fill('4');
@@ -86,6 +87,10 @@ test(
         .filter({ hasText: `Step 4 of 32: (4, 3) → token ${a[4 * side + 3]}` })
         .waitFor();
       assert.equal(Number(await w.page.getByTestId('daid-bar').first().getAttribute('data-token')), a[4 * side + 3]);
+      // The DAiD export saves the query's distribution, which the chart no longer shows; the list still shows the
+      // query's answer (its export on, as both are once a query answers).
+      assert.equal(await disabled('export-daid'), true, 'no DAiD export while the chart shows a rollout step');
+      assert.equal(await disabled('export-retrieved'), false);
       await w.page.getByTestId('rollout-play').click();
       await w.page.getByTestId('rollout-step').filter({ hasText: 'Step 32 of 32' }).waitFor({ timeout: 20_000 });
 
@@ -105,7 +110,7 @@ test(
       );
       await w.page.getByTestId('rollout-step').filter({ hasText: 'Step 11 of 32: (5, 2)' }).waitFor();
       await source.click();
-      assert.deepEqual(bridge.opened, [{ file: path.join(root, 'a.png'), row: 5, col: 2 }]);
+      assert.deepEqual(await bridge.waitForOpened(), [{ file: path.join(root, 'a.png'), row: 5, col: 2 }]);
       // a click while it plays stops playback at the clicked cell's step (a step chosen is not moved on from)
       await w.page.getByTestId('rollout-play').click();
       await w.page

@@ -26,6 +26,8 @@ export interface Bridge {
   readonly logs: { level: string; message: string }[];
   /** Exports the session asked to save (the save dialog's seam): the table and the file name offered. */
   readonly exports: { table: ExportTable; defaultName: string }[];
+  /** Resolves once the session has opened `count` patches: a single click opens after the double-click wait. */
+  waitForOpened(count?: number): Promise<Bridge['opened']>;
 }
 
 export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): Bridge {
@@ -57,5 +59,12 @@ export function bridgeSession(w: WebviewPage, file: string, o: BridgeOptions): B
   };
   const session = new InspectorSession(file, host);
   w.onMessage((m) => session.receive(m));
-  return { session, opened, logs, exports };
+  const waitForOpened = async (count = 1) => {
+    for (const deadline = Date.now() + 10_000; opened.length < count;) {
+      if (Date.now() > deadline) throw new Error(`the session opened ${opened.length} patches, not ${count}, within 10 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return opened;
+  };
+  return { session, opened, logs, exports, waitForOpened };
 }

@@ -20,7 +20,7 @@ import {
   type CodebookDataset,
   type CodebookReplies,
   type CodebookToHost,
-  type CodebookTokenUse,
+  type TokenUse,
   type HostToCodebook,
 } from '../../src/protocol';
 import { HostConnection, type VsCodeApi } from '../shared/hostConnection';
@@ -333,7 +333,7 @@ function showDetailsHeader(token: number): void {
   details.append(head);
 }
 
-function showUses(token: number, uses: readonly CodebookTokenUse[], totalImages: number, totalPositions: number): void {
+function showUses(token: number, uses: readonly TokenUse[], totalImages: number, totalPositions: number): void {
   if (!data || st.selected !== token) return;
   const root = data.root;
   const body = details.querySelector('.uses');

@@ -23,7 +23,7 @@ import {
   type DuplicatesToHost,
   type HostToDuplicates,
 } from '../../src/protocol';
-import { formatCount, formatDuration, formatGrid, formatPercent } from '../../src/core/format';
+import { baseName, formatCount, formatDuration, formatGrid, formatPercent } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
 import { HostConnection } from '../shared/hostConnection';
 import { restoreDuplicatesState, type DuplicatesState } from './viewState';
@@ -34,11 +34,6 @@ type Checkbox = HTMLElement & { checked: boolean };
 type TextField = HTMLElement & { value: string };
 
 const PHASE_LABELS: Record<FindPhase, string> = { count: 'Hashing token windows', pair: 'Pairing images', near: 'Matching near keys', rank: 'Ranking pairs' };
-
-function baseName(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i >= 0 ? p.slice(i + 1) : p;
-}
 
 class DuplicatesApp {
   private readonly conn: HostConnection<DuplicatesToHost, HostToDuplicates, DuplicatesReplies>;

@@ -1,9 +1,9 @@
 // Compare on hover: the queried patch and a retrieved one side by side,
-// enlarged, each with the cells around it and its key neighbourhood drawn
-// over it, their tokens and the distance between their keys. Shown while the
-// pointer rests on a row of the retrieved list or the keyboard focuses it.
-// The pictures are ones the inspector already has: the query's from the image
-// on screen, the retrieved patch's from its row's (cached) crop.
+// enlarged, each with the cells of its whole h-hop key neighbourhood and the
+// neighbours drawn over it, their tokens and the distance between their keys.
+// Shown while the pointer rests on a row of the retrieved list or the keyboard
+// focuses it. The query's picture is the image on screen; the retrieved
+// patch's is a crop of its neighbourhood (at h = 1 its row's cached one).
 
 import type { CellWindow, Rect } from '../../src/core/geometry';
 import { neighbourOffsets } from '../../src/core/neighbourhood';
@@ -35,9 +35,6 @@ export interface CompareSide {
 export interface CompareKeys {
   readonly shape: NeighbourhoodShape;
   readonly hops: number;
-  /** The grid's size (neighbours beyond it are padding, not missing from the picture). */
-  readonly rows: number;
-  readonly cols: number;
 }
 
 export class ComparePane {
@@ -59,9 +56,9 @@ export class ComparePane {
         el('span', { 'data-testid': 'compare-distance' }, `squared distance ${formatDistance(distance)}`),
         el('span', { class: same ? 'compare-same' : 'compare-different', 'data-testid': 'compare-verdict' }, same ? 'same token' : 'different tokens'),
       ),
-      ...beyondNote(query, retrieved, keys),
     );
     this.element.dataset.rank = retrieved.heading;
+    this.element.dataset.hops = String(keys.hops);
     this.element.hidden = false;
     this.place(anchor);
   }
@@ -95,14 +92,17 @@ export class ComparePane {
 
 function side(s: CompareSide, keys: CompareKeys): HTMLElement {
   const picture = el('div', { class: `compare-picture${s.src ? '' : ' loading'}` });
-  picture.style.width = `${PICTURE}px`;
-  picture.style.height = `${PICTURE}px`;
+  // square cells: a window clipped by the grid (h = 3 on a small grid) is drawn narrower or shorter
+  const width = PICTURE * Math.min(1, s.window.cols / s.window.rows);
+  const height = PICTURE * Math.min(1, s.window.rows / s.window.cols);
+  picture.style.width = `${width}px`;
+  picture.style.height = `${height}px`;
   if (s.src) {
     const img = el('img', { class: 'compare-image', alt: '', draggable: 'false', src: s.src });
     if (s.crop) {
       // the whole image, scaled and shifted so the window's rectangle fills the picture
-      const sx = PICTURE / s.crop.rect.width;
-      const sy = PICTURE / s.crop.rect.height;
+      const sx = width / s.crop.rect.width;
+      const sy = height / s.crop.rect.height;
       Object.assign(img.style, {
         width: `${s.crop.width * sx}px`,
         height: `${s.crop.height * sy}px`,
@@ -117,7 +117,14 @@ function side(s: CompareSide, keys: CompareKeys): HTMLElement {
   chip.style.background = tokenColour(s.token);
   return el(
     'figure',
-    { class: `compare-side compare-${s.role}`, 'data-testid': `compare-${s.role}`, 'data-row': s.row, 'data-col': s.col, 'data-token': s.token },
+    {
+      class: `compare-side compare-${s.role}`,
+      'data-testid': `compare-${s.role}`,
+      'data-row': s.row,
+      'data-col': s.col,
+      'data-token': s.token,
+      'data-window': `${s.window.row},${s.window.col},${s.window.rows},${s.window.cols}`,
+    },
     picture,
     el(
       'figcaption',
@@ -153,25 +160,4 @@ function overlay(s: CompareSide, keys: CompareKeys): SVGSVGElement {
   });
   out.append(cells, svg('rect', { class: 'compare-patch', x: s.col - w.col, y: s.row - w.row, width: 1, height: 1 }));
   return out;
-}
-
-/** When h reaches past the cells shown, say how many neighbours are not drawn. */
-function beyondNote(query: CompareSide, retrieved: CompareSide, keys: CompareKeys): HTMLElement[] {
-  const offsets = neighbourOffsets(keys.shape, keys.hops);
-  const beyond = (s: CompareSide) =>
-    offsets.filter((o) => {
-      const r = s.row + o.dr;
-      const c = s.col + o.dc;
-      const inGrid = r >= 0 && c >= 0 && r < keys.rows && c < keys.cols;
-      return inGrid && (r < s.window.row || c < s.window.col || r >= s.window.row + s.window.rows || c >= s.window.col + s.window.cols);
-    }).length;
-  const n = Math.max(beyond(query), beyond(retrieved));
-  if (n === 0) return [];
-  return [
-    el(
-      'div',
-      { class: 'compare-note', 'data-testid': 'compare-beyond' },
-      `h = ${keys.hops} reaches past the ${query.window.rows} × ${query.window.cols} cells shown: ${n} of ${offsets.length} neighbours not drawn.`,
-    ),
-  ];
 }

@@ -173,7 +173,11 @@ class InspectorApp {
       loadThumbnail: (p) => this.thumbnail(p),
       openPatch: (p) => this.conn.post({ type: 'openPatch', image: p.image, row: p.row, col: p.col }),
       originalImage: () => this.analysisImage(),
-      showDistribution: (tokens, p, trueToken, temperature) => this.daid.render(tokens, p, trueToken, temperature),
+      showDistribution: (tokens, p, trueToken, temperature) => {
+        this.daid.render(tokens, p, trueToken, temperature);
+        // The chart shows a rollout step now, not the query its export saves: offered again with the next answer.
+        this.exportButtons.daid.disabled = true;
+      },
       onVisible: (visible) => this.element('viewer').classList.toggle('with-rollout', visible),
     });
     const rolloutButton = toolbarButton('debug-start', 'Rollout: let the database generate the rest of the image from the selected patch');
@@ -568,11 +572,13 @@ class InspectorApp {
     for (const b of Object.values(this.exportButtons)) b.disabled = !on;
   }
 
-  private thumbnail(p: RetrievedPatch): Promise<Thumbnail> {
-    const key = `${p.image}\u0000${p.row}\u0000${p.col}`;
+  /** A retrieved patch's crop: its row's 3x3 cells, or (`hops` > 1, for Compare on hover) its whole h-hop neighbourhood. */
+  private thumbnail(p: RetrievedPatch, hops = 1): Promise<Thumbnail> {
+    const key = `${p.image}\u0000${p.row}\u0000${p.col}\u0000${hops}`;
     let t = this.thumbnails.get(key);
     if (!t) {
-      t = this.conn.request({ type: 'crop', image: p.image, row: p.row, col: p.col }, 60_000).then((r) => ({
+      const around = hops > 1 ? { hops } : {};
+      t = this.conn.request({ type: 'crop', image: p.image, row: p.row, col: p.col, ...around }, 60_000).then((r) => ({
         url: URL.createObjectURL(new Blob([r.png as Uint8Array<ArrayBuffer>], { type: 'image/png' })),
         window: r.window,
       }));
@@ -583,8 +589,10 @@ class InspectorApp {
   }
 
   /**
-   * Compare on hover: the queried patch (from the image on screen) beside the hovered or focused retrieved one (its
-   * row's crop, from the cache when the row has drawn it), with the key neighbourhood of the database over each.
+   * Compare on hover: the queried patch (from the image on screen) beside the hovered or focused retrieved one, each
+   * showing the database's whole h-hop key neighbourhood ((2h + 1)² cells, shifted inside the grid at its borders) with
+   * the neighbours drawn over it. At h = 1 the retrieved side is its row's crop (from the cache once the row has drawn
+   * it); beyond, one crop of the larger window.
    */
   private preview(p: RetrievedPatch | null, rank: number, row: HTMLElement | null): void {
     const seq = ++this.previewSeq;
@@ -592,7 +600,8 @@ class InspectorApp {
     const d = this.database;
     const q = this.listed;
     if (!p || !row || !g || !d || !q) return this.hidePreview();
-    const qw = thumbnailWindow(g.rows, g.cols, q.cell.row, q.cell.col);
+    const hops = d.keys.hops;
+    const qw = thumbnailWindow(g.rows, g.cols, q.cell.row, q.cell.col, hops);
     const rect = { x: g.xs[qw.col], y: g.ys[qw.row], width: g.xs[qw.col + qw.cols] - g.xs[qw.col], height: g.ys[qw.row + qw.rows] - g.ys[qw.row] };
     const query: CompareSide = {
       role: 'query',
@@ -604,7 +613,7 @@ class InspectorApp {
       src: this.viewport.imageSrc,
       crop: { rect, width: g.imageWidth, height: g.imageHeight },
     };
-    const keys = { shape: d.keys.shape, hops: d.keys.hops, rows: g.rows, cols: g.cols };
+    const keys = { shape: d.keys.shape, hops };
     const heading = `#${rank} · ${p.image.slice(p.image.lastIndexOf('/') + 1)}`;
     const retrieved = (t?: Thumbnail): CompareSide => ({
       role: 'retrieved',
@@ -612,7 +621,7 @@ class InspectorApp {
       row: p.row,
       col: p.col,
       token: p.token,
-      window: t?.window ?? thumbnailWindow(g.rows, g.cols, p.row, p.col),
+      window: t?.window ?? thumbnailWindow(g.rows, g.cols, p.row, p.col, hops),
       src: t?.url ?? '',
       crop: null,
     });
@@ -622,8 +631,8 @@ class InspectorApp {
       row.setAttribute('aria-describedby', this.compare.element.id);
     };
     draw();
-    // the row's own thumbnail request: answered from the cache once the row has been drawn
-    this.thumbnail(p).then(draw, () => {});
+    // at h = 1 the row's own thumbnail request: answered from the cache once the row has been drawn
+    this.thumbnail(p, hops).then(draw, () => {});
   }
 
   private hidePreview(): void {

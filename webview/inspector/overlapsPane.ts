@@ -4,7 +4,7 @@
 // shared with. Activating a row opens that pair side by side.
 
 import './overlapsPane.css';
-import { formatCount, formatPercent } from '../../src/core/format';
+import { baseName, formatCount, formatPercent } from '../../src/core/format';
 import { displayName, el, replaceChildren } from '../shared/dom';
 
 export interface Overlap {
@@ -24,11 +24,6 @@ export interface OverlapsEvents {
   onFind(): void;
   /** Turns the lit shared cells off. */
   onClearShared(): void;
-}
-
-function baseName(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i >= 0 ? p.slice(i + 1) : p;
 }
 
 export class OverlapsPane {

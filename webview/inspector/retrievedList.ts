@@ -1,8 +1,9 @@
 // The retrieved patches of the queried patch, nearest first: a thumbnail of
 // each patch's surroundings (loaded when the row scrolls into view), the image
 // name, its position, token and key distance. Activating a row opens that
-// image in the inspector with the patch selected. One Tab stop, arrow keys
-// inside (a roving tabindex, as VS Code's lists).
+// image in the inspector with the patch selected: a click in the preview tab,
+// a double click in a kept one (as VS Code's explorer). One Tab stop, arrow
+// keys inside (a roving tabindex, as VS Code's lists).
 
 import type { CropWindow, RetrievedPatch } from '../../src/protocol';
 import { formatCell, formatDistance } from '../../src/core/format';
@@ -37,6 +38,8 @@ export class RetrievedList {
   private readonly list: HTMLElement;
   private readonly observer: IntersectionObserver;
   private generation = 0;
+  /** A click's preview, waiting to see whether a second click makes it a double click. */
+  private pendingOpen?: ReturnType<typeof setTimeout>;
   /** The row that holds the list's one Tab stop. */
   private active = 0;
 
@@ -164,11 +167,17 @@ export class RetrievedList {
       ),
     );
     (item as RowElement).patch = p;
-    item.addEventListener('click', () => {
+    item.addEventListener('click', (e) => {
       this.setActive(i, false);
-      this.events.onOpen(p);
+      clearTimeout(this.pendingOpen);
+      this.pendingOpen = undefined;
+      if (e.detail >= 2) this.events.onOpen(p, true);
+      else
+        this.pendingOpen = setTimeout(() => {
+          this.pendingOpen = undefined;
+          if (generation === this.generation) this.events.onOpen(p);
+        }, DOUBLE_CLICK_MS);
     });
-    item.addEventListener('dblclick', () => this.events.onOpen(p, true));
     item.addEventListener('focus', () => {
       this.setActive(i, false);
       this.events.onPreview?.(p, i + 1, item);
@@ -202,6 +211,13 @@ export class RetrievedList {
 }
 
 type RowElement = HTMLElement & { patch?: RetrievedPatch };
+
+/**
+ * How long a click waits for a second one before it opens the preview. The preview replaces this inspector in its
+ * tab group, so a double click's second click would land in the inspector just opened (and select a patch there)
+ * instead of keeping the tab: the list tells the two apart before it opens anything.
+ */
+export const DOUBLE_CLICK_MS = 300;
 
 export function swatch(token: number): HTMLElement {
   const s = el('span', { class: 'swatch', 'aria-hidden': 'true', title: tokenColourTitle(token) });

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { arragLoss, knobText, type FidelityPhase } from '../../engine/fidelity';
-import { formatPercent } from '../../core/format';
+import { formatCount, formatDuration, formatPercent } from '../../core/format';
 import type { QueryDeps } from './queryCommands';
 import { pickBuiltDataset } from './pickBuilt';
 import { engineTask } from './engineTask';
@@ -40,7 +40,7 @@ export async function computeFidelity(d: QueryDeps, arg?: unknown): Promise<void
     );
     await d.state.setFidelity(info.dbDir, { ...r, generation: info.summary.generation, computedAt: new Date().toISOString() });
     d.s.log.info(
-      `Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${r.queries} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `Index fidelity of ${info.root}: recall@${r.k} ${formatPercent(r.current.recall)} at ${knobText(r.current.params, r.sweep)} (median ${r.current.p50Ms.toFixed(3)} ms) over ${formatCount(r.queries)} queries; curve ${r.sweep.map((p) => `${knobText(p.params, r.sweep)}: ${formatPercent(p.recall)}`).join(', ')}; AR-RAG ${r.arrag.params.factory} nprobe ${r.arrag.params.nprobe}: ${formatPercent(r.arrag.recall)} (${formatDuration(Date.now() - started)})`,
     );
     const c = await vscode.window.showInformationMessage(
       `Patch Lens: ${name}: the index finds ${formatPercent(r.current.recall)} of the true ${r.k} nearest patches. ${arragLoss(r)}`,

@@ -5,17 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatCell, formatCount, formatDistance, formatDuration, formatMean, formatPercent, formatPerplexity } from '../../core/format';
+import { baseName, formatCell, formatCount, formatDistance, formatDuration, formatMean, formatPercent, formatPerplexity, plural } from '../../core/format';
 import type { TokenUse } from '../../engine/engineProtocol';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import type { CodebookView } from '../sidePanel/codebookView';
-import { baseName, plural } from '../sidePanel/datasetTreeModel';
 import type { DatasetsView } from '../sidePanel/datasetsView';
-import type { PanelState } from '../sidePanel/panelState';
+import type { DatasetInfo, PanelState } from '../sidePanel/panelState';
 import { inspectorSelection, openInInspector } from './inspect';
 import { isInspectable } from '../inspector/datasetPaths';
-import { ambiguity, checkPosition, matchImages, parseBarePosition, parsePatchRef, parseTokenId, typedImage, type PatchRef } from './patchRef';
+import { ambiguity, checkPosition, ImageIndex, parseBarePosition, parsePatchRef, parseTokenId, typedImage, type PatchRef } from './patchRef';
 import { pickBuiltDataset } from './pickBuilt';
 import { engineTask } from './engineTask';
 import { ARCHIVE_SCHEME, imageUri, isArchiveMemberPath } from '../archiveFileSystem';
@@ -153,8 +152,7 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
   qp.busy = true;
   qp.show();
   const datasets = d.s.datasets.list();
-  const images = await datasetImages(d);
-  const rels = images.map((i) => i.rel);
+  const { images, index } = await datasetImages(d);
   const many = datasets.length > 1;
   const message = (label: string, detail?: string): ImageItem => ({ label, detail, alwaysShow: true });
   // a position typed alone means the image already open
@@ -164,9 +162,9 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
     const parsed = parsePatchRef(text);
     const pos = 'error' in parsed || parsed.row === undefined ? undefined : { row: parsed.row, col: parsed.col! };
     const typed = typedImage(text);
-    const hits = matchImages(typed, rels);
+    const hits = index.match(typed, LISTED_IMAGES);
     const order = hits.resolved !== undefined ? [hits.resolved] : hits.ordered;
-    const items = order.slice(0, LISTED_IMAGES).map((i): ImageItem => {
+    const items = order.map((i): ImageItem => {
       const img = images[i];
       const dir = img.rel.includes('/') ? img.rel.slice(0, img.rel.lastIndexOf('/')) : '';
       const where = [dir, many ? path.basename(img.root) : ''].filter(Boolean).join(' · ');
@@ -178,10 +176,15 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
       };
     });
     const outside = pos && items[0]?.rows !== undefined ? checkPosition({ image: typed, ...pos }, items[0].rows, items[0].cols!) : undefined;
+    // an image not listed (a member of an archive not indexed yet, a file outside the datasets): its dataset's grid
+    const unlisted = !items.length && typed ? resolveImage(d, typed) : undefined;
+    const grid = unlisted?.root !== undefined ? grids.get(unlisted.root) : undefined;
+    const unlistedOutside = pos && grid ? checkPosition({ image: typed, ...pos }, grid.rows, grid.cols) : undefined;
     if (!typed) qp.items = items;
     else if (outside && items.length === 1) qp.items = [message(`$(error) ${outside}`)];
     else if (items.length) qp.items = items;
-    else if (resolveImage(d, typed)) qp.items = [message(`$(file-media) ${typed}`, pos ? formatCell(pos.row, pos.col) : undefined)];
+    else if (unlistedOutside) qp.items = [message(`$(error) ${unlistedOutside}`)];
+    else if (unlisted) qp.items = [message(`$(file-media) ${typed}`, pos ? formatCell(pos.row, pos.col) : undefined)];
     else
       qp.items = [
         message(
@@ -193,9 +196,18 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
       hits.resolved === undefined && hits.prefixCount > 1
         ? `${title}: ${ambiguity(
             typed,
-            order.slice(0, hits.prefixCount).map((i) => images[i].rel),
+            order.slice(0, Math.min(5, hits.prefixCount)).map((i) => images[i].rel),
+            5,
+            hits.prefixCount,
+            hits.atLeast,
           )}`
         : title;
+  };
+  const grids = new Map<string, { rows: number; cols: number }>();
+  for (const i of images) if (i.rows !== undefined && !grids.has(i.root)) grids.set(i.root, { rows: i.rows, cols: i.cols! });
+  const unlistedGrid = (typed: string) => {
+    const root = typed ? resolveImage(d, typed)?.root : undefined;
+    return root !== undefined ? grids.get(root) : undefined;
   };
   update();
   qp.busy = false;
@@ -205,12 +217,13 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
       // Enter can arrive before the list follows the last keystroke: a typed name that resolves to one image wins over
       // the row still highlighted (a message, or an image of the shorter text)
       const typed = typedImage(withActive(qp.value));
-      const resolved = typed ? matchImages(typed, rels).resolved : undefined;
+      const resolved = typed ? index.match(typed, 0).resolved : undefined;
       const item: ImageItem | undefined =
         resolved !== undefined ? { label: `$(file-media) ${baseName(images[resolved].rel)}`, ...images[resolved] } : qp.activeItems[0];
       if (item && !item.rel && !item.label.startsWith('$(file-media)')) return; // a message, not an image: keep the picker open
       const typedRef = parsePatchRef(withActive(qp.value));
-      const outside = item?.rows !== undefined && !('error' in typedRef) ? checkPosition(typedRef, item.rows, item.cols!) : undefined;
+      const g = item?.rows !== undefined ? { rows: item.rows, cols: item.cols! } : unlistedGrid(typedImage(withActive(qp.value)));
+      const outside = g && !('error' in typedRef) ? checkPosition(typedRef, g.rows, g.cols) : undefined;
       if (outside) {
         qp.items = [message(`$(error) ${outside}`)];
         return;
@@ -233,22 +246,33 @@ async function askPatch(d: QueryDeps, title: string, requirePosition: boolean): 
   return askCell(d, title, file, root, requirePosition);
 }
 
-/** Every listed image of the datasets, with its database's grid size when it has one. */
-async function datasetImages(d: QueryDeps): Promise<{ root: string; rel: string; rows?: number; cols?: number }[]> {
-  const images: { root: string; rel: string; rows?: number; cols?: number }[] = [];
-  for (const info of await Promise.all(d.s.datasets.list().map((ds) => d.state.info(ds.root).catch(() => undefined)))) {
-    for (const e of info?.entries ?? []) images.push({ root: info!.root, rel: e.rel, rows: info!.summary?.model.rows, cols: info!.summary?.model.cols });
+type DatasetImage = { root: string; rel: string; rows?: number; cols?: number };
+
+/** The last index made, kept while the datasets' listings are the same objects (PanelState caches them until a change). */
+let lastIndex: { infos: readonly (DatasetInfo | undefined)[]; images: DatasetImage[]; index: ImageIndex } | undefined;
+
+/**
+ * Every listed image of the datasets and every archive member their databases hold (by member id), with the grid size
+ * of the database, indexed for matching as the user types.
+ */
+async function datasetImages(d: QueryDeps): Promise<{ images: DatasetImage[]; index: ImageIndex }> {
+  const infos = await Promise.all(d.s.datasets.list().map((ds) => d.state.info(ds.root).catch(() => undefined)));
+  if (lastIndex && lastIndex.infos.length === infos.length && lastIndex.infos.every((info, i) => info === infos[i])) return lastIndex;
+  const images: DatasetImage[] = [];
+  for (const info of infos) {
+    if (!info) continue;
+    const grid = { rows: info.summary?.model.rows, cols: info.summary?.model.cols };
+    for (const e of info.entries) images.push({ root: info.root, rel: e.rel, ...grid });
+    for (const a of info.archives) for (const id of a.indexed.keys()) images.push({ root: info.root, rel: id, ...grid });
   }
-  return images;
+  lastIndex = { infos, images, index: await ImageIndex.build(images.map((i) => i.rel)) };
+  return lastIndex;
 }
 
 /** The image of the datasets a typed name begins, or a sentence naming the candidates when several do. */
 async function imageByPrefix(d: QueryDeps, typed: string): Promise<{ file: string; root: string } | string | undefined> {
-  const images = await datasetImages(d);
-  const hits = matchImages(
-    typed,
-    images.map((i) => i.rel),
-  );
+  const { images, index } = await datasetImages(d);
+  const hits = index.match(typed, 5);
   if (hits.resolved !== undefined) {
     const img = images[hits.resolved];
     return { file: path.join(img.root, ...img.rel.split('/')), root: img.root };
@@ -256,7 +280,10 @@ async function imageByPrefix(d: QueryDeps, typed: string): Promise<{ file: strin
   return hits.prefixCount > 1
     ? ambiguity(
         typed,
-        hits.ordered.slice(0, hits.prefixCount).map((i) => images[i].rel),
+        hits.ordered.slice(0, Math.min(5, hits.prefixCount)).map((i) => images[i].rel),
+        5,
+        hits.prefixCount,
+        hits.atLeast,
       )
     : undefined;
 }

@@ -5,13 +5,14 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { EngineError } from '../../engine/engineClient';
 import type { Services } from '../services';
 import { readSettings, resolveModel } from '../settings';
 import { browserMime, isInside } from './datasetPaths';
 import { InspectorSession, type InspectorHost, type InspectorTarget, type SharedCells } from './inspectorSession';
 import type { InspectorView } from '../../protocol';
 import { formatCell } from '../../core/format';
-import { makeNonce, webviewHtml } from './webviewHtml';
+import { makeNonce, webviewHtml } from '../webviewHtml';
 import { imageUri, isArchiveMemberPath } from '../archiveFileSystem';
 import { saveWithDialog, type OfferedExport } from '../commands/exportResults';
 
@@ -23,6 +24,9 @@ interface OpenInspector {
   /** The patch last queried in this inspector (its selection), for other commands. */
   selection?: { row: number; col: number };
 }
+
+/** How long opening one inspector of a pair waits for its webview to load before opening the next. */
+const WEBVIEW_LOAD_WAIT_MS = 10_000;
 
 export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvider, vscode.Disposable {
   private readonly open = new Set<OpenInspector>();
@@ -38,8 +42,15 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
 
   constructor(private readonly s: Services) {
     this.subs.push(
-      s.builds.onDidFinish(({ root }) => {
-        for (const o of this.open) if (o.session.root === root || isInside(root, o.session.file)) void o.session.start();
+      s.builds.onDidFinish(({ root, error }) => {
+        // A cancelled build leaves the database as it was: an inspector showing it has nothing to reload (a restart
+        // would redraw its answer and query again, under whatever the user does next); one that waited for a first
+        // database goes back to offering Build.
+        const cancelled = error instanceof EngineError && error.kind === 'BuildCancelledError';
+        for (const o of this.open) {
+          if (cancelled && o.session.hasDatabase) continue;
+          if (o.session.root === root || isInside(root, o.session.file)) void o.session.start();
+        }
       }),
       s.datasets.onDidChange(() => this.restartAll()),
       // Trust changes which model settings count.
@@ -156,16 +167,27 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     await this.openImage(uri, patch, options, view);
   }
 
-  /** Opens an image in the inspector in a given editor column with the cells it shares with another image lit. */
+  /**
+   * Opens an image in the inspector in a given editor column with the cells it shares with another image lit, and
+   * settles once its webview has loaded (or after a few seconds): a pair's second inspector then starts after the
+   * first, since VS Code web can leave one of two webviews started at the same moment blank.
+   */
   async openShared(uri: vscode.Uri, shared: SharedCells, viewColumn: vscode.ViewColumn): Promise<void> {
     const file = uri.fsPath;
     this.pendingShared.set(file, shared);
     await vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE, { viewColumn, preview: false });
-    if (!this.pendingShared.has(file)) return;
-    // an inspector of this image was open already
-    this.pendingShared.delete(file);
     const existing = [...this.open].filter((o) => o.session.file === file);
-    for (const o of existing) o.session.showShared(shared);
+    if (this.pendingShared.has(file)) {
+      // an inspector of this image was open already
+      this.pendingShared.delete(file);
+      for (const o of existing) o.session.showShared(shared);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.any(existing.map((o) => o.session.ready)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, WEBVIEW_LOAD_WAIT_MS))),
+    ]).catch(() => {});
+    clearTimeout(timer);
   }
 
   /** The image and selected patch of the active inspector (else the one active last), if it has a selection. */

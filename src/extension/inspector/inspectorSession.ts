@@ -92,6 +92,8 @@ export interface SharedCells {
 
 /** Thumbnail size in pixels (shown at 48 CSS pixels; sharp on 2x screens). */
 const THUMBNAIL_SIZE = 96;
+/** An h-hop neighbourhood's crop for Compare on hover (shown at 160 CSS pixels). */
+const NEIGHBOURHOOD_SIZE = 320;
 /** Largest side of the PNG the engine makes for images the webview cannot decode (TIFF). */
 const CONVERTED_MAX_SIDE = 2048;
 /** Largest file sent to the webview as is. */
@@ -129,6 +131,10 @@ export class InspectorSession {
   /** The last query answered, for exports (kept across restarts: it describes what the webview shows). */
   private lastQuery?: LastQuery;
 
+  private markReady!: () => void;
+  /** Settles when the webview's script first reports `ready` (its page is loaded). */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
+
   /** Checks what the webview sends, answers its requests (an `error` for a rejected one) and drops answers from before a restart. */
   private readonly endpoint: Endpoint<HostToInspector, InspectorToHost>;
 
@@ -144,7 +150,10 @@ export class InspectorSession {
       onRejected: (reason) => this.host.log.warn(`Inspector (${this.name}): rejected a message from the webview: ${reason}`),
       onFailed: (type, e) => this.host.log.error(`Inspector (${this.name}): ${type} failed: ${e.message}`),
     })
-      .on('ready', () => void this.start())
+      .on('ready', () => {
+        this.markReady();
+        void this.start();
+      })
       .on('reload', () => void this.start())
       .on('build', () => void this.build())
       .on('rebuildWithKeys', (m) => {
@@ -190,6 +199,11 @@ export class InspectorSession {
   /** The dataset folder of the database in use (to restart after its build). */
   get root(): string | undefined {
     return this.target.root ?? this.target.buildRoot;
+  }
+
+  /** Whether the session shows a database (its summary is loaded), not a 'no database' or 'building' state. */
+  get hasDatabase(): boolean {
+    return this.summary !== undefined;
   }
 
   /** The view settings a jump from here carries on: the webview's own once it reported them, else those it was opened with. */
@@ -488,12 +502,13 @@ export class InspectorSession {
     const summary = this.summary;
     this.checkCell(m.row, m.col, summary);
     const dbDir = this.target.dbDir!;
-    const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}`;
+    const key = `${dbDir}\0${summary!.generation}\0${m.image}\0${m.row}\0${m.col}\0${m.hops ?? ''}`;
     let p = thumbnailCache.get(key);
     if (!p) {
+      const around = m.hops === undefined ? { size: THUMBNAIL_SIZE } : { reach: m.hops, size: NEIGHBOURHOOD_SIZE };
       p = this.host.engine.request(
         'thumbnail',
-        { dbDir, image: m.image, cell: { row: m.row, col: m.col }, size: THUMBNAIL_SIZE, model: this.modelPath() },
+        { dbDir, image: m.image, cell: { row: m.row, col: m.col }, ...around, model: this.modelPath() },
         { timeoutMs: GRID_TIMEOUT_MS },
       );
       p.catch(() => thumbnailCache.delete(key));

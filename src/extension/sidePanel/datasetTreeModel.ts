@@ -2,7 +2,7 @@
 // each (indexed, changed since indexing, not indexed yet, failed with the
 // reason, deleted but still in the database), grouped by folder, with the
 // labels and descriptions the tree shows. Pure: no `vscode` import.
-import { formatBytes } from '../../core/format';
+import { formatBytes, plural } from '../../core/format';
 
 export type ImageStatus = 'indexed' | 'changed' | 'new' | 'failed' | 'missing';
 
@@ -249,11 +249,6 @@ export function folderTree(entries: readonly ImageEntry[], archives: readonly Ar
   return root;
 }
 
-/** The last path segment. */
-export function baseName(rel: string): string {
-  return rel.slice(rel.lastIndexOf('/') + 1);
-}
-
 /** The one-line description next to an image's name. */
 export function imageDescription(e: ImageEntry, grid?: { rows: number; cols: number }): string {
   const g = grid ? `${grid.rows}×${grid.cols} tokens` : '';
@@ -343,11 +338,6 @@ export function folderDescription(counts: StatusCounts, archives = 0): string {
   if (counts.new) parts.push(`${counts.new} not indexed`);
   if (counts.failed) parts.push(`${counts.failed} failed`);
   return parts.join(' · ');
-}
-
-export function plural(n: number, word: string): string {
-  if (n === 1) return word;
-  return /(?:ch|sh|s|x)$/.test(word) ? `${word}es` : `${word}s`;
 }
 
 /** Codicon id and theme colour id of a status. */

@@ -5,16 +5,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Dataset } from '../datasets';
 import type { Services } from '../services';
-import { formatCount } from '../../core/format';
+import { baseName, formatCount, plural } from '../../core/format';
 import {
   MAX_CHILDREN,
-  baseName,
   datasetDescription,
   archiveDescription,
   classifyMember,
   folderDescription,
   folderTree,
-  plural,
   showMoreLabel,
   ARCHIVE_PAGE,
   imageDescription,

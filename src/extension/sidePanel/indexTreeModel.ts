@@ -311,7 +311,7 @@ function fidelityRows(id: (k: string) => string, root: string, f: IndexInput['fi
     {
       id: id('fidelity'),
       label: 'Fidelity',
-      description: `recall@${f.k} ${formatPercent(f.current.recall)} at ${at} · ${f.current.p50Ms.toFixed(2)} ms`,
+      description: `recall@${f.k} ${formatPercent(f.current.recall)} at ${at} · ${f.current.p50Ms.toFixed(3)} ms`,
       tooltip: `Of the ${f.k} nearest patches exact search finds for ${formatCount(f.queries)} of this database's own patches (seed 0; each query leaves its own image out, as the inspector does), the ${f.backend.toUpperCase()} index at its settings (${knobText(f.current.params)}) returns ${formatPercent(f.current.recall)}, in a median ${f.current.p50Ms.toFixed(3)} ms a search. Along the search knob:${curve}\nMeasured ${formatAgo(f.computedAt, now)}. Click to measure again.`,
       icon: 'pulse',
       command,

@@ -2,7 +2,7 @@
 // only from the bundle folder, the shared CSP shell with the named bundle.
 
 import * as vscode from 'vscode';
-import { makeNonce, webviewHtml } from '../inspector/webviewHtml';
+import { makeNonce, webviewHtml } from '../webviewHtml';
 
 /** Sets up `view` to show dist/<bundle>.js and .css. */
 export function sideWebviewPage(view: vscode.WebviewView, extensionUri: vscode.Uri, bundle: string, title: string): void {

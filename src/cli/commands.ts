@@ -240,7 +240,8 @@ encode worker per CPU core (at most ${MAX_DEFAULT_WORKERS}) unless --workers say
 --db s3://bucket/prefix (gs://, az://) or --backend lance makes a Lance
 database (IVF-PQ with re-ranking; a local folder or object storage; several
 builders at once with --part I/N, then --finalize). Credentials come from the
-AWS_* environment variables or --storage-option key=value, and are never stored.
+AWS_* (az://: AZURE_STORAGE_*) environment variables or --storage-option
+key=value, and are never stored.
 serve keeps one database open and answers newline-delimited JSON requests
 ({"argv": ["query", ...], "cwd": "/abs"}) on a Unix socket (default
 <database>/serve.sock, owner only) or TCP on 127.0.0.1; Ctrl-C or SIGTERM stops it.`;

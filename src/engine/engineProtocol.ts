@@ -184,7 +184,7 @@ export interface EngineRequests {
   clearDatabase: { params: { dbDir: string }; result: number };
   /**
    * A database named by the settings: its storage options (`key=value`: credentials from SecretStorage, endpoint, region; over the
-   * AWS_* environment variables) and the dataset folder its images are read from on this machine (a shared database records its
+   * AWS_* or AZURE_* environment variables) and the dataset folder its images are read from on this machine (a shared database records its
    * builder's). Kept in the worker's memory only; an open database is reopened with them.
    */
   storageOptions: { params: { dbDir: string; options: readonly string[]; root?: string }; result: boolean };

@@ -22,6 +22,8 @@ export function lanceUri(location: string, cwd = process.cwd()): string {
   return isObjectStoreUri(location) ? location.replace(/\/+$/, '') : path.resolve(cwd, location);
 }
 
+const isAzure = (uri: string) => /^(az|abfss?):\/\//i.test(uri);
+
 /** The standard AWS variables as LanceDB storage options (object_store's names). */
 const AWS_ENV: readonly (readonly [string, string])[] = [
   ['AWS_ACCESS_KEY_ID', 'aws_access_key_id'],
@@ -34,6 +36,18 @@ const AWS_ENV: readonly (readonly [string, string])[] = [
   ['AWS_ALLOW_HTTP', 'allow_http'],
 ];
 
+/**
+ * The standard Azure variables as storage options. LanceDB reads them itself;
+ * they are copied so that an error shows the endpoint and never the key.
+ */
+const AZURE_ENV: readonly (readonly [string, string])[] = [
+  ['AZURE_STORAGE_ACCOUNT_NAME', 'azure_storage_account_name'],
+  ['AZURE_STORAGE_ACCOUNT_KEY', 'azure_storage_account_key'],
+  ['AZURE_STORAGE_SAS_KEY', 'azure_storage_sas_key'],
+  ['AZURE_STORAGE_ENDPOINT', 'azure_storage_endpoint'],
+  ['AZURE_STORAGE_USE_EMULATOR', 'azure_storage_use_emulator'],
+];
+
 /** Options whose values are secrets: never printed. */
 const SECRET_OPTION = /secret|token|password|key(?!_id)|sas|credential/i;
 
@@ -41,13 +55,14 @@ const SECRET_OPTION = /secret|token|password|key(?!_id)|sas|credential/i;
 const QUICK_FAILURE: Record<string, string> = { connect_timeout: '5s', client_max_retries: '2', client_retry_timeout: '15' };
 
 /**
- * Storage options for a URI: the AWS environment variables, then `key=value`
+ * Storage options for a URI: the AWS (s3://) or Azure (az://) environment variables, then `key=value`
  * pairs (--storage-option, VS Code secrets) over them. Local folders need none.
  */
 export function storageOptions(uri: string, pairs: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   if (!isObjectStoreUri(uri)) return {};
   const out: Record<string, string> = { ...QUICK_FAILURE };
   if (/^s3/i.test(uri)) for (const [name, option] of AWS_ENV) if (env[name]) out[option] = env[name]!;
+  if (isAzure(uri)) for (const [name, option] of AZURE_ENV) if (env[name]) out[option] = env[name]!;
   for (const p of pairs) {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new DatabaseError(`a storage option must be key=value, got ${JSON.stringify(SECRET_OPTION.test(p) ? p.replace(/=.*/, '=…') : p)}`);
@@ -56,16 +71,18 @@ export function storageOptions(uri: string, pairs: readonly string[] = [], env: 
   return out;
 }
 
-/** Removes every secret value from a message (LanceDB errors may echo options). */
-function scrub(text: string, options: Record<string, string>): string {
+/** Removes every secret value from a message (LanceDB errors may echo options, and it reads the environment's own). */
+function scrub(text: string, options: Record<string, string>, env: NodeJS.ProcessEnv = process.env): string {
   let out = text;
-  for (const [k, v] of Object.entries(options)) if (v.length >= 4 && SECRET_OPTION.test(k)) out = out.split(v).join('…');
+  const secrets = [...Object.entries(options), ...Object.entries(env).filter(([k]) => /^(AWS|AZURE|GOOGLE)_/i.test(k))];
+  for (const [k, v] of secrets) if (v && v.length >= 4 && SECRET_OPTION.test(k)) out = out.split(v).join('…');
   return out;
 }
 
-const CREDENTIALS_REFUSED = /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|401 Unauthorized|ExpiredToken|AuthorizationFailure/i;
+const CREDENTIALS_REFUSED =
+  /InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|403 Forbidden|401 Unauthorized|ExpiredToken|AuthorizationFailure|AuthenticationFailed/i;
 const UNREACHABLE = /error sending request|dns error|Connection refused|ECONNREFUSED|timed out|operation timed out/i;
-const STORE_TROUBLE = new RegExp(`${CREDENTIALS_REFUSED.source}|${UNREACHABLE.source}`, 'i');
+const STORE_TROUBLE = new RegExp(`${CREDENTIALS_REFUSED.source}|${UNREACHABLE.source}|NoSuchBucket|ContainerNotFound`, 'i');
 
 /** One line for a failure of the store, naming it and the likely cause. */
 export function storeError(err: unknown, uri: string, options: Record<string, string>, what: string): DatabaseError {
@@ -73,14 +90,27 @@ export function storeError(err: unknown, uri: string, options: Record<string, st
   const raw = scrub(String((err as Error)?.message ?? err), options);
   const where = shownUri(uri);
   const line = raw.split('\n').find((l) => l.trim()) ?? raw;
+  const azure = isAzure(uri);
   if (CREDENTIALS_REFUSED.test(raw)) {
-    return new DatabaseError(`${what} ${where}: the store refused the credentials`, 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)');
-  }
-  if (/NoSuchBucket/i.test(raw)) return new DatabaseError(`${what} ${where}: no such bucket`);
-  if (UNREACHABLE.test(raw)) {
     return new DatabaseError(
-      `${what} ${where}: the store cannot be reached (${options.endpoint ? `endpoint ${options.endpoint}` : 'default endpoint'})`,
-      'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…',
+      `${what} ${where}: the store refused the credentials`,
+      azure
+        ? 'Check AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or --storage-option)'
+        : 'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --storage-option)',
+    );
+  }
+  // object_store decodes an Azure account key before any request
+  if (/Invalid Access Key/i.test(raw))
+    return new DatabaseError(`${what} ${where}: the account key is not valid base64`, 'Check AZURE_STORAGE_ACCOUNT_KEY (or --storage-option)');
+  if (/NoSuchBucket/i.test(raw)) return new DatabaseError(`${what} ${where}: no such bucket`);
+  if (/ContainerNotFound/i.test(raw)) return new DatabaseError(`${what} ${where}: no such container`, 'Create the container first');
+  if (UNREACHABLE.test(raw)) {
+    const endpoint = options.endpoint ?? options.azure_storage_endpoint ?? options.azure_endpoint;
+    return new DatabaseError(
+      `${what} ${where}: the store cannot be reached (${endpoint ? `endpoint ${endpoint}` : 'default endpoint'})`,
+      azure
+        ? 'Check AZURE_STORAGE_ENDPOINT, the network, or --storage-option azure_storage_endpoint=…'
+        : 'Check AWS_ENDPOINT_URL, the network, or --storage-option endpoint=…',
     );
   }
   return new DatabaseError(`${what} ${where}: ${line.replace(/\s+/g, ' ').slice(0, 300)}`);

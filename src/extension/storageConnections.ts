@@ -2,15 +2,25 @@
 // the first request on it, the engine is told the dataset folder its images
 // are on here and the storage options to connect with: the store's
 // credentials from VS Code's secret storage (over the extension host's AWS_*
-// environment variables, which the engine reads itself). The secrets go to
-// the engine worker only: never to settings, the log or a webview. Also the
-// commands that set and clear them.
+// or AZURE_* environment variables, which the engine reads itself). The
+// secrets go to the engine worker only: never to settings, the log or a
+// webview. Also the commands that set and clear them (S3 and Azure).
 
 import * as vscode from 'vscode';
 import type { EngineClient } from '../engine/engineClient';
 import type { DatasetRegistry } from './datasets';
 import { isObjectStoreUri, shownUri, storeOf } from '../core/databaseUri';
-import { credentialPairs, endpointProblem, parseCredentials, secretKey, type StoreCredentials } from './storeCredentials';
+import {
+  accountKeyProblem,
+  credentialPairs,
+  endpointProblem,
+  isAzureCredentials,
+  isAzureStore,
+  parseCredentials,
+  secretKey,
+  type AzureCredentials,
+  type StoreCredentials,
+} from './storeCredentials';
 import { storeProblem } from './storeProblem';
 import { sha256 } from '../engine/sha256';
 import { rootFromArg } from './buildCommands';
@@ -68,7 +78,7 @@ export class StorageConnections implements vscode.Disposable {
       this.told.set(dbDir, digest);
       if (store)
         this.log.info(
-          `Connecting to ${shownUri(dbDir)} with ${creds ? `the credentials kept for ${store}${creds.endpoint ? ` (endpoint ${creds.endpoint})` : ''}` : 'the AWS_* environment variables'}`,
+          `Connecting to ${shownUri(dbDir)} with ${creds ? `the credentials kept for ${store}${creds.endpoint ? ` (endpoint ${creds.endpoint})` : ''}` : `the ${isAzureStore(store) ? 'AZURE' : 'AWS'}_* environment variables`}`,
         );
     })().finally(() => this.telling.delete(dbDir));
     this.telling.set(dbDir, t);
@@ -116,9 +126,10 @@ export class StorageConnections implements vscode.Disposable {
     const uri = await this.pickUri(root);
     const store = uri ? storeOf(uri) : undefined;
     if (!store) return false;
-    if (!/^s3/i.test(store)) {
+    const azure = isAzureStore(store);
+    if (!/^s3/i.test(store) && !azure) {
       void vscode.window.showInformationMessage(
-        `Patch Lens: ${store} is not S3; LanceDB reads its credentials from the environment of VS Code (see the README's Database section).`,
+        `Patch Lens: ${store} is neither S3 nor Azure; LanceDB reads its credentials from the environment of VS Code (see the README's Database section).`,
       );
       return false;
     }
@@ -126,25 +137,8 @@ export class StorageConnections implements vscode.Disposable {
     const title = `Storage credentials for ${store}`;
     const ask = (o: vscode.InputBoxOptions) => vscode.window.showInputBox({ title, ignoreFocusOut: true, ...o });
     const required = (what: string) => (v: string) => (v.trim() ? undefined : `The ${what} is required`);
-    const accessKeyId = await ask({ prompt: 'Access key ID', value: old?.accessKeyId, validateInput: required('access key ID') });
-    if (accessKeyId === undefined) return false;
-    const secretAccessKey = await ask({ prompt: 'Secret access key', password: true, validateInput: required('secret access key') });
-    if (secretAccessKey === undefined) return false;
-    const region = await ask({ prompt: 'Region', value: old?.region ?? process.env.AWS_REGION ?? 'us-east-1' });
-    if (region === undefined) return false;
-    const endpoint = await ask({
-      prompt: "Endpoint URL of an S3-compatible store (empty: AWS's own)",
-      value: old?.endpoint ?? '',
-      placeHolder: 'https://s3.example.com',
-      validateInput: endpointProblem,
-    });
-    if (endpoint === undefined) return false;
-    const creds: StoreCredentials = {
-      accessKeyId: accessKeyId.trim(),
-      secretAccessKey: secretAccessKey.trim(),
-      ...(region.trim() ? { region: region.trim() } : {}),
-      ...(endpoint.trim() ? { endpoint: endpoint.trim() } : {}),
-    };
+    const creds = azure ? await this.askAzure(ask, required, old && isAzureCredentials(old) ? old : undefined) : await this.askS3(ask, required, old);
+    if (!creds) return false;
     await this.context.secrets.store(secretKey(store), JSON.stringify(creds));
     const stores = this.context.globalState.get<string[]>(STORES_KEY, []);
     if (!stores.includes(store)) await this.context.globalState.update(STORES_KEY, [...stores, store]);
@@ -152,6 +146,57 @@ export class StorageConnections implements vscode.Disposable {
     this.log.info(`Storage credentials for ${store} kept in VS Code's secret storage`);
     void vscode.window.showInformationMessage(`Patch Lens: credentials for ${store} saved in VS Code's secret storage.`);
     return true;
+  }
+
+  /** An Azure storage account's name, shared key and (for Azurite or a sovereign cloud) blob endpoint. */
+  private async askAzure(
+    ask: (o: vscode.InputBoxOptions) => Thenable<string | undefined>,
+    required: (what: string) => (v: string) => string | undefined,
+    old: AzureCredentials | undefined,
+  ): Promise<StoreCredentials | undefined> {
+    const accountName = await ask({
+      prompt: 'Storage account name',
+      value: old?.accountName ?? process.env.AZURE_STORAGE_ACCOUNT_NAME,
+      validateInput: required('account name'),
+    });
+    if (accountName === undefined) return undefined;
+    const accountKey = await ask({ prompt: 'Account key (Access keys in the Azure portal)', password: true, validateInput: accountKeyProblem });
+    if (accountKey === undefined) return undefined;
+    const endpoint = await ask({
+      prompt: `Blob endpoint (empty: https://${accountName.trim()}.blob.core.windows.net)`,
+      value: old?.endpoint ?? '',
+      placeHolder: 'http://127.0.0.1:10000/devstoreaccount1',
+      validateInput: endpointProblem,
+    });
+    if (endpoint === undefined) return undefined;
+    return { accountName: accountName.trim(), accountKey: accountKey.trim(), ...(endpoint.trim() ? { endpoint: endpoint.trim() } : {}) };
+  }
+
+  private async askS3(
+    ask: (o: vscode.InputBoxOptions) => Thenable<string | undefined>,
+    required: (what: string) => (v: string) => string | undefined,
+    stored: StoreCredentials | undefined,
+  ): Promise<StoreCredentials | undefined> {
+    const old = stored && !isAzureCredentials(stored) ? stored : undefined;
+    const accessKeyId = await ask({ prompt: 'Access key ID', value: old?.accessKeyId, validateInput: required('access key ID') });
+    if (accessKeyId === undefined) return undefined;
+    const secretAccessKey = await ask({ prompt: 'Secret access key', password: true, validateInput: required('secret access key') });
+    if (secretAccessKey === undefined) return undefined;
+    const region = await ask({ prompt: 'Region', value: old?.region ?? process.env.AWS_REGION ?? 'us-east-1' });
+    if (region === undefined) return undefined;
+    const endpoint = await ask({
+      prompt: "Endpoint URL of an S3-compatible store (empty: AWS's own)",
+      value: old?.endpoint ?? '',
+      placeHolder: 'https://s3.example.com',
+      validateInput: endpointProblem,
+    });
+    if (endpoint === undefined) return undefined;
+    return {
+      accessKeyId: accessKeyId.trim(),
+      secretAccessKey: secretAccessKey.trim(),
+      ...(region.trim() ? { region: region.trim() } : {}),
+      ...(endpoint.trim() ? { endpoint: endpoint.trim() } : {}),
+    };
   }
 
   async clearCredentials(): Promise<boolean> {
@@ -172,7 +217,9 @@ export class StorageConnections implements vscode.Disposable {
     );
     this.forgetShown();
     this.log.info(`Storage credentials for ${store} removed from VS Code's secret storage`);
-    void vscode.window.showInformationMessage(`Patch Lens: credentials for ${store} removed; the AWS_* environment variables apply again.`);
+    void vscode.window.showInformationMessage(
+      `Patch Lens: credentials for ${store} removed; the ${isAzureStore(store) ? 'AZURE' : 'AWS'}_* environment variables apply again.`,
+    );
     return true;
   }
 

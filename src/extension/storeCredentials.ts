@@ -1,8 +1,9 @@
 // Credentials of an object store as Patch Lens keeps them in VS Code's secret
-// storage (one entry a store, `scheme://bucket`), and the storage options they
-// become for the engine. Pure: no `vscode` import.
+// storage (one entry a store, `scheme://bucket` or `az://container`), and the
+// storage options they become for the engine. Pure: no `vscode` import.
 
-export interface StoreCredentials {
+/** An S3 (or S3-compatible) store's access key. */
+export interface S3Credentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly sessionToken?: string;
@@ -10,6 +11,21 @@ export interface StoreCredentials {
   /** An S3-compatible endpoint (MinIO, a fake on loopback); none: AWS's. */
   readonly endpoint?: string;
 }
+
+/** An Azure storage account's shared key. */
+export interface AzureCredentials {
+  readonly accountName: string;
+  readonly accountKey: string;
+  /** The blob endpoint (Azurite: http://127.0.0.1:10000/devstoreaccount1); none: https://<account>.blob.core.windows.net. */
+  readonly endpoint?: string;
+}
+
+export type StoreCredentials = S3Credentials | AzureCredentials;
+
+export const isAzureCredentials = (c: StoreCredentials): c is AzureCredentials => 'accountKey' in c;
+
+/** Whether a store (`scheme://name`) is Azure Blob Storage. */
+export const isAzureStore = (store: string): boolean => /^(az|abfss?):\/\//i.test(store);
 
 /** The secret storage key of a store's credentials. */
 export function secretKey(store: string): string {
@@ -22,10 +38,13 @@ export function parseCredentials(text: string | undefined): StoreCredentials | u
   try {
     const j = JSON.parse(text) as Record<string, unknown>;
     const str = (k: string) => (typeof j[k] === 'string' && j[k] ? (j[k] as string) : undefined);
+    const accountName = str('accountName');
+    const accountKey = str('accountKey');
+    if (accountName && accountKey) return { accountName, accountKey, ...opt('endpoint', str('endpoint')) };
     const accessKeyId = str('accessKeyId');
     const secretAccessKey = str('secretAccessKey');
     if (!accessKeyId || !secretAccessKey) return undefined;
-    const out: StoreCredentials = { accessKeyId, secretAccessKey };
+    const out: S3Credentials = { accessKeyId, secretAccessKey };
     return { ...out, ...opt('sessionToken', str('sessionToken')), ...opt('region', str('region')), ...opt('endpoint', str('endpoint')) };
   } catch {
     return undefined;
@@ -47,8 +66,23 @@ export function endpointProblem(v: string): string | undefined {
   }
 }
 
+/** Why an Azure account key typed by the user is not usable (object_store decodes it as base64), or undefined when it is. */
+export function accountKeyProblem(v: string): string | undefined {
+  const k = v.trim();
+  if (!k) return 'The account key is required';
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(k) && k.length % 4 === 0 ? undefined : 'The account key is base64 (Azure portal: Access keys)';
+}
+
 /** The `key=value` storage options (object_store's names) the engine connects with. */
 export function credentialPairs(c: StoreCredentials): string[] {
+  if (isAzureCredentials(c)) {
+    const out = [`azure_storage_account_name=${c.accountName}`, `azure_storage_account_key=${c.accountKey}`];
+    if (c.endpoint) {
+      out.push(`azure_storage_endpoint=${c.endpoint.trim().replace(/\/+$/, '')}`);
+      if (/^http:/i.test(c.endpoint.trim())) out.push('allow_http=true');
+    }
+    return out;
+  }
   const out = [`aws_access_key_id=${c.accessKeyId}`, `aws_secret_access_key=${c.secretAccessKey}`];
   if (c.sessionToken) out.push(`aws_session_token=${c.sessionToken}`);
   if (c.region) out.push(`region=${c.region}`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { credentialPairs, endpointProblem, parseCredentials, secretKey } from '../../src/extension/storeCredentials';
+import { accountKeyProblem, credentialPairs, endpointProblem, isAzureStore, parseCredentials, secretKey } from '../../src/extension/storeCredentials';
 import { storeProblem } from '../../src/extension/storeProblem';
 import { storeOf, shownUri } from '../../src/core/databaseUri';
 
@@ -31,6 +31,27 @@ test('credentialPairs: object_store option names; http endpoints allowed explici
   ]);
 });
 
+test('Azure: an account name and key a store (az://container); the blob endpoint given for Azurite or another cloud', () => {
+  assert.equal(storeOf('az://box/team/db'), 'az://box');
+  assert.ok(isAzureStore('az://box') && isAzureStore('abfss://c') && !isAzureStore('s3://b') && !isAzureStore('gs://g'));
+  const kept = { accountName: 'devstoreaccount1', accountKey: 'a2V5', endpoint: 'http://127.0.0.1:10000/devstoreaccount1/' };
+  assert.deepEqual(parseCredentials(JSON.stringify(kept)), kept);
+  assert.deepEqual(parseCredentials(JSON.stringify({ accountName: 'acct', accountKey: 'a2V5', endpoint: '' })), { accountName: 'acct', accountKey: 'a2V5' });
+  assert.equal(parseCredentials(JSON.stringify({ accountName: 'acct' })), undefined);
+  assert.deepEqual(credentialPairs(kept), [
+    'azure_storage_account_name=devstoreaccount1',
+    'azure_storage_account_key=a2V5',
+    'azure_storage_endpoint=http://127.0.0.1:10000/devstoreaccount1',
+    'allow_http=true',
+  ]);
+  assert.deepEqual(credentialPairs({ accountName: 'acct', accountKey: 'a2V5' }), ['azure_storage_account_name=acct', 'azure_storage_account_key=a2V5']);
+  // object_store decodes the key as base64 before any request
+  assert.equal(accountKeyProblem('Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='), undefined);
+  assert.match(accountKeyProblem('')!, /required/);
+  assert.match(accountKeyProblem('not base64!')!, /base64/);
+  assert.match(accountKeyProblem('abc')!, /base64/);
+});
+
 test('parseCredentials: what secret storage gives back; anything malformed is none', () => {
   assert.deepEqual(parseCredentials(JSON.stringify({ accessKeyId: 'AK', secretAccessKey: 'SK', region: '', endpoint: 'http://h:1' })), {
     accessKeyId: 'AK',
@@ -59,5 +80,8 @@ test("storeProblem: the engine's one line without the CLI hint, and its kind", (
     kind: 'unreachable',
     line: 'cannot open the Lance database s3://b/db: the store cannot be reached (endpoint http://127.0.0.1:1)',
   });
+  const azure =
+    'cannot open the Lance database az://box/db: the store refused the credentials. Check AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY (or --storage-option)';
+  assert.deepEqual(storeProblem(azure), { kind: 'credentials', line: 'cannot open the Lance database az://box/db: the store refused the credentials' });
   assert.equal(storeProblem('the database is damaged'), undefined);
 });

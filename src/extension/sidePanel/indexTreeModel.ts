@@ -436,7 +436,7 @@ function databaseRow(rowId: string, root: string, d: NonNullable<IndexInput['dat
     id: rowId,
     label: 'Database',
     description: `${shownUri(d.location)} (${d.origin} settings)`,
-    tooltip: `patchlens.databases in ${d.origin} settings names ${shownUri(d.location)} for this folder${remote ? '; credentials from Patch Lens: Set Storage Credentials… or the AWS_* environment variables' : ''}.`,
+    tooltip: `patchlens.databases in ${d.origin} settings names ${shownUri(d.location)} for this folder${remote ? `; credentials from Patch Lens: Set Storage Credentials… or the ${/^(az|abfss?):/i.test(d.location) ? 'AZURE_STORAGE_*' : 'AWS_*'} environment variables` : ''}.`,
     icon: remote ? 'cloud' : 'database',
     ...(remote ? { command: { command: 'patchlens.setStorageCredentials', title: 'Set Storage Credentials…', args: [root] } } : {}),
   };

@@ -47,7 +47,7 @@ import {
   storeError,
 } from './lanceStore';
 import { Tokenizer } from './tokenizer';
-import { pauseAt } from './testHooks';
+import { inProcessHooks, pauseAt } from './testHooks';
 
 export interface LanceBuildOptions extends Omit<BuildOptions, 'dbDir' | 'hnsw' | 'wait'> {
   /** A local folder or an object-store URI. */
@@ -117,14 +117,23 @@ async function createOrOpen(conn: lancedb.Connection, name: string, schema: Sche
 
 /** Reads that met another writer's half-written file on a store without atomic puts (s3rver): worth another try. */
 const TORN = /Range started at|does not have sufficient data|unexpected end of file|Generic S3 error|early eof/i;
+/**
+ * A commit that met another writer's it cannot be merged with: two builders creating the tables at once both
+ * commit a create, the later as an Overwrite, and an append from a handle opened before it is refused. Read the
+ * latest version, then commit again (every write here can be repeated).
+ */
+const CONFLICT = /Incompatible transaction|commit conflict/i;
+const RETRYABLE = new RegExp(`${TORN.source}|${CONFLICT.source}`, 'i');
 
-/** Runs a store operation, again after a short random pause when it met a torn file. */
-async function torn<T>(op: () => Promise<T>): Promise<T> {
+/** Runs a store operation, again after a short random pause when it met a torn file or a conflicting commit. */
+async function torn<T>(op: () => Promise<T>, table?: lancedb.Table): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await op();
     } catch (err) {
-      if (attempt >= MAX_REAPPENDS || !TORN.test(String((err as Error)?.message))) throw err;
+      const message = String((err as Error)?.message);
+      if (attempt >= MAX_REAPPENDS || !RETRYABLE.test(message)) throw err;
+      if (CONFLICT.test(message)) await table?.checkoutLatest();
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 200 * (attempt + 1)));
     }
   }
@@ -177,7 +186,7 @@ async function incompleteOnce(t: Tables, ids: readonly bigint[], perImage: numbe
 }
 
 async function deleteIn(table: lancedb.Table, column: string, ids: readonly bigint[]): Promise<void> {
-  for (const c of chunks(ids, ID_CHUNK)) await torn(() => table.delete(`${column} IN (${idList(c)})`));
+  for (const c of chunks(ids, ID_CHUNK)) await torn(() => table.delete(`${column} IN (${idList(c)})`), table);
 }
 
 /** An Arrow table of entries: keys [n x keyDim], tokens, image ids, rows, cols. */
@@ -267,7 +276,7 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
         keys,
         keyDim,
       };
-      await t.meta.add([{ kind: 'model', at: Date.now(), json: JSON.stringify(doc), blob: bytesOf(info.codebook) }]);
+      await torn(() => t.meta.add([{ kind: 'model', at: Date.now(), json: JSON.stringify(doc), blob: bytesOf(info.codebook) }]), t.meta);
     }
     timings.openMs = performance.now() - to;
 
@@ -318,7 +327,10 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
       if (leaving.length) {
         await deleteIn(t.entries, 'image', leaving);
         await deleteIn(t.images, 'id', leaving);
-        await t.codes.add([{ commit: randomUUID(), ids: Buffer.alloc(0), sums: Buffer.alloc(0), counts: Buffer.alloc(0), stale: leaving.length }]);
+        await torn(
+          () => t.codes.add([{ commit: randomUUID(), ids: Buffer.alloc(0), sums: Buffer.alloc(0), counts: Buffer.alloc(0), stale: leaving.length }]),
+          t.codes,
+        );
       }
 
       // ---- encode and commit in batches
@@ -388,14 +400,16 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
             // entries of these images left by a builder killed between its two appends are replaced, never doubled
             if ((await countIn(t.entries, 'image', ids)) > 0) await deleteIn(t.entries, 'image', ids);
             if ((await countIn(t.images, 'id', ids)) > 0) await deleteIn(t.images, 'id', ids);
+            await inProcessHooks.beforeLanceAppend?.(attempt);
             await t.entries.add(batchTable);
             pauseAt('lance-entries');
             await t.images.add(imageRows, { mode: 'append' });
             gotEntries = await countIn(t.entries, 'image', ids);
             gotImages = await countIn(t.images, 'id', ids);
           } catch (err) {
-            // a store without atomic puts shows another writer's half-written manifest: read again
-            if (attempt >= MAX_REAPPENDS || !TORN.test(String((err as Error)?.message))) throw err;
+            // a store without atomic puts shows another writer's half-written manifest, or another builder's create
+            // came in after this one's (CONFLICT): read again (countIn above reads the latest version), then append
+            if (attempt >= MAX_REAPPENDS || !RETRYABLE.test(String((err as Error)?.message))) throw err;
           }
           if (gotEntries === n * perImage && gotImages === n) break;
           if (attempt >= MAX_REAPPENDS) {
@@ -404,11 +418,15 @@ export async function buildLanceDatabase(opts: LanceBuildOptions): Promise<Lance
               'It does not honour conditional writes (If-None-Match) with several builders at once: run one builder at a time there, or use a store that does (S3, GCS, Azure, MinIO, a local folder)',
             );
           }
-          reappended++;
           await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * (attempt + 1)));
+          if (gotEntries < 0) {
+            log(`the store at ${where} refused a commit that met another writer's (a conflicting commit or a half-written file): appending again`);
+            continue;
+          }
+          reappended++;
           log(`the store at ${where} dropped a commit (${gotEntries}/${n * perImage} entries, ${gotImages}/${n} images): appending again`);
         }
-        await torn(() => t.codes.add([codesRow]));
+        await torn(() => t.codes.add([codesRow]), t.codes);
         committedIds.push(...ids);
         timings.writeMs += performance.now() - tw;
       };
@@ -527,7 +545,7 @@ async function ensureVectorIndex(t: Tables, keyDim: number, minRows: number, for
   });
   await t.entries.createIndex('image', { config: Index.btree(), replace: true });
   const doc: LanceIndexMeta = { ...params, builtAt: new Date().toISOString(), entries: n };
-  await t.meta.add([{ kind: 'index', at: Date.now(), json: JSON.stringify(doc), blob: null }]);
+  await torn(() => t.meta.add([{ kind: 'index', at: Date.now(), json: JSON.stringify(doc), blob: null }]), t.meta);
   log(
     `vector index: IVF-PQ, ${params.partitions} partitions, ${params.subVectors} sub-vectors over ${formatCount(n)} entries in ${formatDuration(performance.now() - ti)}; searched with nprobes ${params.nprobes}, refine ${params.refineFactor}`,
   );

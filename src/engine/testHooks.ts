@@ -28,3 +28,11 @@ export function pauseAt(point: PausePoint): void {
     }
   }
 }
+
+/**
+ * In-process hooks for unit tests that run a build in their own process (none is set otherwise).
+ * beforeLanceAppend: a Lance builder is about to append a batch's entries (attempt 0 first, then each re-append);
+ * lanceS3.test.ts starts a second writer's commit there, so that both commits race as two builders' do, or
+ * lands another builder's late create there.
+ */
+export const inProcessHooks: { beforeLanceAppend?: (attempt: number) => void | Promise<void> } = {};

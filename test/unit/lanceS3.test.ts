@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { buildLanceDatabase } from '../../src/engine/lanceBuilder';
 import { LanceDatabase } from '../../src/engine/lanceDatabase';
 import { connectStore } from '../../src/engine/lanceStore';
+import { inProcessHooks } from '../../src/engine/testHooks';
 import { entryCount } from '../../src/core/neighbourhood';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
@@ -120,39 +121,68 @@ test('wrong credentials and an unreachable endpoint each give one clear line', a
   assert.match(down.stderr, /cannot be reached \(endpoint http:\/\/127\.0\.0\.1:\d+\)/);
 });
 
-test('a store that drops concurrent commits (s3rver ignores If-None-Match) is caught: the builder appends again and loses nothing', async () => {
+test('a store that drops concurrent commits (s3rver ignores If-None-Match) is caught: the builder appends again and loses nothing', async (t) => {
   const uri = 's3://bucket/contended';
   const storage = { endpoint, region: 'us-east-1', allow_http: 'true', aws_access_key_id: 'S3RVER', aws_secret_access_key: SECRET };
   const data = path.join(work, 'contended');
   await writeDataset(data, 12, { seed: 9 });
-  // a first commit creates the tables; then a second writer commits to entries all through the build
+  // a first commit creates the tables; then a second writer races the build's commits
   await buildLanceDatabase({ root: data, model, uri, storage, include: ['img-00.png'] });
   const conn = await connectStore(uri, storage);
   const rogue = await conn.openTable('entries');
-  let stop = false;
   const keyDim = 16;
   const rogueRow = () => ({ key: Array.from({ length: keyDim }, () => 0), token: 0, image: -1n, row: 0, col: 0 });
-  // another writer's commits, as a second builder makes them (a commit, then its checks)
-  const writer = (async () => {
-    for (let i = 0; i < 40 && !stop; i++) {
-      await rogue.add([rogueRow(), rogueRow()]).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 40));
-    }
-  })();
+  // another writer's commit started with each of the builder's first appends: both read the same version and both
+  // write the next (s3rver ignores If-None-Match), so most of the builder's 11 commits are lost (11-12 re-appends
+  // in runs here); its re-appends meet no other writer, so each comes in
+  const rogueCommits: Promise<unknown>[] = [];
+  inProcessHooks.beforeLanceAppend = (attempt) => {
+    if (attempt === 0) rogueCommits.push(rogue.add([rogueRow(), rogueRow()]).catch(() => undefined));
+  };
   let res;
   try {
     res = await buildLanceDatabase({ root: data, model, uri, storage, commitImages: 1 });
   } finally {
-    stop = true;
-    await writer;
+    inProcessHooks.beforeLanceAppend = undefined;
+    await Promise.all(rogueCommits);
   }
   await rogue.checkoutLatest();
   await rogue.delete('image = -1');
   conn.close();
+  t.diagnostic(`${res.reappended} lost commits of the builder's 11 appended again`);
   assert.ok(res.reappended > 0, 'the lost commits were noticed and appended again');
   const db = (await LanceDatabase.connect(uri, { storage }))!;
   assert.equal(db.manifest.images.length, 12);
   assert.equal(db.index.size, 12 * per, 'every entry is in, none twice');
+  db.close();
+});
+
+test("two builders creating one database at once: the later create lands as an Overwrite after the first builder opened the tables; that builder's refused append is tried again, nothing lost", async () => {
+  // Lance 0.31: two racing creates of a table both succeed, the later as an Overwrite at version 2, and every append
+  // from a handle opened before it is refused ("Incompatible transaction"); seen with three --part builders started
+  // together on an empty folder. Here the late create lands just before this builder's first append.
+  const uri = path.join(work, 'late-create');
+  const data = path.join(work, 'late-create-data');
+  await writeDataset(data, 4, { seed: 11 });
+  let late = false;
+  inProcessHooks.beforeLanceAppend = async (attempt) => {
+    if (attempt !== 0 || late) return;
+    late = true;
+    const other = await connectStore(uri, {});
+    const entries = await other.openTable('entries');
+    await other.createEmptyTable('entries', await entries.schema(), { mode: 'overwrite' });
+    other.close();
+  };
+  let res;
+  try {
+    res = await buildLanceDatabase({ root: data, model, uri, commitImages: 1 });
+  } finally {
+    inProcessHooks.beforeLanceAppend = undefined;
+  }
+  assert.ok(late, 'the late create came in');
+  assert.equal(res.images, 4);
+  const db = (await LanceDatabase.connect(uri))!;
+  assert.deepEqual([db.manifest.images.length, db.index.size], [4, 4 * per], 'every entry is in, none twice');
   db.close();
 });
 

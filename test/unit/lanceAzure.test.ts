@@ -15,6 +15,7 @@ import { DEFAULT_KEYS } from '../../src/core/vocabulary';
 import { EngineClient, EngineError } from '../../src/engine/engineClient';
 import { credentialPairs } from '../../src/extension/storeCredentials';
 import { storeProblem } from '../../src/extension/storeProblem';
+import { spawnCli, type CliRun } from '../support/cliProcess';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
 
@@ -31,23 +32,7 @@ let root = '';
 let azurite: ChildProcess;
 let blob = '';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
-    cwd: work,
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string> = {}) => spawnCli(work, args, env);
 
 /** The account as --storage-option pairs (Azurite takes the account as the endpoint's first path segment). */
 const options = (key = KEY) =>
@@ -120,7 +105,7 @@ after(() => {
   azurite?.kill();
 });
 
-const answer = (r: Run) =>
+const answer = (r: CliRun) =>
   JSON.parse(r.stdout).results.map((x: { image: string; row: number; col: number; distance: number }) => [x.image, x.row, x.col, x.distance]);
 
 test('on Azure (Azurite): build, query, reopen and update through the CLI, the same answers as a local folder; the key appears nowhere', async () => {

@@ -7,12 +7,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { buildLanceDatabase } from '../../src/engine/lanceBuilder';
 import { LanceDatabase } from '../../src/engine/lanceDatabase';
 import { connectStore } from '../../src/engine/lanceStore';
 import { inProcessHooks } from '../../src/engine/testHooks';
 import { entryCount } from '../../src/core/neighbourhood';
+import { spawnCli } from '../support/cliProcess';
 import { writeTinyModel } from '../support/tinyModel';
 import { tempDir, texturedImage, writeDataset } from '../support/fixtures';
 
@@ -28,24 +29,7 @@ let root = '';
 let server: InstanceType<typeof S3rver>;
 let endpoint = '';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> & { child: ChildProcess } {
-  const child = spawn(process.execPath, [path.join(repo, 'bin', 'patchlens.js'), ...args], {
-    cwd: work,
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return Object.assign(done, { child });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => spawnCli(work, args, env);
 
 const aws = (over: Record<string, string> = {}) => ({
   AWS_ACCESS_KEY_ID: 'S3RVER',

@@ -75,6 +75,8 @@ export interface ImageMatches {
 }
 
 const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+/** A path as matched: '/'-separated, lower case. */
+const normalised = (p: string): string => p.replace(/\\/g, '/').toLowerCase();
 const stemOf = (name: string): string => (name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : name);
 
 /** Entries checked for a substring per keystroke at most, and pairs compared to count two overlapping prefix ranges. */
@@ -93,9 +95,9 @@ export class ImageIndex {
   private readonly byPath: Uint32Array;
   private readonly byName: Uint32Array;
 
-  constructor(images: readonly string[], sorted?: { byPath: Uint32Array; byName: Uint32Array }) {
-    this.paths = images.map((i) => i.replace(/\\/g, '/').toLowerCase());
-    this.names = this.paths.map(baseOf);
+  constructor(images: readonly string[], sorted?: { paths: string[]; names: string[]; byPath: Uint32Array; byName: Uint32Array }) {
+    this.paths = sorted?.paths ?? images.map(normalised);
+    this.names = sorted?.names ?? this.paths.map(baseOf);
     this.byPath = sorted?.byPath ?? sortedBy(this.paths);
     this.byName = sorted?.byName ?? sortedBy(this.names);
   }
@@ -106,9 +108,11 @@ export class ImageIndex {
    */
   static async build(images: readonly string[]): Promise<ImageIndex> {
     if (images.length < WORKER_SORT_FROM) return new ImageIndex(images);
-    const paths = images.map((i) => i.replace(/\\/g, '/').toLowerCase());
-    const sorted = await sortInWorker([paths, paths.map(baseOf)]);
-    return new ImageIndex(images, { byPath: sorted[0], byName: sorted[1] });
+    // normalised once, here: the worker sorts these lists and the index keeps them
+    const paths = images.map(normalised);
+    const names = paths.map(baseOf);
+    const [byPath, byName] = await sortInWorker([paths, names]);
+    return new ImageIndex(images, { paths, names, byPath, byName });
   }
 
   get size(): number {
@@ -116,7 +120,7 @@ export class ImageIndex {
   }
 
   match(typed: string, limit = Infinity): ImageMatches {
-    const t = typed.trim().replace(/\\/g, '/').toLowerCase();
+    const t = normalised(typed.trim());
     const n = this.paths.length;
     if (!t) return { ordered: Array.from({ length: Math.min(n, limit) }, (_, i) => i), prefixCount: n };
     const [n0, n1] = prefixRange(this.byName, this.names, t);

@@ -191,18 +191,23 @@ export class Tokenizer {
     manifestPath: string,
     known?: { fingerprint: string; rows: number; cols: number; dim: number; codebookSize: number },
   ): Promise<ModelInfo> {
-    const { manifest, encoderBytes, codebookBytes, cb, K, d } = readModel(manifestPath);
+    const model = readModel(manifestPath);
+    const { manifest, encoderBytes, codebookBytes, cb, K, d } = model;
     const fingerprint = modelFingerprint(encoderBytes, codebookBytes, manifest);
     if (known && known.fingerprint === fingerprint && known.dim === d && known.codebookSize === K)
       return { manifest, fingerprint, rows: known.rows, cols: known.cols, dim: d, codebookSize: K, codebook: cb };
-    const tok = await Tokenizer.load(manifestPath);
+    const tok = await Tokenizer.fromModel(model); // the files already read, not read again
     await tok.release();
     return tok.info;
   }
 
   /** Loads and validates a model; throws ManifestError naming the offending field. */
   static async load(manifestPath: string, options: TokenizerOptions = {}): Promise<Tokenizer> {
-    const { abs, manifest, encoderBytes, codebookBytes, cb, K, d, cbField } = readModel(manifestPath);
+    return Tokenizer.fromModel(readModel(manifestPath), options);
+  }
+
+  private static async fromModel(model: ReturnType<typeof readModel>, options: TokenizerOptions = {}): Promise<Tokenizer> {
+    const { abs, manifest, encoderBytes, codebookBytes, cb, K, d, cbField } = model;
     const session = await createSession(encoderBytes, 'encoder', abs, options.threads);
     const inputName = manifest.input.name ?? session.inputNames[0];
     const outputName = manifest.latent.output ?? session.outputNames[0];

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type * as lancedb from '@lancedb/lancedb';
 import type { RecordBatch } from 'apache-arrow';
 import { DB_FORMAT, recordBytes, type DbImage, type DbManifest, type LanceSearchParams } from '../core/dbManifest';
@@ -52,8 +53,7 @@ export class RecordFile {
   private readonly file: string;
   private readonly unlinked: boolean;
   private written = 0;
-  private readonly cache = new Map<number, Uint8Array>();
-  private readonly keep: number;
+  private readonly cache: LRUCache<number, Uint8Array>;
   private closeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -69,7 +69,7 @@ export class RecordFile {
       unlinked = false; // Windows: an open file cannot be removed; removed at close
     }
     this.unlinked = unlinked;
-    this.keep = Math.max(16, Math.floor(cacheBytes / recordBytes));
+    this.cache = new LRUCache({ max: Math.max(16, Math.floor(cacheBytes / recordBytes)) });
   }
 
   /** Records written. */
@@ -87,14 +87,10 @@ export class RecordFile {
     return first;
   }
 
-  /** Record i (4-byte aligned; a copy the caller may keep). */
+  /** Record i (4-byte aligned; shared with the cache: not to be written to). */
   read(i: number): Uint8Array {
     const hit = this.cache.get(i);
-    if (hit) {
-      this.cache.delete(i);
-      this.cache.set(i, hit);
-      return hit;
-    }
+    if (hit) return hit;
     if (!(i >= 0 && i < this.written)) throw new RangeError(`no record ${i}`);
     const buf = new Uint8Array(this.recordBytes);
     let off = 0;
@@ -104,7 +100,6 @@ export class RecordFile {
       off += n;
     }
     this.cache.set(i, buf);
-    if (this.cache.size > this.keep) this.cache.delete(this.cache.keys().next().value!);
     return buf;
   }
 
